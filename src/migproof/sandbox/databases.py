@@ -1,0 +1,206 @@
+"""Scratch databases: created with migproof's prefix, cloned from templates, always dropped.
+
+``DatabaseHost`` is what every check uses to get a database; ``Sandbox`` (server.py) is one
+on a private cluster, ``ScratchServer`` one on an existing server given by --database-url,
+where migproof creates and drops databases of its own and never touches any other.
+"""
+
+from __future__ import annotations
+
+import abc
+import secrets
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Self
+
+import psycopg
+from psycopg import sql
+
+from migproof.errors import DatabaseError, mask_password
+
+__all__ = ["SCRATCH_PREFIX", "DatabaseHost", "ScratchServer", "scratch_name"]
+
+SCRATCH_PREFIX = "migproof_"
+_CONNECT_TIMEOUT = 10
+
+
+def scratch_name(purpose: str = "db") -> str:
+    """A fresh database name: migproof's prefix, a purpose and a random suffix."""
+    return f"{SCRATCH_PREFIX}{purpose}_{secrets.token_hex(4)}"
+
+
+class DatabaseHost(abc.ABC):
+    """A PostgreSQL server on which migproof may create, clone and drop its own databases."""
+
+    def __init__(self) -> None:
+        self._created: list[str] = []
+
+    @property
+    @abc.abstractmethod
+    def admin_database(self) -> str:
+        """The database migproof connects to in order to create and drop others."""
+
+    @abc.abstractmethod
+    def url_for(self, dbname: str) -> str:
+        """A libpq URL for one database of this host."""
+
+    @property
+    def url(self) -> str:
+        """The libpq URL of the admin database."""
+        return self.url_for(self.admin_database)
+
+    def sqlalchemy_url_for(self, dbname: str) -> str:
+        """The same URL for SQLAlchemy with psycopg 3: ``postgresql+psycopg://…``."""
+        return "postgresql+psycopg" + self.url_for(dbname).removeprefix("postgresql")
+
+    def connect(self, dbname: str | None = None, *, autocommit: bool = True) -> psycopg.Connection[tuple[object, ...]]:
+        """Open a connection to ``dbname`` (default: the admin database)."""
+        url = self.url_for(dbname or self.admin_database)
+        try:
+            return psycopg.connect(url, autocommit=autocommit, connect_timeout=_CONNECT_TIMEOUT)
+        except psycopg.OperationalError as exc:
+            raise DatabaseError(
+                f"cannot connect to {mask_password(url)} ({_first_line(exc)})",
+                fix="check the host, port and credentials, or leave out --database-url "
+                "to use a private sandbox",
+            ) from exc
+
+    @property
+    def created(self) -> tuple[str, ...]:
+        """The databases this host created and has not dropped yet."""
+        return tuple(self._created)
+
+    def create_database(self, name: str | None = None, *, template: str | None = None) -> str:
+        """Create a database (a clone of ``template`` when given) and return its name.
+
+        >>> with Sandbox() as pg:                       # doctest: +SKIP
+        ...     base = pg.create_database()
+        ...     clone = pg.create_database(template=base)
+        """
+        name = name or scratch_name()
+        self._check_may_create(name)
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            self._check_owned(template, "clone")
+            statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        with self.connect() as conn:
+            if template is not None:
+                _end_connections(conn, template)
+            try:
+                conn.execute(statement)
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise DatabaseError(
+                    f"the role of {mask_password(self.url)} may not create databases ({_first_line(exc)})",
+                    fix="grant it with `ALTER ROLE <role> CREATEDB`, or leave out --database-url "
+                    "to use a private sandbox",
+                ) from exc
+            except psycopg.errors.DuplicateDatabase as exc:
+                raise DatabaseError(f"database {name} already exists", fix="choose another name") from exc
+        self._created.append(name)
+        return name
+
+    def drop_database(self, name: str) -> None:
+        """Drop a database this host created; any other database is refused."""
+        self._check_owned(name, "drop")
+        with self.connect() as conn:
+            _end_connections(conn, name)
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        self._created.remove(name)
+
+    def drop_all(self) -> None:
+        """Drop every database this host created, newest first."""
+        for name in reversed(self._created[:]):
+            self.drop_database(name)
+
+    @contextmanager
+    def database(self, *, template: str | None = None) -> Iterator[str]:
+        """A scratch database for the duration of a ``with`` block."""
+        name = self.create_database(template=template)
+        try:
+            yield name
+        finally:
+            self.drop_database(name)
+
+    def _check_may_create(self, name: str) -> None:
+        del name
+
+    def _check_owned(self, name: str, action: str) -> None:
+        if name not in self._created:
+            raise DatabaseError(
+                f"refusing to {action} database {name}: migproof did not create it",
+                fix="migproof only clones and drops scratch databases it created in this run",
+            )
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Drop what was created and release the server."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class ScratchServer(DatabaseHost):
+    """An existing server (``--database-url``): scratch databases only, all dropped on close."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._url = url
+        parsed = psycopg.conninfo.conninfo_to_dict(url)
+        self._admin = str(parsed.get("dbname") or "postgres")
+        self._check_server()
+
+    @property
+    def admin_database(self) -> str:
+        return self._admin
+
+    def url_for(self, dbname: str) -> str:
+        parts = urllib.parse.urlsplit(self._url)
+        if parts.scheme in ("postgresql", "postgres"):
+            path = "/" + urllib.parse.quote(dbname)
+            return urllib.parse.urlunsplit(("postgresql", parts.netloc, path, parts.query, ""))
+        return psycopg.conninfo.make_conninfo(self._url, dbname=dbname)
+
+    def _check_server(self) -> None:
+        with self.connect() as conn:
+            row = conn.execute(
+                "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()
+        if not row or not row[0]:
+            raise DatabaseError(
+                f"the role of {mask_password(self._url)} may not create databases",
+                fix="grant it with `ALTER ROLE <role> CREATEDB`, or leave out --database-url "
+                "to use a private sandbox",
+            )
+
+    def _check_may_create(self, name: str) -> None:
+        if not name.startswith(SCRATCH_PREFIX):
+            raise DatabaseError(
+                f"refusing to create database {name} on {mask_password(self._url)}",
+                fix=f"scratch databases on an existing server must start with {SCRATCH_PREFIX!r}",
+            )
+
+    def close(self) -> None:
+        self.drop_all()
+
+
+def _end_connections(conn: psycopg.Connection[tuple[object, ...]], dbname: str) -> None:
+    """End other sessions on a scratch database, as CREATE … TEMPLATE and DROP need."""
+    conn.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = %s AND pid <> pg_backend_pid()",
+        (dbname,),
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[-1].strip() if text else type(exc).__name__
