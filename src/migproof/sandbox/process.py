@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import pwd
 import shutil
 import signal
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path

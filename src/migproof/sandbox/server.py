@@ -79,7 +79,9 @@ class Sandbox(DatabaseHost):
     def directory(self) -> Path:
         """The private directory holding the data directory, the socket and the log."""
         if self._dir is None:
-            raise SandboxError("the sandbox is not running", fix="call start() or use it in a with block")
+            raise SandboxError(
+                "the sandbox is not running", fix="call start() or use it in a with block"
+            )
         return self._dir
 
     @property
@@ -160,9 +162,12 @@ class Sandbox(DatabaseHost):
         with log.open("ab") as log_file:
             self._postmaster = subprocess.Popen(
                 [str(binaries.tool("postgres")), "-D", str(data)],
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
                 start_new_session=True,  # Ctrl-C in the terminal must not reach the server
-                user=user.uid if user else None, group=user.gid if user else None,
+                user=user.uid if user else None,
+                group=user.gid if user else None,
                 extra_groups=[] if user else None,
             )
         deadline = time.monotonic() + _START_TIMEOUT_SECONDS
@@ -179,9 +184,14 @@ class Sandbox(DatabaseHost):
         user = self._user
         try:
             subprocess.run(
-                [str(program), *args], check=True, stdin=subprocess.DEVNULL,
-                capture_output=True, text=True, timeout=_START_TIMEOUT_SECONDS * 2,
-                user=user.uid if user else None, group=user.gid if user else None,
+                [str(program), *args],
+                check=True,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=_START_TIMEOUT_SECONDS * 2,
+                user=user.uid if user else None,
+                group=user.gid if user else None,
                 extra_groups=[] if user else None,
             )
         except subprocess.CalledProcessError as exc:
@@ -238,19 +248,20 @@ def _reachable_binaries(binaries: PgBinaries, user: ServerUser | None) -> PgBina
 
 
 def _copy_for_everyone(parts: list[tuple[Path, Path]], target: Path) -> None:
+    """Copy into a root-owned tree every user can read and run (S103: that is the point)."""
     target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-    os.chmod(target.parent, 0o755)  # noqa: PTH101 - umask may have narrowed it
+    os.chmod(target.parent, 0o755)  # noqa: PTH101, S103 - umask may have narrowed it
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
     try:
         for source, relative in parts:
             shutil.copytree(source, staging / "tree" / relative, symlinks=True)
         for root, dirs, files in os.walk(staging):
             for name in dirs:
-                os.chmod(os.path.join(root, name), 0o755)  # noqa: PTH101, PTH118 - hot loop
+                os.chmod(os.path.join(root, name), 0o755)  # noqa: PTH101, PTH118, S103
             for name in files:
                 path = os.path.join(root, name)  # noqa: PTH118 - hot loop
                 os.chmod(path, 0o755 if os.access(path, os.X_OK) else 0o644)  # noqa: PTH101
-        os.chmod(staging, 0o755)  # noqa: PTH101
+        os.chmod(staging, 0o755)  # noqa: PTH101, S103
         with contextlib.suppress(OSError):  # another process won the race: use its copy
             (staging / "tree").rename(target)
     finally:
@@ -272,7 +283,9 @@ def _cache_dir(binaries: PgBinaries) -> Path | None:
     if os.environ.get("MIGPROOF_NO_CLUSTER_CACHE"):
         return None
     root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    key = hashlib.sha256(f"{binaries.bindir}\0{binaries.version}\0{_INITDB_ARGS}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(
+        f"{binaries.bindir}\0{binaries.version}\0{_INITDB_ARGS}".encode()
+    ).hexdigest()[:16]
     return Path(root) / "migproof" / "clusters" / f"pg{binaries.version}-{key}"
 
 
@@ -291,8 +304,11 @@ def _store_in_cache(data: Path, cached: Path) -> None:
 def _start_watchdog(directory: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "migproof.sandbox.watchdog", str(directory)],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, close_fds=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
     )
 
 

@@ -1,0 +1,114 @@
+"""PostgreSQL's own parser (pglast), wrapped: the only module in migproof that imports pglast.
+
+pglast ships no type information, so everything the rest of migproof needs from it goes
+through the typed functions here: ``parse_statements`` (statements with their real start
+line and column), ``deparse``, ``fingerprint``, and the node classes as ``ast`` / ``enums``.
+pglast's node fields follow the PostgreSQL parser of its major version: pin the major.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Any
+
+from pglast import ast, enums  # re-exported for rules: ast.IndexStmt, enums.AlterTableType
+from pglast import parser as _parser
+from pglast.stream import RawStream
+
+__all__ = [
+    "SqlSyntaxError",
+    "Statement",
+    "ast",
+    "deparse",
+    "enums",
+    "fingerprint",
+    "line_and_column",
+    "parse_statements",
+]
+
+_COMMENT_TOKENS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+
+
+class SqlSyntaxError(Exception):
+    """PostgreSQL's parser rejected the text; ``line`` and ``column`` are 1-based."""
+
+    def __init__(self, message: str, offset: int, line: int, column: int) -> None:
+        super().__init__(f"{message} (line {line}, column {column})")
+        self.message = message
+        self.offset = offset
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One parsed statement: the node, its source text and where it starts (1-based)."""
+
+    node: Any  # a pglast.ast.Node subclass; typed loosely because pglast has no stubs
+    text: str
+    offset: int
+    line: int
+    column: int
+    end_line: int
+
+
+class _Lines:
+    def __init__(self, text: str) -> None:
+        self._starts = [0]
+        self._starts.extend(i + 1 for i, char in enumerate(text) if char == "\n")
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        index = bisect.bisect_right(self._starts, offset) - 1
+        return index + 1, offset - self._starts[index] + 1
+
+
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    return _Lines(text).locate(offset)
+
+
+def parse_statements(sql: str) -> list[Statement]:
+    """Parse a script into statements; a syntax error raises ``SqlSyntaxError``.
+
+    pglast reports character offsets, not bytes. A statement's position is that of its
+    first token, not ``stmt_location``, which in older parsers includes the whitespace and
+    comments before it.
+    """
+    lines = _Lines(sql)
+    try:
+        raw = _parser.parse_sql(sql)
+    except _parser.ParseError as exc:
+        message, offset = exc.args[0], int(exc.args[1]) if len(exc.args) > 1 else 0
+        line, column = lines.locate(offset)
+        raise SqlSyntaxError(str(message), offset, line, column) from exc
+    token_starts = [token.start for token in _parser.scan(sql) if token.name not in _COMMENT_TOKENS]
+    statements: list[Statement] = []
+    for stmt in raw:
+        begin = stmt.stmt_location or 0
+        end = begin + stmt.stmt_len if stmt.stmt_len else len(sql)
+        index = bisect.bisect_left(token_starts, begin)
+        start = token_starts[index] if index < len(token_starts) else begin
+        line, column = lines.locate(start)
+        end_line, _ = lines.locate(max(start, end - 1))
+        statements.append(
+            Statement(
+                node=stmt.stmt,
+                text=sql[start:end].strip(),
+                offset=start,
+                line=line,
+                column=column,
+                end_line=end_line,
+            )
+        )
+    return statements
+
+
+def deparse(node: Any) -> str:
+    """The node back as SQL, normalised by pglast's printer."""
+    return str(RawStream()(node))
+
+
+def fingerprint(sql: str) -> str:
+    """PostgreSQL's query fingerprint: equal for statements that differ only in constants."""
+    return str(_parser.fingerprint(sql))

@@ -1,0 +1,55 @@
+"""``--format json``: the report as one JSON document (schema version 1).
+
+``{"schema_version": 1, "tool": "migproof", "version": …, "command": …,
+"summary": {"error": n, "warning": n, "info": n}, "findings": [...], "records": [...],
+"skipped": [{"what": …, "why": …}]}``; a finding is ``{check, severity, message, fix, path,
+line, column, end_line, end_column, revision, statement, context: [{title, body}]}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from migproof import __version__
+from migproof.findings import Finding, Report, Severity
+
+__all__ = ["SCHEMA_VERSION", "finding_to_dict", "render", "report_to_dict"]
+
+SCHEMA_VERSION = 1
+
+
+def finding_to_dict(finding: Finding) -> dict[str, object]:
+    location = finding.location
+    return {
+        "check": finding.check,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "fix": finding.fix,
+        "path": str(location.path) if location else None,
+        "line": location.line if location else None,
+        "column": location.column if location else None,
+        "end_line": location.end_line if location else None,
+        "end_column": location.end_column if location else None,
+        "revision": finding.revision,
+        "statement": finding.statement,
+        "context": [{"title": title, "body": body} for title, body in finding.context],
+    }
+
+
+def report_to_dict(report: Report) -> dict[str, object]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "migproof",
+        "version": __version__,
+        "command": report.command,
+        "summary": {s.value: sum(1 for f in report.findings if f.severity is s) for s in Severity},
+        "findings": [finding_to_dict(f) for f in report.sorted_findings()],
+        "records": report.records,
+        "skipped": [{"what": what, "why": why} for what, why in report.skipped],
+    }
+
+
+def render(report: Report, out: TextIO) -> None:
+    json.dump(report_to_dict(report), out, indent=2, sort_keys=True, default=str)
+    out.write("\n")

@@ -1,0 +1,69 @@
+"""Scratch databases on the sandbox: create, clone from a template, drop, refuse others."""
+
+from __future__ import annotations
+
+import pytest
+
+from migproof.errors import DatabaseError
+from migproof.sandbox import SCRATCH_PREFIX, Sandbox
+
+
+def test_created_database_has_prefix_and_is_dropped(pg: Sandbox) -> None:
+    name = pg.create_database()
+    assert name.startswith(SCRATCH_PREFIX)
+    with pg.connect() as conn:
+        assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    pg.drop_database(name)
+    with pg.connect() as conn:
+        assert (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+        )
+    assert name not in pg.created
+
+
+def test_clone_from_template_copies_schema_and_rows(pg: Sandbox) -> None:
+    with pg.database() as template:
+        with pg.connect(template) as conn:
+            conn.execute("CREATE TABLE t (id int PRIMARY KEY)")
+            conn.execute("INSERT INTO t VALUES (1), (2)")
+        # an open connection on the template must not stop the clone
+        with (
+            pg.connect(template) as _busy,
+            pg.database(template=template) as clone,
+            pg.connect(clone) as conn,
+        ):
+            assert conn.execute("SELECT count(*) FROM t").fetchone() == (2,)
+
+
+def test_refuses_to_drop_a_database_it_did_not_create(pg: Sandbox) -> None:
+    with pytest.raises(DatabaseError, match="did not create"):
+        pg.drop_database("postgres")
+    with pytest.raises(DatabaseError, match="did not create"):
+        pg.create_database(template="template1")
+
+
+def test_server_settings_are_private_and_not_durable(pg: Sandbox, conn) -> None:
+    settings = dict(
+        conn.execute(
+            "SELECT name, setting FROM pg_settings WHERE name IN "
+            "('fsync', 'full_page_writes', 'synchronous_commit', 'listen_addresses', "
+            "'unix_socket_directories')"
+        ).fetchall()
+    )
+    assert settings["fsync"] == "off"
+    assert settings["full_page_writes"] == "off"
+    assert settings["synchronous_commit"] == "off"
+    assert settings["listen_addresses"] == ""
+    assert settings["unix_socket_directories"] == str(pg.directory)
+    assert conn.execute("SELECT inet_server_addr()").fetchone() == (None,)  # a Unix socket
+
+
+def test_sqlalchemy_url_connects(pg: Sandbox, db: str) -> None:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(pg.sqlalchemy_url_for(db))
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(sqlalchemy.text("SELECT current_database()")).scalar() == db
+    finally:
+        engine.dispose()
