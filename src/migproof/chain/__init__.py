@@ -1,0 +1,61 @@
+"""Alembic chains: the project, its revision graph, and running revisions step by step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migproof.chain.project import AlembicProject, load_project
+from migproof.config import Config
+from migproof.errors import SourceError
+from migproof.sandbox import DatabaseHost
+
+__all__ = ["AlembicProject", "database_at", "load_project"]
+
+
+def database_at(
+    config: Config, host: DatabaseHost, revision: str, project_dir: Path | None = None
+) -> str:
+    """A scratch database on ``host`` upgraded to ``revision`` ("head", "base" or an id).
+
+    >>> with Sandbox() as pg:                                   # doctest: +SKIP
+    ...     name = database_at(load_config(), pg, "head")
+    """
+    from migproof.chain.stepper import Stepper, mark_scratch_database, new_token
+
+    project = load_project(config, project_dir)
+    project.script_directory()
+    if project.broken:
+        broken = next(iter(project.broken.values()))
+        raise SourceError(
+            f"cannot build alembic:{revision}: {broken.path.name} fails to import ({broken.error})",
+            fix="run `migproof verify` for the details and correct the file",
+        )
+    db = host.create_database()
+    token = new_token()
+    with host.connect() as admin:
+        mark_scratch_database(
+            admin,
+            db,
+            token,
+            statement_timeout=config.statement_timeout,
+            lock_timeout=config.lock_timeout,
+        )
+    if revision == "base":
+        return db
+    target = "heads" if revision in ("head", "heads") else revision
+    stepper = Stepper(
+        project,
+        sqlalchemy_url=host.sqlalchemy_url_for(db),
+        libpq_url=host.url_for(db),
+        token=token,
+        url_env=config.url_env,
+    )
+    with stepper.session():
+        failure = stepper.upgrade_to(target)
+    if failure is not None:
+        host.drop_database(db)
+        raise SourceError(
+            f"cannot build alembic:{revision}: revision {failure.revision} fails ({failure.error})",
+            fix="run `migproof verify` for the details",
+        )
+    return db

@@ -1,0 +1,275 @@
+"""Alembic revision files read without importing them, and checks on the graph they form.
+
+Headers come from the module's AST (``revision = "…"``, ``down_revision: str | None = …``),
+so a file that fails to import still has a place in the graph, and the graph checks need no
+database and run no project code.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "VERSION_NUM_LENGTH",
+    "DowngradeKind",
+    "RevisionFile",
+    "RevisionGraph",
+    "iter_python_files",
+    "read_revision_file",
+]
+
+# alembic_version.version_num is varchar(32): a longer id fails when it is stamped.
+VERSION_NUM_LENGTH = 32
+
+
+class DowngradeKind(enum.Enum):
+    """What a revision's ``downgrade()`` does, as far as its source shows."""
+
+    PRESENT = "present"
+    MISSING = "missing"  # no downgrade() at all
+    EMPTY = "empty"  # only pass, ..., a docstring or comments
+    IRREVERSIBLE = "irreversible"  # raises NotImplementedError (or similar) unconditionally
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionFile:
+    """One revision file's header and the shape of its functions."""
+
+    path: Path
+    revision: str | None
+    down_revisions: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    branch_labels: tuple[str, ...] = ()
+    message: str = ""
+    upgrade_line: int | None = None
+    downgrade_line: int | None = None
+    downgrade: DowngradeKind = DowngradeKind.MISSING
+    upgrade_is_empty: bool = True
+    syntax_error: tuple[str, int, int] | None = None  # message, line, column
+
+    @property
+    def label(self) -> str:
+        return self.revision or self.path.name
+
+
+def read_revision_file(path: Path) -> RevisionFile:
+    """Parse a revision file's header; a syntax error is kept on the result, not raised."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return RevisionFile(path=path, revision=None, syntax_error=(str(exc), 1, 1))
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        return RevisionFile(
+            path=path,
+            revision=_guess_revision(source),
+            syntax_error=(exc.msg, exc.lineno or 1, exc.offset or 1),
+        )
+    values = _module_assignments(tree)
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    upgrade, downgrade = functions.get("upgrade"), functions.get("downgrade")
+    revision = values.get("revision")
+    return RevisionFile(
+        path=path,
+        revision=revision if isinstance(revision, str) else None,
+        down_revisions=_as_ids(values.get("down_revision")),
+        depends_on=_as_ids(values.get("depends_on")),
+        branch_labels=_as_ids(values.get("branch_labels")),
+        message=_first_line(ast.get_docstring(tree)),
+        upgrade_line=upgrade.lineno if upgrade else None,
+        downgrade_line=downgrade.lineno if downgrade else None,
+        downgrade=_downgrade_kind(downgrade),
+        upgrade_is_empty=upgrade is None or _is_empty_body(upgrade.body),
+    )
+
+
+def _module_assignments(tree: ast.Module) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        for target in targets:
+            if isinstance(target, ast.Name) and value is not None:
+                try:
+                    values[target.id] = ast.literal_eval(value)
+                except ValueError:
+                    continue
+    return values
+
+
+def _as_ids(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(str(v) for v in value if v is not None)
+    return ()
+
+
+def _first_line(text: str | None) -> str:
+    return text.strip().splitlines()[0].strip() if text and text.strip() else ""
+
+
+def _guess_revision(source: str) -> str | None:
+    for line in source.splitlines():
+        stripped = line.replace(" ", "")
+        for prefix in ("revision=", "revision:str="):
+            if stripped.startswith(prefix):
+                return stripped[len(prefix) :].strip("'\"") or None
+    return None
+
+
+def _is_empty_body(body: list[ast.stmt]) -> bool:
+    for node in body:
+        if isinstance(node, ast.Pass):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # docstring or ...
+        return False
+    return True
+
+
+def _downgrade_kind(func: ast.FunctionDef | None) -> DowngradeKind:
+    if func is None:
+        return DowngradeKind.MISSING
+    if _is_empty_body(func.body):
+        return DowngradeKind.EMPTY
+    meaningful = [
+        n for n in func.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+    ]
+    first = meaningful[0]
+    if isinstance(first, ast.Raise) and first.exc is not None:
+        exc = first.exc.func if isinstance(first.exc, ast.Call) else first.exc
+        name = (
+            exc.id
+            if isinstance(exc, ast.Name)
+            else exc.attr
+            if isinstance(exc, ast.Attribute)
+            else ""
+        )
+        if name in ("NotImplementedError", "IrreversibleMigration", "IrreversibleMigrationError"):
+            return DowngradeKind.IRREVERSIBLE
+    return DowngradeKind.PRESENT
+
+
+@dataclass
+class RevisionGraph:
+    """Revision files by id, with the graph questions verify asks of them."""
+
+    files: list[RevisionFile]
+    by_id: dict[str, RevisionFile] = field(init=False)
+    duplicates: dict[str, list[RevisionFile]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {}
+        self.duplicates = {}
+        for rev in sorted(self.files, key=lambda f: str(f.path)):
+            if rev.revision is None:
+                continue
+            if rev.revision in self.by_id:
+                self.duplicates.setdefault(rev.revision, [self.by_id[rev.revision]]).append(rev)
+                continue
+            self.by_id[rev.revision] = rev
+
+    def _labels(self) -> dict[str, str]:
+        return {
+            label: rev.revision
+            for rev in self.by_id.values()
+            if rev.revision
+            for label in rev.branch_labels
+        }
+
+    def dangling(self) -> Iterator[tuple[RevisionFile, str]]:
+        """(revision, missing id) for every down_revision or depends_on that names nothing."""
+        labels = self._labels()
+        for rev in self.by_id.values():
+            for parent in (*rev.down_revisions, *rev.depends_on):
+                if parent not in self.by_id and parent not in labels and not self._prefix(parent):
+                    yield rev, parent
+
+    def _prefix(self, partial: str) -> str | None:
+        matches = [rid for rid in self.by_id if rid.startswith(partial)]
+        return matches[0] if len(matches) == 1 else None
+
+    def parents(self, rev: RevisionFile) -> list[str]:
+        return [p for p in rev.down_revisions if p in self.by_id]
+
+    def heads(self) -> list[RevisionFile]:
+        referenced = {p for rev in self.by_id.values() for p in rev.down_revisions}
+        return sorted(
+            (r for rid, r in self.by_id.items() if rid not in referenced), key=lambda r: r.label
+        )
+
+    def cycles(self) -> list[list[str]]:
+        """Each cycle once, as the ids along it."""
+        state: dict[str, int] = {}
+        found: list[list[str]] = []
+        for start in sorted(self.by_id):
+            if state.get(start):
+                continue
+            stack: list[tuple[str, Iterator[str]]] = [
+                (start, iter(self.parents(self.by_id[start])))
+            ]
+            path = [start]
+            state[start] = 1
+            while stack:
+                node, children = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    state[node] = 2
+                    stack.pop()
+                    path.pop()
+                elif state.get(child) == 1:
+                    found.append([*path[path.index(child) :], child])
+                elif not state.get(child):
+                    state[child] = 1
+                    path.append(child)
+                    stack.append((child, iter(self.parents(self.by_id[child]))))
+        return found
+
+    def topological_order(self) -> list[RevisionFile]:
+        """Base first; each revision after all its down revisions; ties in a stable order."""
+        children: dict[str, list[str]] = {rid: [] for rid in self.by_id}
+        waiting = {rid: len(set(self.parents(rev))) for rid, rev in self.by_id.items()}
+        for rid, rev in self.by_id.items():
+            for parent in set(self.parents(rev)):
+                children[parent].append(rid)
+        ready = sorted(rid for rid, count in waiting.items() if count == 0)
+        order: list[RevisionFile] = []
+        while ready:
+            rid = ready.pop(0)
+            order.append(self.by_id[rid])
+            for child in sorted(children[rid]):
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    ready.append(child)
+        return order  # revisions on a cycle are left out; cycles() names them
+
+    def descendants(self, revision: str) -> set[str]:
+        result: set[str] = set()
+        frontier = [revision]
+        while frontier:
+            current = frontier.pop()
+            for rid, rev in self.by_id.items():
+                if current in rev.down_revisions and rid not in result:
+                    result.add(rid)
+                    frontier.append(rid)
+        return result
+
+
+def iter_python_files(directories: Iterable[Path], *, recursive: bool = False) -> Iterator[Path]:
+    """Revision files: ``*.py`` in each versions directory, as Alembic finds them."""
+    for directory in directories:
+        if directory.is_dir():
+            found = directory.rglob("*.py") if recursive else directory.glob("*.py")
+            yield from sorted(p for p in found if not p.name.startswith("__"))

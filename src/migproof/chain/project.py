@@ -1,0 +1,169 @@
+"""An Alembic project: its alembic.ini (or pyproject), script directory and revision files."""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migproof.chain.graph import RevisionGraph, iter_python_files, read_revision_file
+from migproof.config import Config
+from migproof.errors import ConfigError
+
+__all__ = ["AlembicProject", "BrokenRevision", "load_project", "working_directory"]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenRevision:
+    """A revision file Alembic could not import: where and why."""
+
+    path: Path
+    error: str
+    line: int | None
+
+
+@dataclass
+class AlembicProject:
+    """Everything verify needs to know about one Alembic configuration."""
+
+    root: Path  # the directory alembic.ini is in; Alembic's relative paths start there
+    ini_path: Path | None
+    section: str
+    alembic_config: Any  # alembic.config.Config (typed loosely: alembic is imported lazily)
+    version_locations: list[Path]
+    graph: RevisionGraph
+    broken: dict[Path, BrokenRevision] = field(default_factory=dict)
+    _script_dir: Any = None
+
+    def script_directory(self) -> Any:
+        """Alembic's ScriptDirectory with every revision imported; broken files in ``broken``.
+
+        Imported from the project's directory, as ``alembic`` run there would, so that
+        ``prepend_sys_path = .`` and the revisions' own imports resolve.
+        """
+        from migproof.chain.tolerant import tolerant_script_directory
+
+        if self._script_dir is None:
+            with working_directory(self.root):
+                script_dir = tolerant_script_directory(self.alembic_config, self.broken)
+                script_dir.revision_map.heads  # noqa: B018 - builds the map: imports every file
+            self._script_dir = script_dir
+        return self._script_dir
+
+
+@contextlib.contextmanager
+def working_directory(path: Path) -> Iterator[None]:
+    """Alembic resolves ``prepend_sys_path = .`` and relative paths against the cwd."""
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def load_project(config: Config, project_dir: Path | None = None) -> AlembicProject:
+    """Find and read the Alembic configuration of ``project_dir`` (default: config's root).
+
+    A missing or malformed alembic.ini is a ConfigError; broken revision files are not (they
+    are findings, reported by verify).
+    """
+    from alembic.config import Config as AlembicConfig
+
+    root = (project_dir or config.root).resolve()
+    if not root.is_dir():
+        raise ConfigError(
+            f"{root} is not a directory", fix="pass the directory of your Alembic project"
+        )
+    ini = Path(config.alembic_config)
+    ini = ini if ini.is_absolute() else root / ini
+    if not ini.is_file():
+        raise ConfigError(
+            f"no Alembic configuration: {ini} does not exist",
+            fix="run migproof in the directory that has alembic.ini, pass it with -c FILE, "
+            "or set alembic-config in [tool.migproof]",
+        )
+    section = config.alembic_name
+    _check_ini(ini, section)
+    alembic_config = AlembicConfig(str(ini), ini_section=section)
+    script_location = alembic_config.get_main_option("script_location")
+    if not script_location:
+        raise ConfigError(
+            f"{ini}: section [{section}] has no script_location",
+            fix="add `script_location = <directory of env.py>` (see `alembic init`)",
+        )
+    project_root = ini.parent
+    location = _resolve(project_root, script_location)
+    if not (location / "env.py").is_file():
+        raise ConfigError(
+            f"{ini}: script_location {script_location} has no env.py ({location})",
+            fix="point script_location at the directory that holds env.py",
+        )
+    versions = _version_locations(alembic_config, project_root, location)
+    recursive = (
+        alembic_config.get_main_option("recursive_version_locations") or ""
+    ).lower() == "true"
+    files = [read_revision_file(p) for p in iter_python_files(versions, recursive=recursive)]
+    return AlembicProject(
+        root=project_root,
+        ini_path=ini,
+        section=section,
+        alembic_config=alembic_config,
+        version_locations=versions,
+        graph=RevisionGraph(files),
+    )
+
+
+def _check_ini(ini: Path, section: str) -> None:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(ini, encoding="utf-8")
+    except configparser.Error as exc:
+        message = str(exc).splitlines()[0]
+        raise ConfigError(
+            f"{ini} is malformed: {message}", fix="correct the line it names"
+        ) from exc
+    if not parser.has_section(section):
+        known = ", ".join(parser.sections()) or "none"
+        raise ConfigError(
+            f"{ini} has no [{section}] section (sections: {known})",
+            fix="choose the section with --name SECTION, or set alembic-name in [tool.migproof]",
+        )
+
+
+def _resolve(root: Path, location: str) -> Path:
+    if ":" in location and not Path(location).exists() and not location.startswith("/"):
+        # "package:directory" form: resolve through the package
+        package, _, sub = location.partition(":")
+        with working_directory(root):
+            sys.path.insert(0, str(root))
+            try:
+                import importlib
+
+                module = importlib.import_module(package)
+            except ImportError as exc:
+                raise ConfigError(
+                    f"script_location {location}: cannot import {package} ({exc})"
+                ) from exc
+            finally:
+                sys.path.remove(str(root))
+        return Path(next(iter(module.__path__))) / sub
+    path = Path(location)
+    return path if path.is_absolute() else (root / path).resolve()
+
+
+def _version_locations(alembic_config: Any, root: Path, location: Path) -> list[Path]:
+    raw = alembic_config.get_main_option("version_locations")
+    if not raw:
+        return [location / "versions"]
+    separator = alembic_config.get_main_option("version_path_separator")
+    splitter = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}.get(
+        separator or ""
+    )
+    parts = raw.split(splitter) if splitter else raw.replace(",", " ").split()
+    return [_resolve(root, part.strip()) for part in parts if part.strip()]

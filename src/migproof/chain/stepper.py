@@ -1,0 +1,290 @@
+"""Run Alembic revisions one step at a time, in-process, against one scratch database.
+
+Every step runs the project's own env.py (as ``alembic upgrade`` does), with the scratch
+database's URL injected through the Alembic config (``sqlalchemy.url``) and through the
+environment variables named by ``url-env``. A step is exactly one revision up or down,
+built from Alembic's own ``MigrationStep``s, so branches and merges are walked as Alembic
+walks them. Connections that do not reach the scratch database are refused before they
+run anything (§10: never touch a database migproof was not handed).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from migproof.chain.capture import StatementRecorder
+from migproof.chain.project import AlembicProject, working_directory
+from migproof.errors import DatabaseError
+
+__all__ = ["SCRATCH_SETTING", "StepFailure", "Stepper", "mark_scratch_database"]
+
+SCRATCH_SETTING = "migproof.scratch"
+_TIMEOUT_STATES = {"57014": "statement timeout", "55P03": "lock timeout"}
+
+
+@dataclass(frozen=True, slots=True)
+class StepFailure:
+    """Why a step failed: PostgreSQL's error (or Python's), the statement and where it ran."""
+
+    revision: str
+    direction: str
+    error: str
+    statement: str | None
+    path: Path | None
+    line: int | None
+    timeout: str | None = None  # "statement timeout" or "lock timeout" when one fired
+
+
+def mark_scratch_database(
+    conn: Any, dbname: str, token: str, *, statement_timeout: float, lock_timeout: float
+) -> None:
+    """Tag a scratch database so steps can prove where they are, and set its timeouts.
+
+    Database-level settings reach every connection made to it, including ones a migration
+    opens itself from ``DATABASE_URL``.
+    """
+    from psycopg import sql
+
+    db = sql.Identifier(dbname)
+    conn.execute(
+        sql.SQL("ALTER DATABASE {} SET migproof.scratch = {}").format(db, sql.Literal(token))
+    )
+    conn.execute(
+        sql.SQL("ALTER DATABASE {} SET statement_timeout = {}").format(
+            db, sql.Literal(f"{int(statement_timeout * 1000)}ms")
+        )
+    )
+    conn.execute(
+        sql.SQL("ALTER DATABASE {} SET lock_timeout = {}").format(
+            db, sql.Literal(f"{int(lock_timeout * 1000)}ms")
+        )
+    )
+
+
+def new_token() -> str:
+    return secrets.token_hex(8)
+
+
+class Stepper:
+    """One Alembic project driven against one scratch database, step by step."""
+
+    def __init__(
+        self,
+        project: AlembicProject,
+        *,
+        sqlalchemy_url: str,
+        libpq_url: str,
+        token: str,
+        url_env: tuple[str, ...] = (),
+    ) -> None:
+        self.project = project
+        self._sqlalchemy_url = sqlalchemy_url
+        self._libpq_url = libpq_url
+        self._token = token
+        self._url_env = url_env
+        paths = {str(f.path): f.path for f in project.graph.files}
+        self.recorder = StatementRecorder(paths)
+        self.version_table: tuple[str | None, str] = (None, "alembic_version")
+
+    @property
+    def script_dir(self) -> Any:
+        return self.project.script_directory()
+
+    @contextmanager
+    def session(self) -> Iterator[Stepper]:
+        """Point env.py at the scratch database for the duration, and restore everything."""
+        from sqlalchemy import event
+        from sqlalchemy.pool import Pool
+
+        saved_env = {name: os.environ.get(name) for name in self._url_env}
+        cfg = self.project.alembic_config
+        saved_url = cfg.get_main_option("sqlalchemy.url")
+        _prefer_psycopg_for_plain_urls()
+        with working_directory(self.project.root):
+            try:
+                cfg.set_main_option(
+                    "sqlalchemy.url",
+                    _keep_driver(saved_url, self._sqlalchemy_url).replace("%", "%%"),
+                )
+                for name in self._url_env:
+                    os.environ[name] = _keep_scheme(saved_env[name], self._libpq_url)
+                event.listen(Pool, "connect", self._check_target)
+                self.recorder.install()
+                previous_disable = logging.root.manager.disable
+                logging.disable(logging.WARNING)
+                try:
+                    yield self
+                finally:
+                    logging.disable(previous_disable)
+                    self.recorder.uninstall()
+                    event.remove(Pool, "connect", self._check_target)
+            finally:
+                for name, value in saved_env.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+                if saved_url is not None:
+                    cfg.set_main_option("sqlalchemy.url", saved_url.replace("%", "%%"))
+
+    def _check_target(self, dbapi_connection: Any, connection_record: Any) -> None:
+        del connection_record
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"SELECT current_setting('{SCRATCH_SETTING}', true), current_database()")
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if not row or row[0] != self._token:
+            database = row[1] if row else "?"
+            raise DatabaseError(
+                f"env.py connected to database {database!r}, not to migproof's scratch database: "
+                "refusing to run migrations there",
+                fix="make env.py take its URL from the Alembic config (sqlalchemy.url) or from an "
+                "environment variable, and name that variable with --url-env",
+            )
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def upgrade(self, revision: str) -> StepFailure | None:
+        script = self.script_dir.get_revision(revision)
+        return self._run(lambda _heads: [self._step(script, up=True)], revision, "upgrade")
+
+    def downgrade(self, revision: str) -> StepFailure | None:
+        script = self.script_dir.get_revision(revision)
+        return self._run(lambda _heads: [self._step(script, up=False)], revision, "downgrade")
+
+    def upgrade_to(self, target: str) -> StepFailure | None:
+        """Everything up to ``target`` ("heads" or an id) in one run, as ``alembic upgrade``."""
+        return self._run(
+            lambda heads: self.script_dir._upgrade_revs(target, heads), target, "upgrade"
+        )
+
+    def downgrade_to_base(self) -> StepFailure | None:
+        return self._run(
+            lambda heads: self.script_dir._downgrade_revs("base", heads), "base", "downgrade"
+        )
+
+    def _step(self, script: Any, *, up: bool) -> Any:
+        from alembic.runtime.migration import MigrationStep
+
+        revision_map = self.script_dir.revision_map
+        if up:
+            return MigrationStep.upgrade_from_script(revision_map, script)
+        return MigrationStep.downgrade_from_script(revision_map, script)
+
+    def _run(
+        self, steps: Callable[[Any], list[Any]], destination: str, direction: str
+    ) -> StepFailure | None:
+        """Run env.py once with ``steps(current_heads)`` as the migrations to apply."""
+        label = destination
+        from alembic.runtime.environment import EnvironmentContext
+
+        def fn(rev: Any, context: Any) -> list[Any]:
+            self.version_table = (
+                getattr(context, "version_table_schema", None),
+                context.version_table,
+            )
+            chosen = steps(rev)
+            if chosen:
+                step_revision = (
+                    chosen[0].revision.revision if hasattr(chosen[0], "revision") else label
+                )
+                self.recorder.step = (str(step_revision), direction)
+            return chosen
+
+        self.recorder.step = (label, direction)
+        self.recorder.last = None
+        try:
+            with EnvironmentContext(
+                self.project.alembic_config, self.script_dir, fn=fn, destination_rev=destination
+            ):
+                self.script_dir.run_env()
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            return self._failure(label, direction, exc)
+        finally:
+            self.recorder.step = None
+        return None
+
+    def _failure(self, label: str, direction: str, exc: BaseException) -> StepFailure:
+        revision = self.recorder.step[0] if self.recorder.step else label
+        last = self.recorder.last
+        statement, path, line = last if last else (None, None, None)
+        error, sqlstate, failed_statement = _describe_error(exc)
+        if failed_statement:
+            statement = failed_statement
+        frame_path, frame_line = self._revision_frame(exc)
+        if frame_path is not None and (path is None or failed_statement is None):
+            path, line = frame_path, frame_line
+        return StepFailure(
+            revision=revision,
+            direction=direction,
+            error=error,
+            statement=statement,
+            path=path,
+            line=line,
+            timeout=_TIMEOUT_STATES.get(sqlstate or ""),
+        )
+
+    def _revision_frame(self, exc: BaseException) -> tuple[Path | None, int | None]:
+        paths = {os.path.realpath(f.path): f.path for f in self.project.graph.files}
+        found: tuple[Path | None, int | None] = (None, None)
+        for frame in traceback.extract_tb(exc.__traceback__):
+            path = paths.get(os.path.realpath(frame.filename))
+            if path is not None:
+                found = (path, frame.lineno)
+        return found
+
+
+def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None]:
+    """PostgreSQL's message, its SQLSTATE and the failing statement, when the error has them."""
+    statement = getattr(exc, "statement", None)
+    orig = getattr(exc, "orig", None) or exc
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    if primary:
+        detail = getattr(diag, "message_detail", None)
+        message = primary + (f" ({detail})" if detail else "")
+    else:
+        text = str(orig).strip().splitlines()
+        message = text[0] if text else type(orig).__name__
+    if orig is exc and not sqlstate:
+        message = f"{type(exc).__name__}: {message}"
+    return message, sqlstate, statement if isinstance(statement, str) else None
+
+
+def _keep_driver(existing: str | None, url: str) -> str:
+    """The scratch URL with the driver the project's own sqlalchemy.url names (asyncpg, …)."""
+    if existing and "://" in existing:
+        scheme = existing.split("://", 1)[0]
+        if scheme.startswith(("postgresql+", "postgres+")) and "psycopg2" not in scheme:
+            return scheme.replace("postgres+", "postgresql+", 1) + "://" + url.split("://", 1)[1]
+    return url
+
+
+def _keep_scheme(existing: str | None, url: str) -> str:
+    if existing and existing.startswith(("postgresql+", "postgres+")) and "://" in existing:
+        return existing.split("://", 1)[0] + "://" + url.split("://", 1)[1]
+    return url
+
+
+def _prefer_psycopg_for_plain_urls() -> None:
+    """``postgresql://`` means psycopg2 to SQLAlchemy; without psycopg2, use psycopg 3."""
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg2") is not None:
+        return
+    from sqlalchemy.dialects import registry
+
+    registry.register("postgresql", "sqlalchemy.dialects.postgresql.psycopg", "dialect")

@@ -1,0 +1,75 @@
+"""``migproof verify``: every Alembic revision upgraded, downgraded and upgraded again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from migproof.cli._options import config_from_flags, emit, output_options, server_options
+from migproof.report.terminal import RichProgress, make_consoles
+from migproof.report.verify_table import render_verify_table
+
+__all__ = ["command"]
+
+
+@click.command("verify")
+@click.argument("project_dir", required=False, type=click.Path(path_type=Path))
+@click.option("-c", "--config", "alembic_config", metavar="FILE", help="The alembic.ini to use.")
+@click.option("-n", "--name", "alembic_name", metavar="SECTION", help="Section of alembic.ini.")
+@click.option(
+    "--url-env",
+    multiple=True,
+    metavar="VAR",
+    help="Environment variable env.py (or a migration) reads the URL from; repeatable.",
+)
+@click.option(
+    "--statement-timeout",
+    type=float,
+    metavar="SECONDS",
+    help="Longest any one migration statement may run (default 60).",
+)
+@click.option(
+    "--lock-timeout",
+    type=float,
+    metavar="SECONDS",
+    help="Longest any one statement may wait for a lock (default 10).",
+)
+@server_options
+@output_options
+def command(
+    project_dir: Path | None,
+    alembic_config: str | None,
+    alembic_name: str | None,
+    url_env: tuple[str, ...],
+    statement_timeout: float | None,
+    lock_timeout: float | None,
+    pg_bin: str | None,
+    database_url: str | None,
+    fmt: str,
+    output: Path | None,
+) -> int:
+    """Upgrade, downgrade and re-upgrade every revision in a sandbox; compare schemas exactly."""
+    from migproof.errors import SourceError
+    from migproof.verify import verify
+
+    if project_dir is not None and not project_dir.is_dir():
+        raise SourceError(
+            f"{project_dir}: no such directory", fix="pass the directory of your Alembic project"
+        )
+    config = config_from_flags(
+        project_dir,
+        alembic_config=alembic_config,
+        alembic_name=alembic_name,
+        url_env=url_env or None,
+        statement_timeout=statement_timeout,
+        lock_timeout=lock_timeout,
+        pg_bin=pg_bin,
+        database_url=database_url,
+    )
+    consoles = make_consoles()
+    progress = RichProgress(consoles.err, enabled=fmt == "text")
+    report = verify(config, project_dir, progress=progress)
+    if fmt == "text" and output is None:
+        render_verify_table(report, consoles.out)
+    return emit(report, fmt, output, consoles)

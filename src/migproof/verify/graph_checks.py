@@ -1,0 +1,246 @@
+"""Checks on the revision graph and files, without a database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migproof.chain.graph import VERSION_NUM_LENGTH, DowngradeKind, RevisionFile
+from migproof.chain.project import AlembicProject
+from migproof.config import Config
+from migproof.findings import Finding, Location, Severity
+from migproof.verify._register import verify_check
+
+__all__ = ["check_graph", "irreversible_revisions"]
+
+BROKEN = verify_check(
+    "MP001",
+    "revision-file-broken",
+    "a revision file fails to parse or import",
+    what="Imports every revision file as Alembic does and reports the ones that fail, with the "
+    "file, the line and Python's error.",
+    why="Alembic imports every revision file before it runs any: one broken file stops every "
+    "`alembic upgrade`, including the deploy's.",
+    fix="Correct the syntax or the import the message names; run `python -c 'import ast, sys; "
+    "ast.parse(open(sys.argv[1]).read())' FILE` to confirm.",
+)
+HEADS = verify_check(
+    "MP002",
+    "multiple-heads",
+    "the chain has more than one head",
+    what="Counts the revisions no other revision builds on.",
+    why="With two heads, `alembic upgrade head` refuses to run; it usually means two branches "
+    "each added a revision on the same parent and were merged without a merge revision.",
+    fix="Create a merge revision (`alembic merge heads -m merge`), or list the intended heads "
+    "in `[tool.migproof.verify] heads`.",
+)
+DANGLING = verify_check(
+    "MP003",
+    "missing-down-revision",
+    "a down_revision or depends_on names no revision",
+    what="Checks that every `down_revision` and `depends_on` names a revision in the chain.",
+    why="Alembic cannot build its revision map, so no command works.",
+    fix="Correct the id, or restore the revision file that was deleted or renamed.",
+)
+CYCLE = verify_check(
+    "MP004",
+    "revision-cycle",
+    "revisions form a cycle",
+    what="Looks for revisions that are, through their down revisions, their own ancestors.",
+    why="A cycle has no base-to-head order: Alembic cannot upgrade through it.",
+    fix="Correct the `down_revision` of the revision that closes the cycle.",
+)
+TOO_LONG = verify_check(
+    "MP005",
+    "revision-id-too-long",
+    "a revision id does not fit alembic_version.version_num",
+    what=f"Checks that every revision id has at most {VERSION_NUM_LENGTH} characters.",
+    why="`alembic_version.version_num` is `varchar(32)`: stamping a longer id fails on "
+    "PostgreSQL after the migration's DDL ran, in the middle of a deploy.",
+    fix="Shorten the revision id (and every `down_revision` that names it) before it is applied "
+    "anywhere.",
+)
+NO_DOWNGRADE = verify_check(
+    "MP006",
+    "downgrade-missing",
+    "upgrade() changes the schema but downgrade() is missing or empty",
+    what="Flags revisions whose `downgrade()` is missing or only `pass` while `upgrade()` does "
+    "something, unless the revision is declared irreversible.",
+    why="The rollback you count on during an incident silently does nothing: the schema stays "
+    "at the new revision while alembic_version says it went back.",
+    fix="Write the downgrade, or raise `NotImplementedError` in it, or list the revision in "
+    "`[tool.migproof.verify] irreversible`.",
+)
+DUPLICATE = verify_check(
+    "MP007",
+    "duplicate-revision-id",
+    "two revision files share one revision id",
+    what="Checks that revision ids are unique across the version locations.",
+    why="Alembic keeps one of the two files: the other's migration never runs.",
+    fix="Give one of the files a new id (`alembic revision` makes one) and chain it properly.",
+)
+IRREVERSIBLE = verify_check(
+    "MP008",
+    "irreversible-revision",
+    "a revision is declared irreversible: its round trip is skipped",
+    what="Reports revisions whose `downgrade()` raises `NotImplementedError`, or that are listed "
+    "in `[tool.migproof.verify] irreversible`.",
+    why="Not a defect: a note that this revision's downgrade is not checked and cannot be used.",
+    fix="Nothing to fix; make sure the team knows a rollback past this revision needs a restore.",
+    severity=Severity.INFO,
+)
+
+
+def irreversible_revisions(project: AlembicProject, config: Config) -> set[str]:
+    declared = set(config.verify.irreversible)
+    return {
+        rev.revision
+        for rev in project.graph.by_id.values()
+        if rev.revision
+        and (rev.downgrade is DowngradeKind.IRREVERSIBLE or _declared(rev, declared))
+    }
+
+
+def _declared(rev: RevisionFile, declared: set[str]) -> bool:
+    return any(rev.revision and rev.revision.startswith(d) for d in declared if d)
+
+
+def _at(rev: RevisionFile, line: int | None = None) -> Location:
+    return Location(path=rev.path, line=line)
+
+
+def check_graph(project: AlembicProject, config: Config) -> Iterator[Finding]:
+    """Every finding about the graph and the files, in a stable order."""
+    graph = project.graph
+    for rev in graph.files:
+        if rev.syntax_error is not None:
+            message, line, column = rev.syntax_error
+            yield Finding(
+                check=BROKEN.code,
+                severity=BROKEN.severity,
+                revision=rev.revision,
+                message=f"revision file {rev.path.name} does not parse: {message}",
+                fix="correct the syntax: while this file is broken, Alembic loads no revision",
+                location=Location(path=rev.path, line=line, column=column),
+            )
+        elif rev.revision is None:
+            yield Finding(
+                check=BROKEN.code,
+                severity=BROKEN.severity,
+                message=f'{rev.path.name} has no `revision = "…"` at module level',
+                fix="declare the revision id (and down_revision) at the top of the file",
+                location=_at(rev, 1),
+            )
+    for broken in project.broken.values():
+        if any(f.path.resolve() == broken.path and f.syntax_error for f in graph.files):
+            continue
+        rev = next((f for f in graph.files if f.path.resolve() == broken.path), None)
+        yield Finding(
+            check=BROKEN.code,
+            severity=BROKEN.severity,
+            revision=rev.revision if rev else None,
+            message=f"revision file {broken.path.name} fails to import: {broken.error}",
+            fix="correct the import or the code the error names",
+            location=Location(path=rev.path if rev else broken.path, line=broken.line),
+        )
+    for rid, revs in sorted(graph.duplicates.items()):
+        names = ", ".join(r.path.name for r in revs)
+        for rev in revs[1:]:
+            yield Finding(
+                check=DUPLICATE.code,
+                severity=DUPLICATE.severity,
+                revision=rid,
+                message=f"revision id {rid} is declared by {names}",
+                location=_at(rev, 1),
+                fix="give one of them a new revision id",
+            )
+    for rev, missing in graph.dangling():
+        yield Finding(
+            check=DANGLING.code,
+            severity=DANGLING.severity,
+            revision=rev.revision,
+            message=f"revision {rev.revision} names {missing!r} as its down revision, "
+            "but no revision has that id",
+            fix="correct the down_revision, or restore the missing revision file",
+            location=_at(rev, 1),
+        )
+    for cycle in graph.cycles():
+        first = graph.by_id[cycle[0]]
+        yield Finding(
+            check=CYCLE.code,
+            severity=CYCLE.severity,
+            revision=cycle[0],
+            message="revisions form a cycle: " + " -> ".join(cycle),
+            location=_at(first, 1),
+            fix="correct the down_revision that closes the cycle",
+        )
+    yield from _check_heads(project, config)
+    yield from _check_revisions(project, config)
+
+
+def _check_heads(project: AlembicProject, config: Config) -> Iterator[Finding]:
+    heads = project.graph.heads()
+    declared = config.verify.heads
+    if declared:
+        unexpected = [h for h in heads if not any(_matches_head(h, d) for d in declared)]
+        if len(heads) == len(declared) and not unexpected:
+            return
+    elif len(heads) <= 1:
+        return
+    names = ", ".join(f"{h.revision} ({h.path.name})" for h in heads)
+    yield Finding(
+        check=HEADS.code,
+        severity=HEADS.severity,
+        revision=heads[-1].revision if heads else None,
+        message=f"the chain has {len(heads)} heads: {names}",
+        fix="merge them with `alembic merge heads -m merge`, or declare the intended heads "
+        "in [tool.migproof.verify] heads",
+        location=_at(heads[-1], 1) if heads else None,
+    )
+
+
+def _matches_head(head: RevisionFile, declared: str) -> bool:
+    name = declared.removesuffix("@head")
+    return bool(head.revision and head.revision.startswith(name)) or name in head.branch_labels
+
+
+def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Finding]:
+    irreversible = irreversible_revisions(project, config)
+    for rev in project.graph.by_id.values():
+        rid = rev.revision or ""
+        if len(rid) > VERSION_NUM_LENGTH:
+            yield Finding(
+                check=TOO_LONG.code,
+                severity=TOO_LONG.severity,
+                revision=rid,
+                message=f"revision id {rid!r} has {len(rid)} characters; "
+                f"alembic_version.version_num holds {VERSION_NUM_LENGTH}",
+                fix=f"shorten it to {VERSION_NUM_LENGTH} characters or fewer, here and in every "
+                "down_revision that names it",
+                location=_at(rev, 1),
+            )
+        if rid in irreversible:
+            yield Finding(
+                check=IRREVERSIBLE.code,
+                severity=IRREVERSIBLE.severity,
+                revision=rid,
+                message=f"revision {rid} is irreversible: its round trip is not checked",
+                location=_at(rev, rev.downgrade_line),
+            )
+        elif (
+            rev.downgrade in (DowngradeKind.MISSING, DowngradeKind.EMPTY)
+            and not rev.upgrade_is_empty
+        ):
+            what = (
+                "has no downgrade()"
+                if rev.downgrade is DowngradeKind.MISSING
+                else "has an empty downgrade()"
+            )
+            yield Finding(
+                check=NO_DOWNGRADE.code,
+                severity=NO_DOWNGRADE.severity,
+                revision=rid,
+                message=f"revision {rid} changes the schema in upgrade() but {what}",
+                fix="write the downgrade, or raise NotImplementedError in it, or list the revision "
+                "in [tool.migproof.verify] irreversible",
+                location=_at(rev, rev.downgrade_line or rev.upgrade_line),
+            )

@@ -1,0 +1,411 @@
+"""Upgrade every revision, then down and up again, comparing the schema exactly each time.
+
+One scratch database, one revision at a time in topological order. For revision R: the
+snapshot before R, upgrade R, snapshot, downgrade R (must equal the snapshot before R),
+upgrade R again (must equal the snapshot after R). Then the whole chain: downgrade to base
+(must leave nothing) and upgrade to head (must equal head).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from migproof.chain.graph import RevisionFile
+from migproof.chain.project import AlembicProject
+from migproof.chain.stepper import StepFailure, Stepper, mark_scratch_database, new_token
+from migproof.config import Config
+from migproof.findings import Finding, Location, Report
+from migproof.progress import Progress
+from migproof.sandbox import DatabaseHost
+from migproof.verify._register import verify_check
+
+
+def diff_snapshots(a: Snapshot, b: Snapshot) -> list[Any]:
+    from migproof.catalog import diff_snapshots as diff
+
+    return list(diff(a, b))
+
+
+def render_diff(differences: list[Any], a_label: str, b_label: str) -> str:
+    from migproof.catalog import render_diff as render
+
+    return str(render(differences, a_label, b_label))
+
+
+if TYPE_CHECKING:
+    from migproof.catalog import Snapshot
+
+__all__ = ["RevisionRecord", "walk_chain"]
+
+UPGRADE_FAILED = verify_check(
+    "MP010",
+    "upgrade-fails",
+    "a revision's upgrade fails",
+    what="Upgrades the chain from base to head one revision at a time and reports the first "
+    "failure of each branch: the revision, its file and line, the statement and PostgreSQL's "
+    "error.",
+    why="The deploy stops halfway, with the schema at a revision nobody tested.",
+    fix="Correct the statement; run `migproof verify` again until the chain upgrades.",
+    alembic="A hung statement fails after `--statement-timeout`/`--lock-timeout` instead of "
+    "wedging CI.",
+)
+DOWNGRADE_FAILED = verify_check(
+    "MP011",
+    "downgrade-fails",
+    "a revision's downgrade fails",
+    what="Runs each revision's `downgrade()` right after its `upgrade()`.",
+    why="Downgrades are usually first run on the day they are needed: a typo in the downgrade SQL "
+    "ships green and fails during an incident.",
+    fix="Correct the downgrade; it must undo exactly what upgrade did.",
+)
+INCOMPLETE_DOWNGRADE = verify_check(
+    "MP012",
+    "incomplete-downgrade",
+    "after downgrade, the schema differs from before the upgrade",
+    what="Compares the schema after `downgrade()` with the schema before `upgrade()` and names "
+    "every object left over or missing (an enum type, an index, an FK rule, a default).",
+    why="Leftovers make the next upgrade fail (`type ... already exists`) or leave the schema "
+    "different from what the revision id claims.",
+    fix="Drop or restore what the diff names in `downgrade()` "
+    "(e.g. `sa.Enum(name=...).drop(op.get_bind())`).",
+)
+REUPGRADE_FAILED = verify_check(
+    "MP013",
+    "upgrade-fails-after-downgrade",
+    "upgrade fails when run again after its downgrade",
+    what="Upgrades each revision a second time after its downgrade.",
+    why="A rolled-back deploy cannot be rolled forward again: the classic cause is an enum type "
+    "the downgrade left behind.",
+    fix="Make the downgrade remove everything the upgrade creates.",
+)
+NOT_REPRODUCIBLE = verify_check(
+    "MP014",
+    "upgrade-not-reproducible",
+    "upgrading again gives a different schema",
+    what="Compares the schema after the second upgrade with the schema after the first.",
+    why="The same revision produces two different schemas depending on history.",
+    fix="Make the downgrade restore exactly the previous state so the upgrade starts from it.",
+)
+NOT_REPEATABLE = verify_check(
+    "MP015",
+    "chain-not-repeatable",
+    "downgrade to base and upgrade to head again fails or differs",
+    what="Downgrades the whole chain to base, then upgrades it to head, and compares with head.",
+    why="Fresh environments (CI, new developers, disaster recovery) build the schema this way.",
+    fix="See the failing revision named in the finding.",
+)
+
+
+@dataclass
+class RevisionRecord:
+    """What happened to one revision, for the summary table and the reports."""
+
+    revision: str
+    message: str
+    path: str
+    upgrade: str = "not run"  # ok, failed, not run
+    roundtrip: str = "not run"  # ok, failed, skipped, not run
+    upgrade_ms: float = 0.0
+    downgrade_ms: float = 0.0
+    statements: list[dict[str, object]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+class _Walk:
+    def __init__(
+        self,
+        project: AlembicProject,
+        config: Config,
+        host: DatabaseHost,
+        report: Report,
+        progress: Progress,
+        irreversible: set[str],
+    ) -> None:
+        self.project, self.config, self.host, self.report = project, config, host, report
+        self.progress, self.irreversible = progress, irreversible
+        self.token = new_token()
+        self.db = host.create_database()
+        self._mark()
+        self.stepper = Stepper(
+            project,
+            sqlalchemy_url=host.sqlalchemy_url_for(self.db),
+            libpq_url=host.url_for(self.db),
+            token=self.token,
+            url_env=config.url_env,
+        )
+        self.conn: Any = host.connect(self.db)
+        self.applied: list[str] = []
+        self.blocked: set[str] = set()
+        self.records: dict[str, RevisionRecord] = {}
+        self.had_failure = False
+
+    def _mark(self) -> None:
+        with self.host.connect() as admin:
+            mark_scratch_database(
+                admin,
+                self.db,
+                self.token,
+                statement_timeout=self.config.statement_timeout,
+                lock_timeout=self.config.lock_timeout,
+            )
+
+    def close(self) -> None:
+        self.conn.close()
+        self.host.drop_database(self.db)
+
+    def snapshot(self) -> Snapshot:
+        from migproof.catalog import SnapshotFilter, take_snapshot
+
+        schema, table = self.stepper.version_table
+        excluded = (*self.config.exclude_tables, table if schema is None else f"{schema}.{table}")
+        filters = SnapshotFilter.from_config(
+            dataclasses.replace(self.config, exclude_tables=excluded)
+        )
+        return take_snapshot(self.conn, filters)
+
+    def rebuild(self) -> None:
+        """Recreate the database at exactly the applied revisions, after a failed round trip."""
+        self.conn.close()
+        self.host.drop_database(self.db)
+        self.host.create_database(self.db)
+        self._mark()
+        self.conn = self.host.connect(self.db)
+        for revision in self.applied:
+            self.stepper.upgrade(revision)
+
+    def run(self, order: list[RevisionFile]) -> None:
+        self.progress.start("verify", total=len(order))
+        before = self.snapshot()
+        base = before
+        for rev in order:
+            assert rev.revision is not None
+            record = RevisionRecord(rev.revision, rev.message, str(rev.path))
+            self.records[rev.revision] = record
+            self.progress.advance(f"verify {rev.revision}")
+            if rev.revision in self.blocked:
+                self.report.skipped.append(
+                    (f"revision {rev.revision}", "an earlier revision failed")
+                )
+                continue
+            before = self._revision(rev, record, before)
+        self.progress.finish()
+        self._repeatability(base, before)
+        self.report.records.extend(r.to_dict() for r in self.records.values())
+
+    def _revision(self, rev: RevisionFile, record: RevisionRecord, before: Snapshot) -> Snapshot:
+        rid = rev.revision or ""
+        started = time.perf_counter()
+        count = len(self.stepper.recorder.statements)
+        failure = self.stepper.upgrade(rid)
+        record.upgrade_ms = (time.perf_counter() - started) * 1000
+        if failure is not None:
+            record.upgrade = "failed"
+            self._fail(UPGRADE_FAILED.code, rev, failure, "upgrade fails")
+            self.blocked |= self.project.graph.descendants(rid)
+            after = self.snapshot()
+            if after != before:
+                self.rebuild()
+            return before
+        record.upgrade = "ok"
+        self.applied.append(rid)
+        after = self.snapshot()
+        record.statements = [s.to_dict() for s in self.stepper.recorder.statements[count:]]
+        if rid in self.irreversible:
+            record.roundtrip = "skipped"
+            return after
+        return self._roundtrip(rev, record, before, after)
+
+    def _roundtrip(
+        self, rev: RevisionFile, record: RevisionRecord, before: Snapshot, after: Snapshot
+    ) -> Snapshot:
+        rid = rev.revision or ""
+        started = time.perf_counter()
+        failure = self.stepper.downgrade(rid)
+        record.downgrade_ms = (time.perf_counter() - started) * 1000
+        record.roundtrip = "failed"
+        if failure is not None:
+            self._fail(DOWNGRADE_FAILED.code, rev, failure, "downgrade fails")
+            if self.snapshot() != after:
+                self.rebuild()
+            return after
+        down = self.snapshot()
+        differences = diff_snapshots(before, down)
+        if differences:
+            self._diff_finding(
+                INCOMPLETE_DOWNGRADE.code,
+                rev,
+                differences,
+                f"downgrade of {rid} does not restore the schema before it",
+                "before upgrade",
+                "after downgrade",
+                line=rev.downgrade_line,
+            )
+        failure = self.stepper.upgrade(rid)
+        if failure is not None:
+            self._fail(REUPGRADE_FAILED.code, rev, failure, "upgrade fails after its downgrade")
+            self.rebuild()
+            return after
+        again = self.snapshot()
+        differences = diff_snapshots(after, again)
+        if differences:
+            self._diff_finding(
+                NOT_REPRODUCIBLE.code,
+                rev,
+                differences,
+                f"upgrading {rid} again gives a different schema",
+                "first upgrade",
+                "second upgrade",
+                line=rev.upgrade_line,
+            )
+            self.rebuild()
+            return after
+        if not any(f.revision == rid for f in self.report.findings if f.check in _ROUNDTRIP_CODES):
+            record.roundtrip = "ok"
+        return again
+
+    def _repeatability(self, base: Snapshot, head: Snapshot) -> None:
+        if self.had_failure or not self.applied:
+            self.report.skipped.append(
+                ("downgrade to base and upgrade to head", "earlier revisions failed")
+            )
+            return
+        failure = self.stepper.downgrade_to_base()
+        if failure is not None:
+            self._chain_finding(failure, "downgrade from head to base fails")
+            return
+        differences = diff_snapshots(base, self.snapshot())
+        if differences:
+            self._chain_diff(
+                differences,
+                "after downgrading to base, the schema is not empty",
+                "base",
+                "after downgrade to base",
+            )
+            return
+        failure = self.stepper.upgrade_to("heads")
+        if failure is not None:
+            self._chain_finding(failure, "upgrade from base to head fails the second time")
+            return
+        differences = diff_snapshots(head, self.snapshot())
+        if differences:
+            self._chain_diff(
+                differences,
+                "upgrading to head again gives a different schema",
+                "first head",
+                "second head",
+            )
+
+    # -- findings -------------------------------------------------------------------------
+
+    def _fail(self, code: str, rev: RevisionFile, failure: StepFailure, what: str) -> None:
+        self.had_failure = True
+        message = f"{what}: {failure.error}"
+        if failure.timeout:
+            message = f"{what}: {failure.timeout} ({failure.error})"
+        path = failure.path or rev.path
+        line = (
+            failure.line
+            if failure.path
+            else (rev.upgrade_line if failure.direction == "upgrade" else rev.downgrade_line)
+        )
+        fix = None
+        if failure.timeout:
+            fix = (
+                "the statement ran past --statement-timeout or waited past --lock-timeout: make it "
+                "faster; if it waits on a lock held by a connection the migration opened itself, "
+                "run it on Alembic's connection"
+            )
+        self.report.findings.append(
+            Finding(
+                check=code,
+                severity=UPGRADE_FAILED.severity,
+                revision=failure.revision or rev.revision,
+                message=message,
+                fix=fix,
+                statement=failure.statement,
+                location=Location(path=path, line=line),
+                context=(("PostgreSQL error", failure.error),),
+            )
+        )
+
+    def _diff_finding(
+        self,
+        code: str,
+        rev: RevisionFile,
+        differences: list[Any],
+        message: str,
+        a_label: str,
+        b_label: str,
+        *,
+        line: int | None,
+    ) -> None:
+        self.had_failure = True
+        names = "; ".join(str(d) for d in differences[:3]) + (" …" if len(differences) > 3 else "")
+        self.report.findings.append(
+            Finding(
+                check=code,
+                severity=INCOMPLETE_DOWNGRADE.severity,
+                revision=rev.revision,
+                message=f"{message}: {names}",
+                location=Location(path=rev.path, line=line),
+                context=(("diff", render_diff(differences, a_label, b_label)),),
+            )
+        )
+
+    def _chain_finding(self, failure: StepFailure, message: str) -> None:
+        self.report.findings.append(
+            Finding(
+                check=NOT_REPEATABLE.code,
+                severity=NOT_REPEATABLE.severity,
+                revision=failure.revision,
+                message=f"{message}: {failure.error}",
+                statement=failure.statement,
+                location=Location(path=failure.path, line=failure.line) if failure.path else None,
+            )
+        )
+
+    def _chain_diff(self, differences: list[Any], message: str, a_label: str, b_label: str) -> None:
+        names = "; ".join(str(d) for d in differences[:3])
+        self.report.findings.append(
+            Finding(
+                check=NOT_REPEATABLE.code,
+                severity=NOT_REPEATABLE.severity,
+                message=f"{message}: {names}",
+                context=(("diff", render_diff(differences, a_label, b_label)),),
+            )
+        )
+
+
+_ROUNDTRIP_CODES = {
+    DOWNGRADE_FAILED.code,
+    INCOMPLETE_DOWNGRADE.code,
+    REUPGRADE_FAILED.code,
+    NOT_REPRODUCIBLE.code,
+}
+
+
+def walk_chain(
+    project: AlembicProject,
+    config: Config,
+    host: DatabaseHost,
+    report: Report,
+    progress: Progress,
+    order: list[RevisionFile],
+    irreversible: set[str],
+    on_walk: Callable[[Stepper], None] | None = None,
+) -> None:
+    """Run the round trips on ``order`` and add the findings and records to ``report``."""
+    walk = _Walk(project, config, host, report, progress, irreversible)
+    try:
+        with walk.stepper.session():
+            walk.run(order)
+            if on_walk is not None:
+                on_walk(walk.stepper)
+    finally:
+        walk.close()
