@@ -131,6 +131,22 @@ class MigrateConfig:
     strict_order: bool = _opt(
         False, "Refuse to apply a migration older than an applied one.", "true"
     )
+    database_url: str | None = _opt(
+        None,
+        "Database that migrate, status and dry-run work on (not the scratch server's URL).",
+        '"postgresql:///app"',
+    )
+    lock_wait: float = _opt(
+        300.0,
+        "Seconds to wait for another deploy's advisory lock; 0 waits forever.",
+        "60",
+    )
+    legacy_table: str | None = _opt(
+        None,
+        "Legacy tracker to bootstrap from; default: the layout's own "
+        "(schema_migrations, flyway_schema_history, goose_db_version).",
+        '"public.schema_migrations"',
+    )
 
 
 @dataclass(frozen=True, slots=True)

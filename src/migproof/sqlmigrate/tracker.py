@@ -1,0 +1,411 @@
+"""The tracking table (applied state as a SET), the advisory lock, and legacy trackers.
+
+The table holds one row per applied migration: ``version`` (the migration's key: its
+canonical version, or ``R__<name>`` for a repeatable), ``name``, ``checksum`` (sha256 of the
+file's bytes; NULL for rows bootstrapped from a legacy tracker until the next migrate fills
+it), ``applied_at`` and ``duration_ms``. A missing version is pending whatever higher versions
+are applied: the single-counter trackers' skip (seed 002) cannot happen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from psycopg import sql
+
+from migproof.errors import DatabaseError
+from migproof.sqlmigrate.layout import Layout, Migration, canonical_version, version_key
+
+__all__ = [
+    "AppliedRow",
+    "LegacyState",
+    "Tracker",
+    "flyway_checksum",
+    "read_legacy",
+]
+
+Connection = psycopg.Connection[tuple[object, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedRow:
+    """One applied migration as the tracker (or a legacy tracker) records it."""
+
+    key: str
+    name: str
+    checksum: str | None
+    applied_at: datetime | None = None
+    duration_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyState:
+    """What a legacy tracker says is applied; ``problem`` is set when it must not be trusted."""
+
+    kind: str
+    table: str
+    rows: tuple[AppliedRow, ...]
+    summary: str
+    problem: str | None = None
+    recovery: str | None = None
+
+
+class Tracker:
+    """The tracking table ``schema.table`` on one connection."""
+
+    def __init__(self, conn: Connection, schema: str, table: str) -> None:
+        self.conn = conn
+        self.schema = schema
+        self.table = table
+        self._ident = sql.Identifier(schema, table)
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    @property
+    def lock_key(self) -> int:
+        """The advisory lock's key: a stable 64-bit hash of the tracker's name."""
+        digest = hashlib.sha256(f"migproof:{self.qualified}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def exists(self) -> bool:
+        row = self.conn.execute(
+            "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL",
+            (self.schema, self.table),
+        ).fetchone()
+        return bool(row and row[0])
+
+    def ensure(self) -> None:
+        """Create the schema and the table when missing (call it under the lock).
+
+        Checked first, not just ``IF NOT EXISTS``: a deploy role without CREATE on the
+        database must still be able to run once the table exists.
+        """
+        if self.exists():
+            return
+        has_schema = self.conn.execute(
+            "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+        ).fetchone()
+        if not has_schema:
+            self.conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
+        self.conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                " version text PRIMARY KEY,"
+                " name text NOT NULL,"
+                " checksum text,"
+                " applied_at timestamptz NOT NULL DEFAULT now(),"
+                " duration_ms double precision)"
+            ).format(self._ident)
+        )
+
+    def read(self) -> dict[str, AppliedRow]:
+        """The applied set; empty when the table does not exist."""
+        if not self.exists():
+            return {}
+        cursor = self.conn.execute(
+            sql.SQL("SELECT version, name, checksum, applied_at, duration_ms FROM {}").format(
+                self._ident
+            )
+        )
+        return {
+            str(version): AppliedRow(
+                key=str(version),
+                name=str(name),
+                checksum=None if checksum is None else str(checksum),
+                applied_at=applied_at if isinstance(applied_at, datetime) else None,
+                duration_ms=float(duration) if isinstance(duration, int | float) else None,
+            )
+            for version, name, checksum, applied_at, duration in cursor
+        }
+
+    def record(self, migration: Migration, duration_ms: float) -> None:
+        """Insert the migration's row (a repeatable's row is replaced)."""
+        self.conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (version, name, checksum, applied_at, duration_ms)"
+                " VALUES (%s, %s, %s, clock_timestamp(), %s)"
+                " ON CONFLICT (version) DO UPDATE SET name = excluded.name,"
+                " checksum = excluded.checksum, applied_at = excluded.applied_at,"
+                " duration_ms = excluded.duration_ms"
+            ).format(self._ident),
+            (migration.key, migration.name, migration.checksum, round(duration_ms, 3)),
+        )
+
+    def insert_bootstrapped(self, rows: Iterable[AppliedRow]) -> None:
+        """Insert rows read from a legacy tracker; their checksums stay NULL."""
+        with self.conn.cursor() as cursor:
+            cursor.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (version, name, checksum, applied_at)"
+                    " VALUES (%s, %s, %s, coalesce(%s, now())) ON CONFLICT (version) DO NOTHING"
+                ).format(self._ident),
+                [(r.key, r.name, r.checksum, r.applied_at) for r in rows],
+            )
+
+    def fill_checksums(self, migrations: Sequence[Migration]) -> None:
+        """Give bootstrapped rows (checksum NULL) the checksum of the file on disk."""
+        if not migrations:
+            return
+        with self.conn.cursor() as cursor:
+            cursor.executemany(
+                sql.SQL(
+                    "UPDATE {} SET checksum = %s WHERE version = %s AND checksum IS NULL"
+                ).format(self._ident),
+                [(m.checksum, m.key) for m in migrations],
+            )
+
+    @contextmanager
+    def locked(self, wait_seconds: float) -> Iterator[None]:
+        """Hold the session advisory lock that serialises deploys on this tracker."""
+        key = self.lock_key
+        self.conn.execute(
+            "SELECT set_config('lock_timeout', %s, false)", (f"{int(wait_seconds * 1000)}ms",)
+        )
+        try:
+            self.conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        except psycopg.errors.LockNotAvailable:
+            raise DatabaseError(
+                f"another deploy holds the advisory lock on {self.qualified} "
+                f"({self._holder(key)}); waited {wait_seconds:g} s",
+                fix="let it finish and run again, or raise [tool.migproof.migrate] lock-wait",
+            ) from None
+        finally:
+            self.conn.execute("RESET lock_timeout")
+        try:
+            yield
+        finally:
+            if not self.conn.closed and not self.conn.broken:
+                self.conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    def _holder(self, key: int) -> str:
+        unsigned = key & 0xFFFFFFFFFFFFFFFF
+        row = self.conn.execute(
+            "SELECT a.pid, a.application_name, a.client_addr::text, a.backend_start"
+            " FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+            " WHERE l.locktype = 'advisory' AND l.granted"
+            " AND l.classid::bigint = %s AND l.objid::bigint = %s AND l.objsubid = 1",
+            (unsigned >> 32, unsigned & 0xFFFFFFFF),
+        ).fetchone()
+        if row is None:
+            return "holder gone"
+        pid, app, addr, started = row
+        return (
+            f"backend pid {pid}, {app or 'no application_name'}, "
+            f"from {addr or 'a local socket'}, since {started}"
+        )
+
+
+# Legacy trackers -----------------------------------------------------------------------------
+
+_LEGACY_DEFAULTS = {
+    Layout.GOLANG_MIGRATE: "schema_migrations",
+    Layout.DBMATE: "schema_migrations",
+    Layout.FLYWAY: "flyway_schema_history",
+    Layout.GOOSE: "goose_db_version",
+}
+
+
+def read_legacy(
+    conn: Connection,
+    layout: Layout,
+    migrations: Sequence[Migration],
+    *,
+    table: str | None,
+    schema: str,
+) -> LegacyState | None:
+    """What the directory's previous tool recorded as applied, or None when it left no table.
+
+    golang-migrate keeps one counter: every on-disk version up to it is taken as applied
+    (that is what golang-migrate itself assumed; run ``status`` after switching).
+    """
+    found = _find_legacy_table(conn, table or _LEGACY_DEFAULTS[layout], schema)
+    if found is None:
+        return None
+    oid, qualified = found
+    columns = {
+        str(name)
+        for (name,) in conn.execute(
+            "SELECT attname FROM pg_attribute"
+            " WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped",
+            (oid,),
+        )
+    }
+    ident = sql.SQL(qualified)  # built from quote_ident in _find_legacy_table
+    if {"version", "dirty"} <= columns:
+        return _golang_state(conn, ident, qualified, migrations)
+    if {"installed_rank", "version", "script", "success"} <= columns:
+        return _flyway_state(conn, ident, qualified, migrations)
+    if {"version_id", "is_applied"} <= columns:
+        return _goose_state(conn, ident, qualified, migrations)
+    if "version" in columns:
+        return _dbmate_state(conn, ident, qualified, migrations)
+    return None
+
+
+def _find_legacy_table(conn: Connection, name: str, schema: str) -> tuple[int, str] | None:
+    candidates = [name] if "." in name else [f"{_quote(schema)}.{_quote(name)}", _quote(name)]
+    for candidate in candidates:
+        row = conn.execute(
+            "SELECT c.oid::int, quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
+            " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.oid = to_regclass(%s)",
+            (candidate,),
+        ).fetchone()
+        if row is not None:
+            return int(str(row[0])), str(row[1])
+    return None
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _by_version(migrations: Sequence[Migration]) -> dict[str, Migration]:
+    return {m.version: m for m in migrations if m.version is not None}
+
+
+def _golang_state(
+    conn: Connection, ident: sql.SQL, qualified: str, migrations: Sequence[Migration]
+) -> LegacyState:
+    row = conn.execute(sql.SQL("SELECT version, dirty FROM {} LIMIT 1").format(ident)).fetchone()
+    if row is None:
+        return LegacyState("golang-migrate", qualified, (), f"{qualified} is empty")
+    version, dirty = str(row[0]), bool(row[1])
+    if dirty:
+        return LegacyState(
+            "golang-migrate",
+            qualified,
+            (),
+            f"{qualified} at version {version}, dirty",
+            problem=f"golang-migrate's {qualified} says version {version} is dirty: that "
+            "migration failed partway and may be half applied",
+            recovery=(
+                f"1. inspect the database and finish or undo what migration {version} did, "
+                "by hand;\n"
+                f"2. mark the outcome: `migrate -path DIR -database URL force {version}` if it is "
+                "now fully applied, or `force <previous version>` if it is undone (or: "
+                f"UPDATE {qualified} SET version = <that version>, dirty = false);\n"
+                "3. run migproof migrate again: it bootstraps from the clean tracker."
+            ),
+        )
+    limit = version_key(canonical_version(version))
+    rows = tuple(
+        AppliedRow(key=m.key, name=m.name, checksum=None)
+        for m in migrations
+        if m.version is not None and version_key(m.version) <= limit
+    )
+    return LegacyState(
+        "golang-migrate", qualified, rows, f"golang-migrate's {qualified} at version {version}"
+    )
+
+
+def _dbmate_state(
+    conn: Connection, ident: sql.SQL, qualified: str, migrations: Sequence[Migration]
+) -> LegacyState:
+    on_disk = _by_version(migrations)
+    rows = []
+    for (raw,) in conn.execute(sql.SQL("SELECT version::text FROM {}").format(ident)):
+        version = _canonical_or_raw(str(raw))
+        disk = on_disk.get(version)
+        rows.append(AppliedRow(key=version, name=disk.name if disk else "", checksum=None))
+    return LegacyState(
+        "dbmate", qualified, tuple(rows), f"{qualified} with {len(rows)} applied versions"
+    )
+
+
+def _goose_state(
+    conn: Connection, ident: sql.SQL, qualified: str, migrations: Sequence[Migration]
+) -> LegacyState:
+    on_disk = _by_version(migrations)
+    applied: dict[str, bool] = {}
+    for raw, is_applied in conn.execute(
+        sql.SQL("SELECT version_id, is_applied FROM {} ORDER BY id").format(ident)
+    ):
+        applied[_canonical_or_raw(str(raw))] = bool(is_applied)
+    rows = tuple(
+        AppliedRow(key=v, name=on_disk[v].name if v in on_disk else "", checksum=None)
+        for v, is_applied in applied.items()
+        if is_applied and v != "0"  # goose's own first row
+    )
+    return LegacyState("goose", qualified, rows, f"goose's {qualified}, {len(rows)} applied")
+
+
+def _flyway_state(
+    conn: Connection, ident: sql.SQL, qualified: str, migrations: Sequence[Migration]
+) -> LegacyState:
+    on_disk = _by_version(migrations)
+    repeatables = {f"R__{m.name}.sql": m for m in migrations if m.repeatable}
+    applied: dict[str, AppliedRow] = {}
+    for version, script, checksum, success, raw_kind in conn.execute(
+        sql.SQL(
+            "SELECT version, script, checksum, success, type FROM {} ORDER BY installed_rank"
+        ).format(ident)
+    ):
+        kind = str(raw_kind or "")
+        if not success:
+            return LegacyState(
+                "flyway",
+                qualified,
+                (),
+                f"{qualified} has a failed migration",
+                problem=f"Flyway's {qualified} records {script} as failed: it may be half applied",
+                recovery=(
+                    f"1. inspect the database and finish or undo what {script} did, by hand;\n"
+                    "2. run `flyway repair` (or DELETE its row where success = false);\n"
+                    "3. run migproof migrate again."
+                ),
+            )
+        if version is None:
+            name = str(script).rsplit("/", 1)[-1]
+            disk = repeatables.get(name)
+            if disk is not None and checksum == flyway_checksum(disk.up_sql):
+                applied[disk.key] = AppliedRow(key=disk.key, name=disk.name, checksum=disk.checksum)
+            elif disk is not None:
+                applied.pop(disk.key, None)  # changed since Flyway ran it: run it again
+            continue
+        key = _canonical_or_raw(str(version))
+        if kind.startswith("UNDO") or kind == "DELETE":
+            applied.pop(key, None)
+        elif kind == "BASELINE":
+            for m in on_disk.values():
+                if version_key(m.key) <= version_key(key):
+                    applied[m.key] = AppliedRow(key=m.key, name=m.name, checksum=None)
+        elif kind != "SCHEMA":
+            disk = on_disk.get(key)
+            applied[key] = AppliedRow(key=key, name=disk.name if disk else "", checksum=None)
+    rows = tuple(applied.values())
+    return LegacyState("flyway", qualified, rows, f"Flyway's {qualified}, {len(rows)} applied")
+
+
+def _canonical_or_raw(text: str) -> str:
+    try:
+        return canonical_version(text)
+    except ValueError:
+        return text
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def flyway_checksum(text: str) -> int:
+    """Flyway's checksum of a script: CRC32 over its lines without line breaks, signed.
+
+    As Flyway's ``ChecksumCalculator`` computes it (BufferedReader.readLine per line,
+    BOM removed, each line's UTF-8 bytes fed to one CRC32).
+    """
+    lines = _LINE_BREAK.split(text.removeprefix("\ufeff"))
+    if lines and lines[-1] == "":
+        lines.pop()  # readLine returns no empty line after the final line break
+    crc = 0
+    for line in lines:
+        crc = zlib.crc32(line.encode("utf-8"), crc)
+    return crc - (1 << 32) if crc >= 1 << 31 else crc
