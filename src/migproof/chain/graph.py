@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,9 +66,12 @@ def read_revision_file(path: Path) -> RevisionFile:
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:
+        guessed = _guess_header(source)
+        revision = guessed.get("revision")
         return RevisionFile(
             path=path,
-            revision=_guess_revision(source),
+            revision=revision if isinstance(revision, str) else None,
+            down_revisions=_as_ids(guessed.get("down_revision")),
             syntax_error=(exc.msg, exc.lineno or 1, exc.offset or 1),
         )
     values = _module_assignments(tree)
@@ -120,13 +124,20 @@ def _first_line(text: str | None) -> str:
     return text.strip().splitlines()[0].strip() if text and text.strip() else ""
 
 
-def _guess_revision(source: str) -> str | None:
+_HEADER_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*(?:#.*)?$")
+
+
+def _guess_header(source: str) -> dict[str, object]:
+    """revision and down_revision from a file that does not parse, line by line."""
+    values: dict[str, object] = {}
     for line in source.splitlines():
-        stripped = line.replace(" ", "")
-        for prefix in ("revision=", "revision:str="):
-            if stripped.startswith(prefix):
-                return stripped[len(prefix) :].strip("'\"") or None
-    return None
+        match = _HEADER_LINE.match(line)
+        if match and match.group(1) not in values:
+            try:
+                values[match.group(1)] = ast.literal_eval(match.group(2))
+            except (ValueError, SyntaxError):
+                continue
+    return values
 
 
 def _is_empty_body(body: list[ast.stmt]) -> bool:

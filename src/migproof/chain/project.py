@@ -6,6 +6,7 @@ import configparser
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ class AlembicProject:
     version_locations: list[Path]
     graph: RevisionGraph
     broken: dict[Path, BrokenRevision] = field(default_factory=dict)
+    map_error: str | None = None  # Alembic could not build its revision map (cycle, missing id)
     _script_dir: Any = None
 
     def script_directory(self) -> Any:
@@ -49,9 +51,13 @@ class AlembicProject:
         from migproof.chain.tolerant import tolerant_script_directory
 
         if self._script_dir is None:
-            with working_directory(self.root):
+            with working_directory(self.root), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Alembic warns of what the graph checks report
                 script_dir = tolerant_script_directory(self.alembic_config, self.broken)
-                script_dir.revision_map.heads  # noqa: B018 - builds the map: imports every file
+                try:
+                    script_dir.revision_map.heads  # noqa: B018 - builds the map: imports every file
+                except Exception as exc:  # noqa: BLE001 - cycles, missing ids: graph findings
+                    self.map_error = f"{type(exc).__name__}: {exc}"
             self._script_dir = script_dir
         return self._script_dir
 

@@ -32,6 +32,11 @@ def verify(
     project.script_directory()  # imports every revision file; the broken ones become findings
     report.extend(check_graph(project, config))
     order = _runnable(project)
+    if project.map_error is not None:
+        report.skipped.append(
+            ("upgrade and round trips", f"Alembic cannot load the chain: {project.map_error}")
+        )
+        return report
     if not order:
         return report
     with open_host(config) as host:

@@ -1,0 +1,165 @@
+"""verify's graph checks, without a database: each fires on its defect and not on clean chains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migproof.chain.graph import DowngradeKind, read_revision_file
+from migproof.chain.project import load_project
+from migproof.config import load_config
+from migproof.errors import ConfigError
+from migproof.verify.graph_checks import check_graph
+from tests.helpers.alembic_projects import Revision, line_of, write_project
+
+TABLE = 'op.create_table("t{n}", sa.Column("id", sa.Integer, primary_key=True))'
+DROP = 'op.drop_table("t{n}")'
+
+
+def rev(n: int, down: object, **kw: object) -> Revision:
+    return Revision(
+        id=f"r{n}",
+        down=down,  # type: ignore[arg-type]
+        upgrade=kw.pop("upgrade", TABLE.format(n=n)),
+        downgrade=kw.pop("downgrade", DROP.format(n=n)),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def findings(root: Path, **overrides: object) -> list[tuple[str, str | None, str, int | None]]:
+    config = load_config(root, overrides=overrides)
+    project = load_project(config, root)
+    project.script_directory()
+    return sorted(
+        (
+            f.check,
+            f.revision,
+            f.location.path.name if f.location else "",
+            f.location.line if f.location else None,
+        )
+        for f in check_graph(project, config)
+    )
+
+
+def test_clean_linear_chain_has_no_findings(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None), rev(2, "r1"), rev(3, "r2")])
+    assert findings(tmp_path) == []
+
+
+def test_branches_with_a_merge_have_no_findings(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        [
+            rev(1, None),
+            rev(2, "r1"),
+            rev(3, "r1"),
+            Revision(id="r4", down=("r2", "r3"), upgrade="pass", downgrade="pass"),
+        ],
+    )
+    assert findings(tmp_path) == []
+
+
+def test_two_heads_fire_unless_declared(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None), rev(2, "r1"), rev(3, "r1")])
+    assert findings(tmp_path) == [("MP002", "r3", "r3.py", 1)]
+    assert findings(tmp_path, **{"verify.heads": ["r2", "r3"]}) == []
+
+
+def test_syntax_error_is_a_finding_on_that_file_and_line(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None), rev(2, "r1", upgrade="op.execute('SELECT 1'")])
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    assert findings(tmp_path) == [("MP001", "r2", "r2.py", line_of(path, "op.execute"))]
+
+
+def test_import_error_is_a_finding_on_that_file(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None), rev(2, "r1", header="import no_such_module_anywhere")])
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    result = findings(tmp_path)
+    assert result == [("MP001", "r2", "r2.py", line_of(path, "import no_such_module_anywhere"))]
+
+
+def test_dangling_down_revision(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None), rev(2, "nope")])
+    assert ("MP003", "r2", "r2.py", 1) in findings(tmp_path)
+
+
+def test_cycle(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, "r3"), rev(2, "r1"), rev(3, "r2")])
+    assert [f[0] for f in findings(tmp_path) if f[0] == "MP004"] == ["MP004"]
+
+
+def test_revision_id_longer_than_version_num(tmp_path: Path) -> None:
+    long_id = "0002_add_billing_contact_to_accounts"
+    write_project(
+        tmp_path, [rev(1, None), Revision(id=long_id, down="r1", upgrade="pass", downgrade="pass")]
+    )
+    assert findings(tmp_path) == [("MP005", long_id, f"{long_id}.py", 1)]
+
+
+def test_id_of_exactly_32_characters_is_fine(tmp_path: Path) -> None:
+    write_project(
+        tmp_path, [rev(1, None), Revision(id="x" * 32, down="r1", upgrade="pass", downgrade="pass")]
+    )
+    assert findings(tmp_path) == []
+
+
+def test_empty_downgrade_of_a_schema_change(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None, downgrade="pass")])
+    path = tmp_path / "migrations" / "versions" / "r1.py"
+    assert findings(tmp_path) == [("MP006", "r1", "r1.py", line_of(path, "def downgrade"))]
+
+
+def test_empty_downgrade_of_an_empty_upgrade_is_fine(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None, upgrade="pass", downgrade="pass")])
+    assert findings(tmp_path) == []
+
+
+def test_not_implemented_downgrade_is_reported_as_irreversible(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None, downgrade='raise NotImplementedError("one way")')])
+    path = tmp_path / "migrations" / "versions" / "r1.py"
+    assert findings(tmp_path) == [("MP008", "r1", "r1.py", line_of(path, "def downgrade"))]
+
+
+def test_declared_irreversible_revision_is_not_a_missing_downgrade(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None, downgrade="pass")])
+    assert [f[0] for f in findings(tmp_path, **{"verify.irreversible": ["r1"]})] == ["MP008"]
+
+
+def test_duplicate_revision_id(tmp_path: Path) -> None:
+    write_project(
+        tmp_path, [rev(1, None), Revision(id="r1", down=None, upgrade="pass", filename="copy.py")]
+    )
+    assert "MP007" in [f[0] for f in findings(tmp_path)]
+
+
+def test_annotated_headers_of_new_alembic_templates_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "abc.py"
+    path.write_text(
+        'revision: str = "abc"\ndown_revision: str | None = "def"\n'
+        "branch_labels: str | None = None\n\ndef upgrade() -> None:\n    op.execute('x')\n\n"
+        "def downgrade() -> None:\n    op.execute('y')\n"
+    )
+    parsed = read_revision_file(path)
+    assert (parsed.revision, parsed.down_revisions, parsed.downgrade) == (
+        "abc",
+        ("def",),
+        DowngradeKind.PRESENT,
+    )
+
+
+def test_missing_alembic_ini_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="alembic.ini does not exist"):
+        load_project(load_config(tmp_path), tmp_path)
+
+
+def test_malformed_alembic_ini_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "alembic.ini").write_text("[alembic\nscript_location = x\n")
+    with pytest.raises(ConfigError, match="malformed"):
+        load_project(load_config(tmp_path), tmp_path)
+
+
+def test_unknown_section_names_the_sections_there_are(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None)])
+    with pytest.raises(ConfigError, match=r"no \[reporting\] section \(sections: alembic\)"):
+        load_project(load_config(tmp_path, overrides={"alembic-name": "reporting"}), tmp_path)
