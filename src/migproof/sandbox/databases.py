@@ -20,7 +20,13 @@ from psycopg import sql
 
 from migproof.errors import DatabaseError, mask_password
 
-__all__ = ["SCRATCH_PREFIX", "DatabaseHost", "ScratchServer", "scratch_name"]
+__all__ = [
+    "SCRATCH_PREFIX",
+    "DatabaseHost",
+    "ScratchServer",
+    "connection_failure_reason",
+    "scratch_name",
+]
 
 SCRATCH_PREFIX = "migproof_"
 _CONNECT_TIMEOUT = 10
@@ -63,10 +69,10 @@ class DatabaseHost(abc.ABC):
         try:
             return psycopg.connect(url, autocommit=autocommit, connect_timeout=_CONNECT_TIMEOUT)
         except psycopg.OperationalError as exc:
+            reason = connection_failure_reason(exc)
             raise DatabaseError(
-                f"cannot connect to {mask_password(url)} ({_first_line(exc)})",
-                fix="check the host, port and credentials, or leave out --database-url "
-                "to use a private sandbox",
+                f"cannot connect to {mask_password(url)} ({reason})",
+                fix=_connection_fix(reason),
             ) from exc
 
     @property
@@ -95,12 +101,7 @@ class DatabaseHost(abc.ABC):
             try:
                 conn.execute(statement)
             except psycopg.errors.InsufficientPrivilege as exc:
-                raise DatabaseError(
-                    f"the role of {mask_password(self.url)} may not create databases "
-                    f"({_first_line(exc)})",
-                    fix="grant it with `ALTER ROLE <role> CREATEDB`, or leave out --database-url "
-                    "to use a private sandbox",
-                ) from exc
+                raise _no_createdb(self.url, conn.info.user, _first_line(exc)) from exc
             except psycopg.errors.DuplicateDatabase as exc:
                 raise DatabaseError(
                     f"database {name} already exists", fix="choose another name"
@@ -117,9 +118,15 @@ class DatabaseHost(abc.ABC):
         self._created.remove(name)
 
     def drop_all(self) -> None:
-        """Drop every database this host created, newest first."""
+        """Drop every database this host created, newest first; one failure stops none."""
+        failure: DatabaseError | None = None
         for name in reversed(self._created[:]):
-            self.drop_database(name)
+            try:
+                self.drop_database(name)
+            except (DatabaseError, psycopg.Error) as exc:
+                failure = failure or _drop_failed(name, self.url, exc)
+        if failure is not None:
+            raise failure
 
     @contextmanager
     def database(self, *, template: str | None = None) -> Iterator[str]:
@@ -182,12 +189,9 @@ class ScratchServer(DatabaseHost):
             row = conn.execute(
                 "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
             ).fetchone()
+            role = conn.info.user
         if not row or not row[0]:
-            raise DatabaseError(
-                f"the role of {mask_password(self._url)} may not create databases",
-                fix="grant it with `ALTER ROLE <role> CREATEDB`, or leave out --database-url "
-                "to use a private sandbox",
-            )
+            raise _no_createdb(self._url, role, "it has neither CREATEDB nor SUPERUSER")
 
     def _check_may_create(self, name: str) -> None:
         if not name.startswith(SCRATCH_PREFIX):
@@ -210,5 +214,50 @@ def _end_connections(conn: psycopg.Connection[tuple[object, ...]], dbname: str) 
 
 
 def _first_line(exc: BaseException) -> str:
+    """PostgreSQL's primary message: the first line (DETAIL and HINT lines follow it)."""
     text = str(exc).strip()
-    return text.splitlines()[-1].strip() if text else type(exc).__name__
+    return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+def connection_failure_reason(exc: BaseException) -> str:
+    """The useful line of a libpq connection error.
+
+    psycopg prefixes libpq's message ("connection failed: ") and libpq appends a hint on a
+    second line ("Is the server running …?"); the first line after the prefixes says what
+    went wrong and where.
+
+    >>> connection_failure_reason(Exception('connection failed: connection to server at '
+    ...     '"127.0.0.1", port 1 failed: Connection refused\\n\\tIs the server running?'))
+    'connection to server at "127.0.0.1", port 1 failed: Connection refused'
+    """
+    line = _first_line(exc)
+    for prefix in ("connection failed: ", "connection is bad: "):
+        line = line.removeprefix(prefix)
+    return line.replace("FATAL:  ", "")
+
+
+def _connection_fix(reason: str) -> str:
+    lowered = reason.lower()
+    if "password" in lowered or ("role" in lowered and "does not exist" in lowered):
+        return "check the user name and password in the URL"
+    if "database" in lowered and "does not exist" in lowered:
+        return "name an existing database in the URL (postgres exists on most servers)"
+    return (
+        "check the host and port and that the server is running, or leave out "
+        "--database-url to use a private sandbox"
+    )
+
+
+def _no_createdb(url: str, role: str, reason: str) -> DatabaseError:
+    return DatabaseError(
+        f"role {role} of {mask_password(url)} may not create databases ({reason})",
+        fix=f"as a superuser run `ALTER ROLE {sql.Identifier(role).as_string()} CREATEDB`, "
+        "or leave out --database-url to use a private sandbox",
+    )
+
+
+def _drop_failed(name: str, url: str, exc: BaseException) -> DatabaseError:
+    return DatabaseError(
+        f"could not drop scratch database {name} on {mask_password(url)} ({_first_line(exc)})",
+        fix=f"drop it by hand: DROP DATABASE {sql.Identifier(name).as_string()}",
+    )
