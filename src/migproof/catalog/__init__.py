@@ -1,0 +1,55 @@
+"""Catalog snapshot and semantic schema diff (MISSION §2).
+
+>>> filters = SnapshotFilter.from_config(config)            # doctest: +SKIP
+>>> a, b = take_snapshot(conn_a, filters), take_snapshot(conn_b, filters)   # doctest: +SKIP
+>>> print(render_diff(diff_snapshots(a, b)))                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from migproof.catalog.diff import Difference, diff_snapshots, render_diff
+from migproof.catalog.model import (
+    Column,
+    CompositeType,
+    Constraint,
+    Domain,
+    Enum,
+    Extension,
+    Function,
+    Index,
+    Policy,
+    RangeType,
+    Schema,
+    Sequence,
+    Snapshot,
+    SnapshotFormatError,
+    Table,
+    Trigger,
+    View,
+)
+from migproof.catalog.snapshot import SnapshotFilter, take_snapshot
+
+__all__ = [
+    "Column",
+    "CompositeType",
+    "Constraint",
+    "Difference",
+    "Domain",
+    "Enum",
+    "Extension",
+    "Function",
+    "Index",
+    "Policy",
+    "RangeType",
+    "Schema",
+    "Sequence",
+    "Snapshot",
+    "SnapshotFilter",
+    "SnapshotFormatError",
+    "Table",
+    "Trigger",
+    "View",
+    "diff_snapshots",
+    "render_diff",
+    "take_snapshot",
+]

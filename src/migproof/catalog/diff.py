@@ -1,0 +1,222 @@
+"""The semantic diff of two snapshots: every difference names the object and the property.
+
+Pure: takes snapshots, returns data. ``diff_snapshots`` is sorted and deterministic (kind,
+then name, then property); a table present on one side only is one difference, not one per
+column, and the indexes, triggers and policies that went with it are not repeated.
+"""
+
+from __future__ import annotations
+
+import builtins
+import difflib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from migproof.catalog.model import (
+    KINDS,
+    CatalogObject,
+    Snapshot,
+    Table,
+    Value,
+    quote_ident,
+)
+
+__all__ = ["Difference", "diff_snapshots", "diff_to_dict", "render_diff"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Difference:
+    """One object or one property that differs between snapshot A and snapshot B.
+
+    ``property`` is None when the object exists on one side only (``a``/``b`` then say on
+    which side it exists). ``is_order_only`` marks a difference in column order alone, a
+    lower-severity kind: a downgrade that re-adds a dropped column can only add it last.
+
+    >>> str(Difference(kind="enum", name="public.status_enum", property=None, a=False, b=True))
+    'enum public.status_enum: only in B'
+    """
+
+    kind: str
+    name: str
+    property: str | None
+    a: Value
+    b: Value
+    is_order_only: bool = False
+
+    @builtins.property
+    def is_presence(self) -> bool:
+        """The object exists on one side only."""
+        return self.property is None
+
+    @builtins.property
+    def is_multiline(self) -> bool:
+        """A property whose values span lines (a body, a view definition)."""
+        return any(isinstance(v, str) and "\n" in v for v in (self.a, self.b))
+
+    def describe(self, a_label: str = "A", b_label: str = "B") -> str:
+        """The human line, with the two sides called ``a_label`` and ``b_label``."""
+        head = f"{self.kind} {self.name}"
+        if self.property is None:
+            return f"{head}: only in {a_label if self.a else b_label}"
+        label = self.property.replace("_", " ")
+        if self.is_multiline:
+            return f"{head}: {label} differs"
+        return f"{head}: {label} {format_value(self.a)} -> {format_value(self.b)}"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; tuples become lists."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "property": self.property,
+            "a": list(self.a) if isinstance(self.a, tuple) else self.a,
+            "b": list(self.b) if isinstance(self.b, tuple) else self.b,
+            "is_order_only": self.is_order_only,
+            "text": str(self),
+        }
+
+
+def format_value(value: Value) -> str:
+    """A property value as the diff prints it: ``none``, ``true``, ``[a, b]``, text as is."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(value) + "]"
+    return str(value)
+
+
+_SortKey = tuple[int, str, int, str]
+_TABLE_RANK = next(i for i, kind in enumerate(KINDS) if kind.attribute == "tables")
+
+
+def diff_snapshots(a: Snapshot, b: Snapshot) -> list[Difference]:
+    """Every difference between A and B, sorted; empty when the schemas are equal.
+
+    >>> diff_snapshots(snapshot, snapshot)
+    []
+    """
+    found: list[tuple[_SortKey, Difference]] = []
+    relations_a = a.tables.keys() | a.views.keys()
+    relations_b = b.tables.keys() | b.views.keys()
+    both = relations_a & relations_b
+    for rank, kind in enumerate(KINDS):
+        objects_a, objects_b = a.collection(kind), b.collection(kind)
+        for key in sorted(objects_a.keys() | objects_b.keys()):
+            obj_a, obj_b = objects_a.get(key), objects_b.get(key)
+            if obj_a is None or obj_b is None:
+                obj = obj_a or obj_b
+                assert obj is not None
+                table = getattr(obj, "table", None)
+                if table is not None and table not in both:
+                    continue  # went with its table or view, which is reported itself
+                diff = Difference(
+                    kind=obj.kind_label,
+                    name=key,
+                    property=None,
+                    a=obj_a is not None,
+                    b=obj_b is not None,
+                )
+                found.append(((rank, key, 0, ""), diff))
+                continue
+            found.extend(((rank, key, 0, d.property or ""), d) for d in _compare(obj_a, obj_b, key))
+            if isinstance(obj_a, Table) and isinstance(obj_b, Table):
+                found.extend(_compare_tables(obj_a, obj_b, key))
+    found.sort(key=lambda item: item[0])
+    return [diff for _, diff in found]
+
+
+def _compare(a: CatalogObject, b: CatalogObject, name: str) -> Iterator[Difference]:
+    kind = a.kind_label
+    for (prop, value_a), (_, value_b) in zip(a.properties(), b.properties(), strict=True):
+        if value_a != value_b:
+            yield Difference(kind=kind, name=name, property=prop, a=value_a, b=value_b)
+
+
+def _compare_tables(a: Table, b: Table, key: str) -> Iterator[tuple[_SortKey, Difference]]:
+    for rank, children_a, children_b in (
+        (1, a.columns, b.columns),
+        (2, a.constraints, b.constraints),
+    ):
+        by_name_a = {c.name: c for c in children_a}
+        by_name_b = {c.name: c for c in children_b}
+        for child in sorted(by_name_a.keys() | by_name_b.keys()):
+            name = f"{key}.{quote_ident(child)}"
+            child_a, child_b = by_name_a.get(child), by_name_b.get(child)
+            sort_key: _SortKey = (_TABLE_RANK, key, rank, child)
+            if child_a is None or child_b is None:
+                obj = child_a or child_b
+                assert obj is not None
+                present = Difference(
+                    kind=obj.kind_label,
+                    name=name,
+                    property=None,
+                    a=child_a is not None,
+                    b=child_b is not None,
+                )
+                yield sort_key, present
+                continue
+            for diff in _compare(child_a, child_b, name):
+                yield (_TABLE_RANK, key, rank, f"{child}\0{diff.property}"), diff
+    order = _column_order(a, b)
+    if order is not None:
+        yield (
+            (_TABLE_RANK, key, 0, "column order"),
+            Difference(
+                kind=a.kind_label,
+                name=key,
+                property="column_order",
+                a=order[0],
+                b=order[1],
+                is_order_only=True,
+            ),
+        )
+
+
+def _column_order(a: Table, b: Table) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The common columns in A's and B's order, when those orders differ."""
+    names_a = {c.name for c in a.columns}
+    names_b = {c.name for c in b.columns}
+    order_a = tuple(c.name for c in a.columns if c.name in names_b)
+    order_b = tuple(c.name for c in b.columns if c.name in names_a)
+    return None if order_a == order_b else (order_a, order_b)
+
+
+def render_diff(diffs: Sequence[Difference], a_label: str = "A", b_label: str = "B") -> str:
+    """The text form: one line per difference, multi-line values as an indented unified diff.
+
+    >>> print(render_diff(diff_snapshots(before, after), "before", "after"))   # doctest: +SKIP
+    column public.orders.total: type integer -> numeric(12,2)
+    """
+    if not diffs:
+        return "no differences\n"
+    lines: list[str] = []
+    for diff in diffs:
+        lines.append(diff.describe(a_label, b_label))
+        if diff.is_multiline:
+            lines.extend(_unified(diff, a_label, b_label))
+    return "\n".join(lines) + "\n"
+
+
+def _unified(diff: Difference, a_label: str, b_label: str) -> Iterator[str]:
+    old = format_value(diff.a).splitlines()
+    new = format_value(diff.b).splitlines()
+    for line in difflib.unified_diff(old, new, a_label, b_label, lineterm="", n=2):
+        yield "    " + line
+
+
+def diff_to_dict(
+    diffs: Sequence[Difference], a_label: str = "A", b_label: str = "B"
+) -> dict[str, Any]:
+    """The JSON form: the two labels, whether they are equal, and every difference."""
+    return {
+        "a": a_label,
+        "b": b_label,
+        "equal": not diffs,
+        "differences": [diff.to_dict() for diff in diffs],
+    }

@@ -1,0 +1,267 @@
+"""The text form of a snapshot: one SQL-like line per object, details indented beneath.
+
+Meant for reading and reviewing, not for replaying: deterministic, in the diff's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from migproof.catalog.model import (
+    Column,
+    CompositeType,
+    Constraint,
+    Domain,
+    Enum,
+    Extension,
+    Function,
+    Index,
+    Policy,
+    RangeType,
+    Schema,
+    Sequence,
+    Snapshot,
+    Table,
+    Trigger,
+    View,
+)
+
+__all__ = ["render_snapshot"]
+
+_Renderer = Callable[[str, Any], Iterator[str]]
+
+_INDENT = "    "
+
+
+def render_snapshot(snapshot: Snapshot) -> str:
+    """Every object of the snapshot as readable text."""
+    lines: list[str] = []
+    for attribute, render in _RENDERERS:
+        for key, obj in getattr(snapshot, attribute).items():
+            lines.extend(render(key, obj))
+    return "\n".join(lines) + "\n" if lines else "(empty schema)\n"
+
+
+def _extras(comment: str | None, privileges: tuple[str, ...] = ()) -> Iterator[str]:
+    if comment is not None:
+        yield f"{_INDENT}comment {comment!r}"
+    if privileges:
+        yield f"{_INDENT}grant {', '.join(privileges)}"
+
+
+def _schema(key: str, schema: Schema) -> Iterator[str]:
+    yield f"schema {key}"
+    yield from _extras(schema.comment, schema.privileges)
+
+
+def _extension(key: str, extension: Extension) -> Iterator[str]:
+    yield f"extension {key} {extension.version} in schema {extension.schema}"
+    yield from _extras(extension.comment)
+
+
+def _enum(key: str, enum: Enum) -> Iterator[str]:
+    yield f"enum {key} ({', '.join(repr(label) for label in enum.labels)})"
+    yield from _extras(enum.comment, enum.privileges)
+
+
+def _domain(key: str, domain: Domain) -> Iterator[str]:
+    parts = [f"domain {key} {domain.type}"]
+    if domain.collation:
+        parts.append(f"COLLATE {domain.collation}")
+    if domain.not_null:
+        parts.append("NOT NULL")
+    if domain.default is not None:
+        parts.append(f"DEFAULT {domain.default}")
+    yield " ".join(parts)
+    for constraint in domain.constraints:
+        yield f"{_INDENT}constraint {constraint}"
+    yield from _extras(domain.comment, domain.privileges)
+
+
+def _composite(key: str, composite: CompositeType) -> Iterator[str]:
+    yield f"composite type {key} ({', '.join(composite.attributes)})"
+    yield from _extras(composite.comment, composite.privileges)
+
+
+def _range(key: str, range_type: RangeType) -> Iterator[str]:
+    parts = [f"range type {key} (subtype {range_type.subtype}"]
+    for label, value in (
+        ("opclass", range_type.opclass),
+        ("collation", range_type.collation),
+        ("canonical", range_type.canonical),
+        ("subtype_diff", range_type.subtype_diff),
+    ):
+        if value is not None:
+            parts.append(f", {label} {value}")
+    yield "".join(parts) + ")"
+    yield from _extras(range_type.comment, range_type.privileges)
+
+
+def _sequence(key: str, seq: Sequence) -> Iterator[str]:
+    line = (
+        f"sequence {key} AS {seq.type} START {seq.start} INCREMENT {seq.increment} "
+        f"MINVALUE {seq.min_value} MAXVALUE {seq.max_value} CACHE {seq.cache}"
+    )
+    if seq.cycle:
+        line += " CYCLE"
+    if seq.unlogged:
+        line += " UNLOGGED"
+    if seq.owned_by:
+        line += f" OWNED BY {seq.owned_by}"
+    yield line
+    yield from _extras(seq.comment, seq.privileges)
+
+
+def _table(key: str, table: Table) -> Iterator[str]:
+    head = f"{'unlogged ' if table.unlogged else ''}{table.kind} {key}"
+    if table.partition_of:
+        head += f" PARTITION OF {table.partition_of} {table.partition_bound}"
+    if table.partition_key:
+        head += f" PARTITION BY {table.partition_key}"
+    if table.inherits:
+        head += f" INHERITS ({', '.join(table.inherits)})"
+    if table.options:
+        head += f" WITH ({', '.join(table.options)})"
+    yield head
+    if table.row_security:
+        yield f"{_INDENT}row level security{' forced' if table.force_row_security else ''}"
+    yield from _extras(table.comment, table.privileges)
+    for column in table.columns:
+        yield from _column(column)
+    for constraint in table.constraints:
+        yield from _constraint(constraint)
+
+
+def _column(column: Column) -> Iterator[str]:
+    parts = [f"{_INDENT}{column.name} {column.type}"]
+    if column.collation:
+        parts.append(f"COLLATE {column.collation}")
+    if column.not_null:
+        parts.append("NOT NULL")
+    if column.default is not None:
+        parts.append(f"DEFAULT {column.default}")
+    if column.identity:
+        parts.append(f"GENERATED {column.identity} AS IDENTITY")
+    if column.generated:
+        parts.append(f"GENERATED ALWAYS AS {column.generated}")
+    yield " ".join(parts)
+    for extra in _extras(column.comment, column.privileges):
+        yield _INDENT + extra
+
+
+def _constraint(c: Constraint) -> Iterator[str]:
+    kind = "" if c.kind == "EXCLUDE" else f" {c.kind}"  # the expression starts with EXCLUDE
+    parts = [f"{_INDENT}constraint {c.name}{kind}"]
+    if c.columns:
+        parts.append(f"({', '.join(c.columns)})")
+    if c.nulls_not_distinct:
+        parts.append("NULLS NOT DISTINCT")
+    if c.include:
+        parts.append(f"INCLUDE ({', '.join(c.include)})")
+    if c.kind == "FOREIGN KEY":
+        parts.append(f"REFERENCES {c.references} ({', '.join(c.referenced_columns)})")
+        parts.append(f"MATCH {c.match} ON DELETE {c.on_delete} ON UPDATE {c.on_update}")
+    if c.expression is not None:
+        parts.append(c.expression if c.kind == "EXCLUDE" else f"({c.expression})")
+    if c.no_inherit:
+        parts.append("NO INHERIT")
+    if c.deferrable:
+        parts.append("DEFERRABLE")
+    if c.initially_deferred:
+        parts.append("INITIALLY DEFERRED")
+    if not c.validated:
+        parts.append("NOT VALID")
+    if not c.enforced:
+        parts.append("NOT ENFORCED")
+    yield " ".join(parts)
+    for extra in _extras(c.comment):
+        yield _INDENT + extra
+
+
+def _index(key: str, index: Index) -> Iterator[str]:
+    keys = list(index.keys)
+    if index.opclasses:
+        keys = [
+            k if o == "default" else f"{k} {o}" for k, o in zip(keys, index.opclasses, strict=False)
+        ]
+    line = f"{'unique ' if index.unique else ''}index {key} ON {index.table} USING {index.method}"
+    line += f" ({', '.join(keys)})"
+    if index.include:
+        line += f" INCLUDE ({', '.join(index.include)})"
+    if index.nulls_not_distinct:
+        line += " NULLS NOT DISTINCT"
+    if index.options:
+        line += f" WITH ({', '.join(index.options)})"
+    if index.predicate:
+        line += f" WHERE {index.predicate}"
+    if not index.valid:
+        line += " (INVALID)"
+    yield line
+    yield from _extras(index.comment)
+
+
+def _view(key: str, view: View) -> Iterator[str]:
+    options = f" WITH ({', '.join(view.options)})" if view.options else ""
+    yield f"{view.kind} {key}{options} AS"
+    for line in view.definition.strip("\n").splitlines():
+        yield _INDENT + line.rstrip()
+    yield from _extras(view.comment, view.privileges)
+
+
+def _function(key: str, fn: Function) -> Iterator[str]:
+    head = f"{fn.kind} {key}"
+    if fn.arguments != fn.identity_arguments:
+        head += f" ARGUMENTS ({fn.arguments})"
+    if fn.returns is not None:
+        head += f" RETURNS {fn.returns}"
+    head += f" LANGUAGE {fn.language} {fn.volatility}"
+    for flag, text in (
+        (fn.strict, "STRICT"),
+        (fn.security_definer, "SECURITY DEFINER"),
+        (fn.leakproof, "LEAKPROOF"),
+    ):
+        if flag:
+            head += f" {text}"
+    if fn.parallel != "UNSAFE":
+        head += f" PARALLEL {fn.parallel}"
+    for setting in fn.config:
+        head += f" SET {setting}"
+    yield head
+    for line in (fn.body or "").strip().splitlines():
+        yield _INDENT + line
+    yield from _extras(fn.comment, fn.privileges)
+
+
+def _trigger(key: str, trigger: Trigger) -> Iterator[str]:
+    state = "" if trigger.enabled == "ENABLED" else f" ({trigger.enabled})"
+    yield f"trigger {key}{state}: {trigger.definition}"
+    yield from _extras(trigger.comment)
+
+
+def _policy(key: str, policy: Policy) -> Iterator[str]:
+    line = f"policy {key} {'PERMISSIVE' if policy.permissive else 'RESTRICTIVE'}"
+    line += f" FOR {policy.command} TO {', '.join(policy.roles)}"
+    if policy.using is not None:
+        line += f" USING ({policy.using})"
+    if policy.with_check is not None:
+        line += f" WITH CHECK ({policy.with_check})"
+    yield line
+    yield from _extras(policy.comment)
+
+
+_RENDERERS: tuple[tuple[str, _Renderer], ...] = (
+    ("schemas", _schema),
+    ("extensions", _extension),
+    ("enums", _enum),
+    ("domains", _domain),
+    ("composite_types", _composite),
+    ("range_types", _range),
+    ("sequences", _sequence),
+    ("tables", _table),
+    ("indexes", _index),
+    ("views", _view),
+    ("functions", _function),
+    ("triggers", _trigger),
+    ("policies", _policy),
+)

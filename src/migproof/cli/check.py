@@ -1,0 +1,52 @@
+"""``migproof check``: fail when alembic:head no longer matches the schema lock file."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from migproof.catalog import diff_snapshots, render_diff
+from migproof.catalog.diff import diff_to_dict
+from migproof.catalog.lockfile import lockfile_path, read_lockfile
+from migproof.cli._options import config_from_flags, server_options
+from migproof.errors import EXIT_CLEAN, EXIT_FINDINGS
+from migproof.sources import Sources
+
+__all__ = ["command"]
+
+
+@click.command("check")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@server_options
+def command(fmt: str, pg_bin: str | None, database_url: str | None) -> int:
+    """Compare alembic:head with the committed schema lock file; exit 1 when they differ.
+
+    Refresh the lock file with `migproof snapshot alembic:head --write`.
+    """
+    config = config_from_flags(pg_bin=pg_bin, database_url=database_url)
+    path = lockfile_path(config)
+    locked = read_lockfile(path)  # a missing lock file is a usage error (exit 2), with the fix
+    with Sources(config) as sources:
+        head = sources.snapshot("alembic:head")
+    label = config.lockfile
+    diffs = diff_snapshots(locked, head)
+    if fmt == "json":
+        click.echo(json.dumps(diff_to_dict(diffs, label, "alembic:head"), indent=2, sort_keys=True))
+    elif diffs:
+        click.echo(f"alembic:head no longer matches {label}:")
+        click.echo(render_diff(diffs, label, "alembic:head"), nl=False)
+        click.echo(
+            "fix: if the migration is intended, run `migproof snapshot alembic:head --write` "
+            f"and commit {label}"
+        )
+    else:
+        click.echo(f"alembic:head matches {label}")
+    return EXIT_FINDINGS if diffs else EXIT_CLEAN

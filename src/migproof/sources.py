@@ -1,0 +1,261 @@
+"""SOURCE -> Snapshot: a database URL, a ``.sql`` file, a saved snapshot, an Alembic revision.
+
+A database URL is only read (a read-only session; nothing is created there). A ``.sql`` file
+and an Alembic revision are materialised in a scratch database of the host from
+``open_host(config)`` (a private sandbox, or ``--database-url``), which is started on first
+need and torn down when the ``Sources`` block ends.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import psycopg
+
+from migproof.catalog import Snapshot, SnapshotFilter, SnapshotFormatError, take_snapshot
+from migproof.config import Config
+from migproof.errors import DatabaseError, SourceError, mask_password
+from migproof.sandbox import DatabaseHost, open_host
+
+__all__ = ["ParsedSource", "SourceKind", "Sources", "apply_sql_file", "parse_source"]
+
+_URL_PREFIXES = ("postgresql://", "postgres://")
+_FORMS = (
+    "a database URL (postgresql://…), a .sql file, a saved snapshot (.json), "
+    "or alembic:head / alembic:<revision> / alembic:base"
+)
+_CONNECT_TIMEOUT = 10
+# psql meta-commands pg_dump 17.6+ writes around a dump; they are not SQL.
+_IGNORED_META = ("\\restrict", "\\unrestrict")
+
+
+class SourceKind(enum.Enum):
+    URL = "url"
+    SQL_FILE = "sql"
+    SNAPSHOT_FILE = "snapshot"
+    ALEMBIC = "alembic"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSource:
+    """What a SOURCE argument names: its kind and the URL, path or revision in it."""
+
+    kind: SourceKind
+    text: str
+    target: str
+
+
+def parse_source(source: str) -> ParsedSource:
+    """Classify a SOURCE; SourceError for a form migproof does not know.
+
+    >>> parse_source("alembic:head").target
+    'head'
+    """
+    if source.startswith(_URL_PREFIXES):
+        return ParsedSource(SourceKind.URL, source, source)
+    if source.startswith("alembic:"):
+        revision = source.removeprefix("alembic:").strip()
+        if not revision:
+            raise SourceError(
+                f"{source!r} names no revision",
+                fix="write alembic:head, alembic:<rev> or alembic:base",
+            )
+        return ParsedSource(SourceKind.ALEMBIC, source, revision)
+    suffix = Path(source).suffix.lower()
+    if suffix == ".sql":
+        return ParsedSource(SourceKind.SQL_FILE, source, source)
+    if suffix == ".json":
+        return ParsedSource(SourceKind.SNAPSHOT_FILE, source, source)
+    raise SourceError(f"unknown SOURCE {source!r}", fix=f"give {_FORMS}")
+
+
+class Sources:
+    """Snapshots of SOURCEs, sharing one lazily started host for those that need a database.
+
+    >>> with Sources(config) as sources:                       # doctest: +SKIP
+    ...     diff_snapshots(sources.snapshot("schema.sql"), sources.snapshot("alembic:head"))
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        filters: SnapshotFilter | None = None,
+        host: DatabaseHost | None = None,
+    ) -> None:
+        self._config = config
+        self._filters = filters or SnapshotFilter.from_config(config)
+        self._host = host
+        self._owns_host = host is None
+
+    @property
+    def host(self) -> DatabaseHost:
+        """The sandbox or scratch server, started on first use."""
+        if self._host is None:
+            self._host = open_host(self._config)
+        return self._host
+
+    def snapshot(self, source: str) -> Snapshot:
+        """The snapshot SOURCE describes."""
+        parsed = parse_source(source)
+        match parsed.kind:
+            case SourceKind.URL:
+                return self._snapshot_url(parsed.target)
+            case SourceKind.SNAPSHOT_FILE:
+                return read_snapshot_file(Path(parsed.target))
+            case SourceKind.SQL_FILE:
+                return self._snapshot_sql(Path(parsed.target))
+            case SourceKind.ALEMBIC:
+                return self._snapshot_alembic(parsed.target)
+
+    def _snapshot_url(self, url: str) -> Snapshot:
+        try:
+            conn = psycopg.connect(
+                url,
+                autocommit=True,
+                connect_timeout=_CONNECT_TIMEOUT,
+                options="-c default_transaction_read_only=on",
+            )
+        except psycopg.OperationalError as exc:
+            raise DatabaseError(
+                f"cannot connect to {mask_password(url)} ({_last_line(exc)})",
+                fix="check the host, port, database name and credentials",
+            ) from exc
+        with conn:
+            return take_snapshot(conn, self._filters)
+
+    def _snapshot_sql(self, path: Path) -> Snapshot:
+        text = _read_sql(path)
+        dbname = apply_sql_file(self.host, path, text)
+        try:
+            with self.host.connect(dbname) as conn:
+                return take_snapshot(conn, self._filters)
+        finally:
+            self.host.drop_database(dbname)
+
+    def _snapshot_alembic(self, revision: str) -> Snapshot:
+        try:
+            from migproof.chain import database_at
+        except ImportError as exc:
+            raise SourceError(
+                f"alembic:{revision} cannot be read: this build of migproof has no Alembic "
+                "chain support (migproof.chain)",
+                fix="use a .sql file, a saved snapshot or a database URL instead",
+            ) from exc
+        dbname: str = database_at(self._config, self.host, revision)
+        with self.host.connect(dbname) as conn:
+            return take_snapshot(conn, self._filters)
+
+    def close(self) -> None:
+        """Drop every scratch database and stop the sandbox this object started."""
+        if self._host is not None and self._owns_host:
+            self._host.close()
+            self._host = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def read_snapshot_file(path: Path) -> Snapshot:
+    """A snapshot saved with ``migproof snapshot … --format json``."""
+    if not path.is_file():
+        raise SourceError(
+            f"no such snapshot file: {path}",
+            fix="check the path, or write one with `migproof snapshot SOURCE --output FILE.json`",
+        )
+    try:
+        return Snapshot.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"cannot read {path}: {exc}") from exc
+    except SnapshotFormatError as exc:
+        raise SourceError(
+            f"{path} is not a migproof snapshot: {exc}",
+            fix="write it with `migproof snapshot SOURCE --output FILE.json`",
+        ) from exc
+
+
+def _read_sql(path: Path) -> str:
+    if not path.is_file():
+        raise SourceError(f"no such SQL file: {path}", fix="check the path")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"cannot read {path}: {exc}", fix="save it as UTF-8 text") from exc
+    lines = text.splitlines(keepends=True)
+    for number, line in enumerate(lines, start=1):
+        if line.startswith("\\"):
+            if line.startswith(_IGNORED_META):
+                lines[number - 1] = "\n"  # keep the line numbers of what follows
+                continue
+            raise SourceError(
+                f"{path}:{number}: psql meta-command {line.split()[0]} is not SQL",
+                fix="remove psql meta-commands (lines starting with a backslash) from the file",
+            )
+    return "".join(lines)
+
+
+def apply_sql_file(host: DatabaseHost, path: Path, text: str | None = None) -> str:
+    """Run a SQL file in a fresh scratch database of ``host``; return the database's name.
+
+    The whole file goes in one round trip. When that fails (or cannot run as one implicit
+    transaction, as with CREATE INDEX CONCURRENTLY) it is run again statement by statement in
+    a fresh database, so an error names the statement's line. Invalid SQL is a SourceError:
+    ``schema.sql:12: relation "orders" does not exist``.
+    """
+    text = _read_sql(path) if text is None else text
+    dbname = host.create_database()
+    try:
+        with host.connect(dbname) as conn:
+            conn.execute(text.encode())
+        return dbname
+    except psycopg.Error:
+        host.drop_database(dbname)
+    dbname = host.create_database()
+    try:
+        _apply_statements(host, dbname, path, text)
+    except BaseException:
+        host.drop_database(dbname)
+        raise
+    return dbname
+
+
+def _apply_statements(host: DatabaseHost, dbname: str, path: Path, text: str) -> None:
+    from migproof.lint.pgsql import SqlSyntaxError, parse_statements
+
+    try:
+        statements = parse_statements(text)
+    except SqlSyntaxError as exc:
+        raise SourceError(
+            f"{path}:{exc.line}: {exc.message}", fix="correct the SQL at that line"
+        ) from exc
+    with host.connect(dbname) as conn:
+        for statement in statements:
+            try:
+                conn.execute(statement.text.encode())
+            except psycopg.Error as exc:
+                line = statement.line
+                position = exc.diag.statement_position
+                if position and position.isdigit():
+                    line += statement.text[: int(position) - 1].count("\n")
+                message = exc.diag.message_primary or _last_line(exc)
+                raise SourceError(
+                    f"{path}:{line}: {message}",
+                    fix="correct the SQL at that line (it ran in an empty database: objects "
+                    "it needs must be created earlier in the file)",
+                ) from exc
+
+
+def _last_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[-1].strip() if text else type(exc).__name__
