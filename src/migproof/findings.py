@@ -7,7 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Finding", "Location", "Report", "Severity"]
+__all__ = ["Finding", "Location", "Report", "Severity", "display_path"]
+
+
+def display_path(path: Path) -> str:
+    """A path as the user typed it: relative to the working directory when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 class Severity(enum.Enum):
@@ -33,7 +41,7 @@ class Location:
     end_column: int | None = None
 
     def __str__(self) -> str:
-        text = str(self.path)
+        text = display_path(self.path)
         if self.line is not None:
             text += f":{self.line}"
             if self.column is not None:

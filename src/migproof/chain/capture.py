@@ -115,9 +115,8 @@ class StatementRecorder:
         )
 
     def _error(self, context: Any) -> None:
-        started = (
-            self._started.pop(id(context.cursor), None) if context.cursor is not None else None
-        )
+        cursor = getattr(context, "cursor", None)
+        started = self._started.pop(id(cursor), None) if cursor is not None else None
         if self.step is None or self.last is None:
             return
         revision, direction = self.step

@@ -36,6 +36,7 @@ class AlembicProject:
     ini_path: Path | None
     section: str
     alembic_config: Any  # alembic.config.Config (typed loosely: alembic is imported lazily)
+    script_location: Path
     version_locations: list[Path]
     graph: RevisionGraph
     broken: dict[Path, BrokenRevision] = field(default_factory=dict)
@@ -53,13 +54,28 @@ class AlembicProject:
         if self._script_dir is None:
             with working_directory(self.root), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # Alembic warns of what the graph checks report
+                before = list(sys.path)
                 script_dir = tolerant_script_directory(self.alembic_config, self.broken)
+                _absolute_sys_path(before, self.root)
                 try:
                     script_dir.revision_map.heads  # noqa: B018 - builds the map: imports every file
-                except Exception as exc:  # noqa: BLE001 - cycles, missing ids: graph findings
+                except Exception as exc:  # cycles, missing ids: graph findings
                     self.map_error = f"{type(exc).__name__}: {exc}"
             self._script_dir = script_dir
         return self._script_dir
+
+
+def _absolute_sys_path(before: list[str], root: Path) -> None:
+    """Make the entries Alembic prepended (``prepend_sys_path = .``) absolute.
+
+    Python caches one finder per sys.path string, and the finder for "." is bound to the cwd
+    of the moment it was made: a relative entry would find modules in the wrong directory.
+    """
+    added = len(sys.path) - len(before)
+    for index in range(max(added, 0)):
+        entry = sys.path[index]
+        if not Path(entry).is_absolute():
+            sys.path[index] = str((root / entry).resolve())
 
 
 @contextlib.contextmanager
@@ -120,6 +136,7 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         ini_path=ini,
         section=section,
         alembic_config=alembic_config,
+        script_location=location,
         version_locations=versions,
         graph=RevisionGraph(files),
     )

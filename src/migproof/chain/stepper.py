@@ -41,6 +41,7 @@ class StepFailure:
     path: Path | None
     line: int | None
     timeout: str | None = None  # "statement timeout" or "lock timeout" when one fired
+    from_database: bool = True  # False: a Python error (in env.py or the revision's code)
 
 
 def mark_scratch_database(
@@ -220,7 +221,7 @@ class Stepper:
         revision = self.recorder.step[0] if self.recorder.step else label
         last = self.recorder.last
         statement, path, line = last if last else (None, None, None)
-        error, sqlstate, failed_statement = _describe_error(exc)
+        error, sqlstate, failed_statement, from_database = _describe_error(exc)
         if failed_statement:
             statement = failed_statement
         frame_path, frame_line = self._revision_frame(exc)
@@ -234,10 +235,13 @@ class Stepper:
             path=path,
             line=line,
             timeout=_TIMEOUT_STATES.get(sqlstate or ""),
+            from_database=from_database,
         )
 
     def _revision_frame(self, exc: BaseException) -> tuple[Path | None, int | None]:
         paths = {os.path.realpath(f.path): f.path for f in self.project.graph.files}
+        env_py = self.project.script_location / "env.py"
+        paths[os.path.realpath(env_py)] = env_py
         found: tuple[Path | None, int | None] = (None, None)
         for frame in traceback.extract_tb(exc.__traceback__):
             path = paths.get(os.path.realpath(frame.filename))
@@ -246,8 +250,8 @@ class Stepper:
         return found
 
 
-def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None]:
-    """PostgreSQL's message, its SQLSTATE and the failing statement, when the error has them."""
+def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None, bool]:
+    """The message, SQLSTATE, failing statement, and whether PostgreSQL raised it."""
     statement = getattr(exc, "statement", None)
     orig = getattr(exc, "orig", None) or exc
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
@@ -259,9 +263,10 @@ def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None]:
     else:
         text = str(orig).strip().splitlines()
         message = text[0] if text else type(orig).__name__
-    if orig is exc and not sqlstate:
+    from_database = bool(sqlstate) or orig is not exc
+    if not from_database:
         message = f"{type(exc).__name__}: {message}"
-    return message, sqlstate, statement if isinstance(statement, str) else None
+    return message, sqlstate, statement if isinstance(statement, str) else None, from_database
 
 
 def _keep_driver(existing: str | None, url: str) -> str:

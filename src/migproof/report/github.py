@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from migproof.findings import Finding, Report, Severity
+from migproof.findings import Finding, Report, Severity, display_path
 
 __all__ = ["render"]
 
@@ -23,7 +23,7 @@ def _annotation(finding: Finding) -> str:
     properties = [f"title={_escape_property(finding.check)}"]
     location = finding.location
     if location is not None:
-        properties.insert(0, f"file={_escape_property(str(location.path))}")
+        properties.insert(0, f"file={_escape_property(display_path(location.path))}")
         if location.line is not None:
             properties.insert(1, f"line={location.line}")
             if location.end_line is not None and location.end_line != location.line:

@@ -17,10 +17,11 @@ def render_verify_table(report: Report, out: Console) -> None:
     if not report.records:
         return
     table = Table(title=None, show_edge=False, pad_edge=False)
-    for column in ("revision", "message", "upgrade", "round trip", "time"):
-        table.add_column(
-            column, no_wrap=column != "message", justify="right" if column == "time" else "left"
-        )
+    table.add_column("revision", no_wrap=True, overflow="ellipsis", max_width=24)
+    table.add_column("message", no_wrap=True, overflow="ellipsis", max_width=36)
+    table.add_column("upgrade", no_wrap=True, min_width=7)
+    table.add_column("round trip", no_wrap=True, min_width=10)
+    table.add_column("time", no_wrap=True, justify="right", min_width=6)
     for record in report.records:
         upgrade, roundtrip = str(record["upgrade"]), str(record["roundtrip"])
         millis = float(str(record["upgrade_ms"])) + float(str(record["downgrade_ms"]))

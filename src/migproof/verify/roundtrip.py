@@ -114,7 +114,10 @@ class RevisionRecord:
     statements: list[dict[str, object]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
-        return dataclasses.asdict(self)
+        record = dataclasses.asdict(self)
+        record["upgrade_ms"] = round(self.upgrade_ms, 1)
+        record["downgrade_ms"] = round(self.downgrade_ms, 1)
+        return record
 
 
 class _Walk:
@@ -215,7 +218,9 @@ class _Walk:
         record.upgrade = "ok"
         self.applied.append(rid)
         after = self.snapshot()
-        record.statements = [s.to_dict() for s in self.stepper.recorder.statements[count:]]
+        record.statements = [
+            s.to_dict() for s in self.stepper.recorder.statements[count:] if s.path is not None
+        ]
         if rid in self.irreversible:
             record.roundtrip = "skipped"
             return after
@@ -330,7 +335,12 @@ class _Walk:
                 fix=fix,
                 statement=failure.statement,
                 location=Location(path=path, line=line),
-                context=(("PostgreSQL error", failure.error),),
+                context=(
+                    (
+                        "PostgreSQL error" if failure.from_database else "Python error",
+                        failure.error,
+                    ),
+                ),
             )
         )
 
@@ -346,7 +356,9 @@ class _Walk:
         line: int | None,
     ) -> None:
         self.had_failure = True
-        names = "; ".join(str(d) for d in differences[:3]) + (" …" if len(differences) > 3 else "")
+        rendered = render_diff(differences, a_label, b_label)
+        lines = [_phrase(d, a_label, b_label) for d in differences]
+        names = "; ".join(lines[:3]) + (f" (and {len(lines) - 3} more)" if len(lines) > 3 else "")
         self.report.findings.append(
             Finding(
                 check=code,
@@ -354,7 +366,7 @@ class _Walk:
                 revision=rev.revision,
                 message=f"{message}: {names}",
                 location=Location(path=rev.path, line=line),
-                context=(("diff", render_diff(differences, a_label, b_label)),),
+                context=(("diff", rendered),),
             )
         )
 
@@ -380,6 +392,14 @@ class _Walk:
                 context=(("diff", render_diff(differences, a_label, b_label)),),
             )
         )
+
+
+def _phrase(difference: Any, a_label: str, b_label: str) -> str:
+    """One difference in the words of a round trip: left behind, not restored, changed."""
+    if difference.property is None and a_label == "before upgrade":
+        head = f"{difference.kind} {difference.name}"
+        return f"{head} is left behind" if difference.b else f"{head} is not restored"
+    return str(difference.describe(a_label, b_label))
 
 
 _ROUNDTRIP_CODES = {
