@@ -1,0 +1,78 @@
+"""What one guard run looks at: the diff, the project's layout, and file contents at both ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migproof.guard.gitdiff import Change, GitDiff, ObjectReader
+from migproof.guard.project import GuardProject
+
+__all__ = ["GuardContext", "is_migration_file"]
+
+
+def is_migration_file(path: str) -> bool:
+    """A revision module or a SQL migration (not ``__init__.py``, READMEs or templates)."""
+    name = path.rsplit("/", 1)[-1]
+    if name.endswith(".py"):
+        return name != "__init__.py" and not name.startswith(".#")
+    return name.endswith(".sql")
+
+
+@dataclass(slots=True)
+class GuardContext:
+    """The diff split into migration changes and candidate schema files."""
+
+    diff: GitDiff
+    project: GuardProject
+    objects: ObjectReader
+    new_migrations: list[Change] = field(default_factory=list)
+    changed_migrations: list[Change] = field(default_factory=list)
+    candidates: list[Change] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, diff: GitDiff, project: GuardProject, objects: ObjectReader) -> GuardContext:
+        context = cls(diff, project, objects)
+        for change in diff.changes:
+            context._classify(change)
+        return context
+
+    def _classify(self, change: Change) -> None:
+        in_dir = self.project.migration_dir_of(change.path) is not None
+        old_in_dir = (
+            change.old_path is not None
+            and self.project.migration_dir_of(change.old_path) is not None
+        )
+        if change.status in "RC" and old_in_dir and change.status == "R":
+            if is_migration_file(change.old_path or ""):
+                self.changed_migrations.append(change)
+            return
+        if in_dir:
+            if not is_migration_file(change.path):
+                return
+            if change.status in "AC" or change.status == "R":
+                self.new_migrations.append(change)
+            else:
+                self.changed_migrations.append(change)
+            return
+        if change.path.endswith((".py", ".sql")):
+            self.candidates.append(change)
+
+    @property
+    def toplevel(self) -> Path:
+        return self.diff.toplevel
+
+    def base_text(self, change: Change) -> str | None:
+        if change.status in "AC":
+            return None
+        return self.objects.text(self.diff.merge_base, change.old_path or change.path)
+
+    def head_text(self, change: Change) -> str | None:
+        if change.status == "D":
+            return None
+        return self.objects.text(self.diff.head, change.path)
+
+    def expected_migration(self) -> str:
+        """Where the missing migration should go, in the user's own directory names."""
+        dirs = [d for d, _ in self.project.migration_dirs]
+        return " or ".join(f"{d}/" for d in dirs) if dirs else "a migration directory"

@@ -1,0 +1,650 @@
+"""The SQLAlchemy schema a Python module declares, read from its AST and normalised.
+
+Two versions of a models file are compared by what they declare, not by their text: tables
+(declarative classes with ``__tablename__``, ``Table(...)``), their columns (``Column``,
+``mapped_column``, ``Mapped[...]`` annotations, SQLModel fields), ``__table_args__``, indexes,
+constraints, enums (``sa.Enum`` and the Python enums columns use), ``MetaData`` and
+``declared_attr`` members. Relationships, Python-side defaults, docstrings, comments,
+formatting, import order and aliases, keyword order and the names of module-level helper
+variables do not change the schema, so they compare equal.
+
+Nothing is imported: SQLAlchemy is never loaded, the module is only parsed.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+__all__ = ["Declaration", "Member", "SchemaDelta", "compare_declarations", "extract_declarations"]
+
+# Qualified names are collapsed to ``sa.<name>``: sqlalchemy re-exports most names at several
+# paths (sqlalchemy.orm.mapped_column is sqlalchemy.mapped_column), sqlmodel re-exports them.
+_SA_ROOTS = ("sqlalchemy", "sqlmodel", "flask_sqlalchemy")
+# Module names inside those packages: dropped, so the import style does not matter.
+_SA_MODULES = frozenset(
+    {
+        "orm",
+        "types",
+        "sql",
+        "schema",
+        "dialects",
+        "postgresql",
+        "mysql",
+        "sqlite",
+        "oracle",
+        "mssql",
+        "ext",
+        "declarative",
+        "sqltypes",
+        "expression",
+        "functions",
+        "elements",
+        "decl_api",
+        "hybrid",
+        "mutable",
+        "associationproxy",
+        "indexable",
+        "asyncio",
+        "base",
+        "sqlmodel",
+        "flask_sqlalchemy",
+        "main",
+        "ddl",
+        "json",
+        "array",
+        "ranges",
+        "named_types",
+        "properties",
+        "relationships",
+        "attributes",
+        "interfaces",
+    }
+)
+_COLUMN_CALLS = frozenset({"sa.Column", "sa.mapped_column", "sa.Field"})
+_NOT_SCHEMA_CALLS = frozenset(
+    {
+        "sa.relationship",
+        "sa.Relationship",
+        "sa.backref",
+        "sa.association_proxy",
+        "sa.synonym",
+        "sa.composite",
+        "sa.query_expression",
+        "sa.dynamic_loader",
+        "sa.column_property",
+        "sa.deferred",
+        "sa.hybrid_property",
+    }
+)
+_RELATIONSHIP_ANNOTATIONS = frozenset({"sa.WriteOnlyMapped", "sa.DynamicMapped"})
+# Keyword arguments of Column / mapped_column / sqlmodel.Field that never reach the DDL.
+_CLIENT_SIDE_KWARGS = frozenset(
+    {
+        "default",
+        "default_factory",
+        "onupdate",
+        "insert_default",
+        "doc",
+        "info",
+        "key",
+        "init",
+        "repr",
+        "compare",
+        "kw_only",
+        "hash",
+        "deferred",
+        "deferred_group",
+        "deferred_raiseload",
+        "active_history",
+        "sort_order",
+        "use_existing_column",
+        # sqlmodel.Field: pydantic validation and documentation only
+        "alias",
+        "title",
+        "description",
+        "schema_extra",
+        "regex",
+        "pattern",
+        "const",
+        "gt",
+        "ge",
+        "lt",
+        "le",
+        "multiple_of",
+        "min_length",
+        "min_items",
+        "max_items",
+        "allow_mutation",
+        "discriminator",
+        "include",
+        "exclude",
+    }
+)
+_TABLE_DUNDERS = frozenset(
+    {
+        "__tablename__",
+        "__table__",
+        "__table_args__",
+        "__abstract__",
+        "__table_cls__",
+        "metadata",
+        "type_annotation_map",
+    }
+)
+_MODULE_CALLS = frozenset({"sa.MetaData", "sa.declarative_base", "sa.registry"})
+_CONSTRAINTS = frozenset(
+    {
+        "sa.Index",
+        "sa.UniqueConstraint",
+        "sa.CheckConstraint",
+        "sa.PrimaryKeyConstraint",
+        "sa.ForeignKeyConstraint",
+        "sa.ExcludeConstraint",
+    }
+)
+_ENUM_CALLS = frozenset({"sa.Enum", "sa.ENUM"})
+_PY_ENUM_BASES = frozenset(
+    {"enum.Enum", "enum.StrEnum", "enum.IntEnum", "enum.Flag", "enum.IntFlag"}
+)
+_MAX_INLINE_DEPTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One schema-bearing part of a declaration: a column, ``__table_args__``, a constraint."""
+
+    label: str
+    line: int
+    text: str
+
+
+@dataclass(slots=True)
+class Declaration:
+    """A table, model, index, enum or metadata the module declares, with its members."""
+
+    key: str
+    line: int
+    members: dict[str, Member] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaDelta:
+    """One difference: what changed and where (``in_base``: the line is in the base version)."""
+
+    description: str
+    line: int
+    in_base: bool = False
+
+
+def extract_declarations(source: str) -> dict[str, Declaration]:
+    """Every SQLAlchemy declaration in a module, keyed; raises SyntaxError on invalid Python.
+
+    >>> decls = extract_declarations(
+    ...     "import sqlalchemy as sa\\n"
+    ...     "class User(Base):\\n"
+    ...     "    __tablename__ = 'users'\\n"
+    ...     "    id = sa.Column(sa.Integer, primary_key=True)\\n"
+    ... )
+    >>> sorted(decls["table users"].members)
+    ['__tablename__', 'column id']
+    """
+    tree = ast.parse(source)
+    return _Extractor(tree).run()
+
+
+def compare_declarations(
+    base: dict[str, Declaration], head: dict[str, Declaration]
+) -> list[SchemaDelta]:
+    """What head declares differently from base, each with the line it is on."""
+    deltas: list[SchemaDelta] = []
+    for key, decl in head.items():
+        old = base.get(key)
+        if old is None:
+            deltas.append(SchemaDelta(f"{key}: added", decl.line))
+            continue
+        for name, member in decl.members.items():
+            before = old.members.get(name)
+            if before is None:
+                deltas.append(SchemaDelta(f"{key}: {member.label} added", member.line))
+            elif before.text != member.text:
+                deltas.append(SchemaDelta(f"{key}: {member.label} changed", member.line))
+        deltas.extend(
+            SchemaDelta(f"{key}: {member.label} removed", member.line, in_base=True)
+            for name, member in old.members.items()
+            if name not in decl.members
+        )
+    deltas.extend(
+        SchemaDelta(f"{key}: removed", decl.line, in_base=True)
+        for key, decl in base.items()
+        if key not in head
+    )
+    return deltas
+
+
+def _dotted(node: ast.expr) -> list[str] | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return parts[::-1]
+    return None
+
+
+def _collapse(qualified: str) -> str:
+    """``sqlalchemy.orm.mapped_column`` -> ``sa.mapped_column``; ``sa.func.now`` stays."""
+    parts = qualified.split(".")
+    if parts[0] not in _SA_ROOTS:
+        return qualified
+    return ".".join(["sa", *(p for p in parts[1:] if p not in _SA_MODULES)])
+
+
+class _Extractor:
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.imports: dict[str, str] = {}
+        self.inline: dict[str, ast.expr] = {}
+        self.placeholders: dict[str, str] = {}
+        self.local_classes: dict[str, ast.ClassDef] = {}
+        self.decls: dict[str, Declaration] = {}
+        self._counters: dict[str, int] = {}
+
+    # ---- names -------------------------------------------------------------------------
+    def resolve(self, node: ast.expr) -> str | None:
+        """The collapsed qualified name of a Name/Attribute chain, through imports."""
+        parts = _dotted(node)
+        if parts is None:
+            return None
+        head = parts[0]
+        if head in self.imports:
+            return _collapse(".".join([self.imports[head], *parts[1:]]))
+        return ".".join(parts)
+
+    def call_name(self, node: ast.AST) -> str | None:
+        return self.resolve(node.func) if isinstance(node, ast.Call) else None
+
+    def _collect_names(self) -> None:
+        assigned: dict[str, list[ast.expr]] = {}
+        for stmt in _module_statements(self.tree):
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                self._collect_import(stmt)
+            elif isinstance(stmt, ast.ClassDef):
+                self.local_classes[stmt.name] = stmt
+            else:
+                target = _single_target(stmt)
+                value = getattr(stmt, "value", None)
+                if target is not None and isinstance(value, ast.expr):
+                    assigned.setdefault(target, []).append(value)
+        # Flask-SQLAlchemy: `db = SQLAlchemy()` here, or `db` imported from the app package.
+        for name, values in assigned.items():
+            if len(values) == 1 and self.call_name(values[0]) == "sa.SQLAlchemy":
+                self.imports[name] = "sqlalchemy"
+        if "db" in self.imports and not self.imports["db"].startswith(_SA_ROOTS):
+            self.imports["db"] = "sqlalchemy"
+        self.inline = {
+            n: v[0] for n, v in assigned.items() if len(v) == 1 and n not in self.imports
+        }
+
+    def _collect_import(self, stmt: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                target = alias.asname or alias.name.split(".", 1)[0]
+                self.imports[target] = alias.name if alias.asname else target
+            return
+        module = "." * stmt.level + (stmt.module or "")
+        for alias in stmt.names:
+            self.imports[alias.asname or alias.name] = f"{module}.{alias.name}"
+
+    # ---- canonical text ------------------------------------------------------------------
+    def canon(self, node: ast.AST, local_names: dict[str, str] | None = None) -> str:
+        transformed = _Canon(self, local_names or {}).visit(copy.deepcopy(node))
+        return ast.unparse(transformed)
+
+    def canon_function(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+        """A function's decorators, arguments and body with locals renamed in order."""
+        names: dict[str, str] = {}
+        for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
+            if arg.arg not in ("self", "cls"):
+                names.setdefault(arg.arg, f"_v{len(names)}")
+        for node in ast.walk(func):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.setdefault(node.id, f"_v{len(names)}")
+        body = [s for s in func.body if not _is_docstring(s)]
+        parts = [self.canon(d, names) for d in func.decorator_list]
+        parts.extend(self.canon(s, names) for s in body)
+        return "\n".join(parts)
+
+    # ---- extraction ----------------------------------------------------------------------
+    def run(self) -> dict[str, Declaration]:
+        self._collect_names()
+        statements = list(_module_statements(self.tree))
+        # First pass: keys of tables and models, so references to them use the key.
+        for stmt in statements:
+            self._register_placeholder(stmt)
+        for stmt in statements:
+            if isinstance(stmt, ast.ClassDef):
+                self._class(stmt)
+            elif isinstance(stmt, ast.Assign | ast.AnnAssign | ast.Expr) and stmt.value:
+                self._module_value(stmt, stmt.value)
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and self._contains_call(
+                stmt, _COLUMN_CALLS | _CONSTRAINTS | {"sa.Table"}
+            ):
+                # A helper that builds columns: `id = pk()` is only as stable as pk's body.
+                body = Member("body", stmt.lineno, self.canon_function(stmt))
+                self._add(f"function {stmt.name}", stmt.lineno, {"body": body})
+        self._python_enums()
+        return self.decls
+
+    def _register_placeholder(self, stmt: ast.stmt) -> None:
+        if isinstance(stmt, ast.ClassDef):
+            key = self._class_key(stmt)
+            if key is not None:
+                self.placeholders[stmt.name] = f"<{key}>"
+            return
+        target = _single_target(stmt)
+        value = getattr(stmt, "value", None)
+        if target is None or not isinstance(value, ast.Call):
+            return
+        key = self._module_call_key(value)
+        if key is not None:
+            self.placeholders[target] = f"<{key}>"
+            self.inline.pop(target, None)
+
+    def _add(self, key: str, line: int, members: dict[str, Member]) -> Declaration:
+        decl = self.decls.get(key)
+        if decl is None:
+            decl = self.decls[key] = Declaration(key, line, members)
+        else:
+            decl.members.update(members)
+        return decl
+
+    def _contains_call(self, node: ast.AST, names: frozenset[str]) -> bool:
+        return any(self.call_name(n) in names for n in ast.walk(node) if isinstance(n, ast.Call))
+
+    # classes -----------------------------------------------------------------------------
+    def _class_key(self, cls: ast.ClassDef) -> str | None:
+        for stmt in cls.body:
+            if _single_target(stmt) == "__tablename__":
+                value = getattr(stmt, "value", None)
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    return f"table {value.value}"
+        is_table = _is_sqlmodel_table(cls)
+        if any(self._member_label(stmt, is_sqlmodel_table=is_table) for stmt in cls.body):
+            return f"model {cls.name}"
+        return None
+
+    def _class_members(self, cls: ast.ClassDef) -> dict[str, Member]:
+        members: dict[str, Member] = {}
+        is_table = _is_sqlmodel_table(cls)
+        for stmt in cls.body:
+            label = self._member_label(stmt, is_sqlmodel_table=is_table)
+            if label is None:
+                continue
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                text = self.canon_function(stmt)
+            else:
+                annotation = stmt.annotation if isinstance(stmt, ast.AnnAssign) else None
+                value = getattr(stmt, "value", None)
+                text = " = ".join(self.canon(n) for n in (annotation, value) if n is not None)
+            members[label] = Member(label, stmt.lineno, text)
+        return members
+
+    def _declared_attr_label(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+        decorators = [d.func if isinstance(d, ast.Call) else d for d in func.decorator_list]
+        if not any("declared_attr" in (self.resolve(d) or "") for d in decorators):
+            return None
+        schema_calls = _COLUMN_CALLS | _CONSTRAINTS
+        if func.name in _TABLE_DUNDERS or self._contains_call(func, schema_calls):
+            return f"declared_attr {func.name}"
+        return None
+
+    def _member_label(self, stmt: ast.stmt, *, is_sqlmodel_table: bool) -> str | None:
+        """``column name``, ``__table_args__``, ``declared_attr name``; None: not schema."""
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            return self._declared_attr_label(stmt)
+        name = _single_target(stmt)
+        if name is None:
+            return None
+        if name in _TABLE_DUNDERS:
+            return name
+        value: ast.expr | None = getattr(stmt, "value", None)
+        annotation = stmt.annotation if isinstance(stmt, ast.AnnAssign) else None
+        if self._is_column(value, annotation, is_sqlmodel_table=is_sqlmodel_table):
+            return f"column {name}"
+        return None
+
+    def _is_column(
+        self, value: ast.expr | None, annotation: ast.expr | None, *, is_sqlmodel_table: bool
+    ) -> bool:
+        top = self.call_name(value) if value is not None else None
+        if top in _NOT_SCHEMA_CALLS and not (
+            top in ("sa.column_property", "sa.deferred")
+            and value is not None
+            and self._contains_call(value, _COLUMN_CALLS)
+        ):
+            return False
+        if value is not None and self._contains_call(value, _COLUMN_CALLS):
+            return True
+        if annotation is None:
+            return False
+        wrapper = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+        resolved = self.resolve(wrapper)
+        if resolved in _RELATIONSHIP_ANNOTATIONS or resolved in ("typing.ClassVar", "ClassVar"):
+            return False
+        return resolved == "sa.Mapped" or is_sqlmodel_table
+
+    def _class(self, cls: ast.ClassDef) -> None:
+        key = self._class_key(cls)
+        if key is None:
+            return
+        members = self._class_members(cls)
+        bases = [self._base_text(b) for b in cls.bases]
+        bases.extend(self.canon(k) for k in cls.keywords)
+        members["bases"] = Member("bases", cls.lineno, ", ".join(bases))
+        self._add(key, cls.lineno, members)
+
+    def _base_text(self, base: ast.expr, depth: int = 0) -> str:
+        """A local base class without columns stands for its own bases (renaming it is free)."""
+        if (
+            isinstance(base, ast.Name)
+            and base.id in self.local_classes
+            and depth < _MAX_INLINE_DEPTH
+        ):
+            if base.id in self.placeholders:
+                return self.placeholders[base.id]
+            inner = self.local_classes[base.id]
+            return "(" + ", ".join(self._base_text(b, depth + 1) for b in inner.bases) + ")"
+        return self.canon(base)
+
+    # module level --------------------------------------------------------------------------
+    def _module_call_key(self, call: ast.Call) -> str | None:
+        """The key of a module-level Table, named Index / constraint, or named Enum."""
+        name = self.call_name(call)
+        first = call.args[0] if call.args else None
+        label = _string(first)
+        kwargs = {k.arg: k.value for k in call.keywords if k.arg}
+        if name == "sa.Table" and label:
+            schema = _string(kwargs.get("schema"))
+            return f"table {schema}.{label}" if schema else f"table {label}"
+        if name in _CONSTRAINTS:
+            named = label if name == "sa.Index" else _string(kwargs.get("name"))
+            if named:
+                return f"index {named}" if name == "sa.Index" else f"constraint {named}"
+        if name in _ENUM_CALLS:
+            enum_name = _string(kwargs.get("name"))
+            if enum_name:
+                return f"enum {enum_name}"
+        return None
+
+    def _numbered(self, prefix: str) -> str:
+        count = self._counters.get(prefix, 0) + 1
+        self._counters[prefix] = count
+        return f"{prefix} #{count}"
+
+    def _module_value(self, stmt: ast.stmt, value: ast.expr) -> None:
+        if not isinstance(value, ast.Call):
+            return
+        key = self._module_call_key(value)
+        if key is not None and key.startswith("table "):
+            self._table(key, value)
+            return
+        name = self.call_name(value)
+        if key is None and name in _MODULE_CALLS:
+            key = self._numbered(name.split(".", 1)[1])
+        elif key is None and self._contains_call(value, frozenset({"sa.DDL"})):
+            key = self._numbered("DDL")
+        if key is not None:
+            text = self.canon(value)
+            self._add(key, stmt.lineno, {"definition": Member("definition", stmt.lineno, text)})
+
+    def _table(self, key: str, call: ast.Call) -> None:
+        members: dict[str, Member] = {}
+        for arg in call.args[2:]:
+            label = self._table_arg_label(arg)
+            members[label] = Member(label, arg.lineno, self.canon(arg))
+        options = [
+            k
+            for k in call.keywords
+            if k.arg not in ("schema", "info", "extend_existing", "keep_existing")
+        ]
+        if options:
+            text = ", ".join(sorted(self.canon(k) for k in options))
+            members["options"] = Member("options", call.lineno, text)
+        self._add(key, call.lineno, members)
+
+    def _table_arg_label(self, arg: ast.expr) -> str:
+        name = self.call_name(arg)
+        if isinstance(arg, ast.Call) and name is not None:
+            first = arg.args[0] if arg.args else None
+            kwargs = {k.arg: k.value for k in arg.keywords if k.arg}
+            named = _string(
+                kwargs.get("name", first if name in ("sa.Column", "sa.Index") else None)
+            )
+            if named:
+                kind = "column" if name == "sa.Column" else name.split(".", 1)[1]
+                return f"{kind} {named}"
+        return self.canon(arg)  # unnamed: added or removed, never "changed"
+
+    def _python_enums(self) -> None:
+        """Python enums whose members become database enum labels (used by a column)."""
+        texts = " ".join(m.text for d in self.decls.values() for m in d.members.values())
+        for name, cls in self.local_classes.items():
+            if not any(self.resolve(b) in _PY_ENUM_BASES for b in cls.bases):
+                continue
+            if not re.search(rf"\b{re.escape(name)}\b", texts):
+                continue
+            members: dict[str, Member] = {}
+            for stmt in cls.body:
+                target = _single_target(stmt)
+                value = getattr(stmt, "value", None)
+                if target is not None and isinstance(value, ast.expr):
+                    label = f"member {target}"
+                    members[label] = Member(label, stmt.lineno, self.canon(value))
+            self._add(f"enum class {name}", cls.lineno, members)
+
+
+class _Canon(ast.NodeTransformer):
+    """Rewrites a copied subtree into its canonical form before ``ast.unparse``."""
+
+    def __init__(self, extractor: _Extractor, local_names: dict[str, str], depth: int = 0) -> None:
+        self.x = extractor
+        self.local_names = local_names
+        self.depth = depth
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.local_names:
+            return ast.Name(id=self.local_names[node.id], ctx=node.ctx)
+        if node.id in self.x.placeholders:
+            return ast.Name(id=self.x.placeholders[node.id], ctx=node.ctx)
+        if node.id in self.x.imports:
+            return ast.Name(id=self.x.resolve(node) or node.id, ctx=node.ctx)
+        inlined = self.x.inline.get(node.id)
+        if (
+            inlined is not None
+            and self.depth < _MAX_INLINE_DEPTH
+            and isinstance(node.ctx, ast.Load)
+        ):
+            inner = _Canon(self.x, {}, self.depth + 1)
+            result = inner.visit(copy.deepcopy(inlined))
+            assert isinstance(result, ast.expr)
+            return result
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        parts = _dotted(node)
+        if parts is not None and parts[0] in self.x.imports and parts[0] not in self.local_names:
+            return ast.Name(id=self.x.resolve(node) or ".".join(parts), ctx=node.ctx)
+        self.generic_visit(node)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        name = self.x.call_name(node)
+        self.generic_visit(node)
+        keywords = node.keywords
+        if name in _COLUMN_CALLS:
+            keywords = [k for k in keywords if k.arg not in _CLIENT_SIDE_KWARGS]
+        node.keywords = sorted(keywords, key=lambda k: (k.arg is None, k.arg or ""))
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        name = (
+            self.x.resolve(node.value) if isinstance(node.value, ast.Name | ast.Attribute) else None
+        )
+        self.generic_visit(node)
+        if name in ("typing.Optional", "Optional"):
+            return ast.BinOp(left=node.slice, op=ast.BitOr(), right=ast.Constant(None))
+        if name in ("typing.Union", "Union") and isinstance(node.slice, ast.Tuple):
+            result: ast.expr = node.slice.elts[0]
+            for item in node.slice.elts[1:]:
+                result = ast.BinOp(left=result, op=ast.BitOr(), right=item)
+            return result
+        return node
+
+
+def _module_statements(tree: ast.Module) -> Iterator[ast.stmt]:
+    """Top-level statements, including those under ``if TYPE_CHECKING:`` and ``try:``."""
+    for stmt in tree.body:
+        if isinstance(stmt, ast.If):
+            yield from stmt.body
+            yield from stmt.orelse
+        elif isinstance(stmt, ast.Try):
+            yield from stmt.body
+            for handler in stmt.handlers:
+                yield from handler.body
+        else:
+            yield stmt
+
+
+def _string(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _single_target(stmt: ast.stmt) -> str | None:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+        return target.id if isinstance(target, ast.Name) else None
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        return stmt.target.id
+    return None
+
+
+def _is_sqlmodel_table(cls: ast.ClassDef) -> bool:
+    return any(
+        k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True
+        for k in cls.keywords
+    )
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )

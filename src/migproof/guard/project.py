@@ -1,0 +1,342 @@
+"""Where a project keeps its migrations, models and schema files, from config or detected.
+
+Every path here is relative to the git top level, in POSIX form, so it compares directly
+with the paths ``git diff`` prints.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from migproof.config import Config
+from migproof.errors import ConfigError
+
+__all__ = ["GuardProject", "compile_glob", "is_test_path", "load_project"]
+
+_SKIP_DIRS = frozenset(
+    {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", "build", "dist"}
+)
+_MAX_SCOPE_FILES = 200  # files parsed while following env.py's imports
+
+
+def compile_glob(pattern: str) -> re.Pattern[str]:
+    """A glob over POSIX paths: ``*`` and ``?`` stay inside one segment, ``**`` spans many.
+
+    >>> bool(compile_glob("app/**/*.py").match("app/models/user.py"))
+    True
+    """
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if pattern.startswith("**/", index):
+            out.append("(?:[^/]*/)*")
+            index += 3
+            continue
+        if pattern.startswith("**", index):
+            out.append(".*")
+            index += 2
+            continue
+        out.append({"*": "[^/]*", "?": "[^/]"}.get(char, re.escape(char)))
+        index += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def is_test_path(path: str) -> bool:
+    """True for files under a tests directory, or named like a test or a conftest."""
+    parts = PurePosixPath(path).parts
+    name = parts[-1]
+    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    return any(part in ("test", "tests", "testing") for part in parts[:-1])
+
+
+@dataclass(slots=True)
+class GuardProject:
+    """Migration directories and schema-bearing globs, relative to the git top level."""
+
+    toplevel: Path
+    migration_dirs: tuple[tuple[str, str], ...]  # (directory, where it was configured or found)
+    model_globs: tuple[re.Pattern[str], ...]
+    schema_sql_globs: tuple[re.Pattern[str], ...]
+    allow_edited: tuple[re.Pattern[str], ...]
+    env_py: str | None = None
+    search_roots: tuple[str, ...] = ()
+    _scope: list[tuple[frozenset[str], tuple[str, ...]] | None] = field(
+        default_factory=list, repr=False
+    )
+
+    def migration_dir_of(self, path: str) -> str | None:
+        for directory, _ in self.migration_dirs:
+            if not directory or path.startswith(directory + "/"):
+                return directory
+        return None
+
+    def is_allowed_edit(self, path: str) -> bool:
+        return any(glob.match(path) for glob in self.allow_edited)
+
+    def is_schema_sql(self, path: str) -> bool:
+        return any(glob.match(path) for glob in self.schema_sql_globs)
+
+    @property
+    def has_model_globs(self) -> bool:
+        return bool(self.model_globs)
+
+    def is_model_by_glob(self, path: str) -> bool:
+        return any(glob.match(path) for glob in self.model_globs)
+
+    @property
+    def env_scope(self) -> tuple[frozenset[str], tuple[str, ...]] | None:
+        """Files and package directories env.py's imports reach (transitively), or None."""
+        if self.env_py is None:
+            return None
+        if not self._scope:  # computed once, and only when a changed file declares tables
+            self._scope.append(_import_scope(self.toplevel, self.env_py, self.search_roots))
+        return self._scope[0]
+
+    def is_in_env_scope(self, path: str) -> bool | None:
+        """Whether env.py's model imports reach this file; None when that is unknown."""
+        scope = self.env_scope
+        if scope is None:
+            return None
+        files, packages = scope
+        return path in files or any(path.startswith(prefix) for prefix in packages)
+
+
+def load_project(config: Config, toplevel: Path) -> GuardProject:
+    """Read ``[tool.migproof.guard]``, alembic.ini and the layout; no migration dir is an error."""
+    root = _relative(config.root.resolve(), toplevel.resolve())
+    guard = config.guard
+
+    def under_root(pattern: str) -> str:
+        return _join(root, pattern)
+
+    dirs: list[tuple[str, str]] = []
+    env_py: str | None = None
+    search_roots: list[str] = [root, _join(root, "src")]
+    if guard.migration_dirs:
+        dirs.extend((_norm(under_root(d)), "guard.migration-dirs") for d in guard.migration_dirs)
+    else:
+        alembic = _alembic_locations(config, toplevel.resolve())
+        if alembic is not None:
+            versions, env_py, extra_roots = alembic
+            dirs.extend(versions)
+            search_roots = [*extra_roots, *search_roots]
+    if config.migrate.directory:
+        dirs.append((_norm(under_root(config.migrate.directory)), "migrate.directory"))
+    if not dirs:
+        dirs.extend(_detect_dirs(toplevel, root))
+        env_py = env_py or next(
+            (f"{d.rsplit('/', 1)[0]}/env.py" for d, _ in dirs if d.endswith("/versions")), None
+        )
+    if not dirs:
+        raise ConfigError(
+            "no migration directory found: no alembic.ini with a script_location, and no "
+            "migrations/ directory of .sql files",
+            fix="set migration-dirs under [tool.migproof.guard], e.g. migration-dirs = "
+            '["migrations/versions"] (or alembic-config for an alembic.ini elsewhere)',
+        )
+    return GuardProject(
+        toplevel=toplevel,
+        migration_dirs=tuple(dict.fromkeys(dirs)),
+        model_globs=tuple(compile_glob(under_root(g)) for g in guard.models),
+        schema_sql_globs=tuple(compile_glob(under_root(g)) for g in guard.schema_sql),
+        allow_edited=tuple(compile_glob(under_root(g)) for g in guard.allow_edited),
+        env_py=env_py if env_py and (toplevel / env_py).is_file() else None,
+        search_roots=tuple(dict.fromkeys(search_roots)),
+    )
+
+
+def _relative(path: Path, toplevel: Path) -> str:
+    try:
+        relative = path.relative_to(toplevel).as_posix()
+    except ValueError:
+        return ""
+    return "" if relative == "." else relative
+
+
+def _join(root: str, relative: str) -> str:
+    relative = relative.replace(os.sep, "/").removeprefix("./")
+    return f"{root}/{relative}" if root else relative
+
+
+def _norm(path: str) -> str:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == ".." and parts:
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _alembic_locations(
+    config: Config, toplevel: Path
+) -> tuple[list[tuple[str, str]], str | None, list[str]] | None:
+    """Version directories, env.py and sys.path roots from alembic.ini (or [tool.alembic])."""
+    ini_path = config.path(config.alembic_config)
+    options: dict[str, str] = {}
+    where = config.alembic_config
+    if ini_path.is_file():
+        parser = configparser.ConfigParser(defaults={"here": str(ini_path.parent)})
+        try:
+            parser.read(ini_path, encoding="utf-8")
+        except configparser.Error as exc:
+            raise ConfigError(
+                f"{ini_path} is not a valid ini file: {exc}", fix="correct alembic.ini"
+            ) from exc
+        if parser.has_section(config.alembic_name):
+            options = dict(parser.items(config.alembic_name))
+    else:
+        options = _pyproject_alembic(config)
+        where = "pyproject.toml [tool.alembic]"
+    script_location = options.get("script_location")
+    if not script_location:
+        return None
+    toplevel_root = config.root.resolve()
+    ini_dir = ini_path.parent.resolve()
+    script_dir = _resolve_location(script_location, ini_dir, toplevel_root)
+    locations = options.get("version_locations")
+    if locations:
+        separator = options.get("version_path_separator", "")
+        split = {"os": os.pathsep, ":": ":", ";": ";", "space": " ", "newline": "\n"}.get(separator)
+        raw = locations.split(split) if split else re.split(r"[\s,]+", locations)
+        version_dirs = [_resolve_location(item, ini_dir, toplevel_root) for item in raw if item]
+        source = f"{where} version_locations"
+    else:
+        version_dirs = [script_dir / "versions"]
+        source = f"{where} script_location"
+    dirs = [(_relative(d.resolve(), toplevel), source) for d in version_dirs]
+    prepend = options.get("prepend_sys_path", ".")
+    roots = [
+        _relative((ini_dir / p).resolve(), toplevel) for p in re.split(r"[\s:;]+", prepend) if p
+    ]
+    env_py = _relative((script_dir / "env.py").resolve(), toplevel)
+    return [(d, s) for d, s in dirs if d], env_py, roots
+
+
+def _pyproject_alembic(config: Config) -> dict[str, str]:
+    pyproject = config.root / "pyproject.toml"
+    if not pyproject.is_file():
+        return {}
+    try:
+        with pyproject.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    section = data.get("tool", {}).get("alembic", {})
+    if not isinstance(section, dict):
+        return {}
+    out = {k: v for k, v in section.items() if isinstance(v, str)}
+    if isinstance(section.get("version_locations"), list):
+        out["version_locations"] = " ".join(section["version_locations"])
+    here = str(config.root.resolve())
+    return {k: v.replace("%(here)s", here) for k, v in out.items()}
+
+
+def _resolve_location(location: str, ini_dir: Path, root: Path) -> Path:
+    """``path``, ``%(here)s/path`` (already expanded) or ``package:path`` to a directory."""
+    if ":" in location and not Path(location).is_absolute() and not re.match(r"^\w:\\", location):
+        package, _, sub = location.partition(":")
+        relative = Path(*package.split("."), sub)
+        for base in (root, root / "src", ini_dir):
+            if (base / relative).is_dir():
+                return base / relative
+        return root / relative
+    path = Path(location)
+    return path if path.is_absolute() else ini_dir / path
+
+
+def _detect_dirs(toplevel: Path, root: str) -> list[tuple[str, str]]:
+    """Alembic ``versions/`` next to an ``env.py``, or ``migrations/`` holding .sql files."""
+    start = toplevel / root if root else toplevel
+    found: list[tuple[str, str]] = []
+    for directory in _walk_dirs(start, depth=3):
+        names = {entry.name for entry in os.scandir(directory)}
+        rel = _relative(Path(directory), toplevel)
+        if "env.py" in names and "versions" in names:
+            found.append((f"{rel}/versions" if rel else "versions", "detected (env.py)"))
+        elif Path(directory).name == "migrations" and any(n.endswith(".sql") for n in names):
+            found.append((rel, "detected (.sql migrations)"))
+    return found
+
+
+def _walk_dirs(start: Path, depth: int) -> Iterator[str]:
+    if depth < 0 or not start.is_dir():
+        return
+    yield str(start)
+    with os.scandir(start) as entries:
+        children = sorted(
+            e.path for e in entries if e.is_dir() and e.name not in _SKIP_DIRS and e.name[0] != "."
+        )
+    for child in children:
+        yield from _walk_dirs(Path(child), depth - 1)
+
+
+def _import_scope(
+    toplevel: Path, env_py: str, roots: Iterable[str]
+) -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """Follow env.py's imports of project modules; return (files, package prefixes)."""
+    roots = tuple(roots)
+    files: set[str] = set()
+    packages: list[str] = []
+    queue: list[tuple[str, int]] = [(env_py, 0)]
+    parsed = 0
+    while queue and parsed < _MAX_SCOPE_FILES:
+        current, depth = queue.pop(0)
+        parsed += 1
+        for module in _imported_modules(toplevel / current):
+            for resolved, is_package in _resolve_module(toplevel, roots, module):
+                if is_package:
+                    prefix = resolved.rsplit("/", 1)[0] + "/"
+                    if prefix in packages:
+                        continue
+                    packages.append(prefix)
+                elif resolved in files:
+                    continue
+                files.add(resolved)
+                if depth < 3:
+                    queue.append((resolved, depth + 1))
+    if not files:
+        return None
+    files.discard(env_py)
+    return frozenset(files), tuple(packages)
+
+
+def _imported_modules(path: Path) -> list[str]:
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return []
+    modules: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.append(node.module)
+            modules.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def _resolve_module(
+    toplevel: Path, roots: tuple[str, ...], module: str
+) -> Iterator[tuple[str, bool]]:
+    """Project files a dotted module name can be: ``a/b.py`` or ``a/b/__init__.py``."""
+    relative = module.replace(".", "/")
+    for root in roots:
+        base = f"{root}/{relative}" if root else relative
+        if (toplevel / f"{base}.py").is_file():
+            yield f"{base}.py", False
+            return
+        if (toplevel / base / "__init__.py").is_file():
+            yield f"{base}/__init__.py", True
+            return

@@ -1,0 +1,130 @@
+"""MP701 and MP706: schema-bearing files that change the schema, decided on parsed code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from migproof.findings import Finding, Location
+from migproof.guard.codes import SCHEMA_CHANGE_WITHOUT_MIGRATION, SCHEMA_FILE_UNPARSABLE
+from migproof.guard.context import GuardContext
+from migproof.guard.gitdiff import Change
+from migproof.guard.models import SchemaDelta, compare_declarations, extract_declarations
+from migproof.guard.project import is_test_path
+
+__all__ = ["SchemaFileResult", "check_schema_files", "schema_changes"]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaFileResult:
+    """One schema-bearing file's differences, or why it could not be compared."""
+
+    path: str
+    deltas: tuple[SchemaDelta, ...] = ()
+    error: tuple[str, int] | None = None  # message, line
+
+
+def schema_changes(context: GuardContext) -> list[SchemaFileResult]:
+    """Every changed schema-bearing file whose declarations differ (or that does not parse)."""
+    results: list[SchemaFileResult] = []
+    for change in context.candidates:
+        if change.path.endswith(".py"):
+            result = _python_file(context, change)
+        else:
+            result = _sql_file(context, change)
+        if result is not None and (result.deltas or result.error):
+            results.append(result)
+    return results
+
+
+def check_schema_files(context: GuardContext, results: list[SchemaFileResult]) -> Iterator[Finding]:
+    """MP701 for each difference when no migration was added; MP706 for unparsable files."""
+    where = context.expected_migration()
+    has_migration = bool(context.new_migrations)
+    ref = context.diff.ref
+    for result in results:
+        if result.error is not None:
+            message, line = result.error
+            yield Finding(
+                check=SCHEMA_FILE_UNPARSABLE.code,
+                severity=SCHEMA_FILE_UNPARSABLE.severity,
+                message=f"cannot compare the schema this file declares: {message}",
+                fix="correct the syntax error",
+                location=Location(path=Path(result.path), line=line),
+            )
+            continue
+        if has_migration:
+            continue
+        for delta in result.deltas:
+            suffix = f" (line {delta.line} in {ref}'s version)" if delta.in_base else ""
+            yield Finding(
+                check=SCHEMA_CHANGE_WITHOUT_MIGRATION.code,
+                severity=SCHEMA_CHANGE_WITHOUT_MIGRATION.severity,
+                message=f"schema change without a migration: {delta.description}{suffix}",
+                fix=f"add a new migration in {where} that makes this change"
+                + (" (alembic revision --autogenerate)" if result.path.endswith(".py") else ""),
+                location=Location(path=Path(result.path), line=delta.line),
+            )
+
+
+def _is_python_candidate(context: GuardContext, change: Change) -> bool:
+    """Configured ``models`` globs decide; without them, any non-test file may declare tables."""
+    project = context.project
+    if not project.has_model_globs:
+        return not is_test_path(change.path)
+    return project.is_model_by_glob(change.path) or (
+        change.old_path is not None and project.is_model_by_glob(change.old_path)
+    )
+
+
+def _python_file(context: GuardContext, change: Change) -> SchemaFileResult | None:
+    if not _is_python_candidate(context, change):
+        return None
+    project = context.project
+    by_glob = project.has_model_globs
+    head_source = context.head_text(change)
+    base_source = context.base_text(change)
+    try:
+        head = extract_declarations(head_source) if head_source is not None else {}
+    except (SyntaxError, ValueError) as exc:
+        if by_glob or project.is_in_env_scope(change.path):
+            line = getattr(exc, "lineno", None) or 1
+            return SchemaFileResult(change.path, error=(f"invalid Python: {exc.args[0]}", line))
+        return None
+    try:
+        base = extract_declarations(base_source) if base_source is not None else {}
+    except (SyntaxError, ValueError):
+        base = {}  # the base version was already broken: everything at HEAD is new
+    if not head and not base:
+        return None
+    if not by_glob and project.is_in_env_scope(change.path) is False:
+        return None
+    return SchemaFileResult(change.path, tuple(compare_declarations(base, head)))
+
+
+def _sql_file(context: GuardContext, change: Change) -> SchemaFileResult | None:
+    project = context.project
+    configured = bool(project.schema_sql_globs)
+    if configured and not project.is_schema_sql(change.path):
+        return None
+    if not configured and is_test_path(change.path):
+        return None
+    from migproof.guard.sqlfiles import compare_sql, schema_statements
+    from migproof.lint.pgsql import SqlSyntaxError
+
+    head_source = context.head_text(change)
+    base_source = context.base_text(change)
+    try:
+        head = schema_statements(head_source) if head_source is not None else []
+    except SqlSyntaxError as exc:
+        if configured:
+            return SchemaFileResult(change.path, error=(f"invalid SQL: {exc.message}", exc.line))
+        return None  # not known to be a schema file (a template, a dbt model): not ours to judge
+    try:
+        base = schema_statements(base_source) if base_source is not None else []
+    except SqlSyntaxError:
+        base = []
+    if not configured and not head and not base:
+        return None
+    return SchemaFileResult(change.path, tuple(compare_sql(base, head)))

@@ -1,0 +1,232 @@
+"""Models files compared by their SQLAlchemy declarations: what must and must not differ."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from migproof.guard.models import compare_declarations, extract_declarations
+
+BASE = '''
+"""Models of the shop."""
+
+import sqlalchemy as sa
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAME_LENGTH = 50
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    """Someone who buys."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)  # display name
+    orders: Mapped[list["Order"]] = relationship(back_populates="user")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (sa.Index("ix_orders_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user: Mapped[User] = relationship(back_populates="orders")
+'''
+
+
+def deltas(base: str, head: str) -> list[tuple[str, int, bool]]:
+    found = compare_declarations(extract_declarations(base), extract_declarations(head))
+    return [(d.description, d.line, d.in_base) for d in found]
+
+
+def test_column_added_is_reported_at_its_line() -> None:
+    head = BASE.replace(
+        '    orders: Mapped[list["Order"]]',
+        "    email: Mapped[str | None] = mapped_column(sa.String(200))\n"
+        '    orders: Mapped[list["Order"]]',
+    )
+    assert deltas(BASE, head) == [("table users: column email added", 22, False)]
+
+
+def test_column_removed_is_reported_at_its_base_line() -> None:
+    head = BASE.replace(
+        "    name: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)"
+        "  # display name\n",
+        "",
+    )
+    assert deltas(BASE, head) == [("table users: column name removed", 21, True)]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("sa.String(NAME_LENGTH)", "sa.String(80)", "table users: column name changed"),
+        ("nullable=False", "nullable=True", "table users: column name changed"),
+        ('"ix_orders_user_id"', '"ix_orders_user"', "table orders: __table_args__ changed"),
+        (
+            'ForeignKey("users.id")',
+            'ForeignKey("users.id", ondelete="CASCADE")',
+            "table orders: column user_id changed",
+        ),
+        ('__tablename__ = "orders"', '__tablename__ = "purchases"', "table purchases: added"),
+        ("NAME_LENGTH = 50", "NAME_LENGTH = 60", "table users: column name changed"),
+    ],
+)
+def test_schema_changes_are_reported(old: str, new: str, expected: str) -> None:
+    assert old in BASE
+    found = [d[0] for d in deltas(BASE, BASE.replace(old, new))]
+    assert expected in found
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        pytest.param("  # display name", "  # the name shown on invoices", id="comment"),
+        pytest.param('"""Someone who buys."""', '"""A customer."""', id="docstring"),
+        pytest.param(
+            "from sqlalchemy import ForeignKey\n"
+            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship",
+            "from sqlalchemy.orm import relationship, mapped_column, Mapped, DeclarativeBase\n"
+            "from sqlalchemy import ForeignKey",
+            id="reordered-imports",
+        ),
+        pytest.param("import sqlalchemy as sa", "import sqlalchemy as sqla", id="import-alias"),
+        pytest.param("NAME_LENGTH", "MAX_NAME", id="renamed-module-constant"),
+        pytest.param("class Base(", "class Model(", id="renamed-base-class"),
+        pytest.param(
+            "mapped_column(sa.String(NAME_LENGTH), nullable=False)",
+            "mapped_column(\n        sa.String(NAME_LENGTH),\n        nullable=False,\n    )",
+            id="reformatted",
+        ),
+        pytest.param(
+            "mapped_column(sa.String(NAME_LENGTH), nullable=False)",
+            "mapped_column(sa.String(NAME_LENGTH), default='', nullable=False, doc='shown')",
+            id="python-side-default-and-doc",
+        ),
+        pytest.param(
+            'relationship(back_populates="orders")',
+            'relationship(back_populates="orders", lazy="selectin")',
+            id="relationship",
+        ),
+        pytest.param(
+            "    user: Mapped[User]",
+            "    def total(self) -> int:\n        return 0\n\n    user: Mapped[User]",
+            id="new-method",
+        ),
+    ],
+)
+def test_refactorings_are_not_schema_changes(old: str, new: str) -> None:
+    assert old in BASE
+    head = BASE.replace(old, new)
+    if old == "class Base(":
+        head = head.replace("(Base)", "(Model)")
+    if old == "import sqlalchemy as sa":
+        head = head.replace("sa.", "sqla.")
+    assert deltas(BASE, head) == []
+
+
+def test_optional_and_union_none_compare_equal() -> None:
+    base = textwrap.dedent("""
+        from typing import Optional
+        from sqlalchemy.orm import Mapped, mapped_column
+        class A(Base):
+            __tablename__ = "a"
+            x: Mapped[Optional[int]] = mapped_column()
+    """)
+    head = base.replace("Optional[int]", "int | None")
+    assert deltas(base, head) == []
+
+
+def test_table_call_renamed_variable_equal_and_column_added_reported() -> None:
+    base = textwrap.dedent("""
+        from sqlalchemy import Column, Integer, MetaData, Table, Text
+        metadata = MetaData()
+        users = Table("users", metadata, Column("id", Integer, primary_key=True))
+        Index("ix_users_id", users.c.id)
+    """)
+    renamed = base.replace("users =", "users_table =").replace("users.c", "users_table.c")
+    renamed = renamed.replace("metadata", "meta")
+    assert deltas(base, renamed) == []
+    added = base.replace("primary_key=True))", 'primary_key=True),\n    Column("bio", Text))')
+    assert deltas(base, added) == [("table users: column bio added", 5, False)]
+
+
+def test_enum_values_are_schema() -> None:
+    base = textwrap.dedent("""
+        import enum
+        import sqlalchemy as sa
+        class Status(enum.Enum):
+            ACTIVE = "active"
+        class Account(Base):
+            __tablename__ = "accounts"
+            status = sa.Column(sa.Enum(Status, name="status"))
+    """)
+    head = base.replace('ACTIVE = "active"', 'ACTIVE = "active"\n    CLOSED = "closed"')
+    assert deltas(base, head) == [("enum class Status: member CLOSED added", 6, False)]
+
+
+def test_unused_python_enum_is_not_schema() -> None:
+    base = textwrap.dedent("""
+        import enum
+        class Colour(enum.Enum):
+            RED = 1
+    """)
+    assert deltas(base, base.replace("RED = 1", "RED = 1\n    BLUE = 2")) == []
+
+
+def test_flask_sqlalchemy_db_model() -> None:
+    base = textwrap.dedent("""
+        from app.extensions import db
+        class Post(db.Model):
+            __tablename__ = "posts"
+            id = db.Column(db.Integer, primary_key=True)
+    """)
+    head = base + "    title = db.Column(db.String(100))\n"
+    assert deltas(base, head) == [("table posts: column title added", 6, False)]
+
+
+def test_sqlmodel_table_fields() -> None:
+    base = textwrap.dedent("""
+        from sqlmodel import Field, SQLModel
+        class Hero(SQLModel, table=True):
+            id: int | None = Field(default=None, primary_key=True)
+            name: str = Field(index=True, description="shown")
+    """)
+    assert deltas(base, base.replace('description="shown"', 'description="the name"')) == []
+    head = base + "    age: int | None = None\n"
+    assert deltas(base, head) == [("model Hero: column age added", 6, False)]
+
+
+def test_declared_attr_locals_renamed_are_equal() -> None:
+    base = textwrap.dedent("""
+        from sqlalchemy import Column, Integer, ForeignKey
+        from sqlalchemy.orm import declared_attr
+        class HasOwner:
+            @declared_attr
+            def owner_id(cls):
+                target = "users.id"
+                return Column(Integer, ForeignKey(target))
+    """)
+    head = base.replace("target", "fk_target")
+    assert deltas(base, head) == []
+    changed = base.replace('"users.id"', '"accounts.id"')
+    assert deltas(base, changed) == [("model HasOwner: declared_attr owner_id changed", 6, False)]
+
+
+def test_file_without_sqlalchemy_declares_nothing() -> None:
+    source = textwrap.dedent("""
+        from dataclasses import dataclass
+        @dataclass
+        class Point:
+            x: int
+            y: int
+    """)
+    assert extract_declarations(source) == {}
