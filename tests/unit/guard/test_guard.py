@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.unit.guard.conftest import MODELS, revision
 from tests.unit.guard.gitrepo import GitRepo
+from tests.unit.guard.scenario import MODELS, revision
 
 from migproof.config import load_config
 from migproof.errors import ConfigError, SourceError
