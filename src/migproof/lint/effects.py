@@ -1,0 +1,83 @@
+"""Which existing tables a statement locks so that writes (or reads) wait.
+
+A static reading of PostgreSQL's lock table (https://www.postgresql.org/docs/current/
+explicit-locking.html): ALTER TABLE, DROP, TRUNCATE, RENAME, VACUUM FULL, CLUSTER and
+REINDEX take ACCESS EXCLUSIVE (or SHARE ROW EXCLUSIVE for foreign keys, on both tables);
+CREATE INDEX without CONCURRENTLY takes SHARE. Tables created in this migration are left
+out: nobody else can be waiting on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migproof.lint.pgsql import ast, enums
+from migproof.lint.schema import Schema, qualified, qualified_list
+
+__all__ = ["strong_lock_targets"]
+
+OT = enums.ObjectType
+CT = enums.ConstrType
+
+
+def strong_lock_targets(node: Any, schema: Schema) -> list[str]:  # noqa: PLR0912
+    """Existing tables whose writes wait while this statement runs."""
+    tables: list[str] = []
+    if isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+        if node.objtype not in (OT.OBJECT_TABLE, OT.OBJECT_MATVIEW, OT.OBJECT_FOREIGN_TABLE):
+            return []
+        tables.append(qualified(node.relation))
+        tables.extend(_referenced_tables(node))
+    elif isinstance(node, ast.CreateStmt):
+        tables.extend(_referenced_tables(node))
+    elif isinstance(node, ast.IndexStmt) and node.relation is not None:
+        if node.concurrent:
+            return []
+        tables.append(qualified(node.relation))
+    elif isinstance(node, ast.RenameStmt) and node.relation is not None:
+        tables.append(qualified(node.relation))
+    elif isinstance(node, ast.DropStmt):
+        if node.removeType == OT.OBJECT_INDEX and node.concurrent:
+            return []
+        if node.removeType in (OT.OBJECT_TABLE, OT.OBJECT_INDEX, OT.OBJECT_MATVIEW):
+            for obj in node.objects or ():
+                if isinstance(obj, tuple):
+                    name = qualified_list(obj)
+                    index = schema.indexes.get(name)
+                    tables.append(index.table if index else name)
+    elif isinstance(node, ast.TruncateStmt):
+        tables.extend(qualified(r) for r in node.relations or ())
+    elif isinstance(node, ast.VacuumStmt):
+        if any(o.defname == "full" for o in node.options or ()):
+            tables.extend(qualified(v.relation) for v in node.rels or () if v.relation)
+    elif isinstance(node, ast.ClusterStmt) and node.relation is not None:
+        tables.append(qualified(node.relation))
+    elif isinstance(node, ast.ReindexStmt) and node.relation is not None:
+        if any(p.defname == "concurrently" for p in node.params or ()):
+            return []
+        tables.append(qualified(node.relation))
+    elif isinstance(node, ast.CreateTrigStmt) and node.relation is not None:
+        tables.append(qualified(node.relation))
+    return [t for t in dict.fromkeys(tables) if not schema.is_new(t)]
+
+
+def _referenced_tables(node: Any) -> list[str]:
+    """Tables a foreign key in this statement points at (SHARE ROW EXCLUSIVE on each)."""
+    found: list[str] = []
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, tuple | list):
+            stack.extend(current)
+        elif isinstance(current, ast.Constraint):
+            if current.contype == CT.CONSTR_FOREIGN and current.pktable is not None:
+                found.append(qualified(current.pktable))
+        elif isinstance(current, ast.CreateStmt):
+            stack.append(current.tableElts)
+        elif isinstance(current, ast.AlterTableStmt):
+            stack.append(current.cmds)
+        elif isinstance(current, ast.AlterTableCmd):
+            stack.append(current.def_)
+        elif isinstance(current, ast.ColumnDef):
+            stack.append(current.constraints)
+    return found

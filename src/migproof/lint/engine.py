@@ -1,0 +1,627 @@
+"""Parse once, walk once: every enabled rule over every migration, suppressions applied.
+
+``lint_sources`` takes migrations in the order they run. What earlier ones create exists
+(in production) when later ones run, so a table is "new" only inside the migration that
+creates it; what the setup SQL creates exists from the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from migproof.checks import CheckInfo, find_check, register_check, resolve_check
+from migproof.config import Config
+from migproof.errors import SourceError
+from migproof.findings import Finding, Location, Severity
+from migproof.lint.context import (
+    AddedForeignKey,
+    LintSettings,
+    MigrationContext,
+    MigrationState,
+    StatementContext,
+    _Where,
+)
+from migproof.lint.effects import strong_lock_targets
+from migproof.lint.pgsql import (
+    SqlSyntaxError,
+    Statement,
+    ast,
+    child_slots,
+    comments,
+    enums,
+    parse_statements,
+)
+from migproof.lint.registry import Rule, all_rules
+from migproof.lint.revisions import RevisionFile, read_revision
+from migproof.lint.schema import Schema, qualified, qualified_list
+from migproof.lint.source import SqlSource
+from migproof.lint.suppress import Suppression, parse_python_suppressions, parse_sql_suppressions
+
+__all__ = ["Linter", "enabled_codes", "lint_revision_files", "lint_sources", "settings_from"]
+
+SYNTAX_ERROR = register_check(
+    CheckInfo(
+        code="MP901",
+        name="syntax-error",
+        summary="SQL (or a revision's Python) that does not parse",
+        severity=Severity.ERROR,
+        family="lint: meta",
+        aliases=(),
+        docs="""## What it does
+Reports a migration that PostgreSQL's own parser (or Python's, for a revision file) rejects,
+with the parser's message and the line and column where it stopped.
+
+## Why is this bad?
+The migration fails the moment it runs, possibly halfway through a deploy. No other rule can
+look at a file that does not parse, so nothing else is reported for it.
+
+## How to fix
+Correct the SQL at the reported position; `psql -f file.sql` against a scratch database
+shows the same message.
+
+## PostgreSQL versions
+migproof parses with the grammar of PostgreSQL 17 (pglast); syntax added in a later version
+is reported as an error until pglast follows.""",
+    )
+)
+UNKNOWN_SUPPRESSION = register_check(
+    CheckInfo(
+        code="MP902",
+        name="unknown-suppression",
+        summary="A suppression comment names a rule that does not exist",
+        severity=Severity.WARNING,
+        family="lint: meta",
+        docs="""## What it does
+Reports `-- migproof: ignore CODE` (or `ignore-file`) naming a code, name or squawk name
+that no rule has.
+
+## Why is this bad?
+A typo in a suppression suppresses nothing: the hazard it was meant to acknowledge is
+reported anyway, or, worse, the reader believes a rule was considered when it was not.
+
+## How to fix
+Use a code, name or squawk name from `migproof rules`, or remove the comment.
+
+## PostgreSQL versions
+Not version specific.""",
+    )
+)
+UNUSED_SUPPRESSION = register_check(
+    CheckInfo(
+        code="MP903",
+        name="unused-suppression",
+        summary="A suppression comment matches no finding",
+        severity=Severity.WARNING,
+        family="lint: meta",
+        aliases=("unused-ignore",),
+        docs="""## What it does
+Reports a suppression comment whose rule reported nothing on the statement (or file) it
+covers.
+
+## Why is this bad?
+Stale suppressions hide the next real finding on that statement and mislead reviewers
+about what was considered.
+
+## How to fix
+Remove the comment, or move it to the line above the statement it was meant for.
+
+## PostgreSQL versions
+Not version specific.""",
+    )
+)
+META_CODES = frozenset({SYNTAX_ERROR.code, UNKNOWN_SUPPRESSION.code, UNUSED_SUPPRESSION.code})
+
+TS = enums.TransactionStmtKind
+CT = enums.ConstrType
+AT = enums.AlterTableType
+
+# Expressions and queries hold no DDL: the walk does not descend into them unless a rule asks.
+_OPAQUE = frozenset(
+    {
+        ast.SelectStmt,
+        ast.A_Expr,
+        ast.BoolExpr,
+        ast.FuncCall,
+        ast.ColumnRef,
+        ast.A_Const,
+        ast.TypeCast,
+        ast.SubLink,
+        ast.CaseExpr,
+        ast.A_ArrayExpr,
+        ast.CoalesceExpr,
+        ast.NullTest,
+        ast.ResTarget,
+        ast.RangeVar,
+        ast.TypeName,
+        ast.String,
+    }
+)
+
+
+def settings_from(config: Config) -> LintSettings:
+    lint = config.lint
+    settings = LintSettings(
+        protected_schemas=frozenset(lint.protected_schemas),
+        assume_in_transaction=bool(getattr(lint, "assume_in_transaction", False)),
+    )
+    if lint.pg_version is not None:
+        settings = LintSettings(
+            pg_version=lint.pg_version,
+            protected_schemas=settings.protected_schemas,
+            assume_in_transaction=settings.assume_in_transaction,
+        )
+    return settings
+
+
+def enabled_codes(config: Config) -> frozenset[str]:
+    """Lint codes that run: on by default, plus ``enable``, minus ``disable``."""
+    codes = {r.code for r in all_rules() if r.info.enabled_by_default} | set(META_CODES)
+    for name in config.lint.enable:
+        codes.add(resolve_check(name, where="lint.enable").code)
+    for name in config.lint.disable:
+        codes.discard(resolve_check(name, where="lint.disable").code)
+    return frozenset(codes)
+
+
+class Linter:
+    """Lints migrations in the order they run, carrying the schema from one to the next."""
+
+    def __init__(self, config: Config, *, setup_sql: str | None = None) -> None:
+        self.settings = settings_from(config)
+        self.enabled = enabled_codes(config)
+        rules = [r for r in all_rules() if r.code in self.enabled]
+        self.statement_rules: dict[type, list[Rule]] = {}
+        self.down_rules: dict[type, list[Rule]] = {}
+        for rule in rules:
+            if rule.kind != "statement":
+                continue
+            for cls in rule.nodes:
+                self.statement_rules.setdefault(cls, []).append(rule)
+                if rule.in_downgrade:
+                    self.down_rules.setdefault(cls, []).append(rule)
+        self.migration_rules = [r for r in rules if r.kind == "migration"]
+        self.revision_rules = [r for r in rules if r.kind == "revision"]
+        self.schema = Schema()
+        self._python_lines: dict[Path, list[str]] = {}
+        if setup_sql:
+            self._apply_setup(setup_sql)
+
+    # -- one migration -------------------------------------------------------------------
+
+    def lint(self, source: SqlSource) -> list[Finding]:
+        """Every finding of one migration, suppressions applied."""
+        self.schema.begin_migration()
+        if source.setup_sql:
+            self._apply_setup(source.setup_sql)
+        state = MigrationState(schema=self.schema)
+        where = _Where(source=source, settings=self.settings, state=state)
+        raw: list[Finding] = []
+        try:
+            statements = parse_statements(source.sql)
+        except SqlSyntaxError as exc:
+            return [self._syntax_finding(exc, source.path, source.line_offset, source.revision)]
+        self._walk_up(statements, where, raw)
+        down_statements = self._walk_down(source, raw)
+        for rule in self.migration_rules:
+            where.code, where.severity = rule.code, rule.info.severity
+            raw.extend(rule.check(MigrationContext(where, down_statements)))
+        return self._apply_suppressions(source, statements, down_statements, raw)
+
+    def _apply_setup(self, sql: str) -> None:
+        try:
+            statements = parse_statements(sql)
+        except SqlSyntaxError as exc:
+            raise SourceError(
+                f"the setup SQL (the schema before the migrations) does not parse: {exc}",
+                fix="correct the setup SQL; it is applied before linting, never linted",
+            ) from exc
+        for statement in statements:
+            self.schema.apply(statement.node, new=False)
+
+    def _syntax_finding(
+        self, exc: SqlSyntaxError, path: Path | None, offset: int, revision: str | None
+    ) -> Finding:
+        location = Location(path=path, line=exc.line + offset, column=exc.column) if path else None
+        return Finding(
+            check=SYNTAX_ERROR.code,
+            severity=SYNTAX_ERROR.severity,
+            message=f"PostgreSQL cannot parse this migration: {exc.message}",
+            fix="correct the SQL at this position; no other rule ran on this file",
+            location=location,
+            revision=revision,
+        )
+
+    def _walk_up(self, statements: list[Statement], where: _Where, out: list[Finding]) -> None:
+        ctx = StatementContext(where)
+        state, source = where.state, where.source
+        implicit = source.in_transaction or self.settings.assume_in_transaction
+        for statement in statements:
+            origin = source.origin_of(statement.line) if source.origins else None
+            in_txn = implicit
+            if origin is not None and origin.in_transaction is not None:
+                in_txn = origin.in_transaction
+            ctx.in_transaction = state.explicit_transaction or in_txn
+            ctx.statement = statement
+            self._visit(statement.node, ctx, self.statement_rules, out)
+            self._track(statement, ctx)
+            self.schema.apply(statement.node, new=True)
+            state.statements.append(statement)
+
+    def _walk_down(self, source: SqlSource, out: list[Finding]) -> list[Statement] | None:
+        if not source.down_sql:
+            return None
+        try:
+            statements = parse_statements(source.down_sql)
+        except SqlSyntaxError as exc:
+            path = source.down_path or source.path
+            out.append(self._syntax_finding(exc, path, source.down_line_offset, source.revision))
+            return None
+        where = _Where(source=source, settings=self.settings, state=MigrationState(schema=Schema()))
+        ctx = StatementContext(where)
+        ctx.down = True
+        for statement in statements:
+            ctx.statement = statement
+            self._visit(statement.node, ctx, self.down_rules, out)
+        return statements
+
+    def _visit(
+        self,
+        node: Any,
+        ctx: StatementContext,
+        dispatch: dict[type, list[Rule]],
+        out: list[Finding],
+    ) -> None:
+        cls = type(node)
+        rules = dispatch.get(cls)
+        if rules:
+            where = ctx._where
+            for rule in rules:
+                where.code, where.severity = rule.code, rule.info.severity
+                out.extend(rule.check(node, ctx))
+        if cls in _OPAQUE:
+            return
+        ctx.parents.append(node)
+        for slot in child_slots(cls):
+            value = getattr(node, slot, None)
+            if value is None:
+                continue
+            if isinstance(value, tuple):
+                self._visit_many(value, ctx, dispatch, out)
+            elif isinstance(value, ast.Node):
+                self._visit(value, ctx, dispatch, out)
+        ctx.parents.pop()
+
+    def _visit_many(
+        self,
+        values: tuple[Any, ...],
+        ctx: StatementContext,
+        dispatch: dict[type, list[Rule]],
+        out: list[Finding],
+    ) -> None:
+        for item in values:
+            if isinstance(item, ast.Node):
+                self._visit(item, ctx, dispatch, out)
+            elif isinstance(item, tuple):
+                self._visit_many(item, ctx, dispatch, out)
+
+    # -- facts for later statements ------------------------------------------------------
+
+    def _track(self, statement: Statement, ctx: StatementContext) -> None:
+        node, state = statement.node, ctx.state
+        if isinstance(node, ast.TransactionStmt):
+            if node.kind in (TS.TRANS_STMT_BEGIN, TS.TRANS_STMT_START):
+                state.explicit_transaction = True
+            elif node.kind in (TS.TRANS_STMT_COMMIT, TS.TRANS_STMT_ROLLBACK):
+                state.end_transaction()
+            return
+        if isinstance(node, ast.VariableSetStmt) and node.name in (
+            "lock_timeout",
+            "statement_timeout",
+        ):
+            is_set = _timeout_value(node)
+            if node.name == "lock_timeout":
+                state.lock_timeout_set = is_set
+            else:
+                state.statement_timeout_set = is_set
+            return
+        targets = strong_lock_targets(node, self.schema)
+        state.lock_events.append((statement, tuple(targets), state.lock_timeout_set))
+        if ctx.in_transaction:
+            for table in targets:
+                state.strong_locks.setdefault(table, statement)
+        if isinstance(node, ast.AlterEnumStmt) and node.newVal and ctx.in_transaction:
+            state.enum_values_added[node.newVal] = qualified_list(node.typeName or ())
+        elif isinstance(node, ast.CreateEnumStmt):
+            state.types_created[qualified_list(node.typeName or ())] = statement
+        elif isinstance(node, ast.CreateDomainStmt):
+            state.types_created[qualified_list(node.domainname or ())] = statement
+        elif isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
+            state.types_created[qualified(node.typevar)] = statement
+        self._track_constraints(statement, ctx)
+
+    def _track_constraints(self, statement: Statement, ctx: StatementContext) -> None:
+        node = statement.node
+        if isinstance(node, ast.CreateStmt) and node.relation is not None:
+            table = qualified(node.relation)
+            for element in node.tableElts or ():
+                for constraint, column in _constraints_of(element):
+                    self._note_constraint(table, constraint, column, statement, ctx)
+        elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+            table = qualified(node.relation)
+            for cmd in node.cmds or ():
+                if cmd.subtype in (AT.AT_AddColumn, AT.AT_AddConstraint):
+                    for constraint, column in _constraints_of(cmd.def_):
+                        self._note_constraint(table, constraint, column, statement, ctx)
+
+    def _note_constraint(
+        self,
+        table: str,
+        constraint: Any,
+        column: str | None,
+        statement: Statement,
+        ctx: StatementContext,
+    ) -> None:
+        state = ctx.state
+        if constraint.contype == CT.CONSTR_FOREIGN and constraint.pktable is not None:
+            columns = tuple(n.sval for n in constraint.fk_attrs or ()) or (
+                (column,) if column else ()
+            )
+            state.foreign_keys.append(
+                AddedForeignKey(table, columns, qualified(constraint.pktable), statement)
+            )
+        if constraint.skip_validation and constraint.conname and ctx.in_transaction:
+            state.not_valid_added.add((table, constraint.conname))
+
+    # -- suppressions --------------------------------------------------------------------
+
+    def _apply_suppressions(
+        self,
+        source: SqlSource,
+        statements: list[Statement],
+        down_statements: list[Statement] | None,
+        raw: list[Finding],
+    ) -> list[Finding]:
+        sql_suppressions = _sql_suppressions(
+            source.sql, statements, source.path, source.line_offset
+        )
+        if source.down_sql and down_statements is not None:
+            sql_suppressions += _sql_suppressions(
+                source.down_sql,
+                down_statements,
+                source.down_path or source.path,
+                source.down_line_offset,
+            )
+        kept: list[Finding] = []
+        for finding in raw:
+            matched = _match(finding, sql_suppressions)
+            location = finding.location
+            if matched is None and location is not None and location.path.suffix == ".py":
+                matched = self._python_match(finding)
+            if matched is None:
+                kept.append(finding)
+        kept.extend(self._suppression_findings(sql_suppressions, source.revision))
+        return kept
+
+    def _python_match(self, finding: Finding) -> Suppression | None:
+        assert finding.location is not None
+        path, line = finding.location.path, finding.location.line
+        lines = self._python_lines.get(path)
+        if lines is None:
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except OSError:
+                lines = []
+            self._python_lines[path] = lines
+        covered = parse_python_suppressions(lines)
+        candidates = covered.get(line or 0, []) + [
+            s for items in covered.values() for s in items if s.file_level
+        ]
+        for suppression in candidates:
+            if _covers(suppression, finding.check):
+                suppression.used.add(finding.check)
+                return suppression
+        return None
+
+    def _suppression_findings(
+        self, suppressions: list[tuple[Suppression, Path | None, int]], revision: str | None
+    ) -> list[Finding]:
+        found: list[Finding] = []
+        for suppression, path, offset in suppressions:
+            location = (
+                Location(path=path, line=suppression.line + offset, column=suppression.column)
+                if path
+                else None
+            )
+            found.extend(self._problems_of(suppression, location, revision))
+        return found
+
+    def _problems_of(
+        self, suppression: Suppression, location: Location | None, revision: str | None
+    ) -> list[Finding]:
+        found: list[Finding] = []
+        for code in suppression.codes:
+            info = find_check(code)
+            if info is None:
+                if suppression.from_squawk:
+                    continue  # a squawk rule migproof does not have: nothing to suppress
+                if UNKNOWN_SUPPRESSION.code in self.enabled:
+                    found.append(
+                        Finding(
+                            check=UNKNOWN_SUPPRESSION.code,
+                            severity=UNKNOWN_SUPPRESSION.severity,
+                            message=f"suppression names unknown rule {code!r}",
+                            fix="use a code or name from `migproof rules`, or remove it",
+                            location=location,
+                            revision=revision,
+                        )
+                    )
+                continue
+            unused = info.code not in suppression.used and info.code in self.enabled
+            if unused and UNUSED_SUPPRESSION.code in self.enabled and info.code not in META_CODES:
+                scope = "file" if suppression.file_level else "statement below it"
+                found.append(
+                    Finding(
+                        check=UNUSED_SUPPRESSION.code,
+                        severity=UNUSED_SUPPRESSION.severity,
+                        message=f"suppression of {info.code} ({info.name}) matches nothing"
+                        f" on the {scope}",
+                        fix="remove the suppression",
+                        location=location,
+                        revision=revision,
+                    )
+                )
+        return found
+
+    # -- Alembic revision files ----------------------------------------------------------
+
+    def lint_revision(self, path: Path) -> list[Finding]:
+        """Findings of the revision rules on one Alembic revision file."""
+        try:
+            revision = read_revision(path)
+        except SyntaxError as exc:
+            return [
+                Finding(
+                    check=SYNTAX_ERROR.code,
+                    severity=SYNTAX_ERROR.severity,
+                    message=f"Python cannot parse this revision file: {exc.msg}",
+                    fix="correct the syntax at this position",
+                    location=Location(path=path, line=exc.lineno, column=exc.offset),
+                )
+            ]
+        raw: list[Finding] = []
+        for rule in self.revision_rules:
+            for finding in rule.check(revision):
+                raw.append(_with_check(finding, rule.info))
+        return self._python_suppressed(revision, raw)
+
+    def _python_suppressed(self, revision: RevisionFile, raw: list[Finding]) -> list[Finding]:
+        covered = parse_python_suppressions(revision.lines)
+        suppressions = [s for items in covered.values() for s in items]
+        kept = []
+        for finding in raw:
+            line = finding.location.line if finding.location else None
+            matched = None
+            for suppression in suppressions:
+                if (suppression.file_level or suppression.statement_line == line) and _covers(
+                    suppression, finding.check
+                ):
+                    suppression.used.add(finding.check)
+                    matched = suppression
+                    break
+            if matched is None:
+                kept.append(finding)
+        revision_codes = {r.code for r in self.revision_rules}
+        for suppression in suppressions:
+            # other codes on a revision's op lines are for its recorded statements
+            suppression.codes = tuple(
+                c
+                for c in suppression.codes
+                if (info := find_check(c)) is None or info.code in revision_codes
+            )
+            location = Location(
+                path=revision.path, line=suppression.line, column=suppression.column
+            )
+            kept.extend(self._problems_of(suppression, location, revision.revision))
+        return kept
+
+
+def _with_check(finding: Finding, info: CheckInfo) -> Finding:
+    if finding.check == info.code:
+        return finding
+    return Finding(
+        check=info.code,
+        severity=info.severity,
+        message=finding.message,
+        fix=finding.fix,
+        location=finding.location,
+        revision=finding.revision,
+        statement=finding.statement,
+        context=finding.context,
+    )
+
+
+def _constraints_of(element: Any) -> Iterable[tuple[Any, str | None]]:
+    if isinstance(element, ast.Constraint):
+        yield element, None
+    elif isinstance(element, ast.ColumnDef):
+        for constraint in element.constraints or ():
+            yield constraint, element.colname
+
+
+def _timeout_value(node: Any) -> bool:
+    if node.kind != enums.VariableSetKind.VAR_SET_VALUE or not node.args:
+        return False
+    value = getattr(node.args[0], "val", None)
+    if isinstance(value, ast.Integer):
+        return value.ival != 0
+    if isinstance(value, ast.String):
+        return (value.sval or "").strip() not in ("0", "")
+    return True
+
+
+def _sql_suppressions(
+    sql: str, statements: list[Statement], path: Path | None, offset: int
+) -> list[tuple[Suppression, Path | None, int]]:
+    if "migproof:" not in sql and "squawk-" not in sql:
+        return []
+    found = parse_sql_suppressions(comments(sql))
+    for suppression in found:
+        if suppression.file_level:
+            continue
+        for statement in statements:
+            if statement.end_line >= suppression.line:
+                suppression.statement_line = statement.line + offset
+                break
+    return [(s, path, offset) for s in found]
+
+
+def _covers(suppression: Suppression, code: str) -> bool:
+    if suppression.from_squawk and not suppression.codes:
+        return True
+    for name in suppression.codes:
+        info = find_check(name)
+        if info is not None and info.code == code:
+            return True
+    return False
+
+
+def _match(
+    finding: Finding, suppressions: list[tuple[Suppression, Path | None, int]]
+) -> Suppression | None:
+    if finding.location is None or finding.check == SYNTAX_ERROR.code:
+        return None
+    for suppression, path, _ in suppressions:
+        if path != finding.location.path:
+            continue
+        applies = suppression.file_level or suppression.statement_line == finding.location.line
+        if applies and _covers(suppression, finding.check):
+            suppression.used.add(finding.check)
+            return suppression
+    return None
+
+
+def lint_sources(sources: Sequence[SqlSource], config: Config) -> list[Finding]:
+    """Lint migrations in the order they run; findings in that order.
+
+        >>> from migproof.config import Config
+    from migproof.errors import SourceError
+        >>> sql = "CREATE INDEX orders_idx ON orders (customer_id);"
+        >>> [f.check for f in lint_sources([SqlSource(sql, Path("0001.sql"))], Config())]
+        ['MP201', 'MP210']
+    """
+    linter = Linter(config)
+    findings: list[Finding] = []
+    for source in sources:
+        findings.extend(linter.lint(source))
+    return findings
+
+
+def lint_revision_files(paths: Sequence[Path], config: Config) -> list[Finding]:
+    """Revision rules (revision id length, own connections) over Alembic revision files."""
+    linter = Linter(config)
+    findings: list[Finding] = []
+    for path in paths:
+        findings.extend(linter.lint_revision(path))
+    return findings

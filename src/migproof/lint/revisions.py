@@ -1,0 +1,115 @@
+"""Alembic revision files read as Python syntax trees (never imported), and where they live."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from migproof.errors import ConfigError
+
+__all__ = ["RevisionFile", "read_revision", "revision_directories"]
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionFile:
+    """One revision file: its tree, its lines, and its ``revision = "..."`` if it has one."""
+
+    path: Path
+    tree: ast.Module
+    lines: list[str]
+    revision: str | None
+    revision_line: int | None
+
+    def calls(self) -> list[tuple[str, ast.Call]]:
+        """Every call in the file with its dotted name (``psycopg.connect``, ``create_engine``)."""
+        found: list[tuple[str, ast.Call]] = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                name = _dotted(node.func)
+                if name:
+                    found.append((name, node))
+        return found
+
+    def imported_names(self) -> dict[str, str]:
+        """Local name -> what it was imported as (``connect`` -> ``psycopg2.connect``)."""
+        names: dict[str, str] = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    names[alias.asname or alias.name.split(".")[0]] = (
+                        alias.name if alias.asname else alias.name.split(".")[0]
+                    )
+        return names
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def read_revision(path: Path) -> RevisionFile:
+    """Parse a revision file; a syntax error raises ``SyntaxError`` with its position."""
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text, filename=str(path))
+    revision, line = None, None
+    for node in tree.body:
+        target, value = None, None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        if (
+            isinstance(target, ast.Name)
+            and target.id == "revision"
+            and isinstance(value, ast.Constant)
+            and isinstance(value.value, str)
+        ):
+            revision, line = value.value, node.lineno
+    return RevisionFile(path, tree, text.splitlines(), revision, line)
+
+
+_SEPARATORS = {"os": None, "space": " ", "newline": "\n", ":": ":", ";": ";", ",": ","}
+
+
+def revision_directories(ini: Path, section: str = "alembic") -> list[Path]:
+    """The versions directories named by an ``alembic.ini`` (script_location, version_locations)."""
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent.resolve())})
+    try:
+        parser.read(ini, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{ini} is not a valid alembic.ini: {exc}", fix="correct the file's syntax"
+        ) from exc
+    if not parser.has_section(section):
+        raise ConfigError(
+            f"{ini} has no [{section}] section",
+            fix="point alembic-name (or --name) at the section that holds script_location",
+        )
+    try:
+        script_location = parser.get(section, "script_location", fallback=None)
+        locations = parser.get(section, "version_locations", fallback=None)
+        separator = parser.get(section, "version_path_separator", fallback="os")
+    except configparser.Error as exc:
+        raise ConfigError(f"{ini}: {exc}", fix="correct the [alembic] section") from exc
+    if not script_location:
+        raise ConfigError(
+            f"{ini} sets no script_location", fix="add script_location = <migrations dir>"
+        )
+    directories: list[Path] = []
+    if locations:
+        split = _SEPARATORS.get(separator, " ")
+        parts = re.split(r"[\s,]+", locations) if split in (None, " ") else locations.split(split)
+        directories.extend(ini.parent / p.strip() for p in parts if p.strip())
+    elif ":" not in script_location or Path(script_location).is_absolute():
+        directories.append(ini.parent / script_location / "versions")
+    return [d.resolve() for d in directories if d.is_dir()]

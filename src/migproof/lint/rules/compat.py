@@ -1,0 +1,416 @@
+"""MP4xx: changes that break the application code still running during and after a deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migproof.findings import Finding, Severity
+from migproof.lint.context import StatementContext
+from migproof.lint.pgsql import ast, enums
+from migproof.lint.registry import rule
+from migproof.lint.schema import dropped_names, qualified, sql_type
+
+AT = enums.AlterTableType
+CT = enums.ConstrType
+OT = enums.ObjectType
+
+_RUNNING_CODE = (
+    "the application version still running during the deploy (and the one you roll back to)"
+)
+
+
+@rule(
+    "MP401",
+    "rename-column",
+    severity=Severity.ERROR,
+    nodes=(ast.RenameStmt,),
+    summary="RENAME COLUMN breaks code that uses the old name",
+    aliases=("renaming-column",),
+)
+def rename_column(stmt: ast.RenameStmt, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ALTER TABLE ... RENAME COLUMN` on an existing table.
+
+    ## Why is this bad?
+    The code still running during the deploy (and any version you roll back to) reads and
+    writes the old name: its queries fail until every instance runs the new code.
+
+    ## How to fix
+    Expand and contract: add the new column, write to both, backfill, move reads, stop
+    writing the old one, then drop it in a later release. Or ship a view under the old name.
+
+    ## PostgreSQL versions
+    All supported versions.
+
+    ## With Alembic
+    `op.alter_column(..., new_column_name=...)` emits this statement.
+    """
+    if stmt.renameType != OT.OBJECT_COLUMN or not ctx.is_existing(stmt.relation):
+        return
+    table = qualified(stmt.relation)
+    yield ctx.finding(
+        f"renaming {table}.{stmt.subname} to {stmt.newname} breaks {_RUNNING_CODE}",
+        fix="add the new column, dual-write, backfill, switch reads, drop the old one later",
+    )
+
+
+@rule(
+    "MP402",
+    "rename-table",
+    severity=Severity.ERROR,
+    nodes=(ast.RenameStmt,),
+    summary="RENAME of a table or view breaks code that uses the old name",
+    aliases=("renaming-table",),
+)
+def rename_table(stmt: ast.RenameStmt, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ALTER TABLE ... RENAME TO` (and the same for views and materialized views) on an
+    existing relation.
+
+    ## Why is this bad?
+    Every query of the running application names the old table: they fail from the moment
+    the rename commits until all instances run the new code.
+
+    ## How to fix
+    Create the new table, write to both, backfill, move reads, then drop the old one; or
+    rename and leave a view with the old name for one release.
+
+    ## PostgreSQL versions
+    All supported versions.
+
+    ## With Alembic
+    `op.rename_table(...)` emits this statement.
+    """
+    kinds = (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW)
+    if stmt.renameType not in kinds or not ctx.is_existing(stmt.relation):
+        return
+    old = qualified(stmt.relation)
+    yield ctx.finding(
+        f"renaming {old} to {stmt.newname} breaks {_RUNNING_CODE}",
+        fix="create the new table and migrate to it over two releases, or leave a view",
+    )
+
+
+@rule(
+    "MP403",
+    "drop-column",
+    severity=Severity.ERROR,
+    nodes=(ast.AlterTableCmd,),
+    summary="DROP COLUMN breaks code that still reads or writes it",
+    aliases=("ban-drop-column",),
+)
+def drop_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ALTER TABLE ... DROP COLUMN` on an existing table.
+
+    ## Why is this bad?
+    Code still running during the deploy selects or inserts the column and fails; ORMs
+    that list every mapped column (SQLAlchemy, Active Record) fail on every query of the
+    table. The data is gone: a rollback cannot bring it back.
+
+    ## How to fix
+    First release code that no longer uses the column (for SQLAlchemy: remove it from the
+    model, or `deferred` it), then drop it in a later migration and suppress this finding
+    with the reason.
+
+    ## PostgreSQL versions
+    All supported versions.
+
+    ## With Alembic
+    `op.drop_column(...)` emits this statement.
+    """
+    if cmd.subtype != AT.AT_DropColumn:
+        return
+    relation = ctx.alter_table_target()
+    if relation is None or not ctx.is_existing(relation):
+        return
+    table = qualified(relation)
+    yield ctx.finding(
+        f"dropping {table}.{cmd.name} breaks {_RUNNING_CODE} if it still uses the column",
+        fix="release code that no longer uses the column first, then drop it"
+        " (suppress with the reason)",
+    )
+
+
+@rule(
+    "MP404",
+    "drop-table",
+    severity=Severity.ERROR,
+    nodes=(ast.DropStmt,),
+    summary="DROP TABLE of a table that existed before this migration",
+    aliases=("ban-drop-table",),
+)
+def drop_table(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `DROP TABLE` of a table that existed before this migration.
+
+    ## Why is this bad?
+    Running code that still queries it fails, and the data is gone for good: a rollback of
+    the application cannot restore it.
+
+    ## How to fix
+    Stop using the table in a release first, take a backup, then drop it in a later
+    migration with a suppression that says so.
+
+    ## PostgreSQL versions
+    All supported versions.
+
+    ## With Alembic
+    `op.drop_table(...)` emits this statement.
+    """
+    if stmt.removeType != OT.OBJECT_TABLE:
+        return
+    for name in dropped_names(stmt):
+        if ctx.schema.is_new(name):
+            continue
+        yield ctx.finding(
+            f"dropping {name} destroys its data and breaks {_RUNNING_CODE} if it still uses it",
+            fix="release code that no longer uses it, back it up, then drop it"
+            " (suppress with the reason)",
+        )
+
+
+@rule(
+    "MP405",
+    "drop-database",
+    severity=Severity.ERROR,
+    nodes=(ast.DropdbStmt,),
+    summary="DROP DATABASE in a migration",
+    aliases=("ban-drop-database",),
+)
+def drop_database(stmt: ast.DropdbStmt, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `DROP DATABASE`.
+
+    ## Why is this bad?
+    A migration runs against production; dropping a database there loses everything in it.
+
+    ## How to fix
+    Drop databases by hand, deliberately, outside the migration chain.
+
+    ## PostgreSQL versions
+    All supported versions.
+    """
+    yield ctx.finding(
+        f"DROP DATABASE {stmt.dbname} in a migration destroys a database",
+        fix="drop databases by hand, outside migrations",
+    )
+
+
+@rule(
+    "MP406",
+    "drop-not-null",
+    severity=Severity.WARNING,
+    nodes=(ast.AlterTableCmd,),
+    summary="DROP NOT NULL lets NULLs reach code that assumes none",
+    aliases=("ban-drop-not-null",),
+)
+def drop_not_null(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ALTER COLUMN ... DROP NOT NULL` on an existing table.
+
+    ## Why is this bad?
+    Once new code writes NULLs, the previous application version (during the deploy, or
+    after a rollback) reads values it was written never to see.
+
+    ## How to fix
+    Make sure every running version handles NULL in this column before dropping the
+    constraint; then suppress with the reason.
+
+    ## PostgreSQL versions
+    All supported versions.
+    """
+    if cmd.subtype != AT.AT_DropNotNull:
+        return
+    relation = ctx.alter_table_target()
+    if relation is None or not ctx.is_existing(relation):
+        return
+    yield ctx.finding(
+        f"dropping NOT NULL on {qualified(relation)}.{cmd.name} lets NULLs reach code that"
+        " assumes there are none",
+        fix="release code that handles NULL first, then suppress with the reason",
+    )
+
+
+@rule(
+    "MP407",
+    "truncate-cascade",
+    severity=Severity.ERROR,
+    nodes=(ast.TruncateStmt,),
+    summary="TRUNCATE ... CASCADE empties every table that references it",
+    aliases=("ban-truncate-cascade",),
+)
+def truncate_cascade(stmt: ast.TruncateStmt, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `TRUNCATE ... CASCADE`.
+
+    ## Why is this bad?
+    CASCADE also empties every table with a foreign key to the truncated ones, and the
+    tables referencing those, recursively: far more data than the statement names.
+
+    ## How to fix
+    Name every table to truncate explicitly, without CASCADE.
+
+    ## PostgreSQL versions
+    All supported versions.
+    """
+    if stmt.behavior != enums.DropBehavior.DROP_CASCADE:
+        return
+    names = ", ".join(qualified(r) for r in stmt.relations or ())
+    yield ctx.finding(
+        f"TRUNCATE {names} CASCADE also empties every table that references them",
+        fix="list the tables to truncate explicitly, without CASCADE",
+    )
+
+
+@rule(
+    "MP408",
+    "add-required-column",
+    severity=Severity.ERROR,
+    nodes=(ast.AlterTableCmd,),
+    summary="ADD COLUMN ... NOT NULL without a default on an existing table",
+    aliases=("adding-required-field",),
+)
+def add_required_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ADD COLUMN ... NOT NULL` without a `DEFAULT` (nor identity, serial or generated
+    value) on an existing table.
+
+    ## Why is this bad?
+    The statement fails if the table has any row; if it is empty now, every INSERT from the
+    code still running (which does not know the column) fails afterwards.
+
+    ## How to fix
+    Add the column nullable (or with a default), backfill it, then add the NOT NULL
+    constraint safely (see MP207).
+
+    ## PostgreSQL versions
+    All supported versions.
+
+    ## With Alembic
+    `op.add_column(..., sa.Column(..., nullable=False))` without `server_default`.
+    """
+    if cmd.subtype != AT.AT_AddColumn or not isinstance(cmd.def_, ast.ColumnDef):
+        return
+    relation = ctx.alter_table_target()
+    if relation is None or not ctx.is_existing(relation):
+        return
+    column = cmd.def_
+    kinds = {c.contype for c in column.constraints or ()}
+    if CT.CONSTR_NOTNULL not in kinds and CT.CONSTR_PRIMARY not in kinds:
+        return
+    if kinds & {CT.CONSTR_DEFAULT, CT.CONSTR_IDENTITY, CT.CONSTR_GENERATED}:
+        return
+    if column.typeName is not None and sql_type(column.typeName).is_serial:
+        return
+    table = qualified(relation)
+    yield ctx.finding(
+        f"adding NOT NULL column {table}.{column.colname} without a default fails on a"
+        f" non-empty {table} and breaks inserts from {_RUNNING_CODE}",
+        fix="add it nullable or with a default, backfill, then set NOT NULL safely",
+    )
+
+
+_OTHER_OBJECTS = {
+    OT.OBJECT_SCHEMA: "schema",
+    OT.OBJECT_TYPE: "type",
+    OT.OBJECT_DOMAIN: "domain",
+    OT.OBJECT_FUNCTION: "function",
+    OT.OBJECT_PROCEDURE: "procedure",
+    OT.OBJECT_SEQUENCE: "sequence",
+    OT.OBJECT_VIEW: "view",
+    OT.OBJECT_MATVIEW: "materialized view",
+    OT.OBJECT_TRIGGER: "trigger",
+    OT.OBJECT_EXTENSION: "extension",
+    OT.OBJECT_POLICY: "policy",
+}
+
+
+@rule(
+    "MP409",
+    "rename-object",
+    severity=Severity.WARNING,
+    nodes=(ast.RenameStmt,),
+    summary="RENAME of a schema, type, function, sequence or other object",
+    aliases=("renaming-object",),
+    enabled=False,
+)
+def rename_object(stmt: ast.RenameStmt, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags renaming a schema, type, domain, function, procedure, sequence, trigger or
+    policy (tables, views and columns have their own rules). Off by default.
+
+    ## Why is this bad?
+    Code and other database objects that name the old one (function bodies, defaults using
+    a sequence by name, search paths) break until they are changed too.
+
+    ## How to fix
+    Create the new object, move its users over, then drop the old one in a later release.
+
+    ## PostgreSQL versions
+    All supported versions.
+    """
+    kind = _OTHER_OBJECTS.get(stmt.renameType) if stmt.renameType is not None else None
+    if kind is None or stmt.renameType in (OT.OBJECT_VIEW, OT.OBJECT_MATVIEW):
+        return
+    yield ctx.finding(
+        f"renaming this {kind} to {stmt.newname} breaks code and objects that use the old name",
+        fix="create the new one, move its users, drop the old one later",
+    )
+
+
+@rule(
+    "MP410",
+    "drop-object",
+    severity=Severity.WARNING,
+    nodes=(ast.DropStmt,),
+    summary="DROP of a view, function, type, schema, sequence, trigger, extension or policy",
+    aliases=(
+        "ban-drop-view",
+        "ban-drop-function",
+        "ban-drop-type",
+        "ban-drop-schema",
+        "ban-drop-sequence",
+        "ban-drop-domain",
+        "ban-drop-trigger",
+        "ban-drop-extension",
+        "ban-drop-policy",
+    ),
+    enabled=False,
+)
+def drop_object(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags dropping objects other than tables, columns and indexes: views, functions,
+    procedures, types, domains, schemas, sequences, triggers, extensions and policies.
+    Off by default.
+
+    ## Why is this bad?
+    The previous application version may still call the function, query the view or rely
+    on the trigger's side effects; after an application-only rollback it breaks.
+
+    ## How to fix
+    Remove every use in a release first, then drop the object and suppress with the reason.
+
+    ## PostgreSQL versions
+    All supported versions.
+    """
+    kind = _OTHER_OBJECTS.get(stmt.removeType) if stmt.removeType is not None else None
+    if kind is None:
+        return
+    for name in dropped_names(stmt):
+        if ctx.schema.types.get(name):
+            continue  # created in this migration
+        yield ctx.finding(
+            f"dropping {kind} {name} breaks code that still uses it",
+            fix="remove its uses in a release first, then drop it (suppress with the reason)",
+        )

@@ -1,0 +1,484 @@
+"""MP5xx: migrations that leave the schema inconsistent, fail later, or reach too far."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from migproof.findings import Finding, Severity
+from migproof.lint.context import MigrationContext, StatementContext
+from migproof.lint.pgsql import ast, enums
+from migproof.lint.registry import migration_rule, rule
+from migproof.lint.schema import SqlType, dropped_names, qualified, qualified_list, sql_type
+
+CT = enums.ConstrType
+OT = enums.ObjectType
+TS = enums.TransactionStmtKind
+
+
+def _statement_column_types(ctx: StatementContext) -> dict[str, SqlType]:
+    """Column types declared by the statement itself (CREATE TABLE, ADD COLUMN)."""
+    node = ctx.node
+    types: dict[str, SqlType] = {}
+    elements: list[Any] = []
+    if isinstance(node, ast.CreateStmt):
+        elements = list(node.tableElts or ())
+    elif isinstance(node, ast.AlterTableStmt):
+        elements = [c.def_ for c in node.cmds or () if isinstance(c.def_, ast.ColumnDef)]
+    for element in elements:
+        if isinstance(element, ast.ColumnDef) and element.typeName and element.colname:
+            types[element.colname] = sql_type(element.typeName)
+    return types
+
+
+def _referencing_table(ctx: StatementContext) -> str | None:
+    node = ctx.node
+    if isinstance(node, ast.CreateStmt | ast.AlterTableStmt) and node.relation is not None:
+        return qualified(node.relation)
+    return None
+
+
+def _base(t: SqlType) -> tuple[str, bool]:
+    return t.name, t.array
+
+
+@rule(
+    "MP501",
+    "fk-type-mismatch",
+    severity=Severity.ERROR,
+    nodes=(ast.Constraint,),
+    summary="Foreign key column type differs from the referenced column's type",
+)
+def fk_type_mismatch(constraint: ast.Constraint, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Compares each foreign key column's type with the referenced column's, when both are
+    visible in this migration, an earlier one, or the setup SQL.
+
+    ## Why is this bad?
+    Incompatible types (`integer` to `uuid`) make PostgreSQL refuse the constraint ("Key
+    columns ... are of incompatible types"), failing the deploy. Compatible but different
+    ones (`integer` to `bigint`, `varchar(32)` to `varchar(64)`) work until the referenced
+    key outgrows the referencing column, and make every join cast.
+
+    ## How to fix
+    Declare the referencing column with exactly the referenced column's type (`bigint` for
+    a `bigserial` key).
+
+    ## PostgreSQL versions
+    All supported versions.
+
+    ## With Alembic
+    In the model, give the `ForeignKey` column the referenced column's type:
+    `sa.Column(PG_UUID(as_uuid=True), sa.ForeignKey("service_accounts.id"))`.
+    """
+    if constraint.contype != CT.CONSTR_FOREIGN or constraint.pktable is None:
+        return
+    table = _referencing_table(ctx)
+    if table is None:
+        return
+    column_def = ctx.parent(ast.ColumnDef)
+    columns = [n.sval for n in constraint.fk_attrs or ()]
+    if not columns and column_def is not None:
+        columns = [column_def.colname]
+    referenced = qualified(constraint.pktable)
+    ref_columns = [n.sval for n in constraint.pk_attrs or ()]
+    if not ref_columns:
+        ref_columns = list(ctx.schema.primary_key(referenced))
+    if len(ref_columns) != len(columns):
+        return
+    own = _statement_column_types(ctx)
+    for column, ref_column in zip(columns, ref_columns, strict=True):
+        mine = own.get(column) or _known_type(ctx, table, column)
+        theirs = _known_type(ctx, referenced, ref_column)
+        if table == referenced and theirs is None:
+            theirs = own.get(ref_column)
+        if mine is None or theirs is None:
+            continue
+        if _base(mine) == _base(theirs) and (mine.mods == theirs.mods or not theirs.mods):
+            continue
+        yield ctx.finding(
+            f"foreign key column {table}.{column} is {mine} but {referenced}.{ref_column} is"
+            f" {theirs}",
+            fix=f"declare {table}.{column} as {theirs}",
+        )
+
+
+def _known_type(ctx: StatementContext, table: str, column: str) -> SqlType | None:
+    info = ctx.schema.column(table, column)
+    return info.type if info else None
+
+
+@migration_rule(
+    "MP502",
+    "fk-without-index",
+    severity=Severity.WARNING,
+    summary="Foreign key without an index on its referencing columns",
+)
+def fk_without_index(ctx: MigrationContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags a foreign key added in this migration when no index (this migration's or an
+    existing one that migproof knows of) starts with its referencing columns.
+
+    ## Why is this bad?
+    PostgreSQL indexes the referenced key, never the referencing columns. Every DELETE or
+    key UPDATE on the referenced table then scans the referencing table (holding locks
+    while it does), and joins along the key cannot use an index.
+
+    ## How to fix
+    Create an index on the referencing columns in the same migration (`CONCURRENTLY` if the
+    table already holds data).
+
+    ## PostgreSQL versions
+    All supported versions.
+
+    ## With Alembic
+    `op.create_index("ix_child_parent_id", "child", ["parent_id"])` next to the
+    `ForeignKey`, or `index=True` on the column in the model.
+    """
+    for fk in ctx.state.foreign_keys:
+        if not fk.columns or _dropped_later(ctx, fk.table):
+            continue
+        if any(
+            index.columns[: len(fk.columns)] == fk.columns
+            or set(index.columns[: len(fk.columns)]) == set(fk.columns)
+            for index in ctx.schema.indexes_on(fk.table)
+        ):
+            continue
+        columns = ", ".join(fk.columns)
+        yield ctx.finding_at(
+            fk.statement,
+            f"foreign key {fk.table} ({columns}) -> {fk.referenced} has no index on"
+            f" {fk.table} ({columns}): deletes on {fk.referenced} scan {fk.table}",
+            fix=f"CREATE INDEX ... ON {fk.table} ({columns}) in this migration",
+        )
+
+
+def _dropped_later(ctx: MigrationContext, table: str) -> bool:
+    """The migration drops the table again (a temporary table, a rebuild)."""
+    return any(
+        isinstance(s.node, ast.DropStmt)
+        and s.node.removeType == OT.OBJECT_TABLE
+        and table in dropped_names(s.node)
+        for s in ctx.statements
+    )
+
+
+@migration_rule(
+    "MP503",
+    "enum-left-by-downgrade",
+    severity=Severity.ERROR,
+    summary="A type or enum created in upgrade and not dropped in downgrade",
+)
+def enum_left_by_downgrade(ctx: MigrationContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags an enum, composite type or domain that the migration's upgrade creates and its
+    downgrade does not drop (for migrations with a down file or section, and Alembic
+    revisions run by `migproof verify`).
+
+    ## Why is this bad?
+    `DROP TABLE` does not drop the types its columns used. After a downgrade the type
+    stays, and the next upgrade fails with `type "..." already exists`.
+
+    ## How to fix
+    End the downgrade with `DROP TYPE name;` for every type the upgrade created.
+
+    ## PostgreSQL versions
+    All supported versions.
+
+    ## With Alembic
+    `sa.Enum(name="status_enum").drop(op.get_bind(), checkfirst=True)` after
+    `op.drop_table(...)` in `downgrade()`.
+    """
+    if ctx.down_statements is None:
+        return
+    dropped: set[str] = set()
+    dropped_schemas: set[str] = set()
+    for statement in ctx.down_statements:
+        node = statement.node
+        if isinstance(node, ast.DropStmt):
+            if node.removeType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+                dropped.update(dropped_names(node))
+            elif node.removeType == OT.OBJECT_SCHEMA:
+                dropped_schemas.update(dropped_names(node))
+    for name, statement in ctx.state.types_created.items():
+        if name in dropped or name.split(".")[0] in dropped_schemas:
+            continue
+        yield ctx.finding_at(
+            statement,
+            f"type {name} is created here but the downgrade does not drop it: the next upgrade"
+            f' fails with type "{name.split(".")[-1]}" already exists',
+            fix=f"add DROP TYPE {name}; to the downgrade",
+        )
+
+
+def _protected_names(stmt: Any) -> list[str]:
+    if isinstance(stmt, ast.TruncateStmt):
+        return [qualified(r) for r in stmt.relations or ()]
+    if isinstance(stmt, ast.DropStmt):
+        if stmt.removeType == OT.OBJECT_SCHEMA:
+            return [f"{name}." for name in dropped_names(stmt)]
+        return dropped_names(stmt)
+    return []
+
+
+@rule(
+    "MP504",
+    "drop-in-protected-schema",
+    severity=Severity.ERROR,
+    nodes=(ast.DropStmt, ast.TruncateStmt),
+    summary="DROP or TRUNCATE reaching a protected schema (lint.protected-schemas)",
+    in_downgrade=True,
+)
+def drop_in_protected_schema(stmt: Any, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `DROP` (of anything, including the schema itself) and `TRUNCATE` of objects in a
+    schema listed in `[tool.migproof.lint] protected-schemas`, in upgrades and downgrades
+    alike. Unqualified names are taken to be in `public`.
+
+    ## Why is this bad?
+    Some schemas hold data no migration may destroy: tables another service owns, or that
+    were loaded out of band. A downgrade or a cleanup script that reaches them loses it.
+
+    ## How to fix
+    Leave objects in protected schemas alone; drop them by hand if you really mean to.
+
+    ## PostgreSQL versions
+    All supported versions.
+    """
+    protected = ctx.settings.protected_schemas
+    if not protected:
+        return
+    verb = "TRUNCATE" if isinstance(stmt, ast.TruncateStmt) else "DROP"
+    for name in _protected_names(stmt):
+        schema = name.split(".")[0]
+        if schema in protected:
+            what = f"schema {schema}" if name.endswith(".") else name
+            yield ctx.finding(
+                f"{verb} {what} reaches protected schema {schema}",
+                fix=f"leave {schema} alone; it is listed in lint.protected-schemas",
+            )
+
+
+@rule(
+    "MP505",
+    "enum-value-added-in-transaction",
+    severity=Severity.ERROR,
+    nodes=(
+        ast.AlterEnumStmt,
+        ast.InsertStmt,
+        ast.UpdateStmt,
+        ast.DeleteStmt,
+        ast.SelectStmt,
+        ast.AlterTableStmt,
+        ast.CreateStmt,
+        ast.IndexStmt,
+    ),
+    summary="ALTER TYPE ... ADD VALUE in a transaction (fails before 12; unusable until commit)",
+    aliases=("ban-add-enum-value",),
+)
+def enum_value_added_in_transaction(node: Any, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ALTER TYPE ... ADD VALUE` inside a transaction when the target is older than
+    PostgreSQL 12, and, on any version, a later statement in the same transaction that uses
+    the new value.
+
+    ## Why is this bad?
+    Before PostgreSQL 12, ADD VALUE cannot run in a transaction block at all. Since 12 it
+    can, but the new value cannot be used until the transaction commits ("unsafe use of new
+    value"): the migration fails at deploy.
+
+    ## How to fix
+    Add the value in its own migration (or outside the transaction), and use it in a later
+    one.
+
+    ## PostgreSQL versions
+    Since PostgreSQL 12, ADD VALUE is allowed in a transaction block; the value is usable
+    only after commit on every version.
+
+    ## With Alembic
+    Run `op.execute("ALTER TYPE ... ADD VALUE ...")` inside
+    `with op.get_context().autocommit_block():`.
+    """
+    if node is not ctx.node or not ctx.in_transaction:
+        return
+    if isinstance(node, ast.AlterEnumStmt):
+        if node.newVal and ctx.pg_version < 12:
+            name = qualified_list(node.typeName or ())
+            yield ctx.finding(
+                f"before PostgreSQL 12, ALTER TYPE {name} ADD VALUE cannot run inside a"
+                " transaction block",
+                fix="run it outside the transaction, in its own migration",
+            )
+        return
+    assert ctx.statement is not None
+    text = ctx.statement.text
+    for value, type_name in ctx.state.enum_values_added.items():
+        if f"'{value}'" in text:
+            yield ctx.finding(
+                f"the value '{value}' added to {type_name} in this transaction cannot be used"
+                " before the transaction commits",
+                fix="add the value in an earlier migration, or commit before using it",
+            )
+
+
+@rule(
+    "MP506",
+    "transaction-nesting",
+    severity=Severity.WARNING,
+    nodes=(ast.TransactionStmt,),
+    summary="BEGIN/COMMIT inside a migration its runner already wraps in a transaction",
+    aliases=("transaction-nesting",),
+)
+def transaction_nesting(stmt: ast.TransactionStmt, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `BEGIN` when a transaction is already open (an earlier `BEGIN`, or a runner that
+    wraps each migration: Alembic, Flyway, goose, dbmate, `assume-in-transaction`), and
+    `COMMIT` / `ROLLBACK` in a migration the runner wraps.
+
+    ## Why is this bad?
+    A nested `BEGIN` is ignored with a warning, so the statements after the inner `COMMIT`
+    run outside any transaction: a failure leaves the migration half applied and the
+    runner's bookkeeping wrong.
+
+    ## How to fix
+    Let the runner manage the transaction and remove `BEGIN` / `COMMIT` from the file, or
+    mark the migration as running without a transaction.
+
+    ## PostgreSQL versions
+    All supported versions.
+
+    ## With Alembic
+    Never `op.execute("COMMIT")`: use `op.get_context().autocommit_block()`.
+    """
+    begin = stmt.kind in (TS.TRANS_STMT_BEGIN, TS.TRANS_STMT_START)
+    end = stmt.kind in (TS.TRANS_STMT_COMMIT, TS.TRANS_STMT_ROLLBACK)
+    wrapped = ctx.in_transaction and not ctx.state.explicit_transaction
+    if begin and ctx.in_transaction:
+        yield ctx.finding(
+            "BEGIN inside a transaction is ignored: statements after the next COMMIT run"
+            " outside any transaction",
+            fix="remove the BEGIN/COMMIT pair and let the runner manage the transaction",
+        )
+    elif end and wrapped:
+        yield ctx.finding(
+            "COMMIT/ROLLBACK ends the transaction the migration runner opened",
+            fix="remove it and let the runner manage the transaction",
+        )
+
+
+@migration_rule(
+    "MP507",
+    "uncommitted-transaction",
+    severity=Severity.ERROR,
+    summary="BEGIN without a matching COMMIT",
+    aliases=("ban-uncommitted-transaction",),
+)
+def uncommitted_transaction(ctx: MigrationContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags a migration that opens a transaction with `BEGIN` and never commits it.
+
+    ## Why is this bad?
+    Depending on the runner, the work is rolled back when the connection closes (the
+    migration silently did nothing) or the connection is left idle in transaction, holding
+    its locks.
+
+    ## How to fix
+    End the transaction with `COMMIT;`.
+
+    ## PostgreSQL versions
+    All supported versions.
+    """
+    if not ctx.state.explicit_transaction:
+        return
+    begins = [
+        s
+        for s in ctx.statements
+        if isinstance(s.node, ast.TransactionStmt)
+        and s.node.kind in (TS.TRANS_STMT_BEGIN, TS.TRANS_STMT_START)
+    ]
+    if begins:
+        yield ctx.finding_at(
+            begins[-1],
+            "this transaction is never committed",
+            fix="end the migration with COMMIT;",
+        )
+
+
+_MAX_IDENTIFIER = 63
+
+
+def _defined_names(node: Any) -> list[str]:  # noqa: PLR0911
+    relation: Any = None
+    if isinstance(node, ast.CreateTableAsStmt):
+        relation = node.into.rel if node.into is not None else None
+    elif isinstance(node, ast.ViewStmt):
+        relation = node.view
+    elif isinstance(node, ast.CreateStmt):
+        relation = node.relation
+    if relation is not None:
+        return [relation.relname or ""]
+    if isinstance(node, ast.ColumnDef):
+        return [node.colname] if node.colname else []
+    if isinstance(node, ast.IndexStmt):
+        return [node.idxname] if node.idxname else []
+    if isinstance(node, ast.Constraint):
+        return [node.conname] if node.conname else []
+    if isinstance(node, ast.RenameStmt):
+        return [node.newname] if node.newname else []
+    if isinstance(node, ast.CreateEnumStmt):
+        return [n.sval or "" for n in (node.typeName or ())[-1:]]
+    if isinstance(node, ast.CreateSeqStmt) and node.sequence is not None:
+        return [node.sequence.relname or ""]
+    return []
+
+
+@rule(
+    "MP508",
+    "identifier-too-long",
+    severity=Severity.ERROR,
+    nodes=(
+        ast.CreateStmt,
+        ast.CreateTableAsStmt,
+        ast.ViewStmt,
+        ast.ColumnDef,
+        ast.IndexStmt,
+        ast.Constraint,
+        ast.RenameStmt,
+        ast.CreateEnumStmt,
+        ast.CreateSeqStmt,
+    ),
+    summary="An identifier longer than 63 bytes, silently truncated by PostgreSQL",
+    aliases=("identifier-too-long",),
+)
+def identifier_too_long(node: Any, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags a new table, column, index, constraint, type or sequence name longer than 63
+    bytes (PostgreSQL's NAMEDATALEN - 1).
+
+    ## Why is this bad?
+    PostgreSQL truncates it with only a NOTICE. Two long names with the same first 63
+    bytes collide, and tools that compare names (Alembic autogenerate, naming conventions,
+    `DROP CONSTRAINT` by the long name) no longer find the object.
+
+    ## How to fix
+    Choose a shorter name, e.g. with an abbreviation in the naming convention.
+
+    ## PostgreSQL versions
+    All supported versions (unless the server was compiled with another NAMEDATALEN).
+    """
+    for name in _defined_names(node):
+        raw = name.encode("utf-8")
+        if len(raw) > _MAX_IDENTIFIER:
+            short = raw[:_MAX_IDENTIFIER].decode("utf-8", "ignore")
+            yield ctx.finding(
+                f"identifier {name!r} is {len(raw)} bytes: PostgreSQL truncates it to {short!r}",
+                fix="use a name of at most 63 bytes",
+            )

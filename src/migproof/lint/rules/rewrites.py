@@ -1,0 +1,327 @@
+"""MP3xx: statements that rewrite a whole table (or scan it) under ACCESS EXCLUSIVE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from migproof.findings import Finding, Severity
+from migproof.lint.context import StatementContext, iter_nodes
+from migproof.lint.pgsql import ast, enums
+from migproof.lint.registry import rule
+from migproof.lint.schema import SqlType, qualified, sql_type
+
+AT = enums.AlterTableType
+CT = enums.ConstrType
+
+
+def _binary_compatible(old: SqlType, new: SqlType, pg_version: int) -> bool:  # noqa: PLR0911
+    """True when PostgreSQL changes the type without rewriting or scanning the table."""
+    del pg_version  # timestamp -> timestamptz (12+) also needs TimeZone = UTC: not provable
+    if old.array != new.array:
+        return False
+    if old.name == new.name and old.mods == new.mods:
+        return True
+    text_like = ("varchar", "text")
+    if old.name in text_like and new.name == "text":
+        return True
+    if old.name in text_like and new.name == "varchar" and not new.mods:
+        return True
+    if old.name == "varchar" == new.name and old.mods and new.mods:
+        return new.mods[0] >= old.mods[0]
+    if old.name == "numeric" == new.name:
+        if not new.mods:
+            return True
+        if len(old.mods) >= 1 and len(new.mods) >= 1:
+            old_scale = old.mods[1] if len(old.mods) > 1 else 0
+            new_scale = new.mods[1] if len(new.mods) > 1 else 0
+            return old_scale == new_scale and new.mods[0] >= old.mods[0]
+    if old.name == "varbit" == new.name:
+        return not new.mods or (bool(old.mods) and new.mods[0] >= old.mods[0])
+    return old.name == "cidr" and new.name == "inet"
+
+
+@rule(
+    "MP301",
+    "column-type-change-rewrites-table",
+    severity=Severity.ERROR,
+    nodes=(ast.AlterTableCmd,),
+    summary="ALTER COLUMN ... TYPE that rewrites (or scans) an existing table",
+    aliases=("changing-column-type",),
+)
+def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ALTER COLUMN ... TYPE` on an existing table, unless the column's old type is
+    known (from this migration, an earlier one or the setup SQL) and the change is one
+    PostgreSQL makes without touching rows: `varchar(n)` to a longer `varchar`, `varchar` or
+    `text`; `numeric(p,s)` to a larger precision with the same scale or to plain `numeric`;
+    `varbit(n)` to a longer one; `cidr` to `inet`.
+
+    ## Why is this bad?
+    Any other change rewrites the table and all its indexes under an ACCESS EXCLUSIVE
+    lock: reads and writes wait for the whole rewrite.
+
+    ## How to fix
+    Add a new column of the new type, write to both, backfill in batches, move reads to the
+    new column, then drop the old one.
+
+    ## PostgreSQL versions
+    All supported versions. Since PostgreSQL 12, `timestamp` to `timestamptz` skips the
+    rewrite only when the session TimeZone is UTC, which a linter cannot know: it is
+    reported.
+
+    ## With Alembic
+    `op.alter_column(..., type_=...)` emits this statement.
+    """
+    if cmd.subtype != AT.AT_AlterColumnType or cmd.def_ is None or cmd.def_.typeName is None:
+        return
+    relation = ctx.alter_table_target()
+    if relation is None or not ctx.is_existing(relation):
+        return
+    table = qualified(relation)
+    new = sql_type(cmd.def_.typeName)
+    column = ctx.schema.column(table, cmd.name)
+    old = column.type if column else None
+    if old is not None and _binary_compatible(old, new, ctx.pg_version):
+        return
+    was = f" from {old}" if old else ""
+    yield ctx.finding(
+        f"changing {table}.{cmd.name}{was} to {new} rewrites {table} under ACCESS EXCLUSIVE:"
+        " reads and writes wait",
+        fix="add a new column, backfill it in batches, switch reads, then drop the old column",
+    )
+
+
+_STABLE_FUNCTIONS = frozenset(
+    {
+        "now",
+        "transaction_timestamp",
+        "statement_timestamp",
+        "current_setting",
+        "current_database",
+        "current_schema",
+        "lower",
+        "upper",
+        "coalesce",
+        "jsonb_build_object",
+        "json_build_object",
+        "jsonb_build_array",
+        "array",
+        "to_jsonb",
+        "make_interval",
+        "interval",
+    }
+)
+
+
+def _volatile_part(expr: Any) -> str | None:
+    """The name of a function that may be volatile in a default, or None if it is not."""
+    for node in iter_nodes(expr):
+        if isinstance(node, ast.FuncCall):
+            name = node.funcname[-1].sval if node.funcname else "?"
+            if name.lower() not in _STABLE_FUNCTIONS:
+                return name
+        elif isinstance(node, ast.SubLink):
+            return "a subquery"
+    return None
+
+
+def _existing_add_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> tuple[str, Any] | None:
+    if cmd.subtype != AT.AT_AddColumn or not isinstance(cmd.def_, ast.ColumnDef):
+        return None
+    relation = ctx.alter_table_target()
+    if relation is None or not ctx.is_existing(relation):
+        return None
+    return qualified(relation), cmd.def_
+
+
+@rule(
+    "MP302",
+    "column-default-rewrites-table",
+    severity=Severity.ERROR,
+    nodes=(ast.AlterTableCmd,),
+    summary="ADD COLUMN with a default that rewrites the table (volatile; any before 11)",
+    aliases=("adding-field-with-default",),
+)
+def column_default_rewrites_table(
+    cmd: ast.AlterTableCmd, ctx: StatementContext
+) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ADD COLUMN ... DEFAULT` on an existing table when the default makes PostgreSQL
+    rewrite the table: a volatile default (`random()`, `gen_random_uuid()`,
+    `clock_timestamp()`, `nextval()`, a function migproof cannot prove stable) on any
+    version, and any non-NULL default before PostgreSQL 11.
+
+    ## Why is this bad?
+    The rewrite holds an ACCESS EXCLUSIVE lock: reads and writes wait while every row is
+    written again.
+
+    ## How to fix
+    Add the column without a default (or with a constant one), then `ALTER COLUMN ... SET
+    DEFAULT` for new rows, and backfill existing rows in batches.
+
+    ## PostgreSQL versions
+    Since PostgreSQL 11, a constant or stable default (`now()`, `'pending'`) is stored in
+    the catalog and costs nothing; before 11, every non-NULL default rewrites the table.
+
+    ## With Alembic
+    `op.add_column(..., sa.Column(..., server_default=...))` emits this statement.
+    """
+    found = _existing_add_column(cmd, ctx)
+    if found is None:
+        return
+    table, column = found
+    for constraint in column.constraints or ():
+        if constraint.contype != CT.CONSTR_DEFAULT or constraint.raw_expr is None:
+            continue
+        expr = constraint.raw_expr
+        if isinstance(expr, ast.A_Const) and expr.isnull:
+            return
+        volatile = _volatile_part(expr)
+        if volatile is not None:
+            yield ctx.finding(
+                f"adding {table}.{column.colname} with default {volatile}(...) rewrites {table}"
+                " under ACCESS EXCLUSIVE: reads and writes wait",
+                fix="add the column without a default, SET DEFAULT, then backfill in batches",
+            )
+        elif ctx.pg_version < 11:
+            yield ctx.finding(
+                f"before PostgreSQL 11, adding {table}.{column.colname} with a default rewrites"
+                f" {table} under ACCESS EXCLUSIVE",
+                fix="add the column without a default, SET DEFAULT, then backfill in batches",
+            )
+
+
+@rule(
+    "MP303",
+    "stored-generated-column-rewrites-table",
+    severity=Severity.ERROR,
+    nodes=(ast.AlterTableCmd,),
+    summary="ADD COLUMN ... GENERATED ALWAYS AS (...) STORED on an existing table",
+)
+def stored_generated_column_rewrites_table(
+    cmd: ast.AlterTableCmd, ctx: StatementContext
+) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags a stored generated column added to an existing table, and
+    `ALTER COLUMN ... SET EXPRESSION` on one.
+
+    ## Why is this bad?
+    PostgreSQL computes the value for every row by rewriting the table under an ACCESS
+    EXCLUSIVE lock.
+
+    ## How to fix
+    Add a plain column, fill it with a trigger for new rows and a batched backfill for old
+    ones; or, on PostgreSQL 18, use a virtual generated column.
+
+    ## PostgreSQL versions
+    Stored generated columns exist since PostgreSQL 12; `SET EXPRESSION` since 17; virtual
+    generated columns (no rewrite) since 18.
+    """
+    relation = ctx.alter_table_target()
+    if relation is None or not ctx.is_existing(relation):
+        return
+    table = qualified(relation)
+    if cmd.subtype == AT.AT_SetExpression:
+        yield ctx.finding(
+            f"changing the expression of {table}.{cmd.name} rewrites {table} under ACCESS"
+            " EXCLUSIVE",
+            fix="add a new column and backfill it in batches instead",
+        )
+        return
+    found = _existing_add_column(cmd, ctx)
+    if found is None:
+        return
+    _, column = found
+    for constraint in column.constraints or ():
+        if constraint.contype == CT.CONSTR_GENERATED and constraint.generated_kind != "v":
+            yield ctx.finding(
+                f"adding stored generated column {table}.{column.colname} rewrites {table}"
+                " under ACCESS EXCLUSIVE",
+                fix="add a plain column, fill it with a trigger and a batched backfill",
+            )
+
+
+@rule(
+    "MP304",
+    "serial-column-rewrites-table",
+    severity=Severity.ERROR,
+    nodes=(ast.AlterTableCmd,),
+    summary="ADD COLUMN serial / GENERATED AS IDENTITY on an existing table",
+)
+def serial_column_rewrites_table(
+    cmd: ast.AlterTableCmd, ctx: StatementContext
+) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags a `serial`, `bigserial` or identity column added to an existing table.
+
+    ## Why is this bad?
+    Every existing row needs a value from the sequence, so PostgreSQL rewrites the table
+    under an ACCESS EXCLUSIVE lock.
+
+    ## How to fix
+    Add a plain `bigint` column, attach a sequence default for new rows, backfill old rows
+    in batches, then add the constraint you need.
+
+    ## PostgreSQL versions
+    All supported versions.
+    """
+    found = _existing_add_column(cmd, ctx)
+    if found is None:
+        return
+    table, column = found
+    identity = any(c.contype == CT.CONSTR_IDENTITY for c in column.constraints or ())
+    if identity or (column.typeName is not None and sql_type(column.typeName).is_serial):
+        yield ctx.finding(
+            f"adding auto-incrementing column {table}.{column.colname} rewrites {table} under"
+            " ACCESS EXCLUSIVE",
+            fix="add a plain bigint column, default it from a sequence, backfill in batches",
+        )
+
+
+@rule(
+    "MP305",
+    "vacuum-full-or-cluster",
+    severity=Severity.ERROR,
+    nodes=(ast.VacuumStmt, ast.ClusterStmt),
+    summary="VACUUM FULL or CLUSTER: a table rewrite under ACCESS EXCLUSIVE",
+    aliases=("prefer-repack",),
+)
+def vacuum_full_or_cluster(node: object, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `VACUUM FULL` and `CLUSTER` on existing tables (or on the whole database).
+
+    ## Why is this bad?
+    Both rewrite the table and its indexes while holding ACCESS EXCLUSIVE: nothing can read
+    or write the table until they finish.
+
+    ## How to fix
+    Use `pg_repack` (or `pg_squeeze`), which rebuilds the table online; plain `VACUUM` is
+    enough to make dead space reusable.
+
+    ## PostgreSQL versions
+    All supported versions.
+    """
+    if isinstance(node, ast.VacuumStmt):
+        if not any(o.defname == "full" for o in node.options or ()):
+            return
+        relations = [v.relation for v in node.rels or () if v.relation is not None]
+        what = "VACUUM FULL"
+    elif isinstance(node, ast.ClusterStmt):
+        relations = [node.relation] if node.relation is not None else []
+        what = "CLUSTER"
+    else:
+        return
+    existing = [qualified(r) for r in relations if ctx.is_existing(r)]
+    if relations and not existing:
+        return
+    target = ", ".join(existing) if existing else "every table"
+    yield ctx.finding(
+        f"{what} rewrites {target} under ACCESS EXCLUSIVE: reads and writes wait",
+        fix="use pg_repack for an online rebuild, or plain VACUUM",
+    )

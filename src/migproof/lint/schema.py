@@ -1,0 +1,384 @@
+"""What the linter knows of the schema: tables, columns, indexes, constraints and types.
+
+Built from the setup SQL and from every statement linted so far in the run, so rules can
+ask "does this table exist, and was it created in this migration?", "what is this column's
+type?", "is there an index whose leading columns are the foreign key's?". Anything never
+seen is assumed to exist in production already: an unknown table is an existing table.
+Unqualified names are taken to be in ``public`` (the default search_path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from migproof.lint.pgsql import ast, enums
+
+__all__ = [
+    "ColumnInfo",
+    "ConstraintInfo",
+    "IndexInfo",
+    "Schema",
+    "SqlType",
+    "TableInfo",
+    "dropped_names",
+    "qualified",
+    "qualified_list",
+    "sql_type",
+]
+
+AT = enums.AlterTableType
+CT = enums.ConstrType
+OT = enums.ObjectType
+
+# Spellings PostgreSQL treats as one type; serial types are their integer plus a sequence.
+_ALIASES = {
+    "int": "int4",
+    "integer": "int4",
+    "serial": "int4",
+    "serial4": "int4",
+    "bigint": "int8",
+    "bigserial": "int8",
+    "serial8": "int8",
+    "smallint": "int2",
+    "smallserial": "int2",
+    "serial2": "int2",
+    "character varying": "varchar",
+    "character": "bpchar",
+    "char": "bpchar",
+    "boolean": "bool",
+    "real": "float4",
+    "double precision": "float8",
+    "decimal": "numeric",
+    "timestamp with time zone": "timestamptz",
+    "time with time zone": "timetz",
+}
+_DISPLAY = {
+    "int4": "integer",
+    "int8": "bigint",
+    "int2": "smallint",
+    "bool": "boolean",
+    "float4": "real",
+    "float8": "double precision",
+    "bpchar": "char",
+}
+SERIALS = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+
+
+@dataclass(frozen=True, slots=True)
+class SqlType:
+    """A column type as written, normalised: ``int4``, ``varchar`` with ``mods`` (64,)."""
+
+    name: str
+    mods: tuple[int, ...] = ()
+    array: bool = False
+    written: str = ""  # the last name as the user wrote it (serial, bigserial, ...)
+
+    def __str__(self) -> str:
+        text = _DISPLAY.get(self.name, self.name)
+        if self.mods:
+            text += "(" + ", ".join(str(m) for m in self.mods) + ")"
+        return text + ("[]" if self.array else "")
+
+    @property
+    def is_serial(self) -> bool:
+        return self.written in SERIALS
+
+
+def sql_type(type_name: Any) -> SqlType:
+    """Normalise a pglast ``TypeName``."""
+    names = [n.sval for n in type_name.names or ()]
+    if len(names) > 1 and names[0] == "pg_catalog":
+        names = names[1:]
+    written = names[-1] if names else ""
+    name = ".".join(names)
+    name = _ALIASES.get(name, name)
+    mods: list[int] = []
+    for mod in type_name.typmods or ():
+        value = getattr(mod, "val", None)
+        if isinstance(value, ast.Integer) and value.ival is not None:
+            mods.append(value.ival)
+    return SqlType(name=name, mods=tuple(mods), array=bool(type_name.arrayBounds), written=written)
+
+
+def qualified(relation: Any) -> str:
+    """``schema.name`` of a pglast ``RangeVar``; unqualified names are in public."""
+    return f"{relation.schemaname or 'public'}.{relation.relname}"
+
+
+def qualified_list(names: Iterable[Any]) -> str:
+    """``schema.name`` of a name list (``DROP TYPE``, ``DROP INDEX``)."""
+    parts = [n.sval or "" for n in names if isinstance(n, ast.String)]
+    if len(parts) == 1:
+        return f"public.{parts[0]}"
+    return ".".join(parts[-2:])
+
+
+@dataclass(slots=True)
+class ColumnInfo:
+    name: str
+    type: SqlType | None
+    not_null: bool = False
+
+
+@dataclass(slots=True)
+class TableInfo:
+    name: str
+    columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    new: bool = False
+    complete: bool = True  # False when columns came from LIKE, inheritance or a query
+
+
+@dataclass(slots=True)
+class IndexInfo:
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    unique: bool = False
+    new: bool = False
+
+
+@dataclass(slots=True)
+class ConstraintInfo:
+    name: str
+    table: str
+    kind: str  # "check", "foreign", "primary", "unique", "exclusion"
+    columns: tuple[str, ...] = ()
+    valid: bool = True
+    not_null_of: str | None = None  # CHECK (col IS NOT NULL)
+    new: bool = False
+
+
+@dataclass(slots=True)
+class Schema:
+    """Objects known so far; ``new`` marks those created in the current migration."""
+
+    tables: dict[str, TableInfo] = field(default_factory=dict)
+    indexes: dict[str, IndexInfo] = field(default_factory=dict)
+    constraints: dict[tuple[str, str], ConstraintInfo] = field(default_factory=dict)
+    types: dict[str, bool] = field(default_factory=dict)  # qualified name -> new
+
+    def begin_migration(self) -> None:
+        """What earlier migrations created exists in production by the time this one runs."""
+        for table in self.tables.values():
+            table.new = False
+        for index in self.indexes.values():
+            index.new = False
+        for constraint in self.constraints.values():
+            constraint.new = False
+        self.types = dict.fromkeys(self.types, False)
+
+    def table(self, name: str) -> TableInfo | None:
+        return self.tables.get(name)
+
+    def column(self, table: str, column: str) -> ColumnInfo | None:
+        info = self.tables.get(table)
+        return info.columns.get(column) if info else None
+
+    def is_new(self, table: str) -> bool:
+        info = self.tables.get(table)
+        return info is not None and info.new
+
+    def indexes_on(self, table: str) -> list[IndexInfo]:
+        return [i for i in self.indexes.values() if i.table == table]
+
+    def primary_key(self, table: str) -> tuple[str, ...]:
+        for constraint in self.constraints.values():
+            if constraint.table == table and constraint.kind == "primary":
+                return constraint.columns
+        return ()
+
+    # -- applying statements ------------------------------------------------------------
+
+    def apply(self, node: Any, *, new: bool) -> None:
+        """Record what a top-level statement creates, changes or drops."""
+        if isinstance(node, ast.CreateStmt):
+            self._create_table(node, new=new)
+        elif isinstance(node, ast.CreateTableAsStmt):
+            into = node.into
+            if into is not None and into.rel is not None:
+                name = qualified(into.rel)
+                self.tables.setdefault(name, TableInfo(name, new=new, complete=False))
+        elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+            for cmd in node.cmds or ():
+                self._alter_table(qualified(node.relation), cmd, new=new)
+        elif isinstance(node, ast.IndexStmt) and node.relation is not None:
+            self._create_index(node, new=new)
+        elif isinstance(node, ast.DropStmt):
+            self._drop(node)
+        elif isinstance(node, ast.RenameStmt):
+            self._rename(node)
+        elif isinstance(node, ast.CreateEnumStmt | ast.CreateDomainStmt):
+            names = node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname
+            self.types[qualified_list(names or ())] = new
+        elif isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
+            self.types[qualified(node.typevar)] = new
+
+    def _create_table(self, node: Any, *, new: bool) -> None:
+        name = qualified(node.relation)
+        if node.if_not_exists and name in self.tables:
+            return
+        table = TableInfo(name, new=new, complete=not (node.inhRelations or node.partbound))
+        self.tables[name] = table
+        for element in node.tableElts or ():
+            if isinstance(element, ast.ColumnDef):
+                self._add_column(table, element, new=new)
+            elif isinstance(element, ast.Constraint):
+                self._add_constraint(name, element, new=new)
+            else:  # LIKE other_table
+                table.complete = False
+
+    def _add_column(self, table: TableInfo, column: Any, *, new: bool) -> None:
+        info = ColumnInfo(column.colname, sql_type(column.typeName) if column.typeName else None)
+        info.not_null = bool(column.is_not_null)
+        table.columns[column.colname] = info
+        for constraint in column.constraints or ():
+            if constraint.contype in (CT.CONSTR_NOTNULL, CT.CONSTR_PRIMARY):
+                info.not_null = True
+            if constraint.contype in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_FOREIGN):
+                self._add_constraint(table.name, constraint, new=new, column=column.colname)
+
+    def _add_constraint(
+        self, table: str, constraint: Any, *, new: bool, column: str | None = None
+    ) -> None:
+        kind = {
+            CT.CONSTR_CHECK: "check",
+            CT.CONSTR_FOREIGN: "foreign",
+            CT.CONSTR_PRIMARY: "primary",
+            CT.CONSTR_UNIQUE: "unique",
+            CT.CONSTR_EXCLUSION: "exclusion",
+        }.get(constraint.contype)
+        if kind is None:
+            return
+        if kind == "foreign":
+            columns = tuple(n.sval for n in constraint.fk_attrs or ()) or (column or "",)
+        else:
+            columns = tuple(n.sval for n in constraint.keys or ()) or (column or "",)
+        name = constraint.conname or f"{table}.{kind}({','.join(columns)})"
+        info = ConstraintInfo(
+            name=name,
+            table=table,
+            kind=kind,
+            columns=columns,
+            valid=not constraint.skip_validation,
+            not_null_of=_not_null_check_column(constraint) if kind == "check" else None,
+            new=new,
+        )
+        self.constraints[(table, name)] = info
+        if kind in ("primary", "unique"):
+            if constraint.indexname:  # USING INDEX: the index becomes the constraint's
+                index_name = f"{table.split('.', maxsplit=1)[0]}.{constraint.indexname}"
+                existing = self.indexes.pop(index_name, None)
+                if existing is not None:
+                    columns = existing.columns
+                    info.columns = columns
+            self.indexes[f"{table}:{name}"] = IndexInfo(
+                f"{table}:{name}", table, columns, unique=True, new=new
+            )
+            if kind == "primary":
+                for col in columns:
+                    known = self.column(table, col)
+                    if known is not None:
+                        known.not_null = True
+
+    def _alter_table(self, table_name: str, cmd: Any, *, new: bool) -> None:
+        table = self.tables.get(table_name)
+        subtype = getattr(cmd, "subtype", None)
+        name: str = getattr(cmd, "name", None) or ""
+        if subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+            if table is None:
+                table = self.tables[table_name] = TableInfo(table_name, complete=False)
+            self._add_column(table, cmd.def_, new=new)
+        elif subtype == AT.AT_DropColumn and table is not None:
+            table.columns.pop(name, None)
+        elif subtype == AT.AT_AlterColumnType and table is not None:
+            column = table.columns.get(name)
+            if column is not None and cmd.def_ is not None and cmd.def_.typeName is not None:
+                column.type = sql_type(cmd.def_.typeName)
+        elif subtype in (AT.AT_SetNotNull, AT.AT_DropNotNull) and table is not None:
+            column = table.columns.get(name)
+            if column is not None:
+                column.not_null = subtype == AT.AT_SetNotNull
+        elif subtype == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+            self._add_constraint(table_name, cmd.def_, new=new)
+        elif subtype == AT.AT_ValidateConstraint:
+            constraint = self.constraints.get((table_name, name))
+            if constraint is not None:
+                constraint.valid = True
+        elif subtype == AT.AT_DropConstraint:
+            self.constraints.pop((table_name, name), None)
+            self.indexes.pop(f"{table_name}:{name}", None)
+
+    def _create_index(self, node: Any, *, new: bool) -> None:
+        table = qualified(node.relation)
+        columns = tuple(
+            (p.name or "") if isinstance(p, ast.IndexElem) else "" for p in node.indexParams or ()
+        )
+        schema = table.split(".")[0]
+        name = f"{schema}.{node.idxname}" if node.idxname else f"{table}:{','.join(columns)}"
+        if node.if_not_exists and name in self.indexes:
+            return
+        self.indexes[name] = IndexInfo(name, table, columns, unique=bool(node.unique), new=new)
+
+    def _drop(self, node: Any) -> None:
+        for obj in node.objects or ():
+            names = obj if isinstance(obj, tuple) else getattr(obj, "names", None)
+            if names is None:
+                continue
+            name = qualified_list(names)
+            if node.removeType in (OT.OBJECT_TABLE, OT.OBJECT_MATVIEW):
+                self.tables.pop(name, None)
+                for key in [k for k, i in self.indexes.items() if i.table == name]:
+                    del self.indexes[key]
+            elif node.removeType == OT.OBJECT_INDEX:
+                self.indexes.pop(name, None)
+            elif node.removeType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+                self.types.pop(name, None)
+
+    def _rename(self, node: Any) -> None:
+        if node.relation is None:
+            return
+        old = qualified(node.relation)
+        if node.renameType == OT.OBJECT_TABLE and old in self.tables:
+            new_name = f"{old.split('.')[0]}.{node.newname}"
+            table = self.tables.pop(old)
+            table.name = new_name
+            self.tables[new_name] = table
+            for index in self.indexes.values():
+                if index.table == old:
+                    index.table = new_name
+        elif node.renameType == OT.OBJECT_COLUMN and old in self.tables:
+            columns = self.tables[old].columns
+            if node.subname in columns:
+                column = columns.pop(node.subname)
+                column.name = node.newname
+                columns[node.newname] = column
+
+
+def _not_null_check_column(constraint: Any) -> str | None:
+    """The column of ``CHECK (col IS NOT NULL)``, or None for any other check."""
+    expr = constraint.raw_expr
+    if (
+        isinstance(expr, ast.NullTest)
+        and expr.nulltesttype == enums.NullTestType.IS_NOT_NULL
+        and isinstance(expr.arg, ast.ColumnRef)
+    ):
+        fields = [f.sval for f in expr.arg.fields or () if isinstance(f, ast.String)]
+        return fields[-1] if fields else None
+    return None
+
+
+def dropped_names(node: Any) -> list[str]:
+    """Qualified names a ``DropStmt`` drops (schemas by their bare name)."""
+    names: list[str] = []
+    for obj in node.objects or ():
+        if isinstance(obj, tuple):
+            names.append(qualified_list(obj))
+        elif isinstance(obj, ast.TypeName):
+            names.append(qualified_list(obj.names or ()))
+        elif isinstance(obj, ast.String):
+            names.append(obj.sval or "")
+        elif isinstance(obj, ast.ObjectWithArgs):
+            names.append(qualified_list(obj.objname or ()))
+    return names

@@ -1,0 +1,109 @@
+"""What the linter reads: one migration's SQL, from a file or recorded while a revision ran."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migproof.findings import Location
+
+__all__ = ["RecordedStatement", "SqlSource", "StatementOrigin"]
+
+
+@dataclass(frozen=True, slots=True)
+class StatementOrigin:
+    """Where a statement that starts on ``line`` of ``SqlSource.sql`` really came from.
+
+    For a statement recorded while an Alembic revision ran: the revision file and the line
+    of the ``op.`` call that emitted it; ``in_transaction`` says whether it ran inside the
+    migration's transaction (False inside ``autocommit_block()``).
+    """
+
+    line: int
+    location: Location | None = None
+    in_transaction: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedStatement:
+    """One statement as a revision ran it, for ``SqlSource.from_statements``."""
+
+    sql: str
+    location: Location | None = None
+    in_transaction: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SqlSource:
+    """One migration's SQL: a file, or the statements one Alembic revision ran, joined.
+
+    ``line_offset`` is added to every line (SQL cut out of a bigger file); ``setup_sql`` is
+    the schema before the migration (its tables exist, so locking rules apply to them).
+    ``down_sql`` is the migration's downgrade, read by the rules that compare the two.
+    ``in_transaction`` says the runner wraps the whole migration in one transaction
+    (Alembic, Flyway, goose and dbmate do; golang-migrate does not).
+    """
+
+    sql: str
+    path: Path | None
+    revision: str | None = None
+    line_offset: int = 0
+    setup_sql: str | None = None
+    down_sql: str | None = None
+    down_path: Path | None = None
+    down_line_offset: int = 0
+    in_transaction: bool = False
+    origins: tuple[StatementOrigin, ...] = field(default=())
+
+    @classmethod
+    def from_statements(
+        cls,
+        statements: Sequence[RecordedStatement],
+        *,
+        path: Path | None,
+        revision: str | None = None,
+        setup_sql: str | None = None,
+        down: Sequence[RecordedStatement] = (),
+        in_transaction: bool = True,
+    ) -> SqlSource:
+        """Join recorded statements into one source that remembers where each came from.
+
+        >>> s = SqlSource.from_statements([RecordedStatement("CREATE TABLE t (id int)")],
+        ...                               path=Path("versions/a1_init.py"), revision="a1")
+        >>> s.sql
+        'CREATE TABLE t (id int);\\n'
+        """
+        sql, origins = _join(statements)
+        down_sql, _ = _join(down) if down else ("", ())
+        return cls(
+            sql=sql,
+            path=path,
+            revision=revision,
+            setup_sql=setup_sql,
+            down_sql=down_sql or None,
+            down_path=path,
+            in_transaction=in_transaction,
+            origins=origins,
+        )
+
+    def origin_of(self, line: int) -> StatementOrigin | None:
+        """The origin recorded for the statement starting on ``line`` (before the offset)."""
+        for origin in self.origins:
+            if origin.line == line:
+                return origin
+        return None
+
+
+def _join(statements: Sequence[RecordedStatement]) -> tuple[str, tuple[StatementOrigin, ...]]:
+    parts: list[str] = []
+    origins: list[StatementOrigin] = []
+    line = 1
+    for statement in statements:
+        text = statement.sql.strip().rstrip(";").rstrip()
+        origins.append(StatementOrigin(line, statement.location, statement.in_transaction))
+        # a trailing "-- comment" would swallow the semicolon: end the statement below it
+        end = "\n;\n" if "--" in text.rsplit("\n", 1)[-1] else ";\n"
+        parts.append(text + end)
+        line += text.count("\n") + end.count("\n")
+    return "".join(parts), tuple(origins)
