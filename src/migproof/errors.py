@@ -59,8 +59,14 @@ class SandboxError(MigproofError):
     """No PostgreSQL binaries, or initdb or the server failed to start."""
 
 
-_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<at>@)")
-_PASSWORD_PARAM = re.compile(r"(?P<head>\bpassword=)(?P<pw>[^&\s]+)")
+# The password runs to the LAST "@" of the URL: an unescaped "@" in it ("p@ss") must not
+# leave its tail visible. conninfo values may be quoted: password='a b'.
+_PASSWORD_IN_URL = re.compile(
+    r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^\s/?#]*)(?P<at>@)", re.IGNORECASE
+)
+_PASSWORD_PARAM = re.compile(
+    r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^&\s]+)", re.IGNORECASE
+)
 
 
 def mask_password(text: str) -> str:

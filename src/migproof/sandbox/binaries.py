@@ -84,14 +84,14 @@ def find_binaries(pg_bin: str | None = None, *, origin: str = "--pg-bin") -> PgB
         bindir = Path(pg_bin).expanduser()
         if not bindir.is_dir():
             raise SandboxError(
-                f"{origin} {pg_bin}: no such directory",
+                f"{pg_bin} ({origin}): no such directory",
                 fix="point it at the directory holding initdb, pg_ctl and postgres "
                 "(`pg_config --bindir` prints it), or leave it out to use the embedded server",
             )
         missing = [name for name in _REQUIRED if not (bindir / name).is_file()]
         if missing:
             raise SandboxError(
-                f"{origin} {pg_bin} has no {', '.join(missing)}",
+                f"{pg_bin} ({origin}) has no {', '.join(missing)}",
                 fix="point it at a server's bin directory (`pg_config --bindir` prints it)",
             )
         return _describe(bindir, origin)
