@@ -96,7 +96,9 @@ def render_records(records: Sequence[dict[str, object]], out: Console, *, verb: 
             f"{str(record['version']).rjust(width)}  {str(record['name']).ljust(name_width)}  "
             f"{record['state']}{extra}"
         )
-    out.print("\n".join(lines), markup=False, highlight=False)
+    # Written as is: rich would lay out ten thousand status lines one by one, for seconds.
+    out.file.write("\n".join(lines) + "\n")
+    out.file.flush()
 
 
 @click.command("migrate")
