@@ -162,6 +162,10 @@ def migrate(
                 with conn.transaction():
                     tracker.fill_checksums(plan.unfilled)
             _apply_pending(conn, tracker, plan.pending, s, report=report, progress=progress)
+            late = {m.key for m in plan.out_of_order}
+            for record in report.records:
+                if record["version"] in late:
+                    record["out_of_order"] = True
     return report
 
 
@@ -240,12 +244,18 @@ def _connect(url: str, application: str) -> Iterator[Connection]:
             (_CONNECTION_CHECK_MS,),
         )
         yield conn
-    except psycopg.OperationalError as exc:
-        if not conn.broken:
-            raise
+    except psycopg.Error as exc:
+        if conn.broken:
+            raise DatabaseError(
+                f"lost the connection to {mask_password(url)} ({_last_line(exc)})",
+                fix="check the server; the migration that was running was rolled back, run again",
+            ) from exc
+        # Not a migration's statement (those are findings): the tracker or the lock.
         raise DatabaseError(
-            f"lost the connection to {mask_password(url)} ({_last_line(exc)})",
-            fix="check the server; the migration that was running was rolled back, run again",
+            f"PostgreSQL refused migproof's own bookkeeping on {mask_password(url)}: "
+            f"{exc.diag.message_primary or _last_line(exc)}",
+            fix="grant the role the privileges on the tracking table's schema "
+            "(USAGE, CREATE), or set [tool.migproof.migrate] tracker-schema to one it may use",
         ) from exc
     finally:
         conn.close()

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from migproof.config import Config, load_config
+from migproof.errors import DatabaseError
 from migproof.findings import Location, Report, Severity
 from migproof.sandbox import Sandbox
 from migproof.sqlmigrate import dry_run, migrate, status
@@ -359,3 +360,20 @@ def test_tracker_schema_and_table_come_from_config(
     cfg = config(tmp_path, **{"migrate.tracker-schema": "ops", "migrate.tracker-table": "history"})
     assert errors(migrate(cfg, d, pg.url_for(db))) == []
     assert [r[0] for r in tracker_rows(conn, "ops.history")] == ["101", "103"]
+
+
+def test_a_role_that_may_not_create_the_tracker_gets_a_clear_error(
+    tmp_path: Path, pg: Sandbox, db: str, conn: Conn
+) -> None:
+    conn.execute("DROP ROLE IF EXISTS migproof_deployer")
+    conn.execute("CREATE ROLE migproof_deployer LOGIN")
+    conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    d = write(tmp_path / "m", BASE)
+    url = pg.url_for(db).replace("postgres@", "migproof_deployer@", 1)
+    try:
+        with pytest.raises(DatabaseError, match="refused migproof's own bookkeeping") as caught:
+            migrate(config(tmp_path), d, url)
+        assert "permission denied for schema public" in caught.value.what
+    finally:
+        conn.execute("DROP OWNED BY migproof_deployer")
+        conn.execute("DROP ROLE migproof_deployer")
