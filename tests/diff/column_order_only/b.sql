@@ -1,0 +1,2 @@
+CREATE TABLE t (a integer, c date);
+ALTER TABLE t ADD COLUMN b text;

@@ -1,0 +1,2 @@
+CREATE SCHEMA entity;
+CREATE TABLE entity.release_identity (id integer, source text);

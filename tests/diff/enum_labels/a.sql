@@ -1,0 +1,1 @@
+CREATE TYPE feeling_kind AS ENUM ('happy', 'sad');

@@ -1,0 +1,1 @@
+CREATE TABLE booking (room integer, during tstzrange, CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&) WHERE (room > 0));

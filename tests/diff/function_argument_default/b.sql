@@ -1,0 +1,1 @@
+CREATE FUNCTION f(x integer DEFAULT 0) RETURNS integer LANGUAGE sql AS 'SELECT x';

@@ -1,0 +1,2 @@
+CREATE FUNCTION f(x integer) RETURNS integer LANGUAGE plpgsql AS $$BEGIN RETURN x + 1; END$$;
+COMMENT ON FUNCTION f(integer) IS 'next';

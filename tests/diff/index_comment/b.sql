@@ -1,0 +1,4 @@
+CREATE TABLE account (id bigint PRIMARY KEY);
+CREATE TABLE invoice (id bigint PRIMARY KEY, account_id bigint, amount integer, note text);
+CREATE INDEX ix ON invoice (account_id);
+COMMENT ON INDEX ix IS 'lookups';

@@ -1,0 +1,3 @@
+CREATE TABLE account (id bigint PRIMARY KEY);
+CREATE TABLE invoice (id bigint PRIMARY KEY, account_id bigint, amount integer, note text);
+CREATE MATERIALIZED VIEW totals AS SELECT account_id, sum(amount) AS total FROM invoice GROUP BY 1;

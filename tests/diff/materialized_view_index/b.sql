@@ -1,0 +1,4 @@
+CREATE TABLE account (id bigint PRIMARY KEY);
+CREATE TABLE invoice (id bigint PRIMARY KEY, account_id bigint, amount integer, note text);
+CREATE MATERIALIZED VIEW totals AS SELECT account_id, sum(amount) AS total FROM invoice GROUP BY 1;
+CREATE UNIQUE INDEX totals_account ON totals (account_id);

@@ -1,0 +1,2 @@
+CREATE TABLE t (a integer);
+CREATE PROCEDURE p() LANGUAGE sql AS 'TRUNCATE t';

@@ -1,0 +1,2 @@
+CREATE SCHEMA audit;
+GRANT USAGE ON SCHEMA audit TO migproof_reader;

@@ -1,0 +1,2 @@
+CREATE TABLE t (a integer);
+CREATE SEQUENCE s;

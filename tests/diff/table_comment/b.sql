@@ -1,0 +1,2 @@
+CREATE TABLE t (id integer PRIMARY KEY, name text);
+COMMENT ON TABLE t IS 'persons';

@@ -1,0 +1,3 @@
+CREATE TABLE p1 (a integer);
+CREATE TABLE p2 (a integer);
+CREATE TABLE c (a integer) INHERITS (p1);

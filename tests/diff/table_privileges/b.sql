@@ -1,0 +1,2 @@
+CREATE TABLE t (id integer PRIMARY KEY, name text);
+GRANT SELECT, INSERT ON t TO migproof_reader;

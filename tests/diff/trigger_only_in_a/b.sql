@@ -1,0 +1,2 @@
+CREATE TABLE t (id integer);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
