@@ -133,10 +133,6 @@ def migrate(
     s = _settings(config, directory, url)
     report = Report("migrate")
     layout, migrations = scan_directory(directory, s.layout)
-    early = make_plan(migrations, {})
-    if early.duplicates:  # before connecting: nothing may be applied
-        report.extend(diag.plan_findings(early, s.tracker_name, strict_order=False))
-        return report
     with _connect(url, "migproof migrate") as conn:
         tracker = Tracker(conn, s.schema, s.table)
         with tracker.locked(s.lock_wait):

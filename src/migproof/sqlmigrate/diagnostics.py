@@ -150,15 +150,18 @@ def _at(migration: Migration) -> Location:
 def plan_findings(plan: Plan, tracker: str, *, strict_order: bool) -> Iterator[Finding]:
     """The findings that stop a migrate before anything is applied."""
     for group in plan.duplicates:
-        first, *others = group
-        for other in others:
+        row = plan.rows.get(group[0].key)
+        # Keep the file the database ran (same name as its row); renumber the others.
+        keep = next((m for m in group if row is not None and m.name == row.name), group[0])
+        for other in (m for m in group if m is not keep):
+            applied = f" (the database ran {keep.path.name})" if row is not None else ""
             yield Finding(
                 check=DUPLICATE,
                 severity=Severity.ERROR,
-                message=f"{other.path.name} and {first.path.name} share version {first.key}",
+                message=f"{other.path.name} and {keep.path.name} share version {keep.key}{applied}",
                 fix=f"renumber {other.path.name} to a version no other file uses",
                 location=_at(other),
-                revision=first.key,
+                revision=keep.key,
             )
     for migration, row in plan.renamed:
         yield Finding(

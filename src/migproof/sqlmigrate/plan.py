@@ -20,9 +20,9 @@ class State(enum.Enum):
 
     APPLIED = "applied"
     PENDING = "pending"
-    MISSING = "applied, missing on disk"
-    CHANGED = "applied, file changed"
-    RENAMED = "applied, file renamed"
+    MISSING = "missing on disk"
+    CHANGED = "changed since applied"
+    RENAMED = "renamed since applied"
     DUPLICATE = "duplicate version"
 
 
@@ -38,6 +38,7 @@ class Plan:
     unfilled: list[Migration] = field(default_factory=list)
     out_of_order: list[Migration] = field(default_factory=list)
     duplicates: list[tuple[Migration, ...]] = field(default_factory=list)
+    rows: Mapping[str, AppliedRow] = field(default_factory=dict)
 
     @property
     def is_blocked(self) -> bool:
@@ -55,7 +56,7 @@ def make_plan(migrations: Sequence[Migration], applied: Mapping[str, AppliedRow]
 
     >>> make_plan(load_migrations(Path("db")), {}).pending   # doctest: +SKIP
     """
-    plan = Plan()
+    plan = Plan(rows=applied)
     by_key: dict[str, list[Migration]] = {}
     for migration in migrations:
         by_key.setdefault(migration.key, []).append(migration)

@@ -313,7 +313,7 @@ def test_status_check_compares_applied_and_on_disk_sets(
     assert [(r["version"], r["state"]) for r in report.records] == [
         ("101", "applied"),
         ("102", "pending"),
-        ("103", "applied, missing on disk"),
+        ("103", "missing on disk"),
     ]
     assert report.records[1]["out_of_order"] is True
 

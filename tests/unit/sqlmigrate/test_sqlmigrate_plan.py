@@ -101,3 +101,13 @@ def test_flyway_checksum_ignores_line_break_style() -> None:
     assert flyway_checksum("a\nb\n") == flyway_checksum("a\r\nb") == flyway_checksum("\ufeffa\rb")
     assert flyway_checksum("a\nb\n") != flyway_checksum("a\nc\n")
     assert -(2**31) <= flyway_checksum("CREATE TABLE t ();") < 2**31
+
+
+def test_a_duplicate_names_the_file_the_database_did_not_run() -> None:
+    ran_second, other = mig("3", "y"), mig("3", "x")
+    plan = make_plan([other, ran_second], {"3": row(ran_second)})
+    [finding] = plan_findings(plan, "t", strict_order=False)
+    assert (finding.check, str(finding.location)) == ("MP801", "db/3_x.up.sql:1")
+    assert (
+        finding.message == "3_x.up.sql and 3_y.up.sql share version 3 (the database ran 3_y.up.sql)"
+    )
