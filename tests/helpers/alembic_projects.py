@@ -139,9 +139,9 @@ def write_project(
     return root
 
 
-def line_of(path: Path, text: str) -> int:
-    """The 1-based line of the first line containing ``text``."""
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if text in line:
-            return number
-    raise AssertionError(f"{text!r} not in {path}")
+def line_of(path: Path, text: str, *, last: bool = False) -> int:
+    """The 1-based line of the first (or last) line containing ``text``."""
+    found = [n for n, line in enumerate(path.read_text().splitlines(), start=1) if text in line]
+    if not found:
+        raise AssertionError(f"{text!r} not in {path}")
+    return found[-1] if last else found[0]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.helpers.alembic_projects import Revision, line_of, write_project
 
 from migproof.chain.graph import DowngradeKind, read_revision_file
 from migproof.chain.project import load_project
 from migproof.config import load_config
 from migproof.errors import ConfigError
 from migproof.verify.graph_checks import check_graph
-from tests.helpers.alembic_projects import Revision, line_of, write_project
 
 TABLE = 'op.create_table("t{n}", sa.Column("id", sa.Integer, primary_key=True))'
 DROP = 'op.drop_table("t{n}")'
@@ -149,7 +149,7 @@ def test_annotated_headers_of_new_alembic_templates_are_read(tmp_path: Path) -> 
 
 
 def test_missing_alembic_ini_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="alembic.ini does not exist"):
+    with pytest.raises(ConfigError, match=r"alembic\.ini does not exist"):
         load_project(load_config(tmp_path), tmp_path)
 
 

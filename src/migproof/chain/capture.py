@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 __all__ = ["RecordedStatement", "StatementRecorder"]
@@ -76,7 +77,7 @@ class StatementRecorder:
         self._installed = False
 
     def _where(self) -> tuple[Path | None, int | None]:
-        frame = sys._getframe(2)
+        frame: FrameType | None = sys._getframe(2)  # the cheapest way to walk the stack
         while frame is not None:
             filename = frame.f_code.co_filename
             real = self._real.get(filename)
@@ -85,7 +86,7 @@ class StatementRecorder:
             path = self._paths.get(real)
             if path is not None:
                 return path, frame.f_lineno
-            frame = frame.f_back  # type: ignore[assignment] - None ends the walk
+            frame = frame.f_back
         return None, None
 
     def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:

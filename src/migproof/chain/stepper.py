@@ -163,10 +163,12 @@ class Stepper:
         script = self.script_dir.get_revision(revision)
         return self._run(lambda _heads: [self._step(script, up=False)], revision, "downgrade")
 
-    def upgrade_to(self, target: str) -> StepFailure | None:
+    def upgrade_to(self, target: str | tuple[str, ...]) -> StepFailure | None:
         """Everything up to ``target`` ("heads" or an id) in one run, as ``alembic upgrade``."""
         return self._run(
-            lambda heads: self.script_dir._upgrade_revs(target, heads), target, "upgrade"
+            lambda heads: self.script_dir._upgrade_revs(target, heads),
+            target if isinstance(target, str) else ",".join(target),
+            "upgrade",
         )
 
     def downgrade_to_base(self) -> StepFailure | None:
@@ -227,6 +229,9 @@ class Stepper:
         frame_path, frame_line = self._revision_frame(exc)
         if frame_path is not None and (path is None or failed_statement is None):
             path, line = frame_path, frame_line
+        # in a multi-revision run, the file the error came from names the revision
+        by_path = {f.path: f.revision for f in self.project.graph.files if f.revision}
+        revision = by_path.get(path, revision) if path is not None else revision
         return StepFailure(
             revision=revision,
             direction=direction,

@@ -8,6 +8,7 @@ the map is rebuilt over a loader that records a failing file instead of raising.
 from __future__ import annotations
 
 import traceback
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionMap
 
+from migproof.chain.graph import read_revision_file
 from migproof.chain.project import BrokenRevision
 
 __all__ = ["tolerant_script_directory"]
@@ -34,11 +36,45 @@ def _load_revisions(
             seen.add(real_path)
             try:
                 script = Script._from_path(script_dir, real_path)
-            except Exception as exc:
+            except Exception as exc:  # any error in project code is a finding, not a crash
                 broken[real_path] = _describe(real_path, exc)
-                continue
+                script = _stand_in(real_path, exc)
             if script is not None:
                 yield script
+
+
+def _stand_in(path: Path, exc: BaseException) -> Script | None:
+    """A Script for a file that fails to import, from its header read without importing it.
+
+    It keeps the revision map whole, so the revisions that do not build on it still run;
+    its own upgrade and downgrade raise the import error and are never called by verify.
+    """
+    header = read_revision_file(path)
+    if header.revision is None:
+        return None
+    module = types.ModuleType(f"migproof_broken_{header.revision}")
+
+    def fail() -> None:
+        raise exc
+
+    values = {
+        "revision": header.revision,
+        "down_revision": _one_or_many(header.down_revisions),
+        "branch_labels": header.branch_labels or None,
+        "depends_on": _one_or_many(header.depends_on),
+        "upgrade": fail,
+        "downgrade": fail,
+        "__doc__": header.message,
+    }
+    for name, value in values.items():
+        setattr(module, name, value)
+    return Script(module, header.revision, path)
+
+
+def _one_or_many(ids: tuple[str, ...]) -> str | tuple[str, ...] | None:
+    if not ids:
+        return None
+    return ids[0] if len(ids) == 1 else ids
 
 
 def _describe(path: Path, exc: BaseException) -> BrokenRevision:

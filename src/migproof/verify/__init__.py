@@ -9,13 +9,17 @@ from migproof.chain.project import load_project
 from migproof.config import Config
 from migproof.findings import Report
 from migproof.progress import NullProgress, Progress
-from migproof.sandbox import open_host
+from migproof.sandbox import DatabaseHost, open_host
 
 __all__ = ["verify"]
 
 
 def verify(
-    config: Config, project_dir: Path | None = None, *, progress: Progress | None = None
+    config: Config,
+    project_dir: Path | None = None,
+    *,
+    progress: Progress | None = None,
+    host: DatabaseHost | None = None,
 ) -> Report:
     """Verify the Alembic chain of ``project_dir`` in a sandbox; findings in the Report.
 
@@ -39,9 +43,20 @@ def verify(
         return report
     if not order:
         return report
-    with open_host(config) as host:
+    if host is not None:
         walk_chain(
             project, config, host, report, progress, order, irreversible_revisions(project, config)
+        )
+        return report
+    with open_host(config) as own_host:
+        walk_chain(
+            project,
+            config,
+            own_host,
+            report,
+            progress,
+            order,
+            irreversible_revisions(project, config),
         )
     return report
 

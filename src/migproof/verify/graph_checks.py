@@ -133,14 +133,14 @@ def check_graph(project: AlembicProject, config: Config) -> Iterator[Finding]:
     for broken in project.broken.values():
         if any(f.path.resolve() == broken.path and f.syntax_error for f in graph.files):
             continue
-        rev = next((f for f in graph.files if f.path.resolve() == broken.path), None)
+        owner = next((f for f in graph.files if f.path.resolve() == broken.path), None)
         yield Finding(
             check=BROKEN.code,
             severity=BROKEN.severity,
-            revision=rev.revision if rev else None,
+            revision=owner.revision if owner else None,
             message=f"revision file {broken.path.name} fails to import: {broken.error}",
             fix="correct the import or the code the error names",
-            location=Location(path=rev.path if rev else broken.path, line=broken.line),
+            location=Location(path=owner.path if owner else broken.path, line=broken.line),
         )
     for rid, revs in sorted(graph.duplicates.items()):
         names = ", ".join(r.path.name for r in revs)

@@ -1,0 +1,368 @@
+"""migproof verify on real chains: each check fires on its defect and stays quiet on clean ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.conftest import REPO
+from tests.helpers.alembic_projects import (
+    ENV_ASYNC,
+    ENV_FROM_ENVIRONMENT,
+    ENV_HARDCODED,
+    Revision,
+    line_of,
+    write_project,
+)
+
+from migproof.config import load_config
+from migproof.errors import DatabaseError
+from migproof.findings import Report
+from migproof.sandbox import Sandbox
+from migproof.verify import verify
+
+EXAMPLES = REPO / "examples"
+
+
+def run(pg: Sandbox, root: Path, **overrides: object) -> Report:
+    return verify(load_config(root, overrides=overrides), root, host=pg)
+
+
+def summary(report: Report) -> list[tuple[str, str | None, str, int | None]]:
+    return sorted(
+        (
+            f.check,
+            f.revision,
+            f.location.path.name if f.location else "",
+            f.location.line if f.location else None,
+        )
+        for f in report.findings
+    )
+
+
+def statuses(report: Report) -> dict[str, tuple[str, str]]:
+    return {str(r["revision"]): (str(r["upgrade"]), str(r["roundtrip"])) for r in report.records}
+
+
+def table(n: int, down: str | None, **kw: str) -> Revision:
+    return Revision(
+        id=f"r{n}",
+        down=down,
+        upgrade=kw.get(
+            "upgrade", f'op.create_table("t{n}", sa.Column("id", sa.Integer, primary_key=True))'
+        ),
+        downgrade=kw.get("downgrade", f'op.drop_table("t{n}")'),
+    )
+
+
+def test_shop_example_verifies_clean(pg: Sandbox) -> None:
+    report = run(pg, EXAMPLES / "shop")
+    assert report.findings == []
+    assert set(statuses(report).values()) == {("ok", "ok")}
+    assert len(report.records) == 5
+    # statements are recorded with the revision file and the line of the op. call
+    first = report.records[0]["statements"]
+    assert isinstance(first, list)
+    create = next(s for s in first if "CREATE TABLE customers" in s["sql"])
+    path = EXAMPLES / "shop" / "migrations" / "versions" / "3f1c2a9b7d10_customers.py"
+    assert (create["path"], create["line"]) == (str(path), line_of(path, "op.create_table("))
+
+
+def test_broken_example_names_every_seeded_defect(pg: Sandbox) -> None:
+    versions = EXAMPLES / "broken" / "migrations" / "versions"
+    report = run(pg, EXAMPLES / "broken")
+    long_id = "0006_add_billing_contact_to_accounts_table"
+    assert summary(report) == sorted(
+        [
+            ("MP005", long_id, f"{long_id}.py", 1),
+            (
+                "MP010",
+                long_id,
+                "env.py",
+                line_of(
+                    EXAMPLES / "broken" / "migrations" / "env.py",
+                    "context.run_migrations()",
+                    last=True,
+                ),
+            ),
+            (
+                "MP011",
+                "0002",
+                "0002_downgrade_typo.py",
+                line_of(versions / "0002_downgrade_typo.py", "DROP COLUMNN"),
+            ),
+            (
+                "MP012",
+                "0003",
+                "0003_enum_left_behind.py",
+                line_of(versions / "0003_enum_left_behind.py", "def downgrade"),
+            ),
+            (
+                "MP013",
+                "0003",
+                "0003_enum_left_behind.py",
+                line_of(versions / "0003_enum_left_behind.py", "account_status.create"),
+            ),
+            (
+                "MP012",
+                "0004",
+                "0004_index_left_behind.py",
+                line_of(versions / "0004_index_left_behind.py", "def downgrade"),
+            ),
+            (
+                "MP013",
+                "0004",
+                "0004_index_left_behind.py",
+                line_of(versions / "0004_index_left_behind.py", "op.create_index"),
+            ),
+            (
+                "MP012",
+                "0005",
+                "0005_fk_rule_not_restored.py",
+                line_of(versions / "0005_fk_rule_not_restored.py", "def downgrade"),
+            ),
+        ]
+    )
+    messages = {(f.check, f.revision): f.message for f in report.findings}
+    assert "enum public.account_status is left behind" in messages["MP012", "0003"]
+    assert "index public.ix_accounts_email is left behind" in messages["MP012", "0004"]
+    assert "on delete CASCADE -> NO ACTION" in messages["MP012", "0005"]
+    assert 'syntax error at or near "plan"' in messages["MP011", "0002"]
+    assert "value too long for type character varying(32)" in messages["MP010", long_id]
+    assert 'type "account_status" already exists' in messages["MP013", "0003"]
+    assert statuses(report)[long_id] == ("failed", "not run")
+
+
+def test_branches_and_a_merge_verify_clean(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        [
+            table(1, None),
+            table(2, "r1"),
+            table(3, "r1"),
+            Revision(id="r4", down=("r2", "r3"), upgrade="pass", downgrade="pass"),
+        ],
+    )
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert set(statuses(report)) == {"r1", "r2", "r3", "r4"}
+    assert set(statuses(report).values()) == {("ok", "ok")}
+
+
+def test_empty_downgrade_is_found_statically_and_by_the_round_trip(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(tmp_path, [table(1, None, downgrade="pass")])
+    report = run(pg, tmp_path)
+    assert [f.check for f in sorted(report.findings, key=lambda f: f.check)] == [
+        "MP006",
+        "MP012",
+        "MP013",
+    ]
+    assert "table public.t1 is left behind" in next(
+        f.message for f in report.findings if f.check == "MP012"
+    )
+
+
+def test_irreversible_revision_is_skipped_not_failed(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(
+        tmp_path, [table(1, None, downgrade='raise NotImplementedError("one way")'), table(2, "r1")]
+    )
+    report = run(pg, tmp_path)
+    assert [f.check for f in report.findings] == ["MP008"]
+    assert not report.has_failures
+    assert statuses(report) == {"r1": ("ok", "skipped"), "r2": ("ok", "ok")}
+
+
+def test_broken_revision_file_blocks_only_what_builds_on_it(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(tmp_path, [table(1, None), table(2, "r1"), table(3, "r2")])
+    broken = tmp_path / "migrations" / "versions" / "r2.py"
+    broken.write_text(
+        broken.read_text().replace(
+            "import sqlalchemy as sa", "import sqlalchemy as sa\nimport no_such_module"
+        )
+    )
+    report = run(pg, tmp_path)
+    assert summary(report) == [("MP001", "r2", "r2.py", line_of(broken, "import no_such_module"))]
+    assert statuses(report) == {"r1": ("ok", "ok")}
+
+
+def test_hung_statement_fails_fast_naming_the_revision(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        [
+            table(1, None),
+            Revision(
+                id="r2", down="r1", upgrade='op.execute("SELECT pg_sleep(60)")', downgrade="pass"
+            ),
+        ],
+    )
+    report = run(pg, tmp_path, **{"statement-timeout": 0.5})
+    failure = next(f for f in report.findings if f.check == "MP010")
+    assert failure.revision == "r2"
+    assert "statement timeout" in failure.message
+    assert failure.statement == "SELECT pg_sleep(60)"
+    assert failure.location is not None and failure.location.line == line_of(
+        failure.location.path, "pg_sleep"
+    )
+
+
+def test_lock_wait_on_the_migrations_own_connection_hits_the_lock_timeout(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # Seed 000's pattern: a migration opens its own connection from DATABASE_URL. Here that
+    # connection waits for a lock Alembic's own transaction holds: without lock_timeout, a hang.
+    upgrade = """
+        import os, psycopg
+        op.execute("CREATE TABLE t2 (id int)")
+        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as side:
+            side.execute("ALTER TABLE t1 ADD COLUMN x int")
+        """
+    write_project(
+        tmp_path,
+        [
+            table(1, None),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade=upgrade.replace(
+                    "CREATE TABLE t2", "LOCK TABLE t1 IN ACCESS EXCLUSIVE MODE; CREATE TABLE t2"
+                ),
+                downgrade='op.drop_table("t2")',
+            ),
+        ],
+    )
+    report = run(pg, tmp_path, **{"lock-timeout": 0.3, "url-env": ["DATABASE_URL"]})
+    failure = next(f for f in report.findings if f.check == "MP010")
+    assert failure.revision == "r2"
+    assert "lock timeout" in failure.message
+
+
+def test_url_from_a_named_environment_variable(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(tmp_path, [table(1, None), table(2, "r1")], env=ENV_FROM_ENVIRONMENT)
+    report = run(pg, tmp_path, **{"url-env": ["APP_DATABASE_URL"]})
+    assert report.findings == []
+    assert set(statuses(report).values()) == {("ok", "ok")}
+
+
+def test_async_env_py(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(tmp_path, [table(1, None), table(2, "r1")], env=ENV_ASYNC)
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert set(statuses(report).values()) == {("ok", "ok")}
+
+
+def test_two_configurations_with_their_own_version_tables(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(tmp_path, [table(1, None)])
+    reporting = tmp_path / "reporting"
+    write_project(reporting, [table(9, None)], configure=', version_table="reporting_version"')
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(
+        ini.read_text()
+        + "\n[reporting]\nscript_location = %(here)s/reporting/migrations\nsqlalchemy.url = postgresql+psycopg://localhost/app\n"
+    )
+    assert run(pg, tmp_path).findings == []
+    report = run(pg, tmp_path, **{"alembic-name": "reporting"})
+    assert report.findings == []
+    assert statuses(report) == {"r9": ("ok", "ok")}
+
+
+def test_env_py_that_connects_elsewhere_is_refused(pg: Sandbox, tmp_path: Path) -> None:
+    with pg.database() as other:
+        write_project(
+            tmp_path,
+            [table(1, None)],
+            env=ENV_HARDCODED.replace("{url}", pg.sqlalchemy_url_for(other)),
+        )
+        with pytest.raises(DatabaseError, match="not to migproof's scratch database"):
+            run(pg, tmp_path)
+        with pg.connect(other) as conn:
+            assert conn.execute(
+                "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+            ).fetchone() == (0,)
+
+
+def test_upgrade_failure_names_statement_and_postgres_error(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        [
+            table(1, None),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.execute("ALTER TABLE t1 ADD COLUMN x no_such_type")',
+                downgrade="pass",
+            ),
+            table(3, "r2"),
+        ],
+    )
+    report = run(pg, tmp_path)
+    failure = next(f for f in report.findings if f.check == "MP010")
+    assert failure.revision == "r2"
+    assert 'type "no_such_type" does not exist' in failure.message
+    assert failure.statement == "ALTER TABLE t1 ADD COLUMN x no_such_type"
+    assert statuses(report)["r2"] == ("failed", "not run")
+    assert statuses(report)["r3"] == ("not run", "not run")
+    assert ("downgrade to base and upgrade to head", "earlier revisions failed") in report.skipped
+
+
+def test_chain_that_only_works_one_revision_at_a_time_is_not_repeatable(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # Each revision round-trips on its own, but `alembic upgrade head` on a fresh database runs
+    # them in one transaction, where r1's rows leave deferred FK checks pending and r2's
+    # ALTER TABLE then fails.
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade="""
+            op.execute("CREATE TABLE p (id int PRIMARY KEY)")
+            op.execute("CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p DEFERRABLE INITIALLY DEFERRED)")
+            op.execute("INSERT INTO p VALUES (1)")
+            op.execute("INSERT INTO c VALUES (1, 1)")
+            """,
+                downgrade='op.execute("DROP TABLE c, p")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.add_column("c", sa.Column("x", sa.Integer))',
+                downgrade='op.drop_column("c", "x")',
+            ),
+        ],
+    )
+    report = run(pg, tmp_path)
+    assert [(f.check, f.revision) for f in report.findings] == [("MP015", "r2")]
+    assert "pending trigger events" in report.findings[0].message
+    assert set(statuses(report).values()) == {("ok", "ok")}
+
+
+def test_repeatable_chain_passes_the_whole_chain_check(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade="""
+            op.execute("CREATE TABLE p (id int PRIMARY KEY)")
+            op.execute("CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p)")
+            op.execute("INSERT INTO p VALUES (1)")
+            op.execute("INSERT INTO c VALUES (1, 1)")
+            """,
+                downgrade='op.execute("DROP TABLE c, p")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.add_column("c", sa.Column("x", sa.Integer))',
+                downgrade='op.drop_column("c", "x")',
+            ),
+        ],
+    )
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert report.skipped == []
