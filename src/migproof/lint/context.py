@@ -50,6 +50,7 @@ class MigrationState:
     explicit_transaction: bool = False
     lock_timeout_set: bool = False
     statement_timeout_set: bool = False
+    local_settings: set[str] = field(default_factory=set)  # SET LOCAL: undone at COMMIT
     strong_locks: dict[str, Statement] = field(default_factory=dict)  # in this transaction
     not_valid_added: set[tuple[str, str]] = field(default_factory=set)  # in this transaction
     enum_values_added: dict[str, str] = field(default_factory=dict)  # value -> type
@@ -61,6 +62,11 @@ class MigrationState:
 
     def end_transaction(self) -> None:
         self.explicit_transaction = False
+        if "lock_timeout" in self.local_settings:
+            self.lock_timeout_set = False
+        if "statement_timeout" in self.local_settings:
+            self.statement_timeout_set = False
+        self.local_settings.clear()
         self.strong_locks.clear()
         self.not_valid_added.clear()
         self.enum_values_added.clear()

@@ -321,6 +321,8 @@ class Linter:
             "statement_timeout",
         ):
             is_set = _timeout_value(node)
+            if node.is_local and ctx.in_transaction:
+                state.local_settings.add(node.name)
             if node.name == "lock_timeout":
                 state.lock_timeout_set = is_set
             else:

@@ -22,6 +22,7 @@ __all__ = [
     "ast",
     "child_slots",
     "comments",
+    "identifiers",
     "deparse",
     "enums",
     "fingerprint",
@@ -142,3 +143,18 @@ def child_slots(cls: type) -> tuple[str, ...]:
         )
         _CHILD_SLOTS[cls] = slots
     return slots
+
+
+def identifiers(sql: str) -> list[str]:
+    """Every identifier token of a statement as written (quotes removed, never truncated).
+
+    The parser truncates identifiers to 63 bytes, so their real length is only in the text.
+    """
+    found: list[str] = []
+    for token in _parser.scan(sql):
+        if token.name == "IDENT":
+            text = sql[token.start : token.end + 1]
+            if text.startswith('"') and text.endswith('"'):
+                text = text[1:-1].replace('""', '"')
+            found.append(text)
+    return found

@@ -384,18 +384,13 @@ def missing_statement_timeout(ctx: MigrationContext) -> Iterator[Finding]:
     All supported versions.
     """
     timeout = False
-    lock_index = 0
+    locks = {id(statement): tables for statement, tables, _ in ctx.state.lock_events}
     for statement in ctx.statements:
         node = statement.node
         if isinstance(node, ast.VariableSetStmt) and node.name == "statement_timeout":
             timeout = True
             continue
-        if isinstance(node, ast.TransactionStmt):
-            continue
-        events = ctx.state.lock_events
-        while lock_index < len(events) and events[lock_index][0] is not statement:
-            lock_index += 1
-        if lock_index < len(events) and events[lock_index][1] and not timeout:
+        if locks.get(id(statement)) and not timeout:
             yield ctx.finding_at(
                 statement,
                 "no statement_timeout is set before this lock-taking statement",

@@ -7,7 +7,7 @@ from typing import Any
 
 from migproof.findings import Finding, Severity
 from migproof.lint.context import MigrationContext, StatementContext
-from migproof.lint.pgsql import ast, enums
+from migproof.lint.pgsql import ast, enums, identifiers
 from migproof.lint.registry import migration_rule, rule
 from migproof.lint.schema import SqlType, dropped_names, qualified, qualified_list, sql_type
 
@@ -414,31 +414,6 @@ def uncommitted_transaction(ctx: MigrationContext) -> Iterator[Finding]:
 _MAX_IDENTIFIER = 63
 
 
-def _defined_names(node: Any) -> list[str]:  # noqa: PLR0911
-    relation: Any = None
-    if isinstance(node, ast.CreateTableAsStmt):
-        relation = node.into.rel if node.into is not None else None
-    elif isinstance(node, ast.ViewStmt):
-        relation = node.view
-    elif isinstance(node, ast.CreateStmt):
-        relation = node.relation
-    if relation is not None:
-        return [relation.relname or ""]
-    if isinstance(node, ast.ColumnDef):
-        return [node.colname] if node.colname else []
-    if isinstance(node, ast.IndexStmt):
-        return [node.idxname] if node.idxname else []
-    if isinstance(node, ast.Constraint):
-        return [node.conname] if node.conname else []
-    if isinstance(node, ast.RenameStmt):
-        return [node.newname] if node.newname else []
-    if isinstance(node, ast.CreateEnumStmt):
-        return [n.sval or "" for n in (node.typeName or ())[-1:]]
-    if isinstance(node, ast.CreateSeqStmt) and node.sequence is not None:
-        return [node.sequence.relname or ""]
-    return []
-
-
 @rule(
     "MP508",
     "identifier-too-long",
@@ -447,12 +422,13 @@ def _defined_names(node: Any) -> list[str]:  # noqa: PLR0911
         ast.CreateStmt,
         ast.CreateTableAsStmt,
         ast.ViewStmt,
-        ast.ColumnDef,
+        ast.AlterTableStmt,
         ast.IndexStmt,
-        ast.Constraint,
         ast.RenameStmt,
         ast.CreateEnumStmt,
         ast.CreateSeqStmt,
+        ast.CreateDomainStmt,
+        ast.CompositeTypeStmt,
     ),
     summary="An identifier longer than 63 bytes, silently truncated by PostgreSQL",
     aliases=("identifier-too-long",),
@@ -460,8 +436,8 @@ def _defined_names(node: Any) -> list[str]:  # noqa: PLR0911
 def identifier_too_long(node: Any, ctx: StatementContext) -> Iterator[Finding]:
     """
     ## What it does
-    Flags a new table, column, index, constraint, type or sequence name longer than 63
-    bytes (PostgreSQL's NAMEDATALEN - 1).
+    Flags an identifier longer than 63 bytes (PostgreSQL's NAMEDATALEN - 1) in a statement
+    that creates, alters or renames tables, indexes, types, sequences or views.
 
     ## Why is this bad?
     PostgreSQL truncates it with only a NOTICE. Two long names with the same first 63
@@ -474,7 +450,9 @@ def identifier_too_long(node: Any, ctx: StatementContext) -> Iterator[Finding]:
     ## PostgreSQL versions
     All supported versions (unless the server was compiled with another NAMEDATALEN).
     """
-    for name in _defined_names(node):
+    if node is not ctx.node or ctx.statement is None:
+        return
+    for name in dict.fromkeys(identifiers(ctx.statement.text)):
         raw = name.encode("utf-8")
         if len(raw) > _MAX_IDENTIFIER:
             short = raw[:_MAX_IDENTIFIER].decode("utf-8", "ignore")

@@ -1,0 +1,3 @@
+-- no BEGIN: CONCURRENTLY runs in autocommit
+SET lock_timeout = '2s';
+CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);

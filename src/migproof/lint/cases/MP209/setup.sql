@@ -1,0 +1,1 @@
+CREATE TABLE bookings (id bigint PRIMARY KEY, room integer, during tsrange);

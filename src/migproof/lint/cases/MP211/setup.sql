@@ -1,0 +1,2 @@
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL, total numeric(12, 2));
+CREATE INDEX orders_customer_idx ON orders (customer_id);

@@ -1,0 +1,2 @@
+SET lock_timeout = '2s';
+ALTER DOMAIN positive_amount ADD CONSTRAINT positive_amount_check CHECK (VALUE > 0);  -- expect: MP214

@@ -1,0 +1,2 @@
+CREATE TABLE users (id bigint PRIMARY KEY, email text, name varchar(50), score integer);
+ALTER TABLE users ADD COLUMN legacy_flag boolean;

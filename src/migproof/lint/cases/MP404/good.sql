@@ -1,0 +1,6 @@
+-- a table created in the same migration may be dropped
+CREATE TABLE import_batch (id bigint PRIMARY KEY);
+DROP TABLE import_batch;
+SET lock_timeout = '2s';
+-- migproof: ignore MP404 -- unused since release 2.4, backed up in ticket OPS-12
+DROP TABLE legacy_sessions;

@@ -1,0 +1,1 @@
+DROP DATABASE analytics;  -- expect: MP405

@@ -1,0 +1,1 @@
+-- drop databases by hand, outside the migration chain

@@ -1,0 +1,1 @@
+CREATE TABLE service_accounts (id uuid PRIMARY KEY);

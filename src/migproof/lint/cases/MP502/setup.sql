@@ -1,0 +1,1 @@
+CREATE TABLE release_identity (id bigint PRIMARY KEY);

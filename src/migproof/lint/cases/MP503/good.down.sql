@@ -1,0 +1,2 @@
+DROP TABLE service_accounts;
+DROP TYPE service_account_role;

@@ -1,0 +1,2 @@
+CREATE TYPE service_account_role AS ENUM ('reader', 'writer');
+CREATE TABLE service_accounts (id bigint PRIMARY KEY, role service_account_role NOT NULL);

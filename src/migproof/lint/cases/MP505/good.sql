@@ -1,0 +1,3 @@
+-- the new value is usable once ADD VALUE has committed
+ALTER TYPE order_status ADD VALUE 'refunded' AFTER 'paid';
+UPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL;

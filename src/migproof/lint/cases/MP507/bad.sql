@@ -1,0 +1,2 @@
+BEGIN;  -- expect: MP507
+CREATE TABLE accounts (id bigint PRIMARY KEY);

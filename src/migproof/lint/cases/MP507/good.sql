@@ -1,0 +1,3 @@
+BEGIN;
+CREATE TABLE accounts (id bigint PRIMARY KEY);
+COMMIT;

@@ -1,0 +1,1 @@
+CREATE TABLE logins (id bigint PRIMARY KEY, at timestamptz);

@@ -1,0 +1,1 @@
+CREATE TABLE jobs (id bigserial PRIMARY KEY);  -- expect: MP605

@@ -1,0 +1,1 @@
+CREATE TABLE countries (code text PRIMARY KEY CHECK (length(code) = 2));

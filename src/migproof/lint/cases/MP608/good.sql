@@ -1,0 +1,1 @@
+CREATE TABLE moods (name text PRIMARY KEY);

@@ -1,0 +1,1 @@
+CREATE TABLE public.jobs (id bigint PRIMARY KEY);
