@@ -9,13 +9,13 @@ A ``-- config: key = value`` line sets a ``[tool.migproof.lint]`` option for the
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tempfile
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from migproof.config import Config, LintConfig
 from migproof.findings import Finding
@@ -90,14 +90,13 @@ def expected_markers(text: str) -> list[tuple[str, int]]:
 
 def case_config(case: Case, text: str) -> Config:
     """Default configuration with the case's rule enabled and its ``-- config:`` lines."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for match in _CONFIG.finditer(text):
         values.update(tomllib.loads(match["toml"]))
-    lint = LintConfig(enable=(case.code,))
+    fields: dict[str, Any] = {"enable": (case.code,)}
     for key, value in values.items():
-        converted = tuple(value) if isinstance(value, list) else value
-        lint = dataclasses.replace(lint, **{key.replace("-", "_"): converted})
-    return Config(root=Path.cwd(), lint=lint)
+        fields[key.replace("-", "_")] = tuple(value) if isinstance(value, list) else value
+    return Config(root=Path.cwd(), lint=LintConfig(**fields))
 
 
 def run_case(case: Case, which: str, path: Path) -> list[Finding]:

@@ -333,6 +333,11 @@ class Linter:
         if ctx.in_transaction:
             for table in targets:
                 state.strong_locks.setdefault(table, statement)
+        self._track_types(statement, ctx)
+        self._track_constraints(statement, ctx)
+
+    def _track_types(self, statement: Statement, ctx: StatementContext) -> None:
+        node, state = statement.node, ctx.state
         if isinstance(node, ast.AlterEnumStmt) and node.newVal and ctx.in_transaction:
             state.enum_values_added[node.newVal] = qualified_list(node.typeName or ())
         elif isinstance(node, ast.CreateEnumStmt):
@@ -341,7 +346,6 @@ class Linter:
             state.types_created[qualified_list(node.domainname or ())] = statement
         elif isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
             state.types_created[qualified(node.typevar)] = statement
-        self._track_constraints(statement, ctx)
 
     def _track_constraints(self, statement: Statement, ctx: StatementContext) -> None:
         node = statement.node

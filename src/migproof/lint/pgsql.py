@@ -22,10 +22,10 @@ __all__ = [
     "ast",
     "child_slots",
     "comments",
-    "identifiers",
     "deparse",
     "enums",
     "fingerprint",
+    "identifiers",
     "line_and_column",
     "parse_statements",
 ]
