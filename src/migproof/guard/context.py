@@ -62,6 +62,16 @@ class GuardContext:
     def toplevel(self) -> Path:
         return self.diff.toplevel
 
+    def prefetch(self, changes: list[Change]) -> None:
+        """Read both versions of these files in one round trip to git."""
+        specs = [f"{self.diff.head}:{c.path}" for c in changes if c.status != "D"]
+        specs += [
+            f"{self.diff.merge_base}:{c.old_path or c.path}"
+            for c in changes
+            if c.status not in "AC"
+        ]
+        self.objects.prefetch(specs)
+
     def base_text(self, change: Change) -> str | None:
         if change.status in "AC":
             return None

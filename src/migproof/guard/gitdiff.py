@@ -8,6 +8,7 @@ content and directory listing the checks ask for.
 from __future__ import annotations
 
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -162,19 +163,36 @@ class ObjectReader:
 
     def read(self, spec: str) -> tuple[str, bytes] | None:
         """The object's type and content, or None when it does not exist."""
-        if spec in self._cache:
-            return self._cache[spec]
+        if spec not in self._cache:
+            self.prefetch([spec])
+        return self._cache[spec]
+
+    def prefetch(self, specs: list[str]) -> None:
+        """Ask for many objects in one round trip (a writer thread, so no pipe can fill up)."""
+        wanted = [s for s in dict.fromkeys(specs) if s not in self._cache]
+        if not wanted:
+            return
         stdin, stdout = self._pipes()
-        stdin.write(spec.encode("utf-8", errors="surrogateescape") + b"\n")
-        stdin.flush()
-        header = stdout.readline().decode().split()
-        answer: tuple[str, bytes] | None = None
-        if len(header) == 3:
-            kind, size = header[1], int(header[2])
-            answer = (kind, stdout.read(size))
-            stdout.read(1)  # the newline after the content
-        self._cache[spec] = answer
-        return answer
+        request = b"".join(s.encode("utf-8", errors="surrogateescape") + b"\n" for s in wanted)
+        if len(wanted) == 1:
+            stdin.write(request)
+            stdin.flush()
+        else:
+            writer = threading.Thread(target=_write_all, args=(stdin, request), daemon=True)
+            writer.start()
+        for spec in wanted:
+            header = stdout.readline().split()
+            answer: tuple[str, bytes] | None = None
+            if len(header) == 3:
+                kind, size = header[1].decode(), int(header[2])
+                answer = (kind, stdout.read(size))
+                stdout.read(1)  # the newline after the content
+            self._cache[spec] = answer
+        if len(wanted) > 1:
+            writer.join()
+
+    def prefetch_texts(self, commit: str, paths: list[str]) -> None:
+        self.prefetch([f"{commit}:{path}" for path in paths])
 
     def text(self, commit: str, path: str) -> str | None:
         """A file's text at a commit, or None when it is not there."""
@@ -187,16 +205,25 @@ class ObjectReader:
         """Paths of every file under a directory at a commit, recursively (none when missing)."""
         id_length = 32 if len(commit) == 64 else 20
         files: list[str] = []
-        pending = [directory]
-        while pending:
-            current = pending.pop()
-            found = self.read(f"{commit}:{current}" if current else f"{commit}^{{tree}}")
-            if found is None or found[0] != "tree":
-                continue
-            for name, is_dir in _tree_entries(found[1], id_length):
-                path = f"{current}/{name}" if current else name
-                (pending if is_dir else files).append(path)
+        level = [directory]
+        while level:
+            specs = [f"{commit}:{d}" if d else f"{commit}^{{tree}}" for d in level]
+            self.prefetch(specs)
+            below: list[str] = []
+            for current, spec in zip(level, specs, strict=True):
+                found = self._cache[spec]
+                if found is None or found[0] != "tree":
+                    continue
+                for name, is_dir in _tree_entries(found[1], id_length):
+                    path = f"{current}/{name}" if current else name
+                    (below if is_dir else files).append(path)
+            level = below
         return sorted(files)
+
+
+def _write_all(stream: IO[bytes], data: bytes) -> None:
+    stream.write(data)
+    stream.flush()
 
 
 def _tree_entries(data: bytes, id_length: int) -> list[tuple[str, bool]]:

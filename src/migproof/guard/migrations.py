@@ -138,19 +138,23 @@ def _base_revisions(context: GuardContext) -> list[Revision]:
     """The revisions at REF's tip (not the merge base: the base branch may have moved on)."""
     tip = context.diff.ref_commit
     revisions: list[Revision] = []
-    for directory, _ in context.project.migration_dirs:
-        for path in context.objects.list_files(tip, directory):
-            if not path.endswith(".py") or not is_migration_file(path):
-                continue
-            source = context.objects.text(tip, path)
-            if source is None:
-                continue
-            try:
-                revision = parse_revision(source, path)
-            except (SyntaxError, ValueError):
-                continue  # a broken file on the base branch is verify's to report
-            if revision is not None:
-                revisions.append(revision)
+    paths = [
+        path
+        for directory, _ in context.project.migration_dirs
+        for path in context.objects.list_files(tip, directory)
+        if path.endswith(".py") and is_migration_file(path)
+    ]
+    context.objects.prefetch_texts(tip, paths)
+    for path in paths:
+        source = context.objects.text(tip, path)
+        if source is None:
+            continue
+        try:
+            revision = parse_revision(source, path)
+        except (SyntaxError, ValueError):
+            continue  # a broken file on the base branch is verify's to report
+        if revision is not None:
+            revisions.append(revision)
     return revisions
 
 

@@ -368,14 +368,24 @@ class _Extractor:
 
     # classes -----------------------------------------------------------------------------
     def _class_key(self, cls: ast.ClassDef) -> str | None:
+        """``table <name>`` with a literal ``__tablename__``, ``model <Class>`` for a mixin or
+        subclass that declares columns; None for any other class (``metadata`` alone is not
+        enough: plenty of classes have such an attribute)."""
         for stmt in cls.body:
             if _single_target(stmt) == "__tablename__":
-                value = getattr(stmt, "value", None)
-                if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    return f"table {value.value}"
+                name = _string(getattr(stmt, "value", None))
+                if name is not None:
+                    return f"table {name}"
         is_table = _is_sqlmodel_table(cls)
-        if any(self._member_label(stmt, is_sqlmodel_table=is_table) for stmt in cls.body):
-            return f"model {cls.name}"
+        for stmt in cls.body:
+            label = self._member_label(stmt, is_sqlmodel_table=is_table)
+            if label is None:
+                continue
+            if label.startswith(("column ", "declared_attr ", "__table")):
+                return f"model {cls.name}"
+            value = getattr(stmt, "value", None)
+            if label == "metadata" and value is not None and self.call_name(value) == "sa.MetaData":
+                return f"model {cls.name}"
         return None
 
     def _class_members(self, cls: ast.ClassDef) -> dict[str, Member]:

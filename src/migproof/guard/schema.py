@@ -15,6 +15,8 @@ from migproof.guard.project import is_test_path
 
 __all__ = ["SchemaFileResult", "check_schema_files", "schema_changes"]
 
+_DECLARING_NAMES = ("sqlalchemy", "sqlmodel", "db", "__table")
+
 
 @dataclass(frozen=True, slots=True)
 class SchemaFileResult:
@@ -28,6 +30,7 @@ class SchemaFileResult:
 def schema_changes(context: GuardContext) -> list[SchemaFileResult]:
     """Every changed schema-bearing file whose declarations differ (or that does not parse)."""
     results: list[SchemaFileResult] = []
+    context.prefetch(context.candidates)
     for change in context.candidates:
         if change.path.endswith(".py"):
             result = _python_file(context, change)
@@ -78,13 +81,27 @@ def _is_python_candidate(context: GuardContext, change: Change) -> bool:
     )
 
 
+def _may_declare(source: str | None) -> bool:
+    """False only when the extractor is sure to find nothing: no name it resolves appears.
+
+    A shortcut, not the decision: files that pass are parsed and compared declaration by
+    declaration. Without one of these names, nothing resolves to SQLAlchemy and no class
+    has a ``__tablename__``.
+    """
+    return source is not None and any(token in source for token in _DECLARING_NAMES)
+
+
 def _python_file(context: GuardContext, change: Change) -> SchemaFileResult | None:
-    if not _is_python_candidate(context, change):
-        return None
     project = context.project
     by_glob = project.has_model_globs
     head_source = context.head_text(change)
     base_source = context.base_text(change)
+    if not (
+        _is_python_candidate(context, change)
+        and (_may_declare(head_source) or _may_declare(base_source))
+        and (by_glob or project.is_in_env_scope(change.path) is not False)
+    ):
+        return None
     try:
         head = extract_declarations(head_source) if head_source is not None else {}
     except (SyntaxError, ValueError) as exc:
@@ -97,8 +114,6 @@ def _python_file(context: GuardContext, change: Change) -> SchemaFileResult | No
     except (SyntaxError, ValueError):
         base = {}  # the base version was already broken: everything at HEAD is new
     if not head and not base:
-        return None
-    if not by_glob and project.is_in_env_scope(change.path) is False:
         return None
     return SchemaFileResult(change.path, tuple(compare_declarations(base, head)))
 
