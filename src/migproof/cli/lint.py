@@ -1,0 +1,86 @@
+"""``migproof lint PATH...``: migration hazards in .sql files and Alembic revision files."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import click
+
+from migproof.cli._options import emit, output_options
+from migproof.config import Config, load_config
+from migproof.report.terminal import make_consoles
+
+__all__ = ["command"]
+
+_VERSION = re.compile(r"^(?P<major>\d+)(?:\.\d+)*$")
+
+
+def _pg_version(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    del ctx, param
+    if value is None:
+        return None
+    match = _VERSION.match(value.strip())
+    major = int(match["major"]) if match else 0
+    if not 9 <= major <= 99:
+        raise click.BadParameter(f"{value!r} is not a PostgreSQL version such as 15 or 16.4")
+    return major
+
+
+def _names(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(n.strip() for v in values for n in v.split(",") if n.strip())
+
+
+def _with_flags(
+    config: Config, disable: tuple[str, ...], enable: tuple[str, ...], protected: tuple[str, ...]
+) -> Config:
+    lint = dataclasses.replace(
+        config.lint,
+        disable=config.lint.disable + _names(disable),
+        enable=config.lint.enable + _names(enable),
+        protected_schemas=config.lint.protected_schemas + _names(protected),
+    )
+    return dataclasses.replace(config, lint=lint)
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--pg-version",
+    callback=_pg_version,
+    metavar="N",
+    help="PostgreSQL major version the migrations will run on (verdicts change with it).",
+)
+@click.option(
+    "--disable", multiple=True, metavar="RULE", help="Turn rules off (code, name or squawk name)."
+)
+@click.option("--enable", multiple=True, metavar="RULE", help="Turn rules that are off on.")
+@click.option(
+    "--protected-schema",
+    "protected",
+    multiple=True,
+    metavar="SCHEMA",
+    help="A schema no DROP or TRUNCATE may reach (adds to lint.protected-schemas).",
+)
+@output_options
+def command(
+    paths: tuple[Path, ...],
+    pg_version: int | None,
+    disable: tuple[str, ...],
+    enable: tuple[str, ...],
+    protected: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+) -> int:
+    """Lint SQL migrations and Alembic revision files for hazards.
+
+    PATHS are .sql files, revision files and directories (default: the current one; with an
+    alembic.ini there, its versions directory is read too). Exit code 0: clean; 1: findings.
+    """
+    from migproof.lint import lint_paths
+
+    config = load_config(overrides={"lint.pg-version": pg_version})
+    config = _with_flags(config, disable, enable, protected)
+    report = lint_paths(list(paths) or [Path()], config)
+    return emit(report, fmt, output, make_consoles())
