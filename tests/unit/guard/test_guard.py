@@ -323,3 +323,25 @@ def test_no_migration_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         guard(load_config(repo.path), "main")
     assert caught.value.fix is not None
     assert "migration-dirs" in caught.value.fix
+
+
+def test_guard_imports_neither_sqlalchemy_alembic_nor_pglast(repo: GitRepo) -> None:
+    """Python models are parsed, never imported; pglast only loads for changed SQL files."""
+    import subprocess
+    import sys
+
+    repo.commit({"shop/models.py": MODELS + EMAIL}, "add email")
+    script = (
+        "import sys\n"
+        "from migproof.config import load_config\n"
+        "from migproof.guard import guard\n"
+        "before = {m.split('.')[0] for m in sys.modules}\n"
+        "report = guard(load_config(), 'main')\n"
+        "after = {m.split('.')[0] for m in sys.modules}\n"
+        "print(len(report.findings), sorted((after - before) & {'sqlalchemy', 'alembic', 'pglast'}),"
+        " sorted(after & {'sqlalchemy', 'alembic'}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo.path, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "1 [] []"

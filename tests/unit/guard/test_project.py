@@ -1,0 +1,166 @@
+"""Where migrations and models are: alembic.ini, pyproject, env.py imports, detection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.unit.guard.gitrepo import GitRepo
+from tests.unit.guard.scenario import MODELS, revision
+
+from migproof.config import load_config
+from migproof.guard import guard
+from migproof.guard.project import compile_glob, is_test_path, load_project
+
+EMAIL = "    email: Mapped[str | None] = mapped_column(sa.String(200))\n"
+
+
+def dirs(repo: GitRepo, start: Path | None = None) -> list[tuple[str, str]]:
+    return list(load_project(load_config(start or repo.path), repo.path).migration_dirs)
+
+
+def test_version_locations_and_here(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.write(
+        {
+            "alembic.ini": "[alembic]\nscript_location = %(here)s/db\n"
+            "version_locations = %(here)s/db/core %(here)s/db/billing\n"
+        }
+    )
+    assert dirs(repo) == [
+        ("db/core", "alembic.ini version_locations"),
+        ("db/billing", "alembic.ini version_locations"),
+    ]
+
+
+def test_package_script_location(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.write(
+        {
+            "alembic.ini": "[alembic]\nscript_location = shop:migrations\n",
+            "src/shop/migrations/env.py": "",
+        }
+    )
+    assert dirs(repo) == [("src/shop/migrations/versions", "alembic.ini script_location")]
+
+
+def test_pyproject_tool_alembic(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.write({"pyproject.toml": '[tool.alembic]\nscript_location = "%(here)s/alembic"\n'})
+    assert dirs(repo) == [("alembic/versions", "pyproject.toml [tool.alembic] script_location")]
+
+
+def test_config_in_a_subdirectory_of_the_repository(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "mono")
+    repo.write(
+        {
+            "services/api/pyproject.toml": "[tool.migproof.guard]\n"
+            'migration-dirs = ["db/versions"]\nallow-edited = ["db/versions/0001_*"]\n',
+        }
+    )
+    project = load_project(load_config(repo.path / "services/api"), repo.path)
+    assert project.migration_dirs == (("services/api/db/versions", "guard.migration-dirs"),)
+    assert project.is_allowed_edit("services/api/db/versions/0001_init.py")
+    assert not project.is_allowed_edit("db/versions/0001_init.py")
+
+
+def test_detected_sql_and_alembic_directories(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.write(
+        {
+            "db/migrations/000001_init.up.sql": "SELECT 1;\n",
+            "tools/alembic/env.py": "",
+            "tools/alembic/versions/a1.py": "",
+            "node_modules/x/migrations/1_x.sql": "",
+        }
+    )
+    assert dirs(repo) == [
+        ("db/migrations", "detected (.sql migrations)"),
+        ("tools/alembic/versions", "detected (env.py)"),
+    ]
+
+
+def test_env_py_imports_are_followed_to_the_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.commit(
+        {
+            "alembic.ini": "[alembic]\nscript_location = migrations\n",
+            "migrations/env.py": "from app.db.base import Base\ntarget_metadata = Base.metadata\n",
+            "migrations/versions/a1.py": revision("a1", None),
+            "app/db/base.py": "from app.db.base_class import Base\nfrom app.users import User\n",
+            "app/db/base_class.py": "from sqlalchemy.orm import DeclarativeBase\n"
+            "class Base(DeclarativeBase):\n    pass\n",
+            "app/users.py": MODELS,
+            "app/reports.py": MODELS.replace('"users"', '"report_users"'),
+        }
+    )
+    repo.branch("feature")
+    monkeypatch.chdir(repo.path)
+    repo.commit(
+        {
+            "app/users.py": MODELS + EMAIL,
+            "app/reports.py": MODELS.replace('"users"', '"report_users"') + EMAIL,
+        }
+    )
+    report = guard(load_config(repo.path), "main")
+    assert [(f.check, str(f.location.path) if f.location else "") for f in report.findings] == [
+        ("MP701", "app/users.py")
+    ]
+
+
+def test_without_env_py_any_non_test_file_declaring_tables_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.commit(
+        {
+            "pyproject.toml": '[tool.migproof.guard]\nmigration-dirs = ["migrations"]\n',
+            "migrations/0001.sql": "CREATE TABLE users (id int);\n",
+            "app/models.py": MODELS,
+            "tests/test_models.py": MODELS,
+        }
+    )
+    repo.branch("feature")
+    monkeypatch.chdir(repo.path)
+    repo.commit({"app/models.py": MODELS + EMAIL, "tests/test_models.py": MODELS + EMAIL})
+    report = guard(load_config(repo.path), "main")
+    assert [str(f.location.path) for f in report.findings if f.location] == ["app/models.py"]
+
+
+def test_syntax_error_in_a_models_file(repo: GitRepo) -> None:
+    repo.commit({"shop/models.py": MODELS + "    email: Mapped[str = 1\n"})
+    report = guard(load_config(repo.path), "main")
+    assert [(f.check, f.location.line if f.location else 0) for f in report.findings] == [
+        ("MP706", 16)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [
+        ("app/**/*.py", "app/models.py", True),
+        ("app/**/*.py", "app/a/b/models.py", True),
+        ("app/*.py", "app/a/models.py", False),
+        ("schema/*.sql", "schema/x.sql", True),
+        ("**/schema.sql", "schema.sql", True),
+        ("v?/x.py", "v1/x.py", True),
+    ],
+)
+def test_globs(pattern: str, path: str, matches: bool) -> None:
+    assert bool(compile_glob(pattern).match(path)) is matches
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("tests/models.py", True),
+        ("app/test_x.py", True),
+        ("app/conftest.py", True),
+        ("app/models.py", False),
+        ("app/contest.py", False),
+    ],
+)
+def test_test_paths(path: str, expected: bool) -> None:
+    assert is_test_path(path) is expected
