@@ -78,12 +78,8 @@ def test_broken_example_names_every_seeded_defect(pg: Sandbox) -> None:
             (
                 "MP010",
                 long_id,
-                "env.py",
-                line_of(
-                    EXAMPLES / "broken" / "migrations" / "env.py",
-                    "context.run_migrations()",
-                    last=True,
-                ),
+                f"{long_id}.py",
+                line_of(versions / f"{long_id}.py", "revision = "),
             ),
             (
                 "MP011",

@@ -46,6 +46,7 @@ class RevisionFile:
     depends_on: tuple[str, ...] = ()
     branch_labels: tuple[str, ...] = ()
     message: str = ""
+    revision_line: int | None = None  # the line of ``revision = "…"``
     upgrade_line: int | None = None
     downgrade_line: int | None = None
     downgrade: DowngradeKind = DowngradeKind.MISSING
@@ -85,6 +86,7 @@ def read_revision_file(path: Path) -> RevisionFile:
         depends_on=_as_ids(values.get("depends_on")),
         branch_labels=_as_ids(values.get("branch_labels")),
         message=_first_line(ast.get_docstring(tree)),
+        revision_line=_assignment_line(tree, "revision"),
         upgrade_line=upgrade.lineno if upgrade else None,
         downgrade_line=downgrade.lineno if downgrade else None,
         downgrade=_downgrade_kind(downgrade),
@@ -108,6 +110,20 @@ def _module_assignments(tree: ast.Module) -> dict[str, object]:
                 except ValueError:
                     continue
     return values
+
+
+def _assignment_line(tree: ast.Module, name: str) -> int | None:
+    for node in tree.body:
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return node.lineno
+    return None
 
 
 def _as_ids(value: object) -> tuple[str, ...]:

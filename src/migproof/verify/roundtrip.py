@@ -330,6 +330,12 @@ class _Walk:
         if failure.timeout:
             message = f"{what}: {failure.timeout} ({failure.error})"
         path = failure.path or rev.path
+        if failure.statement and self.stepper.version_table[1] in failure.statement:
+            # stamping alembic_version failed: the revision's id is what is wrong
+            path, failure = (
+                rev.path,
+                dataclasses.replace(failure, path=rev.path, line=rev.revision_line),
+            )
         line = (
             failure.line
             if failure.path
@@ -351,12 +357,7 @@ class _Walk:
                 fix=fix,
                 statement=failure.statement,
                 location=Location(path=path, line=line),
-                context=(
-                    (
-                        "PostgreSQL error" if failure.from_database else "Python error",
-                        failure.error,
-                    ),
-                ),
+                context=() if failure.from_database else (("Python error", failure.error),),
             )
         )
 
@@ -382,7 +383,7 @@ class _Walk:
                 revision=rev.revision,
                 message=f"{message}: {names}",
                 location=Location(path=rev.path, line=line),
-                context=(("diff", rendered),),
+                context=(("diff", rendered),) if _needs_diff_block(differences) else (),
             )
         )
 
@@ -408,6 +409,11 @@ class _Walk:
                 context=(("diff", render_diff(differences, a_label, b_label)),),
             )
         )
+
+
+def _needs_diff_block(differences: list[Any]) -> bool:
+    """A diff block only when the message's one line per difference does not say it all."""
+    return len(differences) > 3 or any(d.is_multiline for d in differences)
 
 
 def _phrase(difference: Any, a_label: str, b_label: str) -> str:
