@@ -25,6 +25,7 @@ class SchemaFileResult:
     path: str
     deltas: tuple[SchemaDelta, ...] = ()
     error: tuple[str, int] | None = None  # message, line
+    is_models: bool = False  # SQLAlchemy declarations (autogenerate can write the migration)
 
 
 def schema_changes(context: GuardContext) -> list[SchemaFileResult]:
@@ -32,7 +33,7 @@ def schema_changes(context: GuardContext) -> list[SchemaFileResult]:
     results: list[SchemaFileResult] = []
     context.prefetch(context.candidates)
     for change in context.candidates:
-        if change.path.endswith(".py"):
+        if change.path.endswith(".py") and not context.project.is_schema_sql(change.path):
             result = _python_file(context, change)
         else:
             result = _sql_file(context, change)
@@ -66,7 +67,7 @@ def check_schema_files(context: GuardContext, results: list[SchemaFileResult]) -
                 severity=SCHEMA_CHANGE_WITHOUT_MIGRATION.severity,
                 message=f"schema change without a migration: {delta.description}{suffix}",
                 fix=f"add a new migration in {where} that makes this change"
-                + (" (alembic revision --autogenerate)" if result.path.endswith(".py") else ""),
+                + (" (alembic revision --autogenerate)" if result.is_models else ""),
                 location=Location(path=Path(result.path), line=delta.line),
             )
 
@@ -115,7 +116,7 @@ def _python_file(context: GuardContext, change: Change) -> SchemaFileResult | No
         base = {}  # the base version was already broken: everything at HEAD is new
     if not head and not base:
         return None
-    return SchemaFileResult(change.path, tuple(compare_declarations(base, head)))
+    return SchemaFileResult(change.path, tuple(compare_declarations(base, head)), is_models=True)
 
 
 def _sql_file(context: GuardContext, change: Change) -> SchemaFileResult | None:
@@ -125,20 +126,24 @@ def _sql_file(context: GuardContext, change: Change) -> SchemaFileResult | None:
         return None
     if not configured and is_test_path(change.path):
         return None
-    from migproof.guard.sqlfiles import compare_sql, schema_statements
+    from migproof.guard.sqlfiles import compare_sql, python_sql_statements, schema_statements
     from migproof.lint.pgsql import SqlSyntaxError
 
+    read = python_sql_statements if change.path.endswith(".py") else schema_statements
     head_source = context.head_text(change)
     base_source = context.base_text(change)
     try:
-        head = schema_statements(head_source) if head_source is not None else []
-    except SqlSyntaxError as exc:
+        head = read(head_source) if head_source is not None else []
+    except (SqlSyntaxError, SyntaxError) as exc:
         if configured:
-            return SchemaFileResult(change.path, error=(f"invalid SQL: {exc.message}", exc.line))
+            what = "SQL" if isinstance(exc, SqlSyntaxError) else "Python"
+            line = exc.line if isinstance(exc, SqlSyntaxError) else (exc.lineno or 1)
+            message = exc.message if isinstance(exc, SqlSyntaxError) else exc.msg
+            return SchemaFileResult(change.path, error=(f"invalid {what}: {message}", line))
         return None  # not known to be a schema file (a template, a dbt model): not ours to judge
     try:
-        base = schema_statements(base_source) if base_source is not None else []
-    except SqlSyntaxError:
+        base = read(base_source) if base_source is not None else []
+    except (SqlSyntaxError, SyntaxError):
         base = []
     if not configured and not head and not base:
         return None

@@ -7,13 +7,14 @@ are not schema. This module imports pglast only when a SQL file actually changed
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
 from dataclasses import dataclass
 
 from migproof.guard.models import SchemaDelta
 
-__all__ = ["SqlStatement", "compare_sql", "schema_statements"]
+__all__ = ["SqlStatement", "compare_sql", "python_sql_statements", "schema_statements"]
 
 _NOT_SCHEMA = frozenset(
     {
@@ -70,6 +71,36 @@ def schema_statements(sql: str) -> list[SqlStatement]:
     return statements
 
 
+def python_sql_statements(source: str) -> list[SqlStatement]:
+    """Schema statements in a Python module's string literals (a SQLite-track schema.py or
+    migration list); strings that are not SQL, and f-strings, are left out.
+
+    Raises SyntaxError when the module is not valid Python.
+    """
+    from migproof.lint.pgsql import SqlSyntaxError
+
+    tree = ast.parse(source)
+    in_fstrings = {
+        id(part)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+        for part in node.values
+    }
+    statements: list[SqlStatement] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+            continue
+        if id(node) in in_fstrings or len(node.value) < 8:
+            continue
+        try:
+            found = schema_statements(node.value)
+        except SqlSyntaxError:
+            continue
+        statements.extend(SqlStatement(s.label, s.text, node.lineno + s.line - 1) for s in found)
+    statements.sort(key=lambda s: s.line)
+    return statements
+
+
 def _label(text: str) -> str:
     first = text.split("\n", 1)[0]
     match = _LABEL_END.search(first)
@@ -78,11 +109,15 @@ def _label(text: str) -> str:
 
 
 def compare_sql(base: list[SqlStatement], head: list[SqlStatement]) -> list[SchemaDelta]:
-    """Statements added, removed or changed (same label, different text) between versions."""
-    unmatched = Counter(s.text for s in base) - Counter(s.text for s in head)
-    unmatched_head = Counter(s.text for s in head) - Counter(s.text for s in base)
-    removed = [s for s in base if _take(unmatched, s.text)]
-    added = [s for s in head if _take(unmatched_head, s.text)]
+    """Statements added, removed or changed (same label, other text) between two versions.
+
+    Statements compare as sets: moving a statement, or repeating one that is already there
+    (a refactored runner re-emitting the same DDL), declares nothing new.
+    """
+    base_texts = {s.text for s in base}
+    head_texts = {s.text for s in head}
+    removed = _first_of_each([s for s in base if s.text not in head_texts])
+    added = _first_of_each([s for s in head if s.text not in base_texts])
     removed_labels = Counter(s.label for s in removed)
     deltas: list[SchemaDelta] = []
     for stmt in added:
@@ -91,17 +126,20 @@ def compare_sql(base: list[SqlStatement], head: list[SqlStatement]) -> list[Sche
             deltas.append(SchemaDelta(f"{stmt.label}: changed", stmt.line))
         else:
             deltas.append(SchemaDelta(f"{stmt.label}: added", stmt.line))
-    changed = Counter(s.label for s in removed) - removed_labels
+    paired = Counter(s.label for s in removed) - removed_labels
     for stmt in removed:
-        if changed[stmt.label] > 0:
-            changed[stmt.label] -= 1
+        if paired[stmt.label] > 0:
+            paired[stmt.label] -= 1
             continue
         deltas.append(SchemaDelta(f"{stmt.label}: removed", stmt.line, in_base=True))
     return deltas
 
 
-def _take(counter: Counter[str], key: str) -> bool:
-    if counter[key] > 0:
-        counter[key] -= 1
-        return True
-    return False
+def _first_of_each(statements: list[SqlStatement]) -> list[SqlStatement]:
+    seen: set[str] = set()
+    unique: list[SqlStatement] = []
+    for stmt in statements:
+        if stmt.text not in seen:
+            seen.add(stmt.text)
+            unique.append(stmt)
+    return unique
