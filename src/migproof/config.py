@@ -88,6 +88,11 @@ class LintConfig:
     exclude: tuple[str, ...] = _opt(
         (), "Glob patterns of .sql files not to lint.", '["legacy/*.sql"]'
     )
+    assume_in_transaction: bool = _opt(
+        False,
+        "Lint .sql files as if the runner wraps each in a transaction (Flyway, sqitch).",
+        "true",
+    )
 
 
 @dataclass(frozen=True, slots=True)

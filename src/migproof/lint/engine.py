@@ -144,7 +144,7 @@ def settings_from(config: Config) -> LintSettings:
     lint = config.lint
     settings = LintSettings(
         protected_schemas=frozenset(lint.protected_schemas),
-        assume_in_transaction=bool(getattr(lint, "assume_in_transaction", False)),
+        assume_in_transaction=lint.assume_in_transaction,
     )
     if lint.pg_version is not None:
         settings = LintSettings(

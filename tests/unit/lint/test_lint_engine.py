@@ -1,0 +1,342 @@
+"""The engine: newness across files, transactions, versions, suppressions, recorded statements."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from migproof.config import Config, LintConfig
+from migproof.errors import ConfigError, SourceError
+from migproof.findings import Finding, Location
+from migproof.lint import RecordedStatement, SqlSource, lint_sources
+
+
+def config(**lint: object) -> Config:
+    return Config(lint=LintConfig(**lint))  # type: ignore[arg-type]
+
+
+def lint(sql: str, *, setup: str | None = None, **options: object) -> list[tuple[str, int]]:
+    findings = lint_sources([SqlSource(sql, Path("m.sql"), setup_sql=setup)], config(**options))
+    return sorted((f.check, f.location.line if f.location else 0) for f in findings)
+
+
+# A realistic migration written the recommended way: it must pass cleanly.
+GOOD_MIGRATION = """\
+-- 0042: orders get a status, a customer link and an index; all written the safe way
+SET lock_timeout = '2s';
+SET statement_timeout = '5min';
+
+CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped');
+
+CREATE TABLE order_events (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    order_id bigint NOT NULL REFERENCES orders (id),
+    status order_status NOT NULL,
+    payload jsonb NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX order_events_order_id_idx ON order_events (order_id);
+CREATE UNIQUE INDEX order_events_order_status_key ON order_events (order_id, status);
+
+ALTER TABLE orders ADD COLUMN status order_status;
+ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';
+ALTER TABLE orders ADD COLUMN note text DEFAULT '';
+ALTER TABLE orders ADD COLUMN customer_id bigint;
+ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+    FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;
+CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);
+ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;
+ALTER TABLE orders ALTER COLUMN reference TYPE varchar(200);
+CREATE UNIQUE INDEX CONCURRENTLY orders_reference_key ON orders (reference);
+ALTER TABLE orders ADD CONSTRAINT orders_reference_key UNIQUE USING INDEX orders_reference_key;
+"""
+GOOD_SETUP = """\
+CREATE TABLE customers (id bigint PRIMARY KEY);
+CREATE TABLE orders (id bigint PRIMARY KEY, total numeric(12, 2), reference varchar(100));
+"""
+
+
+def test_a_migration_written_the_recommended_way_passes_cleanly() -> None:
+    assert lint(GOOD_MIGRATION, setup=GOOD_SETUP) == []
+
+
+def test_the_same_migration_done_the_naive_way_is_reported() -> None:
+    naive = """\
+CREATE INDEX orders_customer_id_idx ON orders (customer_id);
+ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);
+ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);
+ALTER TABLE orders ALTER COLUMN reference TYPE varchar(50);
+ALTER TABLE orders ADD CONSTRAINT orders_reference_key UNIQUE (reference);
+"""
+    setup = GOOD_SETUP + "ALTER TABLE orders ADD COLUMN customer_id bigint;\n"
+    assert lint(naive, setup=setup) == [
+        ("MP201", 1),
+        ("MP204", 2),
+        ("MP205", 3),
+        ("MP208", 5),
+        ("MP210", 1),
+        ("MP301", 4),
+    ]
+
+
+def test_a_table_is_new_only_in_the_migration_that_creates_it() -> None:
+    first = SqlSource(
+        "CREATE TABLE t (id bigint PRIMARY KEY, v int);\nCREATE INDEX t_v ON t (v);\n",
+        Path("1.sql"),
+    )
+    second = SqlSource("SET lock_timeout = '1s';\nCREATE INDEX t_v2 ON t (v);\n", Path("2.sql"))
+    findings = lint_sources([first, second], config())
+    assert [(f.check, str(f.location)) for f in findings] == [("MP201", "2.sql:2:1")]
+
+
+def test_unknown_tables_are_existing_tables() -> None:
+    assert lint("SET lock_timeout = '1s';\nALTER TABLE t DROP COLUMN c;\n") == [("MP403", 2)]
+
+
+def test_create_table_if_not_exists_of_an_existing_table_is_not_new() -> None:
+    sql = "SET lock_timeout = '1s';\nCREATE TABLE IF NOT EXISTS t (id int);\nCREATE INDEX i ON t (id);\n"
+    assert lint(sql, setup="CREATE TABLE t (id int);") == [("MP201", 3)]
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [(10, [("MP302", 2)]), (11, [])],
+)
+def test_constant_default_rewrites_only_before_11(version: int, expected: list[object]) -> None:
+    sql = "SET lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c text DEFAULT 'x';\n"
+    assert lint(sql, pg_version=version) == expected
+
+
+def test_volatile_default_rewrites_on_every_version() -> None:
+    sql = "SET lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c uuid DEFAULT gen_random_uuid();\n"
+    assert lint(sql, pg_version=17) == [("MP302", 2)]
+
+
+@pytest.mark.parametrize(("version", "expected"), [(11, [("MP505", 2)]), (12, [])])
+def test_enum_value_in_transaction_before_12(version: int, expected: list[object]) -> None:
+    sql = "BEGIN;\nALTER TYPE mood ADD VALUE 'meh';\nCOMMIT;\n"
+    assert lint(sql, pg_version=version) == expected
+
+
+@pytest.mark.parametrize(("version", "expected"), [(11, [("MP207", 5)]), (12, [])])
+def test_validated_check_lets_set_not_null_skip_the_scan_since_12(
+    version: int, expected: list[object]
+) -> None:
+    sql = """SET lock_timeout = '1s';
+ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;
+ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;
+-- now the column
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+"""
+    assert lint(sql, pg_version=version) == expected
+
+
+def test_detach_concurrently_only_exists_since_14() -> None:
+    sql = "SET lock_timeout = '1s';\nALTER TABLE m DETACH PARTITION m_2020;\n"
+    assert lint(sql, pg_version=13) == []
+    assert lint(sql, pg_version=14) == [("MP212", 2)]
+
+
+def test_in_transaction_source_makes_concurrently_fail() -> None:
+    sql = "CREATE INDEX CONCURRENTLY i ON t (c);\n"
+    wrapped = SqlSource(sql, Path("m.sql"), in_transaction=True)
+    assert [f.check for f in lint_sources([wrapped], config())] == ["MP203"]
+    assert lint(sql) == []
+    assert lint(sql, assume_in_transaction=True) == [("MP203", 1)]
+
+
+def test_set_local_lock_timeout_ends_with_the_transaction() -> None:
+    sql = """BEGIN;
+SET LOCAL lock_timeout = '1s';
+ALTER TABLE t ADD COLUMN a text;
+COMMIT;
+ALTER TABLE t ADD COLUMN b text;
+"""
+    assert lint(sql) == [("MP210", 5)]
+
+
+def test_syntax_error_is_one_finding_with_the_parser_position() -> None:
+    findings = lint_sources(
+        [SqlSource("SELECT 1;\n\nCREATE TABLE t (id int,, x int);\n", Path("bad.sql"))],
+        config(),
+    )
+    assert len(findings) == 1
+    finding = findings[0]
+    assert finding.check == "MP901"
+    assert finding.location == Location(path=Path("bad.sql"), line=3, column=24)
+    assert 'syntax error at or near ","' in finding.message
+
+
+def test_syntax_error_respects_line_offset() -> None:
+    source = SqlSource("CREATE TABLE (;\n", Path("f.sql"), line_offset=10)
+    [finding] = lint_sources([source], config())
+    assert finding.location is not None and finding.location.line == 11
+
+
+# -- suppressions ----------------------------------------------------------------------
+
+
+def test_suppression_above_a_statement_by_code_name_or_squawk_name() -> None:
+    for name in ("MP404", "drop-table", "ban-drop-table"):
+        sql = f"SET lock_timeout = '1s';\n-- migproof: ignore {name} -- empty\nDROP TABLE t;\n"
+        assert lint(sql) == []
+
+
+def test_suppression_covers_only_the_next_statement() -> None:
+    sql = """SET lock_timeout = '1s';
+-- migproof: ignore MP404 -- empty
+DROP TABLE a;
+DROP TABLE b;
+"""
+    assert lint(sql) == [("MP404", 4)]
+
+
+def test_suppression_at_the_end_of_the_statement_line() -> None:
+    sql = "SET lock_timeout = '1s';\nDROP TABLE a;  -- migproof: ignore MP404 -- empty\n"
+    assert lint(sql) == []
+
+
+def test_file_suppression() -> None:
+    sql = "-- migproof: ignore-file MP404, MP210\nDROP TABLE a;\nDROP TABLE b;\n"
+    assert lint(sql) == []
+
+
+def test_squawk_ignore_comments_are_honoured() -> None:
+    sql = "SET lock_timeout = '1s';\n-- squawk-ignore ban-drop-table\nDROP TABLE a;\n"
+    assert lint(sql) == []
+    assert lint("-- squawk-ignore-file\nDROP TABLE a;\n") == []
+    assert lint("-- squawk-ignore some-rule-we-lack\nSELECT 1;\n") == []
+
+
+def test_unknown_and_unused_suppressions_are_findings() -> None:
+    sql = """-- migproof: ignore MP9999 -- typo
+SELECT 1;
+-- migproof: ignore MP201 -- nothing to suppress
+SELECT 2;
+-- migproof: ignore MP601 -- rule is off: not reported as unused
+SELECT 3;
+"""
+    assert lint(sql) == [("MP902", 1), ("MP903", 3)]
+
+
+def test_disabled_unused_suppression_check() -> None:
+    sql = "-- migproof: ignore MP201\nSELECT 1;\n"
+    assert lint(sql, disable=("unused-suppression",)) == []
+
+
+def test_config_disable_accepts_squawk_names_and_rejects_unknown_ones() -> None:
+    sql = "SET lock_timeout = '1s';\nDROP TABLE a;\n"
+    assert lint(sql, disable=("ban-drop-table",)) == []
+    with pytest.raises(ConfigError):
+        lint(sql, disable=("no-such-rule",))
+
+
+def test_enable_turns_advisory_rules_on() -> None:
+    sql = "CREATE TABLE t (id bigint PRIMARY KEY, j json);\n"
+    assert lint(sql) == []
+    assert lint(sql, enable=("prefer-jsonb",)) == [("MP601", 1)]
+
+
+# -- integrity rules -------------------------------------------------------------------
+
+
+def test_fk_type_mismatch_across_files_and_primary_key_default() -> None:
+    first = SqlSource("CREATE TABLE accounts (id uuid PRIMARY KEY);\n", Path("1.sql"))
+    second = SqlSource(
+        "SET lock_timeout = '1s';\nCREATE TABLE logs (id int, account_id integer REFERENCES accounts);\n"
+        "CREATE INDEX logs_account ON logs (account_id);\n",
+        Path("2.sql"),
+    )
+    findings = lint_sources([first, second], config())
+    assert [(f.check, str(f.location)) for f in findings] == [("MP501", "2.sql:2:1")]
+    assert findings[0].message == (
+        "foreign key column public.logs.account_id is integer but public.accounts.id is uuid"
+    )
+
+
+def test_fk_index_from_a_later_statement_or_a_primary_key_counts() -> None:
+    sql = """SET lock_timeout = '1s';
+CREATE TABLE a (id bigint PRIMARY KEY);
+CREATE TABLE b (a_id bigint REFERENCES a, x int, PRIMARY KEY (a_id, x));
+CREATE TABLE c (a_id bigint REFERENCES a);
+CREATE TABLE d (a_id bigint REFERENCES a);
+CREATE INDEX d_a ON d (a_id);
+"""
+    assert lint(sql) == [("MP502", 4)]
+
+
+def test_protected_schema_in_the_downgrade() -> None:
+    source = SqlSource(
+        "CREATE TABLE entity.log (id int);\n",
+        Path("1.up.sql"),
+        down_sql="DROP TABLE entity.log;\nDROP SCHEMA entity CASCADE;\n",
+        down_path=Path("1.down.sql"),
+    )
+    findings = lint_sources([source], config(protected_schemas=("entity",)))
+    assert [(f.check, str(f.location)) for f in findings] == [
+        ("MP504", "1.down.sql:1:1"),
+        ("MP504", "1.down.sql:2:1"),
+    ]
+
+
+def test_enum_dropped_by_drop_schema_cascade_is_fine() -> None:
+    source = SqlSource(
+        "CREATE SCHEMA s;\nCREATE TYPE s.mood AS ENUM ('a');\n",
+        Path("1.up.sql"),
+        down_sql="DROP SCHEMA s CASCADE;\n",
+    )
+    assert lint_sources([source], config()) == []
+
+
+# -- statements recorded while an Alembic revision ran -----------------------------------
+
+
+def test_recorded_statements_point_at_the_op_line(tmp_path: Path) -> None:
+    revision = tmp_path / "a1b2_add_index.py"
+    revision.write_text(
+        "def upgrade():\n"
+        "    op.create_index('i', 't', ['c'])\n"
+        "    # migproof: ignore MP403 -- column unused since 2.4\n"
+        "    op.drop_column('t', 'old')\n",
+        encoding="utf-8",
+    )
+    source = SqlSource.from_statements(
+        [
+            RecordedStatement("SET lock_timeout = '1s'", None),
+            RecordedStatement("CREATE INDEX i ON t (c)", Location(path=revision, line=2)),
+            RecordedStatement("ALTER TABLE t DROP COLUMN old", Location(path=revision, line=4)),
+            RecordedStatement(
+                "CREATE INDEX CONCURRENTLY j ON t (d)",
+                Location(path=revision, line=5),
+                in_transaction=False,
+            ),
+        ],
+        path=revision,
+        revision="a1b2",
+    )
+    findings: list[Finding] = lint_sources([source], config())
+    assert [(f.check, f.location.line if f.location else 0, f.revision) for f in findings] == [
+        ("MP201", 2, "a1b2")
+    ]
+
+
+def test_recorded_statement_with_a_trailing_comment_is_closed() -> None:
+    source = SqlSource.from_statements(
+        [RecordedStatement("SELECT 1 -- note"), RecordedStatement("DROP TABLE t")],
+        path=Path("r.py"),
+    )
+    assert [f.check for f in lint_sources([source], config())] == ["MP404", "MP210"]
+
+
+def test_setup_sql_that_does_not_parse_is_a_usage_error() -> None:
+    with pytest.raises(SourceError):
+        lint("SELECT 1;", setup="CREATE TABL x;")
+
+
+def test_config_is_frozen_dataclass_replace_works() -> None:
+    base = config()
+    assert dataclasses.replace(base.lint, disable=("MP201",)).disable == ("MP201",)

@@ -1,0 +1,155 @@
+"""Finding migrations: layouts with down files, Alembic projects, order, bad paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migproof.config import Config, LintConfig
+from migproof.errors import ConfigError, SourceError
+from migproof.lint import lint_paths
+from migproof.lint.files import discover
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def found(report_root: Path, paths: list[Path], **lint: object) -> list[tuple[str, str]]:
+    report = lint_paths(paths, Config(root=report_root, lint=LintConfig(**lint)))  # type: ignore[arg-type]
+    return [
+        (f.check, f"{f.location.path.relative_to(report_root)}:{f.location.line}")
+        for f in report.sorted_findings()
+        if f.location is not None
+    ]
+
+
+def test_golang_migrate_pairs_use_the_down_file(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "db/1_init.up.sql": "CREATE TYPE mood AS ENUM ('a');\n",
+            "db/1_init.down.sql": "SELECT 1;\n",
+            "db/2_more.up.sql": "CREATE TYPE level AS ENUM ('b');\n",
+            "db/2_more.down.sql": "DROP TYPE level;\n",
+        },
+    )
+    assert found(tmp_path, [tmp_path / "db"]) == [("MP503", "db/1_init.up.sql:1")]
+
+
+def test_natural_order_decides_which_tables_exist(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "m/10_index.sql": "SET lock_timeout = '1s';\nCREATE INDEX t_v ON t (v);\n",
+            "m/2_table.sql": "CREATE TABLE t (v int);\nCREATE INDEX t_v0 ON t (v);\n",
+        },
+    )
+    assert found(tmp_path, [tmp_path / "m"]) == [("MP201", "m/10_index.sql:2")]
+
+
+def test_dbmate_sections_and_transaction(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "20240101_a.sql": "-- migrate:up\nCREATE INDEX CONCURRENTLY i ON t (c);\n\n"
+            "-- migrate:down\nDROP INDEX entity.i;\n",
+            "20240102_b.sql": "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY j ON t (c);\n"
+            "-- migrate:down\nDROP INDEX j;\n",
+        },
+    )
+    assert found(tmp_path, [tmp_path], protected_schemas=("entity",)) == [
+        ("MP203", "20240101_a.sql:2"),
+        ("MP504", "20240101_a.sql:5"),
+    ]
+
+
+def test_goose_sections(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "00001_a.sql": "-- +goose Up\nCREATE TYPE mood AS ENUM ('a');\n-- +goose Down\nSELECT 1;\n",
+            "00002_b.sql": "-- +goose NO TRANSACTION\n-- +goose Up\n"
+            "CREATE INDEX CONCURRENTLY i ON t (c);\n-- +goose Down\nDROP INDEX CONCURRENTLY i;\n",
+        },
+    )
+    assert found(tmp_path, [tmp_path]) == [("MP503", "00001_a.sql:2")]
+
+
+def test_syntax_error_in_a_down_section_points_into_the_file(tmp_path: Path) -> None:
+    write(tmp_path, {"1_a.sql": "-- migrate:up\nSELECT 1;\n-- migrate:down\nDROP TABL x;\n"})
+    assert found(tmp_path, [tmp_path]) == [("MP901", "1_a.sql:4")]
+
+
+ALEMBIC_INI = "[alembic]\nscript_location = %(here)s/migrations\n"
+REVISION = '''"""r"""
+import psycopg2 as pg
+from sqlalchemy import create_engine
+
+revision = "{rev}"
+down_revision = None
+
+
+def upgrade():
+    conn = pg.connect("postgresql://localhost/app")
+    engine = create_engine("postgresql://localhost/app")  # migproof: ignore MP510 -- read-only
+
+
+def downgrade():
+    pass
+'''
+
+
+def test_alembic_project_revision_files(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "alembic.ini": ALEMBIC_INI,
+            "migrations/versions/a1_x.py": REVISION.format(rev="a1"),
+            "migrations/versions/b2_y.py": REVISION.format(rev="b" * 40),
+            "migrations/versions/c3_broken.py": "def upgrade(:\n",
+            "migrations/versions/__init__.py": "",
+        },
+    )
+    assert found(tmp_path, [tmp_path]) == [
+        ("MP510", "migrations/versions/a1_x.py:10"),
+        ("MP509", "migrations/versions/b2_y.py:5"),
+        ("MP510", "migrations/versions/b2_y.py:10"),
+        ("MP901", "migrations/versions/c3_broken.py:1"),
+    ]
+
+
+def test_malformed_alembic_ini_is_a_config_error(tmp_path: Path) -> None:
+    write(tmp_path, {"alembic.ini": "[alembic\nscript_location = x\n"})
+    with pytest.raises(ConfigError):
+        discover([tmp_path], Config(root=tmp_path))
+
+
+def test_missing_path_is_a_source_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as exc:
+        discover([tmp_path / "nope.sql"], Config(root=tmp_path))
+    assert "does not exist" in exc.value.what
+
+
+def test_other_files_are_rejected(tmp_path: Path) -> None:
+    write(tmp_path, {"notes.txt": "x"})
+    with pytest.raises(SourceError):
+        discover([tmp_path / "notes.txt"], Config(root=tmp_path))
+
+
+def test_exclude_and_hidden_directories(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "legacy/old.sql": "DROP TABLE x;\n",
+            ".venv/lib/x.sql": "DROP TABLE y;\n",
+            "new/a.sql": "SELECT 1;\n",
+        },
+    )
+    assert found(tmp_path, [tmp_path], exclude=("legacy/*",)) == []
+    report = lint_paths([tmp_path], Config(root=tmp_path, lint=LintConfig(exclude=("legacy/*",))))
+    assert [r["file"] for r in report.records] == [str(tmp_path / "new/a.sql")]
