@@ -38,24 +38,23 @@ class GuardContext:
         return context
 
     def _classify(self, change: Change) -> None:
-        in_dir = self.project.migration_dir_of(change.path) is not None
-        old_in_dir = (
-            change.old_path is not None
-            and self.project.migration_dir_of(change.old_path) is not None
+        project = self.project
+        was_migration = (
+            change.status == "R"
+            and change.old_path is not None
+            and project.migration_dir_of(change.old_path) is not None
+            and is_migration_file(change.old_path)
         )
-        if change.status in "RC" and old_in_dir and change.status == "R":
-            if is_migration_file(change.old_path or ""):
-                self.changed_migrations.append(change)
-            return
-        if in_dir:
+        if was_migration:
+            self.changed_migrations.append(change)  # renamed or moved: it existed at the base
+        elif project.migration_dir_of(change.path) is not None:
             if not is_migration_file(change.path):
                 return
-            if change.status in "AC" or change.status == "R":
+            if change.status in "ACR":
                 self.new_migrations.append(change)
             else:
                 self.changed_migrations.append(change)
-            return
-        if change.path.endswith((".py", ".sql")):
+        elif change.path.endswith((".py", ".sql")):
             self.candidates.append(change)
 
     @property

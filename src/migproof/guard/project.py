@@ -23,7 +23,7 @@ __all__ = ["GuardProject", "compile_glob", "is_test_path", "load_project"]
 _SKIP_DIRS = frozenset(
     {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", "build", "dist"}
 )
-_MAX_SCOPE_FILES = 200  # files parsed while following env.py's imports
+_MAX_SCOPE_FILES = 60  # files parsed while following env.py's imports: bounds the cost
 
 
 def compile_glob(pattern: str) -> re.Pattern[str]:
@@ -293,6 +293,12 @@ def _import_scope(
     parsed = 0
     while queue and parsed < _MAX_SCOPE_FILES:
         current, depth = queue.pop(0)
+        if (
+            current != env_py
+            and not current.endswith("/__init__.py")
+            and any(current.startswith(prefix) for prefix in packages)
+        ):
+            continue  # inside a package already in scope as a whole
         parsed += 1
         for module in _imported_modules(toplevel / current):
             for resolved, is_package in _resolve_module(toplevel, roots, module):
