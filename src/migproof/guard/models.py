@@ -251,6 +251,7 @@ class _Extractor:
         self.inline: dict[str, ast.expr] = {}
         self.placeholders: dict[str, str] = {}
         self.local_classes: dict[str, ast.ClassDef] = {}
+        self.column_helpers: set[str] = set()
         self.decls: dict[str, Declaration] = {}
         self._counters: dict[str, int] = {}
 
@@ -289,6 +290,12 @@ class _Extractor:
         self.inline = {
             n: v[0] for n, v in assigned.items() if len(v) == 1 and n not in self.imports
         }
+        self.column_helpers = {
+            stmt.name
+            for stmt in _module_statements(self.tree)
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
+            and self._contains_call(stmt, _COLUMN_CALLS)
+        }
 
     def _collect_import(self, stmt: ast.Import | ast.ImportFrom) -> None:
         if isinstance(stmt, ast.Import):
@@ -326,6 +333,7 @@ class _Extractor:
         # First pass: keys of tables and models, so references to them use the key.
         for stmt in statements:
             self._register_placeholder(stmt)
+        helpers: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
         for stmt in statements:
             if isinstance(stmt, ast.ClassDef):
                 self._class(stmt)
@@ -334,11 +342,19 @@ class _Extractor:
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and self._contains_call(
                 stmt, _COLUMN_CALLS | _CONSTRAINTS | {"sa.Table"}
             ):
-                # A helper that builds columns: `id = pk()` is only as stable as pk's body.
-                body = Member("body", stmt.lineno, self.canon_function(stmt))
-                self._add(f"function {stmt.name}", stmt.lineno, {"body": body})
+                helpers.append(stmt)
+        self._helpers(helpers)
         self._python_enums()
         return self.decls
+
+    def _helpers(self, helpers: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> None:
+        """Functions that build columns, when a declaration here calls them (`id = pk()` is
+        only as stable as pk's body); other helpers do not make a file schema-bearing."""
+        texts = " ".join(m.text for d in self.decls.values() for m in d.members.values())
+        for func in helpers:
+            if re.search(rf"\b{re.escape(func.name)}\(", texts):
+                body = Member("body", func.lineno, self.canon_function(func))
+                self._add(f"function {func.name}", func.lineno, {"body": body})
 
     def _register_placeholder(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.ClassDef):
@@ -438,7 +454,7 @@ class _Extractor:
             and self._contains_call(value, _COLUMN_CALLS)
         ):
             return False
-        if value is not None and self._contains_call(value, _COLUMN_CALLS):
+        if value is not None and self._contains_call(value, _COLUMN_CALLS | self.column_helpers):
             return True
         if annotation is None:
             return False

@@ -230,3 +230,18 @@ def test_file_without_sqlalchemy_declares_nothing() -> None:
             y: int
     """)
     assert extract_declarations(source) == {}
+
+
+def test_column_helpers_count_only_when_used_here() -> None:
+    base = textwrap.dedent("""
+        import sqlalchemy as sa
+        def pk():
+            return sa.Column(sa.Integer, primary_key=True)
+        class A(Base):
+            __tablename__ = "a"
+            id = pk()
+    """)
+    changed = base.replace("sa.Integer", "sa.BigInteger")
+    assert deltas(base, changed) == [("function pk: body changed", 3, False)]
+    unused = base.replace("id = pk()", "id = sa.Column(sa.Integer, primary_key=True)")
+    assert "function pk" not in extract_declarations(unused)
