@@ -19,7 +19,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -123,10 +122,6 @@ class Sandbox(DatabaseHost):
         binaries = _reachable_binaries(self.binaries, self._user)
         self._dir = _private_dir(self._user)
         atexit.register(self.stop)  # a script that never calls stop() still cleans up
-        # The first connect() needs psycopg (60 ms of imports): load it on the other core
-        # while this thread copies the cluster and waits for the server.
-        warm_up = threading.Thread(target=_import_client, name="migproof-warm-up", daemon=True)
-        warm_up.start()
         try:
             self._watchdog = _start_watchdog(self._dir)
             data = self._dir / "data"
@@ -135,8 +130,6 @@ class Sandbox(DatabaseHost):
         except BaseException:
             self.stop()
             raise
-        finally:
-            warm_up.join()
         return self
 
     def stop(self) -> None:
@@ -207,6 +200,10 @@ class Sandbox(DatabaseHost):
             )
         if self._watchdog is not None:
             _tell_watchdog(self._watchdog, f"pid {self._postmaster.pid}\n")
+        # The server needs ~20 ms of its own CPU to get ready; the first connect() needs
+        # ~60 ms to import psycopg. Import it now instead of sleeping (not in a thread
+        # during the copy: the GIL makes the two take turns, bench/README.md).
+        _import_client()
         deadline = time.monotonic() + _START_TIMEOUT_SECONDS
         while not _is_ready(data):
             if self._postmaster.poll() is not None or time.monotonic() > deadline:
