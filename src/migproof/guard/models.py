@@ -80,6 +80,33 @@ _NOT_SCHEMA_CALLS = frozenset(
         "sa.hybrid_property",
     }
 )
+_SPEC_CALLS = frozenset({"sa.Column", "sa.mapped_column"})
+# Positional arguments of Column / mapped_column that are not its type.
+_COLUMN_ARGUMENT_CALLS = frozenset(
+    {
+        "sa.ForeignKey",
+        "sa.Sequence",
+        "sa.Identity",
+        "sa.Computed",
+        "sa.FetchedValue",
+        "sa.DefaultClause",
+        "sa.CheckConstraint",
+    }
+)
+# sqlalchemy.orm's default type_annotation_map.
+_PYTHON_TYPES = {
+    "int": "sa.Integer",
+    "str": "sa.String",
+    "bool": "sa.Boolean",
+    "float": "sa.Float",
+    "bytes": "sa.LargeBinary",
+    "datetime.datetime": "sa.DateTime",
+    "datetime.date": "sa.Date",
+    "datetime.time": "sa.Time",
+    "datetime.timedelta": "sa.Interval",
+    "decimal.Decimal": "sa.Numeric",
+    "uuid.UUID": "sa.Uuid",
+}
 _RELATIONSHIP_ANNOTATIONS = frozenset({"sa.WriteOnlyMapped", "sa.DynamicMapped"})
 # Keyword arguments of Column / mapped_column / sqlmodel.Field that never reach the DDL.
 _CLIENT_SIDE_KWARGS = frozenset(
@@ -397,7 +424,7 @@ class _Extractor:
             label = self._member_label(stmt, is_sqlmodel_table=is_table)
             if label is None:
                 continue
-            if label.startswith(("column ", "declared_attr ", "__table")):
+            if label.startswith(("column ", "declared_attr ", "__table", "type_annotation_map")):
                 return f"model {cls.name}"
             value = getattr(stmt, "value", None)
             if label == "metadata" and value is not None and self.call_name(value) == "sa.MetaData":
@@ -411,14 +438,113 @@ class _Extractor:
             label = self._member_label(stmt, is_sqlmodel_table=is_table)
             if label is None:
                 continue
+            text: str | None = None
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 text = self.canon_function(stmt)
             else:
                 annotation = stmt.annotation if isinstance(stmt, ast.AnnAssign) else None
                 value = getattr(stmt, "value", None)
-                text = " = ".join(self.canon(n) for n in (annotation, value) if n is not None)
+                if label.startswith("column "):
+                    text = self._column_spec(annotation, value)
+                if text is None:
+                    text = " = ".join(self.canon(n) for n in (annotation, value) if n is not None)
             members[label] = Member(label, stmt.lineno, text)
         return members
+
+    # columns: `Column(String(50), nullable=False)` and `Mapped[str] = mapped_column(String(50))`
+    # declare the same column, so both are reduced to what reaches the DDL.
+    def _column_spec(self, annotation: ast.expr | None, value: ast.expr | None) -> str | None:
+        """Name, type, nullability, keys and DDL options of a Column / mapped_column member."""
+        call = self._column_call(value)
+        if value is not None and call is None:
+            return None  # a helper call, a sqlmodel Field: compared as written
+        inner, optional = self._mapped_type(annotation)
+        if call is None and inner is None:
+            return None
+        name, type_text, keys = self._column_positionals(call)
+        kwargs = {
+            k.arg: k.value
+            for k in (call.keywords if call else [])
+            if k.arg and k.arg not in _CLIENT_SIDE_KWARGS
+        }
+        if type_text is None and inner is not None:
+            type_text = self._annotation_type(inner)
+        primary_key = kwargs.pop("primary_key", None)
+        pk_text = self.canon(primary_key) if primary_key is not None else "False"
+        nullable = kwargs.pop("nullable", None)
+        if nullable is not None:
+            null_text = self.canon(nullable)
+        elif pk_text == "True":
+            null_text = "False"
+        else:
+            null_text = str(optional) if inner is not None else "True"
+        parts = [f"name={name!r}", f"type={type_text}", f"primary_key={pk_text}"]
+        parts.append(f"nullable={null_text}")
+        parts.extend(sorted(keys))
+        parts.extend(sorted(f"{k}={self.canon(v)}" for k, v in kwargs.items()))
+        return ", ".join(parts)
+
+    def _column_call(self, value: ast.expr | None) -> ast.Call | None:
+        if value is None:
+            return None
+        for node in ast.walk(value):
+            if isinstance(node, ast.Call) and self.call_name(node) in _SPEC_CALLS:
+                return node
+        return None
+
+    def _column_positionals(
+        self, call: ast.Call | None
+    ) -> tuple[str | None, str | None, list[str]]:
+        name: str | None = None
+        type_text: str | None = None
+        keys: list[str] = []
+        for arg in call.args if call else []:
+            called = self.call_name(arg)
+            if _string(arg) is not None and name is None and type_text is None:
+                name = _string(arg)
+            elif called in _COLUMN_ARGUMENT_CALLS or type_text is not None:
+                keys.append(self.canon(arg))
+            else:
+                type_text = self.canon(arg).removesuffix("()")
+        return name, type_text, keys
+
+    def _mapped_type(self, annotation: ast.expr | None) -> tuple[ast.expr | None, bool]:
+        """``Mapped[X | None]`` -> (X, True); anything else -> (None, False)."""
+        if (
+            not isinstance(annotation, ast.Subscript)
+            or self.resolve(annotation.value) != "sa.Mapped"
+        ):
+            return None, False
+        inner = annotation.slice
+        if isinstance(inner, ast.Subscript) and self.resolve(inner.value) in (
+            "typing.Optional",
+            "Optional",
+        ):
+            return inner.slice, True
+        if isinstance(inner, ast.Subscript) and self.resolve(inner.value) in (
+            "typing.Union",
+            "Union",
+        ):
+            items = inner.slice.elts if isinstance(inner.slice, ast.Tuple) else [inner.slice]
+        elif isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.BitOr):
+            items = _union_items(inner)
+        else:
+            return inner, False
+        kept = [i for i in items if not (isinstance(i, ast.Constant) and i.value is None)]
+        if len(kept) == 1:
+            return kept[0], len(kept) != len(items)
+        return inner, False
+
+    def _annotation_type(self, inner: ast.expr) -> str:
+        """The SQL type SQLAlchemy's default type map gives a Python annotation."""
+        name = self.resolve(inner)
+        if name in _PYTHON_TYPES:
+            return _PYTHON_TYPES[name]
+        if isinstance(inner, ast.Name) and inner.id in self.local_classes:
+            cls = self.local_classes[inner.id]
+            if any(self.resolve(b) in _PY_ENUM_BASES for b in cls.bases):
+                return f"sa.Enum({inner.id})"
+        return f"annotation {self.canon(inner)}"
 
     def _declared_attr_label(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
         decorators = [d.func if isinstance(d, ast.Call) else d for d in func.decorator_list]
@@ -644,6 +770,12 @@ def _module_statements(tree: ast.Module) -> Iterator[ast.stmt]:
                 yield from handler.body
         else:
             yield stmt
+
+
+def _union_items(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return [*_union_items(node.left), *_union_items(node.right)]
+    return [node]
 
 
 def _string(node: ast.expr | None) -> str | None:

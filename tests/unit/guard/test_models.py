@@ -245,3 +245,32 @@ def test_column_helpers_count_only_when_used_here() -> None:
     assert deltas(base, changed) == [("function pk: body changed", 3, False)]
     unused = base.replace("id = pk()", "id = sa.Column(sa.Integer, primary_key=True)")
     assert "function pk" not in extract_declarations(unused)
+
+
+def test_sqlalchemy_2_style_rewrite_declares_the_same_columns() -> None:
+    old_style = textwrap.dedent("""
+        from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
+        class Order(Base):
+            __tablename__ = "orders"
+            id = Column(Integer, primary_key=True)
+            note = Column(String)
+            name = Column(String(50), nullable=False)
+            placed_at = Column(DateTime())
+            user_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
+    """)
+    new_style = textwrap.dedent("""
+        import datetime
+        from typing import Optional
+        from sqlalchemy import ForeignKey, String
+        from sqlalchemy.orm import Mapped, mapped_column
+        class Order(Base):
+            __tablename__ = "orders"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            note: Mapped[Optional[str]]
+            name: Mapped[str] = mapped_column(String(50))
+            placed_at: Mapped[datetime.datetime | None]
+            user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    """)
+    assert deltas(old_style, new_style) == []
+    not_null = new_style.replace("Mapped[Optional[str]]", "Mapped[str]")
+    assert deltas(old_style, not_null) == [("table orders: column note changed", 9, False)]
