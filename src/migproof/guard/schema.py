@@ -105,6 +105,8 @@ def _python_file(context: GuardContext, change: Change) -> SchemaFileResult | No
         return None
     try:
         head = extract_declarations(head_source) if head_source is not None else {}
+    except RecursionError:
+        return SchemaFileResult(change.path, error=("too deeply nested to compare", 1))
     except (SyntaxError, ValueError) as exc:
         if by_glob or project.is_in_env_scope(change.path):
             line = getattr(exc, "lineno", None) or 1
@@ -112,7 +114,7 @@ def _python_file(context: GuardContext, change: Change) -> SchemaFileResult | No
         return None
     try:
         base = extract_declarations(base_source) if base_source is not None else {}
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError):
         base = {}  # the base version was already broken: everything at HEAD is new
     if not head and not base:
         return None
