@@ -117,25 +117,18 @@ TS = enums.TransactionStmtKind
 CT = enums.ConstrType
 AT = enums.AlterTableType
 
-# Expressions and queries hold no DDL: the walk does not descend into them unless a rule asks.
-_OPAQUE = frozenset(
+# Rules look at statements and at the parts of DDL statements below; the walk descends only
+# into these containers (expressions, queries and VALUES lists are never walked).
+NESTED = frozenset({ast.AlterTableCmd, ast.ColumnDef, ast.Constraint, ast.PartitionCmd})
+_CONTAINERS = frozenset(
     {
-        ast.SelectStmt,
-        ast.A_Expr,
-        ast.BoolExpr,
-        ast.FuncCall,
-        ast.ColumnRef,
-        ast.A_Const,
-        ast.TypeCast,
-        ast.SubLink,
-        ast.CaseExpr,
-        ast.A_ArrayExpr,
-        ast.CoalesceExpr,
-        ast.NullTest,
-        ast.ResTarget,
-        ast.RangeVar,
-        ast.TypeName,
-        ast.String,
+        ast.CreateStmt,
+        ast.AlterTableStmt,
+        ast.AlterTableCmd,
+        ast.ColumnDef,
+        ast.AlterDomainStmt,
+        ast.CreateDomainStmt,
+        ast.CompositeTypeStmt,
     }
 )
 
@@ -178,6 +171,8 @@ class Linter:
             if rule.kind != "statement":
                 continue
             for cls in rule.nodes:
+                if cls not in NESTED and not cls.__name__.endswith("Stmt"):
+                    raise ValueError(f"rule {rule.code}: the walk never reaches {cls.__name__}")
                 self.statement_rules.setdefault(cls, []).append(rule)
                 if rule.in_downgrade:
                     self.down_rules.setdefault(cls, []).append(rule)
@@ -280,7 +275,7 @@ class Linter:
             for rule in rules:
                 where.code, where.severity = rule.code, rule.info.severity
                 out.extend(rule.check(node, ctx))
-        if cls in _OPAQUE:
+        if cls not in _CONTAINERS:
             return
         ctx.parents.append(node)
         for slot in child_slots(cls):

@@ -158,16 +158,40 @@ class Schema:
     indexes: dict[str, IndexInfo] = field(default_factory=dict)
     constraints: dict[tuple[str, str], ConstraintInfo] = field(default_factory=dict)
     types: dict[str, bool] = field(default_factory=dict)  # qualified name -> new
+    _by_table: dict[str, dict[str, IndexInfo]] = field(default_factory=dict)
+    _new: list[TableInfo | IndexInfo | ConstraintInfo] = field(default_factory=list)
+    _new_types: list[str] = field(default_factory=list)
 
     def begin_migration(self) -> None:
         """What earlier migrations created exists in production by the time this one runs."""
-        for table in self.tables.values():
-            table.new = False
-        for index in self.indexes.values():
-            index.new = False
-        for constraint in self.constraints.values():
-            constraint.new = False
-        self.types = dict.fromkeys(self.types, False)
+        for obj in self._new:  # only this migration's objects: linting stays linear
+            obj.new = False
+        for name in self._new_types:
+            if name in self.types:
+                self.types[name] = False
+        self._new.clear()
+        self._new_types.clear()
+
+    def _created(self, obj: TableInfo | IndexInfo | ConstraintInfo) -> None:
+        if obj.new:
+            self._new.append(obj)
+
+    def _set_type(self, name: str, *, new: bool) -> None:
+        self.types[name] = new
+        if new:
+            self._new_types.append(name)
+
+    def add_index(self, index: IndexInfo) -> None:
+        self.pop_index(index.name)
+        self.indexes[index.name] = index
+        self._by_table.setdefault(index.table, {})[index.name] = index
+        self._created(index)
+
+    def pop_index(self, name: str) -> IndexInfo | None:
+        index = self.indexes.pop(name, None)
+        if index is not None:
+            self._by_table.get(index.table, {}).pop(name, None)
+        return index
 
     def table(self, name: str) -> TableInfo | None:
         return self.tables.get(name)
@@ -181,7 +205,7 @@ class Schema:
         return info is not None and info.new
 
     def indexes_on(self, table: str) -> list[IndexInfo]:
-        return [i for i in self.indexes.values() if i.table == table]
+        return list(self._by_table.get(table, {}).values())
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         for constraint in self.constraints.values():
@@ -199,7 +223,9 @@ class Schema:
             into = node.into
             if into is not None and into.rel is not None:
                 name = qualified(into.rel)
-                self.tables.setdefault(name, TableInfo(name, new=new, complete=False))
+                if name not in self.tables:
+                    self.tables[name] = TableInfo(name, new=new, complete=False)
+                    self._created(self.tables[name])
         elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
             for cmd in node.cmds or ():
                 self._alter_table(qualified(node.relation), cmd, new=new)
@@ -211,9 +237,9 @@ class Schema:
             self._rename(node)
         elif isinstance(node, ast.CreateEnumStmt | ast.CreateDomainStmt):
             names = node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname
-            self.types[qualified_list(names or ())] = new
+            self._set_type(qualified_list(names or ()), new=new)
         elif isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
-            self.types[qualified(node.typevar)] = new
+            self._set_type(qualified(node.typevar), new=new)
 
     def _create_table(self, node: Any, *, new: bool) -> None:
         name = qualified(node.relation)
@@ -221,6 +247,7 @@ class Schema:
             return
         table = TableInfo(name, new=new, complete=not (node.inhRelations or node.partbound))
         self.tables[name] = table
+        self._created(table)
         for element in node.tableElts or ():
             if isinstance(element, ast.ColumnDef):
                 self._add_column(table, element, new=new)
@@ -266,16 +293,15 @@ class Schema:
             new=new,
         )
         self.constraints[(table, name)] = info
+        self._created(info)
         if kind in ("primary", "unique"):
             if constraint.indexname:  # USING INDEX: the index becomes the constraint's
                 index_name = f"{table.split('.', maxsplit=1)[0]}.{constraint.indexname}"
-                existing = self.indexes.pop(index_name, None)
+                existing = self.pop_index(index_name)
                 if existing is not None:
                     columns = existing.columns
                     info.columns = columns
-            self.indexes[f"{table}:{name}"] = IndexInfo(
-                f"{table}:{name}", table, columns, unique=True, new=new
-            )
+            self.add_index(IndexInfo(f"{table}:{name}", table, columns, unique=True, new=new))
             if kind == "primary":
                 for col in columns:
                     known = self.column(table, col)
@@ -308,7 +334,7 @@ class Schema:
                 constraint.valid = True
         elif subtype == AT.AT_DropConstraint:
             self.constraints.pop((table_name, name), None)
-            self.indexes.pop(f"{table_name}:{name}", None)
+            self.pop_index(f"{table_name}:{name}")
 
     def _create_index(self, node: Any, *, new: bool) -> None:
         table = qualified(node.relation)
@@ -319,7 +345,7 @@ class Schema:
         name = f"{schema}.{node.idxname}" if node.idxname else f"{table}:{','.join(columns)}"
         if node.if_not_exists and name in self.indexes:
             return
-        self.indexes[name] = IndexInfo(name, table, columns, unique=bool(node.unique), new=new)
+        self.add_index(IndexInfo(name, table, columns, unique=bool(node.unique), new=new))
 
     def _drop(self, node: Any) -> None:
         for obj in node.objects or ():
@@ -329,10 +355,10 @@ class Schema:
             name = qualified_list(names)
             if node.removeType in (OT.OBJECT_TABLE, OT.OBJECT_MATVIEW):
                 self.tables.pop(name, None)
-                for key in [k for k, i in self.indexes.items() if i.table == name]:
-                    del self.indexes[key]
+                for key in list(self._by_table.get(name, {})):
+                    self.pop_index(key)
             elif node.removeType == OT.OBJECT_INDEX:
-                self.indexes.pop(name, None)
+                self.pop_index(name)
             elif node.removeType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
                 self.types.pop(name, None)
 
@@ -345,9 +371,10 @@ class Schema:
             table = self.tables.pop(old)
             table.name = new_name
             self.tables[new_name] = table
-            for index in self.indexes.values():
-                if index.table == old:
-                    index.table = new_name
+            moved = self._by_table.pop(old, {})
+            for index in moved.values():
+                index.table = new_name
+            self._by_table[new_name] = moved
         elif node.renameType == OT.OBJECT_COLUMN and old in self.tables:
             columns = self.tables[old].columns
             if node.subname in columns:

@@ -451,7 +451,7 @@ def identifier_too_long(node: Any, ctx: StatementContext) -> Iterator[Finding]:
     """
     if node is not ctx.node or ctx.statement is None:
         return
-    for name in dict.fromkeys(identifiers(ctx.statement.text)):
+    for name in dict.fromkeys(identifiers(ctx.statement.text, longer_than=_MAX_IDENTIFIER)):
         raw = name.encode("utf-8")
         if len(raw) > _MAX_IDENTIFIER:
             short = raw[:_MAX_IDENTIFIER].decode("utf-8", "ignore")

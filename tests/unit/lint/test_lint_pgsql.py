@@ -1,0 +1,47 @@
+"""The fast parse path yields exactly the trees pglast's validating constructors build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pglast import ast, parser  # the test compares against pglast itself
+
+from migproof.lint.pgsql import comments, identifiers, parse_statements
+
+CASES = Path(__file__).resolve().parents[3] / "src/migproof/lint/cases"
+SQL = sorted(p for p in CASES.glob("*/*.sql") if p.parent.name != "MP901")
+
+
+def _same(a: Any, b: Any, where: str = "") -> None:
+    assert type(a) is type(b), where
+    if isinstance(a, tuple):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same(x, y, f"{where}[{i}]")
+    elif isinstance(a, ast.Node):
+        for slot in type(a).__slots__:
+            _same(getattr(a, slot), getattr(b, slot), f"{where}.{type(a).__name__}.{slot}")
+    else:
+        assert a == b, where
+
+
+@pytest.mark.parametrize("path", SQL, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fast_parse_equals_validated_parse(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    fast = [s.node for s in parse_statements(text)]
+    validated = [raw.stmt for raw in parser.parse_sql(text)]
+    _same(tuple(fast), tuple(validated))
+
+
+def test_validation_is_restored_after_parsing() -> None:
+    parse_statements("SELECT 1")
+    with pytest.raises(ValueError, match="Bad value"):
+        ast.RangeVar(relname=1)  # type: ignore[arg-type]
+
+
+def test_comments_and_identifiers() -> None:
+    sql = 'SELECT 1; -- one\n/* two */ CREATE TABLE "Quoted""Name" (x int);\n'
+    assert comments(sql) == [("-- one", 1, 11), ("/* two */", 2, 1)]
+    assert identifiers(sql) == ['Quoted"Name', "x"]
