@@ -31,6 +31,19 @@ def run_migrations_online():
 run_migrations_online()
 """
 
+ENV_OUTER_TRANSACTION = """
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+
+# One outer transaction around everything: nothing is committed until the run ends.
+engine = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool)
+with engine.begin() as connection:
+    context.configure(connection=connection)
+    context.run_migrations()
+"""
+
 ENV_FROM_ENVIRONMENT = """
 import os
 

@@ -10,6 +10,7 @@ from tests.helpers.alembic_projects import (
     ENV_ASYNC,
     ENV_FROM_ENVIRONMENT,
     ENV_HARDCODED,
+    ENV_OUTER_TRANSACTION,
     Revision,
     line_of,
     write_project,
@@ -362,3 +363,29 @@ def test_repeatable_chain_passes_the_whole_chain_check(pg: Sandbox, tmp_path: Pa
     report = run(pg, tmp_path)
     assert report.findings == []
     assert report.skipped == []
+
+
+def test_env_py_with_its_own_outer_transaction_still_gets_exact_round_trips(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # Steps are not committed one by one here, so verify must fall back to one env.py run per
+    # step; a defect must still be found, and a clean revision must still pass.
+    write_project(
+        tmp_path,
+        [
+            table(1, None),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade="op.execute(\"CREATE TYPE mood AS ENUM ('a')\")",
+                downgrade='op.execute("SELECT 1")',
+            ),
+        ],
+        env=ENV_OUTER_TRANSACTION,
+    )
+    report = run(pg, tmp_path)
+    assert [(f.check, f.revision) for f in sorted(report.findings, key=lambda f: f.check)] == [
+        ("MP012", "r2"),
+        ("MP013", "r2"),
+    ]
+    assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "failed")}

@@ -10,6 +10,7 @@ run anything (§10: never touch a database migproof was not handed).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import secrets
@@ -74,6 +75,25 @@ def new_token() -> str:
     return secrets.token_hex(8)
 
 
+class _OuterTransactionError(Exception):
+    """env.py holds an outer transaction: steps are not committed one by one."""
+
+
+def _commit_every_step(environment: Any) -> None:
+    """Make env.py's ``context.configure(...)`` commit after every migration step.
+
+    Set on the instance: Alembic's ``context`` module proxies ``getattr(instance, name)``,
+    and its proxy table is keyed by the exact class, so a subclass would proxy nothing.
+    """
+    configure = environment.configure
+
+    def configure_per_migration(*args: Any, **kwargs: Any) -> None:
+        kwargs["transaction_per_migration"] = True
+        configure(*args, **kwargs)
+
+    environment.configure = configure_per_migration
+
+
 class Stepper:
     """One Alembic project driven against one scratch database, step by step."""
 
@@ -94,6 +114,7 @@ class Stepper:
         paths = {str(f.path): f.path for f in project.graph.files}
         self.recorder = StatementRecorder(paths)
         self.version_table: tuple[str | None, str] = (None, "alembic_version")
+        self._one_run_per_step = False
 
     @property
     def script_dir(self) -> Any:
@@ -156,65 +177,107 @@ class Stepper:
     # -- steps ----------------------------------------------------------------------------
 
     def upgrade(self, revision: str) -> StepFailure | None:
-        script = self.script_dir.get_revision(revision)
-        return self._run(lambda _heads: [self._step(script, up=True)], revision, "upgrade")
+        """One revision up, in an env.py run of its own."""
+        return self._run(lambda _heads: [self.step(revision, up=True)], revision)
 
     def downgrade(self, revision: str) -> StepFailure | None:
-        script = self.script_dir.get_revision(revision)
-        return self._run(lambda _heads: [self._step(script, up=False)], revision, "downgrade")
+        """One revision down, in an env.py run of its own."""
+        return self._run(lambda _heads: [self.step(revision, up=False)], revision)
 
     def upgrade_to(self, target: str | tuple[str, ...]) -> StepFailure | None:
-        """Everything up to ``target`` ("heads" or an id) in one run, as ``alembic upgrade``."""
-        return self._run(
-            lambda heads: self.script_dir._upgrade_revs(target, heads),
-            target if isinstance(target, str) else ",".join(target),
-            "upgrade",
-        )
+        """Everything up to ``target`` ("heads", ids) in one run, as ``alembic upgrade``."""
+        label = target if isinstance(target, str) else ",".join(target)
+        self.recorder.step = (label, "upgrade")
+        return self._run(lambda heads: self.script_dir._upgrade_revs(target, heads), label)
 
     def downgrade_to_base(self) -> StepFailure | None:
-        return self._run(
-            lambda heads: self.script_dir._downgrade_revs("base", heads), "base", "downgrade"
-        )
+        """Everything down to base in one run, as ``alembic downgrade base``."""
+        self.recorder.step = ("base", "downgrade")
+        return self._run(lambda heads: self.script_dir._downgrade_revs("base", heads), "base")
 
-    def _step(self, script: Any, *, up: bool) -> Any:
+    def step(self, revision: str, *, up: bool) -> Any:
+        """Alembic's MigrationStep for one revision in one direction; statements recorded
+        from now on are attributed to it."""
         from alembic.runtime.migration import MigrationStep
 
+        self.recorder.step = (revision, "upgrade" if up else "downgrade")
+        script = self.script_dir.get_revision(revision)
         revision_map = self.script_dir.revision_map
         if up:
             return MigrationStep.upgrade_from_script(revision_map, script)
         return MigrationStep.downgrade_from_script(revision_map, script)
 
+    def run_steps(self, steps: Iterator[Any]) -> StepFailure | None:
+        """Apply every step ``steps`` yields, each committed before the next is asked for.
+
+        One env.py run serves them all: Alembic pulls steps lazily and, with
+        ``transaction_per_migration`` forced on, commits each one before it pulls the next,
+        so the generator can look at the database from another connection between steps.
+        When env.py wraps the run in an outer transaction of its own (nothing would be
+        committed), the first step is rolled back with it, and from then on every step gets
+        an env.py run of its own.
+        """
+        if self._one_run_per_step:
+            return self._run_each(steps)
+        pulled: list[Any] = []
+
+        def committed(context: Any) -> Iterator[Any]:
+            for item in steps:
+                pulled.append(item)
+                # SQLAlchemy remembers in this memo which named types it already created in
+                # the run; separate `alembic` runs start with it empty, and so must each step
+                getattr(context.impl, "memo", {}).clear()
+                yield item
+                if (
+                    len(pulled) == 1
+                    and context.connection is not None
+                    and context.connection.in_transaction()
+                ):
+                    raise _OuterTransactionError
+
+        try:
+            return self._run(committed, "steps", per_migration=True)
+        except _OuterTransactionError:
+            self._one_run_per_step = True
+            return self._run_each(itertools.chain(pulled[:1], steps))
+
+    def _run_each(self, steps: Iterator[Any]) -> StepFailure | None:
+        for item in steps:  # lazily: the generator looks at the database between steps
+            failure = self._run(lambda _heads, item=item: [item], item.revision.revision)
+            if failure is not None:
+                return failure
+        return None
+
     def _run(
-        self, steps: Callable[[Any], list[Any]], destination: str, direction: str
+        self, steps: Callable[..., Any], destination: str, *, per_migration: bool = False
     ) -> StepFailure | None:
-        """Run env.py once with ``steps(current_heads)`` as the migrations to apply."""
-        label = destination
+        """Run env.py once; ``steps(current_heads)`` (or ``steps(context)`` for generators)
+        gives the migration steps to apply."""
         from alembic.runtime.environment import EnvironmentContext
 
-        def fn(rev: Any, context: Any) -> list[Any]:
+        def fn(heads: Any, context: Any) -> Any:
             self.version_table = (
                 getattr(context, "version_table_schema", None),
                 context.version_table,
             )
-            chosen = steps(rev)
-            if chosen:
-                step_revision = (
-                    chosen[0].revision.revision if hasattr(chosen[0], "revision") else label
-                )
-                self.recorder.step = (str(step_revision), direction)
-            return chosen
+            return steps(context) if per_migration else steps(heads)
 
-        self.recorder.step = (label, direction)
         self.recorder.last = None
         try:
-            with EnvironmentContext(
+            environment = EnvironmentContext(
                 self.project.alembic_config, self.script_dir, fn=fn, destination_rev=destination
-            ):
+            )
+            if per_migration:
+                _commit_every_step(environment)
+            with environment:
                 self.script_dir.run_env()
-        except DatabaseError:
+        except (DatabaseError, _OuterTransactionError):
             raise
-        except Exception as exc:
-            return self._failure(label, direction, exc)
+        except Exception as exc:  # a failing migration is a finding, not a crash
+            step = self.recorder.step
+            return self._failure(
+                step[0] if step else destination, step[1] if step else "upgrade", exc
+            )
         finally:
             self.recorder.step = None
         return None

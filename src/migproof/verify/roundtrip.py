@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -179,100 +179,124 @@ class _Walk:
         self.host.create_database(self.db)
         self._mark()
         self.conn = self.host.connect(self.db)
-        for revision in self.applied:
-            self.stepper.upgrade(revision)
+        replay = iter(self.applied)
+        self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in replay)
 
     def run(self, order: list[RevisionFile]) -> None:
         self.progress.start("verify", total=len(order))
-        before = self.snapshot()
-        base = before
-        for rev in order:
-            assert rev.revision is not None
-            record = RevisionRecord(rev.revision, rev.message, str(rev.path))
-            self.records[rev.revision] = record
-            self.progress.advance(f"verify {rev.revision}")
-            if rev.revision in self.blocked:
-                self.report.skipped.append(
-                    (f"revision {rev.revision}", "an earlier revision failed")
-                )
+        self.order, self.index = order, 0
+        self.base = self.before = self.after = self.snapshot()
+        while self.index < len(order):
+            try:
+                failure = self.stepper.run_steps(self._steps())
+            except _RebuildError:
+                self.rebuild()
                 continue
-            before = self._revision(rev, record, before)
+            if failure is None:
+                break
+            self._on_failure(failure)
         self.progress.finish()
-        self._repeatability(base, before)
+        self._repeatability(self.base, self.before)
         self.report.records.extend(r.to_dict() for r in self.records.values())
 
-    def _revision(self, rev: RevisionFile, record: RevisionRecord, before: Snapshot) -> Snapshot:
+    def _steps(self) -> Iterator[Any]:
+        """The walk, as the steps Alembic applies; between steps, snapshots and comparisons.
+
+        Resumable: ``index`` and ``phase`` say where it is, so after a failed step (which
+        ends the env.py run) ``run`` handles the failure and starts a new run from there.
+        """
+        while self.index < len(self.order):
+            rev = self.order[self.index]
+            rid = rev.revision or ""
+            record = self.records.setdefault(rid, RevisionRecord(rid, rev.message, str(rev.path)))
+            if rid in self.blocked:
+                self.report.skipped.append((f"revision {rid}", "an earlier revision failed"))
+                self._next()
+                continue
+            self.phase, started, count = (
+                "upgrade",
+                time.perf_counter(),
+                len(self.recorder.statements),
+            )
+            yield self.stepper.step(rid, up=True)
+            record.upgrade_ms = (time.perf_counter() - started) * 1000
+            record.upgrade = "ok"
+            record.statements = [
+                s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
+            ]
+            self.applied.append(rid)
+            self.after = self.snapshot()
+            if rid in self.irreversible:
+                record.roundtrip = "skipped"
+                self.before = self.after
+                self._next()
+                continue
+            record.roundtrip = "failed"
+            self.phase, started = "downgrade", time.perf_counter()
+            yield self.stepper.step(rid, up=False)
+            record.downgrade_ms = (time.perf_counter() - started) * 1000
+            differences = diff_snapshots(self.before, self.snapshot())
+            if differences:
+                self._diff_finding(
+                    INCOMPLETE_DOWNGRADE.code,
+                    rev,
+                    differences,
+                    f"downgrade of {rid} does not restore the schema before it",
+                    "before upgrade",
+                    "after downgrade",
+                    line=rev.downgrade_line,
+                )
+            self.phase = "reupgrade"
+            yield self.stepper.step(rid, up=True)
+            differences = diff_snapshots(self.after, self.snapshot())
+            if differences:
+                self._diff_finding(
+                    NOT_REPRODUCIBLE.code,
+                    rev,
+                    differences,
+                    f"upgrading {rid} again gives a different schema",
+                    "first upgrade",
+                    "second upgrade",
+                    line=rev.upgrade_line,
+                )
+                self._next()
+                raise _RebuildError
+            if not any(
+                f.revision == rid and f.check in _ROUNDTRIP_CODES for f in self.report.findings
+            ):
+                record.roundtrip = "ok"
+            self._next()
+
+    def _next(self) -> None:
+        self.before = self.after
+        self.index += 1
+        self.progress.advance()
+
+    def _on_failure(self, failure: StepFailure) -> None:
+        """A step failed and its env.py run ended: report it, repair the state, go on."""
+        rev = self.order[self.index]
         rid = rev.revision or ""
-        started = time.perf_counter()
-        count = len(self.stepper.recorder.statements)
-        failure = self.stepper.upgrade(rid)
-        record.upgrade_ms = (time.perf_counter() - started) * 1000
-        if failure is not None:
+        record = self.records[rid]
+        if self.phase == "upgrade":
             record.upgrade = "failed"
+            record.roundtrip = "not run"
             self._fail(UPGRADE_FAILED.code, rev, failure, "upgrade fails")
             self.blocked |= self.project.graph.descendants(rid)
-            after = self.snapshot()
-            if after != before:
-                self.rebuild()
-            return before
-        record.upgrade = "ok"
-        self.applied.append(rid)
-        after = self.snapshot()
-        record.statements = [
-            s.to_dict() for s in self.stepper.recorder.statements[count:] if s.path is not None
-        ]
-        if rid in self.irreversible:
-            record.roundtrip = "skipped"
-            return after
-        return self._roundtrip(rev, record, before, after)
-
-    def _roundtrip(
-        self, rev: RevisionFile, record: RevisionRecord, before: Snapshot, after: Snapshot
-    ) -> Snapshot:
-        rid = rev.revision or ""
-        started = time.perf_counter()
-        failure = self.stepper.downgrade(rid)
-        record.downgrade_ms = (time.perf_counter() - started) * 1000
-        record.roundtrip = "failed"
-        if failure is not None:
+            self.after = self.before
+            repair = self.snapshot() != self.before
+        elif self.phase == "downgrade":
             self._fail(DOWNGRADE_FAILED.code, rev, failure, "downgrade fails")
-            if self.snapshot() != after:
-                self.rebuild()
-            return after
-        down = self.snapshot()
-        differences = diff_snapshots(before, down)
-        if differences:
-            self._diff_finding(
-                INCOMPLETE_DOWNGRADE.code,
-                rev,
-                differences,
-                f"downgrade of {rid} does not restore the schema before it",
-                "before upgrade",
-                "after downgrade",
-                line=rev.downgrade_line,
-            )
-        failure = self.stepper.upgrade(rid)
-        if failure is not None:
+            repair = self.snapshot() != self.after
+        else:
             self._fail(REUPGRADE_FAILED.code, rev, failure, "upgrade fails after its downgrade")
+            repair = True
+        self._next()
+        if repair:
             self.rebuild()
-            return after
-        again = self.snapshot()
-        differences = diff_snapshots(after, again)
-        if differences:
-            self._diff_finding(
-                NOT_REPRODUCIBLE.code,
-                rev,
-                differences,
-                f"upgrading {rid} again gives a different schema",
-                "first upgrade",
-                "second upgrade",
-                line=rev.upgrade_line,
-            )
-            self.rebuild()
-            return after
-        if not any(f.revision == rid for f in self.report.findings if f.check in _ROUNDTRIP_CODES):
-            record.roundtrip = "ok"
-        return again
+
+    @property
+    def recorder(self) -> Any:
+        return self.stepper.recorder
 
     def _repeatability(self, base: Snapshot, head: Snapshot) -> None:
         if self.irreversible & set(self.applied):
@@ -409,6 +433,10 @@ class _Walk:
                 context=(("diff", render_diff(differences, a_label, b_label)),),
             )
         )
+
+
+class _RebuildError(Exception):
+    """The database no longer matches the applied revisions: rebuild it, then go on."""
 
 
 def _needs_diff_block(differences: list[Any]) -> bool:
