@@ -240,12 +240,33 @@ def test_help_lists_every_command_on_one_line(capsys: pytest.CaptureFixture[str]
     assert "--debug" in out
     section = out.split("Commands:\n", 1)[1].splitlines()
     listed = [line.split()[0] for line in section if line.startswith("  ") and line.strip()]
-    assert listed == sorted(cli.commands)
+    with click.Context(cli) as ctx:
+        names = cli.list_commands(ctx)
+        commands = {name: cli.get_command(ctx, name) for name in names}
+    assert listed == names
     assert "sandbox" in listed
     for line in section:
         assert line.startswith("  ") and not line.startswith("   "), line  # no wrapped lines
-    for name, command in cli.commands.items():
+    for name, command in commands.items():
+        assert command is not None
+        assert command.name == name
         assert command.help, f"{name} has no help text"
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    """`migproof sandbox` must not pay for the imports of every other command."""
+    code = (
+        "import sys\n"
+        "from migproof.cli import cli\n"
+        "import click\n"
+        "with click.Context(cli) as ctx:\n"
+        "    cli.get_command(ctx, 'sandbox')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('migproof.cli.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "['migproof.cli._options', 'migproof.cli.sandbox']"
 
 
 def test_command_help_through_clirunner() -> None:

@@ -1,7 +1,9 @@
 """The ``migproof`` command: flags -> Config -> library call -> render -> exit code.
 
 Each command lives in its own module in this package and exposes ``command``; the group
-registers every such module it finds, so adding a command touches no central list.
+finds every such module, so adding a command touches no central list. A module is imported
+only when its command runs (or ``--help`` lists them all): ``migproof sandbox`` does not pay
+for the imports of ``migproof verify``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,53 @@ class Terminated(BaseException):
     """SIGTERM arrived: unwind like Ctrl-C so every sandbox is torn down."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _CommandModules(click.Group):
+    """A group whose commands are the ``command`` of each public module of this package.
+
+    The module of command ``dry-run`` is ``dry_run``; a module whose command has another
+    name is still found, by importing them all.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        del ctx
+        return sorted(self._all_commands())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        del ctx
+        command = _module_command(cmd_name.replace("-", "_"))
+        if command is not None and command.name == cmd_name:
+            return command
+        return self._all_commands().get(cmd_name)
+
+    def _all_commands(self) -> dict[str, click.Command]:
+        found = {}
+        for name in _module_names():
+            command = _module_command(name)
+            if command is not None and command.name:
+                found[command.name] = command
+        return found
+
+
+def _module_names() -> list[str]:
+    return [
+        info.name
+        for info in pkgutil.iter_modules(__path__)
+        if not info.name.startswith("_") and not info.ispkg
+    ]
+
+
+def _module_command(module_name: str) -> click.Command | None:
+    if module_name not in _module_names():
+        return None
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    command = getattr(module, "command", None)
+    return command if isinstance(command, click.Command) else None
+
+
+@click.group(
+    cls=_CommandModules,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--version",
     is_flag=True,
@@ -50,19 +98,6 @@ def _show_version(ctx: click.Context, value: bool) -> None:
 
     click.echo(f"migproof, version {__version__}")
     ctx.exit()
-
-
-def _register_commands() -> None:
-    for module_info in pkgutil.iter_modules(__path__, prefix=f"{__name__}."):
-        if module_info.name.rsplit(".", 1)[-1].startswith("_"):
-            continue
-        module = importlib.import_module(module_info.name)
-        command = getattr(module, "command", None)
-        if isinstance(command, click.Command):
-            cli.add_command(command)
-
-
-_register_commands()
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
