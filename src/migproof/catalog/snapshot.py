@@ -3,26 +3,31 @@
 Each object kind has one query in ``queries/``; all of them go to the server in a single
 pipeline (one round trip), inside a transaction of their own that is always rolled back
 (a savepoint when the caller already has a transaction open), so the caller's transaction
-is neither committed nor rolled back, and the ``SET LOCAL`` below never leaks out.
+is neither committed nor rolled back, and the ``SET LOCAL``-style settings never leak out.
+``bench/snapshot_bench.py`` measures it against ``pg_dump --schema-only``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
+import operator
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg import sql
 
 from migproof.catalog.model import (
     KINDS,
+    CatalogObject,
     Column,
     Constraint,
-    KindInfo,
+    Index,
     Snapshot,
     Table,
 )
@@ -38,9 +43,9 @@ _SETTINGS = (
     " set_config('DateStyle', 'ISO, MDY', true),"
     " set_config('IntervalStyle', 'postgres', true),"
     " set_config('extra_float_digits', '1', true),"
-    " set_config('quote_all_identifiers', 'off', true),"
-    " current_setting('server_version_num')::int / 10000"
+    " set_config('quote_all_identifiers', 'off', true)"
 )
+_CHILD_QUERIES = ("columns.sql", "constraints.sql")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +77,20 @@ class SnapshotFilter:
         }
 
 
+def _version_columns(major: int) -> dict[str, sql.Composable]:
+    """Catalog columns newer than PostgreSQL 13, or the value they imply on older servers."""
+    return {
+        "indnullsnotdistinct": sql.SQL("i.indnullsnotdistinct" if major >= 15 else "false"),
+        "conenforced": sql.SQL("k.conenforced" if major >= 18 else "true"),
+        "has_sql_body": sql.SQL("p.prosqlbody IS NOT NULL" if major >= 14 else "false"),
+    }
+
+
 @functools.cache
-def _query(name: str) -> str:
-    return (resources.files("migproof.catalog") / "queries" / name).read_text(encoding="utf-8")
-
-
-_CHILD_QUERIES = ("columns.sql", "constraints.sql")
+def _query(name: str, major: int) -> sql.Composed:
+    text = (resources.files("migproof.catalog") / "queries" / name).read_text(encoding="utf-8")
+    # The text is a file of this package, never user input: safe to treat as a literal.
+    return sql.SQL(text).format(**_version_columns(major))
 
 
 def take_snapshot(conn: psycopg.Connection[Any], filters: SnapshotFilter | None = None) -> Snapshot:
@@ -90,53 +103,90 @@ def take_snapshot(conn: psycopg.Connection[Any], filters: SnapshotFilter | None 
     ...     snap = take_snapshot(conn, SnapshotFilter(exclude_tables=("alembic_version",)))
     """
     params = (filters or SnapshotFilter()).params()
+    major = conn.info.server_version // 10000
     names = [kind.query for kind in KINDS] + list(_CHILD_QUERIES)
     with conn.transaction(force_rollback=True), conn.pipeline():
-        settings = conn.execute(_SETTINGS)
-        cursors = [
-            conn.cursor(row_factory=dict_row).execute(_query(name), params) for name in names
-        ]
-        version_row = settings.fetchone()
-        results = dict(zip(names, (cur.fetchall() for cur in cursors), strict=True))
-    server_version = int(version_row[-1]) if version_row else 0
-    return _build(results, server_version)
+        conn.execute(_SETTINGS)
+        cursors = [conn.cursor().execute(_query(name, major), params) for name in names]
+        results = {name: _Result.fetch(cur) for name, cur in zip(names, cursors, strict=True)}
+    # Thousands of small objects and no cycles: the cyclic collector would only slow this down.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(results, major)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
-def _build(results: dict[str, list[dict[str, Any]]], server_version: int) -> Snapshot:
-    columns: dict[str, list[Column]] = defaultdict(list)
-    for row in results["columns.sql"]:
-        table = row.pop("table")
-        columns[table].append(Column.from_dict(row))
+@dataclass(frozen=True, slots=True)
+class _Result:
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+    @classmethod
+    def fetch(cls, cursor: psycopg.Cursor[Any]) -> _Result:
+        rows = cursor.fetchall()
+        return cls(tuple(d.name for d in cursor.description or ()), rows)
+
+
+def _builder(
+    cls: type[CatalogObject], columns: Sequence[str]
+) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+    """Turn a row into constructor arguments: arrays (lists) become tuples."""
+    tuple_fields = {f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")}  # type: ignore[arg-type]
+    names = [name for name in columns if name in tuple_fields]
+
+    def build(row: tuple[Any, ...]) -> dict[str, Any]:
+        values = dict(zip(columns, row, strict=True))
+        for name in names:
+            values[name] = tuple(values[name] or ())
+        return values
+
+    return build
+
+
+def _build(results: dict[str, _Result], server_version: int) -> Snapshot:
+    columns = _columns(results["columns.sql"])
     constraints: dict[str, list[Constraint]] = defaultdict(list)
-    for row in results["constraints.sql"]:
-        table = row.pop("table")
-        constraints[table].append(Constraint.from_dict(row))
-    values: dict[str, Any] = {"server_version": server_version}
+    result = results["constraints.sql"]
+    build = _builder(Constraint, result.columns)
+    for row in result.rows:
+        values = build(row)
+        constraints[values.pop("table")].append(Constraint(**values))
+    snapshot: dict[str, Any] = {"server_version": server_version}
     for kind in KINDS:
-        values[kind.attribute] = _collection(kind, results[kind.query], columns, constraints)
-    snapshot = Snapshot(**values)
-    return _drop_orphans(snapshot)
+        result = results[kind.query]
+        build = _builder(kind.cls, result.columns)
+        objects: dict[str, Any] = {}
+        for row in result.rows:
+            values = build(row)
+            key = values.pop("key")
+            if kind.cls is Table:
+                values["columns"] = tuple(columns.get(key, ()))
+                values["constraints"] = tuple(sorted(constraints.get(key, ()), key=_name))
+            elif kind.cls is Index and all(o == "default" for o in values["opclasses"]):
+                values["opclasses"] = ()
+            objects[key] = kind.cls(**values)
+        snapshot[kind.attribute] = dict(sorted(objects.items()))
+    return _drop_orphans(Snapshot(**snapshot))
 
 
-def _collection(
-    kind: KindInfo,
-    rows: list[dict[str, Any]],
-    columns: dict[str, list[Column]],
-    constraints: dict[str, list[Constraint]],
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for row in rows:
-        key = row.pop("key")
-        if kind.cls is Table:
-            row["columns"] = sorted(columns.get(key, ()), key=lambda c: c.position)
-            row["constraints"] = sorted(constraints.get(key, ()), key=lambda c: c.name)
-            values: dict[str, Any] = {
-                k: tuple(v) if isinstance(v, list) else v for k, v in row.items()
-            }
-            out[key] = Table(**values)
-        else:
-            out[key] = kind.cls.from_dict(row)
-    return dict(sorted(out.items()))
+def _name(obj: Constraint) -> str:
+    return obj.name
+
+
+def _columns(result: _Result) -> dict[str, list[Column]]:
+    """Columns by table key, numbered 1, 2, 3 … among live columns (dropped ones leave gaps)."""
+    build = _builder(Column, result.columns)
+    order = operator.itemgetter(result.columns.index("table"), result.columns.index("position"))
+    out: dict[str, list[Column]] = defaultdict(list)
+    for row in sorted(result.rows, key=order):
+        values = build(row)
+        siblings = out[values.pop("table")]
+        values["position"] = len(siblings) + 1
+        siblings.append(Column(**values))
+    return out
 
 
 def _drop_orphans(snapshot: Snapshot) -> Snapshot:

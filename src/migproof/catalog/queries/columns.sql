@@ -1,9 +1,9 @@
--- Live columns of tables, with their logical position among live columns (attnum gaps
--- left by dropped columns do not count).
+-- Live columns of tables; attnum is renumbered 1, 2, 3 … among live columns in Python, so
+-- gaps left by dropped columns do not count.
 SELECT
     quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS table,
     a.attname AS name,
-    row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)::int AS position,
+    a.attnum::int AS position,  -- renumbered among live columns by the caller
     format_type(a.atttypid, a.atttypmod) AS type,
     a.attnotnull AS not_null,
     CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default,
@@ -17,7 +17,7 @@ SELECT
              ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END
     END AS collation,
     d.description AS comment,
-    ARRAY(
+    CASE WHEN a.attacl IS NULL THEN ARRAY[]::text[] ELSE ARRAY(
         SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END || '='
             || string_agg(x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END, ','
                                  ORDER BY x.privilege_type)
@@ -25,7 +25,7 @@ SELECT
         WHERE x.grantee <> c.relowner
         GROUP BY x.grantee
         ORDER BY 1
-    ) AS privileges
+    ) END AS privileges
 FROM pg_attribute AS a
 JOIN pg_class AS c ON c.oid = a.attrelid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
@@ -41,4 +41,3 @@ WHERE c.relkind IN ('r', 'p', 'f')
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
-ORDER BY 1, 2, 4

@@ -37,4 +37,3 @@ WHERE t.typtype = 'c' AND c.relkind = 'c'
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e'
     )
-ORDER BY 1, 2

@@ -1,26 +1,27 @@
 -- Table constraints: primary key, unique, foreign key, check, exclusion (NOT NULL is a
 -- column property; constraints cloned onto partitions are their parent's).
+-- conenforced (18) and indnullsnotdistinct (15) are newer columns: the braced placeholders
+-- are filled in by snapshot.py with the column, or its implied value on older servers.
 SELECT
     quote_ident(n.nspname) || '.' || quote_ident(t.relname) AS table,
     k.conname AS name,
     CASE k.contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE' WHEN 'f' THEN 'FOREIGN KEY'
         WHEN 'c' THEN 'CHECK' WHEN 'x' THEN 'EXCLUDE' WHEN 't' THEN 'TRIGGER' ELSE k.contype::text END
         AS kind,
-    ARRAY(
+    CASE WHEN k.contype IN ('p', 'u', 'f') THEN ARRAY(
         SELECT a.attname
         FROM unnest(k.conkey) WITH ORDINALITY AS u (attnum, ord)
         JOIN pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
-        WHERE k.contype IN ('p', 'u', 'f')
         ORDER BY u.ord
-    ) AS columns,
+    ) ELSE ARRAY[]::name[] END AS columns,
     CASE WHEN k.contype = 'f' THEN quote_ident(fn.nspname) || '.' || quote_ident(ft.relname) END
         AS "references",
-    ARRAY(
+    CASE WHEN k.contype = 'f' THEN ARRAY(
         SELECT a.attname
         FROM unnest(k.confkey) WITH ORDINALITY AS u (attnum, ord)
         JOIN pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
         ORDER BY u.ord
-    ) AS referenced_columns,
+    ) ELSE ARRAY[]::name[] END AS referenced_columns,
     CASE WHEN k.contype = 'f' THEN CASE k.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT'
         WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END END AS on_delete,
     CASE WHEN k.contype = 'f' THEN CASE k.confupdtype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT'
@@ -30,7 +31,7 @@ SELECT
     k.condeferrable AS deferrable,
     k.condeferred AS initially_deferred,
     k.convalidated AS validated,
-    coalesce((to_jsonb(k) ->> 'conenforced')::boolean, true) AS enforced,
+    {conenforced} AS enforced,
     CASE WHEN k.contype = 'c' THEN k.connoinherit ELSE false END AS no_inherit,
     CASE
         WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid, true)
@@ -38,13 +39,12 @@ SELECT
             pg_get_constraintdef(k.oid, true),
             '( DEFERRABLE)?( INITIALLY DEFERRED)?( NOT VALID)?( NOT ENFORCED)?$', '')
     END AS expression,
-    ARRAY(
+    CASE WHEN i.indnatts > i.indnkeyatts THEN ARRAY(
         SELECT pg_get_indexdef(i.indexrelid, g.k, true)
         FROM generate_series(i.indnkeyatts + 1, i.indnatts) AS g (k)
-        WHERE k.contype IN ('p', 'u')
         ORDER BY g.k
-    ) AS include,
-    coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
+    ) ELSE ARRAY[]::text[] END AS include,
+    coalesce({indnullsnotdistinct}, false) AS nulls_not_distinct,
     d.description AS comment
 FROM pg_constraint AS k
 JOIN pg_class AS t ON t.oid = k.conrelid
@@ -61,4 +61,3 @@ WHERE k.contype <> 'n' AND k.conparentid = 0
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
-ORDER BY 1, 2, 3

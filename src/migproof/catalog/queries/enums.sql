@@ -28,4 +28,3 @@ WHERE t.typtype = 'e'
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e'
     )
-ORDER BY 1, 2

@@ -13,4 +13,3 @@ LEFT JOIN pg_description AS d
 WHERE x.extname <> 'plpgsql'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
-ORDER BY 1

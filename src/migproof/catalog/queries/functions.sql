@@ -1,6 +1,6 @@
 -- Functions, procedures, aggregates: signature, language, body and attributes.
--- prosqlbody (SQL-standard bodies) exists from PostgreSQL 14: read through to_jsonb so that
--- the query also runs on 13. Functions a type made for itself (range constructors) are left out.
+-- The braced placeholder tests prosqlbody (SQL-standard bodies), a column from PostgreSQL 14
+-- on. Functions a type made for itself (range constructors) are left out.
 SELECT
     quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS key,
     n.nspname AS schema,
@@ -11,7 +11,7 @@ SELECT
     pg_get_function_arguments(p.oid) AS arguments,
     pg_get_function_result(p.oid) AS returns,
     l.lanname AS language,
-    CASE WHEN to_jsonb(p) ->> 'prosqlbody' IS NOT NULL
+    CASE WHEN {has_sql_body}
         THEN substring(pg_get_functiondef(p.oid) FROM E'\\n((RETURN |BEGIN ATOMIC).*)$')
         ELSE p.prosrc END AS body,
     CASE p.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END
@@ -45,4 +45,3 @@ WHERE true
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype IN ('e', 'i')
     )
-ORDER BY 1, 2, 3

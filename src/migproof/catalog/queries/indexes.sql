@@ -17,22 +17,20 @@ SELECT
         FROM generate_series(1, i.indnkeyatts) AS g (k)
         ORDER BY g.k
     ) AS keys,
-    CASE WHEN EXISTS (
-        SELECT 1 FROM unnest(i.indclass) AS u (opc) JOIN pg_opclass AS o ON o.oid = u.opc
-        WHERE NOT o.opcdefault
-    ) THEN ARRAY(
-        SELECT CASE WHEN o.opcdefault THEN 'default' ELSE quote_ident(o.opcname) END
+    CASE WHEN i.indclass::oid[] && (SELECT array_agg(o.oid) FROM pg_opclass AS o WHERE NOT o.opcdefault)
+    THEN ARRAY(
+        SELECT (SELECT CASE WHEN o.opcdefault THEN 'default' ELSE quote_ident(o.opcname) END
+                FROM pg_opclass AS o WHERE o.oid = u.opc)
         FROM unnest(i.indclass) WITH ORDINALITY AS u (opc, ord)
-        JOIN pg_opclass AS o ON o.oid = u.opc
         ORDER BY u.ord
-    ) ELSE '{}'::text[] END AS opclasses,
-    ARRAY(
+    ) ELSE ARRAY[]::text[] END AS opclasses,  -- empty when every key uses its default
+    CASE WHEN i.indnatts > i.indnkeyatts THEN ARRAY(
         SELECT pg_get_indexdef(i.indexrelid, g.k, true)
         FROM generate_series(i.indnkeyatts + 1, i.indnatts) AS g (k)
         ORDER BY g.k
-    ) AS include,
+    ) ELSE ARRAY[]::text[] END AS include,
     pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
-    coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
+    {indnullsnotdistinct} AS nulls_not_distinct,
     i.indisvalid AND i.indisready AS valid,
     ARRAY(SELECT o FROM unnest(c.reloptions) AS o ORDER BY o) AS options,
     d.description AS comment
@@ -57,4 +55,3 @@ WHERE t.relkind IN ('r', 'p', 'm')
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_class'::regclass AND e.objid = t.oid AND e.deptype = 'e'
     )
-ORDER BY 1, 2

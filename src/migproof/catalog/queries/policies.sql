@@ -22,4 +22,3 @@ LEFT JOIN pg_description AS d
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
-ORDER BY 1, 2, 3

@@ -23,4 +23,3 @@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_namespace'::regclass AND e.objid = n.oid AND e.deptype = 'e'
     )
-ORDER BY 1

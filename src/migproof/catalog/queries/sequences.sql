@@ -23,7 +23,7 @@ SELECT
         LIMIT 1
     ) AS owned_by,
     d.description AS comment,
-    ARRAY(
+    CASE WHEN c.relacl IS NULL THEN ARRAY[]::text[] ELSE ARRAY(
         SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || '='
             || string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN '*' ELSE '' END, ','
                           ORDER BY a.privilege_type)
@@ -31,7 +31,7 @@ SELECT
         WHERE a.grantee <> c.relowner
         GROUP BY a.grantee
         ORDER BY 1
-    ) AS privileges
+    ) END AS privileges
 FROM pg_sequence AS s
 JOIN pg_class AS c ON c.oid = s.seqrelid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
@@ -46,4 +46,3 @@ WHERE true
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'
     )
-ORDER BY 1, 2

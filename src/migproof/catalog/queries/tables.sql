@@ -28,7 +28,7 @@ SELECT
     c.relforcerowsecurity AS force_row_security,
     ARRAY(SELECT o FROM unnest(c.reloptions) AS o ORDER BY o) AS options,
     d.description AS comment,
-    ARRAY(
+    CASE WHEN c.relacl IS NULL THEN ARRAY[]::text[] ELSE ARRAY(
         SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || '='
             || string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN '*' ELSE '' END, ','
                                  ORDER BY a.privilege_type)
@@ -36,7 +36,7 @@ SELECT
         WHERE a.grantee <> c.relowner
         GROUP BY a.grantee
         ORDER BY 1
-    ) AS privileges
+    ) END AS privileges
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 LEFT JOIN pg_description AS d
@@ -52,4 +52,3 @@ WHERE c.relkind IN ('r', 'p', 'f')
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'
     )
-ORDER BY 1, 2

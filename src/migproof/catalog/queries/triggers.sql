@@ -18,4 +18,3 @@ WHERE NOT tg.tgisinternal AND tg.tgparentid = 0
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
-ORDER BY 1, 2, 3
