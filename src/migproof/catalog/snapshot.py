@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from migproof.catalog.model import (
     KINDS,
@@ -107,7 +108,11 @@ def take_snapshot(conn: psycopg.Connection[Any], filters: SnapshotFilter | None 
     names = [kind.query for kind in KINDS] + list(_CHILD_QUERIES)
     with conn.transaction(force_rollback=True), conn.pipeline():
         conn.execute(_SETTINGS)
-        cursors = [conn.cursor().execute(_query(name, major), params) for name in names]
+        # tuple_row whatever the caller's connection uses (dict_row, class_row …)
+        cursors = [
+            conn.cursor(row_factory=tuple_row).execute(_query(name, major), params)
+            for name in names
+        ]
         results = {name: _Result.fetch(cur) for name, cur in zip(names, cursors, strict=True)}
     # Thousands of small objects and no cycles: the cyclic collector would only slow this down.
     was_enabled = gc.isenabled()

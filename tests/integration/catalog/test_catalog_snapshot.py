@@ -6,6 +6,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from migproof.catalog import SnapshotFilter, diff_snapshots, take_snapshot
 from migproof.config import Config
@@ -93,6 +94,14 @@ def test_inside_an_open_transaction_sees_its_ddl_and_leaves_it_open(pg: Sandbox,
 def test_autocommit_connection_is_left_idle(conn: Conn) -> None:
     take_snapshot(conn)
     assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_caller_row_factory_does_not_matter(pg: Sandbox, db: str) -> None:
+    with pg.connect(db) as plain:
+        plain.execute(SHOP)
+        expected = take_snapshot(plain)
+    with psycopg.connect(pg.url_for(db), autocommit=True, row_factory=dict_row) as conn:
+        assert take_snapshot(conn) == expected
 
 
 def test_filters(conn: Conn) -> None:
