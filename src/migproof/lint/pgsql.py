@@ -115,9 +115,7 @@ def parse_statements(sql: str) -> list[Statement]:
         start = _LEADING.match(sql, begin).end()  # type: ignore[union-attr]
         if sql.startswith("/*", start):  # a nested block comment: ask the scanner
             if token_starts is None:
-                token_starts = [
-                    t.start for t in _parser.scan(sql) if t.name not in _COMMENT_TOKENS
-                ]
+                token_starts = [t.start for t in _parser.scan(sql) if t.name not in _COMMENT_TOKENS]
             index = bisect.bisect_left(token_starts, begin)
             start = token_starts[index] if index < len(token_starts) else begin
         line, column = lines.locate(start)

@@ -414,3 +414,46 @@ def drop_object(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
             f"dropping {kind} {name} breaks code that still uses it",
             fix="remove its uses in a release first, then drop it (suppress with the reason)",
         )
+
+
+@rule(
+    "MP411",
+    "drop-constraint",
+    severity=Severity.WARNING,
+    nodes=(ast.AlterTableCmd,),
+    summary="DROP CONSTRAINT removes a guarantee running code may rely on",
+    aliases=("ban-drop-constraint",),
+    enabled=False,
+)
+def drop_constraint(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ALTER TABLE ... DROP CONSTRAINT` of a constraint that existed before this
+    migration. Off by default.
+
+    ## Why is this bad?
+    Once the constraint is gone, new code can write rows the old code never expected
+    (duplicates, orphans, out-of-range values); after an application rollback the old code
+    meets them. Dropping a primary key or unique constraint also drops its index.
+
+    ## How to fix
+    Make sure every running version tolerates the rows the constraint used to forbid, then
+    drop it and suppress with the reason; replace a dropped unique constraint's index first
+    if queries use it.
+
+    ## PostgreSQL versions
+    All supported versions.
+    """
+    if cmd.subtype != AT.AT_DropConstraint or not cmd.name:
+        return
+    relation = ctx.alter_table_target()
+    if relation is None or not ctx.is_existing(relation):
+        return
+    table = qualified(relation)
+    known = ctx.schema.constraints.get((table, cmd.name))
+    if known is not None and known.new:
+        return
+    yield ctx.finding(
+        f"dropping constraint {cmd.name} on {table} lets in rows that running code may not expect",
+        fix="check every running release tolerates them, then suppress with the reason",
+    )

@@ -618,3 +618,50 @@ def domain_constraint_without_not_valid(
         f"adding a constraint to domain {name} scans every table that uses it, blocking writes",
         fix="add it NOT VALID, then VALIDATE CONSTRAINT in a later migration",
     )
+
+
+@rule(
+    "MP215",
+    "primary-key-on-nullable-columns",
+    severity=Severity.WARNING,
+    nodes=(ast.Constraint,),
+    summary="ADD PRIMARY KEY USING INDEX over columns that are not yet NOT NULL",
+)
+def primary_key_on_nullable_columns(
+    constraint: ast.Constraint, ctx: StatementContext
+) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ADD CONSTRAINT ... PRIMARY KEY USING INDEX` on an existing table when a column of
+    the index is known to be nullable.
+
+    ## Why is this bad?
+    A primary key implies NOT NULL: PostgreSQL sets it on each nullable column, scanning the
+    whole table under ACCESS EXCLUSIVE, the very lock the prebuilt index was meant to avoid.
+
+    ## How to fix
+    Make the columns NOT NULL the safe way first (a validated `CHECK (col IS NOT NULL)`, then
+    `SET NOT NULL`, see MP207), then add the key using the index.
+
+    ## PostgreSQL versions
+    All supported versions; the CHECK shortcut for SET NOT NULL needs PostgreSQL 12.
+    """
+    if constraint.contype != CT.CONSTR_PRIMARY or not constraint.indexname:
+        return
+    table = _constraint_target(ctx)
+    if table is None:
+        return
+    index = ctx.schema.indexes.get(f"{table.split('.', 1)[0]}.{constraint.indexname}")
+    if index is None:
+        return
+    nullable = []
+    for name in index.columns:
+        column = ctx.schema.column(table, name)
+        if column is not None and not column.not_null:
+            nullable.append(name)
+    if nullable:
+        yield ctx.finding(
+            f"the primary key makes {', '.join(nullable)} NOT NULL, scanning {table} under"
+            " ACCESS EXCLUSIVE",
+            fix="SET NOT NULL first, after a validated CHECK (col IS NOT NULL)",
+        )
