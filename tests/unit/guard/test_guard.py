@@ -345,3 +345,16 @@ def test_guard_imports_neither_sqlalchemy_alembic_nor_pglast(repo: GitRepo) -> N
         [sys.executable, "-c", script], cwd=repo.path, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "1 [] []"
+
+
+def test_github_pull_request_merge_commit(repo: GitRepo) -> None:
+    """actions/checkout checks out refs/pull/N/merge: HEAD is the PR merged into the base."""
+    repo.checkout("main")
+    repo.commit({"migrations/versions/b2_orders.py": revision("b2", "a1")}, "orders (merged)")
+    repo.checkout("feature")
+    repo.commit(
+        {"shop/models.py": MODELS + EMAIL, "migrations/versions/c3_email.py": revision("c3", "a1")}
+    )
+    repo.git("checkout", "-q", "-b", "pull-merge", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge feature into main", "feature")
+    assert [(c, p) for c, p, _, _ in run(repo)] == [("MP702", "migrations/versions/c3_email.py")]
