@@ -161,7 +161,12 @@ def _constraint(c: Constraint) -> Iterator[str]:
         parts.append(f"INCLUDE ({', '.join(c.include)})")
     if c.kind == "FOREIGN KEY":
         parts.append(f"REFERENCES {c.references} ({', '.join(c.referenced_columns)})")
-        parts.append(f"MATCH {c.match} ON DELETE {c.on_delete} ON UPDATE {c.on_update}")
+        if c.match != "SIMPLE":
+            parts.append(f"MATCH {c.match}")
+        if c.on_delete != "NO ACTION":
+            parts.append(f"ON DELETE {c.on_delete}")
+        if c.on_update != "NO ACTION":
+            parts.append(f"ON UPDATE {c.on_update}")
     if c.expression is not None:
         parts.append(c.expression if c.kind == "EXCLUDE" else f"({c.expression})")
     if c.no_inherit:
