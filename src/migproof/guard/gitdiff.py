@@ -95,6 +95,11 @@ def read_diff(cwd: Path, ref: str) -> GitDiff:
 
 
 def _rev_parse_error(stderr: str, ref: str, cwd: Path) -> SourceError:
+    if "dubious ownership" in stderr:
+        return SourceError(
+            f"git refuses to read {cwd}: the repository belongs to another user",
+            fix=f"git config --global --add safe.directory {cwd}",
+        )
     if "not a git repository" in stderr:
         return SourceError(
             f"{cwd} is not inside a git repository",

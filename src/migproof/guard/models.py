@@ -438,6 +438,10 @@ class _Extractor:
             label = self._member_label(stmt, is_sqlmodel_table=is_table)
             if label is None:
                 continue
+            value = getattr(stmt, "value", None)
+            if label == "__table_args__" and isinstance(value, ast.Tuple | ast.List | ast.Dict):
+                members.update(self._table_args(value))
+                continue
             text: str | None = None
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 text = self.canon_function(stmt)
@@ -449,6 +453,15 @@ class _Extractor:
                 if text is None:
                     text = " = ".join(self.canon(n) for n in (annotation, value) if n is not None)
             members[label] = Member(label, stmt.lineno, text)
+        return members
+
+    def _table_args(self, value: ast.Tuple | ast.List | ast.Dict) -> dict[str, Member]:
+        """One member per index or constraint in ``__table_args__``, one for its options."""
+        members: dict[str, Member] = {}
+        items = [value] if isinstance(value, ast.Dict) else value.elts
+        for item in items:
+            label = "table options" if isinstance(item, ast.Dict) else self._table_arg_label(item)
+            members[label] = Member(label, item.lineno, self.canon(item))
         return members
 
     # columns: `Column(String(50), nullable=False)` and `Mapped[str] = mapped_column(String(50))`
@@ -678,7 +691,7 @@ class _Extractor:
                 kwargs.get("name", first if name in ("sa.Column", "sa.Index") else None)
             )
             if named:
-                kind = "column" if name == "sa.Column" else name.split(".", 1)[1]
+                kind = {"sa.Column": "column", "sa.Index": "index"}.get(name, "constraint")
                 return f"{kind} {named}"
         return self.canon(arg)  # unnamed: added or removed, never "changed"
 

@@ -70,7 +70,7 @@ def test_column_removed_is_reported_at_its_base_line() -> None:
     [
         ("sa.String(NAME_LENGTH)", "sa.String(80)", "table users: column name changed"),
         ("nullable=False", "nullable=True", "table users: column name changed"),
-        ('"ix_orders_user_id"', '"ix_orders_user"', "table orders: __table_args__ changed"),
+        ('"ix_orders_user_id"', '"ix_orders_user"', "table orders: index ix_orders_user added"),
         (
             'ForeignKey("users.id")',
             'ForeignKey("users.id", ondelete="CASCADE")',
