@@ -160,13 +160,7 @@ def _constraint(c: Constraint) -> Iterator[str]:
     if c.include:
         parts.append(f"INCLUDE ({', '.join(c.include)})")
     if c.kind == "FOREIGN KEY":
-        parts.append(f"REFERENCES {c.references} ({', '.join(c.referenced_columns)})")
-        if c.match != "SIMPLE":
-            parts.append(f"MATCH {c.match}")
-        if c.on_delete != "NO ACTION":
-            parts.append(f"ON DELETE {c.on_delete}")
-        if c.on_update != "NO ACTION":
-            parts.append(f"ON UPDATE {c.on_update}")
+        parts.extend(_references(c))
     if c.expression is not None:
         parts.append(c.expression if c.kind == "EXCLUDE" else f"({c.expression})")
     if c.no_inherit:
@@ -182,6 +176,16 @@ def _constraint(c: Constraint) -> Iterator[str]:
     yield " ".join(parts)
     for extra in _extras(c.comment):
         yield _INDENT + extra
+
+
+def _references(c: Constraint) -> Iterator[str]:
+    yield f"REFERENCES {c.references} ({', '.join(c.referenced_columns)})"
+    if c.match != "SIMPLE":
+        yield f"MATCH {c.match}"
+    if c.on_delete != "NO ACTION":
+        yield f"ON DELETE {c.on_delete}"
+    if c.on_update != "NO ACTION":
+        yield f"ON UPDATE {c.on_update}"
 
 
 def _index(key: str, index: Index) -> Iterator[str]:
