@@ -24,7 +24,9 @@ def rules_markdown() -> str:
     for info in all_checks():
         default = "on" if info.enabled_by_default else "off"
         summary = info.summary.replace("|", "\\|")
-        lines.append(f"| {info.code} | `{info.name}` | {info.severity.value} | {default} | {summary} |")
+        lines.append(
+            f"| {info.code} | `{info.name}` | {info.severity.value} | {default} | {summary} |"
+        )
     return "\n".join(lines)
 
 
@@ -43,11 +45,11 @@ SECTIONS = {"rules": rules_markdown, "options": options_markdown}
 def regenerate(text: str) -> str:
     for name, make in SECTIONS.items():
         pattern = re.compile(
-            rf"(<!-- begin generated: {name} -->\n).*?(\n<!-- end generated: {name} -->)", re.S
+            rf"(<!-- begin generated: {name} -->\n)(?:.*?\n)?(<!-- end generated: {name} -->)", re.S
         )
         if not pattern.search(text):
             raise SystemExit(f"README.md has no generated section {name!r}")
-        body = make()
+        body = make() + "\n"
         text = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
     return text
 
