@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chains import write_chain  # noqa: E402
+from chains import write_chain
 
-from migproof.config import load_config  # noqa: E402
-from migproof.sandbox import Sandbox  # noqa: E402
-from migproof.verify import verify  # noqa: E402
+from migproof.config import load_config
+from migproof.sandbox import Sandbox
+from migproof.verify import verify
 
 
 def time_migproof(pg: Sandbox, root: Path) -> float:
