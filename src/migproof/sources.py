@@ -113,13 +113,15 @@ class Sources:
 
     def _snapshot_url(self, url: str) -> Snapshot:
         try:
+            # Keep the URL's own options (a search_path, a role) and add read-only on top.
+            given = psycopg.conninfo.conninfo_to_dict(url).get("options") or ""
             conn = psycopg.connect(
                 url,
                 autocommit=True,
                 connect_timeout=_CONNECT_TIMEOUT,
-                options="-c default_transaction_read_only=on",
+                options=f"{given} -c default_transaction_read_only=on".strip(),
             )
-        except psycopg.OperationalError as exc:
+        except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:
             raise DatabaseError(
                 f"cannot connect to {mask_password(url)} ({_last_line(exc)})",
                 fix="check the host, port, database name and credentials",

@@ -10,7 +10,7 @@ from psycopg.rows import dict_row
 
 from migproof.catalog import SnapshotFilter, diff_snapshots, take_snapshot
 from migproof.config import Config
-from migproof.errors import SourceError
+from migproof.errors import DatabaseError, SourceError
 from migproof.sandbox import Sandbox
 from migproof.sources import Sources, apply_sql_file
 
@@ -194,3 +194,19 @@ def test_database_url_source_is_read_only(pg: Sandbox, db: str, conn: Conn) -> N
         snap = sources.snapshot(pg.url_for(db))
     assert "entity.account" in snap.tables and "public.alembic_version" not in snap.tables
     assert db in pg.created  # the caller's host is not closed by Sources
+
+
+def test_database_url_source_keeps_the_urls_options(pg: Sandbox, db: str, conn: Conn) -> None:
+    conn.execute("CREATE TABLE t (id int)")
+    url = pg.url_for(db) + "?options=-c%20application_name%3Dmine"
+    with Sources(Config(), host=pg) as sources:
+        assert "public.t" in sources.snapshot(url).tables
+
+
+def test_unreachable_url_is_a_database_error(pg: Sandbox) -> None:
+    url = pg.url_for("migproof_no_such_database")
+    with (
+        Sources(Config(), host=pg) as sources,
+        pytest.raises(DatabaseError, match="cannot connect"),
+    ):
+        sources.snapshot(url)

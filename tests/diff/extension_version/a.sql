@@ -1,0 +1,1 @@
+CREATE EXTENSION citext VERSION '1.5';
