@@ -652,6 +652,16 @@ class _Extractor:
         return f"{prefix} #{count}"
 
     def _module_value(self, stmt: ast.stmt, value: ast.expr) -> None:
+        target = (
+            stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+        )
+        parts = _dotted(target) if isinstance(target, ast.Attribute) else None
+        if parts is not None and "metadata" in parts[1:]:
+            # `Base.metadata.naming_convention = {...}`: constraint names follow from it.
+            setting = "setting " + ".".join(parts)
+            member = Member("value", stmt.lineno, self.canon(value))
+            self._add(setting, stmt.lineno, {"value": member})
+            return
         if not isinstance(value, ast.Call):
             return
         key = self._module_call_key(value)

@@ -274,3 +274,16 @@ def test_sqlalchemy_2_style_rewrite_declares_the_same_columns() -> None:
     assert deltas(old_style, new_style) == []
     not_null = new_style.replace("Mapped[Optional[str]]", "Mapped[str]")
     assert deltas(old_style, not_null) == [("table orders: column note changed", 9, False)]
+
+
+def test_naming_convention_set_on_metadata() -> None:
+    base = textwrap.dedent("""
+        from sqlalchemy.orm import DeclarativeBase
+        class Base(DeclarativeBase):
+            pass
+        Base.metadata.naming_convention = {"pk": "pk_%(table_name)s"}
+    """)
+    head = base.replace("pk_%", "%").replace('"pk_', '"')
+    assert deltas(base, head) == [
+        ("setting Base.metadata.naming_convention: value changed", 5, False)
+    ]
