@@ -198,7 +198,7 @@ def test_database_url_source_is_read_only(pg: Sandbox, db: str, conn: Conn) -> N
 
 def test_database_url_source_keeps_the_urls_options(pg: Sandbox, db: str, conn: Conn) -> None:
     conn.execute("CREATE TABLE t (id int)")
-    url = pg.url_for(db) + "?options=-c%20application_name%3Dmine"
+    url = pg.url_for(db) + "&options=-c%20application_name%3Dmine"
     with Sources(Config(), host=pg) as sources:
         assert "public.t" in sources.snapshot(url).tables
 
