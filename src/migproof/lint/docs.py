@@ -95,7 +95,8 @@ def rules_table(checks: Sequence[CheckInfo], *, link_prefix: str = "docs/rules/"
         squawk = ", ".join(f"`{a}`" for a in info.aliases)
         lines.append(
             f"| [{info.code}]({link_prefix}{info.code}.md) | `{info.name}` |"
-            f" {info.severity.value} | {_default(info)} | {info.summary} | {squawk} |"
+            f" {info.severity.value} | {_default(info)} | {info.summary.replace('|', '\\|')} |"
+            f" {squawk} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -153,3 +153,22 @@ def test_exclude_and_hidden_directories(tmp_path: Path) -> None:
     assert found(tmp_path, [tmp_path], exclude=("legacy/*",)) == []
     report = lint_paths([tmp_path], Config(root=tmp_path, lint=LintConfig(exclude=("legacy/*",))))
     assert [r["file"] for r in report.records] == [str(tmp_path / "new/a.sql")]
+
+
+def test_python_suppressions_in_a_revision_file(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "r.py": 'import psycopg\nrevision = "r1"\n\n\ndef upgrade():\n'
+            "    # migproof: ignore revision-opens-connection -- reads a lookup once\n"
+            '    psycopg.connect("")\n'
+            "    # migproof: ignore MP5100 -- typo\n"
+            '    psycopg.connect("")\n'
+            "    x = 1  # migproof: ignore MP509\n",
+        },
+    )
+    assert found(tmp_path, [tmp_path / "r.py"]) == [
+        ("MP902", "r.py:8"),
+        ("MP510", "r.py:9"),
+        ("MP903", "r.py:10"),
+    ]
