@@ -93,10 +93,10 @@ def rules_table(checks: Sequence[CheckInfo], *, link_prefix: str = "docs/rules/"
     ]
     for info in checks:
         squawk = ", ".join(f"`{a}`" for a in info.aliases)
+        summary = info.summary.replace("|", "\\|")
         lines.append(
             f"| [{info.code}]({link_prefix}{info.code}.md) | `{info.name}` |"
-            f" {info.severity.value} | {_default(info)} | {info.summary.replace('|', '\\|')} |"
-            f" {squawk} |"
+            f" {info.severity.value} | {_default(info)} | {summary} | {squawk} |"
         )
     return "\n".join(lines) + "\n"
 
