@@ -210,3 +210,29 @@ def test_unreachable_url_is_a_database_error(pg: Sandbox) -> None:
         pytest.raises(DatabaseError, match="cannot connect"),
     ):
         sources.snapshot(url)
+
+
+def _statements_sent(conn: Conn, tmp_path: Path) -> int:
+    """Take a snapshot with libpq's protocol trace on; count the statements sent (Bind)."""
+    trace = tmp_path / "trace.txt"
+    with trace.open("w") as handle:
+        conn.pgconn.trace(handle.fileno())
+        conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        take_snapshot(conn)
+        conn.pgconn.untrace()
+    return sum(
+        1
+        for line in trace.read_text().splitlines()
+        if line.startswith("F\t") and "\tBind\t" in line
+    )
+
+
+def test_a_fixed_number_of_statements_whatever_the_size(conn: Conn, tmp_path: Path) -> None:
+    conn.execute("CREATE TABLE t0 (id int PRIMARY KEY)")
+    small = _statements_sent(conn, tmp_path)
+    for n in range(1, 40):
+        conn.execute(
+            f"CREATE TABLE t{n} (id int PRIMARY KEY, parent int REFERENCES t{n - 1})".encode()
+        )
+    assert _statements_sent(conn, tmp_path) == small
+    assert small == 16  # the session settings, then one query per object kind
