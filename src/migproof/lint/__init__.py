@@ -16,11 +16,12 @@ from migproof.config import Config
 from migproof.findings import Report
 from migproof.lint.engine import lint_revision_files, lint_sources
 from migproof.lint.files import discover
-from migproof.lint.source import RecordedStatement, SqlSource, StatementOrigin
+from migproof.lint.source import RecordedStatement, SqlSource, StatementFacts, StatementOrigin
 
 __all__ = [
     "RecordedStatement",
     "SqlSource",
+    "StatementFacts",
     "StatementOrigin",
     "lint_paths",
     "lint_revision_files",

@@ -10,7 +10,7 @@ from typing import Any
 from migproof.findings import Finding, Location, Severity
 from migproof.lint.pgsql import Statement, ast
 from migproof.lint.schema import Schema, qualified
-from migproof.lint.source import SqlSource
+from migproof.lint.source import SqlSource, StatementFacts
 
 __all__ = [
     "AddedForeignKey",
@@ -132,10 +132,18 @@ class _Base:
             end_line=statement.end_line + offset,
         )
 
+    def facts_of(self, statement: Statement) -> StatementFacts | None:
+        """What the sandbox saw while this statement ran, when it was recorded there."""
+        origin = self.source.origin_of(statement.line) if self.source.origins else None
+        return origin.facts if origin is not None else None
+
     def finding_at(
         self, statement: Statement, message: str, *, fix: str | None = None, down: bool = False
     ) -> Finding:
+        facts = None if down else self.facts_of(statement)
+        context = (("observed in the sandbox", facts.describe()),) if facts else ()
         return Finding(
+            context=context,
             check=self._where.code,
             severity=self._where.severity,
             message=message,
@@ -155,6 +163,17 @@ class StatementContext(_Base):
         self.parents: list[Any] = []
         self.in_transaction = False
         self.down = False
+
+    @property
+    def facts(self) -> StatementFacts | None:
+        """Locks and rewrites the sandbox saw for the current statement, if it ran there."""
+        assert self.statement is not None
+        return None if self.down else self.facts_of(self.statement)
+
+    def cleared_by_facts(self, table: str) -> bool:
+        """True when the sandbox ran this statement and saw no rewrite of ``table``."""
+        facts = self.facts
+        return facts is not None and table not in facts.rewritten
 
     @property
     def node(self) -> Any:

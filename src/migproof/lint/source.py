@@ -8,7 +8,31 @@ from pathlib import Path
 
 from migproof.findings import Location
 
-__all__ = ["RecordedStatement", "SqlSource", "StatementOrigin"]
+__all__ = ["RecordedStatement", "SqlSource", "StatementFacts", "StatementOrigin"]
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFacts:
+    """What the sandbox saw while a recorded statement ran (MISSION.md section 4).
+
+    ``locks``: (relation, lock mode) pairs its backend held, from pg_locks; ``rewritten``:
+    relations whose relfilenode changed; ``seconds``: how long it ran. Rules use them to
+    confirm or clear a static suspicion (a type change that did not rewrite is not reported).
+    """
+
+    locks: tuple[tuple[str, str], ...] = ()
+    rewritten: tuple[str, ...] = ()
+    seconds: float | None = None
+
+    def describe(self) -> str:
+        """``ACCESS EXCLUSIVE on public.orders for 1.20 s, rewrote public.orders``."""
+        parts = [f"{mode} on {relation}" for relation, mode in self.locks]
+        text = ", ".join(parts) or "no relation locks"
+        if self.seconds is not None:
+            text += f" for {self.seconds:.2f} s"
+        if self.rewritten:
+            text += f", rewrote {', '.join(self.rewritten)}"
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +47,7 @@ class StatementOrigin:
     line: int
     location: Location | None = None
     in_transaction: bool | None = None
+    facts: StatementFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +57,7 @@ class RecordedStatement:
     sql: str
     location: Location | None = None
     in_transaction: bool | None = None
+    facts: StatementFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +127,9 @@ def _join(statements: Sequence[RecordedStatement]) -> tuple[str, tuple[Statement
     line = 1
     for statement in statements:
         text = statement.sql.strip().rstrip(";").rstrip()
-        origins.append(StatementOrigin(line, statement.location, statement.in_transaction))
+        origins.append(
+            StatementOrigin(line, statement.location, statement.in_transaction, statement.facts)
+        )
         # a trailing "-- comment" would swallow the semicolon: end the statement below it
         end = "\n;\n" if "--" in text.rsplit("\n", 1)[-1] else ";\n"
         parts.append(text + end)

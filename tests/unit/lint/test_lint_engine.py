@@ -340,3 +340,27 @@ def test_setup_sql_that_does_not_parse_is_a_usage_error() -> None:
 def test_config_is_frozen_dataclass_replace_works() -> None:
     base = config()
     assert dataclasses.replace(base.lint, disable=("MP201",)).disable == ("MP201",)
+
+
+def test_sandbox_facts_clear_or_confirm_a_rewrite() -> None:
+    from migproof.lint import StatementFacts
+
+    def run(rewritten: tuple[str, ...]) -> list[Finding]:
+        facts = StatementFacts(
+            locks=(("public.t", "AccessExclusiveLock"),), rewritten=rewritten, seconds=1.2
+        )
+        source = SqlSource.from_statements(
+            [
+                RecordedStatement("SET lock_timeout = '1s'"),
+                RecordedStatement("ALTER TABLE t ALTER COLUMN c TYPE text", facts=facts),
+            ],
+            path=Path("r.py"),
+        )
+        return lint_sources([source], config())
+
+    assert run(()) == []
+    [finding] = run(("public.t",))
+    assert finding.check == "MP301"
+    assert finding.context == (
+        ("observed in the sandbox", "AccessExclusiveLock on public.t for 1.20 s, rewrote public.t"),
+    )

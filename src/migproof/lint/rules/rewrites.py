@@ -85,6 +85,8 @@ def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterat
     old = column.type if column else None
     if old is not None and _binary_compatible(old, new, ctx.pg_version):
         return
+    if ctx.cleared_by_facts(table):
+        return  # it ran in the sandbox and the table kept its relfilenode: no rewrite
     was = f" from {old}" if old else ""
     yield ctx.finding(
         f"changing {table}.{cmd.name}{was} to {new} rewrites {table} under ACCESS EXCLUSIVE:"
@@ -180,6 +182,8 @@ def column_default_rewrites_table(
         if isinstance(expr, ast.A_Const) and expr.isnull:
             return
         volatile = _volatile_part(expr)
+        if ctx.cleared_by_facts(table):
+            return
         if volatile is not None:
             yield ctx.finding(
                 f"adding {table}.{column.colname} with default {volatile}(...) rewrites {table}"
