@@ -115,7 +115,7 @@ def check_new_revisions(context: GuardContext) -> Iterator[Finding]:
         if source is None:
             continue
         try:
-            revision = parse_revision(source, change.path)
+            revision = parse_revision(source, change.path, whole=True)
         except (SyntaxError, ValueError) as exc:
             yield Finding(
                 check=SCHEMA_FILE_UNPARSABLE.code,
@@ -201,21 +201,46 @@ def _chain(context: GuardContext, new: list[Revision], base: list[Revision]) -> 
             continue
         if any(p not in base_ids and p not in new_ids for p in revision.down_revisions):
             continue  # already reported as unknown
-        other_heads = [h for h in heads_after if h is not revision]
-        others = ", ".join(f"{h.revision} ({h.path})" for h in other_heads)
-        parent = ", ".join(revision.down_revisions) or "nothing (a new root)"
+        message, fix = _fork_text(revision, ref, heads_before, heads_after)
         yield Finding(
             check=FORKED_MIGRATION_HEAD.code,
             severity=FORKED_MIGRATION_HEAD.severity,
-            message=f"revision {revision.revision} revises {parent}, which is not a head of "
-            f"{ref}; after the merge the chain has two heads: {revision.revision} and {others}",
-            fix=f"set down_revision = {heads_before[0].revision!r} in {revision.path} "
-            "(rebase onto the other branch's revision), or add `alembic merge heads`"
-            if len(heads_before) == 1
-            else "point down_revision at a head of the base branch, or add `alembic merge heads`",
+            message=message,
+            fix=fix,
             location=_location(revision.path, revision.line),
             revision=revision.revision,
         )
+
+
+def _fork_text(
+    revision: Revision, ref: str, heads_before: list[Revision], heads_after: list[Revision]
+) -> tuple[str, str]:
+    """Why this revision makes another head, and what to point it at."""
+    others = [h for h in heads_after if h is not revision]
+    listed = ", ".join(f"{h.revision} ({h.path})" for h in others)
+    count = {2: "two", 3: "three"}.get(len(heads_after), str(len(heads_after)))
+    after = f"after the merge the chain has {count} heads: {revision.revision} and {listed}"
+    before_ids = {h.revision for h in heads_before}
+    if not revision.down_revisions:
+        what = f"revision {revision.revision} has no down_revision (a new root)"
+    elif all(p in before_ids for p in revision.down_revisions):
+        what = (
+            f"revision {revision.revision} revises {', '.join(revision.down_revisions)}, "
+            "which another new revision revises too"
+        )
+    else:
+        what = (
+            f"revision {revision.revision} revises {', '.join(revision.down_revisions)}, "
+            f"which is not a head of {ref}"
+        )
+    if len(others) == 1:
+        fix = (
+            f"set down_revision = {others[0].revision!r} in {revision.path}, "
+            "or add a merge revision (`alembic merge heads`)"
+        )
+    else:
+        fix = "point down_revision at the chain's head, or add `alembic merge heads`"
+    return f"{what}; {after}", fix
 
 
 # ---- new SQL migrations (MP704, MP705) ---------------------------------------------------------

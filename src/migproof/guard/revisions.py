@@ -30,15 +30,16 @@ class Revision:
     line: int
 
 
-def parse_revision(source: str, path: str) -> Revision | None:
+def parse_revision(source: str, path: str, *, whole: bool = False) -> Revision | None:
     """The header of a revision file; None when it declares no ``revision``.
 
-    Raises SyntaxError when the file is not valid Python.
+    Only the part above the first function is parsed unless ``whole`` (a new file, whose
+    syntax errors are worth reporting). Raises SyntaxError when that is not valid Python.
 
     >>> parse_revision('revision = "b2"\\ndown_revision = "a1"\\n', "v/b2.py").down_revisions
     ('a1',)
     """
-    match = _FIRST_DEF.search(source)
+    match = None if whole else _FIRST_DEF.search(source)
     header = source[: match.start()] if match else source
     try:
         tree = ast.parse(header)

@@ -358,3 +358,45 @@ def test_github_pull_request_merge_commit(repo: GitRepo) -> None:
     repo.git("checkout", "-q", "-b", "pull-merge", "main")
     repo.git("merge", "-q", "--no-ff", "-m", "Merge feature into main", "feature")
     assert [(c, p) for c, p, _, _ in run(repo)] == [("MP702", "migrations/versions/c3_email.py")]
+
+
+def test_two_new_revisions_on_the_same_head(repo: GitRepo) -> None:
+    repo.commit(
+        {
+            "migrations/versions/b2_x.py": revision("b2", "a1"),
+            "migrations/versions/c3_y.py": revision("c3", "a1"),
+        }
+    )
+    assert run(repo) == [
+        (
+            "MP702",
+            "migrations/versions/b2_x.py",
+            10,
+            "revision b2 revises a1, which another new revision revises too; after the merge "
+            "the chain has two heads: b2 and c3 (migrations/versions/c3_y.py)",
+        ),
+        (
+            "MP702",
+            "migrations/versions/c3_y.py",
+            10,
+            "revision c3 revises a1, which another new revision revises too; after the merge "
+            "the chain has two heads: c3 and b2 (migrations/versions/b2_x.py)",
+        ),
+    ]
+
+
+def test_new_root_fails_unless_it_starts_a_labelled_branch(repo: GitRepo) -> None:
+    repo.commit({"migrations/versions/r1_root.py": revision("r1", None)})
+    assert [(c, m.split(";")[0]) for c, _, _, m in run(repo)] == [
+        ("MP702", "revision r1 has no down_revision (a new root)")
+    ]
+    labelled = revision("r1", None).replace("branch_labels = None", 'branch_labels = ("audit",)')
+    repo.commit({"migrations/versions/r1_root.py": labelled})
+    assert run(repo) == []
+
+
+def test_unparsable_new_revision(repo: GitRepo) -> None:
+    repo.commit({"migrations/versions/b2_broken.py": 'revision = "b2"\ndef upgrade(:\n'})
+    assert [(c, p, line) for c, p, line, _ in run(repo)] == [
+        ("MP706", "migrations/versions/b2_broken.py", 2)
+    ]
