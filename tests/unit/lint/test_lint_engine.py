@@ -364,3 +364,14 @@ def test_sandbox_facts_clear_or_confirm_a_rewrite() -> None:
     assert finding.context == (
         ("observed in the sandbox", "AccessExclusiveLock on public.t for 1.20 s, rewrote public.t"),
     )
+
+
+def test_unknown_default_functions_are_reported_as_possibly_volatile() -> None:
+    sql = "SET lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c int DEFAULT next_code();\n"
+    [finding] = lint_sources([SqlSource(sql, Path("m.sql"))], config())
+    assert finding.message.startswith("unless next_code() is STABLE or IMMUTABLE, adding")
+
+
+def test_index_on_only_a_partitioned_parent_builds_nothing() -> None:
+    sql = "SET lock_timeout = '1s';\nCREATE INDEX m_idx ON ONLY measurements (taken);\n"
+    assert lint(sql) == []

@@ -35,7 +35,9 @@ def index_without_concurrently(stmt: ast.IndexStmt, ctx: StatementContext) -> It
 
     ## How to fix
     Build it with `CREATE INDEX CONCURRENTLY`, outside a transaction block. Indexes on
-    tables created in the same migration need nothing: nobody else uses them yet.
+    tables created in the same migration need nothing: nobody else uses them yet. On a
+    partitioned table (where CONCURRENTLY is not supported), create the index `ON ONLY` the
+    parent, build each partition's index concurrently and `ALTER INDEX ... ATTACH PARTITION`.
 
     ## PostgreSQL versions
     All supported versions. PostgreSQL 14.0 to 14.3 could corrupt indexes built
@@ -46,6 +48,8 @@ def index_without_concurrently(stmt: ast.IndexStmt, ctx: StatementContext) -> It
     `with op.get_context().autocommit_block():`.
     """
     if stmt.concurrent or not ctx.is_existing(stmt.relation):
+        return
+    if stmt.relation.inh is False:  # ON ONLY a partitioned table: no build, nothing waits
         return
     table = qualified(stmt.relation)
     yield ctx.finding(

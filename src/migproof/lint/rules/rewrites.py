@@ -66,6 +66,9 @@ def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterat
     Add a new column of the new type, write to both, backfill in batches, move reads to the
     new column, then drop the old one.
 
+    For statements recorded while `migproof verify` ran a revision, a change after which
+    the table kept its relfilenode (no rewrite happened) is not reported.
+
     ## PostgreSQL versions
     All supported versions. Since PostgreSQL 12, `timestamp` to `timestamptz` skips the
     rewrite only when the session TimeZone is UTC, which a linter cannot know: it is
@@ -113,6 +116,24 @@ _STABLE_FUNCTIONS = frozenset(
         "to_jsonb",
         "make_interval",
         "interval",
+    }
+)
+
+
+_VOLATILE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuidv4",
+        "uuidv7",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "txid_current",
+        "gen_random_bytes",
     }
 )
 
@@ -185,9 +206,11 @@ def column_default_rewrites_table(
         if ctx.cleared_by_facts(table):
             return
         if volatile is not None:
+            known = volatile.lower() in _VOLATILE_FUNCTIONS
+            unless = "" if known else f"unless {volatile}() is STABLE or IMMUTABLE, "
             yield ctx.finding(
-                f"adding {table}.{column.colname} with default {volatile}(...) rewrites {table}"
-                " under ACCESS EXCLUSIVE: reads and writes wait",
+                f"{unless}adding {table}.{column.colname} with default {volatile}(...) rewrites"
+                f" {table} under ACCESS EXCLUSIVE: reads and writes wait",
                 fix="add the column without a default, SET DEFAULT, then backfill in batches",
             )
         elif ctx.pg_version < 11:
