@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -236,3 +237,31 @@ def test_a_fixed_number_of_statements_whatever_the_size(conn: Conn, tmp_path: Pa
         )
     assert _statements_sent(conn, tmp_path) == small
     assert small == 16  # the session settings, then one query per object kind
+
+
+RICH = Path(__file__).with_name("rich_schema.sql")
+
+
+def test_pg_dump_and_restore_gives_the_same_snapshot(
+    pg: Sandbox, conn: Conn, tmp_path: Path
+) -> None:
+    conn.execute(RICH.read_text().encode())
+    original = take_snapshot(conn)
+    assert len(original.tables) == 7 and original.triggers and original.policies
+    dump = tmp_path / "dump.sql"
+    subprocess.run(
+        [
+            str(pg.binaries.tool("pg_dump")),
+            "--schema-only",
+            "-f",
+            str(dump),
+            pg.url_for(conn.info.dbname),
+        ],
+        check=True,
+    )
+    restored_db = apply_sql_file(pg, dump)  # pg_dump 17.6+ writes \restrict lines: skipped
+    try:
+        with pg.connect(restored_db) as restored:
+            assert diff_snapshots(original, take_snapshot(restored)) == []
+    finally:
+        pg.drop_database(restored_db)
