@@ -49,7 +49,9 @@ def index_without_concurrently(stmt: ast.IndexStmt, ctx: StatementContext) -> It
     """
     if stmt.concurrent or not ctx.is_existing(stmt.relation):
         return
-    if stmt.relation.inh is False:  # ON ONLY a partitioned table: no build, nothing waits
+    if (
+        stmt.relation is None or stmt.relation.inh is False
+    ):  # ON ONLY a partitioned table: no build, nothing waits
         return
     table = qualified(stmt.relation)
     yield ctx.finding(
