@@ -16,7 +16,7 @@ from migproof.sources import Sources
 __all__ = ["command"]
 
 
-@click.command("check")
+@click.command("check", short_help="Fail when alembic:head drifts from the lock file.")
 @click.option(
     "--format",
     "fmt",

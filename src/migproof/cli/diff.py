@@ -15,7 +15,7 @@ from migproof.sources import Sources
 __all__ = ["command"]
 
 
-@click.command("diff")
+@click.command("diff", short_help="Name every difference between two schemas.")
 @click.argument("a")
 @click.argument("b")
 @click.option(

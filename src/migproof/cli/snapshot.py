@@ -15,7 +15,7 @@ from migproof.sources import Sources
 __all__ = ["command"]
 
 
-@click.command("snapshot")
+@click.command("snapshot", short_help="Snapshot a schema: URL, .sql, .json or alembic:REV.")
 @click.argument("source")
 @click.option(
     "--format",
