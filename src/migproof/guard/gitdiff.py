@@ -7,6 +7,7 @@ content and directory listing the checks ask for.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -148,11 +149,12 @@ class ObjectReader:
 
     def close(self) -> None:
         if self._process is not None:
-            assert self._process.stdin is not None
-            self._process.stdin.close()
+            assert self._process.stdin is not None and self._process.stdout is not None
+            with contextlib.suppress(BrokenPipeError):
+                self._process.stdin.close()
+            self._process.stdout.read()  # drain what an interrupted batch left, so git can exit
+            self._process.stdout.close()
             self._process.wait()
-            if self._process.stdout is not None:
-                self._process.stdout.close()
             self._process = None
 
     def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
