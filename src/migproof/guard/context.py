@@ -81,6 +81,21 @@ class GuardContext:
             return None
         return self.objects.text(self.diff.head, change.path)
 
+    def has_new_migration(self) -> bool:
+        """A new SQL migration, or a new Python file that declares a ``revision``."""
+        from migproof.guard.revisions import parse_revision
+
+        for change in self.new_migrations:
+            if not change.path.endswith(".py"):
+                return True
+            source = self.head_text(change)
+            try:
+                if source is not None and parse_revision(source, change.path) is not None:
+                    return True
+            except (SyntaxError, ValueError):
+                return True  # a broken revision is still the migration; MP706 reports it
+        return False
+
     def expected_migration(self) -> str:
         """Where the missing migration should go, in the user's own directory names."""
         dirs = [d for d, _ in self.project.migration_dirs]

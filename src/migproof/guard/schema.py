@@ -45,7 +45,7 @@ def schema_changes(context: GuardContext) -> list[SchemaFileResult]:
 def check_schema_files(context: GuardContext, results: list[SchemaFileResult]) -> Iterator[Finding]:
     """MP701 for each difference when no migration was added; MP706 for unparsable files."""
     where = context.expected_migration()
-    has_migration = bool(context.new_migrations)
+    has_migration = context.has_new_migration()
     ref = context.diff.ref
     for result in results:
         if result.error is not None:

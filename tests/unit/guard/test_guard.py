@@ -400,3 +400,13 @@ def test_unparsable_new_revision(repo: GitRepo) -> None:
     assert [(c, p, line) for c, p, line, _ in run(repo)] == [
         ("MP706", "migrations/versions/b2_broken.py", 2)
     ]
+
+
+def test_a_helper_module_in_versions_is_not_a_migration(repo: GitRepo) -> None:
+    repo.commit(
+        {
+            "shop/models.py": MODELS + EMAIL,
+            "migrations/versions/_helpers.py": "def batch():\n    pass\n",
+        }
+    )
+    assert [c for c, _, _, _ in run(repo)] == ["MP701"]
