@@ -52,6 +52,11 @@ class RevisionFile:
     downgrade: DowngradeKind = DowngradeKind.MISSING
     upgrade_is_empty: bool = True
     syntax_error: tuple[str, int, int] | None = None  # message, line, column
+    down_path: Path | None = None  # where downgrade lives when not in ``path`` (SQL down files)
+
+    @property
+    def downgrade_path(self) -> Path:
+        return self.down_path or self.path
 
     @property
     def label(self) -> str:

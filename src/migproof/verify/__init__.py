@@ -1,15 +1,22 @@
-"""``migproof verify``: every revision upgraded, downgraded and upgraded again, compared exactly."""
+"""``migproof verify``: every revision upgraded, downgraded and upgraded again, compared exactly.
+
+For an Alembic project (``alembic.ini``) and for a directory of plain-SQL migrations that
+have down files (golang-migrate, Flyway undo files, dbmate, goose sections).
+"""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from migproof.chain.project import load_project
 from migproof.config import Config
 from migproof.findings import Report
 from migproof.progress import NullProgress, Progress
 from migproof.sandbox import DatabaseHost, open_host
+
+if TYPE_CHECKING:
+    from migproof.chain.graph import RevisionFile, RevisionGraph
 
 __all__ = ["verify"]
 
@@ -21,56 +28,74 @@ def verify(
     progress: Progress | None = None,
     host: DatabaseHost | None = None,
 ) -> Report:
-    """Verify the Alembic chain of ``project_dir`` in a sandbox; findings in the Report.
+    """Verify the migrations of ``project_dir`` in a sandbox (or on ``host``).
 
     >>> report = verify(load_config(Path("examples/shop")), Path("examples/shop"))  # doctest: +SKIP
     >>> report.has_failures
     False
     """
-    from migproof.verify.graph_checks import check_graph, irreversible_revisions
     from migproof.verify.roundtrip import walk_chain
 
     progress = progress or NullProgress()
-    project = load_project(config, project_dir)
+    root = (project_dir or config.root).resolve()
     report = Report(command="verify")
+    plan = _plan(config, root, report)
+    if plan is None:
+        return report
+    graph, make_stepper, order, irreversible = plan
+    with ExitStack() as stack:
+        target = host if host is not None else stack.enter_context(open_host(config))
+        walk_chain(graph, make_stepper, config, target, report, progress, order, irreversible)
+    return report
+
+
+def _plan(
+    config: Config, root: Path, report: Report
+) -> tuple[RevisionGraph, object, list[RevisionFile], set[str]] | None:
+    """The graph, the stepper factory, the revisions to walk and the irreversible ones;
+    None when nothing can be run (the findings say why)."""
+    from migproof.verify import sqldir
+    from migproof.verify.graph_checks import check_graph, irreversible_revisions
+    from migproof.verify.roundtrip import alembic_stepper
+
+    ini = Path(config.alembic_config)
+    if not (ini if ini.is_absolute() else root / ini).is_file() and sqldir.is_sql_directory(root):
+        graph, make_stepper, irreversible, findings = sqldir.load(config, root)
+        report.extend(findings)
+        return graph, make_stepper, graph.topological_order(), irreversible
+    from migproof.chain.project import load_project
+
+    project = load_project(config, root)
     project.script_directory()  # imports every revision file; the broken ones become findings
     report.extend(check_graph(project, config))
-    order = _runnable(project)
     if project.map_error is not None:
         report.skipped.append(
             ("upgrade and round trips", f"Alembic cannot load the chain: {project.map_error}")
         )
-        return report
+        return None
+    order = _runnable(project)
     if not order:
-        return report
-    if host is not None:
-        walk_chain(
-            project, config, host, report, progress, order, irreversible_revisions(project, config)
-        )
-        return report
-    with open_host(config) as own_host:
-        walk_chain(
-            project,
-            config,
-            own_host,
-            report,
-            progress,
-            order,
-            irreversible_revisions(project, config),
-        )
-    return report
+        return None
+    return (
+        project.graph,
+        alembic_stepper(project, config),
+        order,
+        irreversible_revisions(project, config),
+    )
 
 
-def _runnable(project: Any) -> list[Any]:
+def _runnable(project: object) -> list[RevisionFile]:
     """Revisions in topological order, without broken ones and those that build on them."""
+    from migproof.chain.project import AlembicProject
+
+    assert isinstance(project, AlembicProject)
     graph = project.graph
     blocked: set[str] = set()
     broken_paths = {b.path for b in project.broken.values()}
     for rev in graph.by_id.values():
-        if rev.syntax_error or rev.path.resolve() in broken_paths:
-            blocked.add(rev.revision)
-            blocked |= graph.descendants(rev.revision)
+        if rev.revision and (rev.syntax_error or rev.path.resolve() in broken_paths):
+            blocked |= {rev.revision, *graph.descendants(rev.revision)}
     for rev, _missing in graph.dangling():
-        blocked.add(rev.revision)
-        blocked |= graph.descendants(rev.revision)
+        if rev.revision:
+            blocked |= {rev.revision, *graph.descendants(rev.revision)}
     return [rev for rev in graph.topological_order() if rev.revision not in blocked]

@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from migproof.chain.graph import RevisionFile
+from migproof.chain.graph import RevisionFile, RevisionGraph
 from migproof.chain.project import AlembicProject
 from migproof.chain.stepper import StepFailure, Stepper, mark_scratch_database, new_token
 from migproof.config import Config
@@ -120,27 +121,56 @@ class RevisionRecord:
         return record
 
 
+class ChainStepper(Protocol):
+    """What the walk needs from a stepper: Alembic's (chain/stepper.py) or plain SQL's."""
+
+    recorder: Any  # has .statements: list[RecordedStatement]
+    version_table: tuple[str | None, str]
+
+    def session(self) -> AbstractContextManager[Any]: ...
+    def step(self, revision: str, *, up: bool) -> Any: ...
+    def run_steps(self, steps: Iterator[Any]) -> StepFailure | None: ...
+    def downgrade_to_base(self) -> StepFailure | None: ...
+    def upgrade_to(self, target: str | tuple[str, ...]) -> StepFailure | None: ...
+
+
+# Builds a stepper for a scratch database: (sqlalchemy_url, libpq_url, token) -> stepper
+StepperFactory = Callable[[str, str, str], ChainStepper]
+
+
+def alembic_stepper(project: AlembicProject, config: Config) -> StepperFactory:
+    """Steppers that run ``project``'s revisions through its env.py."""
+
+    def make(sqlalchemy_url: str, libpq_url: str, token: str) -> ChainStepper:
+        return Stepper(
+            project,
+            sqlalchemy_url=sqlalchemy_url,
+            libpq_url=libpq_url,
+            token=token,
+            url_env=config.url_env,
+        )
+
+    return make
+
+
 class _Walk:
     def __init__(
         self,
-        project: AlembicProject,
+        graph: RevisionGraph,
+        make_stepper: StepperFactory,
         config: Config,
         host: DatabaseHost,
         report: Report,
         progress: Progress,
         irreversible: set[str],
     ) -> None:
-        self.project, self.config, self.host, self.report = project, config, host, report
+        self.graph, self.config, self.host, self.report = graph, config, host, report
         self.progress, self.irreversible = progress, irreversible
         self.token = new_token()
         self.db = host.create_database()
         self._mark()
-        self.stepper = Stepper(
-            project,
-            sqlalchemy_url=host.sqlalchemy_url_for(self.db),
-            libpq_url=host.url_for(self.db),
-            token=self.token,
-            url_env=config.url_env,
+        self.stepper = make_stepper(
+            host.sqlalchemy_url_for(self.db), host.url_for(self.db), self.token
         )
         self.conn: Any = host.connect(self.db)
         self.applied: list[str] = []
@@ -179,6 +209,9 @@ class _Walk:
         self.host.create_database(self.db)
         self._mark()
         self.conn = self.host.connect(self.db)
+        on_rebuild = getattr(self.stepper, "on_rebuild", None)
+        if on_rebuild is not None:
+            on_rebuild(self.applied)
         replay = iter(self.applied)
         self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in replay)
 
@@ -281,7 +314,7 @@ class _Walk:
             record.upgrade = "failed"
             record.roundtrip = "not run"
             self._fail(UPGRADE_FAILED.code, rev, failure, "upgrade fails")
-            self.blocked |= self.project.graph.descendants(rid)
+            self.blocked |= self.graph.descendants(rid)
             self.after = self.before
             repair = self.snapshot() != self.before
         elif self.phase == "downgrade":
@@ -341,7 +374,7 @@ class _Walk:
 
     def _applied_heads(self) -> tuple[str, ...]:
         """The heads of what was applied: broken revisions and their descendants left out."""
-        graph = self.project.graph
+        graph = self.graph
         applied = set(self.applied)
         parents = {p for rid in applied for p in graph.by_id[rid].down_revisions}
         return tuple(rid for rid in self.applied if rid not in parents)
@@ -354,7 +387,8 @@ class _Walk:
         if failure.timeout:
             message = f"{what}: {failure.timeout} ({failure.error})"
         path = failure.path or rev.path
-        if failure.statement and self.stepper.version_table[1] in failure.statement:
+        version_table = self.stepper.version_table[1]
+        if failure.statement and version_table and version_table in failure.statement:
             # stamping alembic_version failed: the revision's id is what is wrong
             path, failure = (
                 rev.path,
@@ -406,7 +440,10 @@ class _Walk:
                 severity=INCOMPLETE_DOWNGRADE.severity,
                 revision=rev.revision,
                 message=f"{message}: {names}",
-                location=Location(path=rev.path, line=line),
+                location=Location(
+                    path=rev.downgrade_path if code == INCOMPLETE_DOWNGRADE.code else rev.path,
+                    line=line,
+                ),
                 context=(("diff", rendered),) if _needs_diff_block(differences) else (),
             )
         )
@@ -461,17 +498,18 @@ _ROUNDTRIP_CODES = {
 
 
 def walk_chain(
-    project: AlembicProject,
+    graph: RevisionGraph,
+    make_stepper: StepperFactory,
     config: Config,
     host: DatabaseHost,
     report: Report,
     progress: Progress,
     order: list[RevisionFile],
     irreversible: set[str],
-    on_walk: Callable[[Stepper], None] | None = None,
+    on_walk: Callable[[ChainStepper], None] | None = None,
 ) -> None:
     """Run the round trips on ``order`` and add the findings and records to ``report``."""
-    walk = _Walk(project, config, host, report, progress, irreversible)
+    walk = _Walk(graph, make_stepper, config, host, report, progress, irreversible)
     try:
         with walk.stepper.session():
             walk.run(order)
