@@ -17,6 +17,7 @@ from migproof.sandbox import DatabaseHost, open_host
 
 if TYPE_CHECKING:
     from migproof.chain.graph import RevisionFile, RevisionGraph
+    from migproof.verify.roundtrip import StepperFactory
 
 __all__ = ["verify"]
 
@@ -51,7 +52,7 @@ def verify(
 
 def _plan(
     config: Config, root: Path, report: Report
-) -> tuple[RevisionGraph, object, list[RevisionFile], set[str]] | None:
+) -> tuple[RevisionGraph, StepperFactory, list[RevisionFile], set[str]] | None:
     """The graph, the stepper factory, the revisions to walk and the irreversible ones;
     None when nothing can be run (the findings say why)."""
     from migproof.verify import sqldir

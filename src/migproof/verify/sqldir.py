@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -23,6 +23,9 @@ from migproof.config import Config
 from migproof.errors import MigproofError
 from migproof.findings import Finding, Location
 from migproof.verify.graph_checks import IRREVERSIBLE
+
+if TYPE_CHECKING:
+    from migproof.verify.roundtrip import ChainStepper, StepperFactory
 
 __all__ = ["SqlStepper", "is_sql_directory", "load"]
 
@@ -41,7 +44,9 @@ def is_sql_directory(directory: Path) -> bool:
         return False
 
 
-def load(config: Config, directory: Path) -> tuple[RevisionGraph, Any, set[str], list[Finding]]:
+def load(
+    config: Config, directory: Path
+) -> tuple[RevisionGraph, StepperFactory, set[str], list[Finding]]:
     """The migrations as a revision graph, a stepper factory, the ones without down SQL, and
     findings about them (a migration without down SQL is reported as irreversible)."""
     from migproof.sqlmigrate import load_migrations
@@ -81,7 +86,7 @@ def load(config: Config, directory: Path) -> tuple[RevisionGraph, Any, set[str],
     ]
     by_version = {str(m.version): m for m in migrations}
 
-    def make(sqlalchemy_url: str, libpq_url: str, token: str) -> SqlStepper:
+    def make(sqlalchemy_url: str, libpq_url: str, token: str) -> ChainStepper:
         del sqlalchemy_url, token
         return SqlStepper(by_version, [str(m.version) for m in migrations], libpq_url)
 
