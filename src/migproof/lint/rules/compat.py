@@ -14,9 +14,7 @@ AT = enums.AlterTableType
 CT = enums.ConstrType
 OT = enums.ObjectType
 
-_RUNNING_CODE = (
-    "the application version still running during the deploy (and the one you roll back to)"
-)
+_RUNNING_CODE = "application code still running during the deploy (or after a rollback)"
 
 
 @rule(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from migproof.findings import Finding, Severity
@@ -11,6 +12,15 @@ from migproof.lint.registry import migration_rule, rule
 from migproof.lint.schema import qualified, qualified_list
 
 AT = enums.AlterTableType
+
+
+def _rewritten(ctx: StatementContext, pattern: str, replacement: str, fallback: str) -> str:
+    """The user's own statement with the safe keyword added, for the finding's fix."""
+    text = ctx.statement.text if ctx.statement is not None else ""
+    fixed, count = re.subn(pattern, replacement, text, count=1, flags=re.IGNORECASE)
+    return f"{fixed.rstrip(';')};" if count and "\n" not in fixed else fallback
+
+
 CT = enums.ConstrType
 OT = enums.ObjectType
 
@@ -56,7 +66,13 @@ def index_without_concurrently(stmt: ast.IndexStmt, ctx: StatementContext) -> It
     table = qualified(stmt.relation)
     yield ctx.finding(
         f"CREATE INDEX on {table} blocks writes to {table} until the index is built",
-        fix=f"CREATE INDEX CONCURRENTLY ... ON {table} ..., outside a transaction",
+        fix=_rewritten(
+            ctx,
+            r"\bINDEX\b",
+            "INDEX CONCURRENTLY",
+            f"CREATE INDEX CONCURRENTLY ... ON {table} ...",
+        )
+        + " (outside a transaction)",
     )
 
 
@@ -97,7 +113,7 @@ def drop_index_without_concurrently(stmt: ast.DropStmt, ctx: StatementContext) -
         on = f" on {index.table}" if index else ""
         yield ctx.finding(
             f"DROP INDEX {name} locks its table{on} against reads and writes",
-            fix=f"DROP INDEX CONCURRENTLY {name}, outside a transaction",
+            fix=f"DROP INDEX CONCURRENTLY {name}; (outside a transaction)",
         )
 
 
@@ -191,7 +207,24 @@ def foreign_key_without_not_valid(
     yield ctx.finding(
         f"adding a validated foreign key scans {table} and blocks writes to {table} and"
         f" {target} until it is checked",
-        fix="add it NOT VALID, then VALIDATE CONSTRAINT in a later migration",
+        fix=_not_valid_fix(ctx, constraint, table, target),
+    )
+
+
+def _not_valid_fix(
+    ctx: StatementContext, constraint: ast.Constraint, table: str, target: str
+) -> str:
+    column = ctx.parent(ast.ColumnDef)
+    if column is None:
+        return (
+            _rewritten(ctx, r"\s*;?\s*$", " NOT VALID", "add it NOT VALID")
+            + " then, in a later migration, ALTER TABLE ... VALIDATE CONSTRAINT ..."
+        )
+    # NOT VALID is not allowed on a column's inline REFERENCES: add the column, then the key
+    return (
+        f"ADD COLUMN {column.colname} without REFERENCES, then ALTER TABLE {table} ADD"
+        f" CONSTRAINT ... FOREIGN KEY ({column.colname}) REFERENCES {target} NOT VALID;"
+        " and VALIDATE CONSTRAINT in a later migration"
     )
 
 
@@ -235,7 +268,8 @@ def check_without_not_valid(constraint: ast.Constraint, ctx: StatementContext) -
     yield ctx.finding(
         f"adding a CHECK constraint scans {table} under ACCESS EXCLUSIVE: reads and writes"
         " wait until every row is checked",
-        fix="add it NOT VALID, then VALIDATE CONSTRAINT in a later migration",
+        fix=_rewritten(ctx, r"\s*;?\s*$", " NOT VALID", "add it NOT VALID")
+        + " then, in a later migration, ALTER TABLE ... VALIDATE CONSTRAINT ...",
     )
 
 

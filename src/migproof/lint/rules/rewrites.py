@@ -90,10 +90,12 @@ def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterat
         return
     if ctx.cleared_by_facts(table):
         return  # it ran in the sandbox and the table kept its relfilenode: no rewrite
-    was = f" from {old}" if old else ""
+    if old is not None:
+        verdict = f"from {old} to {new} rewrites {table}"
+    else:  # the old type is not in the migrations migproof saw
+        verdict = f"to {new} rewrites {table} (unless its current type converts in place)"
     yield ctx.finding(
-        f"changing {table}.{cmd.name}{was} to {new} rewrites {table} under ACCESS EXCLUSIVE:"
-        " reads and writes wait",
+        f"changing {table}.{cmd.name} {verdict} under ACCESS EXCLUSIVE: reads and writes wait",
         fix="add a new column, backfill it in batches, switch reads, then drop the old column",
     )
 
