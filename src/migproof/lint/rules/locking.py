@@ -207,13 +207,11 @@ def foreign_key_without_not_valid(
     yield ctx.finding(
         f"adding a validated foreign key scans {table} and blocks writes to {table} and"
         f" {target} until it is checked",
-        fix=_not_valid_fix(ctx, constraint, table, target),
+        fix=_not_valid_fix(ctx, table, target),
     )
 
 
-def _not_valid_fix(
-    ctx: StatementContext, constraint: ast.Constraint, table: str, target: str
-) -> str:
+def _not_valid_fix(ctx: StatementContext, table: str, target: str) -> str:
     column = ctx.parent(ast.ColumnDef)
     if column is None:
         return (
