@@ -12,6 +12,7 @@ import pytest
 from migproof.checks import all_checks
 from migproof.lint.cases import load_case
 from migproof.lint.pgsql import parse_statements
+from migproof.sandbox import Sandbox
 
 SQL_CODES = [
     c.code
@@ -33,3 +34,41 @@ def test_good_case_runs(code: str, conn: psycopg.Connection[tuple[object, ...]])
     _run(conn, case.setup)
     _run(conn, case.good)
     _run(conn, case.good_down)
+
+
+REWRITES = {
+    "MP301": "users",
+    "MP302": "users",
+    "MP303": "items",
+    "MP304": "events",
+    "MP305": "orders",
+}
+ROW = {
+    "users": "INSERT INTO users (id) VALUES (1)",
+    "items": "INSERT INTO items (id) VALUES (1)",
+    "events": "INSERT INTO events (name) VALUES ('x')",
+    "orders": "INSERT INTO orders (id, customer_id) VALUES (1, 1)",
+}
+
+
+def _relfilenode(conn: psycopg.Connection[tuple[object, ...]], table: str) -> object:
+    row = conn.execute(b"SELECT relfilenode FROM pg_class WHERE oid = %s::regclass", [table])
+    return row.fetchone()
+
+
+def _rewrites(pg: Sandbox, setup: str | None, migration: str, table: str) -> bool:
+    with pg.database() as name, pg.connect(name) as conn:
+        _run(conn, setup)
+        conn.execute(ROW[table].encode())
+        before = _relfilenode(conn, table)
+        _run(conn, migration)
+        return _relfilenode(conn, table) != before
+
+
+@pytest.mark.parametrize(("code", "table"), sorted(REWRITES.items()))
+def test_rewrite_rules_match_what_postgresql_does(code: str, table: str, pg: Sandbox) -> None:
+    """The bad example really rewrites the table (with a row in it); the good one does not."""
+    case = load_case(code)
+    assert case is not None
+    assert _rewrites(pg, case.setup, case.bad, table), "the bad example did not rewrite"
+    assert not _rewrites(pg, case.setup, case.good, table), "the good example rewrote"
