@@ -86,6 +86,8 @@ class Sandbox(DatabaseHost):
         self._dir: Path | None = None
         self._watchdog: subprocess.Popen[bytes] | None = None
         self._postmaster: subprocess.Popen[bytes] | None = None
+        self._owner_pid = 0
+        self._from_cache: Path | None = None
 
     @property
     def binaries(self) -> PgBinaries:
@@ -121,6 +123,7 @@ class Sandbox(DatabaseHost):
         self._user = server_user()
         binaries = _reachable_binaries(self.binaries, self._user)
         self._dir = _private_dir(self._user)
+        self._owner_pid = os.getpid()
         atexit.register(self.stop)  # a script that never calls stop() still cleans up
         try:
             self._watchdog = _start_watchdog(self._dir)
@@ -139,6 +142,9 @@ class Sandbox(DatabaseHost):
         half a sandbox behind.
         """
         if self._dir is None:
+            return
+        if os.getpid() != self._owner_pid:
+            self._dir = None  # a fork()ed child exiting: the server is its parent's
             return
         with _stop_signals_deferred():
             directory, self._dir = self._dir, None
@@ -166,6 +172,7 @@ class Sandbox(DatabaseHost):
         if cached is not None and (cached / "PG_VERSION").is_file():
             user = self._user
             copy_cluster(cached, data, owner=(user.uid, user.gid) if user else None)
+            self._from_cache = cached
             return
         self._run(binaries.tool("initdb"), "-D", str(data), *_INITDB_ARGS, what="initdb")
         if cached is not None:
@@ -210,7 +217,10 @@ class Sandbox(DatabaseHost):
                 raise SandboxError(
                     f"the server did not start with {binaries.bindir} ({binaries.origin}): "
                     f"{_tail(log) or 'no message'}",
-                    fix="choose other binaries with --pg-bin, or use --database-url URL",
+                    fix=f"delete the cached cluster {self._from_cache} and retry; if it fails "
+                    "again, choose other binaries with --pg-bin, or use --database-url URL"
+                    if self._from_cache is not None
+                    else "choose other binaries with --pg-bin, or use --database-url URL",
                 )
             time.sleep(0.002)
 
