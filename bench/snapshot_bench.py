@@ -4,7 +4,8 @@ Reproduce:  python bench/snapshot_bench.py [--sizes 10,100,1000] [--repeat 5] [-
 
 Both read the same database of the sandbox; pg_dump is the sandbox's own binary (same
 version as the server). "snapshot" includes opening a connection, as pg_dump does; "warm"
-reuses one, as ``migproof verify`` does between steps. Medians of --repeat runs.
+reuses one, as ``migproof verify`` does between steps. Medians of --repeat runs, the three
+contenders taking turns so that a busy machine slows them alike.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 
 import psycopg
 
@@ -43,13 +45,15 @@ def build_schema(conn: psycopg.Connection[tuple[object, ...]], tables: int) -> N
     conn.execute("\n".join(parts).encode())
 
 
-def median_seconds(func: object, repeat: int) -> float:
-    times = []
+def interleaved_medians(funcs: list[Callable[[], None]], repeat: int) -> list[float]:
+    """Median seconds of each function, run in turn so that they share the machine's load."""
+    times: list[list[float]] = [[] for _ in funcs]
     for _ in range(repeat):
-        start = time.perf_counter()
-        func()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for func, samples in zip(funcs, times, strict=True):
+            start = time.perf_counter()
+            func()
+            samples.append(time.perf_counter() - start)
+    return [statistics.median(samples) for samples in times]
 
 
 def main() -> None:
@@ -92,9 +96,7 @@ def main() -> None:
                         check=True,
                     )
 
-                t_cold = median_seconds(cold, args.repeat)
-                t_warm = median_seconds(warm, args.repeat)
-                t_dump = median_seconds(dump, args.repeat)
+                t_cold, t_warm, t_dump = interleaved_medians([cold, warm, dump], args.repeat)
             pg.drop_database(dbname)
             print(
                 f"{size:>7} {t_cold * 1000:>8.1f}ms {t_warm * 1000:>8.1f}ms "

@@ -44,7 +44,9 @@ _SETTINGS = (
     " set_config('DateStyle', 'ISO, MDY', true),"
     " set_config('IntervalStyle', 'postgres', true),"
     " set_config('extra_float_digits', '1', true),"
-    " set_config('quote_all_identifiers', 'off', true)"
+    " set_config('quote_all_identifiers', 'off', true),"
+    # Compiling these queries would cost more than running them (servers built with LLVM).
+    " set_config('jit', 'off', true)"
 )
 _CHILD_QUERIES = ("columns.sql", "constraints.sql")
 
