@@ -7,6 +7,7 @@ creates it; what the setup SQL creates exists from the start.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -443,7 +444,7 @@ class Linter:
     ) -> list[Finding]:
         found: list[Finding] = []
         for code in suppression.codes:
-            info = find_check(code)
+            info = _find(code)
             if info is None:
                 if suppression.from_squawk:
                     continue  # a squawk rule migproof does not have: nothing to suppress
@@ -519,7 +520,7 @@ class Linter:
             suppression.codes = tuple(
                 c
                 for c in suppression.codes
-                if (info := find_check(c)) is None or info.code in revision_codes
+                if (info := _find(c)) is None or info.code in revision_codes
             )
             location = Location(
                 path=revision.path, line=suppression.line, column=suppression.column
@@ -578,11 +579,17 @@ def _sql_suppressions(
     return [(s, path, offset) for s in found]
 
 
+@functools.lru_cache(maxsize=512)
+def _find(name: str) -> CheckInfo | None:
+    """``find_check``, remembered: suppressions name the same few rules many times."""
+    return find_check(name)
+
+
 def _covers(suppression: Suppression, code: str) -> bool:
     if suppression.from_squawk and not suppression.codes:
         return True
     for name in suppression.codes:
-        info = find_check(name)
+        info = _find(name)
         if info is not None and info.code == code:
             return True
     return False
