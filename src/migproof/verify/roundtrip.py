@@ -382,6 +382,11 @@ class _Walk:
     # -- findings -------------------------------------------------------------------------
 
     def _fail(self, code: str, rev: RevisionFile, failure: StepFailure, what: str) -> None:
+        from migproof.sandbox.extensions import explain_missing_extension
+
+        problem = explain_missing_extension(failure.error, self.host)
+        if problem is not None:  # the sandbox cannot run this chain: migproof cannot look (exit 2)
+            raise problem
         self.had_failure = True
         message = f"{what}: {failure.error}"
         if failure.timeout:
