@@ -613,11 +613,9 @@ def _match(
 def lint_sources(sources: Sequence[SqlSource], config: Config) -> list[Finding]:
     """Lint migrations in the order they run; findings in that order.
 
-        >>> from migproof.config import Config
-    from migproof.errors import SourceError
-        >>> sql = "CREATE INDEX orders_idx ON orders (customer_id);"
-        >>> [f.check for f in lint_sources([SqlSource(sql, Path("0001.sql"))], Config())]
-        ['MP201', 'MP210']
+    >>> sql = "CREATE INDEX orders_idx ON orders (customer_id);"
+    >>> [f.check for f in lint_sources([SqlSource(sql, Path("0001.sql"))], Config())]
+    ['MP201', 'MP210']
     """
     linter = Linter(config)
     findings: list[Finding] = []
