@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from migproof.errors import SandboxError
-from migproof.sandbox import Sandbox, find_binaries
+from migproof.sandbox import Sandbox, find_binaries, watchdog
 
 
 def _binaries_env() -> str:
@@ -81,7 +82,7 @@ def test_forked_child_exiting_leaves_the_parents_sandbox_running() -> None:
     script = textwrap.dedent(
         """
         import os, sys
-        from migproof.sandbox import Sandbox, find_binaries
+        from migproof.sandbox import Sandbox, find_binaries, watchdog
 
         pg = Sandbox(find_binaries(sys.argv[1] or None)).start()
         child = os.fork()
@@ -104,3 +105,40 @@ def test_forked_child_exiting_leaves_the_parents_sandbox_running() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["still", "up", "removed"]
+
+
+def _run_watchdog(directory: Path, stdin: bytes) -> None:
+    script = Path(watchdog.__file__)
+    subprocess.run(
+        [sys.executable, "-I", "-S", str(script), str(directory)],
+        input=stdin,
+        timeout=60,
+        check=True,
+    )
+
+
+def test_watchdog_stops_the_pid_it_was_told_and_removes_the_directory(tmp_path: Path) -> None:
+    """migproof died before the server wrote postmaster.pid: the pid from the pipe is enough."""
+    directory = tmp_path / "migproof-x"
+    (directory / "data").mkdir(parents=True)
+    stand_in = subprocess.Popen(["sleep", "600"])  # SIGQUIT ends it, as it ends a postmaster
+    try:
+        _run_watchdog(directory, f"pid {stand_in.pid}\n".encode())
+        assert stand_in.wait(timeout=60) == -signal.SIGQUIT
+        assert not directory.exists()
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+
+
+def test_watchdog_told_quit_touches_nothing(tmp_path: Path) -> None:
+    directory = tmp_path / "migproof-y"
+    (directory / "data").mkdir(parents=True)
+    stand_in = subprocess.Popen(["sleep", "600"])
+    try:
+        _run_watchdog(directory, f"pid {stand_in.pid}\nquit\n".encode())
+        assert stand_in.poll() is None
+        assert directory.exists()
+    finally:
+        stand_in.kill()
+        stand_in.wait()
