@@ -30,6 +30,7 @@ class LintSettings:
     pg_version: int = DEFAULT_PG_VERSION
     protected_schemas: frozenset[str] = frozenset()
     assume_in_transaction: bool = False
+    tracker_tables: frozenset[str] = frozenset()  # alembic_version & co: bookkeeping, not data
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ creates it; what the setup SQL creates exists from the start.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -139,13 +140,10 @@ def settings_from(config: Config) -> LintSettings:
     settings = LintSettings(
         protected_schemas=frozenset(lint.protected_schemas),
         assume_in_transaction=lint.assume_in_transaction,
+        tracker_tables=frozenset(config.exclude_tables),
     )
     if lint.pg_version is not None:
-        settings = LintSettings(
-            pg_version=lint.pg_version,
-            protected_schemas=settings.protected_schemas,
-            assume_in_transaction=settings.assume_in_transaction,
-        )
+        settings = dataclasses.replace(settings, pg_version=lint.pg_version)
     return settings
 
 

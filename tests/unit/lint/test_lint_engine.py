@@ -375,3 +375,14 @@ def test_unknown_default_functions_are_reported_as_possibly_volatile() -> None:
 def test_index_on_only_a_partitioned_parent_builds_nothing() -> None:
     sql = "SET lock_timeout = '1s';\nCREATE INDEX m_idx ON ONLY measurements (taken);\n"
     assert lint(sql) == []
+
+
+def test_tracker_table_updates_are_not_backfills() -> None:
+    sql = """BEGIN;
+SET LOCAL lock_timeout = '1s';
+ALTER TABLE t ADD COLUMN c text;
+UPDATE alembic_version SET version_num = 'b2' WHERE alembic_version.version_num = 'a1';
+UPDATE t SET c = 'x';
+COMMIT;
+"""
+    assert lint(sql) == [("MP213", 5)]

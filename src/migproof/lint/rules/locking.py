@@ -606,6 +606,8 @@ def backfill_in_ddl_transaction(node: object, ctx: StatementContext) -> Iterator
     relation = getattr(node, "relation", None)
     if relation is None or not ctx.is_existing(relation):
         return
+    if relation.relname in ctx.settings.tracker_tables:
+        return  # UPDATE alembic_version: the runner's bookkeeping, one row
     if isinstance(node, ast.InsertStmt):
         select = node.selectStmt
         if not isinstance(select, ast.SelectStmt) or not select.fromClause:
