@@ -39,14 +39,16 @@ _UNPRIVILEGED = "nobody"
 
 # A child that holds a sandbox until it reads a line, then ends the way argv[2] says.
 _CHILD = """
-import sys
+import os, sys
 from migproof.sandbox import Sandbox, find_binaries
 
 binaries = find_binaries(sys.argv[1] or None)
-if sys.argv[2] == "leak":  # started, never stopped: the script just ends
+if sys.argv[2] in ("leak", "hard-exit"):  # started, never stopped
     pg = Sandbox(binaries).start()
     print("libpq URL:", pg.url, flush=True)
     sys.stdin.readline()
+    if sys.argv[2] == "hard-exit":
+        os._exit(0)  # no atexit, no finally: only the watchdog can clean up
     sys.exit(0)
 with Sandbox(binaries) as pg:
     print("libpq URL:", pg.url, flush=True)
@@ -312,8 +314,13 @@ def test_signal_to_migproof_sandbox_leaves_nothing(
 
 @pytest.mark.parametrize(
     ("mode", "expected_code"),
-    [("raise", 1), ("normal", 0), ("leak", 0)],
-    ids=["exception in with block", "normal end of with block", "exit without stop"],
+    [("raise", 1), ("normal", 0), ("leak", 0), ("hard-exit", 0)],
+    ids=[
+        "exception in with block",
+        "normal end of with block",
+        "exit without stop",
+        "os._exit without stop",
+    ],
 )
 def test_child_python_process_leaves_nothing(runner: Runner, mode: str, expected_code: int) -> None:
     running = _start(runner, ["-c", _CHILD, _pg_bin(), mode])
