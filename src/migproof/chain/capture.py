@@ -29,6 +29,10 @@ class RecordedStatement:
     path: Path | None
     line: int | None
     failed: bool = False
+    started: float = 0.0  # time.perf_counter() when it was sent
+    in_transaction: bool | None = None
+    locks: tuple[tuple[str, str], ...] = ()  # (relation, mode) its backend newly held after it
+    rewritten: tuple[str, ...] = ()  # relations whose relfilenode it changed
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -45,7 +49,9 @@ class RecordedStatement:
 class StatementRecorder:
     """Listens to SQLAlchemy's cursor events while installed; attributes them to a step."""
 
-    def __init__(self, revision_paths: dict[str, Path]) -> None:
+    def __init__(self, revision_paths: dict[str, Path], *, facts: bool = False) -> None:
+        self.facts = facts  # also read pg_locks and relfilenodes around each statement (lint)
+        self._observer = _LockObserver() if facts else None
         self._paths = {os.path.realpath(k): v for k, v in revision_paths.items()}
         self._real: dict[str, str] = {}
         self.statements: list[RecordedStatement] = []
@@ -90,28 +96,39 @@ class StatementRecorder:
         return None, None
 
     def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        del conn, args
+        del args
         if self.step is None:
             return
         path, line = self._where()
         self.last = (statement, path, line)
+        if self._observer is not None and path is not None:
+            self._observer.before(conn)
         self._started[id(cursor)] = time.perf_counter()
 
     def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        del conn, args
+        del args
         started = self._started.pop(id(cursor), None)
         if self.step is None or started is None or self.last is None:
             return
+        elapsed = (time.perf_counter() - started) * 1000
         revision, direction = self.step
         _, path, line = self.last
+        locks: tuple[tuple[str, str], ...] = ()
+        rewritten: tuple[str, ...] = ()
+        if self._observer is not None and path is not None:
+            locks, rewritten = self._observer.after(conn)
         self.statements.append(
             RecordedStatement(
                 revision=revision,
                 direction=direction,
                 sql=statement,
-                duration_ms=(time.perf_counter() - started) * 1000,
+                duration_ms=elapsed,
                 path=path,
                 line=line,
+                started=started,
+                in_transaction=bool(conn.in_transaction()),
+                locks=locks,
+                rewritten=rewritten,
             )
         )
 
@@ -134,3 +151,63 @@ class StatementRecorder:
                 failed=True,
             )
         )
+
+
+_LOCKS = """
+SELECT n.nspname || '.' || c.relname, l.mode
+FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+  AND c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')
+"""
+_FILENODES = """
+SELECT n.nspname || '.' || c.relname, c.relfilenode
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'm', 'i') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg_toast%'
+"""
+
+
+class _LockObserver:
+    """The locks a migration's backend takes (pg_locks) and the relations it rewrites.
+
+    Locks are held to the end of the transaction, so a statement's locks are the ones its
+    backend holds after it and did not hold before. A rewrite gives a relation a new
+    relfilenode; the map is read when a transaction starts and updated as statements run.
+    Queries go through the DBAPI connection, beneath SQLAlchemy's events.
+    """
+
+    def __init__(self) -> None:
+        self._transaction: object = None
+        self._held: set[tuple[str, str]] = set()
+        self._filenodes: dict[str, int] = {}
+
+    def _query(self, conn: Any, sql: str) -> list[tuple[Any, ...]]:
+        try:
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute(sql)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        except Exception:  # facts are a bonus: a driver that cannot do this gets none
+            return []
+
+    def before(self, conn: Any) -> None:
+        transaction = conn.get_transaction() if conn.in_transaction() else None
+        if transaction is None or transaction is not self._transaction:
+            self._transaction = transaction
+            self._held = set(map(tuple, self._query(conn, _LOCKS))) if transaction else set()
+            self._filenodes = dict(self._query(conn, _FILENODES))
+
+    def after(self, conn: Any) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+        held = {(str(name), str(mode)) for name, mode in self._query(conn, _LOCKS)}
+        new = sorted(held - self._held)
+        self._held = held if conn.in_transaction() else set()
+        rewritten: list[str] = []
+        if any(mode == "AccessExclusiveLock" for _, mode in new):
+            for name, node in self._query(conn, _FILENODES):
+                if name in self._filenodes and self._filenodes[name] != node:
+                    rewritten.append(str(name))
+                self._filenodes[name] = node
+        return tuple(new), tuple(sorted(rewritten))

@@ -105,6 +105,7 @@ class Stepper:
         libpq_url: str,
         token: str,
         url_env: tuple[str, ...] = (),
+        facts: bool = False,
     ) -> None:
         self.project = project
         self._sqlalchemy_url = sqlalchemy_url
@@ -112,7 +113,7 @@ class Stepper:
         self._token = token
         self._url_env = url_env
         paths = {str(f.path): f.path for f in project.graph.files}
-        self.recorder = StatementRecorder(paths)
+        self.recorder = StatementRecorder(paths, facts=facts)
         self.version_table: tuple[str | None, str] = (None, "alembic_version")
         self._one_run_per_step = False
 

@@ -1,0 +1,123 @@
+"""Run every revision up (and back down) once, recording what each statement did.
+
+What ``migproof lint`` reads in an Alembic project: the SQL each revision really sent (no
+offline mode), where in the revision file each statement came from, the relation locks its
+backend took, the relations it rewrote, and how long it held the locks (to the commit of
+its revision's transaction).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from migproof.chain.capture import RecordedStatement
+from migproof.chain.project import AlembicProject
+from migproof.chain.stepper import StepFailure, Stepper, mark_scratch_database, new_token
+from migproof.config import Config
+from migproof.sandbox import DatabaseHost
+
+__all__ = ["RevisionRun", "lock_mode", "record_chain"]
+
+_MODES = {
+    "AccessShareLock": "ACCESS SHARE",
+    "RowShareLock": "ROW SHARE",
+    "RowExclusiveLock": "ROW EXCLUSIVE",
+    "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE",
+    "ShareLock": "SHARE",
+    "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE",
+    "ExclusiveLock": "EXCLUSIVE",
+    "AccessExclusiveLock": "ACCESS EXCLUSIVE",
+}
+
+
+def lock_mode(pg_locks_mode: str) -> str:
+    """pg_locks' ``AccessExclusiveLock`` as the documentation writes it: ``ACCESS EXCLUSIVE``."""
+    return _MODES.get(pg_locks_mode, pg_locks_mode)
+
+
+@dataclass
+class RevisionRun:
+    """One revision's recorded upgrade and downgrade statements (with held seconds)."""
+
+    revision: str
+    path: Path
+    upgrade: list[RecordedStatement] = field(default_factory=list)
+    downgrade: list[RecordedStatement] = field(default_factory=list)
+    held_seconds: dict[int, float] = field(default_factory=dict)  # id(statement) -> seconds
+    failure: StepFailure | None = None
+
+
+def record_chain(
+    project: AlembicProject, config: Config, host: DatabaseHost, order: list[Any]
+) -> list[RevisionRun]:
+    """Upgrade ``order`` one revision at a time, then downgrade back, recording facts.
+
+    Stops at the first revision that fails to upgrade (its run carries the failure); the
+    downgrades of the ones applied are recorded as far as they go.
+    """
+    db = host.create_database()
+    token = new_token()
+    try:
+        with host.connect() as admin:
+            mark_scratch_database(
+                admin,
+                db,
+                token,
+                statement_timeout=config.statement_timeout,
+                lock_timeout=config.lock_timeout,
+            )
+        stepper = Stepper(
+            project,
+            sqlalchemy_url=host.sqlalchemy_url_for(db),
+            libpq_url=host.url_for(db),
+            token=token,
+            url_env=config.url_env,
+            facts=True,
+        )
+        runs = {rev.revision: RevisionRun(rev.revision, rev.path) for rev in order}
+        applied: list[str] = []
+        with stepper.session():
+            failure = stepper.run_steps(
+                _walk(stepper, [r.revision for r in order], runs, applied, up=True)
+            )
+            if failure is not None:
+                runs[failure.revision].failure = failure
+            stepper.run_steps(_walk(stepper, list(reversed(applied)), runs, [], up=False))
+        return list(runs.values())
+    finally:
+        host.drop_database(db)
+
+
+def _walk(
+    stepper: Stepper,
+    revisions: list[str],
+    runs: dict[str, RevisionRun],
+    applied: list[str],
+    *,
+    up: bool,
+) -> Iterator[Any]:
+    recorder = stepper.recorder
+    for rid in revisions:
+        count = len(recorder.statements)
+        yield stepper.step(rid, up=up)
+        committed = time.perf_counter()  # the step's transaction has just committed
+        run = runs[rid]
+        statements = [s for s in recorder.statements[count:] if s.path is not None]
+        for statement in statements:
+            if statement.in_transaction:
+                run.held_seconds[id(statement)] = committed - statement.started
+        if up:
+            run.upgrade = statements
+            applied.append(rid)
+        else:
+            run.downgrade = statements
+        del recorder.statements[count:]  # keep memory flat on long chains
+
+
+def with_lock_names(statement: RecordedStatement) -> RecordedStatement:
+    """The statement with pg_locks' mode names as the documentation writes them."""
+    return replace(statement, locks=tuple((rel, lock_mode(mode)) for rel, mode in statement.locks))
