@@ -1,0 +1,90 @@
+"""The facts recorded while revisions run: locks, rewrites, hold times, lines of op. calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers.alembic_projects import Revision, line_of, write_project
+
+from migproof.chain.project import load_project
+from migproof.chain.record import lock_mode, record_chain
+from migproof.config import load_config
+from migproof.sandbox import Sandbox
+
+
+def record(pg: Sandbox, root: Path):
+    config = load_config(root)
+    project = load_project(config, root)
+    project.script_directory()
+    return {
+        run.revision: run
+        for run in record_chain(project, config, pg, project.graph.topological_order())
+    }
+
+
+def test_type_change_rewrites_and_locks_while_nullable_add_column_does_not_rewrite(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.execute("CREATE TABLE orders (id int PRIMARY KEY, total int)")',
+                downgrade='op.drop_table("orders")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.add_column("orders", sa.Column("note", sa.Text))',
+                downgrade='op.drop_column("orders", "note")',
+            ),
+            Revision(
+                id="r3",
+                down="r2",
+                upgrade='op.alter_column("orders", "total", type_=sa.BigInteger)',
+                downgrade='op.alter_column("orders", "total", type_=sa.Integer)',
+            ),
+        ],
+    )
+    runs = record(pg, tmp_path)
+    (add,) = runs["r2"].upgrade
+    assert ("public.orders", "AccessExclusiveLock") in add.locks
+    assert add.rewritten == ()
+    (change,) = runs["r3"].upgrade
+    assert "public.orders" in change.rewritten
+    assert lock_mode("AccessExclusiveLock") == "ACCESS EXCLUSIVE"
+    assert runs["r3"].held_seconds[id(change)] > 0
+    path = tmp_path / "migrations" / "versions" / "r3.py"
+    assert (change.path, change.line) == (path, line_of(path, "op.alter_column"))
+    assert [s.sql.strip().split()[0] for s in runs["r3"].downgrade] == ["ALTER"]
+    assert runs["r1"].downgrade and "DROP TABLE" in runs["r1"].downgrade[0].sql
+
+
+def test_failing_revision_stops_the_recording_and_carries_the_failure(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.execute("CREATE TABLE t (id int)")',
+                downgrade='op.drop_table("t")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.execute("ALTER TABLE nope ADD COLUMN x int")',
+                downgrade="pass",
+            ),
+            Revision(id="r3", down="r2", upgrade='op.execute("SELECT 1")', downgrade="pass"),
+        ],
+    )
+    runs = record(pg, tmp_path)
+    assert runs["r1"].failure is None and runs["r1"].upgrade
+    failure = runs["r2"].failure
+    assert failure is not None and 'relation "nope" does not exist' in failure.error
+    assert runs["r3"].upgrade == [] and runs["r3"].failure is None
