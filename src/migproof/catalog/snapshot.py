@@ -14,7 +14,7 @@ import functools
 import gc
 import operator
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -28,7 +28,6 @@ from migproof.catalog.model import (
     CatalogObject,
     Column,
     Constraint,
-    Index,
     Snapshot,
     Table,
 )
@@ -137,44 +136,74 @@ class _Result:
         return cls(tuple(d.name for d in cursor.description or ()), rows)
 
 
-def _builder(
-    cls: type[CatalogObject], columns: Sequence[str]
-) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
-    """Turn a row into constructor arguments: arrays (lists) become tuples."""
-    tuple_fields = {f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")}  # type: ignore[arg-type]
-    names = [name for name in columns if name in tuple_fields]
+_Reader = Callable[..., Any]
 
-    def build(row: tuple[Any, ...]) -> dict[str, Any]:
-        values = dict(zip(columns, row, strict=True))
-        for name in names:
-            values[name] = tuple(values[name] or ())
-        return values
 
-    return build
+_READERS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], _Reader] = {}
+
+
+def _reader(cls: type[CatalogObject], columns: tuple[str, ...], extras: tuple[str, ...]) -> _Reader:
+    """The compiled reader for rows of ``columns``, made once per query shape."""
+    cache_key = (cls.__name__, columns, extras)
+    if cache_key not in _READERS:
+        _READERS[cache_key] = _compile_reader(cls, columns, extras)
+    return _READERS[cache_key]
+
+
+def _compile_reader(
+    cls: type[CatalogObject], columns: tuple[str, ...], extras: tuple[str, ...]
+) -> _Reader:
+    """Compile ``read(row, *extras) -> cls``: fields from the row's columns of the same name
+    (arrays become tuples), then ``extras`` in order; other columns (``key``) are skipped.
+
+    Building an object this way, by setting its slots, is five times faster than the frozen
+    dataclass's ``__init__`` (one ``object.__setattr__`` call per field); a 1,000-table
+    snapshot builds some 13,000 objects. Every field must come from a column or an extra.
+    """
+    fields = {f.name: str(f.type) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_tuple": tuple}
+    lines = [
+        f"def read(row, {', '.join(extras)}):" if extras else "def read(row):",
+        "    o = _new(_cls)",
+    ]
+    sources = [(name, f"row[{i}]") for i, name in enumerate(columns) if name in fields]
+    sources += [(name, name) for name in extras]
+    for name, source in sources:
+        env[f"_set_{name}"] = getattr(cls, name).__set__
+        value = f"_tuple({source} or ())" if fields[name].startswith("tuple") else source
+        lines.append(f"    _set_{name}(o, {value})")
+    missing = fields.keys() - {name for name, _ in sources}
+    if missing:
+        raise AssertionError(f"{cls.__name__}: no column for {sorted(missing)}")
+    lines.append("    return o")
+    exec("\n".join(lines), env)  # noqa: S102 - generated from field names only
+    read: _Reader = env["read"]
+    return read
 
 
 def _build(results: dict[str, _Result], server_version: int) -> Snapshot:
     columns = _columns(results["columns.sql"])
     constraints: dict[str, list[Constraint]] = defaultdict(list)
     result = results["constraints.sql"]
-    build = _builder(Constraint, result.columns)
+    read = _reader(Constraint, result.columns, ())
+    table_at = result.columns.index("table")
     for row in result.rows:
-        values = build(row)
-        constraints[values.pop("table")].append(Constraint(**values))
+        constraints[row[table_at]].append(read(row))
     snapshot: dict[str, Any] = {"server_version": server_version}
     for kind in KINDS:
         result = results[kind.query]
-        build = _builder(kind.cls, result.columns)
+        key_at = result.columns.index("key")
         objects: dict[str, Any] = {}
-        for row in result.rows:
-            values = build(row)
-            key = values.pop("key")
-            if kind.cls is Table:
-                values["columns"] = tuple(columns.get(key, ()))
-                values["constraints"] = tuple(sorted(constraints.get(key, ()), key=_name))
-            elif kind.cls is Index and all(o == "default" for o in values["opclasses"]):
-                values["opclasses"] = ()
-            objects[key] = kind.cls(**values)
+        if kind.cls is Table:
+            read = _reader(Table, result.columns, ("columns", "constraints"))
+            for row in result.rows:
+                key = row[key_at]
+                children = sorted(constraints.get(key, ()), key=_name)
+                objects[key] = read(row, tuple(columns.get(key, ())), tuple(children))
+        else:
+            read = _reader(kind.cls, result.columns, ())
+            for row in result.rows:
+                objects[row[key_at]] = read(row)
         snapshot[kind.attribute] = dict(sorted(objects.items()))
     return _drop_orphans(Snapshot(**snapshot))
 
@@ -185,14 +214,13 @@ def _name(obj: Constraint) -> str:
 
 def _columns(result: _Result) -> dict[str, list[Column]]:
     """Columns by table key, numbered 1, 2, 3 … among live columns (dropped ones leave gaps)."""
-    build = _builder(Column, result.columns)
-    order = operator.itemgetter(result.columns.index("table"), result.columns.index("position"))
+    table_at, attnum_at = result.columns.index("table"), result.columns.index("position")
+    names = tuple("attnum" if name == "position" else name for name in result.columns)
+    read = _reader(Column, names, ("position",))
     out: dict[str, list[Column]] = defaultdict(list)
-    for row in sorted(result.rows, key=order):
-        values = build(row)
-        siblings = out[values.pop("table")]
-        values["position"] = len(siblings) + 1
-        siblings.append(Column(**values))
+    for row in sorted(result.rows, key=operator.itemgetter(table_at, attnum_at)):
+        siblings = out[row[table_at]]
+        siblings.append(read(row, len(siblings) + 1))
     return out
 
 

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from migproof.catalog import SnapshotFilter, diff_snapshots, take_snapshot
+from migproof.catalog import Snapshot, SnapshotFilter, diff_snapshots, take_snapshot
 from migproof.config import Config
 from migproof.errors import DatabaseError, SourceError
 from migproof.sandbox import Sandbox
@@ -248,6 +248,7 @@ def test_pg_dump_and_restore_gives_the_same_snapshot(
     conn.execute(RICH.read_text().encode())
     original = take_snapshot(conn)
     assert len(original.tables) == 7 and original.triggers and original.policies
+    assert Snapshot.from_json(original.to_json()) == original
     dump = tmp_path / "dump.sql"
     subprocess.run(
         [
