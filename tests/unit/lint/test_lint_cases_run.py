@@ -48,6 +48,7 @@ ROW = {
     "items": "INSERT INTO items (id) VALUES (1)",
     "events": "INSERT INTO events (name) VALUES ('x')",
     "orders": "INSERT INTO orders (id, customer_id) VALUES (1, 1)",
+    "import_rows": "INSERT INTO import_rows (id) VALUES (1)",
 }
 
 

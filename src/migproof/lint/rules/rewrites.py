@@ -354,3 +354,50 @@ def vacuum_full_or_cluster(node: object, ctx: StatementContext) -> Iterator[Find
         f"{what} rewrites {target} under ACCESS EXCLUSIVE: reads and writes wait",
         fix="use pg_repack for an online rebuild, or plain VACUUM",
     )
+
+
+_STORAGE_CHANGES = {
+    AT.AT_SetLogged: "SET LOGGED",
+    AT.AT_SetUnLogged: "SET UNLOGGED",
+    AT.AT_SetTableSpace: "SET TABLESPACE",
+    AT.AT_SetAccessMethod: "SET ACCESS METHOD",
+}
+
+
+@rule(
+    "MP306",
+    "storage-change-rewrites-table",
+    severity=Severity.ERROR,
+    nodes=(ast.AlterTableCmd,),
+    summary="SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD on an existing table",
+)
+def storage_change_rewrites_table(
+    cmd: ast.AlterTableCmd, ctx: StatementContext
+) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ALTER TABLE ... SET LOGGED`, `SET UNLOGGED`, `SET TABLESPACE` and
+    `SET ACCESS METHOD` on an existing table.
+
+    ## Why is this bad?
+    Each copies the whole table (and, for a tablespace, its files) while holding ACCESS
+    EXCLUSIVE: nothing reads or writes the table until the copy ends.
+
+    ## How to fix
+    Do it in a maintenance window, or build a new table with the wanted storage, copy the
+    rows in batches and swap the names.
+
+    ## PostgreSQL versions
+    `SET LOGGED` / `SET UNLOGGED` exist since 9.5, `SET ACCESS METHOD` since 15.
+    """
+    what = _STORAGE_CHANGES.get(cmd.subtype) if cmd.subtype is not None else None
+    relation = ctx.alter_table_target()
+    if what is None or relation is None or not ctx.is_existing(relation):
+        return
+    table = qualified(relation)
+    if ctx.cleared_by_facts(table):
+        return
+    yield ctx.finding(
+        f"{what} rewrites {table} under ACCESS EXCLUSIVE: reads and writes wait",
+        fix="use a maintenance window, or copy into a new table in batches and swap names",
+    )

@@ -1,0 +1,1 @@
+CREATE UNLOGGED TABLE import_rows (id bigint PRIMARY KEY, payload text);
