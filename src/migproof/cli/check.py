@@ -11,6 +11,7 @@ from migproof.catalog.diff import diff_to_dict
 from migproof.catalog.lockfile import lockfile_path, read_lockfile
 from migproof.cli._options import config_from_flags, server_options
 from migproof.errors import EXIT_CLEAN, EXIT_FINDINGS
+from migproof.report.terminal import make_consoles
 from migproof.sources import Sources
 
 __all__ = ["command"]
@@ -38,6 +39,14 @@ def command(fmt: str, pg_bin: str | None, database_url: str | None) -> int:
         head = sources.snapshot("alembic:head")
     label = config.lockfile
     diffs = diff_snapshots(locked, head)
+    if diffs and locked.server_version and locked.server_version != head.server_version:
+        # Defaults differ between versions (the public schema's grants, for one).
+        make_consoles().err.print(
+            f"note: {label} was written on PostgreSQL {locked.server_version}, head was built "
+            f"on {head.server_version}; use the same --pg-bin for both",
+            markup=False,
+            highlight=False,
+        )
     if fmt == "json":
         click.echo(json.dumps(diff_to_dict(diffs, label, "alembic:head"), indent=2, sort_keys=True))
     elif diffs:

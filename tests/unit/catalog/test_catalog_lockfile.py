@@ -1,0 +1,52 @@
+"""The lock file and the text listing, without a database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.unit.catalog.builders import make
+
+from migproof.catalog.listing import render_snapshot
+from migproof.catalog.lockfile import lockfile_path, read_lockfile, write_lockfile
+from migproof.catalog.model import KINDS, Snapshot
+from migproof.config import load_config
+from migproof.errors import SourceError
+
+
+def snapshot() -> Snapshot:
+    values = {kind.attribute: {f"public.{kind.attribute}": make(kind.cls)} for kind in KINDS}
+    return Snapshot(server_version=18, **values)
+
+
+def test_write_then_read_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "db" / "schema.json"
+    assert write_lockfile(path, snapshot()) is True
+    assert write_lockfile(path, snapshot()) is False  # unchanged: not rewritten
+    assert read_lockfile(path) == snapshot()
+
+
+def test_missing_lock_file_says_how_to_create_it(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as info:
+        read_lockfile(tmp_path / "migproof.schema.json")
+    assert info.value.fix == "create it with `migproof snapshot alembic:head --write` and commit it"
+
+
+def test_conflicted_lock_file_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "migproof.schema.json"
+    path.write_text("<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> branch\n")
+    with pytest.raises(SourceError, match="is not a migproof snapshot"):
+        read_lockfile(path)
+
+
+def test_lockfile_path_is_relative_to_the_config_root(tmp_path: Path) -> None:
+    (tmp_path / "migproof.toml").write_text('lockfile = "db/schema.json"\n')
+    (tmp_path / "sub").mkdir()
+    assert lockfile_path(load_config(tmp_path / "sub")) == tmp_path / "db" / "schema.json"
+
+
+def test_text_listing_names_every_object() -> None:
+    text = render_snapshot(snapshot())
+    for kind in KINDS:
+        assert f"public.{kind.attribute}" in text
+    assert render_snapshot(Snapshot()) == "(empty schema)\n"
