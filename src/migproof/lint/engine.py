@@ -195,6 +195,9 @@ class Linter:
         try:
             statements = parse_statements(source.sql)
         except SqlSyntaxError as exc:
+            origin = source.origin_before(exc.line)
+            if origin is not None and origin.location is not None:  # a recorded statement
+                return [self._syntax_finding(exc, None, 0, source.revision, origin.location)]
             return [self._syntax_finding(exc, source.path, source.line_offset, source.revision)]
         self._walk_up(statements, where, raw)
         down_statements = self._walk_down(source, raw)
@@ -215,9 +218,15 @@ class Linter:
             self.schema.apply(statement.node, new=False)
 
     def _syntax_finding(
-        self, exc: SqlSyntaxError, path: Path | None, offset: int, revision: str | None
+        self,
+        exc: SqlSyntaxError,
+        path: Path | None,
+        offset: int,
+        revision: str | None,
+        location: Location | None = None,
     ) -> Finding:
-        location = Location(path=path, line=exc.line + offset, column=exc.column) if path else None
+        if location is None and path is not None:
+            location = Location(path=path, line=exc.line + offset, column=exc.column)
         return Finding(
             check=SYNTAX_ERROR.code,
             severity=SYNTAX_ERROR.severity,

@@ -81,6 +81,12 @@ class SqlSource:
     down_line_offset: int = 0
     in_transaction: bool = False
     origins: tuple[StatementOrigin, ...] = field(default=())
+    _by_line: dict[int, StatementOrigin] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_line", {o.line: o for o in self.origins})
 
     @classmethod
     def from_statements(
@@ -115,10 +121,12 @@ class SqlSource:
 
     def origin_of(self, line: int) -> StatementOrigin | None:
         """The origin recorded for the statement starting on ``line`` (before the offset)."""
-        for origin in self.origins:
-            if origin.line == line:
-                return origin
-        return None
+        return self._by_line.get(line)
+
+    def origin_before(self, line: int) -> StatementOrigin | None:
+        """The origin of the last statement starting on or before ``line``."""
+        candidates = [o for o in self.origins if o.line <= line]
+        return max(candidates, key=lambda o: o.line) if candidates else None
 
 
 def _join(statements: Sequence[RecordedStatement]) -> tuple[str, tuple[StatementOrigin, ...]]:

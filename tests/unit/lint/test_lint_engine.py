@@ -386,3 +386,14 @@ UPDATE t SET c = 'x';
 COMMIT;
 """
     assert lint(sql) == [("MP213", 5)]
+
+
+def test_a_recorded_statement_pglast_cannot_parse_points_at_its_op_line() -> None:
+    where = Location(path=Path("versions/a1.py"), line=12)
+    source = SqlSource.from_statements(
+        [RecordedStatement("SELECT 1"), RecordedStatement("CREATE TABLE (", location=where)],
+        path=Path("versions/a1.py"),
+        revision="a1",
+    )
+    [finding] = lint_sources([source], config())
+    assert (finding.check, finding.location, finding.revision) == ("MP901", where, "a1")
