@@ -338,7 +338,8 @@ class _Extractor:
     # ---- canonical text ------------------------------------------------------------------
     def canon(self, node: ast.AST, local_names: dict[str, str] | None = None) -> str:
         transformed = _Canon(self, local_names or {}).visit(_clone(node))
-        return ast.unparse(transformed)
+        # nodes the canonicaliser builds have no positions; Python 3.11.2's unparse needs them
+        return ast.unparse(ast.fix_missing_locations(transformed))
 
     def canon_function(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
         """A function's decorators, arguments and body with locals renamed in order."""
