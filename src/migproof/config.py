@@ -193,8 +193,14 @@ class Config:
     )
     exclude_schemas: tuple[str, ...] = _opt((), "Schemas left out of snapshots.", '["audit"]')
     exclude_tables: tuple[str, ...] = _opt(
-        ("alembic_version", "migproof_migrations", "schema_migrations", "flyway_schema_history"),
-        "Tracker tables left out of snapshots.",
+        (
+            "alembic_version",
+            "migproof_migrations",
+            "schema_migrations",
+            "flyway_schema_history",
+            "goose_db_version",
+        ),
+        "Migration trackers' tables, left out of snapshots.",
         '["alembic_version"]',
     )
     lockfile: str = _opt(

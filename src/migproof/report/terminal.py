@@ -116,10 +116,19 @@ def _render_finding(finding: Finding, out: Console) -> None:
         f"{escape(where)}[{style}]{finding.check}[/] {escape(revision)}{escape(finding.message)}"
     )
     if finding.statement:
-        out.print(f"    statement: {escape(finding.statement.strip())}")
+        _print_block(out, "    statement: ", finding.statement.strip())
     for title, body in finding.context:
         out.print(f"    {escape(title)}:")
         for line in body.rstrip().splitlines():
             out.print(f"      {escape(line)}")
     if finding.fix:
-        out.print(f"    [bold]fix:[/] {escape(finding.fix)}")
+        _print_block(out, "    [bold]fix:[/] ", finding.fix, width=len("    fix: "))
+
+
+def _print_block(out: Console, head: str, text: str, *, width: int | None = None) -> None:
+    """The first line after ``head``, the others indented under it."""
+    lines = text.splitlines() or [""]
+    out.print(head + escape(lines[0]))
+    indent = " " * (width if width is not None else len(head))
+    for line in lines[1:]:
+        out.print(indent + escape(line))
