@@ -1,0 +1,892 @@
+"""Rows survive round trips: seed every table, then find each seeded row again, value for value.
+
+``seed_rows`` puts a few rows into every table of a snapshot, parents before children, and
+reads them back as text (``RETURNING col::text``), keyed by the primary key (else a unique key
+of NOT NULL columns, else the whole row). ``compare_rows`` reads the same rows again after a
+downgrade and an upgrade and reports, for the tables and columns that exist on both sides,
+rows that are gone and values that changed. Only rows migproof inserted are compared, so a
+data migration that adds, updates or deletes other rows is never a finding.
+
+Speed: one multi-row ``INSERT … RETURNING`` per table when the first candidates pass (they
+usually do), trial inserts of one row only after a failure; every read is one ``UNION ALL``
+query over all tables. Seeding is cumulative: passed the previous result as ``existing``,
+``seed_rows`` re-reads the rows it still tracks (one query, catching what a data migration did
+to them) and only seeds tables that have none, as production data lives through every
+revision.
+
+>>> seeded = seed_rows(conn, after)                                   # doctest: +SKIP
+>>> # ... downgrade and upgrade the revision again ...
+>>> problems = compare_rows(conn, take_snapshot(conn), seeded, before=before)  # doctest: +SKIP
+>>> findings = row_findings(problems, revision="a1b2", location=None)          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from migproof.catalog.model import Column, Constraint, Snapshot, Table
+from migproof.findings import Finding, Location
+from migproof.verify._register import verify_check
+from migproof.verify.rows import (
+    Literals,
+    TypeCatalog,
+    check_literals,
+    column_candidates,
+    columns_in_expression,
+)
+
+__all__ = [
+    "ROWS_LOST",
+    "VALUES_CHANGED",
+    "VALUES_LOST",
+    "RowProblem",
+    "SeedResult",
+    "SeededRow",
+    "SeededTable",
+    "SkippedTable",
+    "compare_rows",
+    "row_findings",
+    "seed_rows",
+]
+
+ROWS_LOST = verify_check(
+    "MP101",
+    "rows-lost-by-downgrade",
+    "rows are gone after a revision's downgrade and upgrade",
+    what="Puts rows into every table before each round trip (values made from the column "
+    "types, defaults, foreign keys and checks) and looks for each of them, by its key, after "
+    "the revision's downgrade and upgrade again.",
+    why="A downgrade that drops and recreates a table (or deletes rows) passes every schema "
+    "comparison and loses production data on the day it is run.",
+    fix="Change the table in place (`ALTER TABLE`, `op.alter_column`, `op.batch_alter_table`) "
+    "instead of dropping and recreating it; copy the rows when a table must be rebuilt.",
+)
+VALUES_CHANGED = verify_check(
+    "MP102",
+    "values-changed-by-downgrade",
+    "column values differ after a revision's downgrade and upgrade",
+    what="Compares every value of the seeded rows, as text, before and after the round trip, "
+    "for the columns that exist on both sides.",
+    why="A column restored with another type (numeric as integer, timestamp as date, "
+    "varchar(64) as varchar(8)) silently rounds or truncates every row.",
+    fix="Restore the column's exact type in `downgrade()`; use `ALTER COLUMN … TYPE … USING` "
+    "rather than dropping and re-adding it.",
+)
+VALUES_LOST = verify_check(
+    "MP103",
+    "column-emptied-by-downgrade",
+    "a column's values are NULL after a revision's downgrade and upgrade",
+    what="Reports columns whose seeded values are all NULL after the round trip.",
+    why="A downgrade that drops a column and adds it back restores the schema exactly and "
+    "loses every value in it.",
+    fix="Alter the column in place instead of `op.drop_column` + `op.add_column`; when the "
+    "downgrade must rebuild it, copy the values into the new column first.",
+)
+
+_ROW_LIMIT = 2000  # rows read per keyless table: scratch tables hold migproof's and migrations'
+_TRIALS = 40  # single-row attempts per table after the multi-row INSERT failed
+_CHUNK = 200  # tables per UNION ALL read
+
+
+@dataclass(frozen=True, slots=True)
+class SeededRow:
+    """A row migproof inserted: its key values and every column's value, as text."""
+
+    key: tuple[str | None, ...]
+    values: Mapping[str, str | None]
+
+    def describe(self, key_columns: Sequence[str]) -> str:
+        """``(id)=(1)`` as PostgreSQL writes keys, or the row's first values when it has none."""
+        if key_columns:
+            values = ", ".join("NULL" if v is None else v for v in self.key)
+            return f"({', '.join(key_columns)})=({values})"
+        shown = list(self.values.items())[:4]
+        return "(" + ", ".join(f"{k}={_show(v)}" for k, v in shown) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class SeededTable:
+    """The rows migproof tracks in one table and how it finds them again."""
+
+    table: str
+    key_columns: tuple[str, ...]  # empty: the whole row is the key
+    partitioned: bool
+    rows: tuple[SeededRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedTable:
+    """A table where no valid row could be made, and PostgreSQL's reason."""
+
+    table: str
+    reason: str
+    definition: Table  # seeding is tried again only when the table changes
+
+    @property
+    def item(self) -> tuple[str, str]:
+        """As ``Report.skipped`` holds it: (what, why)."""
+        return (f"rows for {self.table}", self.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    """What ``seed_rows`` inserted and tracks, what it skipped, and the next row number."""
+
+    tables: Mapping[str, SeededTable] = field(default_factory=dict)
+    skipped: Mapping[str, SkippedTable] = field(default_factory=dict)
+    new_skips: tuple[SkippedTable, ...] = ()  # skipped by this call (report these)
+    next_number: int = 1
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(t.rows) for t in self.tables.values())
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """A seeded row that is gone, or a column whose values changed, after a round trip."""
+
+    check: str  # MP101, MP102 or MP103
+    table: str
+    column: str | None
+    example: str  # the row, as ``(id)=(1)``
+    before: str | None
+    after: str | None
+    count: int  # rows affected
+    total: int  # rows compared
+
+
+# -- seeding ------------------------------------------------------------------------------
+
+
+def seed_rows(
+    conn: psycopg.Connection[Any],
+    snapshot: Snapshot,
+    *,
+    rows_per_table: int = 2,
+    existing: SeedResult | None = None,
+) -> SeedResult:
+    """Insert ``rows_per_table`` rows into every table of ``snapshot`` that has no tracked rows.
+
+    ``conn`` is an autocommit connection to the scratch database. With ``existing``, the rows
+    it tracks are read again (their current values become the reference), rows that are gone
+    are forgotten, and only tables without rows are seeded; a table skipped before is tried
+    again only when its definition changed.
+    """
+    tracked = dict(_reread(conn, snapshot, existing.tables)) if existing else {}
+    skipped: dict[str, SkippedTable] = {}
+    new_skips: list[SkippedTable] = []
+    number = existing.next_number if existing else 1
+    types = TypeCatalog.from_snapshot(snapshot)
+    for key in _dependency_order(snapshot):
+        table = snapshot.tables[key]
+        if key in tracked or not _is_seedable(table):
+            continue
+        previous = existing.skipped.get(key) if existing else None
+        if previous is not None and previous.definition == table:
+            skipped[key] = previous
+            continue
+        seeder = _TableSeeder(conn, snapshot, table, types, tracked, number, rows_per_table)
+        result = seeder.run()
+        number = seeder.number
+        if isinstance(result, SeededTable):
+            tracked[key] = result
+        else:
+            skip = SkippedTable(key, result, table)
+            skipped[key] = skip
+            new_skips.append(skip)
+    return SeedResult(tracked, skipped, tuple(new_skips), number)
+
+
+def _is_seedable(table: Table) -> bool:
+    # Partitions get their rows through the partitioned parent; foreign tables are elsewhere.
+    return table.partition_of is None and table.kind != "foreign table"
+
+
+def _dependency_order(snapshot: Snapshot) -> list[str]:
+    """Table keys, parents before children.
+
+    A cycle is broken at a nullable foreign key (its rows get NULL there); a cycle of NOT NULL
+    foreign keys cannot be seeded and is broken anywhere (the table is skipped with a reason).
+    """
+    edges = {
+        key: [
+            (fk.references, _is_nullable(table, fk))
+            for fk in table.foreign_keys
+            if fk.references and fk.references != key and fk.references in snapshot.tables
+        ]
+        for key, table in snapshot.tables.items()
+    }
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, stack = {start}, [start]
+        while stack:
+            for parent, _ in edges[stack.pop()]:
+                if parent == goal:
+                    return True
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return False
+
+    def visit(key: str) -> None:
+        if state.get(key):
+            return
+        state[key] = 1
+        for parent, nullable in edges[key]:
+            if not (nullable and reaches(parent, key)):
+                visit(parent)
+        state[key] = 2
+        order.append(key)
+
+    for key in sorted(snapshot.tables):
+        visit(key)
+    return order
+
+
+def _is_nullable(table: Table, fk: Constraint) -> bool:
+    columns = [table.column(name) for name in fk.columns]
+    return all(c is not None and not c.not_null for c in columns)
+
+
+def _key_columns(table: Table) -> tuple[str, ...]:
+    """Primary key, else the first unique constraint of NOT NULL columns, else () (whole row)."""
+    if table.primary_key is not None:
+        return table.primary_key.columns
+    for constraint in sorted(table.unique_constraints, key=lambda c: c.name):
+        columns = [table.column(name) for name in constraint.columns]
+        if constraint.columns and all(c is not None and c.not_null for c in columns):
+            return constraint.columns
+    return ()
+
+
+def _is_generated_by_database(column: Column) -> bool:
+    """Identity, serial and generated columns: their values are left to PostgreSQL."""
+    return bool(
+        column.identity
+        or column.generated
+        or (column.default is not None and "nextval(" in column.default)
+    )
+
+
+@dataclass
+class _Attempt:
+    """One way of filling a table's rows: a candidate index per filled column."""
+
+    choice: dict[str, int]
+
+
+class _TableSeeder:
+    """Find values PostgreSQL accepts for one table and insert its rows."""
+
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        snapshot: Snapshot,
+        table: Table,
+        types: TypeCatalog,
+        tracked: Mapping[str, SeededTable],
+        number: int,
+        rows: int,
+    ) -> None:
+        self.conn, self.snapshot, self.table, self.types = conn, snapshot, table, types
+        self.tracked, self.number, self.count = tracked, number, rows
+        self.key = _table_key(table)
+        self.readable = [c.name for c in table.columns if not c.generated]
+        self.fk_values: dict[str, list[str | None]] = {}  # column -> value per row
+        self.fk_columns: set[str] = set()
+        self.filled = [
+            c for c in table.columns if not _is_generated_by_database(c)
+        ]  # columns we give values to (FK columns among them)
+        self.extra = self._partition_literals()
+
+    # -- plan ---------------------------------------------------------------------------
+
+    def run(self) -> SeededTable | str:
+        problem = self._plan_foreign_keys()
+        if problem is not None:
+            return problem
+        numbers = list(range(self.number, self.number + self.count))
+        self.number += self.count
+        self.candidates = {
+            c.name: self._candidates(c, numbers)
+            for c in self.filled
+            if c.name not in self.fk_columns
+        }
+        choice = dict.fromkeys(self.candidates, 0)
+        rows, error = self._insert(numbers, choice)
+        if error is not None:
+            found, error = self._search(numbers[0], choice)
+            if found is None:
+                return _reason(error)
+            choice, first = found
+            rows = first
+            if len(numbers) > 1:
+                more, _ = self._insert(numbers[1:], choice, offset=1)
+                rows += more
+                if not more:
+                    rows += self._insert_one_by_one(numbers[1:], choice)
+        rows = self._link_self_references(rows)
+        return SeededTable(
+            self.key, _key_columns(self.table), self.table.kind == "partitioned table", tuple(rows)
+        )
+
+    def _candidates(self, column: Column, numbers: list[int]) -> dict[int, list[str | None]]:
+        out: dict[int, list[str | None]] = {}
+        for n in numbers:
+            values: list[str | None] = list(
+                column_candidates(column, self.table, self.types, n, self.extra.get(column.name))
+            )
+            if not column.not_null:
+                values.append(None)  # NULL satisfies every CHECK
+            out[n] = values
+        return out
+
+    def _partition_literals(self) -> dict[str, Literals]:
+        """Bounds of a partitioned table's partitions: values that route rows somewhere."""
+        if self.table.kind != "partitioned table" or not self.table.partition_key:
+            return {}
+        key = _table_key(self.table)
+        literals = Literals(prefer_strings=True)
+        for child in self.snapshot.tables.values():
+            if child.partition_of == key and child.partition_bound:
+                literals = literals + check_literals(child.partition_bound)
+        literals = dataclasses.replace(literals, prefer_strings=True)
+        columns = columns_in_expression(self.table.partition_key, self.table)
+        return dict.fromkeys(columns, literals)
+
+    def _plan_foreign_keys(self) -> str | None:
+        """Values of FK columns from the parents' rows; a reason when a NOT NULL FK has none."""
+        for fk in self.table.foreign_keys:
+            if not fk.references or any(c in self.fk_columns for c in fk.columns):
+                continue
+            nullable = _is_nullable(self.table, fk)
+            if fk.references == self.key:
+                # self-reference: NULL now, linked to the first row once it exists
+                if nullable:
+                    self._set_fk(fk, [[None] * len(fk.columns)] * self.count)
+                    continue
+                if all(
+                    (col := self.table.column(ref)) is not None
+                    and not _is_generated_by_database(col)
+                    for ref in fk.referenced_columns
+                ):
+                    continue  # NOT NULL self-reference: filled from the row's own key below
+                return (
+                    f"foreign key {fk.name} references the row's own "
+                    f"{', '.join(fk.referenced_columns)}, which PostgreSQL generates, and its "
+                    "columns are NOT NULL"
+                )
+            parents = self._parent_values(fk)
+            if not parents:
+                if nullable:
+                    self._set_fk(fk, [[None] * len(fk.columns)] * self.count)
+                    continue
+                return f"foreign key {fk.name}: the referenced table {fk.references} has no rows"
+            self._set_fk(fk, [parents[i % len(parents)] for i in range(self.count)])
+        return None
+
+    def _set_fk(self, fk: Constraint, values: list[list[str | None]]) -> None:
+        for index, name in enumerate(fk.columns):
+            self.fk_columns.add(name)
+            self.fk_values[name] = [row[index] for row in values]
+
+    def _parent_values(self, fk: Constraint) -> list[list[str | None]]:
+        parent = self.tracked.get(fk.references or "")
+        if parent is not None and all(c in parent.rows[0].values for c in fk.referenced_columns):
+            return [[row.values[c] for c in fk.referenced_columns] for row in parent.rows]
+        schema, name = _split_key(fk.references or "")
+        query = sql.SQL("SELECT {} FROM {} WHERE {} LIMIT {}").format(
+            sql.SQL(", ").join(
+                sql.SQL("{}::text").format(sql.Identifier(c)) for c in fk.referenced_columns
+            ),
+            sql.Identifier(schema, name),
+            sql.SQL(" AND ").join(
+                sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in fk.referenced_columns
+            ),
+            sql.Literal(self.count),
+        )
+        try:
+            return [list(row) for row in self.conn.execute(query).fetchall()]
+        except psycopg.Error:
+            return []
+
+    # -- inserting ------------------------------------------------------------------------
+
+    def _row(self, n: int, index: int, choice: Mapping[str, int]) -> dict[str, str | None]:
+        row: dict[str, str | None] = {}
+        for column in self.filled:
+            name = column.name
+            if name in self.fk_values:
+                row[name] = self.fk_values[name][index % len(self.fk_values[name])]
+            elif name in self.candidates:
+                options = self.candidates[name][n]
+                row[name] = options[min(choice[name], len(options) - 1)]
+        for fk in self.table.foreign_keys:  # NOT NULL self-reference: point at itself
+            if fk.references == self.key and fk.columns[0] not in self.fk_values:
+                for col, ref in zip(fk.columns, fk.referenced_columns, strict=False):
+                    row[col] = row.get(ref)
+        return row
+
+    def _insert(
+        self, numbers: Sequence[int], choice: Mapping[str, int], offset: int = 0
+    ) -> tuple[list[SeededRow], psycopg.Error | None]:
+        rows = [self._row(n, offset + i, choice) for i, n in enumerate(numbers)]
+        names = list(rows[0]) if rows and rows[0] else []
+        target = sql.Identifier(*_split_key(self.key))
+        returning = sql.SQL(", ").join(
+            sql.SQL("{}::text").format(sql.Identifier(c)) for c in self.readable
+        )
+        if names:
+            values = sql.SQL(", ").join(
+                sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() * len(names)))
+                for _ in rows
+            )
+            query = sql.SQL("INSERT INTO {} ({}) VALUES {} RETURNING {}").format(
+                target, sql.SQL(", ").join(map(sql.Identifier, names)), values, returning
+            )
+            params: list[str | None] = [row[name] for row in rows for name in names]
+        else:
+            first = sql.Identifier(self.table.columns[0].name)
+            query = sql.SQL("INSERT INTO {} ({}) VALUES {} RETURNING {}").format(
+                target, first, sql.SQL(", ").join(sql.SQL("(DEFAULT)") for _ in rows), returning
+            )
+            params = []
+        try:
+            fetched = self.conn.execute(query, params).fetchall()
+        except psycopg.Error as exc:
+            return [], exc
+        return [self._seeded(values) for values in fetched], None
+
+    def _seeded(self, values: Sequence[str | None]) -> SeededRow:
+        row = dict(zip(self.readable, values, strict=True))
+        key = _key_columns(self.table)
+        return SeededRow(tuple(row.get(k) for k in key), row)
+
+    def _search(
+        self, n: int, choice: dict[str, int]
+    ) -> tuple[tuple[dict[str, int], list[SeededRow]] | None, psycopg.Error | None]:
+        """Try other candidates, one row at a time, for the columns each error names."""
+        frontier = [dict(choice)]
+        seen = {tuple(sorted(choice.items()))}
+        error: psycopg.Error | None = None
+        for _ in range(_TRIALS):
+            if not frontier:
+                break
+            attempt = frontier.pop(0)
+            rows, failure = self._insert([n], attempt)
+            if failure is None:
+                return (attempt, rows), None
+            error = error or failure
+            culprits = self._culprits(failure, attempt, n)
+            if culprits[:1] == ["*"]:
+                culprits = culprits[1:]
+                nulls = {
+                    name: len(self.candidates[name][n]) - 1
+                    for name in culprits
+                    if self.candidates[name][n][-1] is None
+                }
+                if nulls and {**attempt, **nulls} != attempt:
+                    new = {**attempt, **nulls}
+                    seen.add(tuple(sorted(new.items())))
+                    frontier.insert(0, new)
+            for name in culprits:
+                if name not in self.candidates:
+                    continue
+                following = attempt[name] + 1
+                if following >= len(self.candidates[name][n]):
+                    continue
+                new = {**attempt, name: following}
+                signature = tuple(sorted(new.items()))
+                if signature not in seen:
+                    seen.add(signature)
+                    frontier.append(new)
+        return None, error
+
+    def _insert_one_by_one(
+        self, numbers: Sequence[int], choice: Mapping[str, int]
+    ) -> list[SeededRow]:
+        rows: list[SeededRow] = []
+        for i, n in enumerate(numbers, start=1):
+            inserted, _ = self._insert([n], choice, offset=i)
+            rows += inserted
+        return rows
+
+    def _culprits(self, error: psycopg.Error, attempt: Mapping[str, int], n: int) -> list[str]:
+        """The columns an error is about, as far as PostgreSQL's diagnostics tell."""
+        diag = error.diag
+        names = [c.name for c in self.filled if c.name in self.candidates]
+        if diag.column_name and diag.column_name in names:
+            return [diag.column_name]
+        constraint = diag.constraint_name
+        if constraint:
+            found = self._constraint_columns(constraint, diag.datatype_name)
+            if found:
+                return [name for name in names if name in found]
+        if diag.sqlstate == "23514" and self.table.partition_key:  # no partition for the row
+            keys = columns_in_expression(self.table.partition_key, self.table)
+            return [name for name in names if name in keys] or names
+        message = (diag.message_primary or "").lower()
+        row = self._row(n, 0, attempt)
+        by_value = [n for n in names if row.get(n) is not None and f'"{row[n]}"'.lower() in message]
+        if by_value:
+            return by_value
+        by_type = [n for n in names if _type_word(self.table, n) in message]
+        if by_type:
+            return by_type
+        # nothing says which column: first try every nullable one as NULL at once
+        return ["*", *names]
+
+    def _constraint_columns(self, name: str, datatype: str | None) -> set[str]:
+        for constraint in self.table.constraints:
+            if constraint.name == name:
+                if constraint.columns:
+                    return set(constraint.columns)
+                return columns_in_expression(constraint.expression or "", self.table)
+        for index in self.snapshot.indexes.values():
+            if index.table == self.key and index.name == name:
+                return columns_in_expression(" ".join(index.keys), self.table)
+        if datatype:  # a domain's CHECK: every column of that domain (or an array of it)
+            return {
+                c.name
+                for c in self.table.columns
+                if c.type.removesuffix("[]").rsplit(".", 1)[-1].strip('"') == datatype
+            }
+        return set()
+
+    def _link_self_references(self, rows: list[SeededRow]) -> list[SeededRow]:
+        """Point the second row's nullable self-reference at the first row."""
+        links = [
+            fk
+            for fk in self.table.foreign_keys
+            if fk.references == self.key
+            and all(self.fk_values.get(c, [0])[0] is None for c in fk.columns)
+        ]
+        key = _key_columns(self.table)
+        if not links or len(rows) < 2 or not key:
+            return rows
+        target = sql.Identifier(*_split_key(self.key))
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(col), sql.Literal(rows[0].values.get(ref)))
+            for fk in links
+            for col, ref in zip(fk.columns, fk.referenced_columns, strict=False)
+        )
+        where = sql.SQL(" AND ").join(
+            sql.SQL("{}::text = {}").format(sql.Identifier(k), sql.Literal(v))
+            for k, v in zip(key, rows[1].key, strict=True)
+        )
+        returning = sql.SQL(", ").join(
+            sql.SQL("{}::text").format(sql.Identifier(c)) for c in self.readable
+        )
+        try:
+            updated = self.conn.execute(
+                sql.SQL("UPDATE {} SET {} WHERE {} RETURNING {}").format(
+                    target, assignments, where, returning
+                )
+            ).fetchall()
+        except psycopg.Error:
+            return rows
+        if len(updated) != 1:
+            return rows
+        return [rows[0], self._seeded(updated[0]), *rows[2:]]
+
+
+def _type_word(table: Table, name: str) -> str:
+    """A column's type as an error message names it (``character varying(3)``, ``xml``)."""
+    column = table.column(name)
+    if column is None:
+        return "\x00"
+    return " " + column.type.removesuffix("[]").rsplit(".", 1)[-1].strip('"').lower()
+
+
+def _reason(error: psycopg.Error | None) -> str:
+    if error is None:
+        return "no candidate values to try"
+    diag = error.diag
+    text = diag.message_primary or str(error).strip().splitlines()[0]
+    if diag.message_detail:
+        text += f" ({diag.message_detail})"
+    return text
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _table_key(table: Table) -> str:
+    from migproof.catalog.model import quote_ident
+
+    return f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    """``public."Order"`` -> (``public``, ``Order``)."""
+    parts: list[str] = []
+    current, quoted, i = "", False, 0
+    while i < len(key):
+        char = key[i]
+        if char == '"':
+            if quoted and i + 1 < len(key) and key[i + 1] == '"':
+                current += '"'
+                i += 1
+            else:
+                quoted = not quoted
+        elif char == "." and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+        i += 1
+    parts.append(current)
+    return parts[0], parts[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """Which columns to read from a table, and which rows (by key, or all of them)."""
+
+    seeded: SeededTable
+    columns: tuple[str, ...]
+    key_columns: tuple[str, ...]  # empty: read every row (up to _ROW_LIMIT)
+
+
+def _read_plan(snapshot: Snapshot, tables: Mapping[str, SeededTable]) -> list[_Read]:
+    plan = []
+    for key, seeded in sorted(tables.items()):
+        table = snapshot.tables.get(key)
+        if table is None or not seeded.rows:
+            continue
+        columns = tuple(c.name for c in table.columns if not c.generated)
+        usable = all(k in columns for k in seeded.key_columns)
+        plan.append(_Read(seeded, columns, seeded.key_columns if usable else ()))
+    return plan
+
+
+def _read(
+    conn: psycopg.Connection[Any], plan: list[_Read]
+) -> dict[str, list[dict[str, str | None]]]:
+    """Every planned table's rows as {column: text}, in one query per _CHUNK tables."""
+    out: dict[str, list[dict[str, str | None]]] = defaultdict(list)
+    for start in range(0, len(plan), _CHUNK):
+        chunk = plan[start : start + _CHUNK]
+        parts = [_select(index, read) for index, read in enumerate(chunk)]
+        query = sql.SQL(" UNION ALL ").join(parts)
+        for index, values in conn.execute(query).fetchall():
+            read = chunk[index]
+            out[read.seeded.table].append(dict(zip(read.columns, values, strict=True)))
+    return out
+
+
+def _select(index: int, read: _Read) -> sql.Composable:
+    schema, name = _split_key(read.seeded.table)
+    source = sql.SQL("{}" if read.seeded.partitioned else "ONLY {}").format(
+        sql.Identifier(schema, name)
+    )
+    values = sql.SQL("ARRAY[{}]::text[]").format(
+        sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in read.columns)
+    )
+    if not read.key_columns:
+        return sql.SQL("(SELECT {}, {} FROM {} LIMIT {})").format(
+            sql.Literal(index), values, source, sql.Literal(_ROW_LIMIT)
+        )
+    key = sql.SQL(", ").join(
+        sql.SQL("{}::text").format(sql.Identifier(k)) for k in read.key_columns
+    )
+    wanted = sql.SQL(", ").join(
+        sql.SQL("({})").format(sql.SQL(", ").join(sql.Literal(v) for v in row.key))
+        for row in read.seeded.rows
+    )
+    return sql.SQL("(SELECT {}, {} FROM {} WHERE ({}) IN ({}))").format(
+        sql.Literal(index), values, source, key, wanted
+    )
+
+
+def _match(
+    seeded: SeededTable, key_columns: tuple[str, ...], found: list[dict[str, str | None]]
+) -> Iterator[tuple[SeededRow, dict[str, str | None] | None]]:
+    """Each seeded row with the row read now that is the same row, or None."""
+    if key_columns:
+        by_key = {tuple(row.get(k) for k in key_columns): row for row in found}
+        for row in seeded.rows:
+            yield row, by_key.get(row.key)
+        return
+    pool = list(found)
+    for row in seeded.rows:
+        common = [c for c in row.values if pool and c in pool[0]]
+        match = next(
+            (i for i, cand in enumerate(pool) if all(cand[c] == row.values[c] for c in common)),
+            None,
+        )
+        yield row, pool.pop(match) if match is not None else None
+
+
+def _reread(
+    conn: psycopg.Connection[Any], snapshot: Snapshot, tables: Mapping[str, SeededTable]
+) -> Iterator[tuple[str, SeededTable]]:
+    """The tracked rows as they are now; rows that are gone are forgotten."""
+    plan = _read_plan(snapshot, tables)
+    found = _read(conn, plan)
+    for read in plan:
+        seeded = read.seeded
+        rows = []
+        for _row, now in _match(seeded, read.key_columns, found[seeded.table]):
+            if now is not None:
+                rows.append(SeededRow(tuple(now.get(k) for k in seeded.key_columns), now))
+        if rows:
+            yield seeded.table, dataclasses.replace(seeded, rows=tuple(rows))
+
+
+# -- comparing ----------------------------------------------------------------------------
+
+
+def compare_rows(
+    conn: psycopg.Connection[Any],
+    snapshot_now: Snapshot,
+    seeded: SeedResult,
+    *,
+    before: Snapshot | None = None,
+) -> list[RowProblem]:
+    """Seeded rows that are gone or changed, in the tables and columns on both sides.
+
+    ``before`` is the schema before the revision's first upgrade: tables and columns the
+    revision itself creates are not expected to keep their rows through its downgrade.
+    """
+    tables = {
+        key: t
+        for key, t in seeded.tables.items()
+        if key in snapshot_now.tables and (before is None or key in before.tables)
+    }
+    plan = _read_plan(snapshot_now, tables)
+    found = _read(conn, plan)
+    problems: list[RowProblem] = []
+    for read in plan:
+        columns = set(read.columns)
+        if before is not None:
+            old = before.tables[read.seeded.table]
+            columns &= {c.name for c in old.columns if not c.generated}
+        problems += _compare_table(read, found[read.seeded.table], columns)
+    return problems
+
+
+def _compare_table(
+    read: _Read, found: list[dict[str, str | None]], columns: set[str]
+) -> list[RowProblem]:
+    seeded = read.seeded
+    key_columns = read.key_columns
+    if not key_columns:
+        # keyless: a row is found when every compared column is equal
+        found = [{c: row.get(c) for c in columns} for row in found]
+        narrowed = SeededTable(
+            seeded.table,
+            (),
+            seeded.partitioned,
+            tuple(
+                SeededRow(r.key, {c: v for c, v in r.values.items() if c in columns})
+                for r in seeded.rows
+            ),
+        )
+        seeded = narrowed
+    lost: list[SeededRow] = []
+    changed: dict[str, list[tuple[SeededRow, str | None, str | None]]] = defaultdict(list)
+    for row, now in _match(seeded, key_columns, found):
+        if now is None:
+            lost.append(row)
+            continue
+        for column in sorted(columns):
+            if column in row.values and row.values[column] != now.get(column):
+                changed[column].append((row, row.values[column], now.get(column)))
+    total = len(seeded.rows)
+    problems = []
+    if lost:
+        problems.append(
+            RowProblem(
+                ROWS_LOST.code,
+                seeded.table,
+                None,
+                lost[0].describe(seeded.key_columns),
+                None,
+                None,
+                len(lost),
+                total,
+            )
+        )
+    for column, rows in sorted(changed.items()):
+        emptied = all(after is None for _, _, after in rows)
+        first_row, first_before, first_after = rows[0]
+        problems.append(
+            RowProblem(
+                VALUES_LOST.code if emptied else VALUES_CHANGED.code,
+                seeded.table,
+                column,
+                first_row.describe(seeded.key_columns),
+                first_before,
+                first_after,
+                len(rows),
+                total,
+            )
+        )
+    return problems
+
+
+def row_findings(
+    problems: Iterable[RowProblem], *, revision: str | None, location: Location | None
+) -> list[Finding]:
+    """Findings for the problems of one revision's round trip."""
+    return [_finding(p, revision, location) for p in problems]
+
+
+def _finding(problem: RowProblem, revision: str | None, location: Location | None) -> Finding:
+    trip = f"the downgrade and upgrade again of {revision}" if revision else "the round trip"
+    of = f"{problem.count} of {problem.total}"
+    match problem.check:
+        case ROWS_LOST.code:
+            message = (
+                f"{of} rows put into {problem.table} are gone after {trip}, "
+                f"e.g. the row {problem.example}"
+            )
+            fix = (
+                f"the downgrade drops and recreates {problem.table} or deletes its rows: alter "
+                "the table in place, or copy the rows back"
+            )
+        case VALUES_LOST.code:
+            message = (
+                f"column {problem.table}.{problem.column} is NULL in {of} rows after {trip} "
+                f"(the row {problem.example} had {_show(problem.before)})"
+            )
+            fix = (
+                f"the downgrade drops and re-adds {problem.column}, or resets it: alter it in "
+                "place, or copy its values back"
+            )
+        case _:
+            message = (
+                f"column {problem.table}.{problem.column} changed in {of} rows by {trip}: "
+                f"{_show(problem.before)} became {_show(problem.after)} "
+                f"in the row {problem.example}"
+            )
+            fix = (
+                f"restore {problem.column}'s exact type in downgrade(), and convert values "
+                "with ALTER COLUMN … TYPE … USING rather than dropping the column"
+            )
+    return Finding(
+        check=problem.check,
+        severity=ROWS_LOST.severity,
+        message=message,
+        fix=fix,
+        location=location,
+        revision=revision,
+    )
+
+
+def _show(value: str | None) -> str:
+    if value is None:
+        return "NULL"
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    return "'" + shown.replace("'", "''") + "'"
