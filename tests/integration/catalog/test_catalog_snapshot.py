@@ -266,3 +266,19 @@ def test_pg_dump_and_restore_gives_the_same_snapshot(
             assert diff_snapshots(original, take_snapshot(restored)) == []
     finally:
         pg.drop_database(restored_db)
+
+
+def test_key_columns_keep_their_declared_order(conn: Conn) -> None:
+    conn.execute(
+        "CREATE TABLE p (a int, b int, c int, PRIMARY KEY (c, a), UNIQUE (b, c, a));"
+        "CREATE TABLE f (x int, y int, z int, FOREIGN KEY (z, x, y) REFERENCES p (b, c, a));"
+        "CREATE INDEX p_idx ON p (c, b) INCLUDE (a)"
+    )
+    snap = take_snapshot(conn)
+    p = snap.tables["public.p"]
+    assert p.primary_key is not None and p.primary_key.columns == ("c", "a")
+    assert [u.columns for u in p.unique_constraints] == [("b", "c", "a")]
+    (fk,) = snap.tables["public.f"].foreign_keys
+    assert (fk.columns, fk.referenced_columns) == (("z", "x", "y"), ("b", "c", "a"))
+    index = snap.indexes["public.p_idx"]
+    assert (index.keys, index.include) == (("c", "b"), ("a",))

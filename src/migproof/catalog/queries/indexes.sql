@@ -14,20 +14,17 @@ SELECT
                 WHEN i.indoption[g.k - 1] & 3 = 2 THEN ' NULLS FIRST'
                 WHEN i.indoption[g.k - 1] & 3 = 1 THEN ' NULLS LAST'
                 ELSE '' END
-        FROM generate_series(1, i.indnkeyatts) AS g (k)
-        ORDER BY g.k
+        FROM generate_series(1, i.indnkeyatts) AS g (k)  -- in order, as unnest() in constraints.sql
     ) AS keys,
     CASE WHEN i.indclass::oid[] && (SELECT array_agg(o.oid) FROM pg_opclass AS o WHERE NOT o.opcdefault)
     THEN ARRAY(
         SELECT (SELECT CASE WHEN o.opcdefault THEN 'default' ELSE quote_ident(o.opcname) END
                 FROM pg_opclass AS o WHERE o.oid = u.opc)
-        FROM unnest(i.indclass) WITH ORDINALITY AS u (opc, ord)
-        ORDER BY u.ord
+        FROM unnest(i.indclass) AS u (opc)
     ) ELSE ARRAY[]::text[] END AS opclasses,  -- empty when every key uses its default
     CASE WHEN i.indnatts > i.indnkeyatts THEN ARRAY(
         SELECT pg_get_indexdef(i.indexrelid, g.k, true)
         FROM generate_series(i.indnkeyatts + 1, i.indnatts) AS g (k)
-        ORDER BY g.k
     ) ELSE ARRAY[]::text[] END AS include,
     pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
     {indnullsnotdistinct} AS nulls_not_distinct,
