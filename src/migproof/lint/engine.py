@@ -27,13 +27,15 @@ from migproof.lint.context import (
 )
 from migproof.lint.effects import strong_lock_targets
 from migproof.lint.pgsql import (
+    Deferred,
     SqlSyntaxError,
     Statement,
     ast,
     child_slots,
     comments,
     enums,
-    parse_statements,
+    parse_migration,
+    unvalidated_nodes,
 )
 from migproof.lint.registry import Rule, all_rules
 from migproof.lint.revisions import RevisionFile, read_revision
@@ -135,6 +137,10 @@ _CONTAINERS = frozenset(
 )
 
 
+_DATA_NODES = frozenset({ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt})
+_DATA_IN_LOCKED_TRANSACTION = frozenset({"MP213", "MP505", "MP610"})
+
+
 def settings_from(config: Config) -> LintSettings:
     lint = config.lint
     settings = LintSettings(
@@ -175,6 +181,13 @@ class Linter:
                 self.statement_rules.setdefault(cls, []).append(rule)
                 if rule.in_downgrade:
                     self.down_rules.setdefault(cls, []).append(rule)
+        # Data statements are built only when a rule could fire on them: these three need a
+        # transaction holding locks (or new enum values); any other rule needs them always.
+        self.data_always = any(
+            set(rule.nodes) & _DATA_NODES and rule.code not in _DATA_IN_LOCKED_TRANSACTION
+            for rule in rules
+            if rule.kind == "statement"
+        )
         self.migration_rules = [r for r in rules if r.kind == "migration"]
         self.revision_rules = [r for r in rules if r.kind == "revision"]
         self.schema = Schema()
@@ -193,7 +206,7 @@ class Linter:
         where = _Where(source=source, settings=self.settings, state=state)
         raw: list[Finding] = []
         try:
-            statements = parse_statements(source.sql)
+            statements = parse_migration(source.sql)
         except SqlSyntaxError as exc:
             origin = source.origin_before(exc.line)
             if origin is not None and origin.location is not None:  # a recorded statement
@@ -208,14 +221,15 @@ class Linter:
 
     def _apply_setup(self, sql: str) -> None:
         try:
-            statements = parse_statements(sql)
+            statements = parse_migration(sql)
         except SqlSyntaxError as exc:
             raise SourceError(
                 f"the setup SQL (the schema before the migrations) does not parse: {exc}",
                 fix="correct the setup SQL; it is applied before linting, never linted",
             ) from exc
         for statement in statements:
-            self.schema.apply(statement.node, new=False)
+            if not isinstance(statement.node, Deferred):
+                self.schema.apply(statement.node, new=False)
 
     def _syntax_finding(
         self,
@@ -240,12 +254,19 @@ class Linter:
         ctx = StatementContext(where)
         state, source = where.state, where.source
         implicit = source.in_transaction or self.settings.assume_in_transaction
-        for statement in statements:
+        for written in statements:
+            statement = written
             origin = source.origin_of(statement.line) if source.origins else None
             in_txn = implicit
             if origin is not None and origin.in_transaction is not None:
                 in_txn = origin.in_transaction
             ctx.in_transaction = state.explicit_transaction or in_txn
+            if isinstance(statement.node, Deferred):
+                locked = state.strong_locks or state.enum_values_added
+                if not (self.data_always or (ctx.in_transaction and locked)):
+                    state.statements.append(statement)  # no rule can fire on it
+                    continue
+                statement = dataclasses.replace(statement, node=statement.node.parse())
             ctx.statement = statement
             self._visit(statement.node, ctx, self.statement_rules, out)
             self._track(statement, ctx)
@@ -256,7 +277,7 @@ class Linter:
         if not source.down_sql:
             return None
         try:
-            statements = parse_statements(source.down_sql)
+            statements = parse_migration(source.down_sql)
         except SqlSyntaxError as exc:
             path = source.down_path or source.path
             out.append(self._syntax_finding(exc, path, source.down_line_offset, source.revision))
@@ -265,6 +286,8 @@ class Linter:
         ctx = StatementContext(where)
         ctx.down = True
         for statement in statements:
+            if isinstance(statement.node, Deferred):
+                continue  # downgrade rules look at DROP and TRUNCATE only
             ctx.statement = statement
             self._visit(statement.node, ctx, self.down_rules, out)
         return statements
@@ -626,8 +649,9 @@ def lint_sources(sources: Sequence[SqlSource], config: Config) -> list[Finding]:
     """
     linter = Linter(config)
     findings: list[Finding] = []
-    for source in sources:
-        findings.extend(linter.lint(source))
+    with unvalidated_nodes():
+        for source in sources:
+            findings.extend(linter.lint(source))
     return findings
 
 

@@ -9,7 +9,9 @@ pglast's node fields follow the PostgreSQL parser of its major version: pin the 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ from pglast import parser as _parser
 from pglast.stream import RawStream
 
 __all__ = [
+    "Deferred",
     "SqlSyntaxError",
     "Statement",
     "ast",
@@ -28,10 +31,13 @@ __all__ = [
     "fingerprint",
     "identifiers",
     "line_and_column",
+    "parse_migration",
     "parse_statements",
+    "unvalidated_nodes",
 ]
 
 _COMMENT_TOKENS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+_VALIDATING_SETATTR = ast.Node.__setattr__
 _NEWLINE = re.compile("\n")
 # Whitespace and comments before a statement's first token (block comments may nest:
 # those, rare, go through the scanner instead).
@@ -76,21 +82,35 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
     return _Lines(text).locate(offset)
 
 
-def _parse_unvalidated(sql: str) -> Any:
-    """``parse_sql`` without pglast's per-attribute validation: three times faster.
+_unvalidated_depth = 0
 
-    The parser builds every node through ``Node.__setattr__``, which re-checks and coerces
-    each value the C parser already typed; skipping it gives identical trees (tested in
-    tests/unit/lint/test_lint_pgsql.py) and is most of migproof lint's time on large
-    corpora (bench/lint_bench.py).
+
+@contextlib.contextmanager
+def unvalidated_nodes() -> Iterator[None]:
+    """Build pglast nodes without re-validating each attribute: three times faster.
+
+    pglast's parser builds every node through ``Node.__setattr__``, which re-checks and
+    coerces each value the C parser already typed; skipping it gives identical trees
+    (tests/unit/lint/test_lint_pgsql.py). Swapping the method invalidates Python's type
+    caches for every node class, which costs more than parsing a small file, so callers
+    that parse many scripts hold this once around all of them (``lint_sources`` does).
     """
+    global _unvalidated_depth  # noqa: PLW0603 - one switch for the process, nested safely
     node_class = ast.Node
-    validating = node_class.__setattr__
-    node_class.__setattr__ = object.__setattr__  # type: ignore[method-assign,assignment]
+    if _unvalidated_depth == 0:
+        node_class.__setattr__ = object.__setattr__  # type: ignore[method-assign,assignment]
+    _unvalidated_depth += 1
     try:
-        return _parser.parse_sql(sql)
+        yield
     finally:
-        node_class.__setattr__ = validating  # type: ignore[method-assign]
+        _unvalidated_depth -= 1
+        if _unvalidated_depth == 0:
+            node_class.__setattr__ = _VALIDATING_SETATTR  # type: ignore[method-assign]
+
+
+def _parse_unvalidated(sql: str) -> Any:
+    with unvalidated_nodes():
+        return _parser.parse_sql(sql)
 
 
 def parse_statements(sql: str) -> list[Statement]:
@@ -130,6 +150,66 @@ def parse_statements(sql: str) -> list[Statement]:
                 end_line=end_line,
             )
         )
+    return statements
+
+
+# Data statements: their trees (VALUES lists, queries) are the bulk of a seed migration's nodes
+# and few rules look at them, so parse_migration builds them only on demand.
+_DATA_STATEMENT = re.compile(r"(?:INSERT|UPDATE|DELETE|SELECT|WITH|VALUES|TABLE)\b", re.IGNORECASE)
+
+
+_BLANK = re.compile(r"[^\n]")
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """The node of a data statement that was checked for syntax but not built yet.
+
+    Locations inside the node ``parse`` builds are offsets into the statement's text.
+    """
+
+    text: str
+
+    def parse(self) -> Any:
+        """Build the statement's node (a pglast ``InsertStmt``, ``UpdateStmt``, ...)."""
+        return _parse_unvalidated(self.text)[0].stmt
+
+
+def parse_migration(sql: str) -> list[Statement]:
+    """Like ``parse_statements``, but data statements get a ``Deferred`` node.
+
+    PostgreSQL's parser still reads the whole script (syntax errors and statement bounds
+    are exact); only the Python trees of INSERT/UPDATE/DELETE/SELECT are left unbuilt.
+    """
+    lines = _Lines(sql)
+    try:
+        slices = _parser.split(sql, with_parser=True, only_slices=True)
+    except _parser.ParseError as exc:
+        message, offset = exc.args[0], int(exc.args[1]) if len(exc.args) > 1 else 0
+        line, column = lines.locate(offset)
+        raise SqlSyntaxError(str(message), offset, line, column) from exc
+    deferred = [part for part in slices if _DATA_STATEMENT.match(sql, part.start)]
+    deferred_starts = {part.start for part in deferred}
+    eager = [part for part in slices if part.start not in deferred_starts]
+    nodes: dict[int, Any] = {}
+    if eager:
+        # Blank the data statements out (same length, newlines kept): the other nodes'
+        # locations stay offsets into ``sql``.
+        pieces, done = [], 0
+        for part in deferred:
+            pieces.append(sql[done : part.start])
+            pieces.append(_BLANK.sub(" ", sql[part]))
+            done = part.stop
+        pieces.append(sql[done:])
+        for part, raw in zip(eager, _parse_unvalidated("".join(pieces)), strict=True):
+            nodes[part.start] = raw.stmt
+    statements: list[Statement] = []
+    for part in slices:
+        text = sql[part]
+        line, column = lines.locate(part.start)
+        end_line, _ = lines.locate(max(part.start, part.stop - 1))
+        node = nodes.get(part.start) or Deferred(text)
+        statements.append(Statement(node, text.strip(), part.start, line, column, end_line))
     return statements
 
 

@@ -14,15 +14,18 @@ CASES = Path(__file__).resolve().parents[3] / "src/migproof/lint/cases"
 SQL = sorted(p for p in CASES.glob("*/*.sql") if p.parent.name != "MP901")
 
 
-def _same(a: Any, b: Any, where: str = "") -> None:
+def _same(a: Any, b: Any, where: str = "", *, locations: bool = True) -> None:
     assert type(a) is type(b), where
     if isinstance(a, tuple):
         assert len(a) == len(b), where
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{where}[{i}]")
+            _same(x, y, f"{where}[{i}]", locations=locations)
     elif isinstance(a, ast.Node):
         for slot in type(a).__slots__:
-            _same(getattr(a, slot), getattr(b, slot), f"{where}.{type(a).__name__}.{slot}")
+            if slot in ("location", "stmt_location") and not locations:
+                continue
+            x, y = getattr(a, slot), getattr(b, slot)
+            _same(x, y, f"{where}.{type(a).__name__}.{slot}", locations=locations)
     else:
         assert a == b, where
 
@@ -45,3 +48,33 @@ def test_comments_and_identifiers() -> None:
     sql = 'SELECT 1; -- one\n/* two */ CREATE TABLE "Quoted""Name" (x int);\n'
     assert comments(sql) == [("-- one", 1, 11), ("/* two */", 2, 1)]
     assert identifiers(sql) == ['Quoted"Name', "x"]
+
+
+@pytest.mark.parametrize("path", SQL, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_parse_migration_defers_only_data_statements(path: Path) -> None:
+    from migproof.lint.pgsql import Deferred, parse_migration
+
+    text = path.read_text(encoding="utf-8")
+    full, deferred = parse_statements(text), parse_migration(text)
+    assert [(s.line, s.column, s.end_line, s.offset, s.text) for s in deferred] == [
+        (s.line, s.column, s.end_line, s.offset, s.text) for s in full
+    ]
+    for eager, lazy in zip(full, deferred, strict=True):
+        if isinstance(lazy.node, Deferred):
+            assert type(eager.node).__name__ in {
+                "InsertStmt",
+                "UpdateStmt",
+                "DeleteStmt",
+                "SelectStmt",
+            }
+            _same(lazy.node.parse(), eager.node, locations=False)  # relative to the statement
+        else:
+            _same(lazy.node, eager.node)
+
+
+def test_parse_migration_reports_syntax_errors_like_parse_statements() -> None:
+    from migproof.lint.pgsql import SqlSyntaxError, parse_migration
+
+    with pytest.raises(SqlSyntaxError) as exc:
+        parse_migration("INSERT INTO t VALUES (1);\nSELEC 2;\n")
+    assert (exc.value.line, exc.value.column) == (2, 1)
