@@ -26,7 +26,12 @@ from migproof.sandbox import Sandbox
 CASES = Path(__file__).parent
 UPDATE = bool(os.environ.get("MIGPROOF_UPDATE_GOLDEN"))
 # Cases that need a newer server than the one under test: name -> major version.
-MIN_VERSION = {"unique_nulls_not_distinct": 15, "index_nulls_not_distinct": 15}
+MIN_VERSION = {
+    "unique_nulls_not_distinct": 15,
+    "index_nulls_not_distinct": 15,
+    "constraint_without_overlaps": 18,
+    "constraint_not_enforced": 18,
+}
 
 
 def _cases() -> list[str]:

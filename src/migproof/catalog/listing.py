@@ -157,6 +157,8 @@ def _constraint(c: Constraint) -> Iterator[str]:
         parts.append(f"({', '.join(c.columns)})")
     if c.nulls_not_distinct:
         parts.append("NULLS NOT DISTINCT")
+    if c.without_overlaps:
+        parts.append("WITHOUT OVERLAPS" if c.kind != "FOREIGN KEY" else "PERIOD")
     if c.include:
         parts.append(f"INCLUDE ({', '.join(c.include)})")
     if c.kind == "FOREIGN KEY":

@@ -166,6 +166,7 @@ class Constraint(CatalogObject):
     expression: str | None = None  # CHECK expression, EXCLUDE definition
     include: tuple[str, ...] = ()
     nulls_not_distinct: bool = False
+    without_overlaps: bool = False  # temporal key or PERIOD foreign key (PostgreSQL 18)
     comment: str | None = None
 
     IDENTITY: ClassVar[frozenset[str]] = frozenset({"name"})

@@ -84,6 +84,7 @@ def _version_columns(major: int) -> dict[str, sql.Composable]:
     return {
         "indnullsnotdistinct": sql.SQL("i.indnullsnotdistinct" if major >= 15 else "false"),
         "conenforced": sql.SQL("k.conenforced" if major >= 18 else "true"),
+        "conperiod": sql.SQL("k.conperiod" if major >= 18 else "false"),
         "has_sql_body": sql.SQL("p.prosqlbody IS NOT NULL" if major >= 14 else "false"),
     }
 

@@ -1,6 +1,6 @@
 -- Table constraints: primary key, unique, foreign key, check, exclusion (NOT NULL is a
 -- column property; constraints cloned onto partitions are their parent's).
--- conenforced (18) and indnullsnotdistinct (15) are newer columns: the braced placeholders
+-- conenforced, conperiod (18) and indnullsnotdistinct (15) are newer columns: the braced placeholders
 -- are filled in by snapshot.py with the column, or its implied value on older servers.
 SELECT
     quote_ident(n.nspname) || '.' || quote_ident(t.relname) AS table,
@@ -30,7 +30,8 @@ SELECT
         ELSE 'SIMPLE' END END AS match,
     k.condeferrable AS deferrable,
     k.condeferred AS initially_deferred,
-    k.convalidated AS validated,
+    -- NOT ENFORCED implies not validated: one property is the difference, not two
+    k.convalidated OR NOT {conenforced} AS validated,
     {conenforced} AS enforced,
     CASE WHEN k.contype = 'c' THEN k.connoinherit ELSE false END AS no_inherit,
     CASE
@@ -44,6 +45,7 @@ SELECT
         FROM generate_series(i.indnkeyatts + 1, i.indnatts) AS g (k)
     ) ELSE ARRAY[]::text[] END AS include,
     coalesce({indnullsnotdistinct}, false) AS nulls_not_distinct,
+    {conperiod} AS without_overlaps,
     d.description AS comment
 FROM pg_constraint AS k
 JOIN pg_class AS t ON t.oid = k.conrelid
