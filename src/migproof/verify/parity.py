@@ -1,0 +1,548 @@
+"""Head agrees with everything else that claims to describe it.
+
+- models (MP110): the SQLAlchemy metadata env.py hands to ``context.configure`` (or
+  ``--models module:attribute``) compared with head by Alembic's own autogenerate
+  comparison, without its well-known false positives;
+- schema file (MP111): a hand-kept ``create_database.sql`` applied to an empty database
+  gives exactly head's schema, drift reported by object in both directions;
+- bootstrap (MP112): ``load_bootstrap`` loads a database bootstrapped out of band; upgrading
+  it to head must succeed (the walk does that; ``bootstrap_finding`` names the failure);
+- lock file (MP113): head equals the committed ``migproof.schema.json``.
+
+Bad input (invalid SQL in a file, a models module that cannot be imported) is a
+``SourceError`` naming the file, the line and PostgreSQL's or Python's error: exit 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from migproof.config import Config
+from migproof.errors import ConfigError, SourceError
+from migproof.findings import Finding, Location
+from migproof.verify._register import verify_check
+
+if TYPE_CHECKING:
+    from migproof.catalog import Difference, Snapshot, SnapshotFilter
+    from migproof.chain.stepper import StepFailure
+    from migproof.sandbox import DatabaseHost
+
+__all__ = [
+    "BOOTSTRAP_FAILS",
+    "LOCKFILE_DRIFT",
+    "MODELS_DRIFT",
+    "SCHEMA_FILE_DRIFT",
+    "bootstrap_finding",
+    "check_lockfile",
+    "check_models",
+    "check_schema_file",
+    "load_bootstrap",
+    "load_metadata",
+]
+
+MODELS_DRIFT = verify_check(
+    "MP110",
+    "models-differ-from-head",
+    "the SQLAlchemy models and the schema at head differ",
+    what="Compares head with the metadata env.py passes as `target_metadata` (or "
+    "`--models module:attribute`) using Alembic's autogenerate comparison, and names every "
+    "table, column, type, nullability, index, constraint and foreign key that differs. "
+    "Differences Alembic reports but that are the same schema (a unique index reported "
+    "against a unique constraint, a type spelled two ways, a default rendered differently, "
+    "duplicated entries) are left out.",
+    why="A model change that ships without its revision passes CI on SQLite or `create_all` "
+    "and fails on PostgreSQL, where the column does not exist.",
+    fix="Write the missing revision (`alembic revision --autogenerate`, then review it), or "
+    "change the model back.",
+    alembic="The same comparison as `alembic check`, run on the database the chain built.",
+)
+SCHEMA_FILE_DRIFT = verify_check(
+    "MP111",
+    "schema-file-differs-from-head",
+    "the hand-kept schema file and the schema at head differ",
+    what="Applies the schema file (`--schema-sql`, `schema-sql`) to an empty database and "
+    "compares its schema with head's, object by object, both ways.",
+    why="Fresh environments built from the file and databases built by the chain drift "
+    "apart silently: a table in one and not the other, a column of another type.",
+    fix="Mirror each revision's DDL into the schema file (or regenerate it from head with "
+    "`pg_dump --schema-only`).",
+)
+BOOTSTRAP_FAILS = verify_check(
+    "MP112",
+    "upgrade-fails-on-bootstrapped-database",
+    "upgrading a bootstrapped database to head fails",
+    what="Loads the bootstrap file (`--bootstrap-sql`, `bootstrap-sql`) into a fresh database, "
+    "as production was set up out of band, then upgrades it to head.",
+    why="Migrations written against an empty database (`CREATE TABLE` without `IF NOT "
+    "EXISTS`, a schema assumed missing) fail on the real database on deploy day.",
+    fix="Make the failing statement idempotent (`IF NOT EXISTS`, `CREATE SCHEMA IF NOT "
+    "EXISTS`) or stamp the bootstrapped database at the revision it matches.",
+)
+LOCKFILE_DRIFT = verify_check(
+    "MP113",
+    "head-differs-from-lockfile",
+    "the schema at head differs from the committed lock file",
+    what="Compares head with the schema lock file (`migproof.schema.json`, `lockfile`) when "
+    "it exists.",
+    why="The lock file is what reviewers read: a pull request whose migrations change the "
+    "schema without updating it hides the change from review.",
+    fix="Run `migproof snapshot alembic:head --write` and commit the lock file.",
+)
+
+
+# -- models -------------------------------------------------------------------------------
+
+
+def load_metadata(spec: str, root: Path) -> tuple[list[Any], Path | None]:
+    """The MetaData objects ``module:attribute`` names (a MetaData, a declarative base or a
+    list of either), and the module's file. Errors name the file, line and Python's error.
+
+    >>> load_metadata("app.models:Base.metadata", Path("."))  # doctest: +SKIP
+    ([MetaData()], PosixPath('app/models.py'))
+    """
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(
+            f"--models {spec!r} is not module:attribute",
+            fix="name the metadata as module:attribute, e.g. app.models:Base.metadata",
+        )
+    module = _import_models(module_name, root)
+    value: Any = module
+    for part in attribute.split("."):
+        if not hasattr(value, part):
+            raise ConfigError(
+                f"--models {spec}: {module_name} has no attribute {attribute}",
+                fix="name the MetaData object (often Base.metadata or db.metadata)",
+            )
+        value = getattr(value, part)
+    path = getattr(module, "__file__", None)
+    return _as_metadata(value, spec), Path(path) if path else None
+
+
+def _import_models(module_name: str, root: Path) -> Any:
+    added = [str(p) for p in (root, root / "src") if p.is_dir() and str(p) not in sys.path]
+    sys.path[:0] = added
+    try:
+        return importlib.import_module(module_name)
+    except SyntaxError as exc:
+        raise SourceError(
+            f"{exc.filename}:{exc.lineno}: the models module {module_name} has a syntax error: "
+            f"{exc.msg}",
+            fix="correct the syntax error",
+        ) from exc
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise SourceError(
+                f"cannot import the models module {module_name}: {exc}",
+                fix=f"run migproof from the project's root ({root}), or correct --models",
+            ) from exc
+        raise _import_error(module_name, exc) from exc
+    except Exception as exc:
+        raise _import_error(module_name, exc) from exc
+    finally:
+        for entry in added:
+            if entry in sys.path:
+                sys.path.remove(entry)
+
+
+def _import_error(module_name: str, exc: BaseException) -> SourceError:
+    frames = traceback.extract_tb(exc.__traceback__)
+    user = [f for f in frames if "importlib" not in f.filename] or frames
+    where = f"{user[-1].filename}:{user[-1].lineno}: " if user else ""
+    return SourceError(
+        f"{where}importing the models module {module_name} fails: {type(exc).__name__}: {exc}",
+        fix="correct the error (importing the module must work without the application running)",
+    )
+
+
+def _as_metadata(value: Any, spec: str) -> list[Any]:
+    from sqlalchemy import MetaData
+
+    items = value if isinstance(value, list | tuple) else [value]
+    out = []
+    for item in items:
+        candidate = getattr(item, "metadata", item)
+        if not isinstance(candidate, MetaData):
+            raise ConfigError(
+                f"--models {spec} is a {type(item).__name__}, not SQLAlchemy MetaData",
+                fix="name the MetaData object (often Base.metadata or db.metadata)",
+            )
+        out.append(candidate)
+    return out
+
+
+# The env.py options that change what autogenerate compares.
+_COMPARE_OPTIONS = (
+    "compare_type",
+    "compare_server_default",
+    "include_schemas",
+    "include_object",
+    "include_name",
+    "version_table",
+    "version_table_schema",
+)
+
+
+def check_models(
+    url: str,
+    metadata: Any,
+    *,
+    config: Config,
+    options: Mapping[str, Any] | None = None,
+    origin: Path | None = None,
+) -> list[Finding]:
+    """Differences between head (the database at ``url``) and the SQLAlchemy ``metadata``.
+
+    ``options`` are the keyword arguments env.py passed to ``context.configure`` (only the
+    comparison ones are used: compare_type, compare_server_default, include_schemas,
+    include_object, include_name, version_table…). ``origin`` is the file findings point at.
+    """
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, pool
+
+    metadatas = metadata if isinstance(metadata, list | tuple) else [metadata]
+    opts = {k: v for k, v in (options or {}).items() if k in _COMPARE_OPTIONS}
+    schemas = {t.schema for m in metadatas for t in m.tables.values()}
+    if schemas - {None}:
+        opts.setdefault("include_schemas", True)
+        opts["include_name"] = _only_schemas(schemas, opts.get("include_name"))
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts=opts)
+            target: Any = metadatas[0] if len(metadatas) == 1 else list(metadatas)
+            diffs = compare_metadata(context, target)  # Alembic takes a list too (target_metadata)
+    finally:
+        engine.dispose()
+    entries = _clean(list(_flatten(diffs)), config)
+    location = Location(path=origin) if origin else None
+    return [
+        Finding(
+            check=MODELS_DRIFT.code,
+            severity=MODELS_DRIFT.severity,
+            message=f"models and head differ: {describe_model_diff(entry)}",
+            fix="write the revision that makes head match the models "
+            "(`alembic revision --autogenerate`), or change the model back",
+            location=location,
+        )
+        for entry in entries
+    ]
+
+
+def _only_schemas(schemas: set[str | None], user_filter: Any) -> Any:
+    def include_name(name: str | None, type_: str, parent_names: Mapping[str, Any]) -> bool:
+        if type_ == "schema" and name not in schemas:
+            return False
+        return True if user_filter is None else bool(user_filter(name, type_, parent_names))
+
+    return include_name
+
+
+def _flatten(diffs: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    for entry in diffs:
+        if isinstance(entry, list):
+            yield from (tuple(e) for e in entry)
+        else:
+            yield tuple(entry)
+
+
+def _clean(entries: list[tuple[Any, ...]], config: Config) -> list[tuple[Any, ...]]:
+    """Alembic's diff without what is the same schema written another way."""
+    out: list[tuple[Any, ...]] = []
+    seen: set[str] = set()
+    for entry in entries:
+        signature = describe_model_diff(entry)
+        if signature in seen:  # sqlalchemy/alembic#844: unique constraints reported twice
+            continue
+        seen.add(signature)
+        if _is_excluded(entry, config) or _is_same_type(entry) or _is_same_default(entry):
+            continue
+        out.append(entry)
+    return _drop_unique_pairs(out)
+
+
+def _is_excluded(entry: tuple[Any, ...], config: Config) -> bool:
+    if entry[0] not in ("add_table", "remove_table"):
+        return False
+    table = entry[1]
+    names = {table.name, f"{table.schema or 'public'}.{table.name}"}
+    return bool(names & set(config.exclude_tables)) or (table.schema in config.exclude_schemas)
+
+
+_TYPE_SYNONYMS = {
+    "FLOAT": "DOUBLE PRECISION",
+    "FLOAT(53)": "DOUBLE PRECISION",
+    "DOUBLE": "DOUBLE PRECISION",
+    "REAL": "REAL",
+    "FLOAT(24)": "REAL",
+    "INT": "INTEGER",
+    "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
+    "TIME WITHOUT TIME ZONE": "TIME",
+    "CHARACTER VARYING": "VARCHAR",
+    "BOOL": "BOOLEAN",
+    "DECIMAL": "NUMERIC",
+}
+
+
+def _is_same_type(entry: tuple[Any, ...]) -> bool:
+    """``modify_type`` between two spellings of one PostgreSQL type (String vs VARCHAR …)."""
+    if entry[0] != "modify_type":
+        return False
+    return _pg_type(entry[5]) == _pg_type(entry[6])
+
+
+def _pg_type(type_: Any) -> str:
+    from sqlalchemy.dialects import postgresql
+
+    try:
+        dialect: Any = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
+        text = str(type_.compile(dialect=dialect)).upper()
+    except Exception:  # a type the dialect cannot render: compare its repr
+        return repr(type_)
+    text = re.sub(r"\s+", " ", text).strip()
+    return _TYPE_SYNONYMS.get(text, text)
+
+
+def _is_same_default(entry: tuple[Any, ...]) -> bool:
+    """``modify_default`` whose two sides are one default written twice."""
+    if entry[0] != "modify_default":
+        return False
+    existing, new = _default_text(entry[5]), _default_text(entry[6])
+    if existing.startswith("nextval(") and not new:
+        return True  # serial: the model leaves the sequence to the database
+    return existing == new
+
+
+def _default_text(value: Any) -> str:
+    if value is None or value is False:
+        return ""
+    text = getattr(value, "arg", value)
+    text = str(getattr(text, "text", text))
+    text = re.sub(r"::[\w ]+(\[\])?", "", text)  # casts PostgreSQL adds: 'a'::text
+    text = text.strip().strip("()").strip().strip("'")
+    return {"CURRENT_TIMESTAMP": "now()", "true": "true", "false": "false"}.get(
+        text.upper() if text.upper() == "CURRENT_TIMESTAMP" else text, text
+    ).lower()
+
+
+def _drop_unique_pairs(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """A unique constraint on one side and a unique index on the same columns on the other."""
+
+    def unique_columns(entry: tuple[Any, ...]) -> tuple[str, str, tuple[str, ...]] | None:
+        kind, obj = entry[0], entry[1]
+        if kind in ("add_index", "remove_index") and getattr(obj, "unique", False):
+            cols = tuple(str(getattr(c, "name", c)) for c in obj.expressions)
+        elif kind in ("add_constraint", "remove_constraint") and type(obj).__name__ == (
+            "UniqueConstraint"
+        ):
+            cols = tuple(c.name for c in obj.columns)
+        else:
+            return None
+        table = obj.table
+        return (kind.split("_")[0], f"{table.schema}.{table.name}", cols)
+
+    keyed = [(entry, unique_columns(entry)) for entry in entries]
+    adds = {(k[1], k[2]) for _, k in keyed if k and k[0] == "add"}
+    removes = {(k[1], k[2]) for _, k in keyed if k and k[0] == "remove"}
+    both = adds & removes
+    return [entry for entry, k in keyed if not (k and (k[1], k[2]) in both)]
+
+
+def describe_model_diff(entry: tuple[Any, ...]) -> str:
+    """One autogenerate difference in words, with head's and the models' names."""
+    kind = entry[0]
+    if kind in ("add_table", "remove_table"):
+        table = entry[1]
+        name = _qualified(table.schema, table.name)
+        return (
+            f"table {name} is declared in the models but not at head"
+            if kind == "add_table"
+            else f"table {name} exists at head but not in the models"
+        )
+    if kind in ("add_column", "remove_column"):
+        name = _qualified(entry[1], entry[2], entry[3].name)
+        return (
+            f"column {name} is declared in the models but not at head"
+            if kind == "add_column"
+            else f"column {name} exists at head but not in the models"
+        )
+    if kind.startswith("modify_"):
+        name = _qualified(entry[1], entry[2], entry[3])
+        what = kind.removeprefix("modify_").replace("_", " ")
+        head, models = _show_value(kind, entry[5]), _show_value(kind, entry[6])
+        return f"column {name}: {what} at head {head}, in the models {models}"
+    obj = entry[1]
+    table = getattr(obj, "table", None) if kind != "add_table_comment" else obj
+    where = _qualified(getattr(table, "schema", None), getattr(table, "name", "?"))
+    label = {
+        "index": "index",
+        "constraint": f"{type(obj).__name__.replace('Constraint', '').lower()} constraint",
+        "fk": "foreign key",
+        "table_comment": "comment",
+    }.get(kind.split("_", 1)[1], kind)
+    name = getattr(obj, "name", None) or _columns_of(obj)
+    side = "is declared in the models but not at head"
+    if kind.startswith("remove_"):
+        side = "exists at head but not in the models"
+    return f"{label} {name} on {where} {side}"
+
+
+def _columns_of(obj: Any) -> str:
+    columns = getattr(obj, "columns", None) or getattr(obj, "expressions", None) or ()
+    return "(" + ", ".join(str(getattr(c, "name", c)) for c in columns) + ")"
+
+
+def _show_value(kind: str, value: Any) -> str:
+    if kind == "modify_nullable":
+        return "nullable" if value else "NOT NULL"
+    if kind == "modify_type":
+        return _pg_type(value)
+    if kind == "modify_default":
+        text = _default_text(value)
+        return text or "no default"
+    return repr(value)
+
+
+def _qualified(*parts: str | None) -> str:
+    from migproof.catalog.model import quote_ident
+
+    schema, *rest = parts
+    return ".".join(quote_ident(p) for p in [schema or "public", *rest] if p is not None)
+
+
+# -- schema file --------------------------------------------------------------------------
+
+
+def check_schema_file(
+    host: DatabaseHost, head: Snapshot, path: Path, filters: SnapshotFilter
+) -> list[Finding]:
+    """Differences between head and the schema ``path`` builds in an empty database.
+
+    Invalid SQL in the file is a SourceError naming the file, line and PostgreSQL's error.
+    """
+    from migproof.catalog import diff_snapshots, take_snapshot
+    from migproof.sources import apply_sql_file
+
+    dbname = apply_sql_file(host, path)
+    try:
+        with host.connect(dbname) as conn:
+            built = take_snapshot(conn, filters)
+    finally:
+        host.drop_database(dbname)
+    label = path.name
+    return [
+        Finding(
+            check=SCHEMA_FILE_DRIFT.code,
+            severity=SCHEMA_FILE_DRIFT.severity,
+            message=f"{label} and head differ: {_schema_drift(difference, label)}",
+            fix=f"mirror the migrations' DDL into {label}, or correct the migration",
+            location=Location(path=path),
+            context=(("diff", _render([difference], "head", label)),)
+            if difference.is_multiline
+            else (),
+        )
+        for difference in diff_snapshots(head, built)
+    ]
+
+
+def _schema_drift(difference: Difference, label: str) -> str:
+    if difference.property is None:
+        head = f"{difference.kind} {difference.name}"
+        if difference.a:
+            return f"{head} exists at head but is missing from {label}"
+        return f"{head} is in {label} but not at head"
+    return str(difference.describe("head", label))
+
+
+def _render(differences: list[Difference], a: str, b: str) -> str:
+    from migproof.catalog import render_diff
+
+    return str(render_diff(differences, a, b))
+
+
+# -- bootstrap ----------------------------------------------------------------------------
+
+
+def load_bootstrap(host: DatabaseHost, path: Path) -> str:
+    """A fresh scratch database of ``host`` loaded from ``path``; its name.
+
+    Mark it as scratch (``mark_scratch_database``) before a stepper runs on it. A file that
+    fails to load is a SourceError naming the file, the line and PostgreSQL's error.
+    """
+    from migproof.sources import apply_sql_file
+
+    try:
+        return apply_sql_file(host, path)
+    except SourceError as exc:
+        raise SourceError(
+            f"bootstrap file {exc.what}",
+            fix=exc.fix or "correct the bootstrap file",
+        ) from exc
+
+
+def bootstrap_finding(failure: StepFailure, bootstrap: Path, revision_path: Path | None) -> Finding:
+    """MP112 for a revision that fails on the database loaded from ``bootstrap``."""
+    path = failure.path or revision_path
+    return Finding(
+        check=BOOTSTRAP_FAILS.code,
+        severity=BOOTSTRAP_FAILS.severity,
+        revision=failure.revision,
+        message=(
+            f"upgrading a database loaded from {bootstrap.name} fails at {failure.revision}: "
+            f"{failure.error}"
+        ),
+        fix="make the statement idempotent (CREATE … IF NOT EXISTS, CREATE SCHEMA IF NOT "
+        f"EXISTS) or stamp databases bootstrapped from {bootstrap.name} at the revision they "
+        "match",
+        statement=failure.statement,
+        location=Location(path=path, line=failure.line) if path else None,
+        context=(("bootstrap file", str(bootstrap)),),
+    )
+
+
+# -- lock file ----------------------------------------------------------------------------
+
+
+def check_lockfile(config: Config, head: Snapshot) -> list[Finding]:
+    """MP113 when the lock file exists and head differs from it; nothing when it is absent."""
+    from migproof.catalog import diff_snapshots
+    from migproof.catalog.lockfile import lockfile_path, read_lockfile
+
+    path = lockfile_path(config)
+    if not path.is_file():
+        return []
+    locked = read_lockfile(path)
+    differences = diff_snapshots(locked, head)
+    if not differences:
+        return []
+    label = config.lockfile
+    names = "; ".join(str(d) for d in differences[:3])
+    more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""
+    note = ""
+    if (
+        locked.server_version
+        and head.server_version
+        and locked.server_version != head.server_version
+    ):
+        note = (
+            f" ({label} was written on PostgreSQL {locked.server_version}, head was built on "
+            f"{head.server_version}: use the same --pg-bin for both)"
+        )
+    return [
+        Finding(
+            check=LOCKFILE_DRIFT.code,
+            severity=LOCKFILE_DRIFT.severity,
+            message=f"head no longer matches {label}: {names}{more}{note}",
+            fix=f"if the change is intended, run `migproof snapshot alembic:head --write` and "
+            f"commit {label}",
+            location=Location(path=path),
+            context=(("diff", _render(differences, label, "head")),),
+        )
+    ]
