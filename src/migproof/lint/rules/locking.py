@@ -113,7 +113,10 @@ def drop_index_without_concurrently(stmt: ast.DropStmt, ctx: StatementContext) -
         on = f" on {index.table}" if index else ""
         yield ctx.finding(
             f"DROP INDEX {name} locks its table{on} against reads and writes",
-            fix=f"DROP INDEX CONCURRENTLY {name}; (outside a transaction)",
+            fix=_rewritten(
+                ctx, r"\bINDEX\b", "INDEX CONCURRENTLY", f"DROP INDEX CONCURRENTLY {name};"
+            )
+            + " (outside a transaction)",
         )
 
 
@@ -524,7 +527,13 @@ def reindex_without_concurrently(stmt: ast.ReindexStmt, ctx: StatementContext) -
     else:
         name = stmt.name or "the database"
     fix = (
-        "REINDEX ... CONCURRENTLY, outside a transaction"
+        _rewritten(
+            ctx,
+            r"\b(INDEX|TABLE|SCHEMA|DATABASE|SYSTEM)\b",
+            r"\1 CONCURRENTLY",
+            "REINDEX ... CONCURRENTLY",
+        )
+        + " (outside a transaction)"
         if ctx.pg_version >= 12
         else "CREATE INDEX CONCURRENTLY a replacement, then DROP INDEX CONCURRENTLY the old one"
     )
