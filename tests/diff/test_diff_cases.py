@@ -31,6 +31,8 @@ MIN_VERSION = {
     "index_nulls_not_distinct": 15,
     "constraint_without_overlaps": 18,
     "constraint_not_enforced": 18,
+    "column_generated_virtual": 18,
+    "sequence_unlogged": 15,
 }
 
 

@@ -134,8 +134,13 @@ def diff_snapshots(a: Snapshot, b: Snapshot) -> list[Difference]:
 def _compare(a: CatalogObject, b: CatalogObject, name: str) -> Iterator[Difference]:
     kind = a.kind_label
     for (prop, value_a), (_, value_b) in zip(a.properties(), b.properties(), strict=True):
-        if value_a != value_b:
+        if value_a != value_b and not _is_implied(prop, value_a, value_b):
             yield Difference(kind=kind, name=name, property=prop, a=value_a, b=value_b)
+
+
+def _is_implied(prop: str, a: Value, b: Value) -> bool:
+    """A table becoming partitioned is one difference, its partition key, not two."""
+    return prop == "kind" and {a, b} == {"table", "partitioned table"}
 
 
 def _compare_tables(a: Table, b: Table, key: str) -> Iterator[tuple[_SortKey, Difference]]:

@@ -201,6 +201,10 @@ class Table(CatalogObject):
         "constraints": Constraint,
     }
 
+    @property
+    def is_partitioned(self) -> bool:
+        return self.partition_key is not None
+
     def column(self, name: str) -> Column | None:
         """The column called ``name``, or None."""
         return next((c for c in self.columns if c.name == name), None)

@@ -1,0 +1,3 @@
+CREATE TABLE a1 (id bigint PRIMARY KEY);
+CREATE TABLE a2 (id bigint PRIMARY KEY);
+CREATE TABLE t (ref bigint, CONSTRAINT t_ref_fkey FOREIGN KEY (ref) REFERENCES a1 (id));

@@ -1,0 +1,3 @@
+CREATE TABLE doc (id integer, owner text);
+ALTER TABLE doc ENABLE ROW LEVEL SECURITY;
+CREATE POLICY mine ON doc USING (true);

@@ -1,0 +1,2 @@
+CREATE VIEW v AS SELECT 1 AS one;
+COMMENT ON VIEW v IS 'constant';
