@@ -66,8 +66,9 @@ Correct the SQL at the reported position; `psql -f file.sql` against a scratch d
 shows the same message.
 
 ## PostgreSQL versions
-migproof parses with the grammar of PostgreSQL 17 (pglast); syntax added in a later version
-is reported as an error until pglast follows.""",
+migproof parses with the grammar of the PostgreSQL release pglast embeds (18 with pglast 8):
+syntax a later release adds is reported here until pglast follows, and syntax an older
+target does not have yet is left to `migproof verify` to reject.""",
     )
 )
 UNKNOWN_SUPPRESSION = register_check(
