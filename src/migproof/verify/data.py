@@ -52,6 +52,7 @@ __all__ = [
     "SeededTable",
     "SkippedTable",
     "compare_rows",
+    "refresh_rows",
     "row_findings",
     "seed_rows",
 ]
@@ -172,15 +173,21 @@ def seed_rows(
     *,
     rows_per_table: int = 2,
     existing: SeedResult | None = None,
+    reread: bool = True,
 ) -> SeedResult:
     """Insert ``rows_per_table`` rows into every table of ``snapshot`` that has no tracked rows.
 
     ``conn`` is an autocommit connection to the scratch database. With ``existing``, the rows
-    it tracks are read again (their current values become the reference), rows that are gone
-    are forgotten, and only tables without rows are seeded; a table skipped before is tried
-    again only when its definition changed.
+    it tracks are first read again (``reread``; skip it when ``refresh_rows`` or
+    ``compare_rows`` just read them), and only tables without rows are seeded; a table
+    skipped before is tried again only when its definition changed.
     """
-    tracked = dict(_reread(conn, snapshot, existing.tables)) if existing else {}
+    if existing is None:
+        tracked: dict[str, SeededTable] = {}
+    elif reread:
+        tracked = dict(_reread(conn, snapshot, existing.tables))
+    else:
+        tracked = {k: t for k, t in existing.tables.items() if k in snapshot.tables and t.rows}
     skipped: dict[str, SkippedTable] = {}
     new_skips: list[SkippedTable] = []
     number = existing.next_number if existing else 1
@@ -203,6 +210,15 @@ def seed_rows(
             skipped[key] = skip
             new_skips.append(skip)
     return SeedResult(tracked, skipped, tuple(new_skips), number)
+
+
+def refresh_rows(
+    conn: psycopg.Connection[Any], snapshot: Snapshot, seeded: SeedResult
+) -> SeedResult:
+    """The tracked rows as they are now (one query): what a revision's upgrade did to them
+    becomes the reference its round trip is compared with; rows that are gone are dropped."""
+    tables = dict(_reread(conn, snapshot, seeded.tables))
+    return SeedResult(tables, seeded.skipped, (), seeded.next_number)
 
 
 def _is_seedable(table: Table) -> bool:
@@ -473,7 +489,7 @@ class _TableSeeder:
         return SeededRow(tuple(row.get(k) for k in key), row)
 
     def _search(
-        self, n: int, choice: dict[str, int]
+        self, n: int, choice: dict[str, int], offset: int = 0
     ) -> tuple[tuple[dict[str, int], list[SeededRow]] | None, psycopg.Error | None]:
         """Try other candidates, one row at a time, for the columns each error names."""
         frontier = [dict(choice)]
@@ -483,7 +499,7 @@ class _TableSeeder:
             if not frontier:
                 break
             attempt = frontier.pop(0)
-            rows, failure = self._insert([n], attempt)
+            rows, failure = self._insert([n], attempt, offset=offset)
             if failure is None:
                 return (attempt, rows), None
             error = error or failure
@@ -515,9 +531,13 @@ class _TableSeeder:
     def _insert_one_by_one(
         self, numbers: Sequence[int], choice: Mapping[str, int]
     ) -> list[SeededRow]:
+        """The rows the multi-row INSERT could not take, each searched for on its own."""
         rows: list[SeededRow] = []
-        for i, n in enumerate(numbers, start=1):
-            inserted, _ = self._insert([n], choice, offset=i)
+        for offset, n in enumerate(numbers, start=1):
+            inserted, error = self._insert([n], choice, offset=offset)
+            if error is not None:
+                found, _ = self._search(n, dict(choice), offset=offset)
+                inserted = found[1] if found else []
             rows += inserted
         return rows
 
