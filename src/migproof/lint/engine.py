@@ -255,6 +255,10 @@ class Linter:
         ctx = StatementContext(where)
         state, source = where.state, where.source
         implicit = source.in_transaction or self.settings.assume_in_transaction
+        if source.whole_file_query and len(statements) > 1:
+            implicit = implicit or not any(
+                isinstance(s.node, ast.TransactionStmt) for s in statements
+            )
         for written in statements:
             statement = written
             origin = source.origin_of(statement.line) if source.origins else None

@@ -132,9 +132,10 @@ def sql_source_for(path: Path) -> SqlSource:
     text = _read(path)
     if path.name.endswith(".up.sql"):
         partner = _down_partner(path)
-        if partner.is_file():
-            return SqlSource(text, path, down_sql=_read(partner), down_path=partner)
-        return SqlSource(text, path)
+        down = _read(partner) if partner.is_file() else None
+        return SqlSource(
+            text, path, down_sql=down, down_path=partner if down else None, whole_file_query=True
+        )
     split = _split_sections(text, _DBMATE_UP, _DBMATE_DOWN)
     if split is not None:
         up, down, down_offset = split

@@ -68,7 +68,9 @@ class SqlSource:
     the schema before the migration (its tables exist, so locking rules apply to them).
     ``down_sql`` is the migration's downgrade, read by the rules that compare the two.
     ``in_transaction`` says the runner wraps the whole migration in one transaction
-    (Alembic, Flyway, goose and dbmate do; golang-migrate does not).
+    (Alembic, goose and dbmate do). ``whole_file_query`` says it sends the file as one query
+    (golang-migrate): PostgreSQL then runs a file of several statements, with no BEGIN or
+    COMMIT of its own, as one implicit transaction.
     """
 
     sql: str
@@ -80,6 +82,7 @@ class SqlSource:
     down_path: Path | None = None
     down_line_offset: int = 0
     in_transaction: bool = False
+    whole_file_query: bool = False
     origins: tuple[StatementOrigin, ...] = field(default=())
     _by_line: dict[int, StatementOrigin] = field(
         init=False, repr=False, compare=False, hash=False, default_factory=dict

@@ -172,3 +172,16 @@ def test_python_suppressions_in_a_revision_file(tmp_path: Path) -> None:
         ("MP510", "r.py:9"),
         ("MP903", "r.py:10"),
     ]
+
+
+def test_golang_migrate_runs_a_multi_statement_file_as_one_transaction(tmp_path: Path) -> None:
+    concurrently = "CREATE INDEX CONCURRENTLY i ON t (c);\n"
+    write(
+        tmp_path,
+        {
+            "1_alone.up.sql": concurrently,
+            "2_mixed.up.sql": "SET lock_timeout = '1s';\n" + concurrently,
+            "3_explicit.up.sql": "BEGIN;\nSELECT 1;\nCOMMIT;\n" + concurrently,
+        },
+    )
+    assert found(tmp_path, [tmp_path]) == [("MP203", "2_mixed.up.sql:2")]

@@ -132,8 +132,10 @@ def concurrently_in_transaction(node: object, ctx: StatementContext) -> Iterator
     """
     ## What it does
     Flags `CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX CONCURRENTLY`
-    and `DETACH PARTITION CONCURRENTLY` in a transaction: after `BEGIN`, or in a migration
-    its runner wraps in one (Alembic, Flyway, goose, dbmate; `assume-in-transaction`).
+    and `DETACH PARTITION CONCURRENTLY` in a transaction: after `BEGIN`, in a migration
+    its runner wraps in one (Alembic, goose, dbmate; `assume-in-transaction`), or in a
+    golang-migrate file with other statements (sent as one query, which PostgreSQL runs as
+    one implicit transaction).
 
     ## Why is this bad?
     PostgreSQL refuses them inside a transaction block ("cannot run inside a transaction
