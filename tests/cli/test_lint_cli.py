@@ -142,3 +142,11 @@ def test_write_docs(tmp_path: Path) -> None:
     assert main(["rules", "--write-docs", str(tmp_path / "rules")]) == 0
     pages = sorted(p.name for p in (tmp_path / "rules").glob("MP*.md"))
     assert pages == sorted(f"{c.code}.md" for c in all_checks())
+
+
+def test_nothing_to_lint_warns_and_exits_0(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["lint", "migrations"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: no .sql migrations or Alembic revisions found in migrations" in captured.err

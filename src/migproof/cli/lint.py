@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from migproof.cli._options import emit, output_options
 from migproof.config import Config, load_config
@@ -82,5 +83,10 @@ def command(
 
     config = load_config(overrides={"lint.pg-version": pg_version})
     config = _with_flags(config, disable, enable, protected)
-    report = lint_paths(list(paths) or [Path()], config)
-    return emit(report, fmt, output, make_consoles())
+    targets = list(paths) or [Path()]
+    report = lint_paths(targets, config)
+    consoles = make_consoles()
+    if not report.records:
+        where = ", ".join(escape(str(p)) for p in targets)
+        consoles.err.print(f"warning: no .sql migrations or Alembic revisions found in {where}")
+    return emit(report, fmt, output, consoles)
