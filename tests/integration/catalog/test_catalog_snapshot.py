@@ -282,3 +282,18 @@ def test_key_columns_keep_their_declared_order(conn: Conn) -> None:
     assert (fk.columns, fk.referenced_columns) == (("z", "x", "y"), ("b", "c", "a"))
     index = snap.indexes["public.p_idx"]
     assert (index.keys, index.include) == (("c", "b"), ("a",))
+
+
+def test_names_that_need_quotes(conn: Conn) -> None:
+    conn.execute(
+        'CREATE SCHEMA "Sales"; CREATE TABLE "Sales"."order" ("select" int PRIMARY KEY, "Total" int);'
+        'CREATE INDEX "Order_Total" ON "Sales"."order" ("Total");'
+        'CREATE TABLE "Sales".line ("order" int REFERENCES "Sales"."order")'
+    )
+    snap = take_snapshot(conn)
+    assert list(snap.tables) == ['"Sales"."order"', '"Sales".line']
+    assert snap.indexes['"Sales"."Order_Total"'].table == '"Sales"."order"'
+    assert snap.indexes['"Sales"."Order_Total"'].keys == ('"Total"',)
+    (fk,) = snap.tables['"Sales".line'].foreign_keys
+    assert fk.references in snap.tables
+    assert [c.name for c in snap.tables['"Sales"."order"'].columns] == ["select", "Total"]
