@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
-from migproof.catalog.diff import Difference, diff_snapshots, render_diff
+from migproof.catalog.diff import Difference, diff_snapshots, diff_to_dict, render_diff
+from migproof.catalog.listing import render_snapshot
+from migproof.catalog.lockfile import lockfile_path, read_lockfile, write_lockfile
 from migproof.catalog.model import (
     Column,
     CompositeType,
@@ -50,6 +52,11 @@ __all__ = [
     "Trigger",
     "View",
     "diff_snapshots",
+    "diff_to_dict",
+    "lockfile_path",
+    "read_lockfile",
     "render_diff",
+    "render_snapshot",
     "take_snapshot",
+    "write_lockfile",
 ]
