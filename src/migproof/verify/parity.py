@@ -142,23 +142,34 @@ def _import_models(module_name: str, root: Path) -> Any:
                 f"cannot import the models module {module_name}: {exc}",
                 fix=f"run migproof from the project's root ({root}), or correct --models",
             ) from exc
-        raise _import_error(module_name, exc) from exc
+        raise _import_error(module_name, exc, root) from exc
     except Exception as exc:
-        raise _import_error(module_name, exc) from exc
+        raise _import_error(module_name, exc, root) from exc
     finally:
         for entry in added:
             if entry in sys.path:
                 sys.path.remove(entry)
 
 
-def _import_error(module_name: str, exc: BaseException) -> SourceError:
+def _import_error(module_name: str, exc: BaseException, root: Path) -> SourceError:
+    """Name the line of the user's code the error came from (not importlib's or os's)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    user = [f for f in frames if "importlib" not in f.filename] or frames
-    where = f"{user[-1].filename}:{user[-1].lineno}: " if user else ""
+    mine = [f for f in frames if _is_under(f.filename, root)]
+    theirs = [f for f in frames if not f.filename.startswith("<") and "importlib" not in f.filename]
+    chosen = (mine or theirs or frames)[-1:]
+    where = f"{chosen[0].filename}:{chosen[0].lineno}: " if chosen else ""
     return SourceError(
         f"{where}importing the models module {module_name} fails: {type(exc).__name__}: {exc}",
         fix="correct the error (importing the module must work without the application running)",
     )
+
+
+def _is_under(filename: str, root: Path) -> bool:
+    try:
+        Path(filename).resolve().relative_to(root.resolve())
+    except (ValueError, OSError):
+        return False
+    return True
 
 
 def _as_metadata(value: Any, spec: str) -> list[Any]:

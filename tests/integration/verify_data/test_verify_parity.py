@@ -1,0 +1,249 @@
+"""Models, schema file, bootstrap and lock file parity with head, on the real sandbox."""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from tests.helpers.alembic_projects import Revision, write_project
+
+from migproof.catalog import SnapshotFilter, take_snapshot
+from migproof.catalog.lockfile import write_lockfile
+from migproof.chain.project import load_project
+from migproof.chain.stepper import Stepper, mark_scratch_database, new_token
+from migproof.config import load_config
+from migproof.errors import SourceError
+from migproof.sandbox import Sandbox
+from migproof.verify.parity import (
+    bootstrap_finding,
+    check_lockfile,
+    check_models,
+    check_schema_file,
+    load_bootstrap,
+    load_metadata,
+)
+
+Conn = psycopg.Connection[Any]
+_names = itertools.count()
+
+HEAD = """
+CREATE TABLE customers (
+    id serial PRIMARY KEY,
+    email varchar(200) NOT NULL,
+    note text,
+    score double precision NOT NULL DEFAULT 0,
+    created timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    status varchar(20) NOT NULL DEFAULT 'new',
+    CONSTRAINT customers_email_key UNIQUE (email)
+);
+CREATE UNIQUE INDEX customers_lower_note ON customers (note);
+"""
+
+MODELS = """
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    score: Mapped[float] = mapped_column(sa.Float, server_default=sa.text("0"))
+    created: Mapped[object] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+    status: Mapped[str] = mapped_column(sa.String(20), server_default="new")
+    {extra}
+    __table_args__ = (sa.UniqueConstraint("note", name="customers_lower_note"),)
+"""
+
+
+def models(tmp_path: Path, extra: str = "") -> tuple[list[Any], Path | None]:
+    package = f"mp_models_{next(_names)}"
+    (tmp_path / package).mkdir()
+    (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / package / "models.py").write_text(MODELS.replace("{extra}", extra))
+    return load_metadata(f"{package}.models:Base.metadata", tmp_path)
+
+
+@pytest.mark.parametrize("server_defaults", [False, True])
+def test_models_that_match_head_report_nothing(
+    pg: Sandbox, db: str, conn: Conn, tmp_path: Path, server_defaults: bool
+) -> None:
+    conn.execute(HEAD)
+    metadata, _ = models(tmp_path)
+    options = {"compare_server_default": server_defaults}
+    found = check_models(
+        pg.sqlalchemy_url_for(db), metadata, config=load_config(tmp_path), options=options
+    )
+    assert [f.message for f in found] == []
+
+
+def test_a_model_column_without_its_revision_is_reported(
+    pg: Sandbox, db: str, conn: Conn, tmp_path: Path
+) -> None:
+    conn.execute(HEAD)
+    metadata, origin = models(tmp_path, "phone: Mapped[str | None] = mapped_column(sa.String(30))")
+    found = check_models(
+        pg.sqlalchemy_url_for(db), metadata, config=load_config(tmp_path), origin=origin
+    )
+    assert [(f.check, f.location.path if f.location else None) for f in found] == [
+        ("MP110", origin)
+    ]
+    assert found[0].message == (
+        "models and head differ: column public.customers.phone is declared in the models "
+        "but not at head"
+    )
+
+
+def test_type_nullability_and_default_drift_are_named(
+    pg: Sandbox, db: str, conn: Conn, tmp_path: Path
+) -> None:
+    conn.execute(HEAD.replace("note text,", "note text NOT NULL,").replace("'new'", "'old'"))
+    conn.execute("ALTER TABLE customers ALTER COLUMN score TYPE real")
+    metadata, _ = models(tmp_path)
+    found = check_models(
+        pg.sqlalchemy_url_for(db),
+        metadata,
+        config=load_config(tmp_path),
+        options={"compare_server_default": True},
+    )
+    assert sorted(f.message.removeprefix("models and head differ: ") for f in found) == [
+        "column public.customers.note: nullable at head NOT NULL, in the models nullable",
+        "column public.customers.score: type at head REAL, in the models DOUBLE PRECISION",
+        "column public.customers.status: default at head old, in the models new",
+    ]
+
+
+def test_schema_file_equal_to_head_reports_nothing(pg: Sandbox, conn: Conn, tmp_path: Path) -> None:
+    conn.execute(HEAD)
+    path = tmp_path / "create_database.sql"
+    path.write_text(HEAD)
+    assert check_schema_file(pg, take_snapshot(conn), path, SnapshotFilter()) == []
+
+
+def test_schema_file_drift_is_reported_both_ways(pg: Sandbox, conn: Conn, tmp_path: Path) -> None:
+    conn.execute(HEAD)
+    path = tmp_path / "create_database.sql"
+    path.write_text(
+        HEAD.replace("    note text,\n", "").replace(
+            "CREATE UNIQUE INDEX customers_lower_note", "--"
+        )
+        + "CREATE TABLE legacy (id int PRIMARY KEY);\n"
+    )
+    found = check_schema_file(pg, take_snapshot(conn), path, SnapshotFilter())
+    assert {(f.check, f.location.path if f.location else None) for f in found} == {("MP111", path)}
+    messages = [f.message.removeprefix("create_database.sql and head differ: ") for f in found]
+    assert (
+        "column public.customers.note exists at head but is missing from create_database.sql"
+        in messages
+    )
+    assert "table public.legacy is in create_database.sql but not at head" in messages
+
+
+def test_schema_file_with_invalid_sql_names_file_and_line(
+    pg: Sandbox, conn: Conn, tmp_path: Path
+) -> None:
+    path = tmp_path / "schema.sql"
+    path.write_text("CREATE TABLE a (id int);\n\nCREATE TABLE b (id int REFERENCES nowhere);\n")
+    with pytest.raises(SourceError) as caught:
+        check_schema_file(pg, take_snapshot(conn), path, SnapshotFilter())
+    assert caught.value.what == f'{path}:3: relation "nowhere" does not exist'
+    assert caught.value.exit_code == 2
+
+
+def _project(tmp_path: Path, idempotent: bool) -> Path:
+    create = "CREATE SCHEMA IF NOT EXISTS entity; CREATE TABLE {} entity.identity (id int)"
+    revisions = [
+        Revision(
+            id="r1",
+            down=None,
+            upgrade=f'op.execute("{create.format("IF NOT EXISTS" if idempotent else "")}")',
+            downgrade='op.execute("DROP TABLE entity.identity")',
+        ),
+        Revision(
+            id="r2",
+            down="r1",
+            upgrade='op.execute("CREATE TABLE entity.release (id int)")',
+            downgrade='op.execute("DROP TABLE entity.release")',
+        ),
+    ]
+    return write_project(tmp_path / "project", revisions)
+
+
+def _upgrade_bootstrapped(pg: Sandbox, root: Path, bootstrap: Path) -> Any:
+    config = load_config(root)
+    project = load_project(config, root)
+    project.script_directory()
+    db = load_bootstrap(pg, bootstrap)
+    token = new_token()
+    with pg.connect() as admin:
+        mark_scratch_database(admin, db, token, statement_timeout=30, lock_timeout=5)
+    stepper = Stepper(
+        project, sqlalchemy_url=pg.sqlalchemy_url_for(db), libpq_url=pg.url_for(db), token=token
+    )
+    try:
+        with stepper.session():
+            return stepper.upgrade_to("heads")
+    finally:
+        pg.drop_database(db)
+
+
+@pytest.mark.parametrize("idempotent", [True, False])
+def test_bootstrapped_database_upgrades_only_with_idempotent_migrations(
+    pg: Sandbox, tmp_path: Path, idempotent: bool
+) -> None:
+    root = _project(tmp_path, idempotent)
+    bootstrap = tmp_path / "prod.sql"
+    bootstrap.write_text("CREATE SCHEMA entity;\nCREATE TABLE entity.identity (id int);\n")
+    failure = _upgrade_bootstrapped(pg, root, bootstrap)
+    if idempotent:
+        assert failure is None
+        return
+    assert failure is not None
+    finding = bootstrap_finding(failure, bootstrap, root / "migrations/versions/r1.py")
+    assert (finding.check, finding.revision) == ("MP112", "r1")
+    assert finding.location is not None and finding.location.path.name == "r1.py"
+    assert finding.statement is not None and "CREATE TABLE" in finding.statement
+    assert 'relation "identity" already exists' in finding.message
+
+
+def test_a_bootstrap_file_that_fails_names_file_and_line(pg: Sandbox, tmp_path: Path) -> None:
+    bootstrap = tmp_path / "prod.sql"
+    bootstrap.write_text("CREATE SCHEMA entity;\nCREATE TABLE entity.x (id nosuchtype);\n")
+    with pytest.raises(SourceError) as caught:
+        load_bootstrap(pg, bootstrap)
+    assert caught.value.what == (f'bootstrap file {bootstrap}:2: type "nosuchtype" does not exist')
+
+
+def test_lock_file_absent_equal_and_drifted(conn: Conn, tmp_path: Path) -> None:
+    config = load_config(tmp_path)
+    conn.execute(HEAD)
+    head = take_snapshot(conn)
+    assert check_lockfile(config, head) == []  # no lock file: nothing to compare
+    write_lockfile(tmp_path / "migproof.schema.json", head)
+    assert check_lockfile(config, head) == []
+    conn.execute("ALTER TABLE customers ADD COLUMN phone text")
+    (finding,) = check_lockfile(config, take_snapshot(conn))
+    assert finding.check == "MP113"
+    assert finding.location is not None
+    assert finding.location.path == tmp_path / "migproof.schema.json"
+    assert finding.message.startswith("head no longer matches migproof.schema.json: ")
+    assert "column public.customers.phone" in finding.message
+    assert finding.context[0][0] == "diff"
+
+
+def test_models_module_is_loaded_from_the_project(tmp_path: Path) -> None:
+    metadata, origin = models(tmp_path)
+    assert origin is not None and origin.name == "models.py"
+    assert list(metadata[0].tables) == ["customers"]
+    assert textwrap.dedent("x") == "x"
