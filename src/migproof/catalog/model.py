@@ -100,6 +100,8 @@ class CatalogObject:
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             if f.name not in data:
+                if f.default is not dataclasses.MISSING:
+                    continue  # a property added after the file was written: its default
                 raise SnapshotFormatError(f"{cls.__name__} without {f.name!r}")
             value = data[f.name]
             child = cls.CHILDREN.get(f.name)

@@ -60,3 +60,10 @@ def test_quote_ident_follows_postgresql() -> None:
     assert quote_ident("orders") == "orders"
     assert quote_ident("Order") == '"Order"'
     assert quote_ident('we"ird') == '"we""ird"'
+
+
+def test_a_property_missing_from_an_older_file_takes_its_default() -> None:
+    data = full_snapshot().to_dict()
+    for constraint in data["tables"]["public.orders"]["constraints"]:
+        del constraint["without_overlaps"]
+    assert Snapshot.from_dict(data) == full_snapshot()
