@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 from rich.console import Console
@@ -42,26 +43,93 @@ def config_from_flags(project_dir: Path | None = None, **flags: object) -> Confi
 
 
 def output_options(func: F) -> F:
-    """``--format`` and ``--output``: how and where the report is written."""
-    func = click.option(
-        "--output",
-        "-o",
-        type=click.Path(dir_okay=False, writable=True, path_type=Path),
-        help="Write the report to this file instead of standard output.",
-    )(func)
-    func = click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["text", *FORMATS]),
-        default="text",
-        show_default=True,
-        help="Report format.",
-    )(func)
-    return func
+    """``--format``, ``--output`` and ``--html``: how and where the report is written.
+
+    ``--format`` and ``--output`` may be repeated; they pair up in order, and a format left
+    without an output writes to standard output (at most one may):
+    ``--format sarif --output a.sarif --format text``. The command receives the pair that
+    goes to standard output (else the first) as ``fmt`` and ``output``; ``emit`` writes the
+    others and the HTML report.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        formats: tuple[str, ...] = kwargs.pop("fmt") or ("text",)
+        outputs: tuple[Path, ...] = kwargs.pop("output")
+        html: Path | None = kwargs.pop("html_report")
+        pairs = _pair_outputs(formats, outputs)
+        primary = next((pair for pair in pairs if pair[1] is None), pairs[0])
+        meta = click.get_current_context().meta
+        meta[_EXTRA_OUTPUTS] = [pair for pair in pairs if pair is not primary]
+        meta[_HTML_OUTPUT] = html
+        return func(*args, fmt=primary[0], output=primary[1], **kwargs)
+
+    options = [
+        click.option(
+            "--html",
+            "html_report",
+            type=click.Path(dir_okay=False, writable=True, path_type=Path),
+            metavar="FILE",
+            help="Also write a self-contained HTML report (revision graph, SQL, timings, diffs).",
+        ),
+        click.option(
+            "--output",
+            "-o",
+            multiple=True,
+            type=click.Path(dir_okay=False, writable=True, path_type=Path),
+            help="Write the report to this file instead of standard output; pairs with --format.",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            multiple=True,
+            type=click.Choice(["text", *FORMATS]),
+            default=("text",),
+            show_default=True,
+            help="Report format; repeat with --output for several reports in one run.",
+        ),
+    ]
+    decorated: Any = wrapper
+    for option in options:
+        decorated = option(decorated)
+    return cast(F, decorated)
+
+
+_EXTRA_OUTPUTS = "migproof.extra_outputs"
+_HTML_OUTPUT = "migproof.html_output"
+
+
+def _pair_outputs(
+    formats: tuple[str, ...], outputs: tuple[Path, ...]
+) -> list[tuple[str, Path | None]]:
+    if len(outputs) > len(formats):
+        if len(formats) != 1:
+            raise click.UsageError("more --output files than --format options to pair them with")
+        formats = formats * len(outputs)  # `--format json -o a.json -o b.json`: both json
+    pairs: list[tuple[str, Path | None]] = [
+        (fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)
+    ]
+    if sum(1 for _, out in pairs if out is None) > 1:
+        raise click.UsageError(
+            "only one --format can write to standard output: give the others an --output FILE"
+        )
+    return pairs
 
 
 def emit(report: Report, fmt: str, output: Path | None, consoles: Consoles) -> int:
-    """Write the report in the chosen format; return the exit code it implies (0 or 1)."""
+    """Write the report in the chosen format(s); return the exit code it implies (0 or 1)."""
+    _write(report, fmt, output, consoles)
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        for extra_fmt, extra_output in context.meta.get(_EXTRA_OUTPUTS, []):
+            _write(report, extra_fmt, extra_output, consoles)
+        html = context.meta.get(_HTML_OUTPUT)
+        if html is not None:
+            _write(report, "html", html, consoles)
+    return EXIT_FINDINGS if report.has_failures else EXIT_CLEAN
+
+
+def _write(report: Report, fmt: str, output: Path | None, consoles: Consoles) -> None:
     if fmt == "text":
         if output is None:
             render(report, consoles.out)
@@ -73,4 +141,3 @@ def emit(report: Report, fmt: str, output: Path | None, consoles: Consoles) -> i
     else:
         with output.open("w", encoding="utf-8") as handle:
             render_machine(report, fmt, handle)
-    return EXIT_FINDINGS if report.has_failures else EXIT_CLEAN

@@ -6,14 +6,17 @@ from collections.abc import Callable
 from typing import TextIO
 
 from migproof.findings import Report
-from migproof.report import github, json_format
+from migproof.report import github, html_format, json_format, junit, sarif
 
 __all__ = ["FORMATS", "render_machine"]
 
 # The text format is drawn by rich (report/terminal.py); these write plain text to a stream.
 FORMATS: dict[str, Callable[[Report, TextIO], None]] = {
     "json": json_format.render,
+    "junit": junit.render,
+    "sarif": sarif.render,
     "github": github.render,
+    "html": html_format.render,
 }
 
 

@@ -1,0 +1,139 @@
+"""``--format sarif``: SARIF 2.1.0 for code scanning (GitHub's upload-sarif, GitLab, Azure).
+
+One run; the driver lists the rules of the checks that found something (id = code, name,
+summary, the check's Markdown docs as help); each finding is a result on its file's URI
+relative to the repository root (``%SRCROOT%``), with line and column when known.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import quote
+
+from migproof import __version__
+from migproof.checks import CheckInfo, find_check
+from migproof.findings import Finding, Report, Severity
+
+__all__ = ["LEVELS", "SARIF_SCHEMA", "render", "report_to_sarif", "repository_root"]
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/migproof/"
+
+# Severity maps once (STYLE.md §3): error -> error, warning -> warning, info -> note.
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def repository_root(start: Path | None = None) -> Path:
+    """The enclosing git work tree of ``start`` (default: the working directory), else itself."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return here
+
+
+def report_to_sarif(report: Report, root: Path | None = None) -> dict[str, object]:
+    """The SARIF log of a report; file URIs relative to ``root`` (default: the repository's)."""
+    base = (root or repository_root()).resolve()
+    rules: dict[str, int] = {}
+    rule_objects: list[dict[str, object]] = []
+    results = []
+    for finding in report.sorted_findings():
+        if finding.check not in rules:
+            rules[finding.check] = len(rule_objects)
+            rule_objects.append(_rule(finding))
+        results.append(_result(finding, rules[finding.check], base))
+    driver: dict[str, object] = {
+        "name": "migproof",
+        "version": __version__,
+        "semanticVersion": __version__,
+        "informationUri": INFORMATION_URI,
+        "rules": rule_objects,
+    }
+    run: dict[str, object] = {
+        "tool": {"driver": driver},
+        "automationDetails": {"id": f"migproof/{report.command}/"},
+        "originalUriBaseIds": {"%SRCROOT%": {"uri": base.as_uri() + "/"}},
+        "invocations": [{"executionSuccessful": True}],
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    }
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _rule(finding: Finding) -> dict[str, object]:
+    info = find_check(finding.check)
+    if info is None:  # a finding of a check that registered no metadata
+        return {
+            "id": finding.check,
+            "defaultConfiguration": {"level": LEVELS[finding.severity]},
+        }
+    return _rule_from_info(info)
+
+
+def _rule_from_info(info: CheckInfo) -> dict[str, object]:
+    rule: dict[str, object] = {
+        "id": info.code,
+        "name": info.name,
+        "shortDescription": {"text": info.summary},
+        "fullDescription": {"text": info.summary},
+        "defaultConfiguration": {"level": LEVELS[info.severity]},
+        "properties": {"tags": ["migproof", info.family], "precision": "high"},
+    }
+    if info.docs:
+        rule["help"] = {"text": info.docs, "markdown": info.docs}
+    return rule
+
+
+def _result(finding: Finding, rule_index: int, base: Path) -> dict[str, object]:
+    text = finding.message if finding.fix is None else f"{finding.message}\nfix: {finding.fix}"
+    result: dict[str, object] = {
+        "ruleId": finding.check,
+        "ruleIndex": rule_index,
+        "level": LEVELS[finding.severity],
+        "message": {"text": text},
+    }
+    if finding.location is not None:
+        result["locations"] = [_location(finding, base)]
+    properties: dict[str, object] = {}
+    if finding.revision:
+        properties["revision"] = finding.revision
+    if finding.statement:
+        properties["statement"] = finding.statement
+    if finding.context:
+        properties["context"] = [{"title": t, "body": b} for t, b in finding.context]
+    if properties:
+        result["properties"] = properties
+    return result
+
+
+def _location(finding: Finding, base: Path) -> dict[str, object]:
+    location = finding.location
+    assert location is not None
+    physical: dict[str, object] = {"artifactLocation": _artifact(location.path, base)}
+    if location.line is not None:
+        region: dict[str, object] = {"startLine": location.line}
+        if location.column is not None:
+            region["startColumn"] = location.column
+        if location.end_line is not None and location.end_line >= location.line:
+            region["endLine"] = location.end_line
+            if location.end_column is not None:
+                region["endColumn"] = location.end_column
+        physical["region"] = region
+    return {"physicalLocation": physical}
+
+
+def _artifact(path: Path, base: Path) -> dict[str, object]:
+    absolute = path if path.is_absolute() else Path.cwd() / path
+    try:
+        relative = absolute.resolve().relative_to(base)
+    except ValueError:  # outside the repository: an absolute file URI
+        return {"uri": absolute.resolve().as_uri()}
+    return {"uri": quote(relative.as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
+def render(report: Report, out: TextIO) -> None:
+    json.dump(report_to_sarif(report), out, indent=2)
+    out.write("\n")

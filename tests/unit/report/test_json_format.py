@@ -1,0 +1,77 @@
+"""``--format json`` follows the documented schema, docs/json-schema.json."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import REPO
+
+from migproof.findings import Finding, Location, Report, Severity
+from migproof.report import json_format
+
+jsonschema = pytest.importorskip("jsonschema", reason="the test extra's jsonschema validates")
+
+SCHEMA = json.loads((REPO / "docs" / "json-schema.json").read_text(encoding="utf-8"))
+
+
+def _document(report: Report) -> Any:
+    out = io.StringIO()
+    json_format.render(report, out)
+    return json.loads(out.getvalue())
+
+
+def _errors(document: Any) -> list[str]:
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    assert SCHEMA["properties"]["schema_version"]["const"] == json_format.SCHEMA_VERSION
+
+
+def test_a_verify_report_with_findings_validates(broken_report: Report) -> None:
+    document = _document(broken_report)
+    assert _errors(document) == []
+    assert document["summary"] == {"error": 8, "warning": 0, "info": 0}
+    assert [r["revision"] for r in document["records"]][:2] == ["0001", "0002"]
+
+
+def test_a_clean_verify_report_validates(shop_report: Report) -> None:
+    document = _document(shop_report)
+    assert _errors(document) == []
+    assert document["findings"] == []
+    assert {r["roundtrip"] for r in document["records"]} == {"ok"}
+
+
+def test_a_lint_report_validates(lint_report: Report) -> None:
+    document = _document(lint_report)
+    assert _errors(document) == []
+    assert [f["check"] for f in document["findings"]] == ["MP509"]
+
+
+def test_every_field_of_a_finding_is_in_the_schema() -> None:
+    finding = Finding(
+        check="MP012",
+        severity=Severity.WARNING,
+        message="downgrade leaves enum public.status behind",
+        fix="drop the type in downgrade()",
+        location=Location(path=Path("v/0003.py"), line=4, column=2, end_line=5, end_column=9),
+        revision="0003",
+        statement="DROP TABLE t",
+        context=(("diff", "- enum public.status"),),
+    )
+    document = _document(Report(command="verify", findings=[finding]))
+    assert _errors(document) == []
+    assert set(document["findings"][0]) == set(SCHEMA["$defs"]["finding"]["required"])
+    assert set(document) == set(SCHEMA["required"])
+
+
+def test_the_schema_rejects_what_it_does_not_describe() -> None:
+    document = _document(Report(command="lint"))
+    document["findings"] = [{"check": "X1", "severity": "fatal"}]
+    assert _errors(document) != []
