@@ -98,11 +98,22 @@ def _range(key: str, range_type: RangeType) -> Iterator[str]:
     yield from _extras(range_type.comment, range_type.privileges)
 
 
+_TYPE_MAX = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
+
+
 def _sequence(key: str, seq: Sequence) -> Iterator[str]:
-    line = (
-        f"sequence {key} AS {seq.type} START {seq.start} INCREMENT {seq.increment} "
-        f"MINVALUE {seq.min_value} MAXVALUE {seq.max_value} CACHE {seq.cache}"
-    )
+    """Options that differ from CREATE SEQUENCE's defaults for an ascending sequence."""
+    line = f"sequence {key} AS {seq.type}"
+    ascending = seq.increment > 0
+    for label, value, default in (
+        ("START", seq.start, seq.min_value if ascending else seq.max_value),
+        ("INCREMENT", seq.increment, 1),
+        ("MINVALUE", seq.min_value, 1 if ascending else -_TYPE_MAX.get(seq.type, 0) - 1),
+        ("MAXVALUE", seq.max_value, _TYPE_MAX.get(seq.type) if ascending else -1),
+        ("CACHE", seq.cache, 1),
+    ):
+        if value != default:
+            line += f" {label} {value}"
     if seq.cycle:
         line += " CYCLE"
     if seq.unlogged:
