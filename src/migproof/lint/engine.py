@@ -138,6 +138,7 @@ _CONTAINERS = frozenset(
 )
 
 
+FK_WITHOUT_INDEX = "MP502"
 _DATA_NODES = frozenset({ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt})
 _DATA_IN_LOCKED_TRANSACTION = frozenset({"MP213", "MP505", "MP610"})
 
@@ -193,18 +194,61 @@ class Linter:
         self.revision_rules = [r for r in rules if r.kind == "revision"]
         self.schema = Schema()
         self._python_lines: dict[Path, list[str]] = {}
+        self._held: list[tuple[Finding, AddedForeignKey]] = []
+        self._last: _Where | None = None
         if setup_sql:
             self._apply_setup(setup_sql)
 
     # -- one migration -------------------------------------------------------------------
 
     def lint(self, source: SqlSource) -> list[Finding]:
-        """Every finding of one migration, suppressions applied."""
+        """Every finding of one migration, suppressions applied.
+
+        A foreign key without an index (MP502) is held until the next migration has run:
+        adding the key in one file and the index CONCURRENTLY in the next is the safe way
+        on a table with data. ``finish`` releases what the last migration left.
+        """
+        held, self._held = self._held, []
+        findings = self._lint(source)
+        released = [f for f, fk in held if not self._has_index(fk)]
+        kept = []
+        for finding in findings:
+            fk = self._foreign_key_of(finding)
+            if fk is None:
+                kept.append(finding)
+            else:
+                self._held.append((finding, fk))
+        return released + kept
+
+    def finish(self) -> list[Finding]:
+        """Findings still held after the last migration (see ``lint``)."""
+        held, self._held = self._held, []
+        return [f for f, fk in held if not self._has_index(fk)]
+
+    def _foreign_key_of(self, finding: Finding) -> AddedForeignKey | None:
+        if finding.check != FK_WITHOUT_INDEX or self._last is None:
+            return None
+        where = self._last
+        context = MigrationContext(where, None)
+        for fk in where.state.foreign_keys:
+            if context.location_of(fk.statement) == finding.location:
+                return fk
+        return None
+
+    def _has_index(self, fk: AddedForeignKey) -> bool:
+        width = len(fk.columns)
+        return any(
+            set(index.columns[:width]) == set(fk.columns)
+            for index in self.schema.indexes_on(fk.table)
+        )
+
+    def _lint(self, source: SqlSource) -> list[Finding]:
         self.schema.begin_migration()
         if source.setup_sql:
             self._apply_setup(source.setup_sql)
         state = MigrationState(schema=self.schema)
         where = _Where(source=source, settings=self.settings, state=state)
+        self._last = where
         raw: list[Finding] = []
         try:
             statements = parse_migration(source.sql)
@@ -657,6 +701,7 @@ def lint_sources(sources: Sequence[SqlSource], config: Config) -> list[Finding]:
     with unvalidated_nodes():
         for source in sources:
             findings.extend(linter.lint(source))
+    findings.extend(linter.finish())
     return findings
 
 

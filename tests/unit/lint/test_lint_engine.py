@@ -397,3 +397,21 @@ def test_a_recorded_statement_pglast_cannot_parse_points_at_its_op_line() -> Non
     )
     [finding] = lint_sources([source], config())
     assert (finding.check, finding.location, finding.revision) == ("MP901", where, "a1")
+
+
+def test_fk_index_in_the_next_migration_counts_but_not_later() -> None:
+    fk = "SET lock_timeout = '1s';\nALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p NOT VALID;\n"
+    index = "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY c_p_id ON c (p_id);\n"
+    other = "SELECT 1;\n"
+    ok = [SqlSource(fk, Path("1.sql")), SqlSource(index, Path("2.sql"))]
+    assert lint_sources(ok, config()) == []
+    late = [
+        SqlSource(fk, Path("1.sql")),
+        SqlSource(other, Path("2.sql")),
+        SqlSource(index, Path("3.sql")),
+    ]
+    assert [(f.check, str(f.location)) for f in lint_sources(late, config())] == [
+        ("MP502", "1.sql:2:1")
+    ]
+    last = [SqlSource(fk, Path("1.sql"))]
+    assert [f.check for f in lint_sources(last, config())] == ["MP502"]

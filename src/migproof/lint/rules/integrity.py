@@ -118,8 +118,9 @@ def _known_type(ctx: StatementContext, table: str, column: str) -> SqlType | Non
 def fk_without_index(ctx: MigrationContext) -> Iterator[Finding]:
     """
     ## What it does
-    Flags a foreign key added in this migration when no index (this migration's or an
-    existing one that migproof knows of) starts with its referencing columns.
+    Flags a foreign key added in this migration when no index (this migration's, the next
+    migration's, or an existing one that migproof knows of) starts with its referencing
+    columns.
 
     ## Why is this bad?
     PostgreSQL indexes the referenced key, never the referencing columns. Every DELETE or
@@ -127,8 +128,9 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Finding]:
     while it does), and joins along the key cannot use an index.
 
     ## How to fix
-    Create an index on the referencing columns in the same migration (`CONCURRENTLY` if the
-    table already holds data).
+    Create an index on the referencing columns in the same migration; on a table that
+    already holds data, `CREATE INDEX CONCURRENTLY` in the next migration (a file of its own
+    where the runner needs one).
 
     ## PostgreSQL versions
     All supported versions.
