@@ -12,6 +12,7 @@ from migproof.catalog.model import (
     Column,
     CompositeType,
     Constraint,
+    DefaultPrivileges,
     Domain,
     Enum,
     Extension,
@@ -272,6 +273,10 @@ def _policy(key: str, policy: Policy) -> Iterator[str]:
     yield from _extras(policy.comment)
 
 
+def _default_privileges(key: str, default: DefaultPrivileges) -> Iterator[str]:
+    yield f"default privileges {key}: grant {', '.join(default.privileges) or 'nothing'}"
+
+
 _RENDERERS: tuple[tuple[str, _Renderer], ...] = (
     ("schemas", _schema),
     ("extensions", _extension),
@@ -286,4 +291,5 @@ _RENDERERS: tuple[tuple[str, _Renderer], ...] = (
     ("functions", _function),
     ("triggers", _trigger),
     ("policies", _policy),
+    ("default_privileges", _default_privileges),
 )

@@ -24,6 +24,7 @@ __all__ = [
     "Column",
     "CompositeType",
     "Constraint",
+    "DefaultPrivileges",
     "Domain",
     "Enum",
     "Extension",
@@ -362,7 +363,20 @@ class RangeType(CatalogObject):
     privileges: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DefaultPrivileges(CatalogObject):
+    """ALTER DEFAULT PRIVILEGES of a role for one object type, in a schema or everywhere."""
+
+    role: str
+    schema: str | None
+    object_type: str  # "tables" | "sequences" | "functions" | "types" | "schemas"
+    privileges: tuple[str, ...] = ()
+
+    IDENTITY: ClassVar[frozenset[str]] = frozenset({"role", "schema", "object_type"})
+
+
 _LABELS = {
+    "DefaultPrivileges": "default privileges",
     "Schema": "schema",
     "Extension": "extension",
     "Column": "column",
@@ -405,6 +419,7 @@ KINDS: tuple[KindInfo, ...] = (
     KindInfo("functions", Function, "functions.sql"),
     KindInfo("triggers", Trigger, "triggers.sql"),
     KindInfo("policies", Policy, "policies.sql"),
+    KindInfo("default_privileges", DefaultPrivileges, "default_privileges.sql"),
 )
 
 
@@ -431,6 +446,7 @@ class Snapshot:
     functions: Mapping[str, Function] = field(default_factory=dict)
     triggers: Mapping[str, Trigger] = field(default_factory=dict)
     policies: Mapping[str, Policy] = field(default_factory=dict)
+    default_privileges: Mapping[str, DefaultPrivileges] = field(default_factory=dict)
 
     def collection(self, kind: KindInfo) -> Mapping[str, CatalogObject]:
         """The objects of one kind, by key."""

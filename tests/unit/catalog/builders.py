@@ -9,6 +9,7 @@ from migproof.catalog.model import (
     Column,
     CompositeType,
     Constraint,
+    DefaultPrivileges,
     Domain,
     Enum,
     Extension,
@@ -40,6 +41,7 @@ REQUIRED: dict[type[CatalogObject], dict[str, Any]] = {
     Domain: {"schema": "public", "name": "code", "type": "text"},
     CompositeType: {"schema": "public", "name": "pair", "attributes": ("x integer",)},
     RangeType: {"schema": "public", "name": "floatrange", "subtype": "double precision"},
+    DefaultPrivileges: {"role": "app", "schema": "public", "object_type": "tables"},
 }
 
 
