@@ -153,7 +153,8 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Finding]:
             fk.statement,
             f"foreign key {fk.table} ({columns}) -> {fk.referenced} has no index on"
             f" {fk.table} ({columns}): deletes on {fk.referenced} scan {fk.table}",
-            fix=f"CREATE INDEX ... ON {fk.table} ({columns}) in this migration",
+            fix=f"CREATE INDEX ... ON {fk.table} ({columns}) in this migration, or CONCURRENTLY"
+            " in the next one",
         )
 
 
