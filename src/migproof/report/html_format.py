@@ -151,7 +151,10 @@ def _e(text: object) -> str:
 
 def _summary(report: Report, statuses: dict[str, str]) -> str:
     counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
-    finding_text = ", ".join(f"{n} {s.value}{'s' if n != 1 else ''}" for s, n in counts.items())
+    finding_text = (
+        ", ".join(f"{n} {s.value}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+        or "no findings"
+    )
     status_counts = {
         s: sum(1 for v in statuses.values() if v == s) for s in ("ok", "failed", "skipped")
     }

@@ -19,7 +19,7 @@ from typing import Any
 
 __all__ = ["Browser", "find_browser"]
 
-_ELEMENT = "element-6066-11e4-a52e-4f735466cecc"
+_ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
 
 def find_browser() -> tuple[str, str] | str:

@@ -1,0 +1,67 @@
+"""``--format github``: workflow commands on the offending file and line."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from migproof.findings import Finding, Location, Report, Severity
+from migproof.report import github
+
+
+def _lines(*findings: Finding) -> list[str]:
+    out = io.StringIO()
+    github.render(Report(command="lint", findings=list(findings)), out)
+    return out.getvalue().splitlines()
+
+
+def test_severity_maps_to_the_command() -> None:
+    where = Location(path=Path("m/1.sql"), line=2, column=3)
+    assert _lines(
+        Finding(check="MP201", severity=Severity.ERROR, message="e", location=where),
+        Finding(check="MP202", severity=Severity.WARNING, message="w", location=where),
+        Finding(check="MP008", severity=Severity.INFO, message="i", location=where),
+    ) == [
+        "::error file=m/1.sql,line=2,col=3,title=MP201::e",
+        "::warning file=m/1.sql,line=2,col=3,title=MP202::w",
+        "::notice file=m/1.sql,line=2,col=3,title=MP008::i",
+    ]
+
+
+def test_multi_line_spans_get_end_line_and_no_column() -> None:
+    where = Location(path=Path("m/1.sql"), line=2, column=3, end_line=5, end_column=1)
+    assert _lines(Finding(check="MP201", severity=Severity.ERROR, message="e", location=where)) == [
+        "::error file=m/1.sql,line=2,endLine=5,title=MP201::e"
+    ]
+
+
+def test_escapes_fix_revision_and_no_location() -> None:
+    finding = Finding(
+        check="MP012",
+        severity=Severity.ERROR,
+        message="100% of rows\nlost",
+        fix="restore it",
+        revision="0003",
+        location=Location(path=Path("a,b:c.py")),
+    )
+    bare = Finding(check="MP015", severity=Severity.ERROR, message="chain differs")
+    assert _lines(finding, bare) == [
+        "::error title=MP015::chain differs",
+        "::error file=a%2Cb%3Ac.py,title=MP012::[0003] 100%25 of rows%0Alost%0Afix: restore it",
+    ]
+
+
+def test_real_report(
+    broken_report: Report, monkeypatch: pytest.MonkeyPatch, broken_dir: Path
+) -> None:
+    monkeypatch.chdir(broken_dir)
+    out = io.StringIO()
+    github.render(broken_report, out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 8
+    assert lines[0] == (
+        "::error file=migrations/versions/0002_downgrade_typo.py,line=18,title=MP011::"
+        '[0002] downgrade fails: syntax error at or near "plan"'
+    )

@@ -1,0 +1,143 @@
+"""``--format sarif``: SARIF 2.1.0 valid against the OASIS schema, rules from the check docs."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.unit.report.conftest import SCHEMAS
+
+from migproof.checks import find_check
+from migproof.findings import Finding, Location, Report, Severity
+from migproof.report import sarif
+
+jsonschema = pytest.importorskip("jsonschema", reason="the test extra's jsonschema validates")
+
+SCHEMA = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+
+
+def _log(report: Report, root: Path) -> Any:
+    document = sarif.report_to_sarif(report, root)
+    # what render writes is the same document, as JSON
+    out = io.StringIO()
+    sarif.render(report, out)
+    assert set(json.loads(out.getvalue())) == set(document)
+    errors = [e.message for e in jsonschema.Draft7Validator(SCHEMA).iter_errors(document)]
+    assert errors == []
+    return document
+
+
+def test_broken_example(broken_report: Report, broken_dir: Path) -> None:
+    log = _log(broken_report, broken_dir)
+    run = log["runs"][0]
+    assert log["version"] == "2.1.0"
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": broken_dir.as_uri() + "/"}}
+    rows = [
+        (
+            r["ruleId"],
+            r["level"],
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in run["results"]
+    ]
+    versions = "migrations/versions/"
+    long_file = versions + "0006_add_billing_contact_to_accounts_table.py"
+    assert rows == [
+        ("MP011", "error", versions + "0002_downgrade_typo.py", 18),
+        ("MP013", "error", versions + "0003_enum_left_behind.py", 17),
+        ("MP012", "error", versions + "0003_enum_left_behind.py", 21),
+        ("MP013", "error", versions + "0004_index_left_behind.py", 15),
+        ("MP012", "error", versions + "0004_index_left_behind.py", 19),
+        ("MP012", "error", versions + "0005_fk_rule_not_restored.py", 21),
+        ("MP005", "error", long_file, 1),
+        ("MP010", "error", long_file, 10),
+    ]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == ["MP011", "MP013", "MP012", "MP005", "MP010"]
+    assert all(
+        run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"]
+    )
+    info = find_check("MP012")
+    assert info is not None
+    mp012 = rules[2]
+    assert mp012["name"] == "incomplete-downgrade"
+    assert mp012["shortDescription"] == {"text": info.summary}
+    assert mp012["help"]["markdown"] == info.docs
+    assert mp012["help"]["markdown"].startswith("## What it does")
+    assert run["results"][0]["properties"] == {
+        "revision": "0002",
+        "statement": "ALTER TABLE accounts DROP COLUMNN plan",
+    }
+
+
+def test_clean_example_has_no_results(shop_report: Report, shop_dir: Path) -> None:
+    run = _log(shop_report, shop_dir)["runs"][0]
+    assert run["results"] == []
+    assert run["tool"]["driver"]["rules"] == []
+    assert run["invocations"] == [{"executionSuccessful": True}]
+
+
+def test_lint_report(lint_report: Report, broken_dir: Path) -> None:
+    run = _log(lint_report, broken_dir)["runs"][0]
+    assert [r["ruleId"] for r in run["results"]] == ["MP509"]
+    assert run["automationDetails"] == {"id": "migproof/lint/"}
+
+
+def test_severities_regions_and_uris(tmp_path: Path) -> None:
+    inside = tmp_path / "db" / "my migrations" / "1_init.sql"
+    outside = Path("/elsewhere/2.sql")
+    findings = [
+        Finding(
+            check="MP201",
+            severity=Severity.ERROR,
+            message="CREATE INDEX blocks writes",
+            fix="add CONCURRENTLY",
+            location=Location(path=inside, line=3, column=5, end_line=4, end_column=12),
+        ),
+        Finding(
+            check="MP502",
+            severity=Severity.WARNING,
+            message="no index",
+            location=Location(path=outside, line=1),
+        ),
+        Finding(check="MP008", severity=Severity.INFO, message="irreversible"),
+    ]
+    run = _log(Report(command="lint", findings=findings), tmp_path)["runs"][0]
+    by_rule = {r["ruleId"]: r for r in run["results"]}
+    assert {k: r["level"] for k, r in by_rule.items()} == {
+        "MP201": "error",
+        "MP502": "warning",
+        "MP008": "note",
+    }
+    location = by_rule["MP201"]["locations"][0]["physicalLocation"]
+    assert location == {
+        "artifactLocation": {"uri": "db/my%20migrations/1_init.sql", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 3, "startColumn": 5, "endLine": 4, "endColumn": 12},
+    }
+    assert (
+        by_rule["MP201"]["message"]["text"] == "CREATE INDEX blocks writes\nfix: add CONCURRENTLY"
+    )
+    assert by_rule["MP502"]["locations"][0]["physicalLocation"]["artifactLocation"] == {
+        "uri": "file:///elsewhere/2.sql"
+    }
+    assert "locations" not in by_rule["MP008"]
+    levels = {r["id"]: r["defaultConfiguration"]["level"] for r in run["tool"]["driver"]["rules"]}
+    assert levels == {"MP201": "error", "MP502": "warning", "MP008": "note"}
+
+
+def test_an_unregistered_check_still_gets_a_rule(tmp_path: Path) -> None:
+    finding = Finding(check="MP999", severity=Severity.WARNING, message="?")
+    run = _log(Report(command="lint", findings=[finding]), tmp_path)["runs"][0]
+    assert run["tool"]["driver"]["rules"] == [
+        {"id": "MP999", "defaultConfiguration": {"level": "warning"}}
+    ]
+
+
+def test_repository_root_is_the_enclosing_git_work_tree(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    assert sarif.repository_root(tmp_path / "a" / "b") == tmp_path.resolve()
