@@ -75,7 +75,7 @@ UNKNOWN_SUPPRESSION = register_check(
     CheckInfo(
         code="MP902",
         name="unknown-suppression",
-        summary="A suppression comment names a rule that does not exist",
+        summary="a suppression comment names a rule that does not exist",
         severity=Severity.WARNING,
         family="lint: meta",
         docs="""## What it does
@@ -97,7 +97,7 @@ UNUSED_SUPPRESSION = register_check(
     CheckInfo(
         code="MP903",
         name="unused-suppression",
-        summary="A suppression comment matches no finding",
+        summary="a suppression comment matches no finding",
         severity=Severity.WARNING,
         family="lint: meta",
         aliases=("unused-ignore",),

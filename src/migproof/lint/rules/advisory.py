@@ -40,7 +40,7 @@ def _new_column(column: ast.ColumnDef, ctx: StatementContext) -> str | None:
     "prefer-jsonb",
     severity=Severity.WARNING,
     nodes=(ast.ColumnDef,),
-    summary="A json column where jsonb would do",
+    summary="a json column where jsonb would do",
     enabled=False,
 )
 def prefer_jsonb(column: ast.ColumnDef, ctx: StatementContext) -> Iterator[Finding]:
@@ -286,7 +286,7 @@ def enum_type(stmt: ast.CreateEnumStmt, ctx: StatementContext) -> Iterator[Findi
     "MP609",
     "repeated-alter-table",
     severity=Severity.INFO,
-    summary="Several ALTER TABLE statements on one table where one would do",
+    summary="several ALTER TABLE statements on one table where one would do",
     enabled=False,
 )
 def repeated_alter_table(ctx: MigrationContext) -> Iterator[Finding]:
@@ -332,7 +332,7 @@ def repeated_alter_table(ctx: MigrationContext) -> Iterator[Finding]:
         ast.CreateStmt,
         ast.SelectStmt,
     ),
-    summary="More statements in a transaction that already holds a strong table lock",
+    summary="more statements in a transaction that already holds a strong table lock",
     enabled=False,
 )
 def statement_after_access_exclusive(node: Any, ctx: StatementContext) -> Iterator[Finding]:
@@ -364,7 +364,7 @@ def statement_after_access_exclusive(node: Any, ctx: StatementContext) -> Iterat
     "MP611",
     "missing-statement-timeout",
     severity=Severity.INFO,
-    summary="Lock-taking DDL without SET statement_timeout first",
+    summary="lock-taking DDL without SET statement_timeout first",
     aliases=("require-statement-timeout",),
     enabled=False,
 )
@@ -466,7 +466,7 @@ def unqualified_table(node: Any, ctx: StatementContext) -> Iterator[Finding]:
     "wide-index",
     severity=Severity.INFO,
     nodes=(ast.IndexStmt,),
-    summary="A non-unique index on more than three columns",
+    summary="a non-unique index on more than three columns",
     enabled=False,
 )
 def wide_index(stmt: ast.IndexStmt, ctx: StatementContext) -> Iterator[Finding]:

@@ -31,7 +31,7 @@ _CONNECTORS = frozenset(
     "MP509",
     "revision-id-exceeds-version-num",
     severity=Severity.ERROR,
-    summary="Alembic revision id longer than alembic_version.version_num (32)",
+    summary="an Alembic revision id longer than alembic_version.version_num (32)",
 )
 def revision_id_exceeds_version_num(revision: RevisionFile) -> Iterator[Finding]:
     """
@@ -71,7 +71,7 @@ def revision_id_exceeds_version_num(revision: RevisionFile) -> Iterator[Finding]
     "MP510",
     "revision-opens-connection",
     severity=Severity.ERROR,
-    summary="A revision that opens its own database connection",
+    summary="a revision that opens its own database connection",
 )
 def revision_opens_connection(revision: RevisionFile) -> Iterator[Finding]:
     """

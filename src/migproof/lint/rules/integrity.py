@@ -47,7 +47,7 @@ def _base(t: SqlType) -> tuple[str, bool]:
     "fk-type-mismatch",
     severity=Severity.ERROR,
     nodes=(ast.Constraint,),
-    summary="Foreign key column type differs from the referenced column's type",
+    summary="foreign key column type differs from the referenced column's type",
 )
 def fk_type_mismatch(constraint: ast.Constraint, ctx: StatementContext) -> Iterator[Finding]:
     """
@@ -113,7 +113,7 @@ def _known_type(ctx: StatementContext, table: str, column: str) -> SqlType | Non
     "MP502",
     "fk-without-index",
     severity=Severity.WARNING,
-    summary="Foreign key without an index on its referencing columns",
+    summary="foreign key without an index on its referencing columns",
 )
 def fk_without_index(ctx: MigrationContext) -> Iterator[Finding]:
     """
@@ -172,7 +172,7 @@ def _dropped_later(ctx: MigrationContext, table: str) -> bool:
     "MP503",
     "enum-left-by-downgrade",
     severity=Severity.ERROR,
-    summary="A type or enum created in upgrade and not dropped in downgrade",
+    summary="a type or enum created in upgrade and not dropped in downgrade",
 )
 def enum_left_by_downgrade(ctx: MigrationContext) -> Iterator[Finding]:
     """
@@ -432,7 +432,7 @@ _MAX_IDENTIFIER = 63
         ast.CreateDomainStmt,
         ast.CompositeTypeStmt,
     ),
-    summary="An identifier longer than 63 bytes, silently truncated by PostgreSQL",
+    summary="an identifier longer than 63 bytes, silently truncated by PostgreSQL",
     aliases=("identifier-too-long",),
 )
 def identifier_too_long(node: Any, ctx: StatementContext) -> Iterator[Finding]:

@@ -455,7 +455,7 @@ def exclusion_constraint_on_existing_table(
     "MP210",
     "missing-lock-timeout",
     severity=Severity.WARNING,
-    summary="Lock-taking DDL on an existing table without SET lock_timeout first",
+    summary="lock-taking DDL on an existing table without SET lock_timeout first",
     aliases=("require-lock-timeout", "require-timeout-settings"),
 )
 def missing_lock_timeout(ctx: MigrationContext) -> Iterator[Finding]:
