@@ -150,3 +150,11 @@ def test_nothing_to_lint_warns_and_exits_0(
     assert main(["lint", "migrations"]) == 0
     captured = capsys.readouterr()
     assert "warning: no .sql migrations or Alembic revisions found in migrations" in captured.err
+
+
+def test_protected_schema_flag(project: Path) -> None:
+    (project / "migrations/1.sql").write_text(
+        "SET lock_timeout = '1s';\nDROP SCHEMA entity CASCADE;\n"
+    )
+    assert main(["lint", "migrations"]) == 0
+    assert main(["lint", "--protected-schema", "entity", "migrations"]) == 1
