@@ -415,3 +415,10 @@ def test_fk_index_in_the_next_migration_counts_but_not_later() -> None:
     ]
     last = [SqlSource(fk, Path("1.sql"))]
     assert [f.check for f in lint_sources(last, config())] == ["MP502"]
+
+
+def test_drop_schema_cascade_drops_tables() -> None:
+    sql = "SET lock_timeout = '1s';\nDROP SCHEMA legacy CASCADE;\nDROP SCHEMA empty;\n"
+    assert lint(sql) == [("MP404", 2)]
+    fresh = "CREATE SCHEMA tmp;\nCREATE TABLE tmp.t (id int);\nDROP SCHEMA tmp CASCADE;\n"
+    assert lint(fresh) == []

@@ -138,13 +138,14 @@ def drop_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[Findi
     "drop-table",
     severity=Severity.ERROR,
     nodes=(ast.DropStmt,),
-    summary="DROP TABLE of a table that existed before this migration",
+    summary="DROP TABLE (or DROP SCHEMA ... CASCADE) of tables that existed before",
     aliases=("ban-drop-table",),
 )
 def drop_table(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
     """
     ## What it does
-    Flags `DROP TABLE` of a table that existed before this migration.
+    Flags `DROP TABLE` of a table that existed before this migration, and
+    `DROP SCHEMA ... CASCADE` of a schema this migration did not create.
 
     ## Why is this bad?
     Running code that still queries it fails, and the data is gone for good: a rollback of
@@ -160,6 +161,9 @@ def drop_table(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
     ## With Alembic
     `op.drop_table(...)` emits this statement.
     """
+    if stmt.removeType == OT.OBJECT_SCHEMA and stmt.behavior == enums.DropBehavior.DROP_CASCADE:
+        yield from _drop_schema_cascade(stmt, ctx)
+        return
     if stmt.removeType != OT.OBJECT_TABLE:
         return
     for name in dropped_names(stmt):
@@ -168,6 +172,22 @@ def drop_table(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
         yield ctx.finding(
             f"dropping {name} destroys its data and breaks {_RUNNING_CODE} if it still uses it",
             fix="release code that no longer uses it, back it up, then drop it"
+            " (suppress with the reason)",
+        )
+
+
+def _drop_schema_cascade(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
+    created = {
+        n.schemaname
+        for s in ctx.state.statements
+        if isinstance(n := s.node, ast.CreateSchemaStmt) and n.schemaname
+    }
+    for name in dropped_names(stmt):
+        if name in created:
+            continue
+        yield ctx.finding(
+            f"DROP SCHEMA {name} CASCADE drops every table in it, with its data",
+            fix="drop the tables you mean to drop by name, after their code is gone"
             " (suppress with the reason)",
         )
 
