@@ -23,6 +23,7 @@ from migproof.catalog.model import (
     Schema,
     Sequence,
     Snapshot,
+    Statistics,
     Table,
     Trigger,
     View,
@@ -136,6 +137,8 @@ def _table(key: str, table: Table) -> Iterator[str]:
     if table.options:
         head += f" WITH ({', '.join(table.options)})"
     yield head
+    if table.replica_identity != "DEFAULT":
+        yield f"{_INDENT}replica identity {table.replica_identity}"
     if table.row_security:
         yield f"{_INDENT}row level security{' forced' if table.force_row_security else ''}"
     yield from _extras(table.comment, table.privileges)
@@ -230,6 +233,8 @@ def _view(key: str, view: View) -> Iterator[str]:
     for line in view.definition.strip("\n").splitlines():
         yield _INDENT + line.rstrip()
     yield from _extras(view.comment, view.privileges)
+    for column_comment in view.column_comments:
+        yield f"{_INDENT}comment on column {column_comment}"
 
 
 def _function(key: str, fn: Function) -> Iterator[str]:
@@ -273,6 +278,11 @@ def _policy(key: str, policy: Policy) -> Iterator[str]:
     yield from _extras(policy.comment)
 
 
+def _statistics(key: str, stats: Statistics) -> Iterator[str]:
+    yield f"statistics {key}: {stats.definition}"
+    yield from _extras(stats.comment)
+
+
 def _default_privileges(key: str, default: DefaultPrivileges) -> Iterator[str]:
     yield f"default privileges {key}: grant {', '.join(default.privileges) or 'nothing'}"
 
@@ -291,5 +301,6 @@ _RENDERERS: tuple[tuple[str, _Renderer], ...] = (
     ("functions", _function),
     ("triggers", _trigger),
     ("policies", _policy),
+    ("statistics", _statistics),
     ("default_privileges", _default_privileges),
 )

@@ -37,6 +37,7 @@ __all__ = [
     "Sequence",
     "Snapshot",
     "SnapshotFormatError",
+    "Statistics",
     "Table",
     "Trigger",
     "Value",
@@ -193,6 +194,7 @@ class Table(CatalogObject):
     inherits: tuple[str, ...] = ()
     row_security: bool = False
     force_row_security: bool = False
+    replica_identity: str = "DEFAULT"  # "NOTHING" | "FULL" | "USING INDEX name"
     options: tuple[str, ...] = ()
     comment: str | None = None
     privileges: tuple[str, ...] = ()
@@ -294,6 +296,7 @@ class View(CatalogObject):
     definition: str = ""
     options: tuple[str, ...] = ()
     comment: str | None = None
+    column_comments: tuple[str, ...] = ()  # "column: comment", in column order
     privileges: tuple[str, ...] = ()
 
 
@@ -364,6 +367,17 @@ class RangeType(CatalogObject):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Statistics(CatalogObject):
+    """An extended statistics object (CREATE STATISTICS) on ``table``."""
+
+    schema: str
+    name: str
+    table: str
+    definition: str
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DefaultPrivileges(CatalogObject):
     """ALTER DEFAULT PRIVILEGES of a role for one object type, in a schema or everywhere."""
 
@@ -377,6 +391,7 @@ class DefaultPrivileges(CatalogObject):
 
 _LABELS = {
     "DefaultPrivileges": "default privileges",
+    "Statistics": "statistics",
     "Schema": "schema",
     "Extension": "extension",
     "Column": "column",
@@ -419,6 +434,7 @@ KINDS: tuple[KindInfo, ...] = (
     KindInfo("functions", Function, "functions.sql"),
     KindInfo("triggers", Trigger, "triggers.sql"),
     KindInfo("policies", Policy, "policies.sql"),
+    KindInfo("statistics", Statistics, "statistics.sql"),
     KindInfo("default_privileges", DefaultPrivileges, "default_privileges.sql"),
 )
 
@@ -446,6 +462,7 @@ class Snapshot:
     functions: Mapping[str, Function] = field(default_factory=dict)
     triggers: Mapping[str, Trigger] = field(default_factory=dict)
     policies: Mapping[str, Policy] = field(default_factory=dict)
+    statistics: Mapping[str, Statistics] = field(default_factory=dict)
     default_privileges: Mapping[str, DefaultPrivileges] = field(default_factory=dict)
 
     def collection(self, kind: KindInfo) -> Mapping[str, CatalogObject]:

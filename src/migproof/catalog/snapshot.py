@@ -226,11 +226,12 @@ def _columns(result: _Result) -> dict[str, list[Column]]:
 
 
 def _drop_orphans(snapshot: Snapshot) -> Snapshot:
-    """Leave out indexes, triggers and policies of relations the filters excluded."""
+    """Leave out what belongs to relations the filters excluded (indexes, triggers …)."""
     relations = snapshot.tables.keys() | snapshot.views.keys()
     return dataclasses.replace(
         snapshot,
         indexes={k: v for k, v in snapshot.indexes.items() if v.table in relations},
         triggers={k: v for k, v in snapshot.triggers.items() if v.table in relations},
         policies={k: v for k, v in snapshot.policies.items() if v.table in relations},
+        statistics={k: v for k, v in snapshot.statistics.items() if v.table in relations},
     )

@@ -19,6 +19,7 @@ from migproof.catalog.model import (
     RangeType,
     Schema,
     Sequence,
+    Statistics,
     Table,
     Trigger,
     View,
@@ -42,6 +43,7 @@ REQUIRED: dict[type[CatalogObject], dict[str, Any]] = {
     CompositeType: {"schema": "public", "name": "pair", "attributes": ("x integer",)},
     RangeType: {"schema": "public", "name": "floatrange", "subtype": "double precision"},
     DefaultPrivileges: {"role": "app", "schema": "public", "object_type": "tables"},
+    Statistics: {"schema": "public", "name": "st", "table": "public.orders", "definition": "…"},
 }
 
 

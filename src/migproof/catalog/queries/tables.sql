@@ -1,5 +1,5 @@
 -- Tables (ordinary, partitioned, foreign): persistence, partitioning, inheritance, RLS,
--- storage options, comments, privileges.
+-- replica identity, storage options, comments, privileges.
 SELECT
     quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS key,
     n.nspname AS schema,
@@ -26,6 +26,11 @@ SELECT
     ) AS inherits,
     c.relrowsecurity AS row_security,
     c.relforcerowsecurity AS force_row_security,
+    CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL'
+        WHEN 'i' THEN 'USING INDEX ' || coalesce((
+            SELECT quote_ident(ic.relname) FROM pg_index AS x JOIN pg_class AS ic ON ic.oid = x.indexrelid
+            WHERE x.indrelid = c.oid AND x.indisreplident), '?')
+        ELSE 'DEFAULT' END AS replica_identity,
     ARRAY(SELECT o FROM unnest(c.reloptions) AS o ORDER BY o) AS options,
     d.description AS comment,
     CASE WHEN c.relacl IS NULL THEN ARRAY[]::text[] ELSE ARRAY(

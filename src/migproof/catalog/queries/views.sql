@@ -7,6 +7,13 @@ SELECT
     pg_get_viewdef(c.oid, true) AS definition,
     ARRAY(SELECT o FROM unnest(c.reloptions) AS o ORDER BY o) AS options,
     d.description AS comment,
+    ARRAY(
+        SELECT quote_ident(a.attname) || ': ' || cd.description
+        FROM pg_description AS cd
+        JOIN pg_attribute AS a ON a.attrelid = cd.objoid AND a.attnum = cd.objsubid
+        WHERE cd.objoid = c.oid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid > 0
+        ORDER BY a.attnum
+    ) AS column_comments,
     CASE WHEN c.relacl IS NULL THEN ARRAY[]::text[] ELSE ARRAY(
         SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || '='
             || string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN '*' ELSE '' END, ','

@@ -1,0 +1,2 @@
+CREATE TABLE t (a integer, b integer, c integer);
+CREATE STATISTICS st (ndistinct) ON a, b FROM t;

@@ -1,0 +1,2 @@
+CREATE TABLE t (a integer, b integer);
+CREATE STATISTICS st (dependencies) ON a, b FROM t;

@@ -1,0 +1,2 @@
+CREATE VIEW v AS SELECT 1 AS one;
+COMMENT ON COLUMN v.one IS 'the number one';
