@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from migproof.lint.pgsql import (
     parse_migration,
     unvalidated_nodes,
 )
-from migproof.lint.registry import Rule, all_rules
+from migproof.lint.registry import all_rules
 from migproof.lint.revisions import RevisionFile, read_revision
 from migproof.lint.schema import Schema, qualified, qualified_list
 from migproof.lint.source import SqlSource
@@ -139,6 +139,8 @@ _CONTAINERS = frozenset(
 
 
 FK_WITHOUT_INDEX = "MP502"
+# A statement rule ready to call: its function, code and severity.
+_Bound = tuple[Callable[..., Iterator[Finding]], str, Severity]
 _DATA_NODES = frozenset({ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt})
 _DATA_IN_LOCKED_TRANSACTION = frozenset({"MP213", "MP505", "MP610"})
 
@@ -172,17 +174,18 @@ class Linter:
         self.settings = settings_from(config)
         self.enabled = enabled_codes(config)
         rules = [r for r in all_rules() if r.code in self.enabled]
-        self.statement_rules: dict[type, list[Rule]] = {}
-        self.down_rules: dict[type, list[Rule]] = {}
+        self.statement_rules: dict[type, list[_Bound]] = {}
+        self.down_rules: dict[type, list[_Bound]] = {}
         for rule in rules:
             if rule.kind != "statement":
                 continue
             for cls in rule.nodes:
                 if cls not in NESTED and not cls.__name__.endswith("Stmt"):
                     raise ValueError(f"rule {rule.code}: the walk never reaches {cls.__name__}")
-                self.statement_rules.setdefault(cls, []).append(rule)
+                bound = (rule.check, rule.code, rule.info.severity)
+                self.statement_rules.setdefault(cls, []).append(bound)
                 if rule.in_downgrade:
-                    self.down_rules.setdefault(cls, []).append(rule)
+                    self.down_rules.setdefault(cls, []).append(bound)
         # Data statements are built only when a rule could fire on them: these three need a
         # transaction holding locks (or new enum values); any other rule needs them always.
         self.data_always = any(
@@ -345,16 +348,16 @@ class Linter:
         self,
         node: Any,
         ctx: StatementContext,
-        dispatch: dict[type, list[Rule]],
+        dispatch: dict[type, list[_Bound]],
         out: list[Finding],
     ) -> None:
         cls = type(node)
         rules = dispatch.get(cls)
         if rules:
             where = ctx._where
-            for rule in rules:
-                where.code, where.severity = rule.code, rule.info.severity
-                out.extend(rule.check(node, ctx))
+            for check, code, severity in rules:
+                where.code, where.severity = code, severity
+                out.extend(check(node, ctx))
         if cls not in _CONTAINERS:
             return
         ctx.parents.append(node)
@@ -372,7 +375,7 @@ class Linter:
         self,
         values: tuple[Any, ...],
         ctx: StatementContext,
-        dispatch: dict[type, list[Rule]],
+        dispatch: dict[type, list[_Bound]],
         out: list[Finding],
     ) -> None:
         for item in values:
