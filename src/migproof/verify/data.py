@@ -43,6 +43,7 @@ from migproof.verify.rows import (
 )
 
 __all__ = [
+    "FAILS_WITH_ROWS",
     "ROWS_LOST",
     "VALUES_CHANGED",
     "VALUES_LOST",
@@ -52,6 +53,7 @@ __all__ = [
     "SeededTable",
     "SkippedTable",
     "compare_rows",
+    "fails_with_rows_finding",
     "refresh_rows",
     "row_findings",
     "seed_rows",
@@ -89,6 +91,19 @@ VALUES_LOST = verify_check(
     "loses every value in it.",
     fix="Alter the column in place instead of `op.drop_column` + `op.add_column`; when the "
     "downgrade must rebuild it, copy the values into the new column first.",
+)
+
+FAILS_WITH_ROWS = verify_check(
+    "MP104",
+    "migration-fails-with-rows",
+    "a revision's upgrade or downgrade fails once its tables hold rows",
+    what="Reports a revision whose upgrade (or downgrade) fails on the database holding the "
+    "rows migproof seeded, and succeeds on the same schema with empty tables.",
+    why="Production tables are not empty: `ADD COLUMN … NOT NULL` without a default, a type "
+    "change whose cast fails on real values, or a unique constraint on duplicated data passes "
+    "CI on an empty database and stops the deploy.",
+    fix="Give the new NOT NULL column a server default (or add it nullable, backfill, then set "
+    "NOT NULL); convert values with `USING`; clean duplicates before adding the constraint.",
 )
 
 _ROW_LIMIT = 2000  # rows read per keyless table: scratch tables hold migproof's and migrations'
@@ -910,3 +925,37 @@ def _show(value: str | None) -> str:
         return "NULL"
     shown = value if len(value) <= 60 else value[:57] + "..."
     return "'" + shown.replace("'", "''") + "'"
+
+
+def fails_with_rows_finding(
+    *,
+    revision: str,
+    direction: str,
+    error: str,
+    statement: str | None,
+    location: Location | None,
+    seeded: SeedResult,
+) -> Finding:
+    """MP104: ``direction`` ("upgrade" or "downgrade") of ``revision`` failed with rows in
+    the tables and succeeded without them (the walk retries it on a rebuilt database)."""
+    tables = ", ".join(sorted(seeded.tables)[:5]) + (" …" if len(seeded.tables) > 5 else "")
+    return Finding(
+        check=FAILS_WITH_ROWS.code,
+        severity=FAILS_WITH_ROWS.severity,
+        revision=revision,
+        message=(
+            f"{direction} of {revision} fails when the tables hold rows (it passes on empty "
+            f"tables): {error}"
+        ),
+        fix=FAILS_WITH_ROWS_FIX,
+        statement=statement,
+        location=location,
+        context=(("tables holding rows", tables),) if tables else (),
+    )
+
+
+FAILS_WITH_ROWS_FIX = (
+    "production tables hold rows: give a new NOT NULL column a server default (or add it "
+    "nullable, backfill, then SET NOT NULL), convert values with USING, remove duplicates "
+    "before adding a unique constraint"
+)

@@ -15,7 +15,9 @@ Bad input (invalid SQL in a file, a models module that cannot be imported) is a
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import logging
 import re
 import sys
 import traceback
@@ -225,8 +227,9 @@ def check_models(
         opts.setdefault("include_schemas", True)
         opts["include_name"] = _only_schemas(schemas, opts.get("include_name"))
     engine = create_engine(url, poolclass=pool.NullPool)
+    quiet = _quiet_alembic()
     try:
-        with engine.connect() as connection:
+        with quiet, engine.connect() as connection:
             context = MigrationContext.configure(connection, opts=opts)
             target: Any = metadatas[0] if len(metadatas) == 1 else list(metadatas)
             diffs = compare_metadata(context, target)  # Alembic takes a list too (target_metadata)
@@ -245,6 +248,18 @@ def check_models(
         )
         for entry in entries
     ]
+
+
+@contextlib.contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    """Alembic logs every comparison step at INFO when env.py configured logging."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _only_schemas(schemas: set[str | None], user_filter: Any) -> Any:

@@ -16,7 +16,14 @@ import pytest
 
 from migproof.catalog import take_snapshot
 from migproof.findings import Location
-from migproof.verify.data import RowProblem, compare_rows, refresh_rows, row_findings, seed_rows
+from migproof.verify.data import (
+    RowProblem,
+    compare_rows,
+    fails_with_rows_finding,
+    refresh_rows,
+    row_findings,
+    seed_rows,
+)
 
 Conn = psycopg.Connection[Any]
 
@@ -180,3 +187,27 @@ def test_rows_per_table(conn: Conn, rows: int) -> None:
     conn.execute(SETUP)
     seeded = seed_rows(conn, take_snapshot(conn), rows_per_table=rows)
     assert seeded.row_count == rows
+
+
+def test_an_upgrade_that_only_works_on_empty_tables_is_named(conn: Conn) -> None:
+    conn.execute(SETUP)
+    seeded = seed_rows(conn, take_snapshot(conn))
+    upgrade = "ALTER TABLE orders ADD COLUMN code text NOT NULL"
+    with pytest.raises(psycopg.errors.NotNullViolation) as caught:
+        conn.execute(upgrade)
+    conn.execute("TRUNCATE orders")
+    conn.execute(upgrade)  # the walk's retry on a rebuilt database: passes without rows
+    finding = fails_with_rows_finding(
+        revision="a1",
+        direction="upgrade",
+        error=str(caught.value.diag.message_primary),
+        statement=upgrade,
+        location=None,
+        seeded=seeded,
+    )
+    assert (finding.check, finding.revision, finding.statement) == ("MP104", "a1", upgrade)
+    assert finding.message == (
+        "upgrade of a1 fails when the tables hold rows (it passes on empty tables): "
+        'column "code" of relation "orders" contains null values'
+    )
+    assert finding.context == (("tables holding rows", "public.orders"),)

@@ -179,7 +179,7 @@ def test_findings_for_lost_rows_and_emptied_columns() -> None:
 
 
 def test_checks_are_registered_with_docs() -> None:
-    for code in ("MP101", "MP102", "MP103", "MP110", "MP111", "MP112", "MP113"):
+    for code in ("MP101", "MP102", "MP103", "MP104", "MP110", "MP111", "MP112", "MP113"):
         info = find_check(code)
         assert info is not None and info.family == "verify"
         assert "## What it does" in info.docs and "## How to fix" in info.docs
