@@ -36,3 +36,7 @@ COMMENT ON COLUMN invoice.amount IS 'cents';
 COMMENT ON INDEX entity.ix_lower IS 'ci';
 COMMENT ON CONSTRAINT amount_pos ON invoice IS 'pos';
 ALTER TABLE entity.account DROP COLUMN total CASCADE;
+CREATE STATISTICS entity.account_stats (ndistinct, dependencies) ON email, status FROM entity.account;
+ALTER TABLE scratch REPLICA IDENTITY FULL;
+ALTER DEFAULT PRIVILEGES IN SCHEMA entity GRANT SELECT ON TABLES TO migproof_app_ro;
+COMMENT ON COLUMN v_inv.amount IS 'cents, visible';

@@ -248,6 +248,7 @@ def test_pg_dump_and_restore_gives_the_same_snapshot(
     conn.execute(RICH.read_text().encode())
     original = take_snapshot(conn)
     assert len(original.tables) == 7 and original.triggers and original.policies
+    assert original.statistics and original.default_privileges
     assert Snapshot.from_json(original.to_json()) == original
     dump = tmp_path / "dump.sql"
     subprocess.run(
