@@ -48,6 +48,7 @@ __all__ = [
     "VALUES_CHANGED",
     "VALUES_LOST",
     "RowProblem",
+    "RowTracker",
     "SeedResult",
     "SeededRow",
     "SeededTable",
@@ -959,3 +960,63 @@ FAILS_WITH_ROWS_FIX = (
     "nullable, backfill, then SET NOT NULL), convert values with USING, remove duplicates "
     "before adding a unique constraint"
 )
+
+
+class RowTracker:
+    """Data preservation for one walk: three calls per revision, findings out.
+
+    >>> tracker = RowTracker(conn)                                   # doctest: +SKIP
+    >>> # per revision R, ``before`` being the snapshot before R's first upgrade:
+    >>> tracker.after_upgrade(after)                                 # doctest: +SKIP
+    >>> findings = tracker.after_round_trip(now, before=before, revision=rid,
+    ...                                      location=where)         # doctest: +SKIP
+    >>> report.skipped.extend(tracker.take_skipped())                # doctest: +SKIP
+
+    A revision without a round trip (irreversible, or its downgrade failed) calls
+    ``after_upgrade`` and then ``seed(snapshot)``. After the walk rebuilds its database, hand
+    the new connection to ``reconnect``: the rows are gone and are forgotten at the next
+    ``after_upgrade``.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any], *, rows_per_table: int = 2) -> None:
+        self.conn = conn
+        self.rows_per_table = rows_per_table
+        self.tracked = SeedResult()
+        self._skipped: list[tuple[str, str]] = []
+
+    def seed(self, snapshot: Snapshot) -> None:
+        """Put rows into the tables of ``snapshot`` that have none (no re-read)."""
+        self.tracked = seed_rows(
+            self.conn,
+            snapshot,
+            rows_per_table=self.rows_per_table,
+            existing=self.tracked,
+            reread=False,
+        )
+        self._skipped += [skip.item for skip in self.tracked.new_skips]
+
+    def after_upgrade(self, snapshot: Snapshot) -> None:
+        """Take the tracked rows, as the upgrade left them, as the reference."""
+        self.tracked = refresh_rows(self.conn, snapshot, self.tracked)
+
+    def after_round_trip(
+        self,
+        snapshot: Snapshot,
+        *,
+        before: Snapshot,
+        revision: str | None,
+        location: Location | None,
+    ) -> list[Finding]:
+        """Findings for rows lost or changed by the round trip; then seed new tables."""
+        problems = compare_rows(self.conn, snapshot, self.tracked, before=before)
+        self.seed(snapshot)
+        return row_findings(problems, revision=revision, location=location)
+
+    def reconnect(self, conn: psycopg.Connection[Any]) -> None:
+        """The walk rebuilt its database: use ``conn`` from now on."""
+        self.conn = conn
+
+    def take_skipped(self) -> list[tuple[str, str]]:
+        """Tables skipped since the last call, as ``Report.skipped`` items."""
+        skipped, self._skipped = self._skipped, []
+        return skipped
