@@ -23,6 +23,7 @@ revision.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -789,11 +790,15 @@ def compare_rows(
     seeded: SeedResult,
     *,
     before: Snapshot | None = None,
+    since: dt.datetime | None = None,
 ) -> list[RowProblem]:
     """Seeded rows that are gone or changed, in the tables and columns on both sides.
 
     ``before`` is the schema before the revision's first upgrade: tables and columns the
     revision itself creates are not expected to keep their rows through its downgrade.
+    ``since`` is when the walk began: a timestamp that changed from one value after it to
+    another (``updated_at`` set by a trigger or by ``now()`` in a data migration) is the
+    clock, not lost data, and is not reported.
     """
     tables = {
         key: t
@@ -808,12 +813,15 @@ def compare_rows(
         if before is not None:
             old = before.tables[read.seeded.table]
             columns &= {c.name for c in old.columns if not c.generated}
-        problems += _compare_table(read, found[read.seeded.table], columns)
+        problems += _compare_table(read, found[read.seeded.table], columns, since)
     return problems
 
 
 def _compare_table(
-    read: _Read, found: list[dict[str, str | None]], columns: set[str]
+    read: _Read,
+    found: list[dict[str, str | None]],
+    columns: set[str],
+    since: dt.datetime | None = None,
 ) -> list[RowProblem]:
     seeded = read.seeded
     key_columns = read.key_columns
@@ -837,8 +845,9 @@ def _compare_table(
             lost.append(row)
             continue
         for column in sorted(columns):
-            if column in row.values and row.values[column] != now.get(column):
-                changed[column].append((row, row.values[column], now.get(column)))
+            old, new = row.values.get(column), now.get(column)
+            if column in row.values and old != new and not _is_clock(old, new, since):
+                changed[column].append((row, old, new))
     total = len(seeded.rows)
     problems = []
     if lost:
@@ -870,6 +879,31 @@ def _compare_table(
             )
         )
     return problems
+
+
+def _is_clock(old: str | None, new: str | None, since: dt.datetime | None) -> bool:
+    """Both values are timestamps taken during the walk (migproof seeds 2024 and 2080)."""
+    if since is None or old is None or new is None:
+        return False
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    moments = [_timestamp(v) for v in (old, new)]
+    return all(m is not None and since <= m <= until for m in moments)
+
+
+def _timestamp(text: str) -> dt.datetime | None:
+    """A timestamp(tz) as PostgreSQL prints it with DateStyle ISO, as UTC; else None."""
+    value = text.strip()
+    if len(value) < 19 or value[4] != "-" or value[10] != " ":
+        return None
+    if value[-3] in "+-" and value[-3:].replace("+", "").replace("-", "").isdigit():
+        value += ":00"
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)  # timestamp without time zone: as written
+    return moment.astimezone(dt.UTC)
 
 
 def row_findings(
@@ -983,6 +1017,8 @@ class RowTracker:
         self.rows_per_table = rows_per_table
         self.tracked = SeedResult()
         self._skipped: list[tuple[str, str]] = []
+        # a minute of slack: the server's clock, not ours, wrote the values
+        self.since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
 
     def seed(self, snapshot: Snapshot) -> None:
         """Put rows into the tables of ``snapshot`` that have none (no re-read)."""
@@ -1008,7 +1044,7 @@ class RowTracker:
         location: Location | None,
     ) -> list[Finding]:
         """Findings for rows lost or changed by the round trip; then seed new tables."""
-        problems = compare_rows(self.conn, snapshot, self.tracked, before=before)
+        problems = compare_rows(self.conn, snapshot, self.tracked, before=before, since=self.since)
         self.seed(snapshot)
         return row_findings(problems, revision=revision, location=location)
 

@@ -8,6 +8,7 @@ and after it.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,9 @@ CREATE TABLE orders (
 """
 
 
-def round_trip(conn: Conn, setup: str, upgrade: str, downgrade: str) -> list[RowProblem]:
+def round_trip(
+    conn: Conn, setup: str, upgrade: str, downgrade: str, since: dt.datetime | None = None
+) -> list[RowProblem]:
     conn.execute(setup)
     before = take_snapshot(conn)
     tracked = seed_rows(conn, before)
@@ -47,7 +50,7 @@ def round_trip(conn: Conn, setup: str, upgrade: str, downgrade: str) -> list[Row
     reference = seed_rows(conn, after, existing=reference, reread=False)
     conn.execute(downgrade)
     conn.execute(upgrade)
-    return compare_rows(conn, take_snapshot(conn), reference, before=before)
+    return compare_rows(conn, take_snapshot(conn), reference, before=before, since=since)
 
 
 def codes(problems: list[RowProblem]) -> list[tuple[str, str, str | None]]:
@@ -115,6 +118,30 @@ def test_a_data_migration_that_updates_rows_is_not_a_finding(conn: Conn) -> None
         "UPDATE orders SET customer = lower(customer); ALTER TABLE orders DROP COLUMN code",
     )
     assert problems == []
+
+
+TOUCHED = """
+CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL, updated_at timestamptz);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN NEW.updated_at := clock_timestamp(); RETURN NEW; END $$;
+CREATE TRIGGER notes_touch BEFORE UPDATE ON notes FOR EACH ROW EXECUTE FUNCTION touch();
+"""
+
+
+@pytest.mark.parametrize("is_walk_clock_known", [True, False])
+def test_timestamps_the_clock_rewrote_during_the_walk_are_not_lost_values(
+    conn: Conn, is_walk_clock_known: bool
+) -> None:
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1) if is_walk_clock_known else None
+    problems = round_trip(
+        conn,
+        TOUCHED,
+        "UPDATE notes SET body = upper(body)",
+        "UPDATE notes SET body = lower(body)",
+        since=since,
+    )
+    expected = [] if is_walk_clock_known else [("MP102", "public.notes", "updated_at")]
+    assert codes(problems) == expected
 
 
 def test_rows_a_migration_adds_or_deletes_itself_are_not_compared(conn: Conn) -> None:
