@@ -242,7 +242,8 @@ class MigproofItem(pytest.Item):
         if case.is_failed:
             raise _failure(case)
         if case.skipped is not None:
-            pytest.skip(case.skipped)
+            # reported on the revision file, not on this line (as a skip mark would be)
+            raise pytest.skip.Exception(case.skipped, _use_item_location=True)
 
     def _case(self) -> Case | None:
         from migproof.findings import Finding
@@ -268,9 +269,9 @@ class MigproofItem(pytest.Item):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
-    def reportinfo(self) -> tuple[Path | str, int | None, str]:
+    def reportinfo(self) -> tuple[Path | str, int, str]:
         where: Path | str = self.revision_path or _state(self.config).project_dir
-        return where, None, f"migproof: {self.group} {self.check}"
+        return where, 0, f"migproof: {self.group} {self.check}"
 
 
 class _GroupCollector(pytest.Collector):
