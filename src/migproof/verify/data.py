@@ -207,6 +207,7 @@ def seed_rows(
         tracked = {k: t for k, t in existing.tables.items() if k in snapshot.tables and t.rows}
     skipped: dict[str, SkippedTable] = {}
     new_skips: list[SkippedTable] = []
+    deferred: list[tuple[str, Constraint]] = []
     number = existing.next_number if existing else 1
     types = TypeCatalog.from_snapshot(snapshot)
     for key in _dependency_order(snapshot):
@@ -222,10 +223,12 @@ def seed_rows(
         number = seeder.number
         if isinstance(result, SeededTable):
             tracked[key] = result
+            deferred += [(key, fk) for fk in seeder.deferred]
         else:
             skip = SkippedTable(key, result, table)
             skipped[key] = skip
             new_skips.append(skip)
+    _close_cycles(conn, snapshot, tracked, deferred)
     return SeedResult(tracked, skipped, tuple(new_skips), number)
 
 
@@ -608,33 +611,72 @@ class _TableSeeder:
             if fk.references == self.key
             and all(self.fk_values.get(c, [0])[0] is None for c in fk.columns)
         ]
-        key = _key_columns(self.table)
-        if not links or len(rows) < 2 or not key:
+        if not links or len(rows) < 2:
             return rows
-        target = sql.Identifier(*_split_key(self.key))
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = {}").format(sql.Identifier(col), sql.Literal(rows[0].values.get(ref)))
-            for fk in links
-            for col, ref in zip(fk.columns, fk.referenced_columns, strict=False)
-        )
-        where = sql.SQL(" AND ").join(
-            sql.SQL("{}::text = {}").format(sql.Identifier(k), sql.Literal(v))
-            for k, v in zip(key, rows[1].key, strict=True)
-        )
-        returning = sql.SQL(", ").join(
-            sql.SQL("{}::text").format(sql.Identifier(c)) for c in self.readable
-        )
-        try:
-            updated = self.conn.execute(
-                sql.SQL("UPDATE {} SET {} WHERE {} RETURNING {}").format(
-                    target, assignments, where, returning
-                )
-            ).fetchall()
-        except psycopg.Error:
-            return rows
-        if len(updated) != 1:
-            return rows
-        return [rows[0], self._seeded(updated[0]), *rows[2:]]
+        updated = _point_at(self.conn, self.table, rows[1], links, rows[0])
+        return rows if updated is None else [rows[0], updated, *rows[2:]]
+
+    @property
+    def deferred(self) -> list[Constraint]:
+        """Nullable FKs left NULL because their parent had no rows yet (a cycle)."""
+        return [
+            fk
+            for fk in self.table.foreign_keys
+            if fk.references != self.key
+            and fk.columns
+            and all(self.fk_values.get(c, [0])[0] is None for c in fk.columns)
+        ]
+
+
+def _point_at(
+    conn: psycopg.Connection[Any],
+    table: Table,
+    row: SeededRow,
+    fks: Sequence[Constraint],
+    parent: SeededRow,
+) -> SeededRow | None:
+    """Set ``row``'s ``fks`` to the referenced values of ``parent``; the updated row, or None."""
+    key = _key_columns(table)
+    if not key or any(v is None for v in row.key):
+        return None
+    readable = [c.name for c in table.columns if not c.generated]
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(col), sql.Literal(parent.values.get(ref)))
+        for fk in fks
+        for col, ref in zip(fk.columns, fk.referenced_columns, strict=False)
+    )
+    where = sql.SQL(" AND ").join(
+        sql.SQL("{}::text = {}").format(sql.Identifier(k), sql.Literal(v))
+        for k, v in zip(key, row.key, strict=True)
+    )
+    returning = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in readable)
+    query = sql.SQL("UPDATE {} SET {} WHERE {} RETURNING {}").format(
+        sql.Identifier(*_split_key(_table_key(table))), assignments, where, returning
+    )
+    try:
+        updated = conn.execute(query).fetchall()
+    except psycopg.Error:
+        return None
+    if len(updated) != 1:
+        return None
+    values = dict(zip(readable, updated[0], strict=True))
+    return SeededRow(tuple(values.get(k) for k in key), values)
+
+
+def _close_cycles(
+    conn: psycopg.Connection[Any],
+    snapshot: Snapshot,
+    tracked: dict[str, SeededTable],
+    deferred: list[tuple[str, Constraint]],
+) -> None:
+    """Point the first row of each table whose FK was left NULL at its parent's first row."""
+    for key, fk in deferred:
+        child, parent = tracked.get(key), tracked.get(fk.references or "")
+        if child is None or parent is None or not child.rows or not parent.rows:
+            continue
+        updated = _point_at(conn, snapshot.tables[key], child.rows[0], [fk], parent.rows[0])
+        if updated is not None:
+            tracked[key] = dataclasses.replace(child, rows=(updated, *child.rows[1:]))
 
 
 def _type_word(table: Table, name: str) -> str:
