@@ -4,13 +4,15 @@ Reproduce:  python bench/snapshot_bench.py [--sizes 10,100,1000] [--repeat 5] [-
 
 Both read the same database of the sandbox; pg_dump is the sandbox's own binary (same
 version as the server). "snapshot" includes opening a connection, as pg_dump does; "warm"
-reuses one, as ``migproof verify`` does between steps. Medians of --repeat runs, the three
+reuses one, as ``migproof verify`` does between steps; "diff" compares two snapshots of the
+same schema, as verify does after every step. Medians of --repeat runs, the three
 contenders taking turns so that a busy machine slows them alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import subprocess
 import time
@@ -18,7 +20,7 @@ from collections.abc import Callable
 
 import psycopg
 
-from migproof.catalog import take_snapshot
+from migproof.catalog import diff_snapshots, take_snapshot
 from migproof.sandbox import Sandbox, find_binaries
 
 
@@ -97,10 +99,14 @@ def main() -> None:
                     )
 
                 t_cold, t_warm, t_dump = interleaved_medians([cold, warm, dump], args.repeat)
+                first, second = take_snapshot(conn), take_snapshot(conn)
+                (t_diff,) = interleaved_medians(
+                    [functools.partial(diff_snapshots, first, second)], args.repeat
+                )
             pg.drop_database(dbname)
             print(
                 f"{size:>7} {t_cold * 1000:>8.1f}ms {t_warm * 1000:>8.1f}ms "
-                f"{t_dump * 1000:>9.1f}ms {t_dump / t_cold:>16.1f}x"
+                f"{t_dump * 1000:>9.1f}ms {t_dump / t_cold:>16.1f}x {t_diff * 1000:>7.1f}ms"
             )
 
 

@@ -124,6 +124,8 @@ def diff_snapshots(a: Snapshot, b: Snapshot) -> list[Difference]:
                 )
                 found.append(((rank, key, 0, ""), diff))
                 continue
+            if obj_a == obj_b:
+                continue  # the common case, compared field by field in one go
             found.extend(((rank, key, 0, d.property or ""), d) for d in _compare(obj_a, obj_b, key))
             if isinstance(obj_a, Table) and isinstance(obj_b, Table):
                 found.extend(_compare_tables(obj_a, obj_b, key))
@@ -165,6 +167,8 @@ def _compare_tables(a: Table, b: Table, key: str) -> Iterator[tuple[_SortKey, Di
                     b=child_b is not None,
                 )
                 yield sort_key, present
+                continue
+            if child_a == child_b:
                 continue
             for diff in _compare(child_a, child_b, name):
                 yield (_TABLE_RANK, key, rank, f"{child}\0{diff.property}"), diff

@@ -78,41 +78,61 @@ class CatalogObject:
 
     def properties(self) -> Iterator[tuple[str, Value]]:
         """The compared fields and their values, in declaration order."""
-        skip = self.IDENTITY | self.CHILDREN.keys()
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]  # subclasses are dataclasses
-            if f.name not in skip:
-                yield f.name, getattr(self, f.name)
+        for name in _property_names(type(self)):
+            yield name, getattr(self, name)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-ready data (children as lists of dicts)."""
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            if f.name in self.CHILDREN:
-                out[f.name] = [child.to_dict() for child in value]
+        children = self.CHILDREN
+        for name, _ in _fields(type(self)):
+            value = getattr(self, name)
+            if name in children:
+                out[name] = [child.to_dict() for child in value]
             elif isinstance(value, tuple):
-                out[f.name] = list(value)
+                out[name] = list(value)
             else:
-                out[f.name] = value
+                out[name] = value
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Any:
-        """Rebuild an object from ``to_dict`` output (or a catalog row)."""
+        """Rebuild an object from ``to_dict`` output."""
         values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-            if f.name not in data:
-                if f.default is not dataclasses.MISSING:
+        for name, has_default in _fields(cls):
+            if name not in data:
+                if has_default:
                     continue  # a property added after the file was written: its default
-                raise SnapshotFormatError(f"{cls.__name__} without {f.name!r}")
-            value = data[f.name]
-            child = cls.CHILDREN.get(f.name)
+                raise SnapshotFormatError(f"{cls.__name__} without {name!r}")
+            value = data[name]
+            child = cls.CHILDREN.get(name)
             if child is not None:
                 value = tuple(child.from_dict(item) for item in value)
             elif isinstance(value, list):
                 value = tuple(value)
-            values[f.name] = value
+            values[name] = value
         return cls(**values)
+
+
+_FIELDS: dict[str, tuple[tuple[str, bool], ...]] = {}
+_PROPERTIES: dict[str, tuple[str, ...]] = {}
+
+
+def _fields(cls: type[CatalogObject]) -> tuple[tuple[str, bool], ...]:
+    """Field names of a kind, and whether each has a default (computed once per class)."""
+    if cls.__name__ not in _FIELDS:
+        _FIELDS[cls.__name__] = tuple(
+            (f.name, f.default is not dataclasses.MISSING)
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]  # subclasses are dataclasses
+        )
+    return _FIELDS[cls.__name__]
+
+
+def _property_names(cls: type[CatalogObject]) -> tuple[str, ...]:
+    if cls.__name__ not in _PROPERTIES:
+        skip = cls.IDENTITY | cls.CHILDREN.keys()
+        _PROPERTIES[cls.__name__] = tuple(name for name, _ in _fields(cls) if name not in skip)
+    return _PROPERTIES[cls.__name__]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
