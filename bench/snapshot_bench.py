@@ -69,6 +69,7 @@ def main() -> None:
     print(f"PostgreSQL {binaries.version} ({binaries.origin}), median of {args.repeat} runs")
     print(
         f"{'tables':>7} {'snapshot':>10} {'warm':>10} {'pg_dump -s':>11} {'pg_dump/snapshot':>17}"
+        f" {'diff':>9}"
     )
     with Sandbox(binaries) as pg:
         for size in (int(s) for s in args.sizes.split(",")):
