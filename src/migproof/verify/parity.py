@@ -456,6 +456,11 @@ def check_schema_file(
     from migproof.catalog import diff_snapshots, take_snapshot
     from migproof.sources import apply_sql_file
 
+    if not path.is_file():
+        raise SourceError(
+            f"no such schema file: {path}",
+            fix="check --schema-sql, or schema-sql in [tool.migproof.verify]",
+        )
     dbname = apply_sql_file(host, path)
     try:
         with host.connect(dbname) as conn:
@@ -504,6 +509,11 @@ def load_bootstrap(host: DatabaseHost, path: Path) -> str:
     """
     from migproof.sources import apply_sql_file
 
+    if not path.is_file():
+        raise SourceError(
+            f"no such bootstrap file: {path}",
+            fix="check --bootstrap-sql, or bootstrap-sql in [tool.migproof.verify]",
+        )
     try:
         return apply_sql_file(host, path)
     except SourceError as exc:

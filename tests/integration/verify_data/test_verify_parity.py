@@ -247,3 +247,16 @@ def test_models_module_is_loaded_from_the_project(tmp_path: Path) -> None:
     assert origin is not None and origin.name == "models.py"
     assert list(metadata[0].tables) == ["customers"]
     assert textwrap.dedent("x") == "x"
+
+
+def test_missing_schema_and_bootstrap_files_are_usage_errors(
+    pg: Sandbox, conn: Conn, tmp_path: Path
+) -> None:
+    with pytest.raises(SourceError) as caught:
+        check_schema_file(pg, take_snapshot(conn), tmp_path / "nope.sql", SnapshotFilter())
+    assert (caught.value.what, caught.value.exit_code) == (
+        f"no such schema file: {tmp_path / 'nope.sql'}",
+        2,
+    )
+    with pytest.raises(SourceError, match="no such bootstrap file"):
+        load_bootstrap(pg, tmp_path / "nope.sql")
