@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -45,21 +46,21 @@ def config_from_flags(project_dir: Path | None = None, **flags: object) -> Confi
 def output_options(func: F) -> F:
     """``--format``, ``--output`` and ``--html``: how and where the report is written.
 
-    ``--format`` and ``--output`` may be repeated; they pair up in order, and a format left
-    without an output writes to standard output (at most one may):
-    ``--format sarif --output a.sarif --format text``. The command receives the pair that
-    goes to standard output (else the first) as ``fmt`` and ``output``; ``emit`` writes the
-    others and the HTML report.
+    ``--format`` and ``--output`` may be repeated: each ``--output`` belongs to the
+    ``--format`` before it, and a format without one writes to standard output (at most one
+    may): ``--format sarif --output a.sarif --format text``. The command receives the pair
+    that goes to standard output (else the first) as ``fmt`` and ``output``; ``emit``
+    writes the others and the HTML report.
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        formats: tuple[str, ...] = kwargs.pop("fmt") or ("text",)
+        formats: tuple[str, ...] = kwargs.pop("fmt")
         outputs: tuple[Path, ...] = kwargs.pop("output")
         html: Path | None = kwargs.pop("html_report")
-        pairs = _pair_outputs(formats, outputs)
-        primary = next((pair for pair in pairs if pair[1] is None), pairs[0])
         meta = click.get_current_context().meta
+        pairs = _pair_outputs(formats, outputs, meta.get(_ORDER))
+        primary = next((pair for pair in pairs if pair[1] is None), pairs[0])
         meta[_EXTRA_OUTPUTS] = [pair for pair in pairs if pair is not primary]
         meta[_HTML_OUTPUT] = html
         return func(*args, fmt=primary[0], output=primary[1], **kwargs)
@@ -75,18 +76,18 @@ def output_options(func: F) -> F:
         click.option(
             "--output",
             "-o",
+            cls=_OrderedOption,
             multiple=True,
             type=click.Path(dir_okay=False, writable=True, path_type=Path),
-            help="Write the report to this file instead of standard output; pairs with --format.",
+            help="Write the report of the --format before it to this file.",
         ),
         click.option(
             "--format",
             "fmt",
+            cls=_OrderedOption,
             multiple=True,
             type=click.Choice(["text", *FORMATS]),
-            default=("text",),
-            show_default=True,
-            help="Report format; repeat with --output for several reports in one run.",
+            help="Report format (default: text); repeat, each with its --output, for several.",
         ),
     ]
     decorated: Any = wrapper
@@ -97,23 +98,60 @@ def output_options(func: F) -> F:
 
 _EXTRA_OUTPUTS = "migproof.extra_outputs"
 _HTML_OUTPUT = "migproof.html_output"
+_ORDER = "migproof.output_order"
+
+
+class _OrderedOption(click.Option):
+    """A repeatable option that also notes, in ``ctx.meta``, the order its values came in.
+
+    Click keeps each option's values apart, so ``--format a -o x --format b`` would lose
+    which file follows which format. The parser's option objects are click internals: when
+    they change, pairing falls back to position (the n-th --output with the n-th --format).
+    """
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        table = {**getattr(parser, "_short_opt", {}), **getattr(parser, "_long_opt", {})}
+        name = self.name
+        for parser_option in {id(table[o]): table[o] for o in self.opts if o in table}.values():
+            process = getattr(parser_option, "process", None)
+            if process is None:
+                continue
+
+            def noting(value: Any, state: Any, _process: Any = process) -> None:
+                ctx.meta.setdefault(_ORDER, []).append(name)
+                _process(value, state)
+
+            parser_option.process = noting
 
 
 def _pair_outputs(
-    formats: tuple[str, ...], outputs: tuple[Path, ...]
+    formats: tuple[str, ...], outputs: tuple[Path, ...], order: list[str] | None
 ) -> list[tuple[str, Path | None]]:
-    if len(outputs) > len(formats):
-        if len(formats) != 1:
-            raise click.UsageError("more --output files than --format options to pair them with")
-        formats = formats * len(outputs)  # `--format json -o a.json -o b.json`: both json
-    pairs: list[tuple[str, Path | None]] = [
-        (fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)
-    ]
+    """(format, file or None for standard output) pairs, in the order they were given.
+
+    An --output belongs to the --format before it; one given before any format waits for
+    the next; a second --output after one format repeats that format; no format is text.
+    """
+    if order is None or len(order) != len(formats) + len(outputs):
+        by_position = itertools.zip_longest(["fmt"] * len(formats), ["output"] * len(outputs))
+        order = [name for pair in by_position for name in pair if name]
+    given, files = iter(formats), iter(outputs)
+    pairs: list[tuple[str | None, Path | None]] = []
+    for name in order:
+        if name == "fmt" and pairs and pairs[-1][0] is None:
+            pairs[-1] = (next(given), pairs[-1][1])
+        elif name == "fmt":
+            pairs.append((next(given), None))
+        elif pairs and pairs[-1][1] is None:
+            pairs[-1] = (pairs[-1][0], next(files))
+        else:
+            pairs.append((pairs[-1][0] if pairs else None, next(files)))
     if sum(1 for _, out in pairs if out is None) > 1:
         raise click.UsageError(
             "only one --format can write to standard output: give the others an --output FILE"
         )
-    return pairs
+    return [(fmt or "text", out) for fmt, out in pairs] or [("text", None)]
 
 
 def emit(report: Report, fmt: str, output: Path | None, consoles: Consoles) -> int:
