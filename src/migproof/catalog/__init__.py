@@ -11,6 +11,7 @@ from migproof.catalog.diff import Difference, diff_snapshots, diff_to_dict, rend
 from migproof.catalog.listing import render_snapshot
 from migproof.catalog.lockfile import lockfile_path, read_lockfile, write_lockfile
 from migproof.catalog.model import (
+    Collation,
     Column,
     CompositeType,
     Constraint,
@@ -34,6 +35,7 @@ from migproof.catalog.model import (
 from migproof.catalog.snapshot import SnapshotFilter, take_snapshot
 
 __all__ = [
+    "Collation",
     "Column",
     "CompositeType",
     "Constraint",

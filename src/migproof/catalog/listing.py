@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from migproof.catalog.model import (
+    Collation,
     Column,
     CompositeType,
     Constraint,
@@ -60,6 +61,16 @@ def _schema(key: str, schema: Schema) -> Iterator[str]:
 def _extension(key: str, extension: Extension) -> Iterator[str]:
     yield f"extension {key} {extension.version} in schema {extension.schema}"
     yield from _extras(extension.comment)
+
+
+def _collation(key: str, collation: Collation) -> Iterator[str]:
+    line = f"collation {key} (provider {collation.provider}, locale {collation.locale!r}"
+    if collation.lc_ctype is not None:
+        line += f", lc_ctype {collation.lc_ctype!r}"
+    if not collation.deterministic:
+        line += ", deterministic false"
+    yield line + ")"
+    yield from _extras(collation.comment)
 
 
 def _enum(key: str, enum: Enum) -> Iterator[str]:
@@ -290,6 +301,7 @@ def _default_privileges(key: str, default: DefaultPrivileges) -> Iterator[str]:
 _RENDERERS: tuple[tuple[str, _Renderer], ...] = (
     ("schemas", _schema),
     ("extensions", _extension),
+    ("collations", _collation),
     ("enums", _enum),
     ("domains", _domain),
     ("composite_types", _composite),

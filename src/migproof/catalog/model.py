@@ -21,6 +21,7 @@ __all__ = [
     "FORMAT_VERSION",
     "KINDS",
     "CatalogObject",
+    "Collation",
     "Column",
     "CompositeType",
     "Constraint",
@@ -343,6 +344,19 @@ class Function(CatalogObject):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Collation(CatalogObject):
+    """A collation the schema creates (CREATE COLLATION), e.g. a case-insensitive ICU one."""
+
+    schema: str
+    name: str
+    provider: str  # "libc" | "icu" | "builtin"
+    locale: str | None = None
+    lc_ctype: str | None = None  # libc only, when it differs from the locale
+    deterministic: bool = True
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Enum(CatalogObject):
     schema: str
     name: str
@@ -410,6 +424,7 @@ class DefaultPrivileges(CatalogObject):
 
 
 _LABELS = {
+    "Collation": "collation",
     "DefaultPrivileges": "default privileges",
     "Statistics": "statistics",
     "Schema": "schema",
@@ -443,6 +458,7 @@ class KindInfo:
 KINDS: tuple[KindInfo, ...] = (
     KindInfo("schemas", Schema, "schemas.sql"),
     KindInfo("extensions", Extension, "extensions.sql"),
+    KindInfo("collations", Collation, "collations.sql"),
     KindInfo("enums", Enum, "enums.sql"),
     KindInfo("domains", Domain, "domains.sql"),
     KindInfo("composite_types", CompositeType, "composites.sql"),
@@ -471,6 +487,7 @@ class Snapshot:
     server_version: int = 0  # major version of the server it was taken on; not compared
     schemas: Mapping[str, Schema] = field(default_factory=dict)
     extensions: Mapping[str, Extension] = field(default_factory=dict)
+    collations: Mapping[str, Collation] = field(default_factory=dict)
     enums: Mapping[str, Enum] = field(default_factory=dict)
     domains: Mapping[str, Domain] = field(default_factory=dict)
     composite_types: Mapping[str, CompositeType] = field(default_factory=dict)

@@ -86,6 +86,9 @@ def _version_columns(major: int) -> dict[str, sql.Composable]:
         "conenforced": sql.SQL("k.conenforced" if major >= 18 else "true"),
         "conperiod": sql.SQL("k.conperiod" if major >= 18 else "false"),
         "has_sql_body": sql.SQL("p.prosqlbody IS NOT NULL" if major >= 14 else "false"),
+        "colllocale": sql.SQL(
+            "c.colllocale" if major >= 17 else "c.colliculocale" if major >= 15 else "NULL"
+        ),
     }
 
 

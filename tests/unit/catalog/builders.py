@@ -6,6 +6,7 @@ from typing import Any
 
 from migproof.catalog.model import (
     CatalogObject,
+    Collation,
     Column,
     CompositeType,
     Constraint,
@@ -43,6 +44,7 @@ REQUIRED: dict[type[CatalogObject], dict[str, Any]] = {
     CompositeType: {"schema": "public", "name": "pair", "attributes": ("x integer",)},
     RangeType: {"schema": "public", "name": "floatrange", "subtype": "double precision"},
     DefaultPrivileges: {"role": "app", "schema": "public", "object_type": "tables"},
+    Collation: {"schema": "public", "name": "ci", "provider": "icu", "locale": "und"},
     Statistics: {"schema": "public", "name": "st", "table": "public.orders", "definition": "…"},
 }
 
