@@ -8,6 +8,7 @@ the statement was sent: the ``op.`` call that emitted it.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-__all__ = ["RecordedStatement", "StatementRecorder"]
+__all__ = ["RecordedStatement", "StatementRecorder", "with_literals"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class RecordedStatement:
     in_transaction: bool | None = None
     locks: tuple[tuple[str, str], ...] = ()  # (relation, mode) its backend newly held after it
     rewritten: tuple[str, ...] = ()  # relations whose relfilenode it changed
+    preexisting: tuple[str, ...] = ()  # locked relations that existed before its transaction
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -105,8 +107,9 @@ class StatementRecorder:
             self._observer.before(conn)
         self._started[id(cursor)] = time.perf_counter()
 
-    def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def _after(self, conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
         del args
+        statement = with_literals(statement, parameters)
         started = self._started.pop(id(cursor), None)
         if self.step is None or started is None or self.last is None:
             return
@@ -115,8 +118,10 @@ class StatementRecorder:
         _, path, line = self.last
         locks: tuple[tuple[str, str], ...] = ()
         rewritten: tuple[str, ...] = ()
+        preexisting: tuple[str, ...] = ()
         if self._observer is not None and path is not None:
             locks, rewritten = self._observer.after(conn)
+            preexisting = self._observer.preexisting(locks)
         self.statements.append(
             RecordedStatement(
                 revision=revision,
@@ -129,6 +134,7 @@ class StatementRecorder:
                 in_transaction=bool(conn.in_transaction()),
                 locks=locks,
                 rewritten=rewritten,
+                preexisting=preexisting,
             )
         )
 
@@ -181,6 +187,7 @@ class _LockObserver:
         self._transaction: object = None
         self._held: set[tuple[str, str]] = set()
         self._filenodes: dict[str, int] = {}
+        self._existing: set[str] = set()
 
     def _query(self, conn: Any, sql: str) -> list[tuple[Any, ...]]:
         try:
@@ -199,6 +206,11 @@ class _LockObserver:
             self._transaction = transaction
             self._held = set(map(tuple, self._query(conn, _LOCKS))) if transaction else set()
             self._filenodes = dict(self._query(conn, _FILENODES))
+            self._existing = set(self._filenodes)
+
+    def preexisting(self, locks: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+        """The locked relations that were there when the transaction began."""
+        return tuple(sorted({name for name, _ in locks if name in self._existing}))
 
     def after(self, conn: Any) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
         held = {(str(name), str(mode)) for name, mode in self._query(conn, _LOCKS)}
@@ -211,3 +223,41 @@ class _LockObserver:
                     rewritten.append(str(name))
                 self._filenodes[name] = node
         return tuple(new), tuple(sorted(rewritten))
+
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+def with_literals(statement: str, parameters: Any) -> str:
+    """The statement as PostgreSQL ran it: driver placeholders replaced by SQL literals.
+
+    Recorded SQL is read back by PostgreSQL's parser (lint), which knows no ``%(name)s``.
+    """
+    if not parameters:
+        return statement.replace("%%", "%") if "%%" in statement else statement
+    if (
+        isinstance(parameters, list | tuple)
+        and parameters
+        and isinstance(parameters[0], dict | list | tuple)
+    ):
+        parameters = parameters[0]  # executemany: the first row shows the shape
+    if isinstance(parameters, dict):
+        text = _NAMED.sub(lambda m: _literal(parameters.get(m.group(1))), statement)
+    elif isinstance(parameters, list | tuple):
+        values = iter(parameters)
+        text = re.sub(r"%s", lambda _m: _literal(next(values, None)), statement)
+    else:
+        return statement
+    return text.replace("%%", "%")
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]"
+    return "'" + str(value).replace("'", "''") + "'"

@@ -16,7 +16,13 @@ from migproof.chain.graph import RevisionGraph, iter_python_files, read_revision
 from migproof.config import Config
 from migproof.errors import ConfigError
 
-__all__ = ["AlembicProject", "BrokenRevision", "load_project", "working_directory"]
+__all__ = [
+    "AlembicProject",
+    "BrokenRevision",
+    "load_project",
+    "runnable_order",
+    "working_directory",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,3 +196,17 @@ def _version_locations(alembic_config: Any, root: Path, location: Path) -> list[
     )
     parts = raw.split(splitter) if splitter else raw.replace(",", " ").split()
     return [_resolve(root, part.strip()) for part in parts if part.strip()]
+
+
+def runnable_order(project: AlembicProject) -> list[Any]:
+    """Revisions in topological order, without broken ones and those that build on them."""
+    graph = project.graph
+    blocked: set[str] = set()
+    broken_paths = {b.path for b in project.broken.values()}
+    for rev in graph.by_id.values():
+        if rev.revision and (rev.syntax_error or rev.path.resolve() in broken_paths):
+            blocked |= {rev.revision, *graph.descendants(rev.revision)}
+    for rev, _missing in graph.dangling():
+        if rev.revision:
+            blocked |= {rev.revision, *graph.descendants(rev.revision)}
+    return [rev for rev in graph.topological_order() if rev.revision not in blocked]

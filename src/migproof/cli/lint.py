@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.markup import escape
 
-from migproof.cli._options import emit, output_options
+from migproof.cli._options import emit, output_options, server_options
 from migproof.config import Config, load_config
+from migproof.findings import Report, display_path
 from migproof.report.terminal import make_consoles
 
 __all__ = ["command"]
@@ -64,6 +66,15 @@ def _with_flags(
     metavar="SCHEMA",
     help="A schema no DROP or TRUNCATE may reach (adds to lint.protected-schemas).",
 )
+@click.option(
+    "--static",
+    is_flag=True,
+    help="Do not run Alembic revisions in a sandbox: lint .sql files and revision files only.",
+)
+@click.option(
+    "--url-env", multiple=True, metavar="VAR", help="As for verify: env.py's URL variable."
+)
+@server_options
 @output_options
 def command(
     paths: tuple[Path, ...],
@@ -71,22 +82,70 @@ def command(
     disable: tuple[str, ...],
     enable: tuple[str, ...],
     protected: tuple[str, ...],
+    static: bool,
+    url_env: tuple[str, ...],
+    pg_bin: str | None,
+    database_url: str | None,
     fmt: str,
     output: Path | None,
 ) -> int:
     """Lint SQL migrations and Alembic revision files for hazards.
 
-    PATHS are .sql files, revision files and directories (default: the current one; with an
-    alembic.ini there, its versions directory is read too). Exit code 0: clean; 1: findings.
+    PATHS are .sql files, revision files and directories (default: the current one). A
+    directory with an alembic.ini is run in a sandbox, revision by revision, and the SQL each
+    revision really sent is linted with the locks it took (--static: only read the files).
+    Exit code 0: clean; 1: findings.
     """
     from migproof.lint import lint_paths
 
-    config = load_config(overrides={"lint.pg-version": pg_version})
+    config = load_config(
+        overrides={
+            "lint.pg-version": pg_version,
+            "pg-bin": pg_bin,
+            "database-url": database_url,
+            "url-env": url_env or None,
+        }
+    )
     config = _with_flags(config, disable, enable, protected)
     targets = list(paths) or [Path()]
     report = lint_paths(targets, config)
+    projects = (
+        []
+        if static
+        else [p for p in targets if p.is_dir() and (p / config.alembic_config).is_file()]
+    )
+    if projects:
+        _lint_by_running(projects, config, report)
     consoles = make_consoles()
     if not report.records:
         where = ", ".join(escape(str(p)) for p in targets)
         consoles.err.print(f"warning: no .sql migrations or Alembic revisions found in {where}")
+    if fmt == "text" and output is None:
+        _print_lock_summaries(report, consoles.out)
     return emit(report, fmt, output, consoles)
+
+
+def _lint_by_running(projects: list[Path], config: Config, report: Report) -> None:
+    """Add what running each Alembic project's revisions shows to ``report``."""
+    from migproof.lint.recorded import lint_alembic_project
+    from migproof.sandbox import open_host
+
+    with open_host(config) as host:
+        for project in projects:
+            ran = lint_alembic_project(
+                dataclasses.replace(config, root=project.resolve()), project, host
+            )
+            report.extend(ran.findings)
+            report.records.extend(ran.records)
+
+
+def _print_lock_summaries(report: Report, out: Console) -> None:
+    for record in report.records:
+        locks = record.get("locks")
+        if isinstance(locks, list) and locks:
+            out.print(
+                f"{escape(str(record['revision']))} "
+                f"({escape(display_path(Path(str(record['file']))))}):"
+            )
+            for line in locks:
+                out.print(f"    {escape(str(line))}")

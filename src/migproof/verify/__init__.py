@@ -64,7 +64,7 @@ def _plan(
         graph, make_stepper, irreversible, findings = sqldir.load(config, root)
         report.extend(findings)
         return graph, make_stepper, graph.topological_order(), irreversible
-    from migproof.chain.project import load_project
+    from migproof.chain.project import load_project, runnable_order
 
     project = load_project(config, root)
     project.script_directory()  # imports every revision file; the broken ones become findings
@@ -74,7 +74,7 @@ def _plan(
             ("upgrade and round trips", f"Alembic cannot load the chain: {project.map_error}")
         )
         return None
-    order = _runnable(project)
+    order = runnable_order(project)
     if not order:
         return None
     return (
@@ -83,20 +83,3 @@ def _plan(
         order,
         irreversible_revisions(project, config),
     )
-
-
-def _runnable(project: object) -> list[RevisionFile]:
-    """Revisions in topological order, without broken ones and those that build on them."""
-    from migproof.chain.project import AlembicProject
-
-    assert isinstance(project, AlembicProject)
-    graph = project.graph
-    blocked: set[str] = set()
-    broken_paths = {b.path for b in project.broken.values()}
-    for rev in graph.by_id.values():
-        if rev.revision and (rev.syntax_error or rev.path.resolve() in broken_paths):
-            blocked |= {rev.revision, *graph.descendants(rev.revision)}
-    for rev, _missing in graph.dangling():
-        if rev.revision:
-            blocked |= {rev.revision, *graph.descendants(rev.revision)}
-    return [rev for rev in graph.topological_order() if rev.revision not in blocked]

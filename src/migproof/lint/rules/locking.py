@@ -625,9 +625,11 @@ def backfill_in_ddl_transaction(node: object, ctx: StatementContext) -> Iterator
             return
     table = qualified(relation)
     locked, statement = next(iter(ctx.state.strong_locks.items()))
+    where = ctx.location_of(statement)
+    line = where.line if where is not None and where.line is not None else statement.line
     yield ctx.finding(
         f"this backfill of {table} runs while the transaction holds the lock on {locked}"
-        f" taken on line {statement.line}: that lock is held until the backfill ends",
+        f" taken on line {line}: that lock is held until the backfill ends",
         fix="commit the DDL first and backfill in batches in a separate migration",
     )
 

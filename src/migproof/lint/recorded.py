@@ -1,0 +1,136 @@
+"""Lint an Alembic project by running it: the SQL each revision really sent, with its facts.
+
+Every revision runs up (and back down) once in a scratch database; the statements recorded
+become one ``SqlSource`` per revision, each statement pointing at the ``op.`` line that sent
+it and carrying the locks its backend took, the relations it rewrote and how long it held
+them. The per-revision lock summaries ("blocks writes on public.orders for 1.2 s (ACCESS
+EXCLUSIVE, table rewrite)") go into the report's records.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migproof.chain.capture import RecordedStatement as Recorded
+from migproof.chain.record import RevisionRun, lock_mode, record_chain
+from migproof.config import Config
+from migproof.findings import Finding, Location, Report
+from migproof.lint.source import RecordedStatement, SqlSource, StatementFacts
+from migproof.sandbox import DatabaseHost
+
+__all__ = ["lint_alembic_project", "lock_summary"]
+
+# What each lock mode blocks for the application's own queries (PostgreSQL's conflict table).
+_BLOCKS = {
+    "ACCESS EXCLUSIVE": "blocks reads and writes",
+    "EXCLUSIVE": "blocks writes",
+    "SHARE ROW EXCLUSIVE": "blocks writes",
+    "SHARE": "blocks writes",
+}
+_STRENGTH = [
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+]
+
+
+def lint_alembic_project(config: Config, project_dir: Path, host: DatabaseHost) -> Report:
+    """Run the project's revisions in ``host`` and lint what they sent."""
+    from migproof.chain.project import load_project, runnable_order
+    from migproof.lint.engine import lint_sources
+    from migproof.verify.roundtrip import UPGRADE_FAILED
+
+    project = load_project(config, project_dir)
+    project.script_directory()
+    runs = record_chain(project, config, host, runnable_order(project))
+    report = Report(command="lint")
+    sources = [_source(run) for run in runs if run.upgrade]
+    report.extend(lint_sources(sources, config))
+    for run in runs:
+        if run.failure is not None:
+            report.findings.append(
+                Finding(
+                    check=UPGRADE_FAILED.code,
+                    severity=UPGRADE_FAILED.severity,
+                    revision=run.revision,
+                    message=f"revision {run.revision} fails to upgrade, so it and the revisions "
+                    "after it "
+                    f"were not linted: {run.failure.error}",
+                    statement=run.failure.statement,
+                    location=Location(path=run.failure.path or run.path, line=run.failure.line),
+                )
+            )
+        report.records.append(
+            {
+                "file": str(run.path),
+                "kind": "revision",
+                "revision": run.revision,
+                "locks": lock_summary(run),
+            }
+        )
+    return report
+
+
+def lock_summary(run: RevisionRun) -> list[str]:
+    """What the revision's upgrade blocks, per relation that existed before it, strongest first."""
+    strongest: dict[str, tuple[int, float, bool]] = {}
+    for statement in run.upgrade:
+        held = run.held_seconds.get(id(statement), statement.duration_ms / 1000)
+        for relation, raw_mode in statement.locks:
+            mode = lock_mode(raw_mode)
+            if relation not in statement.preexisting or mode not in _BLOCKS:
+                continue
+            rank = _STRENGTH.index(mode)
+            old_rank, old_held, old_rewrite = strongest.get(relation, (-1, 0.0, False))
+            rewrote = old_rewrite or relation in statement.rewritten
+            strongest[relation] = (max(rank, old_rank), max(held, old_held), rewrote)
+    lines = []
+    for relation, (rank, held, rewrote) in sorted(
+        strongest.items(), key=lambda kv: (-kv[1][0], kv[0])
+    ):
+        mode = _STRENGTH[rank]
+        detail = f"{mode}, table rewrite" if rewrote else mode
+        lines.append(f"{_BLOCKS[mode]} on {relation} for {held:.2f} s ({detail})")
+    return lines
+
+
+def _blocking_locks(recorded: Recorded) -> tuple[tuple[str, str], ...]:
+    """The strongest lock per relation that existed before: new ones block nobody."""
+    strongest: dict[str, str] = {}
+    for relation, raw_mode in recorded.locks:
+        mode = lock_mode(raw_mode)
+        if relation not in recorded.preexisting:
+            continue
+        if relation not in strongest or _STRENGTH.index(mode) > _STRENGTH.index(
+            strongest[relation]
+        ):
+            strongest[relation] = mode
+    return tuple(sorted(strongest.items()))
+
+
+def _source(run: RevisionRun) -> SqlSource:
+    return SqlSource.from_statements(
+        [_statement(s, run) for s in run.upgrade],
+        path=run.path,
+        revision=run.revision,
+        down=[_statement(s, run) for s in run.downgrade],
+    )
+
+
+def _statement(recorded: Recorded, run: RevisionRun) -> RecordedStatement:
+    seconds = run.held_seconds.get(id(recorded), recorded.duration_ms / 1000)
+    return RecordedStatement(
+        sql=recorded.sql,
+        location=Location(path=recorded.path, line=recorded.line) if recorded.path else None,
+        in_transaction=recorded.in_transaction,
+        facts=StatementFacts(
+            locks=_blocking_locks(recorded),
+            rewritten=recorded.rewritten,
+            seconds=seconds,
+        ),
+    )

@@ -1,0 +1,119 @@
+"""migproof lint on an Alembic project: the SQL each revision really ran, with its locks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers.alembic_projects import Revision, line_of, write_project
+
+from migproof.cli import main
+from migproof.config import load_config
+from migproof.lint.recorded import lint_alembic_project
+from migproof.sandbox import Sandbox
+
+BASE = Revision(
+    id="r1",
+    down=None,
+    upgrade='op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True), sa.Column("total", sa.Integer))',
+    downgrade='op.drop_table("orders")',
+)
+
+
+def test_index_on_existing_table_is_found_at_the_op_line_with_its_lock(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            BASE,
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.create_index("ix_total", "orders", ["total"])',
+                downgrade='op.drop_index("ix_total", table_name="orders")',
+            ),
+        ],
+    )
+    report = lint_alembic_project(load_config(tmp_path), tmp_path, pg)
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    found = {
+        (f.check, f.revision, f.location.line if f.location else None) for f in report.findings
+    }
+    assert ("MP201", "r2", line_of(path, "op.create_index")) in found
+    summaries = {r["revision"]: r["locks"] for r in report.records}
+    assert summaries["r2"] and summaries["r2"][0].startswith("blocks writes on public.orders for ")
+    assert summaries["r2"][0].endswith("(SHARE)")
+    assert summaries["r1"] == []  # a table created in the revision blocks nobody
+
+
+def test_type_change_is_confirmed_as_a_rewrite_and_a_nullable_column_is_not(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            BASE,
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.alter_column("orders", "total", type_=sa.BigInteger)',
+                downgrade='op.alter_column("orders", "total", type_=sa.Integer)',
+            ),
+            Revision(
+                id="r3",
+                down="r2",
+                upgrade='op.add_column("orders", sa.Column("note", sa.Text))',
+                downgrade='op.drop_column("orders", "note")',
+            ),
+        ],
+    )
+    report = lint_alembic_project(load_config(tmp_path), tmp_path, pg)
+    codes = {(f.check, f.revision) for f in report.findings}
+    assert ("MP301", "r2") in codes
+    assert not any(code.startswith("MP3") and rev == "r3" for code, rev in codes)
+    summaries = {r["revision"]: r["locks"] for r in report.records}
+    assert any("(ACCESS EXCLUSIVE, table rewrite)" in line for line in summaries["r2"])
+    assert not any("table rewrite" in line for line in summaries["r3"])
+
+
+def test_parameters_are_inlined_so_every_recorded_statement_parses(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            BASE,
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='sa.Enum("a", "b", name="kind").create(op.get_bind(), checkfirst=True)\nop.bulk_insert(sa.table("orders", sa.column("id"), sa.column("total")), [{"id": 1, "total": 5}])',
+                downgrade='op.execute("DELETE FROM orders")\nsa.Enum(name="kind").drop(op.get_bind(), checkfirst=True)',
+            ),
+        ],
+    )
+    report = lint_alembic_project(load_config(tmp_path), tmp_path, pg)
+    assert "MP901" not in {f.check for f in report.findings}
+
+
+def test_cli_prints_lock_summaries_and_static_mode_runs_nothing(
+    pg: Sandbox, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            BASE,
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.create_index("ix_total", "orders", ["total"])',
+                downgrade='op.drop_index("ix_total", table_name="orders")',
+            ),
+        ],
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["lint", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "blocks writes on public.orders" in out and "MP201" in out
+    assert main(["lint", "--static", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "blocks writes" not in out
