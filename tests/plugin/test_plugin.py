@@ -45,9 +45,7 @@ def _example(pytester: pytest.Pytester, name: str) -> Path:
 
 def _failed_ids(result: pytest.RunResult) -> list[str]:
     return [
-        line.split(" ")[1]
-        for line in result.outlines
-        if line.startswith(("FAILED ", "ERROR "))
+        line.split(" ")[1] for line in result.outlines if line.startswith(("FAILED ", "ERROR "))
     ]
 
 
@@ -141,6 +139,7 @@ DATABASE_TESTS = """
 import migproof.chain
 
 BASE_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+HANDED_OUT = []
 
 
 def tables(db):
@@ -172,6 +171,7 @@ def test_same_revision_twice_is_cloned_not_replayed(migproof_database, monkeypat
     second = migproof_database("8a4e6d2c9b01")
     assert built == ["8a4e6d2c9b01"]
     assert first.name != second.name
+    HANDED_OUT.extend([first.name, second.name])
     with first.connect() as conn:
         conn.execute("INSERT INTO customers (email) VALUES ('a@example.com')")
     with second.connect() as conn:
@@ -185,8 +185,9 @@ def test_head_again_reuses_the_template(migproof_database, monkeypatch):
 
 def test_databases_are_dropped_after_the_test(migproof_sandbox):
     with migproof_sandbox.connect() as conn:
-        names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
-    assert len(names) < 12
+        names = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+    assert len(HANDED_OUT) == 2
+    assert not names & set(HANDED_OUT)
 """
 
 
@@ -205,3 +206,23 @@ def test_unknown_revision_is_a_clear_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(*ARGS)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ffffffffffff*"])
+
+
+def test_a_plain_sql_directory_is_collected_too(pytester: pytest.Pytester) -> None:
+    (pytester.path / "1_users.up.sql").write_text("CREATE TABLE users (id bigint PRIMARY KEY);")
+    (pytester.path / "1_users.down.sql").write_text("DROP TABLE users;")
+    (pytester.path / "2_status.up.sql").write_text(
+        "CREATE TYPE status AS ENUM ('a', 'b');\nALTER TABLE users ADD COLUMN status status;"
+    )
+    (pytester.path / "2_status.down.sql").write_text("ALTER TABLE users DROP COLUMN status;")
+    result = pytester.runpytest_subprocess("--migproof", "-v", *ARGS)
+    result.stdout.fnmatch_lines(
+        [
+            "migproof::1::upgrade PASSED*",
+            "migproof::1::roundtrip PASSED*",
+            "migproof::2::upgrade PASSED*",
+            "migproof::2::roundtrip FAILED*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*enum public.status is left behind*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED

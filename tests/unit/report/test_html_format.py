@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def test_a_report_without_revisions_lists_its_findings() -> None:
 
 
 @pytest.fixture(scope="module")
-def browser() -> object:
+def browser() -> Iterator[Browser]:
     found = find_browser()
     if isinstance(found, str):
         pytest.skip(found)
