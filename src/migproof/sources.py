@@ -12,9 +12,10 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import psycopg
+from psycopg import sql
 
 from migproof.catalog import Snapshot, SnapshotFilter, SnapshotFormatError, take_snapshot
 from migproof.config import Config
@@ -131,7 +132,9 @@ class Sources:
 
     def _snapshot_sql(self, path: Path) -> Snapshot:
         text = _read_sql(path)
-        dbname = apply_sql_file(self.host, path, text)
+        dbname = apply_sql_file(
+            self.host, path, text, statement_timeout=self._config.statement_timeout
+        )
         try:
             with self.host.connect(dbname) as conn:
                 return take_snapshot(conn, self._filters)
@@ -207,32 +210,59 @@ def _read_sql(path: Path) -> str:
     return "".join(lines)
 
 
-def apply_sql_file(host: DatabaseHost, path: Path, text: str | None = None) -> str:
+def apply_sql_file(
+    host: DatabaseHost,
+    path: Path,
+    text: str | None = None,
+    *,
+    statement_timeout: float | None = None,
+) -> str:
     """Run a SQL file in a fresh scratch database of ``host``; return the database's name.
 
     The whole file goes in one round trip. When that fails (or cannot run as one implicit
     transaction, as with CREATE INDEX CONCURRENTLY) it is run again statement by statement in
     a fresh database, so an error names the statement's line. Invalid SQL is a SourceError:
-    ``schema.sql:12: relation "orders" does not exist``.
+    ``schema.sql:12: relation "orders" does not exist``. ``statement_timeout`` (seconds)
+    bounds every statement, so a file that hangs fails instead of wedging the run.
     """
     text = _read_sql(path) if text is None else text
     dbname = host.create_database()
     try:
         with host.connect(dbname) as conn:
+            _limit(conn, statement_timeout)
             conn.execute(text.encode())
         return dbname
+    except psycopg.errors.QueryCanceled as exc:
+        host.drop_database(dbname)  # running it again to find the line would wait as long
+        raise _timeout_error(path, None, statement_timeout) from exc
     except psycopg.Error:
         host.drop_database(dbname)
     dbname = host.create_database()
     try:
-        _apply_statements(host, dbname, path, text)
+        _apply_statements(host, dbname, path, text, statement_timeout)
     except BaseException:
         host.drop_database(dbname)
         raise
     return dbname
 
 
-def _apply_statements(host: DatabaseHost, dbname: str, path: Path, text: str) -> None:
+def _limit(conn: psycopg.Connection[Any], statement_timeout: float | None) -> None:
+    if statement_timeout:
+        milliseconds = sql.Literal(max(1, round(statement_timeout * 1000)))
+        conn.execute(sql.SQL("SET statement_timeout = {}").format(milliseconds))
+
+
+def _timeout_error(path: Path, line: int | None, statement_timeout: float | None) -> SourceError:
+    where = f"{path}:{line}" if line else str(path)
+    return SourceError(
+        f"{where}: a statement ran longer than the statement timeout ({statement_timeout:g} s)",
+        fix="raise statement-timeout in the configuration, or find what the statement waits for",
+    )
+
+
+def _apply_statements(
+    host: DatabaseHost, dbname: str, path: Path, text: str, statement_timeout: float | None
+) -> None:
     from migproof.lint.pgsql import SqlSyntaxError, parse_statements
 
     try:
@@ -242,9 +272,12 @@ def _apply_statements(host: DatabaseHost, dbname: str, path: Path, text: str) ->
             f"{path}:{exc.line}: {exc.message}", fix="correct the SQL at that line"
         ) from exc
     with host.connect(dbname) as conn:
+        _limit(conn, statement_timeout)
         for statement in statements:
             try:
                 conn.execute(statement.text.encode())
+            except psycopg.errors.QueryCanceled as exc:
+                raise _timeout_error(path, statement.line, statement_timeout) from exc
             except psycopg.Error as exc:
                 line = statement.line
                 position = exc.diag.statement_position

@@ -298,3 +298,14 @@ def test_names_that_need_quotes(conn: Conn) -> None:
     (fk,) = snap.tables['"Sales".line'].foreign_keys
     assert fk.references in snap.tables
     assert [c.name for c in snap.tables['"Sales"."order"'].columns] == ["select", "Total"]
+
+
+def test_a_hanging_sql_file_fails_at_the_statement_timeout(pg: Sandbox, tmp_path: Path) -> None:
+    before = pg.created
+    path = write(tmp_path, "slow.sql", "CREATE TABLE t (id int);\nSELECT pg_sleep(30);\n")
+    with pytest.raises(
+        SourceError,
+        match=r"slow\.sql: a statement ran longer than the statement timeout \(0\.2 s\)",
+    ):
+        apply_sql_file(pg, path, statement_timeout=0.2)
+    assert pg.created == before
