@@ -112,8 +112,9 @@ def render(report: Report, out: TextIO) -> None:
     rows = _revisions(report)
     by_revision: dict[str, list[Finding]] = {}
     loose: list[Finding] = []
+    drawn = {revision for revision, _, _ in rows}
     for finding in report.sorted_findings():
-        if finding.revision and any(r == finding.revision for r, _, _ in rows):
+        if finding.revision in drawn:
             by_revision.setdefault(finding.revision, []).append(finding)
         else:
             loose.append(finding)
@@ -289,7 +290,8 @@ def _block(title: str, body: str) -> str:
         return f"<pre>{_e(body.rstrip())}</pre>"
     lines = []
     for line in body.rstrip().splitlines():
-        kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "")
+        is_header = line.startswith(("+++", "---"))
+        kind = "hunk" if is_header else {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "")
         lines.append(f'<span class="{kind}">{_e(line)}</span>' if kind else _e(line))
     return '<pre class="diff">' + "\n".join(lines) + "</pre>"
 

@@ -149,6 +149,7 @@ def test_down_revisions_draw_the_merge_and_diffs_are_coloured() -> None:
     assert page.nodes == [("a", "ok"), ("b", "ok"), ("c", "failed"), ("m", "skipped")]
     assert sorted(page.edges) == [("b", "a"), ("c", "a"), ("m", "b"), ("m", "c")]
     assert '<span class="add">+enum public.status</span>' in text
+    assert '<span class="hunk">--- before c</span>' in text
     assert "enum &lt;public.status&gt; left behind" in text
 
 
