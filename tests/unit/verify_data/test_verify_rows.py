@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,14 @@ from migproof.catalog.model import (
 )
 from migproof.checks import find_check
 from migproof.findings import Location
-from migproof.verify.data import RowProblem, _dependency_order, _split_key, row_findings
+from migproof.verify.data import (
+    RowProblem,
+    _dependency_order,
+    _is_clock,
+    _split_key,
+    _timestamp,
+    row_findings,
+)
 from migproof.verify.rows import (
     TypeCatalog,
     candidates,
@@ -183,3 +191,15 @@ def test_checks_are_registered_with_docs() -> None:
         info = find_check(code)
         assert info is not None and info.family == "verify"
         assert "## What it does" in info.docs and "## How to fix" in info.docs
+
+
+def test_clock_values_are_timestamps_taken_during_the_walk() -> None:
+    since = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    taken = [(now - dt.timedelta(seconds=s)).strftime("%Y-%m-%d %H:%M:%S.%f+00") for s in (1, 2)]
+    assert _is_clock(taken[0], taken[1], since)
+    assert not _is_clock("2024-01-02 03:04:01.25+00", taken[0], since)  # a seeded value
+    assert not _is_clock("2080-01-01 00:00:01", "2080-01-01 00:00:02", since)  # the future
+    assert not _is_clock(taken[0], taken[1], None)
+    assert not _is_clock("1.25", "1.00", since)
+    assert _timestamp("2026-03-04 05:06:07+02") == dt.datetime(2026, 3, 4, 3, 6, 7, tzinfo=dt.UTC)
