@@ -114,9 +114,9 @@ def command(
         if static
         else [p for p in targets if p.is_dir() and (p / config.alembic_config).is_file()]
     )
-    if projects:
-        _lint_by_running(projects, config, report)
     consoles = make_consoles()
+    if projects:
+        _lint_by_running(projects, config, report, consoles.err)
     if not report.records:
         where = ", ".join(escape(str(p)) for p in targets)
         consoles.err.print(f"warning: no .sql migrations or Alembic revisions found in {where}")
@@ -125,16 +125,34 @@ def command(
     return emit(report, fmt, output, consoles)
 
 
-def _lint_by_running(projects: list[Path], config: Config, report: Report) -> None:
-    """Add what running each Alembic project's revisions shows to ``report``."""
+def _lint_by_running(projects: list[Path], config: Config, report: Report, err: Console) -> None:
+    """Add what running each Alembic project's revisions shows to ``report``.
+
+    A project whose Alembic configuration cannot be loaded (no env.py, say) is linted from
+    its files only, with a warning saying why.
+    """
+    from migproof.chain.project import load_project
+    from migproof.errors import ConfigError
     from migproof.lint.recorded import lint_alembic_project
     from migproof.sandbox import open_host
 
-    with open_host(config) as host:
-        for project in projects:
-            ran = lint_alembic_project(
-                dataclasses.replace(config, root=project.resolve()), project, host
+    runnable = []
+    for project in projects:
+        project_config = dataclasses.replace(config, root=project.resolve())
+        try:
+            load_project(project_config, project)
+        except ConfigError as exc:
+            err.print(
+                f"warning: not running {escape(str(project))}: {escape(exc.what)}; "
+                "linted its files only"
             )
+            continue
+        runnable.append((project, project_config))
+    if not runnable:
+        return
+    with open_host(config) as host:
+        for project, project_config in runnable:
+            ran = lint_alembic_project(project_config, project, host)
             report.extend(ran.findings)
             report.records.extend(ran.records)
 

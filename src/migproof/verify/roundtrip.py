@@ -112,7 +112,8 @@ class RevisionRecord:
     roundtrip: str = "not run"  # ok, failed, skipped, not run
     upgrade_ms: float = 0.0
     downgrade_ms: float = 0.0
-    statements: list[dict[str, object]] = field(default_factory=list)
+    statements: list[dict[str, object]] = field(default_factory=list)  # upgrade, then downgrade
+    down_revisions: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         record = dataclasses.asdict(self)
@@ -241,7 +242,12 @@ class _Walk:
         while self.index < len(self.order):
             rev = self.order[self.index]
             rid = rev.revision or ""
-            record = self.records.setdefault(rid, RevisionRecord(rid, rev.message, str(rev.path)))
+            record = self.records.setdefault(
+                rid,
+                RevisionRecord(
+                    rid, rev.message, str(rev.path), down_revisions=list(rev.down_revisions)
+                ),
+            )
             if rid in self.blocked:
                 self.report.skipped.append((f"revision {rid}", "an earlier revision failed"))
                 self._next()
@@ -266,8 +272,12 @@ class _Walk:
                 continue
             record.roundtrip = "failed"
             self.phase, started = "downgrade", time.perf_counter()
+            count = len(self.recorder.statements)
             yield self.stepper.step(rid, up=False)
             record.downgrade_ms = (time.perf_counter() - started) * 1000
+            record.statements += [
+                s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
+            ]
             differences = diff_snapshots(self.before, self.snapshot())
             if differences:
                 self._diff_finding(
