@@ -93,7 +93,9 @@ def _version_columns(major: int) -> dict[str, sql.Composable]:
 
 
 @functools.cache
+@functools.cache
 def _query(name: str, major: int) -> sql.Composed:
+    """A catalog query for a server major version; read from the package once per process."""
     text = (resources.files("migproof.catalog") / "queries" / name).read_text(encoding="utf-8")
     # The text is a file of this package, never user input: safe to treat as a literal.
     return sql.SQL(text).format(**_version_columns(major))
@@ -111,11 +113,18 @@ def take_snapshot(conn: psycopg.Connection[Any], filters: SnapshotFilter | None 
     params = (filters or SnapshotFilter()).params()
     major = conn.info.server_version // 10000
     names = [kind.query for kind in KINDS] + list(_CHILD_QUERIES)
-    with conn.transaction(force_rollback=True), conn.pipeline():
+    # Read-only work with SET LOCAL settings: when the caller has no transaction open, COMMIT
+    # ends it as cleanly as ROLLBACK and keeps psycopg's prepared statements (it drops them
+    # all on any rollback); inside the caller's transaction, a savepoint rolled back leaves
+    # their session as it was.
+    nested = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+    with conn.transaction(force_rollback=nested), conn.pipeline():
         conn.execute(_SETTINGS)
         # tuple_row whatever the caller's connection uses (dict_row, class_row …)
         cursors = [
-            conn.cursor(row_factory=tuple_row).execute(_query(name, major), params)
+            # prepared: verify snapshots hundreds of times, and planning these joins over the
+            # catalog costs as much as running them
+            conn.cursor(row_factory=tuple_row).execute(_query(name, major), params, prepare=True)
             for name in names
         ]
         results = {name: _Result.fetch(cur) for name, cur in zip(names, cursors, strict=True)}
