@@ -45,7 +45,9 @@ _SETTINGS = (
     " set_config('extra_float_digits', '1', true),"
     " set_config('quote_all_identifiers', 'off', true),"
     # Compiling these queries would cost more than running them (servers built with LLVM).
-    " set_config('jit', 'off', true)"
+    " set_config('jit', 'off', true),"
+    # Planning the catalog joins costs more than running them: plan each prepared query once.
+    " set_config('plan_cache_mode', 'force_generic_plan', true)"
 )
 _CHILD_QUERIES = ("columns.sql", "constraints.sql")
 
