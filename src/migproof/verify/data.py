@@ -242,8 +242,13 @@ def refresh_rows(
 
 
 def _is_seedable(table: Table) -> bool:
-    # Partitions get their rows through the partitioned parent; foreign tables are elsewhere.
-    return table.partition_of is None and table.kind != "foreign table"
+    # Partitions get their rows through the partitioned parent; foreign tables are elsewhere;
+    # a table without columns (CREATE TABLE t ()) has no value to keep.
+    return (
+        table.partition_of is None
+        and table.kind != "foreign table"
+        and any(not c.generated for c in table.columns)
+    )
 
 
 def _dependency_order(snapshot: Snapshot) -> list[str]:

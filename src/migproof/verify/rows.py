@@ -163,6 +163,8 @@ def _type_candidates(type_name: str, types: TypeCatalog, n: int, depth: int) -> 
     if user is not None:
         return user
     base, mods = _split_typmod(type_name)
+    if base.startswith("interval "):  # interval day to second, interval year …
+        base, mods = "interval", []
     maker = _BUILTIN.get(base)
     if maker is not None:
         return maker(n, mods)

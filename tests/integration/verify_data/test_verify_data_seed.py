@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from migproof.catalog import take_snapshot
-from migproof.verify.data import SeedResult, refresh_rows, seed_rows
+from migproof.verify.data import SeedResult, compare_rows, refresh_rows, seed_rows
 
 Conn = psycopg.Connection[Any]
 
@@ -215,3 +216,18 @@ def test_seeding_again_only_fills_tables_without_rows_and_keeps_values_unique(
     conn.execute("DELETE FROM u")
     refreshed = refresh_rows(conn, take_snapshot(conn), second)
     assert sorted(refreshed.tables) == ["public.t"]
+
+
+def test_a_schema_with_every_object_kind_seeds_and_compares_clean(conn: Conn) -> None:
+    rich = Path(__file__).resolve().parents[1] / "catalog" / "rich_schema.sql"
+    conn.execute(rich.read_text())
+    conn.execute(
+        "CREATE TABLE no_columns ();"
+        "CREATE TABLE spans (id int PRIMARY KEY, a interval day to second(3) NOT NULL,"
+        " b interval year NOT NULL, t time(2) with time zone NOT NULL)"
+    )
+    snapshot = take_snapshot(conn)
+    result = seed_rows(conn, snapshot)
+    seedable = {k for k, t in snapshot.tables.items() if t.partition_of is None and t.columns}
+    assert set(result.tables) | set(result.skipped) == seedable
+    assert compare_rows(conn, take_snapshot(conn), result) == []
