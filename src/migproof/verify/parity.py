@@ -21,7 +21,7 @@ import logging
 import re
 import sys
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,7 @@ __all__ = [
     "MODELS_DRIFT",
     "SCHEMA_FILE_DRIFT",
     "bootstrap_finding",
+    "check_bootstrap",
     "check_lockfile",
     "check_models",
     "check_schema_file",
@@ -521,6 +522,44 @@ def load_bootstrap(host: DatabaseHost, path: Path) -> str:
             f"bootstrap file {exc.what}",
             fix=exc.fix or "correct the bootstrap file",
         ) from exc
+
+
+def check_bootstrap(
+    host: DatabaseHost,
+    path: Path,
+    make_stepper: Callable[[str, str, str], Any],
+    *,
+    config: Config,
+    revision_paths: Mapping[str, Path] | None = None,
+) -> list[Finding]:
+    """MP112 when upgrading a database loaded from ``path`` to head fails; [] when it works.
+
+    ``make_stepper(sqlalchemy_url, libpq_url, token)`` builds the walk's stepper (Alembic's,
+    or a plain-SQL directory's) for the scratch database; ``revision_paths`` maps revision
+    ids to files, for a failure that names no file. The database is dropped afterwards.
+    """
+    from migproof.chain.stepper import mark_scratch_database, new_token
+
+    path = path.resolve()  # the stepper's session runs in the project's directory
+    db = load_bootstrap(host, path)
+    try:
+        token = new_token()
+        with host.connect() as admin:
+            mark_scratch_database(
+                admin,
+                db,
+                token,
+                statement_timeout=config.statement_timeout,
+                lock_timeout=config.lock_timeout,
+            )
+        stepper = make_stepper(host.sqlalchemy_url_for(db), host.url_for(db), token)
+        with stepper.session():
+            failure = stepper.upgrade_to("heads")
+    finally:
+        host.drop_database(db)
+    if failure is None:
+        return []
+    return [bootstrap_finding(failure, path, (revision_paths or {}).get(failure.revision))]
 
 
 def bootstrap_finding(failure: StepFailure, bootstrap: Path, revision_path: Path | None) -> Finding:

@@ -14,18 +14,18 @@ from tests.helpers.alembic_projects import Revision, write_project
 from migproof.catalog import SnapshotFilter, take_snapshot
 from migproof.catalog.lockfile import write_lockfile
 from migproof.chain.project import load_project
-from migproof.chain.stepper import Stepper, mark_scratch_database, new_token
 from migproof.config import load_config
 from migproof.errors import SourceError
 from migproof.sandbox import Sandbox
 from migproof.verify.parity import (
-    bootstrap_finding,
+    check_bootstrap,
     check_lockfile,
     check_models,
     check_schema_file,
     load_bootstrap,
     load_metadata,
 )
+from migproof.verify.roundtrip import alembic_stepper
 
 Conn = psycopg.Connection[Any]
 _names = itertools.count()
@@ -180,24 +180,6 @@ def _project(tmp_path: Path, idempotent: bool) -> Path:
     return write_project(tmp_path / "project", revisions)
 
 
-def _upgrade_bootstrapped(pg: Sandbox, root: Path, bootstrap: Path) -> Any:
-    config = load_config(root)
-    project = load_project(config, root)
-    project.script_directory()
-    db = load_bootstrap(pg, bootstrap)
-    token = new_token()
-    with pg.connect() as admin:
-        mark_scratch_database(admin, db, token, statement_timeout=30, lock_timeout=5)
-    stepper = Stepper(
-        project, sqlalchemy_url=pg.sqlalchemy_url_for(db), libpq_url=pg.url_for(db), token=token
-    )
-    try:
-        with stepper.session():
-            return stepper.upgrade_to("heads")
-    finally:
-        pg.drop_database(db)
-
-
 @pytest.mark.parametrize("idempotent", [True, False])
 def test_bootstrapped_database_upgrades_only_with_idempotent_migrations(
     pg: Sandbox, tmp_path: Path, idempotent: bool
@@ -205,16 +187,23 @@ def test_bootstrapped_database_upgrades_only_with_idempotent_migrations(
     root = _project(tmp_path, idempotent)
     bootstrap = tmp_path / "prod.sql"
     bootstrap.write_text("CREATE SCHEMA entity;\nCREATE TABLE entity.identity (id int);\n")
-    failure = _upgrade_bootstrapped(pg, root, bootstrap)
+    config = load_config(root)
+    project = load_project(config, root)
+    project.script_directory()
+    paths = {f.revision: f.path for f in project.graph.files if f.revision}
+    found = check_bootstrap(
+        pg, bootstrap, alembic_stepper(project, config), config=config, revision_paths=paths
+    )
     if idempotent:
-        assert failure is None
+        assert found == []
         return
-    assert failure is not None
-    finding = bootstrap_finding(failure, bootstrap, root / "migrations/versions/r1.py")
+    (finding,) = found
     assert (finding.check, finding.revision) == ("MP112", "r1")
     assert finding.location is not None and finding.location.path.name == "r1.py"
     assert finding.statement is not None and "CREATE TABLE" in finding.statement
-    assert 'relation "identity" already exists' in finding.message
+    assert finding.message == (
+        'upgrading a database loaded from prod.sql fails at r1: relation "identity" already exists'
+    )
 
 
 def test_a_bootstrap_file_that_fails_names_file_and_line(pg: Sandbox, tmp_path: Path) -> None:
