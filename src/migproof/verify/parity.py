@@ -45,8 +45,10 @@ __all__ = [
     "check_lockfile",
     "check_models",
     "check_schema_file",
+    "compare_schema_file",
     "load_bootstrap",
     "load_metadata",
+    "snapshot_schema_file",
 ]
 
 MODELS_DRIFT = verify_check(
@@ -453,8 +455,15 @@ def check_schema_file(
     """Differences between head and the schema ``path`` builds in an empty database.
 
     Invalid SQL in the file is a SourceError naming the file, line and PostgreSQL's error.
+    To fail fast on a bad file, call ``snapshot_schema_file`` before the walk and
+    ``compare_schema_file`` after it instead.
     """
-    from migproof.catalog import diff_snapshots, take_snapshot
+    return compare_schema_file(head, snapshot_schema_file(host, path, filters), path)
+
+
+def snapshot_schema_file(host: DatabaseHost, path: Path, filters: SnapshotFilter) -> Snapshot:
+    """The schema ``path`` builds in an empty scratch database of ``host`` (dropped after)."""
+    from migproof.catalog import take_snapshot
     from migproof.sources import apply_sql_file
 
     if not path.is_file():
@@ -465,9 +474,15 @@ def check_schema_file(
     dbname = apply_sql_file(host, path)
     try:
         with host.connect(dbname) as conn:
-            built = take_snapshot(conn, filters)
+            return take_snapshot(conn, filters)
     finally:
         host.drop_database(dbname)
+
+
+def compare_schema_file(head: Snapshot, built: Snapshot, path: Path) -> list[Finding]:
+    """MP111, one finding per object that differs between head and the file's schema."""
+    from migproof.catalog import diff_snapshots
+
     label = path.name
     return [
         Finding(
