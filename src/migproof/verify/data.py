@@ -319,13 +319,6 @@ def _is_generated_by_database(column: Column) -> bool:
     )
 
 
-@dataclass
-class _Attempt:
-    """One way of filling a table's rows: a candidate index per filled column."""
-
-    choice: dict[str, int]
-
-
 class _TableSeeder:
     """Find values PostgreSQL accepts for one table and insert its rows."""
 
@@ -343,16 +336,18 @@ class _TableSeeder:
         self.tracked, self.number, self.count = tracked, number, rows
         self.key = _table_key(table)
         self.readable = [c.name for c in table.columns if not c.generated]
-        self.fk_values: dict[str, list[str | None]] = {}  # column -> value per row
+        self.fk_values: dict[str, list[str | None]] = {}  # FK column -> its value per row
         self.fk_columns: set[str] = set()
-        self.filled = [
-            c for c in table.columns if not _is_generated_by_database(c)
-        ]  # columns we give values to (FK columns among them)
+        # the columns given values (FK columns among them); the others are PostgreSQL's
+        self.filled = [c for c in table.columns if not _is_generated_by_database(c)]
         self.extra = self._partition_literals()
+        # candidate values per column per row number; a choice is an index per column
+        self.candidates: dict[str, dict[int, list[str | None]]] = {}
 
     # -- plan ---------------------------------------------------------------------------
 
     def run(self) -> SeededTable | str:
+        """The rows inserted, or PostgreSQL's reason why no row could be made."""
         problem = self._plan_foreign_keys()
         if problem is not None:
             return problem
