@@ -110,7 +110,7 @@ FAILS_WITH_ROWS = verify_check(
 
 _ROW_LIMIT = 2000  # rows read per keyless table: scratch tables hold migproof's and migrations'
 _TRIALS = 40  # single-row attempts per table after the multi-row INSERT failed
-_CHUNK = 200  # tables per UNION ALL read
+_CHUNK = 40  # tables per UNION ALL read: planning a longer one costs more than a round trip
 
 
 @dataclass(frozen=True, slots=True)
@@ -736,6 +736,14 @@ class _Read:
     columns: tuple[str, ...]
     key_columns: tuple[str, ...]  # empty: read every row (up to _ROW_LIMIT)
 
+    @property
+    def shape(self) -> _Shape:
+        return (self.seeded.table, self.columns, self.key_columns, self.seeded.partitioned)
+
+    def key_params(self) -> list[list[str | None]]:
+        """One array per key column: the wanted rows' key values."""
+        return [[row.key[i] for row in self.seeded.rows] for i in range(len(self.key_columns))]
+
 
 def _read_plan(snapshot: Snapshot, tables: Mapping[str, SeededTable]) -> list[_Read]:
     plan = []
@@ -752,39 +760,57 @@ def _read_plan(snapshot: Snapshot, tables: Mapping[str, SeededTable]) -> list[_R
 def _read(
     conn: psycopg.Connection[Any], plan: list[_Read]
 ) -> dict[str, list[dict[str, str | None]]]:
-    """Every planned table's rows as {column: text}, in one query per _CHUNK tables."""
+    """Every planned table's rows as {column: text}, in one query per _CHUNK tables.
+
+    The query text depends only on the tables' shapes (the wanted keys are parameters), so
+    it is composed once and, run again at every revision, prepared by psycopg.
+    """
     out: dict[str, list[dict[str, str | None]]] = defaultdict(list)
     for start in range(0, len(plan), _CHUNK):
         chunk = plan[start : start + _CHUNK]
-        parts = [_select(index, read) for index, read in enumerate(chunk)]
-        query = sql.SQL(" UNION ALL ").join(parts)
-        for index, values in conn.execute(query).fetchall():
+        query = _chunk_query(conn, tuple(read.shape for read in chunk))
+        params = [values for read in chunk for values in read.key_params()]
+        for index, values in conn.execute(query, params).fetchall():
             read = chunk[index]
             out[read.seeded.table].append(dict(zip(read.columns, values, strict=True)))
     return out
 
 
-def _select(index: int, read: _Read) -> sql.Composable:
-    schema, name = _split_key(read.seeded.table)
-    source = sql.SQL("{}" if read.seeded.partitioned else "ONLY {}").format(
-        sql.Identifier(schema, name)
-    )
+_Shape = tuple[str, tuple[str, ...], tuple[str, ...], bool]
+_QUERIES: dict[tuple[_Shape, ...], bytes] = {}
+
+
+def _chunk_query(conn: psycopg.Connection[Any], shapes: tuple[_Shape, ...]) -> bytes:
+    query = _QUERIES.get(shapes)
+    if query is None:
+        if len(_QUERIES) > 256:
+            _QUERIES.clear()
+        composed = sql.SQL(" UNION ALL ").join(
+            _select(index, shape) for index, shape in enumerate(shapes)
+        )
+        query = _QUERIES[shapes] = composed.as_bytes(conn)
+    return query
+
+
+def _select(index: int, shape: _Shape) -> sql.Composable:
+    table, columns, key_columns, partitioned = shape
+    schema, name = _split_key(table)
+    source = sql.SQL("{}" if partitioned else "ONLY {}").format(sql.Identifier(schema, name))
     values = sql.SQL("ARRAY[{}]::text[]").format(
-        sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in read.columns)
+        sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns)
     )
-    if not read.key_columns:
+    if not key_columns:
         return sql.SQL("(SELECT {}, {} FROM {} LIMIT {})").format(
             sql.Literal(index), values, source, sql.Literal(_ROW_LIMIT)
         )
-    key = sql.SQL(", ").join(
-        sql.SQL("{}::text").format(sql.Identifier(k)) for k in read.key_columns
-    )
-    wanted = sql.SQL(", ").join(
-        sql.SQL("({})").format(sql.SQL(", ").join(sql.Literal(v) for v in row.key))
-        for row in read.seeded.rows
-    )
-    return sql.SQL("(SELECT {}, {} FROM {} WHERE ({}) IN ({}))").format(
-        sql.Literal(index), values, source, key, wanted
+    if len(key_columns) == 1:  # the common case: a scan with a filter, no join
+        return sql.SQL("(SELECT {}, {} FROM {} WHERE {}::text = ANY(%s::text[]))").format(
+            sql.Literal(index), values, source, sql.Identifier(key_columns[0])
+        )
+    key = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(k)) for k in key_columns)
+    arrays = sql.SQL(", ").join(sql.SQL("%s::text[]") for _ in key_columns)
+    return sql.SQL("(SELECT {}, {} FROM {} WHERE ({}) IN (SELECT * FROM unnest({})))").format(
+        sql.Literal(index), values, source, key, arrays
     )
 
 
