@@ -212,12 +212,16 @@ def check_models(
     config: Config,
     options: Mapping[str, Any] | None = None,
     origin: Path | None = None,
+    head: Snapshot | None = None,
 ) -> list[Finding]:
     """Differences between head (the database at ``url``) and the SQLAlchemy ``metadata``.
 
     ``options`` are the keyword arguments env.py passed to ``context.configure`` (only the
     comparison ones are used: compare_type, compare_server_default, include_schemas,
     include_object, include_name, version_table…). ``origin`` is the file findings point at.
+    With ``head`` (its snapshot), the labels of native enums are compared too, which
+    Alembic's comparison does not do: a Python enum member added without its
+    ``ALTER TYPE … ADD VALUE``.
     """
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
@@ -238,19 +242,46 @@ def check_models(
             diffs = compare_metadata(context, target)  # Alembic takes a list too (target_metadata)
     finally:
         engine.dispose()
-    entries = _clean(list(_flatten(diffs)), config)
+    differences = [describe_model_diff(entry) for entry in _clean(list(_flatten(diffs)), config)]
+    if head is not None:
+        differences += list(_enum_drift(metadatas, head))
     location = Location(path=origin) if origin else None
     return [
         Finding(
             check=MODELS_DRIFT.code,
             severity=MODELS_DRIFT.severity,
-            message=f"models and head differ: {describe_model_diff(entry)}",
+            message=f"models and head differ: {difference}",
             fix="write the revision that makes head match the models "
-            "(`alembic revision --autogenerate`), or change the model back",
+            "(`alembic revision --autogenerate`, and `ALTER TYPE … ADD VALUE` for enum labels), "
+            "or change the model back",
             location=location,
         )
-        for entry in entries
+        for difference in differences
     ]
+
+
+def _enum_drift(metadatas: Sequence[Any], head: Snapshot) -> Iterator[str]:
+    """Native enums whose labels differ between the models and head (by name)."""
+    from sqlalchemy import Enum
+
+    seen: set[str] = set()
+    for metadata in metadatas:
+        for table in metadata.tables.values():
+            for column in table.columns:
+                kind = column.type
+                if not isinstance(kind, Enum) or not kind.native_enum or not kind.name:
+                    continue
+                key = _qualified(kind.schema or table.schema, kind.name)
+                existing = head.enums.get(key)
+                if key in seen or existing is None:
+                    continue
+                seen.add(key)
+                declared = tuple(kind.enums)
+                if declared != tuple(existing.labels):
+                    yield (
+                        f"enum {key}: labels at head [{', '.join(existing.labels)}], "
+                        f"in the models [{', '.join(declared)}]"
+                    )
 
 
 @contextlib.contextmanager

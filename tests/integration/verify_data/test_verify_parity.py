@@ -249,3 +249,37 @@ def test_missing_schema_and_bootstrap_files_are_usage_errors(
     )
     with pytest.raises(SourceError, match="no such bootstrap file"):
         load_bootstrap(pg, tmp_path / "nope.sql")
+
+
+def test_enum_labels_the_models_add_without_a_revision(
+    pg: Sandbox, db: str, conn: Conn, tmp_path: Path
+) -> None:
+    conn.execute(
+        "CREATE TYPE status AS ENUM ('new', 'paid');"
+        "CREATE TABLE orders (id int PRIMARY KEY, status status NOT NULL)"
+    )
+    package = f"mp_models_{next(_names)}"
+    (tmp_path / f"{package}.py").write_text(
+        "import sqlalchemy as sa\n"
+        "metadata = sa.MetaData()\n"
+        "sa.Table('orders', metadata, sa.Column('id', sa.Integer, primary_key=True),\n"
+        "    sa.Column('status', sa.Enum({labels}, name='status'), nullable=False))\n"
+    )
+    source = (tmp_path / f"{package}.py").read_text()
+    config = load_config(tmp_path)
+    url = pg.sqlalchemy_url_for(db)
+    for labels, expected in (
+        ("'new', 'paid'", []),
+        (
+            "'new', 'paid', 'refunded'",
+            [
+                "models and head differ: enum public.status: labels at head [new, paid], "
+                "in the models [new, paid, refunded]"
+            ],
+        ),
+    ):
+        name = f"{package}_{len(expected)}"
+        (tmp_path / f"{name}.py").write_text(source.replace("{labels}", labels))
+        metadata, _ = load_metadata(f"{name}:metadata", tmp_path)
+        found = check_models(url, metadata, config=config, head=take_snapshot(conn))
+        assert [f.message for f in found] == expected
