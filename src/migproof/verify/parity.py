@@ -242,21 +242,30 @@ def check_models(
             diffs = compare_metadata(context, target)  # Alembic takes a list too (target_metadata)
     finally:
         engine.dispose()
-    differences = [describe_model_diff(entry) for entry in _clean(list(_flatten(diffs)), config)]
+    autogenerate = (
+        "write the revision that makes head match the models "
+        "(`alembic revision --autogenerate`), or change the model back"
+    )
+    differences = [
+        (describe_model_diff(entry), autogenerate)
+        for entry in _clean(list(_flatten(diffs)), config)
+    ]
     if head is not None:
-        differences += list(_enum_drift(metadatas, head))
+        enum_fix = (
+            'add the labels in a revision (`op.execute("ALTER TYPE … ADD VALUE …")`), '
+            "or change the model back"
+        )
+        differences += [(text, enum_fix) for text in _enum_drift(metadatas, head)]
     location = Location(path=origin) if origin else None
     return [
         Finding(
             check=MODELS_DRIFT.code,
             severity=MODELS_DRIFT.severity,
             message=f"models and head differ: {difference}",
-            fix="write the revision that makes head match the models "
-            "(`alembic revision --autogenerate`, and `ALTER TYPE … ADD VALUE` for enum labels), "
-            "or change the model back",
+            fix=fix,
             location=location,
         )
-        for difference in differences
+        for difference, fix in differences
     ]
 
 

@@ -103,6 +103,10 @@ def test_a_model_column_without_its_revision_is_reported(
         "models and head differ: column public.customers.phone is declared in the models "
         "but not at head"
     )
+    assert found[0].fix == (
+        "write the revision that makes head match the models "
+        "(`alembic revision --autogenerate`), or change the model back"
+    )
 
 
 def test_type_nullability_and_default_drift_are_named(
