@@ -56,8 +56,10 @@ __all__ = [
     "SkippedTable",
     "compare_rows",
     "fails_with_rows_finding",
+    "is_value_independent",
     "refresh_rows",
     "row_findings",
+    "rows_note",
     "seed_rows",
 ]
 
@@ -98,14 +100,16 @@ VALUES_LOST = verify_check(
 FAILS_WITH_ROWS = verify_check(
     "MP104",
     "migration-fails-with-rows",
-    "a revision's upgrade or downgrade fails once its tables hold rows",
-    what="Reports a revision whose upgrade (or downgrade) fails on the database holding the "
-    "rows migproof seeded, and succeeds on the same schema with empty tables.",
-    why="Production tables are not empty: `ADD COLUMN … NOT NULL` without a default, a type "
-    "change whose cast fails on real values, or a unique constraint on duplicated data passes "
-    "CI on an empty database and stops the deploy.",
-    fix="Give the new NOT NULL column a server default (or add it nullable, backfill, then set "
-    "NOT NULL); convert values with `USING`; clean duplicates before adding the constraint.",
+    "a revision's upgrade fails once its tables hold rows",
+    what="Reports a revision whose upgrade fails on the database holding the rows migproof "
+    "seeded, passes on the same schema with empty tables, and would fail on any rows: a "
+    "NOT NULL column added without a default. Failures that depend on the values (a foreign "
+    "key, CHECK or cast added over existing columns, which real rows may satisfy) are noted "
+    "as skipped, not reported.",
+    why="Production tables are not empty: `ADD COLUMN … NOT NULL` without a default passes CI "
+    "on an empty database and stops the deploy.",
+    fix="Give the new column a server default, or add it nullable, backfill it, then "
+    "`SET NOT NULL`.",
 )
 
 _ROW_LIMIT = 2000  # rows read per keyless table: scratch tables hold migproof's and migrations'
@@ -679,6 +683,25 @@ def _close_cycles(
             tracked[key] = dataclasses.replace(child, rows=(updated, *child.rows[1:]))
 
 
+def _delete_rows(conn: psycopg.Connection[Any], seeded: SeededTable) -> bool:
+    """Delete a table's tracked rows by key (by every value when it has none); False when
+    PostgreSQL refused some (referenced by rows still there, or the table is gone)."""
+    done = True
+    target = sql.Identifier(*_split_key(seeded.table))
+    for row in seeded.rows:
+        columns = seeded.key_columns or tuple(row.values)
+        values = row.key if seeded.key_columns else tuple(row.values.values())
+        where = sql.SQL(" AND ").join(
+            sql.SQL("{}::text IS NOT DISTINCT FROM {}").format(sql.Identifier(c), sql.Literal(v))
+            for c, v in zip(columns, values, strict=True)
+        )
+        try:
+            conn.execute(sql.SQL("DELETE FROM {} WHERE {}").format(target, where))
+        except psycopg.Error:
+            done = False
+    return done
+
+
 def _type_word(table: Table, name: str) -> str:
     """A column's type as an error message names it (``character varying(3)``, ``xml``)."""
     column = table.column(name)
@@ -1038,9 +1061,17 @@ def fails_with_rows_finding(
     statement: str | None,
     location: Location | None,
     seeded: SeedResult,
-) -> Finding:
-    """MP104: ``direction`` ("upgrade" or "downgrade") of ``revision`` failed with rows in
-    the tables and succeeded without them (the walk retries it on a rebuilt database)."""
+) -> Finding | None:
+    """MP104 when ``direction`` ("upgrade" or "downgrade") of ``revision`` failed with rows in
+    the tables and passed without them, and any rows at all make it fail; else None.
+
+    Only failures that do not depend on the values are findings: a NOT NULL column added
+    without a default fails on every non-empty table. A foreign key, CHECK or cast added over
+    existing columns fails on the values migproof made up, which production rows may well
+    satisfy: not a finding (``rows_note`` says what happened instead).
+    """
+    if not is_value_independent(error, statement):
+        return None
     tables = ", ".join(sorted(seeded.tables)[:5]) + (" …" if len(seeded.tables) > 5 else "")
     return Finding(
         check=FAILS_WITH_ROWS.code,
@@ -1057,10 +1088,24 @@ def fails_with_rows_finding(
     )
 
 
+def is_value_independent(error: str, statement: str | None) -> bool:
+    """A failure any row causes: ``ADD COLUMN … NOT NULL`` without a default."""
+    text = " ".join((statement or "").upper().split())
+    return "contains null values" in error and "ADD COLUMN" in text and "NOT NULL" in text
+
+
+def rows_note(revision: str, direction: str, error: str) -> tuple[str, str]:
+    """A ``Report.skipped`` item for a failure caused by made-up values, not a finding."""
+    return (
+        f"rows during the {direction} of {revision}",
+        f"it fails on the values migproof made up ({error}) and passes on empty tables; "
+        "the rows were removed for it and the tables seeded again after it",
+    )
+
+
 FAILS_WITH_ROWS_FIX = (
-    "production tables hold rows: give a new NOT NULL column a server default (or add it "
-    "nullable, backfill, then SET NOT NULL), convert values with USING, remove duplicates "
-    "before adding a unique constraint"
+    "production tables hold rows: give the new NOT NULL column a server default, or add it "
+    "nullable, backfill it, then SET NOT NULL"
 )
 
 
@@ -1115,6 +1160,21 @@ class RowTracker:
         problems = compare_rows(self.conn, snapshot, self.tracked, before=before, since=self.since)
         self.seed(snapshot)
         return row_findings(problems, revision=revision, location=location)
+
+    def clear(self) -> None:
+        """Delete the rows migproof put in (children first) and forget them.
+
+        For retrying a step that failed with rows in the tables, when the failed step left
+        the schema as it was (else rebuild the database, which is slower).
+        """
+        pending = list(self.tracked.tables.values())[::-1]
+        for _ in range(len(pending)):  # a parent refused while its child has rows: next pass
+            pending = [t for t in pending if not _delete_rows(self.conn, t)]
+            if not pending:
+                break
+        self.tracked = SeedResult(
+            skipped=self.tracked.skipped, next_number=self.tracked.next_number
+        )
 
     def reconnect(self, conn: psycopg.Connection[Any]) -> None:
         """The walk rebuilt its database: use ``conn`` from now on."""

@@ -19,10 +19,12 @@ from migproof.catalog import take_snapshot
 from migproof.findings import Location
 from migproof.verify.data import (
     RowProblem,
+    RowTracker,
     compare_rows,
     fails_with_rows_finding,
     refresh_rows,
     row_findings,
+    rows_note,
     seed_rows,
 )
 
@@ -217,24 +219,55 @@ def test_rows_per_table(conn: Conn, rows: int) -> None:
 
 
 def test_an_upgrade_that_only_works_on_empty_tables_is_named(conn: Conn) -> None:
-    conn.execute(SETUP)
-    seeded = seed_rows(conn, take_snapshot(conn))
+    conn.execute(
+        SETUP + "CREATE TABLE lines (id int PRIMARY KEY, order_id bigint REFERENCES orders)"
+    )
+    tracker = RowTracker(conn)
+    tracker.seed(take_snapshot(conn))
+    seeded = tracker.tracked
     upgrade = "ALTER TABLE orders ADD COLUMN code text NOT NULL"
     with pytest.raises(psycopg.errors.NotNullViolation) as caught:
         conn.execute(upgrade)
-    conn.execute("TRUNCATE orders")
-    conn.execute(upgrade)  # the walk's retry on a rebuilt database: passes without rows
+    tracker.clear()  # the walk's retry: without migproof's rows it passes
+    assert conn.execute("SELECT count(*) FROM orders").fetchone() == (0,)
+    assert tracker.tracked.row_count == 0
+    conn.execute(upgrade)
+    error = str(caught.value.diag.message_primary)
     finding = fails_with_rows_finding(
         revision="a1",
         direction="upgrade",
-        error=str(caught.value.diag.message_primary),
+        error=error,
         statement=upgrade,
         location=None,
         seeded=seeded,
     )
+    assert finding is not None
     assert (finding.check, finding.revision, finding.statement) == ("MP104", "a1", upgrade)
     assert finding.message == (
         "upgrade of a1 fails when the tables hold rows (it passes on empty tables): "
         'column "code" of relation "orders" contains null values'
     )
-    assert finding.context == (("tables holding rows", "public.orders"),)
+    assert finding.context == (("tables holding rows", "public.lines, public.orders"),)
+
+
+def test_a_failure_caused_by_made_up_values_is_a_note_not_a_finding(conn: Conn) -> None:
+    conn.execute(SETUP)
+    tracker = RowTracker(conn)
+    tracker.seed(take_snapshot(conn))
+    upgrade = "ALTER TABLE orders ADD CONSTRAINT customer_code CHECK (customer ~ '^C[0-9]+$')"
+    with pytest.raises(psycopg.errors.CheckViolation) as caught:
+        conn.execute(upgrade)
+    error = str(caught.value.diag.message_primary)
+    seeded = tracker.tracked
+    assert (
+        fails_with_rows_finding(
+            revision="a1",
+            direction="upgrade",
+            error=error,
+            statement=upgrade,
+            location=None,
+            seeded=seeded,
+        )
+        is None
+    )
+    assert rows_note("a1", "upgrade", error)[0] == "rows during the upgrade of a1"
