@@ -1158,6 +1158,8 @@ class RowTracker:
     ) -> list[Finding]:
         """Findings for rows lost or changed by the round trip; then seed new tables."""
         problems = compare_rows(self.conn, snapshot, self.tracked, before=before, since=self.since)
+        if any(p.check == ROWS_LOST.code for p in problems):  # forget them: seed those tables
+            self.tracked = refresh_rows(self.conn, snapshot, self.tracked)
         self.seed(snapshot)
         return row_findings(problems, revision=revision, location=location)
 
