@@ -59,3 +59,17 @@ def test_spec_attribute_and_type_errors_are_config_errors(tmp_path: Path) -> Non
         load_metadata(f"{name}:number", tmp_path)
     metadata, origin = load_metadata(f"{name}:metadata", tmp_path)
     assert len(metadata) == 1 and origin == tmp_path / f"{name}.py"
+
+
+def test_a_declarative_base_or_a_list_of_metadata_is_accepted(tmp_path: Path) -> None:
+    name = module(
+        tmp_path,
+        "import sqlalchemy as sa\n"
+        "from sqlalchemy.orm import DeclarativeBase\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\n"
+        "other = sa.MetaData()\n"
+        "both = [Base.metadata, other]\n",
+    )
+    base, _ = load_metadata(f"{name}:Base", tmp_path)
+    both, _ = load_metadata(f"{name}:both", tmp_path)
+    assert len(base) == 1 and len(both) == 2 and both[0] is base[0]
