@@ -14,6 +14,7 @@ import itertools
 import logging
 import os
 import secrets
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -79,19 +80,23 @@ class _OuterTransactionError(Exception):
     """env.py holds an outer transaction: steps are not committed one by one."""
 
 
-def _commit_every_step(environment: Any) -> None:
-    """Make env.py's ``context.configure(...)`` commit after every migration step.
+def _watch_configure(environment: Any, options: dict[str, Any], *, per_migration: bool) -> None:
+    """Keep what env.py passes to ``context.configure(...)``; with ``per_migration``, make it
+    commit after every migration step.
 
     Set on the instance: Alembic's ``context`` module proxies ``getattr(instance, name)``,
     and its proxy table is keyed by the exact class, so a subclass would proxy nothing.
     """
     configure = environment.configure
 
-    def configure_per_migration(*args: Any, **kwargs: Any) -> None:
-        kwargs["transaction_per_migration"] = True
+    def watched(*args: Any, **kwargs: Any) -> None:
+        options.clear()
+        options.update(kwargs)  # target_metadata, include_object, compare_type …
+        if per_migration:
+            kwargs["transaction_per_migration"] = True
         configure(*args, **kwargs)
 
-    environment.configure = configure_per_migration
+    environment.configure = watched
 
 
 class Stepper:
@@ -116,6 +121,11 @@ class Stepper:
         self.recorder = StatementRecorder(paths, facts=facts)
         self.version_table: tuple[str | None, str] = (None, "alembic_version")
         self._one_run_per_step = False
+        self.configure_options: dict[str, Any] = {}  # env.py's context.configure(...) arguments
+
+    @property
+    def env_py(self) -> Path:
+        return self.project.script_location / "env.py"
 
     @property
     def script_dir(self) -> Any:
@@ -128,6 +138,7 @@ class Stepper:
         from sqlalchemy.pool import Pool
 
         saved_env = {name: os.environ.get(name) for name in self._url_env}
+        modules_before = set(sys.modules)
         cfg = self.project.alembic_config
         saved_url = cfg.get_main_option("sqlalchemy.url")
         _prefer_psycopg_for_plain_urls()
@@ -150,6 +161,7 @@ class Stepper:
                     self.recorder.uninstall()
                     event.remove(Pool, "connect", self._check_target)
             finally:
+                _forget_project_modules(modules_before, self.project.root)
                 for name, value in saved_env.items():
                     if value is None:
                         os.environ.pop(name, None)
@@ -268,8 +280,7 @@ class Stepper:
             environment = EnvironmentContext(
                 self.project.alembic_config, self.script_dir, fn=fn, destination_rev=destination
             )
-            if per_migration:
-                _commit_every_step(environment)
+            _watch_configure(environment, self.configure_options, per_migration=per_migration)
             with environment:
                 self.script_dir.run_env()
         except (DatabaseError, _OuterTransactionError):
@@ -336,6 +347,16 @@ def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None, bo
     if not from_database:
         message = f"{type(exc).__name__}: {message}"
     return message, sqlstate, statement if isinstance(statement, str) else None, from_database
+
+
+def _forget_project_modules(before: set[str], root: Path) -> None:
+    """Unload the project's own modules env.py imported (models, settings), so that the next
+    run in this process (another project, the pytest plugin) imports them afresh."""
+    prefix = str(root.resolve()) + os.sep
+    for name in set(sys.modules) - before:
+        filename = getattr(sys.modules.get(name), "__file__", None) or ""
+        if os.path.realpath(filename).startswith(prefix):
+            del sys.modules[name]
 
 
 def _keep_driver(existing: str | None, url: str) -> str:

@@ -35,6 +35,18 @@ __all__ = ["command"]
     metavar="SECONDS",
     help="Longest any one statement may wait for a lock (default 10).",
 )
+@click.option("--no-data", is_flag=True, help="Do not check that rows survive each round trip.")
+@click.option("--schema-sql", metavar="FILE", help="Hand-kept schema file that must equal head.")
+@click.option(
+    "--bootstrap-sql",
+    metavar="FILE",
+    help="Load this SQL first (a database bootstrapped out of band) and upgrade it to head.",
+)
+@click.option(
+    "--models",
+    metavar="MODULE:ATTR",
+    help="SQLAlchemy metadata to compare with head (default: env.py's).",
+)
 @server_options
 @output_options
 def command(
@@ -44,6 +56,10 @@ def command(
     url_env: tuple[str, ...],
     statement_timeout: float | None,
     lock_timeout: float | None,
+    no_data: bool,
+    schema_sql: str | None,
+    bootstrap_sql: str | None,
+    models: str | None,
     pg_bin: str | None,
     database_url: str | None,
     fmt: str,
@@ -66,6 +82,12 @@ def command(
         lock_timeout=lock_timeout,
         pg_bin=pg_bin,
         database_url=database_url,
+        **{
+            "verify.data": False if no_data else None,
+            "verify.schema-sql": _from_cwd(schema_sql),
+            "verify.bootstrap-sql": _from_cwd(bootstrap_sql),
+            "verify.models": models,
+        },
     )
     consoles = make_consoles()
     progress = RichProgress(consoles.err, enabled=fmt == "text")
@@ -73,3 +95,8 @@ def command(
     if fmt == "text" and output is None:
         render_verify_table(report, consoles.out)
     return emit(report, fmt, output, consoles)
+
+
+def _from_cwd(path: str | None) -> str | None:
+    """A path given on the command line is relative to where the user typed it."""
+    return str(Path(path).resolve()) if path else None

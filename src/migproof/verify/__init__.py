@@ -17,7 +17,7 @@ from migproof.sandbox import DatabaseHost, open_host
 
 if TYPE_CHECKING:
     from migproof.chain.graph import RevisionFile, RevisionGraph
-    from migproof.verify.roundtrip import StepperFactory
+    from migproof.verify.roundtrip import AtHead, StepperFactory
 
 __all__ = ["verify"]
 
@@ -46,8 +46,73 @@ def verify(
     graph, make_stepper, order, irreversible = plan
     with ExitStack() as stack:
         target = host if host is not None else stack.enter_context(open_host(config))
-        walk_chain(graph, make_stepper, config, target, report, progress, order, irreversible)
+        head_checks = _HeadChecks(config, root, target, report)  # a bad schema file fails here
+        walk_chain(
+            graph,
+            make_stepper,
+            config,
+            target,
+            report,
+            progress,
+            order,
+            irreversible,
+            at_head=head_checks,
+        )
+        if config.verify.bootstrap_sql:
+            from migproof.verify.parity import check_bootstrap
+
+            paths = {rev.revision: rev.path for rev in order if rev.revision}
+            report.extend(
+                check_bootstrap(
+                    target,
+                    config.path(config.verify.bootstrap_sql),
+                    make_stepper,
+                    config=config,
+                    revision_paths=paths,
+                )
+            )
     return report
+
+
+class _HeadChecks:
+    """Head against the models, the hand-kept schema file and the lock file."""
+
+    def __init__(self, config: Config, root: Path, host: DatabaseHost, report: Report) -> None:
+        from migproof.catalog import SnapshotFilter
+        from migproof.verify.parity import load_metadata, snapshot_schema_file
+
+        self.config, self.root, self.report = config, root, report
+        self.filters = SnapshotFilter.from_config(config)
+        self.schema_file = (
+            config.path(config.verify.schema_sql) if config.verify.schema_sql else None
+        )
+        self.schema = (
+            snapshot_schema_file(host, self.schema_file, self.filters) if self.schema_file else None
+        )
+        self.models: tuple[list[object], Path | None] | None = (
+            load_metadata(config.verify.models, root) if config.verify.models else None
+        )
+
+    def __call__(self, head: AtHead) -> None:
+        from migproof.verify.parity import check_lockfile, check_models, compare_schema_file
+
+        if self.schema is not None and self.schema_file is not None:
+            self.report.extend(compare_schema_file(head.snapshot, self.schema, self.schema_file))
+        self.report.extend(check_lockfile(self.config, head.snapshot))
+        metadata, origin = self.models or (head.configure_options.get("target_metadata"), None)
+        if metadata is None:
+            return
+        origin = origin or head.env_py
+        self.report.extend(
+            check_models(
+                head.sqlalchemy_url,
+                metadata,
+                config=self.config,
+                options=head.configure_options,
+                origin=origin,
+                head=head.snapshot,
+            )
+        )
 
 
 def _plan(

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from migproof.chain.graph import RevisionFile, RevisionGraph
@@ -176,6 +177,8 @@ class _Walk:
         self.conn: Any = host.connect(self.db)
         self.applied: list[str] = []
         self.blocked: set[str] = set()
+        self.rows: Any = None  # verify.data.RowTracker when data preservation is on
+        self.upgraded_by_retry = False
         self.records: dict[str, RevisionRecord] = {}
         self.had_failure = False
 
@@ -210,6 +213,8 @@ class _Walk:
         self.host.create_database(self.db)
         self._mark()
         self.conn = self.host.connect(self.db)
+        if self.rows is not None:
+            self.rows.reconnect(self.conn)
         on_rebuild = getattr(self.stepper, "on_rebuild", None)
         if on_rebuild is not None:
             on_rebuild(self.applied)
@@ -220,6 +225,10 @@ class _Walk:
         self.progress.start("verify", total=len(order))
         self.order, self.index = order, 0
         self.base = self.before = self.after = self.snapshot()
+        if self.config.verify.data:
+            from migproof.verify.data import RowTracker
+
+            self.rows = RowTracker(self.conn)
         while self.index < len(order):
             try:
                 failure = self.stepper.run_steps(self._steps())
@@ -252,22 +261,24 @@ class _Walk:
                 self.report.skipped.append((f"revision {rid}", "an earlier revision failed"))
                 self._next()
                 continue
-            self.phase, started, count = (
-                "upgrade",
-                time.perf_counter(),
-                len(self.recorder.statements),
-            )
-            yield self.stepper.step(rid, up=True)
-            record.upgrade_ms = (time.perf_counter() - started) * 1000
+            if self.upgraded_by_retry:  # the upgrade passed on empty tables: go on from it
+                self.upgraded_by_retry = False
+            else:
+                self.phase, started = "upgrade", time.perf_counter()
+                count = len(self.recorder.statements)
+                yield self.stepper.step(rid, up=True)
+                record.upgrade_ms = (time.perf_counter() - started) * 1000
+                record.statements = [
+                    s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
+                ]
             record.upgrade = "ok"
-            record.statements = [
-                s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
-            ]
             self.applied.append(rid)
             self.after = self.snapshot()
+            if self.rows is not None:
+                self.rows.after_upgrade(self.after)
             if rid in self.irreversible:
                 record.roundtrip = "skipped"
-                self.before = self.after
+                self._seed(self.after)
                 self._next()
                 continue
             record.roundtrip = "failed"
@@ -291,7 +302,18 @@ class _Walk:
                 )
             self.phase = "reupgrade"
             yield self.stepper.step(rid, up=True)
-            differences = diff_snapshots(self.after, self.snapshot())
+            again = self.snapshot()
+            differences = diff_snapshots(self.after, again)
+            if not differences and self.rows is not None:
+                self.report.extend(
+                    self.rows.after_round_trip(
+                        again,
+                        before=self.before,
+                        revision=rid,
+                        location=Location(path=rev.downgrade_path, line=rev.downgrade_line),
+                    )
+                )
+                self.report.skipped.extend(self.rows.take_skipped())
             if differences:
                 self._diff_finding(
                     NOT_REPRODUCIBLE.code,
@@ -310,6 +332,12 @@ class _Walk:
                 record.roundtrip = "ok"
             self._next()
 
+    def _seed(self, snapshot: Snapshot) -> None:
+        """Rows into the tables that have none, for a revision without a round trip."""
+        if self.rows is not None:
+            self.rows.seed(snapshot)
+            self.report.skipped.extend(self.rows.take_skipped())
+
     def _next(self) -> None:
         self.before = self.after
         self.index += 1
@@ -320,6 +348,8 @@ class _Walk:
         rev = self.order[self.index]
         rid = rev.revision or ""
         record = self.records[rid]
+        if self.phase == "upgrade" and self._passes_without_rows(rev, failure):
+            return
         if self.phase == "upgrade":
             record.upgrade = "failed"
             record.roundtrip = "not run"
@@ -330,12 +360,45 @@ class _Walk:
         elif self.phase == "downgrade":
             self._fail(DOWNGRADE_FAILED.code, rev, failure, "downgrade fails")
             repair = self.snapshot() != self.after
+            if not repair:
+                self._seed(self.after)
         else:
             self._fail(REUPGRADE_FAILED.code, rev, failure, "upgrade fails after its downgrade")
             repair = True
         self._next()
         if repair:
             self.rebuild()
+
+    def _passes_without_rows(self, rev: RevisionFile, failure: StepFailure) -> bool:
+        """An upgrade that failed with migproof's rows in the tables, run again without them.
+
+        When it passes on empty tables, what the rows caused is reported (MP104 for a NOT NULL
+        column without a default, which any real rows break; a note for made-up values), and
+        the walk goes on from the upgraded revision.
+        """
+        from migproof.verify.data import fails_with_rows_finding, rows_note
+
+        if self.rows is None or not self.rows.tracked.tables or self.snapshot() != self.before:
+            return False
+        seeded = self.rows.tracked
+        self.rows.clear()
+        rid = rev.revision or ""
+        if self.stepper.run_steps(iter([self.stepper.step(rid, up=True)])) is not None:
+            return False
+        finding = fails_with_rows_finding(
+            revision=rid,
+            direction="upgrade",
+            error=failure.error,
+            statement=failure.statement,
+            location=Location(path=failure.path or rev.path, line=failure.line),
+            seeded=seeded,
+        )
+        if finding is not None:
+            self.report.findings.append(finding)
+        else:
+            self.report.skipped.append(rows_note(rid, "upgrade", failure.error))
+        self.upgraded_by_retry = True
+        return True
 
     @property
     def recorder(self) -> Any:
@@ -521,14 +584,36 @@ def walk_chain(
     progress: Progress,
     order: list[RevisionFile],
     irreversible: set[str],
-    on_walk: Callable[[ChainStepper], None] | None = None,
+    at_head: Callable[[AtHead], None] | None = None,
 ) -> None:
-    """Run the round trips on ``order`` and add the findings and records to ``report``."""
+    """Run the round trips on ``order`` and add the findings and records to ``report``.
+
+    ``at_head`` is called while the walk's database stands at head (only when every revision
+    upgraded), for the checks that compare head with something else.
+    """
     walk = _Walk(graph, make_stepper, config, host, report, progress, irreversible)
     try:
         with walk.stepper.session():
             walk.run(order)
-            if on_walk is not None:
-                on_walk(walk.stepper)
+            if at_head is not None and not walk.blocked and len(walk.applied) == len(order):
+                at_head(
+                    AtHead(
+                        sqlalchemy_url=host.sqlalchemy_url_for(walk.db),
+                        snapshot=walk.snapshot(),
+                        configure_options=dict(getattr(walk.stepper, "configure_options", {})),
+                    )
+                )
+            elif at_head is not None:
+                report.skipped.append(("comparisons with head", "head was not reached"))
     finally:
         walk.close()
+
+
+@dataclass(frozen=True)
+class AtHead:
+    """The walk's database at head, for the parity checks."""
+
+    sqlalchemy_url: str
+    snapshot: Snapshot
+    configure_options: dict[str, Any]
+    env_py: Path | None = None

@@ -1,0 +1,145 @@
+"""Rows survive round trips: data preservation as the walk runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import REPO
+from tests.helpers.alembic_projects import Revision, line_of, write_project
+
+from migproof.config import load_config
+from migproof.findings import Report
+from migproof.sandbox import Sandbox
+from migproof.verify import verify
+
+T1 = Revision(
+    id="r1",
+    down=None,
+    upgrade='op.execute("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)")',
+    downgrade='op.execute("DROP TABLE t")',
+)
+
+
+def run(pg: Sandbox, root: Path, **overrides: object) -> Report:
+    return verify(load_config(root, overrides=overrides), root, host=pg)
+
+
+def codes(report: Report) -> list[tuple[str, str | None]]:
+    return sorted((f.check, f.revision) for f in report.findings)
+
+
+def test_downgrade_that_recreates_the_table_loses_its_rows(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        [
+            T1,
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.execute("ALTER TABLE t ADD COLUMN w int")',
+                downgrade='op.execute("DROP TABLE t")\nop.execute("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)")',
+            ),
+        ],
+    )
+    report = run(pg, tmp_path)
+    assert codes(report) == [("MP101", "r2")]
+    finding = report.findings[0]
+    assert "public.t" in finding.message
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    assert finding.location is not None and finding.location.line == line_of(path, "def downgrade")
+    assert not run(pg, tmp_path, **{"verify.data": False}).findings
+
+
+def test_data_migration_that_rewrites_values_is_not_a_finding(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        [
+            T1,
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.execute("UPDATE t SET v = v * 2")',
+                downgrade='op.execute("UPDATE t SET v = v / 2")',
+            ),
+        ],
+    )
+    assert run(pg, tmp_path).findings == []
+
+
+def test_not_null_column_without_default_fails_on_real_tables(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        [
+            T1,
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.add_column("t", sa.Column("w", sa.Integer, nullable=False))',
+                downgrade='op.drop_column("t", "w")',
+            ),
+        ],
+    )
+    report = run(pg, tmp_path)
+    assert codes(report) == [("MP104", "r2")]
+    assert "contains null values" in report.findings[0].message
+    assert [r["upgrade"] for r in report.records] == ["ok", "ok"]
+
+
+def test_examples_keep_their_rows(pg: Sandbox) -> None:
+    assert run(pg, REPO / "examples" / "shop").findings == []
+
+
+def _shop(tmp_path: Path) -> Path:
+    import shutil
+
+    root = tmp_path / "shop"
+    shutil.copytree(REPO / "examples" / "shop", root, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def test_models_that_drift_by_one_column_are_named(pg: Sandbox, tmp_path: Path) -> None:
+    root = _shop(tmp_path)
+    models = root / "shop_models.py"
+    models.write_text(
+        models.read_text().replace(
+            '    sa.Column("paid_at", sa.DateTime(timezone=True)),',
+            '    sa.Column("paid_at", sa.DateTime(timezone=True)),\n    sa.Column("coupon", sa.Text),',
+        )
+    )
+    report = run(pg, root)
+    assert codes(report) == [("MP110", None)]
+    assert "coupon" in report.findings[0].message
+
+
+def test_schema_file_that_lacks_a_column_is_named(pg: Sandbox, tmp_path: Path) -> None:
+    root = _shop(tmp_path)
+    schema = root / "schema.sql"
+    schema.write_text(
+        schema.read_text()
+        .replace("    paid_at timestamp with time zone\n", "")
+        .replace("total numeric(12, 2) NOT NULL,", "total numeric(12, 2) NOT NULL")
+    )
+    report = run(pg, root)
+    assert codes(report) == [("MP111", None)]
+    assert "column public.orders.paid_at" in report.findings[0].message
+
+
+def test_bootstrapped_database_where_a_non_idempotent_migration_fails(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    root = _shop(tmp_path)
+    (root / "prod.sql").write_text("CREATE TABLE customers (id bigint PRIMARY KEY);\n")
+    report = run(pg, root, **{"verify.bootstrap-sql": "prod.sql"})
+    assert codes(report) == [("MP112", "3f1c2a9b7d10")]
+    assert 'relation "customers" already exists' in report.findings[0].message
+
+
+def test_invalid_schema_file_is_a_usage_error_naming_its_line(pg: Sandbox, tmp_path: Path) -> None:
+    import pytest
+
+    from migproof.errors import SourceError
+
+    root = _shop(tmp_path)
+    (root / "schema.sql").write_text("CREATE TABLE a (id int);\nCREATE TABEL b (id int);\n")
+    with pytest.raises(SourceError, match=r"schema\.sql:2"):
+        run(pg, root)
