@@ -595,7 +595,12 @@ def walk_chain(
     try:
         with walk.stepper.session():
             walk.run(order)
-            if at_head is not None and not walk.blocked and len(walk.applied) == len(order):
+            at_head_now = (
+                not walk.blocked
+                and len(walk.applied) == len(order)
+                and not any(f.check == NOT_REPEATABLE.code for f in report.findings)
+            )  # a failed downgrade to base or upgrade to head leaves it elsewhere
+            if at_head is not None and at_head_now:
                 at_head(
                     AtHead(
                         sqlalchemy_url=host.sqlalchemy_url_for(walk.db),
