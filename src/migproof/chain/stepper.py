@@ -26,10 +26,11 @@ from migproof.chain.capture import StatementRecorder
 from migproof.chain.project import AlembicProject, working_directory
 from migproof.errors import DatabaseError
 
-__all__ = ["SCRATCH_SETTING", "StepFailure", "Stepper", "mark_scratch_database"]
+__all__ = ["SCRATCH_SETTING", "TIMEOUT_STATES", "StepFailure", "Stepper", "mark_scratch_database"]
 
 SCRATCH_SETTING = "migproof.scratch"
-_TIMEOUT_STATES = {"57014": "statement timeout", "55P03": "lock timeout"}
+# SQLSTATEs of the two timeouts verify sets on its scratch databases
+TIMEOUT_STATES = {"57014": "statement timeout", "55P03": "lock timeout"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +315,7 @@ class Stepper:
             statement=statement,
             path=path,
             line=line,
-            timeout=_TIMEOUT_STATES.get(sqlstate or ""),
+            timeout=TIMEOUT_STATES.get(sqlstate or ""),
             from_database=from_database,
         )
 

@@ -18,7 +18,7 @@ import psycopg
 
 from migproof.chain.capture import RecordedStatement
 from migproof.chain.graph import DowngradeKind, RevisionFile, RevisionGraph
-from migproof.chain.stepper import StepFailure
+from migproof.chain.stepper import TIMEOUT_STATES, StepFailure
 from migproof.config import Config
 from migproof.errors import MigproofError
 from migproof.findings import Finding, Location
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from migproof.verify.roundtrip import ChainStepper, StepperFactory
 
 __all__ = ["SqlStepper", "is_sql_directory", "load"]
-
-_TIMEOUT_STATES = {"57014": "statement timeout", "55P03": "lock timeout"}
 
 
 def is_sql_directory(directory: Path) -> bool:
@@ -230,5 +228,5 @@ class SqlStepper:
             statement=statement,
             path=step.path,
             line=line,
-            timeout=_TIMEOUT_STATES.get(exc.sqlstate or ""),
+            timeout=TIMEOUT_STATES.get(exc.sqlstate or ""),
         )
