@@ -17,7 +17,11 @@ def render_verify_table(report: Report, out: Console) -> None:
     if not report.records:
         return
     table = Table(title=None, show_edge=False, pad_edge=False)
-    table.add_column("revision", no_wrap=True, overflow="ellipsis", max_width=24)
+    longest = max((len(str(r["revision"])) for r in report.records), default=8)
+    # ids are what users look up: the message column gives way first
+    table.add_column(
+        "revision", no_wrap=True, overflow="ellipsis", min_width=min(longest, 24), max_width=24
+    )
     table.add_column("message", no_wrap=True, overflow="ellipsis", max_width=36)
     table.add_column("upgrade", no_wrap=True, min_width=7)
     table.add_column("round trip", no_wrap=True, min_width=10)

@@ -179,6 +179,7 @@ class _Walk:
         self.blocked: set[str] = set()
         self.rows: Any = None  # verify.data.RowTracker when data preservation is on
         self.upgraded_by_retry = False
+        self.step_started = time.perf_counter()
         self.records: dict[str, RevisionRecord] = {}
         self.had_failure = False
 
@@ -265,6 +266,7 @@ class _Walk:
                 self.upgraded_by_retry = False
             else:
                 self.phase, started = "upgrade", time.perf_counter()
+                self.step_started = started
                 count = len(self.recorder.statements)
                 yield self.stepper.step(rid, up=True)
                 record.upgrade_ms = (time.perf_counter() - started) * 1000
@@ -281,56 +283,62 @@ class _Walk:
                 self._seed(self.after)
                 self._next()
                 continue
-            record.roundtrip = "failed"
-            self.phase, started = "downgrade", time.perf_counter()
-            count = len(self.recorder.statements)
-            yield self.stepper.step(rid, up=False)
-            record.downgrade_ms = (time.perf_counter() - started) * 1000
-            record.statements += [
-                s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
-            ]
-            differences = diff_snapshots(self.before, self.snapshot())
-            if differences:
-                self._diff_finding(
-                    INCOMPLETE_DOWNGRADE.code,
-                    rev,
-                    differences,
-                    f"downgrade of {rid} does not restore the schema before it",
-                    "before upgrade",
-                    "after downgrade",
-                    line=rev.downgrade_line,
-                )
-            self.phase = "reupgrade"
-            yield self.stepper.step(rid, up=True)
-            again = self.snapshot()
-            differences = diff_snapshots(self.after, again)
-            if not differences and self.rows is not None:
-                self.report.extend(
-                    self.rows.after_round_trip(
-                        again,
-                        before=self.before,
-                        revision=rid,
-                        location=Location(path=rev.downgrade_path, line=rev.downgrade_line),
-                    )
-                )
-                self.report.skipped.extend(self.rows.take_skipped())
-            if differences:
-                self._diff_finding(
-                    NOT_REPRODUCIBLE.code,
-                    rev,
-                    differences,
-                    f"upgrading {rid} again gives a different schema",
-                    "first upgrade",
-                    "second upgrade",
-                    line=rev.upgrade_line,
-                )
-                self._next()
-                raise _RebuildError
+            yield from self._round_trip(rev, record)
             if not any(
                 f.revision == rid and f.check in _ROUNDTRIP_CODES for f in self.report.findings
             ):
                 record.roundtrip = "ok"
             self._next()
+
+    def _round_trip(self, rev: RevisionFile, record: RevisionRecord) -> Iterator[Any]:
+        """Downgrade R and upgrade it again, comparing schema (and rows) each time."""
+        rid = rev.revision or ""
+        record.roundtrip = "failed"
+        self.phase, started = "downgrade", time.perf_counter()
+        self.step_started = started
+        count = len(self.recorder.statements)
+        yield self.stepper.step(rid, up=False)
+        record.downgrade_ms = (time.perf_counter() - started) * 1000
+        record.statements += [
+            s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
+        ]
+        differences = diff_snapshots(self.before, self.snapshot())
+        if differences:
+            self._diff_finding(
+                INCOMPLETE_DOWNGRADE.code,
+                rev,
+                differences,
+                f"downgrade of {rid} does not restore the schema before it",
+                "before upgrade",
+                "after downgrade",
+                line=rev.downgrade_line,
+            )
+        self.phase = "reupgrade"
+        yield self.stepper.step(rid, up=True)
+        again = self.snapshot()
+        differences = diff_snapshots(self.after, again)
+        if not differences and self.rows is not None:
+            self.report.extend(
+                self.rows.after_round_trip(
+                    again,
+                    before=self.before,
+                    revision=rid,
+                    location=Location(path=rev.downgrade_path, line=rev.downgrade_line),
+                )
+            )
+            self.report.skipped.extend(self.rows.take_skipped())
+        if differences:
+            self._diff_finding(
+                NOT_REPRODUCIBLE.code,
+                rev,
+                differences,
+                f"upgrading {rid} again gives a different schema",
+                "first upgrade",
+                "second upgrade",
+                line=rev.upgrade_line,
+            )
+            self._next()
+            raise _RebuildError
 
     def _seed(self, snapshot: Snapshot) -> None:
         """Rows into the tables that have none, for a revision without a round trip."""
@@ -350,7 +358,9 @@ class _Walk:
         record = self.records[rid]
         if self.phase == "upgrade" and self._passes_without_rows(rev, failure):
             return
+        elapsed = (time.perf_counter() - self.step_started) * 1000
         if self.phase == "upgrade":
+            record.upgrade_ms = elapsed
             record.upgrade = "failed"
             record.roundtrip = "not run"
             self._fail(UPGRADE_FAILED.code, rev, failure, "upgrade fails")
@@ -358,6 +368,7 @@ class _Walk:
             self.after = self.before
             repair = self.snapshot() != self.before
         elif self.phase == "downgrade":
+            record.downgrade_ms = elapsed
             self._fail(DOWNGRADE_FAILED.code, rev, failure, "downgrade fails")
             repair = self.snapshot() != self.after
             if not repair:
