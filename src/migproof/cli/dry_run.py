@@ -23,7 +23,10 @@ def command(
     fmt: str,
     output: Path | None,
 ) -> int:
-    """Run pending migrations in DIR against URL inside one transaction, then roll back."""
+    """Try pending SQL migrations, then roll back.
+
+    Runs the pending migrations in DIR against URL inside one transaction and rolls it back.
+    """
     from migproof.sqlmigrate import dry_run
 
     config, directory, url = resolve_target(directory, database_url, layout=layout)

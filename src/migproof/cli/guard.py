@@ -22,8 +22,11 @@ __all__ = ["command"]
 )
 @output_options
 def command(base: str | None, fmt: str, output: Path | None) -> int:
-    """Fail when a schema change has no migration, a revision forks the chain, or an applied
-    migration was edited; reads git only, no database."""
+    """Fail when a schema change lacks its migration.
+
+    Also when a revision forks the chain, or an applied migration was edited; reads git only,
+    no database.
+    """
     from migproof.guard import guard
 
     if not base:

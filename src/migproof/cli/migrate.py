@@ -118,7 +118,10 @@ def command(
     output: Path | None,
     strict_order: bool | None,
 ) -> int:
-    """Apply pending SQL migrations in DIR to the database at URL, each in one transaction."""
+    """Apply pending SQL migrations to URL.
+
+    Each migration in DIR that is not applied runs in one transaction with its tracker row.
+    """
     from migproof.sqlmigrate import migrate
 
     config, directory, url = resolve_target(

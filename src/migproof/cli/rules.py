@@ -30,7 +30,9 @@ __all__ = ["command"]
     help="Write one Markdown page per check into DIR (docs/rules).",
 )
 def command(rule_id: str | None, fmt: str, write_docs: Path | None) -> int:
-    """List every check (lint, verify, guard, runner), or print the documentation of ID.
+    """List every check, or print the documentation of ID.
+
+    Every check: lint, verify, guard and the SQL runner's.
 
     ID is a code (MP201), a name (index-without-concurrently) or a squawk rule name.
     """

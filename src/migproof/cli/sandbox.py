@@ -23,7 +23,10 @@ __all__ = ["command"]
 @click.command("sandbox")
 @server_options
 def command(pg_bin: str | None, database_url: str | None) -> int:
-    """Start a private PostgreSQL, print its URLs, keep it until Ctrl-C."""
+    """Start a private PostgreSQL until Ctrl-C.
+
+    Prints its libpq and SQLAlchemy URLs and the psql line to connect.
+    """
     from migproof.cli import Terminated
 
     config = config_from_flags(pg_bin=pg_bin)

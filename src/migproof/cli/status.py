@@ -30,7 +30,10 @@ def command(
     output: Path | None,
     check: bool,
 ) -> int:
-    """List applied, pending, applied-but-missing-on-disk and changed migrations."""
+    """Show applied, pending and changed SQL migrations.
+
+    Lists applied, pending, applied-but-missing-on-disk and changed migrations.
+    """
     from migproof.sqlmigrate import status
     from migproof.sqlmigrate.plan import State
 

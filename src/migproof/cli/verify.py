@@ -65,7 +65,10 @@ def command(
     fmt: str,
     output: Path | None,
 ) -> int:
-    """Upgrade, downgrade and re-upgrade every revision in a sandbox; compare schemas exactly."""
+    """Prove every revision upgrades and downgrades exactly.
+
+    Upgrade, downgrade and re-upgrade every revision in a sandbox; compare schemas exactly.
+    """
     from migproof.errors import SourceError
     from migproof.verify import verify
 
