@@ -37,7 +37,7 @@ from chains import write_chain
 
 from migproof.catalog import SnapshotFilter, take_snapshot
 from migproof.chain.project import load_project
-from migproof.chain.stepper import Stepper, mark_scratch_database, new_token
+from migproof.chain.stepper import Stepper, mark_scratch
 from migproof.config import load_config
 from migproof.sandbox import Sandbox, find_binaries
 from migproof.verify import verify
@@ -52,12 +52,7 @@ def walk(pg: Sandbox, root: Path, *, data: bool) -> tuple[float, dict[str, float
     order = [r.revision for r in project.graph.topological_order() if r.revision]
     filters = SnapshotFilter(exclude_tables=("alembic_version",))
     db = pg.create_database()
-    token = new_token()
-    with pg.connect() as admin:
-        mark_scratch_database(admin, db, token, statement_timeout=60, lock_timeout=10)
-    stepper = Stepper(
-        project, sqlalchemy_url=pg.sqlalchemy_url_for(db), libpq_url=pg.url_for(db), token=token
-    )
+    stepper = Stepper.on(project, config, pg, db, mark_scratch(pg, db, config))
     spent = {"seed": 0.0, "refresh": 0.0, "compare": 0.0}
     problems = 0
     conn: Any = pg.connect(db)

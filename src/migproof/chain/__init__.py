@@ -20,7 +20,7 @@ def database_at(
     >>> with Sandbox() as pg:                                   # doctest: +SKIP
     ...     name = database_at(load_config(), pg, "head")
     """
-    from migproof.chain.stepper import Stepper, mark_scratch_database, new_token
+    from migproof.chain.stepper import Stepper, mark_scratch
 
     project = load_project(config, project_dir)
     project.script_directory()
@@ -31,25 +31,11 @@ def database_at(
             fix="run `migproof verify` for the details and correct the file",
         )
     db = host.create_database()
-    token = new_token()
-    with host.connect() as admin:
-        mark_scratch_database(
-            admin,
-            db,
-            token,
-            statement_timeout=config.statement_timeout,
-            lock_timeout=config.lock_timeout,
-        )
+    token = mark_scratch(host, db, config)
     if revision == "base":
         return db
     target = "heads" if revision in ("head", "heads") else revision
-    stepper = Stepper(
-        project,
-        sqlalchemy_url=host.sqlalchemy_url_for(db),
-        libpq_url=host.url_for(db),
-        token=token,
-        url_env=config.url_env,
-    )
+    stepper = Stepper.on(project, config, host, db, token)
     with stepper.session():
         failure = stepper.upgrade_to(target)
     if failure is not None:

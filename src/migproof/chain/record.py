@@ -16,7 +16,7 @@ from typing import Any
 
 from migproof.chain.capture import RecordedStatement
 from migproof.chain.project import AlembicProject
-from migproof.chain.stepper import StepFailure, Stepper, mark_scratch_database, new_token
+from migproof.chain.stepper import StepFailure, Stepper, mark_scratch
 from migproof.config import Config
 from migproof.sandbox import DatabaseHost
 
@@ -60,24 +60,9 @@ def record_chain(
     downgrades of the ones applied are recorded as far as they go.
     """
     db = host.create_database()
-    token = new_token()
     try:
-        with host.connect() as admin:
-            mark_scratch_database(
-                admin,
-                db,
-                token,
-                statement_timeout=config.statement_timeout,
-                lock_timeout=config.lock_timeout,
-            )
-        stepper = Stepper(
-            project,
-            sqlalchemy_url=host.sqlalchemy_url_for(db),
-            libpq_url=host.url_for(db),
-            token=token,
-            url_env=config.url_env,
-            facts=True,
-        )
+        token = mark_scratch(host, db, config)
+        stepper = Stepper.on(project, config, host, db, token, facts=True)
         runs = {rev.revision: RevisionRun(rev.revision, rev.path) for rev in order}
         applied: list[str] = []
         with stepper.session():

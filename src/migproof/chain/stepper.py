@@ -20,13 +20,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migproof.chain.capture import StatementRecorder
 from migproof.chain.project import AlembicProject, working_directory
 from migproof.errors import DatabaseError
 
-__all__ = ["SCRATCH_SETTING", "TIMEOUT_STATES", "StepFailure", "Stepper", "mark_scratch_database"]
+if TYPE_CHECKING:
+    from migproof.config import Config
+    from migproof.sandbox import DatabaseHost
+
+__all__ = ["SCRATCH_SETTING", "TIMEOUT_STATES", "StepFailure", "Stepper", "mark_scratch"]
 
 SCRATCH_SETTING = "migproof.scratch"
 # SQLSTATEs of the two timeouts verify sets on its scratch databases
@@ -47,34 +51,29 @@ class StepFailure:
     from_database: bool = True  # False: a Python error (in env.py or the revision's code)
 
 
-def mark_scratch_database(
-    conn: Any, dbname: str, token: str, *, statement_timeout: float, lock_timeout: float
-) -> None:
-    """Tag a scratch database so steps can prove where they are, and set its timeouts.
+def mark_scratch(host: DatabaseHost, dbname: str, config: Config, token: str | None = None) -> str:
+    """Tag a scratch database so steps can prove where they are, set its timeouts; the tag.
 
     Database-level settings reach every connection made to it, including ones a migration
     opens itself from ``DATABASE_URL``.
     """
     from psycopg import sql
 
+    token = token or secrets.token_hex(8)
     db = sql.Identifier(dbname)
-    conn.execute(
-        sql.SQL("ALTER DATABASE {} SET migproof.scratch = {}").format(db, sql.Literal(token))
-    )
-    conn.execute(
-        sql.SQL("ALTER DATABASE {} SET statement_timeout = {}").format(
-            db, sql.Literal(f"{int(statement_timeout * 1000)}ms")
-        )
-    )
-    conn.execute(
-        sql.SQL("ALTER DATABASE {} SET lock_timeout = {}").format(
-            db, sql.Literal(f"{int(lock_timeout * 1000)}ms")
-        )
-    )
-
-
-def new_token() -> str:
-    return secrets.token_hex(8)
+    settings = {
+        SCRATCH_SETTING: token,
+        "statement_timeout": f"{int(config.statement_timeout * 1000)}ms",
+        "lock_timeout": f"{int(config.lock_timeout * 1000)}ms",
+    }
+    with host.connect() as admin:
+        for name, value in settings.items():
+            admin.execute(
+                sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                    db, sql.Identifier(*name.split(".")), sql.Literal(value)
+                )
+            )
+    return token
 
 
 class _OuterTransactionError(Exception):
@@ -123,6 +122,30 @@ class Stepper:
         self.version_table: tuple[str | None, str] = (None, "alembic_version")
         self._one_run_per_step = False
         self.configure_options: dict[str, Any] = {}  # env.py's context.configure(...) arguments
+
+    @classmethod
+    def on(
+        cls,
+        project: AlembicProject,
+        config: Config,
+        host: DatabaseHost,
+        dbname: str,
+        token: str,
+        *,
+        facts: bool = False,
+    ) -> Stepper:
+        """A stepper for ``project`` on a scratch database of ``host`` (see ``mark_scratch``)."""
+        return cls(
+            project,
+            sqlalchemy_url=host.sqlalchemy_url_for(dbname),
+            libpq_url=host.url_for(dbname),
+            token=token,
+            url_env=config.url_env,
+            facts=facts,
+        )
+
+    def on_rebuild(self) -> None:
+        """The database was recreated: nothing to do, every env.py run connects anew."""
 
     @property
     def env_py(self) -> Path:
@@ -189,14 +212,6 @@ class Stepper:
             )
 
     # -- steps ----------------------------------------------------------------------------
-
-    def upgrade(self, revision: str) -> StepFailure | None:
-        """One revision up, in an env.py run of its own."""
-        return self._run(lambda _heads: [self.step(revision, up=True)], revision)
-
-    def downgrade(self, revision: str) -> StepFailure | None:
-        """One revision down, in an env.py run of its own."""
-        return self._run(lambda _heads: [self.step(revision, up=False)], revision)
 
     def upgrade_to(self, target: str | tuple[str, ...]) -> StepFailure | None:
         """Everything up to ``target`` ("heads", ids) in one run, as ``alembic upgrade``."""

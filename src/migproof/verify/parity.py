@@ -560,7 +560,7 @@ def _render(differences: list[Difference], a: str, b: str) -> str:
 def load_bootstrap(host: DatabaseHost, path: Path) -> str:
     """A fresh scratch database of ``host`` loaded from ``path``; its name.
 
-    Mark it as scratch (``mark_scratch_database``) before a stepper runs on it. A file that
+    Mark it as scratch (``mark_scratch``) before a stepper runs on it. A file that
     fails to load is a SourceError naming the file, the line and PostgreSQL's error.
     """
     from migproof.sources import apply_sql_file
@@ -582,32 +582,23 @@ def load_bootstrap(host: DatabaseHost, path: Path) -> str:
 def check_bootstrap(
     host: DatabaseHost,
     path: Path,
-    make_stepper: Callable[[str, str, str], Any],
+    make_stepper: Callable[[DatabaseHost, str, str], Any],
     *,
     config: Config,
     revision_paths: Mapping[str, Path] | None = None,
 ) -> list[Finding]:
     """MP112 when upgrading a database loaded from ``path`` to head fails; [] when it works.
 
-    ``make_stepper(sqlalchemy_url, libpq_url, token)`` builds the walk's stepper (Alembic's,
+    ``make_stepper(host, dbname, token)`` builds the walk's stepper (Alembic's,
     or a plain-SQL directory's) for the scratch database; ``revision_paths`` maps revision
     ids to files, for a failure that names no file. The database is dropped afterwards.
     """
-    from migproof.chain.stepper import mark_scratch_database, new_token
+    from migproof.chain.stepper import mark_scratch
 
     path = path.resolve()  # the stepper's session runs in the project's directory
     db = load_bootstrap(host, path)
     try:
-        token = new_token()
-        with host.connect() as admin:
-            mark_scratch_database(
-                admin,
-                db,
-                token,
-                statement_timeout=config.statement_timeout,
-                lock_timeout=config.lock_timeout,
-            )
-        stepper = make_stepper(host.sqlalchemy_url_for(db), host.url_for(db), token)
+        stepper = make_stepper(host, db, mark_scratch(host, db, config))
         with stepper.session():
             failure = stepper.upgrade_to("heads")
     finally:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from migproof.chain.graph import RevisionFile, RevisionGraph
 from migproof.chain.project import AlembicProject
-from migproof.chain.stepper import StepFailure, Stepper, mark_scratch_database, new_token
+from migproof.chain.stepper import StepFailure, Stepper, mark_scratch
 from migproof.config import Config
 from migproof.findings import Finding, Location, Report
 from migproof.progress import Progress
@@ -134,23 +134,18 @@ class ChainStepper(Protocol):
     def run_steps(self, steps: Iterator[Any]) -> StepFailure | None: ...
     def downgrade_to_base(self) -> StepFailure | None: ...
     def upgrade_to(self, target: str | tuple[str, ...]) -> StepFailure | None: ...
+    def on_rebuild(self) -> None: ...
 
 
-# Builds a stepper for a scratch database: (sqlalchemy_url, libpq_url, token) -> stepper
-StepperFactory = Callable[[str, str, str], ChainStepper]
+# Builds a stepper for a scratch database: (host, dbname, token) -> stepper
+StepperFactory = Callable[[DatabaseHost, str, str], ChainStepper]
 
 
 def alembic_stepper(project: AlembicProject, config: Config) -> StepperFactory:
     """Steppers that run ``project``'s revisions through its env.py."""
 
-    def make(sqlalchemy_url: str, libpq_url: str, token: str) -> ChainStepper:
-        return Stepper(
-            project,
-            sqlalchemy_url=sqlalchemy_url,
-            libpq_url=libpq_url,
-            token=token,
-            url_env=config.url_env,
-        )
+    def make(host: DatabaseHost, dbname: str, token: str) -> ChainStepper:
+        return Stepper.on(project, config, host, dbname, token)
 
     return make
 
@@ -168,12 +163,10 @@ class _Walk:
     ) -> None:
         self.graph, self.config, self.host, self.report = graph, config, host, report
         self.progress, self.irreversible = progress, irreversible
-        self.token = new_token()
         self.db = host.create_database()
-        self._mark()
-        self.stepper = make_stepper(
-            host.sqlalchemy_url_for(self.db), host.url_for(self.db), self.token
-        )
+        self.token = mark_scratch(host, self.db, config)
+        self.stepper = make_stepper(host, self.db, self.token)
+        self._filters: tuple[tuple[str | None, str], Any] | None = None
         self.conn: Any = host.connect(self.db)
         self.applied: list[str] = []
         self.blocked: set[str] = set()
@@ -183,16 +176,6 @@ class _Walk:
         self.records: dict[str, RevisionRecord] = {}
         self.had_failure = False
 
-    def _mark(self) -> None:
-        with self.host.connect() as admin:
-            mark_scratch_database(
-                admin,
-                self.db,
-                self.token,
-                statement_timeout=self.config.statement_timeout,
-                lock_timeout=self.config.lock_timeout,
-            )
-
     def close(self) -> None:
         self.conn.close()
         self.host.drop_database(self.db)
@@ -200,27 +183,28 @@ class _Walk:
     def snapshot(self) -> Snapshot:
         from migproof.catalog import SnapshotFilter, take_snapshot
 
-        schema, table = self.stepper.version_table
-        excluded = (*self.config.exclude_tables, table if schema is None else f"{schema}.{table}")
-        filters = SnapshotFilter.from_config(
-            dataclasses.replace(self.config, exclude_tables=excluded)
-        )
-        return take_snapshot(self.conn, filters)
+        version_table = self.stepper.version_table  # known once env.py has configured Alembic
+        if self._filters is None or self._filters[0] != version_table:
+            schema, table = version_table
+            excluded = (
+                *self.config.exclude_tables,
+                table if schema is None else f"{schema}.{table}",
+            )
+            config = dataclasses.replace(self.config, exclude_tables=excluded)
+            self._filters = (version_table, SnapshotFilter.from_config(config))
+        return take_snapshot(self.conn, self._filters[1])
 
     def rebuild(self) -> None:
         """Recreate the database at exactly the applied revisions, after a failed round trip."""
         self.conn.close()
         self.host.drop_database(self.db)
         self.host.create_database(self.db)
-        self._mark()
+        mark_scratch(self.host, self.db, self.config, self.token)
         self.conn = self.host.connect(self.db)
         if self.rows is not None:
             self.rows.reconnect(self.conn)
-        on_rebuild = getattr(self.stepper, "on_rebuild", None)
-        if on_rebuild is not None:
-            on_rebuild(self.applied)
-        replay = iter(self.applied)
-        self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in replay)
+        self.stepper.on_rebuild()
+        self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in self.applied)
 
     def run(self, order: list[RevisionFile]) -> None:
         self.progress.start("verify", total=len(order))

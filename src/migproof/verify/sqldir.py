@@ -25,6 +25,7 @@ from migproof.findings import Finding, Location
 from migproof.verify.graph_checks import IRREVERSIBLE
 
 if TYPE_CHECKING:
+    from migproof.sandbox import DatabaseHost
     from migproof.verify.roundtrip import ChainStepper, StepperFactory
 
 __all__ = ["SqlStepper", "is_sql_directory", "load"]
@@ -84,9 +85,9 @@ def load(
     ]
     by_version = {str(m.version): m for m in migrations}
 
-    def make(sqlalchemy_url: str, libpq_url: str, token: str) -> ChainStepper:
-        del sqlalchemy_url, token
-        return SqlStepper(by_version, [str(m.version) for m in migrations], libpq_url)
+    def make(host: DatabaseHost, dbname: str, token: str) -> ChainStepper:
+        del token  # plain SQL runs on migproof's own connection: nothing to prove
+        return SqlStepper(by_version, [str(m.version) for m in migrations], host.url_for(dbname))
 
     return RevisionGraph(files), make, irreversible, findings
 
@@ -152,9 +153,6 @@ class SqlStepper:
                 return failure
         return None
 
-    def upgrade(self, revision: str) -> StepFailure | None:
-        return self._apply(self.step(revision, up=True))
-
     def downgrade_to_base(self) -> StepFailure | None:
         return self.run_steps(self.step(rid, up=False) for rid in reversed(self._applied[:]))
 
@@ -167,13 +165,12 @@ class SqlStepper:
             self.step(rid, up=True) for rid in self._order[: last + 1] if rid not in self._applied
         )
 
-    def on_rebuild(self, applied: list[str]) -> None:
+    def on_rebuild(self) -> None:
         """The walk recreated the database: reconnect, and start from nothing applied."""
         if self._conn is not None:
             self._conn.close()
             self._conn = psycopg.connect(self._url, autocommit=True)
         self._applied = []
-        del applied
 
     def _apply(self, step: SqlStep) -> StepFailure | None:
         assert self._conn is not None, "use the stepper inside session()"

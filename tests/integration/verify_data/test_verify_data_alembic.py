@@ -14,7 +14,7 @@ from tests.helpers.alembic_projects import Revision, line_of, write_project
 
 from migproof.catalog import SnapshotFilter, take_snapshot
 from migproof.chain.project import load_project
-from migproof.chain.stepper import Stepper, mark_scratch_database, new_token
+from migproof.chain.stepper import Stepper, mark_scratch
 from migproof.config import load_config
 from migproof.findings import Finding, Location
 from migproof.sandbox import Sandbox
@@ -59,12 +59,7 @@ def walk(pg: Sandbox, root: Path) -> tuple[list[Finding], list[tuple[str, str]]]
     revisions = {r.revision: r for r in project.graph.topological_order() if r.revision}
     filters = SnapshotFilter(exclude_tables=("alembic_version",))
     db = pg.create_database()
-    token = new_token()
-    with pg.connect() as admin:
-        mark_scratch_database(admin, db, token, statement_timeout=30, lock_timeout=5)
-    stepper = Stepper(
-        project, sqlalchemy_url=pg.sqlalchemy_url_for(db), libpq_url=pg.url_for(db), token=token
-    )
+    stepper = Stepper.on(project, config, pg, db, mark_scratch(pg, db, config))
     findings: list[Finding] = []
     conn: Any = pg.connect(db)
     tracker = RowTracker(conn)
