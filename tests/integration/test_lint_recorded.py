@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tests.helpers.alembic_projects import Revision, line_of, write_project
 
+from migproof.chain.project import load_project
 from migproof.cli import main
 from migproof.config import load_config
 from migproof.lint.recorded import lint_alembic_project
@@ -34,7 +35,9 @@ def test_index_on_existing_table_is_found_at_the_op_line_with_its_lock(
             ),
         ],
     )
-    report = lint_alembic_project(load_config(tmp_path), tmp_path, pg)
+    report = lint_alembic_project(
+        load_config(tmp_path), load_project(load_config(tmp_path), tmp_path), pg
+    )
     path = tmp_path / "migrations" / "versions" / "r2.py"
     found = {
         (f.check, f.revision, f.location.line if f.location else None) for f in report.findings
@@ -67,7 +70,9 @@ def test_type_change_is_confirmed_as_a_rewrite_and_a_nullable_column_is_not(
             ),
         ],
     )
-    report = lint_alembic_project(load_config(tmp_path), tmp_path, pg)
+    report = lint_alembic_project(
+        load_config(tmp_path), load_project(load_config(tmp_path), tmp_path), pg
+    )
     codes = {(f.check, f.revision) for f in report.findings}
     assert ("MP301", "r2") in codes
     assert not any(code.startswith("MP3") and rev == "r3" for code, rev in codes)
@@ -91,7 +96,9 @@ def test_parameters_are_inlined_so_every_recorded_statement_parses(
             ),
         ],
     )
-    report = lint_alembic_project(load_config(tmp_path), tmp_path, pg)
+    report = lint_alembic_project(
+        load_config(tmp_path), load_project(load_config(tmp_path), tmp_path), pg
+    )
     assert "MP901" not in {f.check for f in report.findings}
 
 

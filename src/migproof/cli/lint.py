@@ -137,13 +137,13 @@ def _lint_by_running(projects: list[Path], config: Config, report: Report, err: 
     from migproof.sandbox import open_host
 
     runnable = []
-    for project in projects:
-        project_config = dataclasses.replace(config, root=project.resolve())
+    for directory in projects:
+        project_config = dataclasses.replace(config, root=directory.resolve())
         try:
-            load_project(project_config, project)
+            project = load_project(project_config, directory)
         except ConfigError as exc:
             err.print(
-                f"warning: not running {escape(str(project))}: {escape(exc.what)}; "
+                f"warning: not running {escape(str(directory))}: {escape(exc.what)}; "
                 "linted its files only"
             )
             continue

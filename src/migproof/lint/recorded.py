@@ -9,9 +9,8 @@ EXCLUSIVE, table rewrite)") go into the report's records.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from migproof.chain.capture import RecordedStatement as Recorded
+from migproof.chain.project import AlembicProject
 from migproof.chain.record import RevisionRun, lock_mode, record_chain
 from migproof.config import Config
 from migproof.findings import Finding, Location, Report
@@ -39,13 +38,12 @@ _STRENGTH = [
 ]
 
 
-def lint_alembic_project(config: Config, project_dir: Path, host: DatabaseHost) -> Report:
+def lint_alembic_project(config: Config, project: AlembicProject, host: DatabaseHost) -> Report:
     """Run the project's revisions in ``host`` and lint what they sent."""
-    from migproof.chain.project import load_project, runnable_order
+    from migproof.chain.project import runnable_order
     from migproof.lint.engine import lint_sources
     from migproof.verify.roundtrip import UPGRADE_FAILED
 
-    project = load_project(config, project_dir)
     project.script_directory()
     runs = record_chain(project, config, host, runnable_order(project))
     report = Report(command="lint")
