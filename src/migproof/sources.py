@@ -21,6 +21,7 @@ from migproof.catalog import Snapshot, SnapshotFilter, SnapshotFormatError, take
 from migproof.config import Config
 from migproof.errors import DatabaseError, SourceError, mask_password
 from migproof.sandbox import DatabaseHost, open_host
+from migproof.sandbox.databases import connection_failure_reason, first_line
 
 __all__ = ["ParsedSource", "SourceKind", "Sources", "apply_sql_file", "parse_source"]
 
@@ -124,7 +125,7 @@ class Sources:
             )
         except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:
             raise DatabaseError(
-                f"cannot connect to {mask_password(url)} ({_last_line(exc)})",
+                f"cannot connect to {mask_password(url)} ({connection_failure_reason(exc)})",
                 fix="check the host, port, database name and credentials",
             ) from exc
         with conn:
@@ -283,14 +284,9 @@ def _apply_statements(
                 position = exc.diag.statement_position
                 if position and position.isdigit():
                     line += statement.text[: int(position) - 1].count("\n")
-                message = exc.diag.message_primary or _last_line(exc)
+                message = exc.diag.message_primary or first_line(exc)
                 raise SourceError(
                     f"{path}:{line}: {message}",
                     fix="correct the SQL at that line (it ran in an empty database: objects "
                     "it needs must be created earlier in the file)",
                 ) from exc
-
-
-def _last_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[-1].strip() if text else type(exc).__name__

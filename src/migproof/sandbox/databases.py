@@ -28,6 +28,8 @@ __all__ = [
     "DatabaseHost",
     "ScratchServer",
     "connection_failure_reason",
+    "connection_fix",
+    "first_line",
     "scratch_name",
 ]
 
@@ -77,7 +79,7 @@ class DatabaseHost(abc.ABC):
             reason = connection_failure_reason(exc)
             raise DatabaseError(
                 f"cannot connect to {mask_password(url)} ({reason})",
-                fix=_connection_fix(reason),
+                fix=connection_fix(reason),
             ) from exc
 
     @property
@@ -109,7 +111,7 @@ class DatabaseHost(abc.ABC):
             try:
                 conn.execute(statement)
             except psycopg.errors.InsufficientPrivilege as exc:
-                raise _no_createdb(self.url, conn.info.user, _first_line(exc)) from exc
+                raise _no_createdb(self.url, conn.info.user, first_line(exc)) from exc
             except psycopg.errors.DuplicateDatabase as exc:
                 raise DatabaseError(
                     f"database {name} already exists", fix="choose another name"
@@ -229,7 +231,7 @@ def _end_connections(conn: psycopg.Connection[tuple[object, ...]], dbname: str) 
     )
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """PostgreSQL's primary message: the first line (DETAIL and HINT lines follow it)."""
     text = str(exc).strip()
     return text.splitlines()[0].strip() if text else type(exc).__name__
@@ -246,13 +248,14 @@ def connection_failure_reason(exc: BaseException) -> str:
     ...     '"127.0.0.1", port 1 failed: Connection refused\\n\\tIs the server running?'))
     'connection to server at "127.0.0.1", port 1 failed: Connection refused'
     """
-    line = _first_line(exc)
+    line = first_line(exc)
     for prefix in ("connection failed: ", "connection is bad: "):
         line = line.removeprefix(prefix)
     return line.replace("FATAL:  ", "")
 
 
-def _connection_fix(reason: str) -> str:
+def connection_fix(reason: str) -> str:
+    """How to mend the connection failure ``reason`` names."""
     lowered = reason.lower()
     if "password" in lowered or ("role" in lowered and "does not exist" in lowered):
         return "check the user name and password in the URL"
@@ -278,6 +281,6 @@ def _drop_failed(name: str, url: str, exc: BaseException) -> DatabaseError:
     from psycopg import sql
 
     return DatabaseError(
-        f"could not drop scratch database {name} on {mask_password(url)} ({_first_line(exc)})",
+        f"could not drop scratch database {name} on {mask_password(url)} ({first_line(exc)})",
         fix=f"drop it by hand: DROP DATABASE {sql.Identifier(name).as_string()}",
     )

@@ -22,6 +22,7 @@ from migproof.errors import DatabaseError, mask_password
 from migproof.findings import Finding, Location, Report, Severity
 from migproof.lint.pgsql import SqlSyntaxError, ast, enums, line_and_column, parse_statements
 from migproof.progress import NullProgress, Progress
+from migproof.sandbox.databases import connection_failure_reason, first_line
 from migproof.sqlmigrate import diagnostics as diag
 from migproof.sqlmigrate.layout import Layout, Migration, scan_directory
 from migproof.sqlmigrate.plan import Plan, State, make_plan
@@ -230,7 +231,7 @@ def _connect(url: str, application: str) -> Iterator[Connection]:
         )
     except psycopg.Error as exc:
         raise DatabaseError(
-            f"cannot connect to {mask_password(url)} ({_last_line(exc)})",
+            f"cannot connect to {mask_password(url)} ({connection_failure_reason(exc)})",
             fix="check the host, port, database name and credentials in --database-url",
         ) from exc
     try:
@@ -243,13 +244,13 @@ def _connect(url: str, application: str) -> Iterator[Connection]:
     except psycopg.Error as exc:
         if conn.broken:
             raise DatabaseError(
-                f"lost the connection to {mask_password(url)} ({_last_line(exc)})",
+                f"lost the connection to {mask_password(url)} ({connection_failure_reason(exc)})",
                 fix="check the server; the migration that was running was rolled back, run again",
             ) from exc
         # Not a migration's statement (those are findings): the tracker or the lock.
         raise DatabaseError(
             f"PostgreSQL refused migproof's own bookkeeping on {mask_password(url)}: "
-            f"{exc.diag.message_primary or _last_line(exc)}",
+            f"{exc.diag.message_primary or first_line(exc)}",
             fix="grant the role the privileges on the tracking table's schema "
             "(USAGE, CREATE), or set [tool.migproof.migrate] tracker-schema to one it may use",
         ) from exc
@@ -411,7 +412,7 @@ def _failure(
     migration: Migration, script: Script, failed: _StepFailedError, *, mode: str
 ) -> Finding:
     error = failed.error
-    primary = error.diag.message_primary or _last_line(error)
+    primary = error.diag.message_primary or first_line(error)
     line = failed.step.line
     position = error.diag.statement_position
     if position and position.isdigit() and len(script.steps) > 0:
@@ -452,7 +453,7 @@ def _failure_fix(error: psycopg.Error, script: Script, done: int, mode: str) -> 
 
 def _error_text(error: psycopg.Error) -> str:
     d = error.diag
-    lines = [f"{d.severity or 'ERROR'}:  {d.message_primary or _last_line(error)}"]
+    lines = [f"{d.severity or 'ERROR'}:  {d.message_primary or first_line(error)}"]
     if d.sqlstate:
         lines[0] += f"  (SQLSTATE {d.sqlstate})"
     for label, value in (("DETAIL", d.message_detail), ("HINT", d.message_hint)):
@@ -520,8 +521,3 @@ def _status_records(plan: Plan, migrations: Sequence[Migration]) -> list[dict[st
             }
         )
     return records
-
-
-def _last_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[-1].strip() if text else type(exc).__name__

@@ -213,6 +213,14 @@ def test_unreachable_url_is_a_database_error(pg: Sandbox) -> None:
         sources.snapshot(url)
 
 
+def test_refused_url_names_the_reason_not_libpq_s_hint(pg: Sandbox) -> None:
+    with (
+        Sources(Config(), host=pg) as sources,
+        pytest.raises(DatabaseError, match="port 1 failed: Connection refused"),
+    ):
+        sources.snapshot("postgresql://app:secret@127.0.0.1:1/app")
+
+
 def _statements_sent(conn: Conn, tmp_path: Path) -> int:
     """Take a snapshot with libpq's protocol trace on; count the statements sent (Bind)."""
     trace = tmp_path / "trace.txt"

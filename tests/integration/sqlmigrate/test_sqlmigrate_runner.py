@@ -377,3 +377,12 @@ def test_a_role_that_may_not_create_the_tracker_gets_a_clear_error(
     finally:
         conn.execute("DROP OWNED BY migproof_deployer")
         conn.execute("DROP ROLE migproof_deployer")
+
+
+def test_refused_connection_says_why(tmp_path: Path) -> None:
+    (tmp_path / "1_a.up.sql").write_text("SELECT 1;")
+    url = "postgresql://app:hunter2@127.0.0.1:1/app"
+    with pytest.raises(DatabaseError) as raised:
+        migrate(load_config(tmp_path), tmp_path, url)
+    assert "Connection refused" in raised.value.what
+    assert "hunter2" not in raised.value.what
