@@ -269,33 +269,39 @@ class RevisionGraph:
                     stack.append((child, iter(self.parents(self.by_id[child]))))
         return found
 
+    def children(self) -> dict[str, list[str]]:
+        """The revisions built on each revision (its down revision), in a stable order."""
+        children: dict[str, list[str]] = {rid: [] for rid in self.by_id}
+        for rid in sorted(self.by_id):
+            for parent in dict.fromkeys(self.parents(self.by_id[rid])):
+                children[parent].append(rid)
+        return children
+
     def topological_order(self) -> list[RevisionFile]:
         """Base first; each revision after all its down revisions; ties in a stable order."""
-        children: dict[str, list[str]] = {rid: [] for rid in self.by_id}
+        children = self.children()
         waiting = {rid: len(set(self.parents(rev))) for rid, rev in self.by_id.items()}
-        for rid, rev in self.by_id.items():
-            for parent in set(self.parents(rev)):
-                children[parent].append(rid)
         ready = sorted(rid for rid, count in waiting.items() if count == 0)
         order: list[RevisionFile] = []
         while ready:
             rid = ready.pop(0)
             order.append(self.by_id[rid])
-            for child in sorted(children[rid]):
+            for child in children[rid]:
                 waiting[child] -= 1
                 if waiting[child] == 0:
                     ready.append(child)
         return order  # revisions on a cycle are left out; cycles() names them
 
     def descendants(self, revision: str) -> set[str]:
+        """Every revision that builds on ``revision``, directly or not."""
+        children = self.children()
         result: set[str] = set()
         frontier = [revision]
         while frontier:
-            current = frontier.pop()
-            for rid, rev in self.by_id.items():
-                if current in rev.down_revisions and rid not in result:
-                    result.add(rid)
-                    frontier.append(rid)
+            for child in children.get(frontier.pop(), ()):
+                if child not in result:
+                    result.add(child)
+                    frontier.append(child)
         return result
 
 
