@@ -98,26 +98,23 @@ class SqlMigrationName:
     repeatable: bool = False
 
 
-_FLYWAY = re.compile(r"^(?P<kind>[VUR])(?P<version>\d+(?:[._]\d+)*)?__(?P<desc>.+)\.sql$")
-_NUMBERED = re.compile(r"^(?P<version>\d+)[_-](?P<desc>.+?)(?:\.(?:up|down))?\.sql$")
-
-
 def parse_sql_migration_name(name: str) -> SqlMigrationName | None:
     """golang-migrate ``N_name.up.sql``, Flyway ``V1_2__name.sql`` / ``R__name.sql``, dbmate and
-    goose ``N_name.sql``; None when the name follows none of them.
+    goose ``N_name.sql``, read as ``migrate`` reads them (``V1.0`` is version ``1``); None when
+    the name follows none of them.
 
     >>> parse_sql_migration_name("V1_2__add_users.sql").version
     (1, 2)
     """
-    match = _FLYWAY.match(name)
-    if match:
-        if match["kind"] == "R":
-            return SqlMigrationName((), "", match["desc"], repeatable=True)
-        if match["version"] is None:
-            return None
-        text = match["version"]
-        return SqlMigrationName(tuple(int(p) for p in re.split(r"[._]", text)), text, match["desc"])
-    match = _NUMBERED.match(name)
-    if match:
-        return SqlMigrationName((int(match["version"]),), match["version"], match["desc"])
-    return None
+    if not name.endswith(".sql"):
+        return None
+    # Deferred: the sqlmigrate package imports psycopg, which guard never needs otherwise.
+    from migproof.sqlmigrate.layout import parse_file_name, version_key
+
+    parsed = parse_file_name(name)
+    if parsed is None:
+        return None
+    version, description = parsed
+    if version is None:
+        return SqlMigrationName((), "", description, repeatable=True)
+    return SqlMigrationName(version_key(version), version, description)

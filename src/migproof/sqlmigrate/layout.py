@@ -34,6 +34,7 @@ __all__ = [
     "canonical_version",
     "detect_layout",
     "load_migrations",
+    "parse_file_name",
     "scan_directory",
     "version_key",
 ]
@@ -127,6 +128,21 @@ def canonical_version(text: str) -> str:
     while len(parts) > 1 and parts[-1] == 0:
         parts.pop()
     return ".".join(str(part) for part in parts)
+
+
+def parse_file_name(name: str) -> tuple[str | None, str] | None:
+    """The canonical version (None for a repeatable) and name a migration file's name gives,
+    read by the patterns the readers use; None when no scheme accepts the name.
+
+    >>> parse_file_name("V1_0__init.sql"), parse_file_name("0001-init.sql")
+    (('1', 'init'), None)
+    """
+    for pattern in (_GOLANG, _FLYWAY, _NUMBERED):
+        match = pattern.match(name)
+        if match:
+            return canonical_version(match["version"]), match["name"] or ""
+    repeatable = _FLYWAY_REPEATABLE.match(name)
+    return (None, repeatable["name"]) if repeatable else None
 
 
 def load_migrations(directory: Path, layout: str | None = None) -> list[Migration]:

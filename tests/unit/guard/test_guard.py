@@ -283,6 +283,30 @@ def test_sql_migrations_edited_and_out_of_order(
     ]
 
 
+def test_flyway_versions_compare_as_migrate_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """V1.0 is version 1 to Flyway and to ``migrate`` (MP801), so guard reports the clash."""
+    repo = GitRepo(tmp_path / "fly")
+    repo.commit(
+        {
+            "pyproject.toml": '[tool.migproof.guard]\nmigration-dirs = ["sql"]\n',
+            "sql/V1__b.sql": "CREATE TABLE b (id int);\n",
+        }
+    )
+    repo.branch("feature")
+    monkeypatch.chdir(repo.path)
+    repo.commit({"sql/V1.0__a.sql": "CREATE TABLE a (id int);\n", "sql/V1.1__c.sql": "SELECT 1;\n"})
+    assert run(repo) == [
+        (
+            "MP705",
+            "sql/V1.0__a.sql",
+            1,
+            "version 1 of sql/V1.0__a.sql is already used by sql/V1__b.sql",
+        )
+    ]
+
+
 def test_flyway_repeatable_edit_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = GitRepo(tmp_path / "fly")
     repo.commit(

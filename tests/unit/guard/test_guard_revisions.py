@@ -68,6 +68,8 @@ def test_heads() -> None:
         ("000012_add_users.down.sql", (12,), False),
         ("V1_2__add_users.sql", (1, 2), False),
         ("V3.1__x.sql", (3, 1), False),
+        ("V1.0__x.sql", (1,), False),
+        ("U1_0__x.sql", (1,), False),
         ("R__views.sql", (), True),
         ("20240101120000_create.sql", (20240101120000,), False),
     ],
@@ -80,6 +82,8 @@ def test_sql_migration_names(name: str, version: tuple[int, ...], repeatable: bo
 
 def test_unrecognised_sql_name() -> None:
     assert parse_sql_migration_name("schema.sql") is None
+    assert parse_sql_migration_name("0001-a.sql") is None  # `migrate` rejects it too
+    assert parse_sql_migration_name("0001_a.py") is None
 
 
 def test_sql_comparison_ignores_comments_case_and_data() -> None:
