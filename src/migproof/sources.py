@@ -23,7 +23,14 @@ from migproof.errors import DatabaseError, SourceError, mask_password
 from migproof.sandbox import DatabaseHost, open_host
 from migproof.sandbox.databases import connection_failure_reason, first_line
 
-__all__ = ["ParsedSource", "SourceKind", "Sources", "apply_sql_file", "parse_source"]
+__all__ = [
+    "ParsedSource",
+    "SourceKind",
+    "Sources",
+    "apply_sql_file",
+    "parse_source",
+    "snapshot_sql_file",
+]
 
 _URL_PREFIXES = ("postgresql://", "postgres://")
 _FORMS = (
@@ -109,7 +116,9 @@ class Sources:
             case SourceKind.SNAPSHOT_FILE:
                 return read_snapshot_file(Path(parsed.target))
             case SourceKind.SQL_FILE:
-                return self._snapshot_sql(Path(parsed.target))
+                return snapshot_sql_file(
+                    self.host, Path(parsed.target), self._filters, self._config
+                )
             case SourceKind.ALEMBIC:
                 return self._snapshot_alembic(parsed.target)
 
@@ -130,17 +139,6 @@ class Sources:
             ) from exc
         with conn:
             return take_snapshot(conn, self._filters)
-
-    def _snapshot_sql(self, path: Path) -> Snapshot:
-        text = _read_sql(path)
-        dbname = apply_sql_file(
-            self.host, path, text, statement_timeout=self._config.statement_timeout
-        )
-        try:
-            with self.host.connect(dbname) as conn:
-                return take_snapshot(conn, self._filters)
-        finally:
-            self.host.drop_database(dbname)
 
     def _snapshot_alembic(self, revision: str) -> Snapshot:
         try:
@@ -211,26 +209,46 @@ def _read_sql(path: Path) -> str:
     return "".join(lines)
 
 
+def snapshot_sql_file(
+    host: DatabaseHost, path: Path, filters: SnapshotFilter, config: Config
+) -> Snapshot:
+    """The schema the SQL file ``path`` builds in a fresh scratch database of ``host``.
+
+    The database is dropped afterwards. The configuration's statement and lock timeouts bound
+    every statement (see ``apply_sql_file``).
+    """
+    dbname = apply_sql_file(
+        host, path, statement_timeout=config.statement_timeout, lock_timeout=config.lock_timeout
+    )
+    try:
+        with host.connect(dbname) as conn:
+            return take_snapshot(conn, filters)
+    finally:
+        host.drop_database(dbname)
+
+
 def apply_sql_file(
     host: DatabaseHost,
     path: Path,
     text: str | None = None,
     *,
     statement_timeout: float | None = None,
+    lock_timeout: float | None = None,
 ) -> str:
     """Run a SQL file in a fresh scratch database of ``host``; return the database's name.
 
     The whole file goes in one round trip. When that fails (or cannot run as one implicit
     transaction, as with CREATE INDEX CONCURRENTLY) it is run again statement by statement in
     a fresh database, so an error names the statement's line. Invalid SQL is a SourceError:
-    ``schema.sql:12: relation "orders" does not exist``. ``statement_timeout`` (seconds)
-    bounds every statement, so a file that hangs fails instead of wedging the run.
+    ``schema.sql:12: relation "orders" does not exist``. ``statement_timeout`` and
+    ``lock_timeout`` (seconds) bound every statement, so a file that hangs fails instead of
+    wedging the run.
     """
     text = _read_sql(path) if text is None else text
     dbname = host.create_database()
     try:
         with host.connect(dbname) as conn:
-            _limit(conn, statement_timeout)
+            _limit(conn, statement_timeout, lock_timeout)
             conn.execute(text.encode())
         return dbname
     except psycopg.errors.QueryCanceled as exc:
@@ -240,17 +258,23 @@ def apply_sql_file(
         host.drop_database(dbname)
     dbname = host.create_database()
     try:
-        _apply_statements(host, dbname, path, text, statement_timeout)
+        _apply_statements(host, dbname, path, text, (statement_timeout, lock_timeout))
     except BaseException:
         host.drop_database(dbname)
         raise
     return dbname
 
 
-def _limit(conn: psycopg.Connection[Any], statement_timeout: float | None) -> None:
-    if statement_timeout:
-        milliseconds = sql.Literal(max(1, round(statement_timeout * 1000)))
-        conn.execute(sql.SQL("SET statement_timeout = {}").format(milliseconds))
+def _limit(
+    conn: psycopg.Connection[Any], statement_timeout: float | None, lock_timeout: float | None
+) -> None:
+    for setting, seconds in (
+        ("statement_timeout", statement_timeout),
+        ("lock_timeout", lock_timeout),
+    ):
+        if seconds:
+            milliseconds = sql.Literal(max(1, round(seconds * 1000)))
+            conn.execute(sql.SQL("SET {} = {}").format(sql.Identifier(setting), milliseconds))
 
 
 def _timeout_error(path: Path, line: int | None, statement_timeout: float | None) -> SourceError:
@@ -262,7 +286,11 @@ def _timeout_error(path: Path, line: int | None, statement_timeout: float | None
 
 
 def _apply_statements(
-    host: DatabaseHost, dbname: str, path: Path, text: str, statement_timeout: float | None
+    host: DatabaseHost,
+    dbname: str,
+    path: Path,
+    text: str,
+    timeouts: tuple[float | None, float | None],
 ) -> None:
     from migproof.lint.pgsql import SqlSyntaxError, parse_statements
 
@@ -273,12 +301,12 @@ def _apply_statements(
             f"{path}:{exc.line}: {exc.message}", fix="correct the SQL at that line"
         ) from exc
     with host.connect(dbname) as conn:
-        _limit(conn, statement_timeout)
+        _limit(conn, *timeouts)
         for statement in statements:
             try:
                 conn.execute(statement.text.encode())
             except psycopg.errors.QueryCanceled as exc:
-                raise _timeout_error(path, statement.line, statement_timeout) from exc
+                raise _timeout_error(path, statement.line, timeouts[0]) from exc
             except psycopg.Error as exc:
                 line = statement.line
                 position = exc.diag.statement_position

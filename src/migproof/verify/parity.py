@@ -490,7 +490,12 @@ def _qualified(*parts: str | None) -> str:
 
 
 def check_schema_file(
-    host: DatabaseHost, head: Snapshot, path: Path, filters: SnapshotFilter
+    host: DatabaseHost,
+    head: Snapshot,
+    path: Path,
+    filters: SnapshotFilter,
+    *,
+    config: Config | None = None,
 ) -> list[Finding]:
     """Differences between head and the schema ``path`` builds in an empty database.
 
@@ -498,25 +503,25 @@ def check_schema_file(
     To fail fast on a bad file, call ``snapshot_schema_file`` before the walk and
     ``compare_schema_file`` after it instead.
     """
-    return compare_schema_file(head, snapshot_schema_file(host, path, filters), path)
+    snapshot = snapshot_schema_file(host, path, filters, config=config)
+    return compare_schema_file(head, snapshot, path)
 
 
-def snapshot_schema_file(host: DatabaseHost, path: Path, filters: SnapshotFilter) -> Snapshot:
-    """The schema ``path`` builds in an empty scratch database of ``host`` (dropped after)."""
-    from migproof.catalog import take_snapshot
-    from migproof.sources import apply_sql_file
+def snapshot_schema_file(
+    host: DatabaseHost, path: Path, filters: SnapshotFilter, *, config: Config | None = None
+) -> Snapshot:
+    """The schema ``path`` builds in an empty scratch database of ``host`` (dropped after).
+
+    ``config``'s statement and lock timeouts bound every statement (the defaults' without it).
+    """
+    from migproof.sources import snapshot_sql_file
 
     if not path.is_file():
         raise SourceError(
             f"no such schema file: {path}",
             fix="check --schema-sql, or schema-sql in [tool.migproof.verify]",
         )
-    dbname = apply_sql_file(host, path)
-    try:
-        with host.connect(dbname) as conn:
-            return take_snapshot(conn, filters)
-    finally:
-        host.drop_database(dbname)
+    return snapshot_sql_file(host, path, filters, config or Config())
 
 
 def compare_schema_file(head: Snapshot, built: Snapshot, path: Path) -> list[Finding]:
@@ -557,11 +562,12 @@ def _render(differences: list[Difference], a: str, b: str) -> str:
 # -- bootstrap ----------------------------------------------------------------------------
 
 
-def load_bootstrap(host: DatabaseHost, path: Path) -> str:
+def load_bootstrap(host: DatabaseHost, path: Path, *, config: Config | None = None) -> str:
     """A fresh scratch database of ``host`` loaded from ``path``; its name.
 
     Mark it as scratch (``mark_scratch``) before a stepper runs on it. A file that
     fails to load is a SourceError naming the file, the line and PostgreSQL's error.
+    ``config``'s statement and lock timeouts bound every statement (the defaults' without it).
     """
     from migproof.sources import apply_sql_file
 
@@ -571,7 +577,13 @@ def load_bootstrap(host: DatabaseHost, path: Path) -> str:
             fix="check --bootstrap-sql, or bootstrap-sql in [tool.migproof.verify]",
         )
     try:
-        return apply_sql_file(host, path)
+        limits = config or Config()
+        return apply_sql_file(
+            host,
+            path,
+            statement_timeout=limits.statement_timeout,
+            lock_timeout=limits.lock_timeout,
+        )
     except SourceError as exc:
         raise SourceError(
             f"bootstrap file {exc.what}",
@@ -596,7 +608,7 @@ def check_bootstrap(
     from migproof.chain.stepper import mark_scratch
 
     path = path.resolve()  # the stepper's session runs in the project's directory
-    db = load_bootstrap(host, path)
+    db = load_bootstrap(host, path, config=config)
     try:
         stepper = make_stepper(host, db, mark_scratch(host, db, config))
         with stepper.session():

@@ -218,6 +218,26 @@ def test_a_bootstrap_file_that_fails_names_file_and_line(pg: Sandbox, tmp_path: 
     assert caught.value.what == (f'bootstrap file {bootstrap}:2: type "nosuchtype" does not exist')
 
 
+def test_hanging_schema_and_bootstrap_files_stop_at_the_statement_timeout(
+    pg: Sandbox, conn: Conn, tmp_path: Path
+) -> None:
+    config = load_config(tmp_path, overrides={"statement-timeout": 0.5})
+    slow = tmp_path / "schema.sql"
+    slow.write_text("CREATE TABLE t (id int);\nSELECT pg_sleep(30);\n")
+    before = pg.created
+    with pytest.raises(SourceError) as caught:
+        check_schema_file(pg, take_snapshot(conn), slow, SnapshotFilter(), config=config)
+    assert caught.value.what == (
+        f"{slow}: a statement ran longer than the statement timeout (0.5 s)"
+    )
+    with pytest.raises(SourceError) as caught:
+        load_bootstrap(pg, slow, config=config)
+    assert caught.value.what == (
+        f"bootstrap file {slow}: a statement ran longer than the statement timeout (0.5 s)"
+    )
+    assert pg.created == before  # the scratch databases are dropped
+
+
 def test_lock_file_absent_equal_and_drifted(conn: Conn, tmp_path: Path) -> None:
     config = load_config(tmp_path)
     conn.execute(HEAD)
