@@ -5,7 +5,8 @@
 - golang-migrate pairs: ``N_name.up.sql`` is linted with ``N_name.down.sql`` as its
   downgrade; dbmate (``-- migrate:up`` / ``-- migrate:down``) and goose (``-- +goose Up``
   / ``-- +goose Down``) files are split into their two sections, which their tools run in
-  a transaction unless the file says otherwise;
+  a transaction unless the file says otherwise; ``-- migproof: no-transaction`` runs any
+  file outside one, as the SQL runner does;
 - a directory with ``alembic.ini``: the revision files of its versions directories;
   ``.py`` files given directly are read as revision files.
 """
@@ -28,11 +29,6 @@ __all__ = ["Discovered", "discover", "sql_source_for"]
 _SKIP_DIRS = frozenset(
     {"node_modules", "__pycache__", "venv", "site-packages", "build", "dist", "target"}
 )
-_DBMATE_UP = re.compile(r"^--\s*migrate:up\b(?P<options>.*)$", re.MULTILINE)
-_DBMATE_DOWN = re.compile(r"^--\s*migrate:down\b.*$", re.MULTILINE)
-_GOOSE_UP = re.compile(r"^--\s*\+goose\s+up\b.*$", re.MULTILINE | re.IGNORECASE)
-_GOOSE_DOWN = re.compile(r"^--\s*\+goose\s+down\b.*$", re.MULTILINE | re.IGNORECASE)
-_GOOSE_NO_TXN = re.compile(r"^--\s*\+goose\s+no\s+transaction\b", re.MULTILINE | re.IGNORECASE)
 _NUMBER = re.compile(r"(\d+)")
 
 
@@ -128,59 +124,35 @@ def _read(path: Path) -> str:
 
 
 def sql_source_for(path: Path) -> SqlSource:
-    """One migration file as a source, with its downgrade when the layout has one."""
+    """One migration file as a source, with its downgrade when the layout has one.
+
+    Sections and transactions are read as the SQL runner reads them: ``-- migproof:
+    no-transaction`` (and goose's and dbmate's own markers) run the file outside a transaction.
+    """
+    # imported here: the runner's package loads psycopg, which linting files never needs
+    from migproof.sqlmigrate.layout import NO_TRANSACTION_DIRECTIVE, split_sections
+
     text = _read(path)
     if path.name.endswith(".up.sql"):
         partner = _down_partner(path)
         down = _read(partner) if partner.is_file() else None
         return SqlSource(
-            text, path, down_sql=down, down_path=partner if down else None, whole_file_query=True
-        )
-    split = _split_sections(text, _DBMATE_UP, _DBMATE_DOWN)
-    if split is not None:
-        up, down, down_offset = split
-        up_marker = _DBMATE_UP.search(text)
-        in_txn = up_marker is None or "transaction:false" not in up_marker["options"]
-        return SqlSource(
-            up,
+            text,
             path,
             down_sql=down,
-            down_path=path,
-            down_line_offset=down_offset,
-            in_transaction=in_txn,
+            down_path=partner if down else None,
+            whole_file_query=NO_TRANSACTION_DIRECTIVE.search(text) is None,
         )
-    split = _split_sections(text, _GOOSE_UP, _GOOSE_DOWN)
-    if split is not None:
-        up, down, down_offset = split
-        in_txn = _GOOSE_NO_TXN.search(text) is None
-        return SqlSource(
-            up,
-            path,
-            down_sql=down,
-            down_path=path,
-            down_line_offset=down_offset,
-            in_transaction=in_txn,
-        )
-    return SqlSource(text, path)
-
-
-def _split_sections(
-    text: str, up: re.Pattern[str], down: re.Pattern[str]
-) -> tuple[str, str, int] | None:
-    """(up text, down text, lines before the down text); None without the markers."""
-    up_match = up.search(text)
-    if up_match is None:
-        return None
-    down_match = down.search(text)
-    if down_match is None:
-        return text, "", 0
-    if down_match.start() < up_match.start():  # down first: keep line numbers by blanking
-        head = text[: up_match.start()]
-        up_text = "\n" * head.count("\n") + text[up_match.start() :]
-        down_text = text[down_match.start() : up_match.start()]
-        return up_text, down_text, text[: down_match.start()].count("\n")
-    return (
-        text[: down_match.start()],
-        text[down_match.start() :],
-        text[: down_match.start()].count("\n"),
+    sections = split_sections(text)
+    if sections is None:
+        return SqlSource(text, path)
+    up, up_line, down, down_line, no_transaction = sections
+    return SqlSource(
+        up,
+        path,
+        line_offset=up_line - 1,
+        down_sql=down,
+        down_path=path,
+        down_line_offset=down_line - 1,
+        in_transaction=not no_transaction,
     )

@@ -36,6 +36,7 @@ __all__ = [
     "load_migrations",
     "parse_file_name",
     "scan_directory",
+    "split_sections",
     "version_key",
 ]
 
@@ -451,6 +452,32 @@ def _read_goose(path: Path) -> Migration:
         up_line=up_line,
         down_line=down_line,
     )
+
+
+def split_sections(text: str) -> tuple[str, int, str | None, int, bool] | None:
+    """A goose or dbmate file's text split as ``scan_directory`` reads it, whatever its name.
+
+    Returns (up SQL, its first line, down SQL or None, its first line, runs outside a
+    transaction), the last from the tool's own marker or ``-- migproof: no-transaction``;
+    None when the text has neither tool's up marker.
+
+    >>> split_sections("-- migrate:up transaction:false\\nSELECT 1;\\n-- migrate:down\\n")
+    ('SELECT 1;\\n', 2, '', 4, True)
+    """
+    if _GOOSE_UP.search(text):
+        up_sql, up_line, down_sql, down_line, _ = _sections(
+            Path(), text, _GOOSE_UP, _GOOSE_DOWN, "-- +goose Up"
+        )
+        no_tx = bool(_GOOSE_NO_TX.search(text))
+    elif _DBMATE_UP.search(text):
+        up_sql, up_line, down_sql, down_line, up_match = _sections(
+            Path(), text, _DBMATE_UP, _DBMATE_DOWN, "-- migrate:up"
+        )
+        no_tx = "transaction:false" in up_match["options"].replace(" ", "")
+    else:
+        return None
+    no_tx = no_tx or bool(NO_TRANSACTION_DIRECTIVE.search(text))
+    return up_sql, up_line, down_sql, down_line, no_tx
 
 
 def _refuse_go_migrations(directory: Path) -> None:

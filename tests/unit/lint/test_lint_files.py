@@ -80,6 +80,29 @@ def test_goose_sections(tmp_path: Path) -> None:
     assert found(tmp_path, [tmp_path]) == [("MP503", "00001_a.sql:2")]
 
 
+def test_no_transaction_directive_runs_dbmate_goose_and_golang_files_outside_a_transaction(
+    tmp_path: Path,
+) -> None:
+    concurrent = "CREATE INDEX CONCURRENTLY i ON t (c);\nCREATE INDEX CONCURRENTLY j ON t (d);\n"
+    files = {
+        "dbmate/20240101_a.sql": f"-- migrate:up\n{concurrent}-- migrate:down\nSELECT 1;\n",
+        "goose/00001_a.sql": f"-- +goose Up\n{concurrent}-- +goose Down\nSELECT 1;\n",
+        "golang/1_a.up.sql": concurrent,
+    }
+    write(tmp_path, files)
+    assert found(tmp_path, [tmp_path]) == [
+        ("MP203", "dbmate/20240101_a.sql:2"),
+        ("MP203", "dbmate/20240101_a.sql:3"),
+        ("MP203", "golang/1_a.up.sql:1"),
+        ("MP203", "golang/1_a.up.sql:2"),
+        ("MP203", "goose/00001_a.sql:2"),
+        ("MP203", "goose/00001_a.sql:3"),
+    ]
+    directive = "-- migproof: no-transaction\n"
+    write(tmp_path, {name: directive + text for name, text in files.items()})
+    assert found(tmp_path, [tmp_path]) == []
+
+
 def test_syntax_error_in_a_down_section_points_into_the_file(tmp_path: Path) -> None:
     write(tmp_path, {"1_a.sql": "-- migrate:up\nSELECT 1;\n-- migrate:down\nDROP TABL x;\n"})
     assert found(tmp_path, [tmp_path]) == [("MP901", "1_a.sql:4")]
