@@ -6,13 +6,15 @@ changes the schema shows the change as a small, readable diff of this file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from migproof.catalog.diff import Difference, diff_snapshots
 from migproof.catalog.model import Snapshot, SnapshotFormatError
 from migproof.config import Config
 from migproof.errors import SourceError
 
-__all__ = ["lockfile_path", "read_lockfile", "write_lockfile"]
+__all__ = ["LockfileDrift", "compare_lockfile", "lockfile_path", "read_lockfile", "write_lockfile"]
 
 _CREATE_FIX = "create it with `migproof snapshot alembic:head --write` and commit it"
 
@@ -54,3 +56,32 @@ def write_lockfile(path: Path, snapshot: Snapshot) -> bool:
             fix="check that its directory exists and is writable, or set `lockfile` in the config",
         ) from exc
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class LockfileDrift:
+    """How head differs from the lock file (``differences`` read from the lock file to head).
+
+    ``note`` says, when they differ, that the two were built on different PostgreSQL versions,
+    whose defaults differ (the public schema's grants, for one); None otherwise.
+    """
+
+    differences: list[Difference]
+    note: str | None
+
+
+def compare_lockfile(locked: Snapshot, head: Snapshot, label: str) -> LockfileDrift:
+    """Compare head with the lock file's snapshot; ``label`` names the lock file in the note."""
+    differences = diff_snapshots(locked, head)
+    note = None
+    if (
+        differences
+        and locked.server_version
+        and head.server_version
+        and locked.server_version != head.server_version
+    ):
+        note = (
+            f"{label} was written on PostgreSQL {locked.server_version}, head was built on "
+            f"{head.server_version}: use the same --pg-bin for both"
+        )
+    return LockfileDrift(differences, note)

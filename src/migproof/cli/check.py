@@ -6,9 +6,9 @@ import json
 
 import click
 
-from migproof.catalog import diff_snapshots, render_diff
+from migproof.catalog import render_diff
 from migproof.catalog.diff import diff_to_dict
-from migproof.catalog.lockfile import lockfile_path, read_lockfile
+from migproof.catalog.lockfile import compare_lockfile, lockfile_path, read_lockfile
 from migproof.cli._options import config_from_flags, server_options
 from migproof.errors import EXIT_CLEAN, EXIT_FINDINGS
 from migproof.report.terminal import make_consoles
@@ -38,15 +38,10 @@ def command(fmt: str, pg_bin: str | None, database_url: str | None) -> int:
     with Sources(config) as sources:
         head = sources.snapshot("alembic:head")
     label = config.lockfile
-    diffs = diff_snapshots(locked, head)
-    if diffs and locked.server_version and locked.server_version != head.server_version:
-        # Defaults differ between versions (the public schema's grants, for one).
-        make_consoles().err.print(
-            f"note: {label} was written on PostgreSQL {locked.server_version}, head was built "
-            f"on {head.server_version}; use the same --pg-bin for both",
-            markup=False,
-            highlight=False,
-        )
+    drift = compare_lockfile(locked, head, label)
+    diffs = drift.differences
+    if drift.note:
+        make_consoles().err.print(f"note: {drift.note}", markup=False, highlight=False)
     if fmt == "json":
         click.echo(json.dumps(diff_to_dict(diffs, label, "alembic:head"), indent=2, sort_keys=True))
     elif diffs:

@@ -645,29 +645,19 @@ def bootstrap_finding(failure: StepFailure, bootstrap: Path, revision_path: Path
 
 def check_lockfile(config: Config, head: Snapshot) -> list[Finding]:
     """MP113 when the lock file exists and head differs from it; nothing when it is absent."""
-    from migproof.catalog import diff_snapshots
-    from migproof.catalog.lockfile import lockfile_path, read_lockfile
+    from migproof.catalog.lockfile import compare_lockfile, lockfile_path, read_lockfile
 
     path = lockfile_path(config)
     if not path.is_file():
         return []
-    locked = read_lockfile(path)
-    differences = diff_snapshots(locked, head)
+    label = config.lockfile
+    drift = compare_lockfile(read_lockfile(path), head, label)
+    differences = drift.differences
     if not differences:
         return []
-    label = config.lockfile
     names = "; ".join(str(d) for d in differences[:3])
     more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""
-    note = ""
-    if (
-        locked.server_version
-        and head.server_version
-        and locked.server_version != head.server_version
-    ):
-        note = (
-            f" ({label} was written on PostgreSQL {locked.server_version}, head was built on "
-            f"{head.server_version}: use the same --pg-bin for both)"
-        )
+    note = f" ({drift.note})" if drift.note else ""
     return [
         Finding(
             check=LOCKFILE_DRIFT.code,

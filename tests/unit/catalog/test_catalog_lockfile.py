@@ -7,8 +7,15 @@ from pathlib import Path
 import pytest
 from tests.unit.catalog.builders import make
 
+from migproof.catalog.diff import diff_snapshots
 from migproof.catalog.listing import render_snapshot
-from migproof.catalog.lockfile import lockfile_path, read_lockfile, write_lockfile
+from migproof.catalog.lockfile import (
+    LockfileDrift,
+    compare_lockfile,
+    lockfile_path,
+    read_lockfile,
+    write_lockfile,
+)
 from migproof.catalog.model import KINDS, Snapshot
 from migproof.config import load_config
 from migproof.errors import SourceError
@@ -50,3 +57,26 @@ def test_text_listing_names_every_object() -> None:
     for kind in KINDS:
         assert f"public.{kind.attribute}" in text
     assert render_snapshot(Snapshot()) == "(empty schema)\n"
+
+
+def test_compare_lockfile_notes_a_server_version_mismatch_only_when_they_differ() -> None:
+    locked = snapshot()
+    assert compare_lockfile(locked, snapshot(), "lock.json") == LockfileDrift([], None)
+    fewer = {kind.attribute: {} for kind in KINDS}
+    head = Snapshot(server_version=17, **{**fewer, "tables": locked.tables})
+    drift = compare_lockfile(locked, head, "lock.json")
+    assert drift.differences == diff_snapshots(locked, head) != []
+    assert drift.note == (
+        "lock.json was written on PostgreSQL 18, head was built on 17: "
+        "use the same --pg-bin for both"
+    )
+    same_version = Snapshot(server_version=18, **{**fewer, "tables": locked.tables})
+    assert compare_lockfile(locked, same_version, "lock.json").note is None
+    # Only a difference earns the note: equal schemas built on two versions are fine.
+    assert compare_lockfile(
+        locked,
+        Snapshot(
+            server_version=17, **{kind.attribute: getattr(locked, kind.attribute) for kind in KINDS}
+        ),
+        "lock.json",
+    ) == LockfileDrift([], None)
