@@ -15,6 +15,7 @@ from migproof.lint.source import SqlSource, StatementFacts
 __all__ = [
     "AddedForeignKey",
     "LintSettings",
+    "LockEvent",
     "MigrationContext",
     "MigrationState",
     "StatementContext",
@@ -43,6 +44,16 @@ class AddedForeignKey:
     statement: Statement
 
 
+@dataclass(frozen=True, slots=True)
+class LockEvent:
+    """A statement, the existing tables it locks against writes, and the timeouts in force."""
+
+    statement: Statement
+    tables: tuple[str, ...]
+    lock_timeout_set: bool
+    statement_timeout_set: bool
+
+
 @dataclass(slots=True)
 class MigrationState:
     """Facts gathered while walking one migration, statement by statement."""
@@ -57,8 +68,7 @@ class MigrationState:
     enum_values_added: dict[str, str] = field(default_factory=dict)  # value -> type
     foreign_keys: list[AddedForeignKey] = field(default_factory=list)
     types_created: dict[str, Statement] = field(default_factory=dict)
-    # (statement, existing tables it locks against writes, lock_timeout set before it)
-    lock_events: list[tuple[Statement, tuple[str, ...], bool]] = field(default_factory=list)
+    lock_events: list[LockEvent] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
 
     def end_transaction(self) -> None:

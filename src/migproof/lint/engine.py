@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from migproof.findings import Finding, Location, Severity
 from migproof.lint.context import (
     AddedForeignKey,
     LintSettings,
+    LockEvent,
     MigrationContext,
     MigrationState,
     StatementContext,
@@ -407,7 +409,11 @@ class Linter:
                 state.statement_timeout_set = is_set
             return
         targets = strong_lock_targets(node, self.schema)
-        state.lock_events.append((statement, tuple(targets), state.lock_timeout_set))
+        state.lock_events.append(
+            LockEvent(
+                statement, tuple(targets), state.lock_timeout_set, state.statement_timeout_set
+            )
+        )
         if ctx.in_transaction:
             for table in targets:
                 state.strong_locks.setdefault(table, statement)
@@ -634,14 +640,22 @@ def _constraints_of(element: Any) -> Iterable[tuple[Any, str | None]]:
             yield constraint, element.colname
 
 
+_LEADING_NUMBER = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)")
+
+
 def _timeout_value(node: Any) -> bool:
+    """Whether a SET of a timeout sets one: 0 in any unit, DEFAULT and RESET turn it off."""
     if node.kind != enums.VariableSetKind.VAR_SET_VALUE or not node.args:
         return False
     value = getattr(node.args[0], "val", None)
     if isinstance(value, ast.Integer):
         return value.ival != 0
-    if isinstance(value, ast.String):
-        return (value.sval or "").strip() not in ("0", "")
+    if isinstance(value, ast.Float | ast.String):
+        text = (value.fval if isinstance(value, ast.Float) else value.sval) or ""
+        number = _LEADING_NUMBER.match(text)
+        if number is not None:
+            return float(number[1]) != 0
+        return text.strip() != ""
     return True
 
 

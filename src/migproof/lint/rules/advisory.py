@@ -305,12 +305,12 @@ def repeated_alter_table(ctx: MigrationContext) -> Iterator[Finding]:
     All supported versions.
     """
     seen: set[str] = set()
-    for statement, tables, _ in ctx.state.lock_events:
-        node = statement.node
+    for event in ctx.state.lock_events:
+        statement, node = event.statement, event.statement.node
         if not isinstance(node, ast.AlterTableStmt) or node.relation is None:
             continue
         table = qualified(node.relation)
-        if table not in tables:
+        if table not in event.tables:
             continue
         if table in seen:
             yield ctx.finding_at(
@@ -383,16 +383,10 @@ def missing_statement_timeout(ctx: MigrationContext) -> Iterator[Finding]:
     ## PostgreSQL versions
     All supported versions.
     """
-    timeout = False
-    locks = {id(statement): tables for statement, tables, _ in ctx.state.lock_events}
-    for statement in ctx.statements:
-        node = statement.node
-        if isinstance(node, ast.VariableSetStmt) and node.name == "statement_timeout":
-            timeout = True
-            continue
-        if locks.get(id(statement)) and not timeout:
+    for event in ctx.state.lock_events:
+        if event.tables and not event.statement_timeout_set:
             yield ctx.finding_at(
-                statement,
+                event.statement,
                 "no statement_timeout is set before this lock-taking statement",
                 fix="SET statement_timeout = '5min'; at the start of the migration",
             )

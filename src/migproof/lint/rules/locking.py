@@ -480,11 +480,11 @@ def missing_lock_timeout(ctx: MigrationContext) -> Iterator[Finding]:
     `op.execute("SET LOCAL lock_timeout = '2s'")` first in `upgrade()`, or set it for every
     revision in `env.py` (`connection.execute(text("SET lock_timeout = '2s'"))`).
     """
-    for statement, tables, timeout_set in ctx.state.lock_events:
-        if tables and not timeout_set:
+    for event in ctx.state.lock_events:
+        if event.tables and not event.lock_timeout_set:
             yield ctx.finding_at(
-                statement,
-                f"this statement locks {', '.join(tables)} with no lock_timeout: it can queue"
+                event.statement,
+                f"this statement locks {', '.join(event.tables)} with no lock_timeout: it can queue"
                 " behind a long query and block every query after it",
                 fix="SET lock_timeout = '2s'; at the start of the migration",
             )
