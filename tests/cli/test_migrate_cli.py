@@ -10,7 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from migproof.cli import main
+from migproof.cli import migrate as migrate_cli
 from migproof.sandbox import Sandbox
+from migproof.sqlmigrate import LAYOUT_NAMES
 
 FILES = {
     "1_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY);\n",
@@ -124,3 +126,8 @@ def test_malformed_file_name_exits_2(project: Path) -> None:
     code, _, err = run(["status", "migrations", "--database-url", "postgresql:///x"])
     assert code == 2
     assert "seed.sql is not a migration file name migproof understands" in err
+
+
+def test_layout_choices_are_the_runners_layouts() -> None:
+    # The CLI spells them out to stay light to import; they must not drift from sqlmigrate's.
+    assert migrate_cli._LAYOUTS == LAYOUT_NAMES

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-from migproof.findings import Finding, Location, Severity
+from migproof.findings import Finding, Location
 from migproof.guard.codes import (
     APPLIED_MIGRATION_EDITED,
     DUPLICATE_MIGRATION_VERSION,
@@ -277,7 +277,7 @@ def check_new_sql_migrations(context: GuardContext) -> Iterator[Finding]:
             elif newest is not None and name.version < newest[1].version:
                 yield Finding(
                     check=MIGRATION_OUT_OF_ORDER.code,
-                    severity=Severity.WARNING,
+                    severity=MIGRATION_OUT_OF_ORDER.severity,
                     message=f"{change.path} (version {name.version_text}) is numbered lower than "
                     f"{newest[0]} (version {newest[1].version_text}), the newest on "
                     f"{context.diff.ref}: single-counter trackers such as golang-migrate skip it "

@@ -415,7 +415,7 @@ def _failure(
     primary = error.diag.message_primary or first_line(error)
     line = failed.step.line
     position = error.diag.statement_position
-    if position and position.isdigit() and len(script.steps) > 0:
+    if position and position.isdigit():
         line += line_and_column(failed.step.text, int(position) - 1)[0] - 1
     statement = failed.step.text
     if len(statement) > _STATEMENT_SHOWN:

@@ -349,7 +349,6 @@ _TYPE_SYNONYMS = {
     "FLOAT": "DOUBLE PRECISION",
     "FLOAT(53)": "DOUBLE PRECISION",
     "DOUBLE": "DOUBLE PRECISION",
-    "REAL": "REAL",
     "FLOAT(24)": "REAL",
     "INT": "INTEGER",
     "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
@@ -550,13 +549,13 @@ def _schema_drift(difference: Difference, label: str) -> str:
         if difference.a:
             return f"{head} exists at head but is missing from {label}"
         return f"{head} is in {label} but not at head"
-    return str(difference.describe("head", label))
+    return difference.describe("head", label)
 
 
 def _render(differences: list[Difference], a: str, b: str) -> str:
     from migproof.catalog import render_diff
 
-    return str(render_diff(differences, a, b))
+    return render_diff(differences, a, b)
 
 
 # -- bootstrap ----------------------------------------------------------------------------
