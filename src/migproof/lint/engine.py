@@ -7,6 +7,7 @@ creates it; what the setup SQL creates exists from the start.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import re
@@ -144,6 +145,7 @@ FK_WITHOUT_INDEX = "MP502"
 # A statement rule ready to call: its function, code and severity.
 _Bound = tuple[Callable[..., Iterator[Finding]], str, Severity]
 _DATA_NODES = frozenset({ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt})
+_PythonCover = dict[int, list[Suppression]]
 _DATA_IN_LOCKED_TRANSACTION = frozenset({"MP213", "MP505", "MP610"})
 
 
@@ -198,7 +200,8 @@ class Linter:
         self.migration_rules = [r for r in rules if r.kind == "migration"]
         self.revision_rules = [r for r in rules if r.kind == "revision"]
         self.schema = Schema()
-        self._python_lines: dict[Path, list[str]] = {}
+        # a revision file's suppressions, parsed once: (by line covered, file-level ones)
+        self._python_suppressions: dict[Path, tuple[_PythonCover, list[Suppression]]] = {}
         self._held: list[tuple[Finding, AddedForeignKey]] = []
         self._last: _Where | None = None
         if setup_sql:
@@ -216,9 +219,15 @@ class Linter:
         held, self._held = self._held, []
         findings = self._lint(source)
         released = [f for f, fk in held if not self._has_index(fk)]
+        keys: dict[Location | None, AddedForeignKey] | None = None
         kept = []
         for finding in findings:
-            fk = self._foreign_key_of(finding)
+            if finding.check != FK_WITHOUT_INDEX or self._last is None:
+                kept.append(finding)
+                continue
+            if keys is None:
+                keys = self._foreign_keys_by_location(self._last)
+            fk = keys.get(finding.location)
             if fk is None:
                 kept.append(finding)
             else:
@@ -230,22 +239,17 @@ class Linter:
         held, self._held = self._held, []
         return [f for f, fk in held if not self._has_index(fk)]
 
-    def _foreign_key_of(self, finding: Finding) -> AddedForeignKey | None:
-        if finding.check != FK_WITHOUT_INDEX or self._last is None:
-            return None
-        where = self._last
+    @staticmethod
+    def _foreign_keys_by_location(where: _Where) -> dict[Location | None, AddedForeignKey]:
+        """The migration's foreign keys by where MP502 reports them (the first one per place)."""
         context = MigrationContext(where, None)
+        keys: dict[Location | None, AddedForeignKey] = {}
         for fk in where.state.foreign_keys:
-            if context.location_of(fk.statement) == finding.location:
-                return fk
-        return None
+            keys.setdefault(context.location_of(fk.statement), fk)
+        return keys
 
     def _has_index(self, fk: AddedForeignKey) -> bool:
-        width = len(fk.columns)
-        return any(
-            set(index.columns[:width]) == set(fk.columns)
-            for index in self.schema.indexes_on(fk.table)
-        )
+        return self.schema.has_index_on(fk.table, fk.columns)
 
     def _lint(self, source: SqlSource) -> list[Finding]:
         self.schema.begin_migration()
@@ -483,9 +487,10 @@ class Linter:
                 source.down_path or source.path,
                 source.down_line_offset,
             )
+        index = _SuppressionIndex(sql_suppressions)
         kept: list[Finding] = []
         for finding in raw:
-            matched = _match(finding, sql_suppressions)
+            matched = index.match(finding)
             location = finding.location
             if matched is None and location is not None and location.path.suffix == ".py":
                 matched = self._python_match(finding)
@@ -497,18 +502,17 @@ class Linter:
     def _python_match(self, finding: Finding) -> Suppression | None:
         assert finding.location is not None
         path, line = finding.location.path, finding.location.line
-        lines = self._python_lines.get(path)
-        if lines is None:
+        parsed = self._python_suppressions.get(path)
+        if parsed is None:
             try:
                 lines = path.read_text(encoding="utf-8").splitlines()
             except OSError:
                 lines = []
-            self._python_lines[path] = lines
-        covered = parse_python_suppressions(lines)
-        candidates = covered.get(line or 0, []) + [
-            s for items in covered.values() for s in items if s.file_level
-        ]
-        for suppression in candidates:
+            covered = parse_python_suppressions(lines)
+            file_level = [s for items in covered.values() for s in items if s.file_level]
+            parsed = self._python_suppressions[path] = (covered, file_level)
+        covered, file_level = parsed
+        for suppression in covered.get(line or 0, []) + file_level:
             if _covers(suppression, finding.check):
                 suppression.used.add(finding.check)
                 return suppression
@@ -665,13 +669,13 @@ def _sql_suppressions(
     if "migproof:" not in sql and "squawk-" not in sql:
         return []
     found = parse_sql_suppressions(comments(sql))
+    ends = [statement.end_line for statement in statements]  # in order: never decreasing
     for suppression in found:
         if suppression.file_level:
             continue
-        for statement in statements:
-            if statement.end_line >= suppression.line:
-                suppression.statement_line = statement.line + offset
-                break
+        at = bisect.bisect_left(ends, suppression.line)  # the first statement ending below it
+        if at < len(statements):
+            suppression.statement_line = statements[at].line + offset
     return [(s, path, offset) for s in found]
 
 
@@ -691,19 +695,33 @@ def _covers(suppression: Suppression, code: str) -> bool:
     return False
 
 
-def _match(
-    finding: Finding, suppressions: list[tuple[Suppression, Path | None, int]]
-) -> Suppression | None:
-    if finding.location is None or finding.check == SYNTAX_ERROR.code:
+class _SuppressionIndex:
+    """A migration's SQL suppressions by (file, statement line), and its file-level ones."""
+
+    def __init__(self, suppressions: list[tuple[Suppression, Path | None, int]]) -> None:
+        # (position in the list, suppression): the first written wins, as in a scan
+        self._at: dict[tuple[Path | None, int | None], list[tuple[int, Suppression]]] = {}
+        self._files: dict[Path | None, list[tuple[int, Suppression]]] = {}
+        for position, (suppression, path, _) in enumerate(suppressions):
+            if suppression.file_level:
+                self._files.setdefault(path, []).append((position, suppression))
+            else:
+                key = (path, suppression.statement_line)
+                self._at.setdefault(key, []).append((position, suppression))
+
+    def match(self, finding: Finding) -> Suppression | None:
+        """The first suppression covering the finding, marked used; None when none does."""
+        location = finding.location
+        if location is None or finding.check == SYNTAX_ERROR.code:
+            return None
+        candidates = self._at.get((location.path, location.line), []) + self._files.get(
+            location.path, []
+        )
+        for _, suppression in sorted(candidates, key=lambda item: item[0]):
+            if _covers(suppression, finding.check):
+                suppression.used.add(finding.check)
+                return suppression
         return None
-    for suppression, path, _ in suppressions:
-        if path != finding.location.path:
-            continue
-        applies = suppression.file_level or suppression.statement_line == finding.location.line
-        if applies and _covers(suppression, finding.check):
-            suppression.used.add(finding.check)
-            return suppression
-    return None
 
 
 def lint_sources(sources: Sequence[SqlSource], config: Config) -> list[Finding]:

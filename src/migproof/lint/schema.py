@@ -204,8 +204,12 @@ class Schema:
         info = self.tables.get(table)
         return info is not None and info.new
 
-    def indexes_on(self, table: str) -> list[IndexInfo]:
-        return list(self._by_table.get(table, {}).values())
+    def has_index_on(self, table: str, columns: tuple[str, ...]) -> bool:
+        """An index of ``table`` starts with ``columns``, in any order (a foreign key's)."""
+        wanted, width = set(columns), len(columns)
+        return any(
+            set(index.columns[:width]) == wanted for index in self._by_table.get(table, {}).values()
+        )
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         for constraint in self.constraints.values():

@@ -139,14 +139,11 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Finding]:
     `op.create_index("ix_child_parent_id", "child", ["parent_id"])` next to the
     `ForeignKey`, or `index=True` on the column in the model.
     """
+    dropped = _dropped_tables(ctx) if ctx.state.foreign_keys else set()
     for fk in ctx.state.foreign_keys:
-        if not fk.columns or _dropped_later(ctx, fk.table):
+        if not fk.columns or fk.table in dropped:
             continue
-        if any(
-            index.columns[: len(fk.columns)] == fk.columns
-            or set(index.columns[: len(fk.columns)]) == set(fk.columns)
-            for index in ctx.schema.indexes_on(fk.table)
-        ):
+        if ctx.schema.has_index_on(fk.table, fk.columns):
             continue
         columns = ", ".join(fk.columns)
         yield ctx.finding_at(
@@ -158,14 +155,14 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Finding]:
         )
 
 
-def _dropped_later(ctx: MigrationContext, table: str) -> bool:
-    """The migration drops the table again (a temporary table, a rebuild)."""
-    return any(
-        isinstance(s.node, ast.DropStmt)
-        and s.node.removeType == OT.OBJECT_TABLE
-        and table in dropped_names(s.node)
-        for s in ctx.statements
-    )
+def _dropped_tables(ctx: MigrationContext) -> set[str]:
+    """Tables the migration drops (a temporary table, a rebuild)."""
+    dropped: set[str] = set()
+    for statement in ctx.statements:
+        node = statement.node
+        if isinstance(node, ast.DropStmt) and node.removeType == OT.OBJECT_TABLE:
+            dropped.update(dropped_names(node))
+    return dropped
 
 
 @migration_rule(
