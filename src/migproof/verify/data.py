@@ -38,8 +38,9 @@ from migproof.verify._register import verify_check
 from migproof.verify.rows import (
     Literals,
     TypeCatalog,
+    candidates,
     check_literals,
-    column_candidates,
+    column_literals,
     columns_in_expression,
 )
 
@@ -382,10 +383,9 @@ class _TableSeeder:
 
     def _candidates(self, column: Column, numbers: list[int]) -> dict[int, list[str | None]]:
         out: dict[int, list[str | None]] = {}
+        literals = column_literals(column, self.table, self.extra.get(column.name))
         for n in numbers:
-            values: list[str | None] = list(
-                column_candidates(column, self.table, self.types, n, self.extra.get(column.name))
-            )
+            values: list[str | None] = list(candidates(column.type, self.types, n, literals))
             if not column.not_null:
                 values.append(None)  # NULL satisfies every CHECK
             out[n] = values
@@ -596,8 +596,8 @@ class _TableSeeder:
                 if constraint.columns:
                     return set(constraint.columns)
                 return columns_in_expression(constraint.expression or "", self.table)
-        for index in self.snapshot.indexes.values():
-            if index.table == self.key and index.name == name:
+        for index in self.snapshot.indexes_of(self.key):
+            if index.name == name:
                 return columns_in_expression(" ".join(index.keys), self.table)
         if datatype:  # a domain's CHECK: every column of that domain (or an array of it)
             return {

@@ -28,6 +28,7 @@ __all__ = [
     "candidates",
     "check_literals",
     "column_candidates",
+    "column_literals",
     "columns_in_expression",
 ]
 
@@ -101,11 +102,17 @@ def column_candidates(
     column: Column, table: Table, types: TypeCatalog, n: int, extra: Literals | None = None
 ) -> list[str]:
     """Candidates for ``column`` of ``table``, with the literals of the CHECKs that name it."""
+    return candidates(column.type, types, n, column_literals(column, table, extra))
+
+
+def column_literals(column: Column, table: Table, extra: Literals | None = None) -> Literals:
+    """``extra`` and the literals of ``table``'s CHECKs that name ``column``: compute them once
+    per column and pass them to ``candidates`` for each row."""
     literals = extra or Literals()
     for check in table.checks:
         if check.expression and column.name in columns_in_expression(check.expression, table):
             literals = literals + check_literals(check.expression)
-    return candidates(column.type, types, n, literals)
+    return literals
 
 
 def columns_in_expression(expression: str, table: Table) -> set[str]:

@@ -28,10 +28,12 @@ from migproof.verify.data import (
     row_findings,
 )
 from migproof.verify.rows import (
+    Literals,
     TypeCatalog,
     candidates,
     check_literals,
     column_candidates,
+    column_literals,
     columns_in_expression,
 )
 
@@ -113,6 +115,9 @@ def test_check_literals_go_first_for_in_lists_and_after_the_first_value_otherwis
     assert column_candidates(status, table, TYPES, 1)[:2] == ["open", "closed"]
     assert column_candidates(status, table, TYPES, 2)[:2] == ["closed", "open"]
     assert column_candidates(qty, table, TYPES, 1)[:4] == ["1", "10", "11", "9"]
+    assert column_literals(status, table).strings == ("open", "closed")
+    assert column_literals(qty, table, Literals(numbers=("7",))).numbers[0] == "7"
+    assert column_literals(qty, table).strings == ()
 
 
 def test_check_literals_and_columns_of_an_expression() -> None:
