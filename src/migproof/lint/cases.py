@@ -10,7 +10,6 @@ A ``-- config: key = value`` line sets a ``[tool.migproof.lint]`` option for the
 from __future__ import annotations
 
 import re
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -109,9 +108,3 @@ def run_case(case: Case, which: str, path: Path) -> list[Finding]:
     down = case.bad_down if which == "bad" else case.good_down
     source = SqlSource(text, path, setup_sql=case.setup, down_sql=down)
     return lint_sources([source], config)
-
-
-def run_case_in_tempdir(case: Case, which: str) -> list[Finding]:
-    with tempfile.TemporaryDirectory() as tmp:
-        suffix = ".py" if case.python else ".sql"
-        return run_case(case, which, Path(tmp) / f"{which}{suffix}")

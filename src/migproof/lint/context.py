@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from migproof.findings import Finding, Location, Severity
@@ -118,10 +117,6 @@ class _Base:
     def source(self) -> SqlSource:
         return self._where.source
 
-    def qualified_name(self, relation: Any) -> str:
-        """``schema.table`` of a ``RangeVar``, as PostgreSQL prints it."""
-        return qualified(relation)
-
     def created_in_this_migration(self, relation: Any) -> bool:
         """True for a table created earlier in this migration: nobody else can be using it."""
         return relation is not None and self.schema.is_new(qualified(relation))
@@ -224,12 +219,6 @@ class MigrationContext(_Base):
     @property
     def statements(self) -> list[Statement]:
         return self.state.statements
-
-    def first_statement(self) -> Statement | None:
-        return self.state.statements[0] if self.state.statements else None
-
-    def path(self) -> Path | None:
-        return self.source.path
 
 
 def _one_line(text: str) -> str:

@@ -2,7 +2,7 @@
 
 pglast ships no type information, so everything the rest of migproof needs from it goes
 through the typed functions here: ``parse_statements`` (statements with their real start
-line and column), ``deparse``, ``fingerprint``, and the node classes as ``ast`` / ``enums``.
+line and column), ``deparse``, and the node classes as ``ast`` / ``enums``.
 pglast's node fields follow the PostgreSQL parser of its major version: pin the major.
 """
 
@@ -28,7 +28,6 @@ __all__ = [
     "comments",
     "deparse",
     "enums",
-    "fingerprint",
     "identifiers",
     "line_and_column",
     "parse_migration",
@@ -216,11 +215,6 @@ def parse_migration(sql: str) -> list[Statement]:
 def deparse(node: Any) -> str:
     """The node back as SQL, normalised by pglast's printer."""
     return str(RawStream()(node))
-
-
-def fingerprint(sql: str) -> str:
-    """PostgreSQL's query fingerprint: equal for statements that differ only in constants."""
-    return str(_parser.fingerprint(sql))
 
 
 def comments(sql: str) -> list[tuple[str, int, int]]:

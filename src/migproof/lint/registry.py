@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from migproof.checks import CheckInfo, register_check
@@ -36,7 +36,6 @@ __all__ = [
     "migration_rule",
     "revision_rule",
     "rule",
-    "rule_by_code",
 ]
 
 REQUIRED_SECTIONS = ("What it does", "Why is this bad?", "How to fix", "PostgreSQL versions")
@@ -64,7 +63,6 @@ class Rule:
     check: Callable[..., Iterator[Finding]]
     nodes: tuple[type, ...] = ()
     in_downgrade: bool = False  # also runs over the downgrade SQL (protected schemas)
-    fixes: tuple[str, ...] = field(default=())
 
     @property
     def code(self) -> str:
@@ -207,8 +205,3 @@ def all_rules() -> list[Rule]:
     """Every lint rule, sorted by code."""
     _load_rules()
     return [_RULES[code] for code in sorted(_RULES)]
-
-
-def rule_by_code(code: str) -> Rule | None:
-    _load_rules()
-    return _RULES.get(code)

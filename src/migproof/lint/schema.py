@@ -127,7 +127,6 @@ class TableInfo:
     name: str
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     new: bool = False
-    complete: bool = True  # False when columns came from LIKE, inheritance or a query
 
 
 @dataclass(slots=True)
@@ -135,7 +134,6 @@ class IndexInfo:
     name: str
     table: str
     columns: tuple[str, ...]
-    unique: bool = False
     new: bool = False
 
 
@@ -228,7 +226,7 @@ class Schema:
             if into is not None and into.rel is not None:
                 name = qualified(into.rel)
                 if name not in self.tables:
-                    self.tables[name] = TableInfo(name, new=new, complete=False)
+                    self.tables[name] = TableInfo(name, new=new)
                     self._created(self.tables[name])
         elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
             for cmd in node.cmds or ():
@@ -249,7 +247,7 @@ class Schema:
         name = qualified(node.relation)
         if node.if_not_exists and name in self.tables:
             return
-        table = TableInfo(name, new=new, complete=not (node.inhRelations or node.partbound))
+        table = TableInfo(name, new=new)
         self.tables[name] = table
         self._created(table)
         for element in node.tableElts or ():
@@ -257,8 +255,6 @@ class Schema:
                 self._add_column(table, element, new=new)
             elif isinstance(element, ast.Constraint):
                 self._add_constraint(name, element, new=new)
-            else:  # LIKE other_table
-                table.complete = False
 
     def _add_column(self, table: TableInfo, column: Any, *, new: bool) -> None:
         info = ColumnInfo(column.colname, sql_type(column.typeName) if column.typeName else None)
@@ -305,7 +301,7 @@ class Schema:
                 if existing is not None:
                     columns = existing.columns
                     info.columns = columns
-            self.add_index(IndexInfo(f"{table}:{name}", table, columns, unique=True, new=new))
+            self.add_index(IndexInfo(f"{table}:{name}", table, columns, new=new))
             if kind == "primary":
                 for col in columns:
                     known = self.column(table, col)
@@ -318,7 +314,7 @@ class Schema:
         name: str = getattr(cmd, "name", None) or ""
         if subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
             if table is None:
-                table = self.tables[table_name] = TableInfo(table_name, complete=False)
+                table = self.tables[table_name] = TableInfo(table_name)
             self._add_column(table, cmd.def_, new=new)
         elif subtype == AT.AT_DropColumn and table is not None:
             table.columns.pop(name, None)
@@ -349,7 +345,7 @@ class Schema:
         name = f"{schema}.{node.idxname}" if node.idxname else f"{table}:{','.join(columns)}"
         if node.if_not_exists and name in self.indexes:
             return
-        self.add_index(IndexInfo(name, table, columns, unique=bool(node.unique), new=new))
+        self.add_index(IndexInfo(name, table, columns, new=new))
 
     def _drop(self, node: Any) -> None:
         for obj in node.objects or ():
