@@ -87,7 +87,9 @@ class _HeadChecks:
             config.path(config.verify.schema_sql) if config.verify.schema_sql else None
         )
         self.schema = (
-            snapshot_schema_file(host, self.schema_file, self.filters) if self.schema_file else None
+            snapshot_schema_file(host, self.schema_file, self.filters, config=config)
+            if self.schema_file
+            else None
         )
         self.models: tuple[list[object], Path | None] | None = (
             load_metadata(config.verify.models, root) if config.verify.models else None
