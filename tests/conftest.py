@@ -12,12 +12,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from migproof.sandbox import Sandbox, find_binaries
 
 TESTS = Path(__file__).parent
 PROJECTS = TESTS / "projects"
 REPO = TESTS.parent
+# Every incremental snapshot of a verify walk is compared with a full read (catalog/watch.py).
+os.environ.setdefault("MIGPROOF_CHECK_WATCH", "1")
+ROLES = ("migproof_reader", "migproof_writer")
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +44,15 @@ def conn(pg: Sandbox, db: str) -> Iterator[psycopg.Connection[tuple[object, ...]
     """An autocommit connection to the test's fresh database."""
     with pg.connect(db) as connection:
         yield connection
+
+
+@pytest.fixture(scope="session")
+def case_roles(pg: Sandbox) -> tuple[str, ...]:
+    """Create the roles privileges and policies in tests/diff refer to (once: roles belong
+    to the cluster)."""
+    with pg.connect() as conn:
+        for role in ROLES:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
+    return ROLES

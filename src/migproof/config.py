@@ -69,6 +69,12 @@ class VerifyConfig:
         "SQLAlchemy metadata to compare with head, when env.py does not set one.",
         '"app.models:Base.metadata"',
     )
+    watch: bool = _opt(
+        True,
+        "Re-read only the catalog objects each step changed (event triggers in the scratch "
+        "database); false reads the whole catalog at every snapshot.",
+        "false",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,6 +168,8 @@ class _Walk:
         self.stepper = make_stepper(host, self.db, self.token)
         self._filters: tuple[tuple[str | None, str], Any] | None = None
         self.conn: Any = host.connect(self.db)
+        self.watch = self._watch()
+        self._watched = 0  # statements the watch has been told about
         self.applied: list[str] = []
         self.blocked: set[str] = set()
         self.rows: Any = None  # verify.data.RowTracker when data preservation is on
@@ -177,8 +179,26 @@ class _Walk:
         self.had_failure = False
 
     def close(self) -> None:
+        self._close_watch()
         self.conn.close()
         self.host.drop_database(self.db)
+
+    def _watch(self) -> Any:
+        """catalog.watch.CatalogWatch on the scratch database, or None (full reads)."""
+        if not self.config.verify.watch:
+            return None
+        from migproof.catalog.watch import CatalogWatch
+
+        conn = self.host.connect(self.db)
+        watch = CatalogWatch.install(conn)
+        if watch is None:
+            conn.close()
+        return watch
+
+    def _close_watch(self) -> None:
+        if self.watch is not None:
+            self.watch.close()
+            self.watch = None
 
     def snapshot(self) -> Snapshot:
         from migproof.catalog import SnapshotFilter, take_snapshot
@@ -192,15 +212,25 @@ class _Walk:
             )
             config = dataclasses.replace(self.config, exclude_tables=excluded)
             self._filters = (version_table, SnapshotFilter.from_config(config))
+        if self.watch is not None:
+            from migproof.catalog.watch import writes_catalog
+
+            statements = self.recorder.statements
+            if any(writes_catalog(s.sql) for s in statements[self._watched :]):
+                self.watch.invalidate()  # no event trigger sees a write to pg_catalog
+            self._watched = len(statements)
+            return self.watch.snapshot(self._filters[1])  # type: ignore[no-any-return]
         return take_snapshot(self.conn, self._filters[1])
 
     def rebuild(self) -> None:
         """Recreate the database at exactly the applied revisions, after a failed round trip."""
+        self._close_watch()
         self.conn.close()
         self.host.drop_database(self.db)
         self.host.create_database(self.db)
         mark_scratch(self.host, self.db, self.config, self.token)
         self.conn = self.host.connect(self.db)
+        self.watch = self._watch()
         if self.rows is not None:
             self.rows.reconnect(self.conn)
         self.stepper.on_rebuild()

@@ -1,6 +1,7 @@
 -- Collations created by the schema (CREATE COLLATION), not the ones initdb imports. The
 -- braced placeholder is the ICU / builtin locale column, whose name depends on the server.
 SELECT
+    c.oid AS oid,  -- what catalog/watch.py re-reads it by
     quote_ident(n.nspname) || '.' || quote_ident(c.collname) AS key,
     n.nspname AS schema,
     c.collname AS name,
@@ -19,6 +20,7 @@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
+    -- only: AND c.oid = ANY(%(only)s::oid[])
     AND NOT EXISTS (
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_collation'::regclass AND e.objid = c.oid AND e.deptype = 'e'

@@ -41,3 +41,4 @@ WHERE c.relkind IN ('r', 'p', 'f')
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
+    -- only: AND c.oid = ANY(%(only)s::oid[])

@@ -62,3 +62,4 @@ WHERE k.contype <> 'n' AND k.conparentid = 0
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
+    -- only: AND t.oid = ANY(%(only)s::oid[])

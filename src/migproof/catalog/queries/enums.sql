@@ -1,5 +1,6 @@
 -- Enum types with their labels in order.
 SELECT
+    t.oid AS oid,  -- what catalog/watch.py re-reads it by
     quote_ident(n.nspname) || '.' || quote_ident(t.typname) AS key,
     n.nspname AS schema,
     t.typname AS name,
@@ -24,6 +25,7 @@ WHERE t.typtype = 'e'
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
+    -- only: AND t.oid = ANY(%(only)s::oid[])
     AND NOT EXISTS (
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e'

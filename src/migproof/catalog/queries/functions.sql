@@ -2,6 +2,7 @@
 -- The braced placeholder tests prosqlbody (SQL-standard bodies), a column from PostgreSQL 14
 -- on. Functions a type made for itself (range constructors) are left out.
 SELECT
+    p.oid AS oid,  -- what catalog/watch.py re-reads it by
     quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS key,
     n.nspname AS schema,
     p.proname AS name,
@@ -41,6 +42,7 @@ WHERE true
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
+    -- only: AND p.oid = ANY(%(only)s::oid[])
     AND NOT EXISTS (
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype IN ('e', 'i')

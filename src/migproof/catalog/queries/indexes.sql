@@ -1,6 +1,7 @@
 -- Indexes that do not back a constraint (those are properties of their constraint), on
 -- tables and materialized views; indexes of partitions cloned from their parent's are left out.
 SELECT
+    c.oid AS oid,  -- what catalog/watch.py re-reads it by
     quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS key,
     n.nspname AS schema,
     c.relname AS name,
@@ -48,6 +49,7 @@ WHERE t.relkind IN ('r', 'p', 'm')
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
+    -- only: AND c.oid = ANY(%(only)s::oid[])
     AND NOT EXISTS (
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_class'::regclass AND e.objid = t.oid AND e.deptype = 'e'

@@ -1,5 +1,6 @@
 -- Row-level security policies.
 SELECT
+    p.oid AS oid,  -- what catalog/watch.py re-reads it by
     quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(p.polname) AS key,
     quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS table,
     p.polname AS name,
@@ -22,3 +23,4 @@ LEFT JOIN pg_description AS d
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
+    -- only: AND p.oid = ANY(%(only)s::oid[])

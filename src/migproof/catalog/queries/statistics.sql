@@ -1,5 +1,6 @@
 -- Extended statistics objects (CREATE STATISTICS).
 SELECT
+    s.oid AS oid,  -- what catalog/watch.py re-reads it by
     quote_ident(n.nspname) || '.' || quote_ident(s.stxname) AS key,
     n.nspname AS schema,
     s.stxname AS name,
@@ -16,3 +17,4 @@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
+    -- only: AND s.oid = ANY(%(only)s::oid[])

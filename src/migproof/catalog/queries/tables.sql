@@ -1,6 +1,7 @@
 -- Tables (ordinary, partitioned, foreign): persistence, partitioning, inheritance, RLS,
 -- replica identity, storage options, comments, privileges.
 SELECT
+    c.oid AS oid,  -- what catalog/watch.py re-reads it by
     quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS key,
     n.nspname AS schema,
     c.relname AS name,
@@ -51,6 +52,7 @@ WHERE c.relkind IN ('r', 'p', 'f')
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
+    -- only: AND c.oid = ANY(%(only)s::oid[])
     AND c.relname <> ALL(%(exclude_tables)s::text[])
     AND n.nspname || '.' || c.relname <> ALL(%(exclude_tables)s::text[])
     AND NOT EXISTS (

@@ -1,6 +1,7 @@
 -- User triggers on tables and views (internal ones, such as foreign-key triggers, and
 -- clones on partitions are left out).
 SELECT
+    tg.oid AS oid,  -- what catalog/watch.py re-reads it by
     quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(tg.tgname) AS key,
     quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS table,
     tg.tgname AS name,
@@ -18,3 +19,4 @@ WHERE NOT tg.tgisinternal AND tg.tgparentid = 0
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
+    -- only: AND tg.oid = ANY(%(only)s::oid[])

@@ -1,5 +1,6 @@
 -- Views and materialized views, with their normalised definition.
 SELECT
+    c.oid AS oid,  -- what catalog/watch.py re-reads it by
     quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS key,
     n.nspname AS schema,
     c.relname AS name,
@@ -32,6 +33,7 @@ WHERE c.relkind IN ('v', 'm')
     AND n.nspname !~ '^pg_(toast|temp_)'
     AND (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
     AND n.nspname <> ALL(%(exclude_schemas)s::text[])
+    -- only: AND c.oid = ANY(%(only)s::oid[])
     AND NOT EXISTS (
         SELECT 1 FROM pg_depend AS e
         WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'

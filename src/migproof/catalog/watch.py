@@ -1,0 +1,416 @@
+"""Snapshots of a scratch database that re-read only what changed since the last one.
+
+verify snapshots the catalog three times per revision; read whole, that cost grows with the
+schema, so a long chain pays for its length twice. A watch installs two event triggers in
+the scratch database (``ddl_command_end`` and ``sql_drop``, enabled ALWAYS so no
+``session_replication_role`` hides a command) whose function NOTIFYs, for every command
+of every session (migrations that open their own connection included), the objects it
+created, altered or dropped. Before a snapshot the watch sends a NOTIFY of its own and
+reads until that one arrives: PostgreSQL delivers notifications in commit order, so every
+change committed before it has been received. What changed is widened through
+``pg_depend`` to every object whose text can show it (a renamed table shows in the foreign
+keys, indexes, views and sequences that name it), mapped to the snapshot's objects, and
+only those are read again, with the same catalog queries filtered by oid.
+
+Whatever the watch cannot place exactly (GRANT and other commands that name no object, a
+schema, an extension, default privileges, a lost notification) makes the next snapshot a
+full read, so a watch is never less exact than ``take_snapshot``; ``MIGPROOF_CHECK_WATCH=1``
+proves it by comparing every snapshot with a full one (the test suite runs that way).
+Changes that fire no event trigger (writes to ``pg_catalog`` tables, ALTER ROLE) are for
+the caller to report with ``invalidate()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from migproof.catalog.model import KINDS, Snapshot
+from migproof.catalog.snapshot import (
+    QUERIES,
+    SnapshotFilter,
+    collections,
+    drop_orphans,
+    oids,
+    read_catalog,
+    sorted_collections,
+    take_snapshot,
+)
+
+__all__ = ["WATCH_SCHEMA", "CatalogWatch", "writes_catalog"]
+
+WATCH_SCHEMA = "migproof_watch"
+_CHANNEL = "migproof_watch"
+_INSTALL = f"""
+CREATE SCHEMA {WATCH_SCHEMA};
+CREATE FUNCTION {WATCH_SCHEMA}.changed() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+DECLARE
+    r record;
+    owner oid;
+    named boolean := false;
+BEGIN
+    IF tg_event = 'sql_drop' THEN
+        FOR r IN SELECT * FROM pg_event_trigger_dropped_objects() LOOP
+            IF r.objsubid <> 0 THEN  -- a column: its table changed
+                PERFORM pg_notify('{_CHANNEL}', 't ' || r.classid || ' ' || r.objid);
+                CONTINUE;
+            END IF;
+            PERFORM pg_notify('{_CHANNEL}', 'd ' || r.classid || ' ' || r.objid);
+            -- a part of an object that may outlive it: its owner changed
+            IF r.object_type IN ('table constraint', 'default value', 'rule', 'trigger', 'policy')
+            THEN
+                owner := to_regclass(format('%I.%I', r.address_names[1], r.address_names[2]));
+                IF owner IS NOT NULL THEN
+                    PERFORM pg_notify('{_CHANNEL}', 't 1259 ' || owner);  -- pg_class
+                END IF;
+            ELSIF r.object_type = 'domain constraint' THEN
+                owner := to_regtype(r.address_names[1]);
+                IF owner IS NOT NULL THEN
+                    PERFORM pg_notify('{_CHANNEL}', 't 1247 ' || owner);  -- pg_type
+                END IF;
+            END IF;
+        END LOOP;
+    ELSE
+        FOR r IN SELECT classid, objid FROM pg_event_trigger_ddl_commands() LOOP
+            -- GRANT and ALTER DEFAULT PRIVILEGES name no object: 0 tells to read all
+            PERFORM pg_notify(
+                '{_CHANNEL}', 't ' || coalesce(r.classid, 0) || ' ' || coalesce(r.objid, 0));
+            named := true;
+        END LOOP;
+        -- a command with no row to tell (DROP is told by sql_drop)
+        IF NOT named AND tg_tag NOT LIKE 'DROP %' THEN
+            PERFORM pg_notify('{_CHANNEL}', 'full');
+        END IF;
+    END IF;
+END
+$$;
+CREATE EVENT TRIGGER migproof_watch_changed ON ddl_command_end
+    EXECUTE FUNCTION {WATCH_SCHEMA}.changed();
+CREATE EVENT TRIGGER migproof_watch_dropped ON sql_drop
+    EXECUTE FUNCTION {WATCH_SCHEMA}.changed();
+ALTER EVENT TRIGGER migproof_watch_changed ENABLE ALWAYS;
+ALTER EVENT TRIGGER migproof_watch_dropped ENABLE ALWAYS;
+"""
+
+# Everything a change reaches through pg_depend (a view's rule standing for the view), with
+# what _unit() needs to name the snapshot object that shows it.
+_REACH = """
+WITH RECURSIVE reach (classid, objid) AS (
+    SELECT * FROM unnest(%(classids)s::oid[], %(objids)s::oid[])
+    UNION
+    SELECT x.classid, x.objid
+    FROM reach AS r
+    CROSS JOIN LATERAL (  -- LATERAL: one index lookup per object, whatever the estimates
+        SELECT CASE WHEN d.classid = 2618 THEN 1259 ELSE d.classid END::oid,  -- a view's rule
+               CASE WHEN d.classid = 2618  -- stands for the view
+                    THEN (SELECT w.ev_class FROM pg_catalog.pg_rewrite AS w WHERE w.oid = d.objid)
+                    ELSE d.objid END
+        FROM pg_catalog.pg_depend AS d
+        WHERE d.refclassid = r.classid AND d.refobjid = r.objid
+        OFFSET 0  -- not flattened into a join the planner may hash
+    ) AS x (classid, objid)
+)
+SELECT r.classid, r.objid,  -- 1259 pg_class, 1247 pg_type, 2606 pg_constraint, 2604 pg_attrdef
+    (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE r.classid = 1259 AND c.oid = r.objid),
+    (SELECT c.reltype FROM pg_catalog.pg_class AS c WHERE r.classid = 1259 AND c.oid = r.objid),
+    (SELECT i.indrelid FROM pg_catalog.pg_index AS i
+     WHERE r.classid = 1259 AND i.indexrelid = r.objid),
+    (SELECT t.typtype FROM pg_catalog.pg_type AS t WHERE r.classid = 1247 AND t.oid = r.objid),
+    (SELECT k.conrelid FROM pg_catalog.pg_constraint AS k
+     WHERE r.classid = 2606 AND k.oid = r.objid),
+    (SELECT k.contypid FROM pg_catalog.pg_constraint AS k
+     WHERE r.classid = 2606 AND k.oid = r.objid),
+    (SELECT a.adrelid FROM pg_catalog.pg_attrdef AS a WHERE r.classid = 2604 AND a.oid = r.objid)
+FROM reach AS r
+"""
+
+# Which queries read the objects of each unit (the oids they filter on).
+_UNIT_QUERIES: dict[str, tuple[str, ...]] = {
+    "table": ("tables.sql", "columns.sql", "constraints.sql"),
+    "index": ("indexes.sql",),
+    "sequence": ("sequences.sql",),
+    "view": ("views.sql",),
+    "enum": ("enums.sql",),
+    "domain": ("domains.sql",),
+    "composite": ("composites.sql",),
+    "range": ("ranges.sql",),
+    "function": ("functions.sql",),
+    "trigger": ("triggers.sql",),
+    "policy": ("policies.sql",),
+    "statistics": ("statistics.sql",),
+    "collation": ("collations.sql",),
+}
+_KIND_OF_QUERY = {kind.query: kind.attribute for kind in KINDS}
+# pg_namespace, pg_extension, pg_default_acl: a change to one is read whole
+_WHOLE = frozenset({2615, 3079, 826})
+
+_CHILD_QUERIES = {"columns.sql", "constraints.sql"}
+_SYNC_TIMEOUT_SECONDS = 10.0
+# DML on a system catalog (the old tricks: widening a varchar in pg_attribute, deleting an
+# enum label from pg_enum) and role renames, which change how privileges print.
+_CATALOG_WRITE = re.compile(
+    r"\b(?:update|insert\s+into|delete\s+from)\s+(?:pg_catalog\s*\.\s*)?\"?pg_\w+"
+    r"|\balter\s+(?:role|user|group)\b",
+    re.IGNORECASE,
+)
+
+
+def writes_catalog(statement: str) -> bool:
+    """Whether a statement changes the catalog without firing an event trigger.
+
+    >>> writes_catalog("UPDATE pg_catalog.pg_attribute SET atttypmod = 24 WHERE ...")
+    True
+    >>> writes_catalog("UPDATE orders SET total = 0")
+    False
+    """
+    return _CATALOG_WRITE.search(statement) is not None
+
+
+class CatalogWatch:
+    """Snapshots of one database that re-read only the objects changed since the last one.
+
+    >>> watch = CatalogWatch.install(conn)        # doctest: +SKIP
+    >>> before = watch.snapshot(filters)          # doctest: +SKIP
+    >>> # ... migrations run on other connections, and commit ...
+    >>> after = watch.snapshot(filters)           # doctest: +SKIP
+
+    ``conn`` becomes the watch's own (autocommit) connection: it LISTENs on it, and closes it
+    with ``close()``. ``install`` returns None where event triggers cannot be created (not a
+    superuser, no PL/pgSQL); callers then use ``take_snapshot``.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+        # MIGPROOF_CHECK_WATCH=1: compare every snapshot with a full read (the test suite does)
+        self.check_each = bool(os.environ.get("MIGPROOF_CHECK_WATCH"))
+        self._syncs = itertools.count()
+        self._notes: list[str] = []
+        self._current: Snapshot | None = None
+        self.full_reads = 0  # how many snapshots read the whole catalog
+        self._filters: SnapshotFilter | None = None
+        # oid -> (attribute, key) of each object read, and each key's oid by attribute
+        self._where: dict[int, tuple[str, str]] = {}
+        self._oid_of: dict[str, dict[str, int]] = {}
+        conn.add_notify_handler(lambda notify: self._notes.append(notify.payload))
+
+    @classmethod
+    def install(cls, conn: psycopg.Connection[Any]) -> CatalogWatch | None:
+        """Create the event triggers in ``conn``'s database and listen; None if not allowed."""
+        try:
+            with conn.transaction():
+                conn.execute(_INSTALL)
+        except psycopg.Error:
+            return None
+        with conn.transaction():
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(_CHANNEL)))
+            # the watch's own queries are few, prepared, and run hundreds of times
+            conn.execute("SET plan_cache_mode = force_generic_plan")
+        return cls(conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def invalidate(self) -> None:
+        """Read the whole catalog next time (for changes no event trigger sees)."""
+        self._current = None
+
+    def snapshot(self, filters: SnapshotFilter | None = None) -> Snapshot:
+        """The database's committed catalog, as ``take_snapshot(conn, filters)`` reads it."""
+        filters = _without_watch(filters or SnapshotFilter())
+        touched, dropped, complete = self._changes()
+        if self._current is None or filters != self._filters or not complete:
+            snapshot = self._full(filters)
+        else:
+            snapshot = self._refresh(self._current, filters, touched, dropped)
+        if self.check_each:
+            full = take_snapshot(self.conn, filters)
+            if full != snapshot:
+                raise AssertionError("incremental snapshot differs from a full read")
+        self._current = snapshot
+        return snapshot
+
+    def _changes(self) -> tuple[set[tuple[int, int]], set[int], bool]:
+        """What the notifications since the last snapshot name: (touched, dropped, complete).
+
+        ``complete`` is False when a change names no object the watch can place.
+        """
+        token = f"sync {os.getpid()} {next(self._syncs)}"
+        if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            return set(), set(), False  # a NOTIFY would wait for the caller's commit
+        with self.conn.transaction():
+            self.conn.execute("SELECT pg_notify(%s, %s)", (_CHANNEL, token))
+        if token not in self._notes:  # delivered before the reply, but never trust timing
+            for notify in self.conn.notifies(timeout=_SYNC_TIMEOUT_SECONDS):
+                if notify.payload == token:
+                    break
+        notes, self._notes = self._notes, []
+        complete = token in notes
+        touched: set[tuple[int, int]] = set()
+        dropped: set[int] = set()
+        for note in notes:
+            kind, _, rest = note.partition(" ")
+            if kind == "sync":
+                continue
+            if kind not in ("t", "d"):  # 'full', or anything this version does not know
+                complete = False
+                continue
+            classid, objid = (int(part) for part in rest.split())
+            if objid == 0 or classid in _WHOLE:
+                complete = False
+            elif kind == "t":
+                touched.add((classid, objid))
+            else:
+                dropped.add(objid)
+        return touched, dropped, complete
+
+    def _full(self, filters: SnapshotFilter) -> Snapshot:
+        self.full_reads += 1
+        results = read_catalog(self.conn, filters)
+        self._filters = filters
+        self._where.clear()
+        self._oid_of = {}
+        self._remember(results)
+        return drop_orphans(Snapshot(server_version=self._major(), **sorted_collections(results)))
+
+    def _refresh(
+        self,
+        current: Snapshot,
+        filters: SnapshotFilter,
+        touched: set[tuple[int, int]],
+        dropped: set[int],
+    ) -> Snapshot:
+        units = self._reach(touched) if touched else {}
+        if "full" in units:
+            return self._full(filters)
+        # Objects dropped from ``current`` as orphans (an index of an excluded table) come
+        # back when their table is read again: they depend on it.
+        objects: dict[str, dict[str, Any]] = {
+            kind.attribute: dict(current.collection(kind)) for kind in KINDS
+        }
+        for oid in dropped:
+            self._forget(objects, oid)
+        # tables are read with their columns and constraints
+        only = {
+            query: sorted(oids_) for unit, oids_ in units.items() for query in _UNIT_QUERIES[unit]
+        }
+        if only:
+            results = read_catalog(self.conn, filters, only)
+            for query, oids_ in only.items():
+                if query in _CHILD_QUERIES:
+                    continue
+                for oid in oids_:
+                    if self._where.get(oid, ("", ""))[0] == _KIND_OF_QUERY[query]:
+                        self._forget(objects, oid)
+            read = collections(results)
+            for attribute, found in read.items():
+                objects[attribute].update(found)
+            self._remember(results)
+        return drop_orphans(
+            Snapshot(
+                server_version=current.server_version,
+                **{attribute: dict(sorted(items.items())) for attribute, items in objects.items()},
+            )
+        )
+
+    def _reach(self, touched: Iterable[tuple[int, int]]) -> dict[str, set[int]]:
+        """The snapshot objects (unit -> oids) that can show the touched objects' changes."""
+        pairs = sorted(touched)
+        params = {"classids": [c for c, _ in pairs], "objids": [o for _, o in pairs]}
+        rows = self.conn.execute(_REACH, params, prepare=True).fetchall()
+        units: dict[str, set[int]] = {}
+        for row in rows:
+            for unit, oid in _units(*row):
+                units.setdefault(unit, set()).add(oid)
+        return units
+
+    def _remember(self, results: dict[str, Any]) -> None:
+        for query, result in results.items():
+            if query in _CHILD_QUERIES:
+                continue
+            attribute = _KIND_OF_QUERY[query]
+            if "oid" not in result.columns:
+                continue
+            keys = self._oid_of.setdefault(attribute, {})
+            for key, oid in oids(result).items():
+                stale = keys.get(key)
+                if stale is not None and stale != oid:
+                    self._where.pop(stale, None)
+                keys[key] = oid
+                self._where[oid] = (attribute, key)
+
+    def _forget(self, objects: dict[str, dict[str, Any]], oid: int) -> None:
+        place = self._where.pop(oid, None)
+        if place is None:
+            return
+        attribute, key = place
+        keys = self._oid_of.get(attribute, {})
+        if keys.get(key) == oid:
+            del keys[key]
+            objects[attribute].pop(key, None)
+
+    def _major(self) -> int:
+        return self.conn.info.server_version // 10000
+
+
+_PG_CLASS, _PG_TYPE, _PG_CONSTRAINT, _PG_ATTRDEF = 1259, 1247, 2606, 2604
+_RELKINDS = {
+    "r": "table", "p": "table", "f": "table", "i": "index", "I": "index",
+    "S": "sequence", "v": "view", "m": "view",
+}  # fmt: skip
+_TYPTYPES = {"e": "enum", "d": "domain", "r": "range", "c": "composite"}
+_CLASSES = {
+    1255: "function", 2620: "trigger", 3256: "policy", 3381: "statistics", 3456: "collation",
+    2615: "full", 3079: "full", 826: "full",  # pg_namespace, pg_extension, pg_default_acl
+}  # fmt: skip
+
+
+def _units(
+    classid: int,
+    objid: int,
+    relkind: str | None,
+    reltype: int | None,
+    indrelid: int | None,
+    typtype: str | None,
+    conrelid: int | None,
+    contypid: int | None,
+    adrelid: int | None,
+) -> Iterable[tuple[str, int]]:
+    """The snapshot objects that show one object a change reached (none for a toast table,
+    a table's row type, an array type …)."""
+    if classid == _PG_CLASS:
+        if relkind == "c" and reltype:
+            yield "composite", reltype
+        elif relkind in _RELKINDS:
+            yield _RELKINDS[relkind], objid
+        if indrelid:  # an index backing a constraint shows in its table
+            yield "table", indrelid
+    elif classid == _PG_TYPE:
+        if typtype in _TYPTYPES:
+            yield _TYPTYPES[typtype], objid
+    elif classid == _PG_CONSTRAINT:
+        if conrelid:
+            yield "table", conrelid
+        elif contypid:
+            yield "domain", contypid
+    elif classid == _PG_ATTRDEF:
+        if adrelid:
+            yield "table", adrelid
+    elif classid in _CLASSES:
+        yield _CLASSES[classid], objid
+
+
+def _without_watch(filters: SnapshotFilter) -> SnapshotFilter:
+    if WATCH_SCHEMA in filters.exclude_schemas:
+        return filters
+    return dataclasses.replace(filters, exclude_schemas=(*filters.exclude_schemas, WATCH_SCHEMA))
+
+
+assert set(QUERIES) >= {q for queries in _UNIT_QUERIES.values() for q in queries}
