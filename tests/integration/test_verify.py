@@ -411,3 +411,46 @@ def test_extension_the_sandbox_lacks_is_a_clear_error_naming_it(
         run(pg, tmp_path)
     assert "pgcrypto" in raised.value.what
     assert raised.value.fix is not None and "--pg-bin" in raised.value.fix
+
+
+def _widen_by_catalog_write(width: int) -> str:
+    # the pre-9.2 trick for widening a varchar without a rewrite: no event trigger sees it
+    return (
+        f'op.execute("UPDATE pg_catalog.pg_attribute SET atttypmod = {width + 4} '
+        "WHERE attrelid = 'note'::regclass AND attname = 'body'\")"
+    )
+
+
+@pytest.mark.parametrize("watch", [True, False])
+def test_a_catalog_write_the_downgrade_does_not_undo_is_found_with_or_without_the_watch(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, watch: bool
+) -> None:
+    # Without the suite's full-read check, so only the walk's own invalidation can find it.
+    monkeypatch.delenv("MIGPROOF_CHECK_WATCH")
+    write_project(
+        tmp_path,
+        [
+            table(
+                1,
+                None,
+                upgrade='op.create_table("note", sa.Column("body", sa.String(10)))',
+                downgrade='op.drop_table("note")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade=_widen_by_catalog_write(20),
+                downgrade='op.execute("SELECT 1")',
+            ),
+            Revision(
+                id="r3",
+                down="r2",
+                upgrade=_widen_by_catalog_write(30),
+                downgrade=_widen_by_catalog_write(20),
+            ),
+        ],
+    )
+    report = run(pg, tmp_path, **{"verify.watch": watch})
+    assert [(f.check, f.revision) for f in report.findings] == [("MP012", "r2")]
+    (finding,) = report.findings
+    assert "character varying(10) -> character varying(20)" in finding.message
