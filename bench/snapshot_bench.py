@@ -5,8 +5,10 @@ Reproduce:  python bench/snapshot_bench.py [--sizes 10,100,1000] [--repeat 5] [-
 Both read the same database of the sandbox; pg_dump is the sandbox's own binary (same
 version as the server). "snapshot" includes opening a connection, as pg_dump does; "warm"
 reuses one, as ``migproof verify`` does between steps; "diff" compares two snapshots of the
-same schema, as verify does after every step. Medians of --repeat runs, the three
-contenders taking turns so that a busy machine slows them alike.
+same schema, as verify does after every step; "watched" is a CatalogWatch's snapshot after
+one committed ``ALTER TABLE … ADD COLUMN`` (only what changed is read again), as verify takes
+them between steps. Medians of --repeat runs, the contenders taking turns so that a busy
+machine slows them alike.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from collections.abc import Callable
 
 import psycopg
 
-from migproof.catalog import diff_snapshots, take_snapshot
+from migproof.catalog import SnapshotFilter, diff_snapshots, take_snapshot
+from migproof.catalog.watch import CatalogWatch
 from migproof.sandbox import Sandbox, find_binaries
 
 
@@ -58,6 +61,27 @@ def interleaved_medians(funcs: list[Callable[[], None]], repeat: int) -> list[fl
     return [statistics.median(samples) for samples in times]
 
 
+def watched_median(
+    watch_conn: psycopg.Connection[tuple[object, ...]],
+    conn: psycopg.Connection[tuple[object, ...]],
+    tables: int,
+    repeat: int,
+) -> float:
+    """Median seconds of a watched snapshot after one committed ALTER TABLE on ``conn``."""
+    watch = CatalogWatch.install(watch_conn)
+    assert watch is not None, "the sandbox's superuser can create event triggers"
+    filters = SnapshotFilter()
+    watch.snapshot(filters)
+    samples = []
+    for n in range(max(repeat, 5) * 4):
+        conn.execute(f"ALTER TABLE t{n % tables} ADD COLUMN w{n} integer DEFAULT {n}")
+        start = time.perf_counter()
+        watch.snapshot(filters)
+        samples.append(time.perf_counter() - start)
+    watch.close()
+    return statistics.median(samples[4:])  # the first ones prepare the filtered queries
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000")
@@ -69,7 +93,7 @@ def main() -> None:
     print(f"PostgreSQL {binaries.version} ({binaries.origin}), median of {args.repeat} runs")
     print(
         f"{'tables':>7} {'snapshot':>10} {'warm':>10} {'pg_dump -s':>11} {'pg_dump/snapshot':>17}"
-        f" {'diff':>9}"
+        f" {'diff':>9} {'watched':>9}"
     )
     with Sandbox(binaries) as pg:
         for size in (int(s) for s in args.sizes.split(",")):
@@ -104,10 +128,12 @@ def main() -> None:
                 (t_diff,) = interleaved_medians(
                     [functools.partial(diff_snapshots, first, second)], args.repeat
                 )
+                t_watched = watched_median(pg.connect(dbname), conn, size, args.repeat)
             pg.drop_database(dbname)
             print(
                 f"{size:>7} {t_cold * 1000:>8.1f}ms {t_warm * 1000:>8.1f}ms "
                 f"{t_dump * 1000:>9.1f}ms {t_dump / t_cold:>16.1f}x {t_diff * 1000:>7.1f}ms"
+                f" {t_watched * 1000:>7.1f}ms"
             )
 
 

@@ -11,13 +11,16 @@ so every tool talks to the same server over the same Unix socket):
   (as its fixtures do); pytest's own start-up is not counted, which favours pytest-alembic;
 - bare alembic: `alembic upgrade head && alembic downgrade base && alembic upgrade head`
   as three CLI processes.
-Ratios are migproof's time over the other's: below 1.0 means migproof is faster.
+Each tool runs once untimed first (imports, the server's caches), then ``--runs`` times,
+alternating, and the median is reported. Ratios are migproof's time over the other's: below
+1.0 means migproof is faster.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -93,6 +96,7 @@ def time_bare_alembic(pg: Sandbox, root: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 200])
+    parser.add_argument("--runs", type=int, default=3, help="timed runs of each tool per size")
     args = parser.parse_args()
     print(
         f"{'N':>5} {'migproof':>10} {'pytest-alembic':>15} {'bare alembic':>13} {'vs pytest-alembic':>18} {'vs bare':>8}"
@@ -100,9 +104,14 @@ def main() -> None:
     with Sandbox() as pg, tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             root = write_chain(Path(tmp) / f"chain{n}", n)
-            ours = time_migproof(pg, root)
-            theirs = time_pytest_alembic(pg, root)
-            bare = time_bare_alembic(pg, root)
+            tools = (time_migproof, time_pytest_alembic, time_bare_alembic)
+            times: list[list[float]] = [[] for _ in tools]
+            for run in range(args.runs + 1):
+                for tool, measured in zip(tools, times, strict=True):
+                    elapsed = tool(pg, root)
+                    if run:  # the first is a warm-up
+                        measured.append(elapsed)
+            ours, theirs, bare = (statistics.median(measured) for measured in times)
             print(
                 f"{n:>5} {ours:>9.2f}s {theirs:>14.2f}s {bare:>12.2f}s {ours / theirs:>18.2f} {ours / bare:>8.2f}"
             )

@@ -290,6 +290,9 @@ class CatalogWatch:
         units = self._reach(touched) if touched else {}
         if "full" in units:
             return self._full(filters)
+        if "table" in units:
+            for unit, oids_ in self._former_parts(current, units["table"]).items():
+                units.setdefault(unit, set()).update(oids_)
         # Objects dropped from ``current`` as orphans (an index of an excluded table) come
         # back when their table is read again: they depend on it.
         objects: dict[str, dict[str, Any]] = {
@@ -319,6 +322,41 @@ class CatalogWatch:
                 **{attribute: dict(sorted(items.items())) for attribute, items in objects.items()},
             )
         )
+
+    def _former_parts(self, current: Snapshot, tables: set[int]) -> dict[str, set[int]]:
+        """What belonged to the tables at the last snapshot: ALTER TABLE is told as a change
+        of the table alone, and some of its subcommands drop or detach a part without a
+        word (DROP IDENTITY drops the sequence, DETACH PARTITION frees the partition)."""
+        keys = {self._where[oid][1] for oid in tables if oid in self._where}
+        if not keys:
+            return {}
+
+        def owner(owned_by: str | None) -> str | None:
+            return owned_by.rpartition(".")[0] if owned_by else None
+
+        belongs = {
+            ("table", "tables"): [
+                k
+                for k, t in current.tables.items()
+                if t.partition_of in keys or keys.intersection(t.inherits)
+            ],
+            ("index", "indexes"): [k for k, i in current.indexes.items() if i.table in keys],
+            ("sequence", "sequences"): [
+                k for k, q in current.sequences.items() if owner(q.owned_by) in keys
+            ],
+            ("trigger", "triggers"): [k for k, t in current.triggers.items() if t.table in keys],
+            ("policy", "policies"): [k for k, p in current.policies.items() if p.table in keys],
+            ("statistics", "statistics"): [
+                k for k, t in current.statistics.items() if t.table in keys
+            ],
+        }
+        parts: dict[str, set[int]] = {}
+        for (unit, attribute), found in belongs.items():
+            oid_of = self._oid_of.get(attribute, {})
+            oids_ = {oid_of[key] for key in found if key in oid_of}
+            if oids_:
+                parts[unit] = oids_
+        return parts
 
     def _reach(self, touched: Iterable[tuple[int, int]]) -> dict[str, set[int]]:
         """The snapshot objects (unit -> oids) that can show the touched objects' changes."""
