@@ -306,10 +306,10 @@ class CatalogWatch:
         }
         if only:
             results = read_catalog(self.conn, filters, only)
-            for query, oids_ in only.items():
+            for query, wanted in only.items():
                 if query in _CHILD_QUERIES:
                     continue
-                for oid in oids_:
+                for oid in wanted:
                     if self._where.get(oid, ("", ""))[0] == _KIND_OF_QUERY[query]:
                         self._forget(objects, oid)
             read = collections(results)
