@@ -139,10 +139,69 @@ def _unprivileged_runner(home: Path) -> Runner:
         with_path = {**env, "PYTHONPATH": os.pathsep.join(sorted(package_dirs))}
         if _importable_by(entry.pw_uid, entry.pw_gid, with_path, python):
             return Runner(f"as {_UNPRIVILEGED}", python, with_path, entry.pw_uid, entry.pw_gid)
+    # CI as root: pyenv and the checkout under 0700 homes. The system's python of the same
+    # minor version runs a copy (hard links where it can) of migproof and what it needs.
+    site = _readable_site(home / "site")
+    with_copy = {**env, "PYTHONPATH": str(site)}
+    for python in candidates:
+        if _importable_by(entry.pw_uid, entry.pw_gid, with_copy, python):
+            return Runner(f"as {_UNPRIVILEGED}", python, with_copy, entry.pw_uid, entry.pw_gid)
     pytest.skip(
         f"{_UNPRIVILEGED!r} can reach no python{version[6:]} that imports migproof "
         f"(tried {', '.join(candidates)}; is the package under a 0700 home?)"
     )
+
+
+def _readable_site(site: Path) -> Path:
+    """migproof and every distribution it requires (with their extras), linked or copied
+    into ``site`` (directories 0755, files keep their modes), for a user who cannot read
+    this interpreter's. Nothing is chowned: a hard link shares its file with the original."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    def link_or_copy(source: str, target: str) -> None:
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+
+    site.mkdir()
+    wanted: list[tuple[str, frozenset[str]]] = [("migproof", frozenset())]
+    seen: set[str] = set()
+    while wanted:
+        name, extras = wanted.pop()
+        if canonicalize_name(name) in seen:
+            continue
+        seen.add(canonicalize_name(name))
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for text in dist.requires or ():
+            requirement = Requirement(text)
+            marker = requirement.marker
+            if marker is None or any(marker.evaluate({"extra": e}) for e in extras or {""}):
+                wanted.append((requirement.name, frozenset(requirement.extras)))
+        for file in dist.files or ():
+            if ".." in file.parts or "__pycache__" in file.parts:
+                continue
+            source = Path(str(dist.locate_file(file)))
+            target = site / file
+            if source.is_file() and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                link_or_copy(str(source), str(target))
+    package = Path(migproof.__file__).parent  # an editable install records no module files
+    shutil.copytree(
+        package,
+        site / "migproof",
+        copy_function=link_or_copy,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    site.chmod(0o755)
+    return site
 
 
 @pytest.fixture(scope="module", params=["current user", "unprivileged"])
