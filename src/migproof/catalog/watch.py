@@ -26,6 +26,7 @@ import dataclasses
 import itertools
 import os
 import re
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -247,10 +248,12 @@ class CatalogWatch:
             return set(), set(), False  # a NOTIFY would wait for the caller's commit
         with self.conn.transaction():
             self.conn.execute("SELECT pg_notify(%s, %s)", (_CHANNEL, token))
-        if token not in self._notes:  # delivered before the reply, but never trust timing
-            for notify in self.conn.notifies(timeout=_SYNC_TIMEOUT_SECONDS):
-                if notify.payload == token:
-                    break
+        # Our own NOTIFY comes back before COMMIT's reply; should it ever not, any later
+        # reply brings it (the handler sees notifications as results are read).
+        deadline = time.monotonic() + _SYNC_TIMEOUT_SECONDS
+        while token not in self._notes and time.monotonic() < deadline:
+            time.sleep(0.001)
+            self.conn.execute("SELECT 1")
         notes, self._notes = self._notes, []
         complete = token in notes
         touched: set[tuple[int, int]] = set()

@@ -288,3 +288,24 @@ def test_every_diff_case_schema_built_and_dropped_under_a_watch(
                 )
                 _assert_exact(watch, other)
         assert built > 100
+
+
+class _Deaf(list[str]):
+    """A notes list that never hears the watch's own sync NOTIFY."""
+
+    def append(self, payload: str) -> None:
+        if not payload.startswith("sync "):
+            super().append(payload)
+
+
+def test_a_sync_that_never_arrives_means_a_full_read(
+    watched: tuple[CatalogWatch, Conn], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watch, other = watched
+    other.execute("CREATE TABLE t (id int)")
+    watch.snapshot(FILTERS)
+    monkeypatch.setattr("migproof.catalog.watch._SYNC_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(watch, "_notes", _Deaf())
+    other.execute("ALTER TABLE t ADD COLUMN x int")
+    _assert_exact(watch, other)
+    assert watch.full_reads == 2
