@@ -5,21 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from migproof.errors import MigproofError, mask_password
 from migproof.findings import Finding, Report, Severity
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 __all__ = ["Consoles", "RichProgress", "make_consoles", "print_bug_notice", "print_error", "render"]
 
@@ -62,6 +57,15 @@ class RichProgress:
     """``Progress`` drawn by rich on stderr; silent when stderr is not a terminal."""
 
     def __init__(self, console: Console, *, enabled: bool = True) -> None:
+        # imported here: the commands that draw no progress bar do not pay for it
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self._enabled = enabled and console.is_terminal
         self._progress = Progress(
             TextColumn("{task.description}"),
