@@ -9,7 +9,7 @@ Unqualified names are taken to be in ``public`` (the default search_path).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,6 +156,9 @@ class Schema:
     indexes: dict[str, IndexInfo] = field(default_factory=dict)
     constraints: dict[tuple[str, str], ConstraintInfo] = field(default_factory=dict)
     types: dict[str, bool] = field(default_factory=dict)  # qualified name -> new
+    # views, functions, sequences, schemas, extensions, triggers, policies: name as
+    # dropped_names() spells it -> new
+    objects: dict[str, bool] = field(default_factory=dict)
     _by_table: dict[str, dict[str, IndexInfo]] = field(default_factory=dict)
     _new: list[TableInfo | IndexInfo | ConstraintInfo] = field(default_factory=list)
     _new_types: list[str] = field(default_factory=list)
@@ -167,6 +170,8 @@ class Schema:
         for name in self._new_types:
             if name in self.types:
                 self.types[name] = False
+            if name in self.objects:
+                self.objects[name] = False
         self._new.clear()
         self._new_types.clear()
 
@@ -178,6 +183,15 @@ class Schema:
         self.types[name] = new
         if new:
             self._new_types.append(name)
+
+    def _set_object(self, name: str, *, new: bool) -> None:
+        self.objects[name] = new
+        if new:
+            self._new_types.append(name)
+
+    def created_here(self, name: str) -> bool:
+        """Whether this migration created the object ``name`` (as dropped_names spells it)."""
+        return bool(self.types.get(name) or self.objects.get(name) or self.is_new(name))
 
     def add_index(self, index: IndexInfo) -> None:
         self.pop_index(index.name)
@@ -237,11 +251,19 @@ class Schema:
             self._drop(node)
         elif isinstance(node, ast.RenameStmt):
             self._rename(node)
-        elif isinstance(node, ast.CreateEnumStmt | ast.CreateDomainStmt):
-            names = node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname
-            self._set_type(qualified_list(names or ()), new=new)
-        elif isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
-            self._set_type(qualified(node.typevar), new=new)
+        else:
+            self._create_other(node, new=new)
+
+    def _create_other(self, node: Any, *, new: bool) -> None:
+        """A type, or a view, function, sequence, schema, extension, trigger or policy."""
+        if type(node) in _CREATED_TYPE:
+            name = _CREATED_TYPE[type(node)](node)
+            if name is not None:
+                self._set_type(name, new=new)
+        elif type(node) in _CREATED_OBJECT:
+            name = _CREATED_OBJECT[type(node)](node)
+            if name is not None:
+                self._set_object(name, new=new)
 
     def _create_table(self, node: Any, *, new: bool) -> None:
         name = qualified(node.relation)
@@ -361,6 +383,8 @@ class Schema:
                 self.pop_index(name)
             elif node.removeType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
                 self.types.pop(name, None)
+        for name in dropped_names(node):
+            self.objects.pop(name, None)
 
     def _rename(self, node: Any) -> None:
         if node.relation is None:
@@ -394,6 +418,25 @@ def _not_null_check_column(constraint: Any) -> str | None:
         fields = [f.sval for f in expr.arg.fields or () if isinstance(f, ast.String)]
         return fields[-1] if fields else None
     return None
+
+
+# What a CREATE of a view, function, sequence, schema, extension, trigger or policy names its
+# object, spelled as dropped_names() spells the DROP of it.
+_CREATED_OBJECT: dict[type, Callable[[Any], str | None]] = {
+    ast.ViewStmt: lambda n: qualified(n.view) if n.view is not None else None,
+    ast.CreateFunctionStmt: lambda n: qualified_list(n.funcname or ()),
+    ast.CreateSeqStmt: lambda n: qualified(n.sequence) if n.sequence is not None else None,
+    ast.CreateSchemaStmt: lambda n: n.schemaname,
+    ast.CreateExtensionStmt: lambda n: n.extname,
+    ast.CreateTrigStmt: lambda n: f"{n.relation.relname}.{n.trigname}" if n.relation else None,
+    ast.CreatePolicyStmt: lambda n: f"{n.table.relname}.{n.policy_name}" if n.table else None,
+}
+# What CREATE TYPE, DOMAIN and composite TYPE name their type.
+_CREATED_TYPE: dict[type, Callable[[Any], str | None]] = {
+    ast.CreateEnumStmt: lambda n: qualified_list(n.typeName or ()),
+    ast.CreateDomainStmt: lambda n: qualified_list(n.domainname or ()),
+    ast.CompositeTypeStmt: lambda n: qualified(n.typevar) if n.typevar is not None else None,
+}
 
 
 def dropped_names(node: Any) -> list[str]:

@@ -426,8 +426,8 @@ def drop_object(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
     if kind is None:
         return
     for name in dropped_names(stmt):
-        if ctx.schema.types.get(name):
-            continue  # created in this migration
+        if ctx.schema.created_here(name):
+            continue  # nothing outside this migration can use it yet
         yield ctx.finding(
             f"dropping {kind} {name} breaks code that still uses it",
             fix="remove its uses in a release first, then drop it (suppress with the reason)",
