@@ -34,6 +34,7 @@ from migproof.catalog.model import (
 from migproof.config import Config
 
 __all__ = [
+    "CHILD_QUERIES",
     "QUERIES",
     "Result",
     "SnapshotFilter",
@@ -59,7 +60,8 @@ _SETTINGS = (
     # Planning the catalog joins costs more than running them: plan each prepared query once.
     " set_config('plan_cache_mode', 'force_generic_plan', true)"
 )
-_CHILD_QUERIES = ("columns.sql", "constraints.sql")
+# Read with their table, not as objects of their own.
+CHILD_QUERIES = ("columns.sql", "constraints.sql")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,7 @@ def _version_columns(major: int) -> dict[str, sql.Composable]:
 # A line of a query file that starts with this is its filter for re-reading some objects only
 # (catalog/watch.py): kept, uncommented, in the filtered variant; left out of the full one.
 _ONLY = "-- only: "
-QUERIES: tuple[str, ...] = (*(kind.query for kind in KINDS), *_CHILD_QUERIES)
+QUERIES: tuple[str, ...] = (*(kind.query for kind in KINDS), *CHILD_QUERIES)
 
 
 @functools.cache

@@ -35,7 +35,7 @@ from psycopg import sql
 
 from migproof.catalog.model import KINDS, Snapshot
 from migproof.catalog.snapshot import (
-    QUERIES,
+    CHILD_QUERIES,
     SnapshotFilter,
     collections,
     drop_orphans,
@@ -102,7 +102,7 @@ ALTER EVENT TRIGGER migproof_watch_dropped ENABLE ALWAYS;
 """
 
 # Everything a change reaches through pg_depend (a view's rule standing for the view), with
-# what _unit() needs to name the snapshot object that shows it.
+# what _units() needs to name the snapshot object that shows it.
 _REACH = """
 WITH RECURSIVE reach (classid, objid) AS (
     SELECT * FROM unnest(%(classids)s::oid[], %(objids)s::oid[])
@@ -150,10 +150,7 @@ _UNIT_QUERIES: dict[str, tuple[str, ...]] = {
     "collation": ("collations.sql",),
 }
 _KIND_OF_QUERY = {kind.query: kind.attribute for kind in KINDS}
-# pg_namespace, pg_extension, pg_default_acl: a change to one is read whole
-_WHOLE = frozenset({2615, 3079, 826})
 
-_CHILD_QUERIES = {"columns.sql", "constraints.sql"}
 _SYNC_TIMEOUT_SECONDS = 10.0
 # DML on a system catalog (the old tricks: widening a varchar in pg_attribute, deleting an
 # enum label from pg_enum) and role renames, which change how privileges print.
@@ -168,6 +165,8 @@ def writes_catalog(statement: str) -> bool:
     """Whether a statement changes the catalog without firing an event trigger.
 
     >>> writes_catalog("UPDATE pg_catalog.pg_attribute SET atttypmod = 24 WHERE ...")
+    True
+    >>> writes_catalog("ALTER ROLE app RENAME TO web")
     True
     >>> writes_catalog("UPDATE orders SET total = 0")
     False
@@ -310,7 +309,7 @@ class CatalogWatch:
         if only:
             results = read_catalog(self.conn, filters, only)
             for query, wanted in only.items():
-                if query in _CHILD_QUERIES:
+                if query in CHILD_QUERIES:
                     continue
                 for oid in wanted:
                     if self._where.get(oid, ("", ""))[0] == _KIND_OF_QUERY[query]:
@@ -374,7 +373,7 @@ class CatalogWatch:
 
     def _remember(self, results: dict[str, Any]) -> None:
         for query, result in results.items():
-            if query in _CHILD_QUERIES:
+            if query in CHILD_QUERIES:
                 continue
             attribute = _KIND_OF_QUERY[query]
             if "oid" not in result.columns:
@@ -411,6 +410,8 @@ _CLASSES = {
     1255: "function", 2620: "trigger", 3256: "policy", 3381: "statistics", 3456: "collation",
     2615: "full", 3079: "full", 826: "full",  # pg_namespace, pg_extension, pg_default_acl
 }  # fmt: skip
+# classes of which a change, or a drop, is read whole
+_WHOLE = frozenset(classid for classid, unit in _CLASSES.items() if unit == "full")
 
 
 def _units(
@@ -453,5 +454,3 @@ def _without_watch(filters: SnapshotFilter) -> SnapshotFilter:
         return filters
     return dataclasses.replace(filters, exclude_schemas=(*filters.exclude_schemas, WATCH_SCHEMA))
 
-
-assert set(QUERIES) >= {q for queries in _UNIT_QUERIES.values() for q in queries}
