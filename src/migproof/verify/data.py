@@ -482,7 +482,7 @@ class _TableSeeder:
     ) -> tuple[list[SeededRow], psycopg.Error | None]:
         rows = [self._row(n, offset + i, choice) for i, n in enumerate(numbers)]
         names = list(rows[0]) if rows and rows[0] else []
-        target = sql.Identifier(*_split_key(self.key))
+        target = sql.Identifier(self.table.schema, self.table.name)
         returning = sql.SQL(", ").join(
             sql.SQL("{}::text").format(sql.Identifier(c)) for c in self.readable
         )
@@ -655,7 +655,7 @@ def _point_at(
     )
     returning = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in readable)
     query = sql.SQL("UPDATE {} SET {} WHERE {} RETURNING {}").format(
-        sql.Identifier(*_split_key(_table_key(table))), assignments, where, returning
+        sql.Identifier(table.schema, table.name), assignments, where, returning
     )
     try:
         updated = conn.execute(query).fetchall()
