@@ -23,6 +23,7 @@ MP9xx   meta: parse errors, unknown or unused suppressions
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import pkgutil
 import re
@@ -61,6 +62,7 @@ class CheckInfo:
 
 
 _REGISTRY: dict[str, CheckInfo] = {}
+_BY_KEY: dict[str, CheckInfo] = {}  # lower-case code, name or alias -> the first check with it
 
 
 def register_check(info: CheckInfo) -> CheckInfo:
@@ -76,10 +78,14 @@ def register_check(info: CheckInfo) -> CheckInfo:
         if other.code != info.code and info.name in (other.name, *other.aliases):
             raise ValueError(f"check name {info.name!r} is taken by {other.code}")
     _REGISTRY[info.code] = info
+    for key in (info.code, info.name, *info.aliases):
+        _BY_KEY.setdefault(key.lower(), info)
     return info
 
 
+@functools.cache
 def _import_check_modules() -> None:
+    """Import every module that holds checks, once: a lookup after that is only a lookup."""
     for package_name in _CHECK_PACKAGES:
         try:
             package = importlib.import_module(package_name)
@@ -104,11 +110,7 @@ def all_checks() -> list[CheckInfo]:
 def find_check(code_or_name: str) -> CheckInfo | None:
     """The check with this code, name or alias (case-insensitive), or None."""
     _import_check_modules()
-    wanted = code_or_name.strip().lower()
-    for info in _REGISTRY.values():
-        if wanted in (info.code.lower(), info.name, *(a.lower() for a in info.aliases)):
-            return info
-    return None
+    return _BY_KEY.get(code_or_name.strip().lower())
 
 
 def resolve_check(code_or_name: str, *, where: str) -> CheckInfo:
