@@ -7,8 +7,9 @@ from pathlib import Path
 
 from migproof.guard.gitdiff import Change, GitDiff, ObjectReader
 from migproof.guard.project import GuardProject
+from migproof.guard.revisions import Revision, parse_revision
 
-__all__ = ["GuardContext", "is_migration_file"]
+__all__ = ["GuardContext", "NewRevisionFile", "is_migration_file"]
 
 
 def is_migration_file(path: str) -> bool:
@@ -17,6 +18,15 @@ def is_migration_file(path: str) -> bool:
     if name.endswith(".py"):
         return name != "__init__.py" and not name.startswith(".#")
     return name.endswith(".sql")
+
+
+@dataclass(frozen=True, slots=True)
+class NewRevisionFile:
+    """A new Python file in a migration directory: its revision header, or why it did not parse."""
+
+    change: Change
+    revision: Revision | None = None
+    error: SyntaxError | ValueError | None = None
 
 
 @dataclass(slots=True)
@@ -29,6 +39,7 @@ class GuardContext:
     new_migrations: list[Change] = field(default_factory=list)
     changed_migrations: list[Change] = field(default_factory=list)
     candidates: list[Change] = field(default_factory=list)
+    _revision_files: list[NewRevisionFile] | None = None
 
     @classmethod
     def build(cls, diff: GitDiff, project: GuardProject, objects: ObjectReader) -> GuardContext:
@@ -81,20 +92,31 @@ class GuardContext:
             return None
         return self.objects.text(self.diff.head, change.path)
 
-    def has_new_migration(self) -> bool:
-        """A new SQL migration, or a new Python file that declares a ``revision``."""
-        from migproof.guard.revisions import parse_revision
+    def new_revision_files(self) -> list[NewRevisionFile]:
+        """Each new Python migration file, parsed once (whole: its syntax errors are MP706)."""
+        if self._revision_files is None:
+            self._revision_files = []
+            for change in self.new_migrations:
+                source = self.head_text(change) if change.path.endswith(".py") else None
+                if source is None:
+                    continue
+                try:
+                    revision = parse_revision(source, change.path, whole=True)
+                except (SyntaxError, ValueError) as exc:
+                    self._revision_files.append(NewRevisionFile(change, error=exc))
+                else:
+                    self._revision_files.append(NewRevisionFile(change, revision))
+        return self._revision_files
 
-        for change in self.new_migrations:
-            if not change.path.endswith(".py"):
-                return True
-            source = self.head_text(change)
-            try:
-                if source is not None and parse_revision(source, change.path) is not None:
-                    return True
-            except (SyntaxError, ValueError):
-                return True  # a broken revision is still the migration; MP706 reports it
-        return False
+    def has_new_migration(self) -> bool:
+        """A new SQL migration, or a new Python file that declares a ``revision``.
+
+        A revision file that does not parse still counts: it is the migration, and MP706
+        reports it.
+        """
+        if any(not change.path.endswith(".py") for change in self.new_migrations):
+            return True
+        return any(f.revision is not None or f.error is not None for f in self.new_revision_files())
 
     def expected_migration(self) -> str:
         """Where the missing migration should go, in the user's own directory names."""

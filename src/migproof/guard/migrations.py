@@ -108,25 +108,17 @@ def _code_dump(source: str) -> str:
 def check_new_revisions(context: GuardContext) -> Iterator[Finding]:
     """New revisions must extend the base branch's head(s) and use unused ids."""
     new: list[Revision] = []
-    for change in context.new_migrations:
-        if not change.path.endswith(".py"):
-            continue
-        source = context.head_text(change)
-        if source is None:
-            continue
-        try:
-            revision = parse_revision(source, change.path, whole=True)
-        except (SyntaxError, ValueError) as exc:
+    for parsed in context.new_revision_files():
+        if parsed.error is not None:
             yield Finding(
                 check=SCHEMA_FILE_UNPARSABLE.code,
                 severity=SCHEMA_FILE_UNPARSABLE.severity,
-                message=f"new revision file is not valid Python: {exc.args[0]}",
+                message=f"new revision file is not valid Python: {parsed.error.args[0]}",
                 fix="correct the syntax error",
-                location=_location(change.path, getattr(exc, "lineno", None) or 1),
+                location=_location(parsed.change.path, getattr(parsed.error, "lineno", None) or 1),
             )
-            continue
-        if revision is not None:
-            new.append(revision)
+        elif parsed.revision is not None:
+            new.append(parsed.revision)
     if not new:
         return
     base = _base_revisions(context)
