@@ -303,34 +303,36 @@ def test_upgrade_failure_names_statement_and_postgres_error(pg: Sandbox, tmp_pat
     assert ("downgrade to base and upgrade to head", "earlier revisions failed") in report.skipped
 
 
+def _parent_child_chain(fk_options: str) -> list[Revision]:
+    """r1 creates p and c (c referencing p with ``fk_options``) with a row each; r2 alters c."""
+    return [
+        Revision(
+            id="r1",
+            down=None,
+            upgrade=f"""
+            op.execute("CREATE TABLE p (id int PRIMARY KEY)")
+            op.execute("CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p {fk_options})")
+            op.execute("INSERT INTO p VALUES (1)")
+            op.execute("INSERT INTO c VALUES (1, 1)")
+            """,
+            downgrade='op.execute("DROP TABLE c, p")',
+        ),
+        Revision(
+            id="r2",
+            down="r1",
+            upgrade='op.add_column("c", sa.Column("x", sa.Integer))',
+            downgrade='op.drop_column("c", "x")',
+        ),
+    ]
+
+
 def test_chain_that_only_works_one_revision_at_a_time_is_not_repeatable(
     pg: Sandbox, tmp_path: Path
 ) -> None:
     # Each revision round-trips on its own, but `alembic upgrade head` on a fresh database runs
     # them in one transaction, where r1's rows leave deferred FK checks pending and r2's
     # ALTER TABLE then fails.
-    write_project(
-        tmp_path,
-        [
-            Revision(
-                id="r1",
-                down=None,
-                upgrade="""
-            op.execute("CREATE TABLE p (id int PRIMARY KEY)")
-            op.execute("CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p DEFERRABLE INITIALLY DEFERRED)")
-            op.execute("INSERT INTO p VALUES (1)")
-            op.execute("INSERT INTO c VALUES (1, 1)")
-            """,
-                downgrade='op.execute("DROP TABLE c, p")',
-            ),
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade='op.add_column("c", sa.Column("x", sa.Integer))',
-                downgrade='op.drop_column("c", "x")',
-            ),
-        ],
-    )
+    write_project(tmp_path, _parent_child_chain("DEFERRABLE INITIALLY DEFERRED"))
     report = run(pg, tmp_path)
     assert [(f.check, f.revision) for f in report.findings] == [("MP015", "r2")]
     assert "pending trigger events" in report.findings[0].message
@@ -338,28 +340,7 @@ def test_chain_that_only_works_one_revision_at_a_time_is_not_repeatable(
 
 
 def test_repeatable_chain_passes_the_whole_chain_check(pg: Sandbox, tmp_path: Path) -> None:
-    write_project(
-        tmp_path,
-        [
-            Revision(
-                id="r1",
-                down=None,
-                upgrade="""
-            op.execute("CREATE TABLE p (id int PRIMARY KEY)")
-            op.execute("CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p)")
-            op.execute("INSERT INTO p VALUES (1)")
-            op.execute("INSERT INTO c VALUES (1, 1)")
-            """,
-                downgrade='op.execute("DROP TABLE c, p")',
-            ),
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade='op.add_column("c", sa.Column("x", sa.Integer))',
-                downgrade='op.drop_column("c", "x")',
-            ),
-        ],
-    )
+    write_project(tmp_path, _parent_child_chain(""))
     report = run(pg, tmp_path)
     assert report.findings == []
     assert report.skipped == []
