@@ -199,6 +199,17 @@ class StatementContext(_Base):
         stmt = self.parent(ast.AlterTableStmt)
         return stmt.relation if stmt is not None else None
 
+    def existing_alter_table(self) -> str | None:
+        """The table this ``ALTER TABLE`` command alters, when it existed before this migration.
+
+        Its qualified name; None outside ``ALTER TABLE`` or for a table created earlier in this
+        migration (nobody else can be using it).
+        """
+        relation = self.alter_table_target()
+        if relation is None or self.created_in_this_migration(relation):
+            return None
+        return qualified(relation)
+
     def is_existing(self, relation: Any) -> bool:
         """True for a table that exists before this migration (or is unknown, so may)."""
         return relation is not None and not self.created_in_this_migration(relation)

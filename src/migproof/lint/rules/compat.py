@@ -122,10 +122,9 @@ def drop_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[Findi
     """
     if cmd.subtype != AT.AT_DropColumn:
         return
-    relation = ctx.alter_table_target()
-    if relation is None or not ctx.is_existing(relation):
+    table = ctx.existing_alter_table()
+    if table is None:
         return
-    table = qualified(relation)
     yield ctx.finding(
         f"dropping {table}.{cmd.name} breaks {_RUNNING_CODE} if it still uses the column",
         fix="release code that no longer uses the column first, then drop it"
@@ -246,11 +245,11 @@ def drop_not_null(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[Fin
     """
     if cmd.subtype != AT.AT_DropNotNull:
         return
-    relation = ctx.alter_table_target()
-    if relation is None or not ctx.is_existing(relation):
+    table = ctx.existing_alter_table()
+    if table is None:
         return
     yield ctx.finding(
-        f"dropping NOT NULL on {qualified(relation)}.{cmd.name} lets NULLs reach code that"
+        f"dropping NOT NULL on {table}.{cmd.name} lets NULLs reach code that"
         " assumes there are none",
         fix="release code that handles NULL first, then suppress with the reason",
     )
@@ -318,8 +317,8 @@ def add_required_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterat
     """
     if cmd.subtype != AT.AT_AddColumn or not isinstance(cmd.def_, ast.ColumnDef):
         return
-    relation = ctx.alter_table_target()
-    if relation is None or not ctx.is_existing(relation):
+    table = ctx.existing_alter_table()
+    if table is None:
         return
     column = cmd.def_
     kinds = {c.contype for c in column.constraints or ()}
@@ -329,7 +328,6 @@ def add_required_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterat
         return
     if column.typeName is not None and sql_type(column.typeName).is_serial:
         return
-    table = qualified(relation)
     yield ctx.finding(
         f"adding NOT NULL column {table}.{column.colname} without a default fails on a"
         f" non-empty {table} and breaks inserts from {_RUNNING_CODE}",
@@ -464,10 +462,9 @@ def drop_constraint(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[F
     """
     if cmd.subtype != AT.AT_DropConstraint or not cmd.name:
         return
-    relation = ctx.alter_table_target()
-    if relation is None or not ctx.is_existing(relation):
+    table = ctx.existing_alter_table()
+    if table is None:
         return
-    table = qualified(relation)
     known = ctx.schema.constraints.get((table, cmd.name))
     if known is not None and known.new:
         return

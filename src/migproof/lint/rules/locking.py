@@ -164,14 +164,6 @@ def concurrently_in_transaction(node: object, ctx: StatementContext) -> Iterator
         )
 
 
-def _constraint_target(ctx: StatementContext) -> str | None:
-    """The existing table an ALTER TABLE constraint is added to, or None."""
-    relation = ctx.alter_table_target()
-    if relation is None or not ctx.is_existing(relation):
-        return None
-    return qualified(relation)
-
-
 @rule(
     "MP204",
     "foreign-key-without-not-valid",
@@ -205,7 +197,7 @@ def foreign_key_without_not_valid(
     """
     if constraint.contype != CT.CONSTR_FOREIGN or constraint.skip_validation:
         return
-    table = _constraint_target(ctx)
+    table = ctx.existing_alter_table()
     if table is None:
         return
     target = qualified(constraint.pktable) if constraint.pktable else "the referenced table"
@@ -265,7 +257,7 @@ def check_without_not_valid(constraint: ast.Constraint, ctx: StatementContext) -
     cmd = ctx.parent(ast.AlterTableCmd)
     if cmd is None or cmd.subtype != AT.AT_AddConstraint:
         return
-    table = _constraint_target(ctx)
+    table = ctx.existing_alter_table()
     if table is None:
         return
     yield ctx.finding(
@@ -351,10 +343,9 @@ def set_not_null_without_check(cmd: ast.AlterTableCmd, ctx: StatementContext) ->
     """
     if cmd.subtype != AT.AT_SetNotNull:
         return
-    relation = ctx.alter_table_target()
-    if relation is None or not ctx.is_existing(relation):
+    table = ctx.existing_alter_table()
+    if table is None:
         return
-    table = qualified(relation)
     if ctx.pg_version >= 12:
         for constraint in ctx.schema.constraints.values():
             if (
@@ -405,7 +396,7 @@ def unique_constraint_without_index(
     """
     if constraint.contype not in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE) or constraint.indexname:
         return
-    table = _constraint_target(ctx)
+    table = ctx.existing_alter_table()
     if table is None:
         return
     kind = "PRIMARY KEY" if constraint.contype == CT.CONSTR_PRIMARY else "UNIQUE"
@@ -442,7 +433,7 @@ def exclusion_constraint_on_existing_table(
     """
     if constraint.contype != CT.CONSTR_EXCLUSION:
         return
-    table = _constraint_target(ctx)
+    table = ctx.existing_alter_table()
     if table is not None:
         yield ctx.finding(
             f"adding an exclusion constraint to {table} builds its index under ACCESS"
@@ -571,10 +562,9 @@ def detach_partition_without_concurrently(
     alter = ctx.parent(ast.AlterTableCmd)
     if alter is None or alter.subtype != AT.AT_DetachPartition or cmd.concurrent:
         return
-    relation = ctx.alter_table_target()
-    if ctx.pg_version < 14 or relation is None or not ctx.is_existing(relation):
+    table = ctx.existing_alter_table()
+    if ctx.pg_version < 14 or table is None:
         return
-    table = qualified(relation)
     yield ctx.finding(
         f"DETACH PARTITION locks {table} against reads and writes",
         fix="DETACH PARTITION ... CONCURRENTLY, outside a transaction",
@@ -701,7 +691,7 @@ def primary_key_on_nullable_columns(
     """
     if constraint.contype != CT.CONSTR_PRIMARY or not constraint.indexname:
         return
-    table = _constraint_target(ctx)
+    table = ctx.existing_alter_table()
     if table is None:
         return
     index = ctx.schema.indexes.get(f"{table.split('.', 1)[0]}.{constraint.indexname}")

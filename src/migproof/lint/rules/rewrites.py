@@ -79,10 +79,9 @@ def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterat
     """
     if cmd.subtype != AT.AT_AlterColumnType or cmd.def_ is None or cmd.def_.typeName is None:
         return
-    relation = ctx.alter_table_target()
-    if relation is None or not ctx.is_existing(relation):
+    table = ctx.existing_alter_table()
+    if table is None:
         return
-    table = qualified(relation)
     new = sql_type(cmd.def_.typeName)
     column = ctx.schema.column(table, cmd.name)
     old = column.type if column else None
@@ -155,10 +154,8 @@ def _volatile_part(expr: Any) -> str | None:
 def _existing_add_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> tuple[str, Any] | None:
     if cmd.subtype != AT.AT_AddColumn or not isinstance(cmd.def_, ast.ColumnDef):
         return None
-    relation = ctx.alter_table_target()
-    if relation is None or not ctx.is_existing(relation):
-        return None
-    return qualified(relation), cmd.def_
+    table = ctx.existing_alter_table()
+    return None if table is None else (table, cmd.def_)
 
 
 @rule(
@@ -250,10 +247,9 @@ def stored_generated_column_rewrites_table(
     Stored generated columns exist since PostgreSQL 12; `SET EXPRESSION` since 17; virtual
     generated columns (no rewrite) since 18.
     """
-    relation = ctx.alter_table_target()
-    if relation is None or not ctx.is_existing(relation):
+    table = ctx.existing_alter_table()
+    if table is None:
         return
-    table = qualified(relation)
     if cmd.subtype == AT.AT_SetExpression:
         yield ctx.finding(
             f"changing the expression of {table}.{cmd.name} rewrites {table} under ACCESS"
@@ -391,10 +387,9 @@ def storage_change_rewrites_table(
     `SET LOGGED` / `SET UNLOGGED` exist since 9.5, `SET ACCESS METHOD` since 15.
     """
     what = _STORAGE_CHANGES.get(cmd.subtype) if cmd.subtype is not None else None
-    relation = ctx.alter_table_target()
-    if what is None or relation is None or not ctx.is_existing(relation):
+    table = ctx.existing_alter_table()
+    if what is None or table is None:
         return
-    table = qualified(relation)
     if ctx.cleared_by_facts(table):
         return
     yield ctx.finding(
