@@ -24,22 +24,20 @@ def run(pg: Sandbox, root: Path, **overrides: object) -> Report:
     return verify(load_config(root, overrides=overrides), root, host=pg)
 
 
+def write_after_t1(root: Path, upgrade: str, downgrade: str) -> None:
+    """A project of T1 and one revision r2 on top of it."""
+    write_project(root, [T1, Revision(id="r2", down="r1", upgrade=upgrade, downgrade=downgrade)])
+
+
 def codes(report: Report) -> list[tuple[str, str | None]]:
     return sorted((f.check, f.revision) for f in report.findings)
 
 
 def test_downgrade_that_recreates_the_table_loses_its_rows(pg: Sandbox, tmp_path: Path) -> None:
-    write_project(
+    write_after_t1(
         tmp_path,
-        [
-            T1,
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade='op.execute("ALTER TABLE t ADD COLUMN w int")',
-                downgrade='op.execute("DROP TABLE t")\nop.execute("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)")',
-            ),
-        ],
+        'op.execute("ALTER TABLE t ADD COLUMN w int")',
+        'op.execute("DROP TABLE t")\nop.execute("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)")',
     )
     report = run(pg, tmp_path)
     assert codes(report) == [("MP101", "r2")]
@@ -51,33 +49,19 @@ def test_downgrade_that_recreates_the_table_loses_its_rows(pg: Sandbox, tmp_path
 
 
 def test_data_migration_that_rewrites_values_is_not_a_finding(pg: Sandbox, tmp_path: Path) -> None:
-    write_project(
+    write_after_t1(
         tmp_path,
-        [
-            T1,
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade='op.execute("UPDATE t SET v = v * 2")',
-                downgrade='op.execute("UPDATE t SET v = v / 2")',
-            ),
-        ],
+        'op.execute("UPDATE t SET v = v * 2")',
+        'op.execute("UPDATE t SET v = v / 2")',
     )
     assert run(pg, tmp_path).findings == []
 
 
 def test_not_null_column_without_default_fails_on_real_tables(pg: Sandbox, tmp_path: Path) -> None:
-    write_project(
+    write_after_t1(
         tmp_path,
-        [
-            T1,
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade='op.add_column("t", sa.Column("w", sa.Integer, nullable=False))',
-                downgrade='op.drop_column("t", "w")',
-            ),
-        ],
+        'op.add_column("t", sa.Column("w", sa.Integer, nullable=False))',
+        'op.drop_column("t", "w")',
     )
     report = run(pg, tmp_path)
     assert codes(report) == [("MP104", "r2")]
