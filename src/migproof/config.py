@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import os
 import tomllib
 import types
@@ -285,7 +286,7 @@ def option_docs() -> list[OptionDoc]:
     """Every option, in declaration order, with its section prefix (``lint.disable``)."""
     docs: list[OptionDoc] = []
     for prefix, cls in [("", Config), *((f"{s}.", c) for s, c in _SECTIONS.items())]:
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cls)
         for f in _options(cls):
             default = f.default if f.default is not dataclasses.MISSING else None
             docs.append(
@@ -299,6 +300,18 @@ def option_docs() -> list[OptionDoc]:
                 )
             )
     return docs
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The resolved annotations of a section (``from __future__`` leaves them strings)."""
+    return typing.get_type_hints(cls)
+
+
+@functools.cache
+def _known_keys() -> frozenset[str]:
+    """Every option key, with its section prefix: what an unknown key is matched against."""
+    return frozenset(o.key for o in option_docs())
 
 
 def _type_name(hint: Any) -> str:  # noqa: PLR0911 - one return per TOML type
@@ -397,7 +410,7 @@ def _flatten(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     """``{"pg_bin": …, "lint": {"disable": …}}`` -> ``{"pg-bin": …, "lint.disable": …}``."""
     flat: dict[str, Any] = {}
     spelled: dict[str, str] = {}
-    known = {o.key for o in option_docs()}
+    known = _known_keys()
     for key, value in raw.items():
         if _key(key) in _SECTIONS:
             if not isinstance(value, dict):
@@ -433,7 +446,7 @@ def _table_prefix(where: str) -> str:
     return "tool.migproof." if where.endswith("pyproject.toml") else ""
 
 
-def _unknown_option(written: str, where: str, known: set[str]) -> ConfigError:
+def _unknown_option(written: str, where: str, known: frozenset[str]) -> ConfigError:
     nearest = difflib.get_close_matches(_key(written), sorted(known), n=1)
     fix = f"did you mean {nearest[0]!r}?" if nearest else _SEE_TABLE
     return ConfigError(f"unknown option {written!r} in {where}", fix=fix)
@@ -453,21 +466,21 @@ def _build(values: Mapping[str, tuple[Any, str]], *, root: Path, source: Path | 
     }
     unknown = [k for k in values if "." in k and k.split(".", 1)[0] not in _SECTIONS]
     if unknown:
-        raise _unknown_option(unknown[0], values[unknown[0]][1], {o.key for o in option_docs()})
+        raise _unknown_option(unknown[0], values[unknown[0]][1], _known_keys())
     origins = tuple((key, where) for key, (_, where) in values.items())
     return Config(root=root, source_file=source, origins=origins, **top, **sections)
 
 
 def _convert_all(
-    cls: type[Any], values: Mapping[str, tuple[Any, str]], prefix: str = ""
+    cls: type, values: Mapping[str, tuple[Any, str]], prefix: str = ""
 ) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     by_key = {_key(f.name): f for f in _options(cls)}
     converted: dict[str, Any] = {}
     for key, (value, where) in values.items():
         f = by_key.get(key)
         if f is None:
-            raise _unknown_option(prefix + key, where, {o.key for o in option_docs()})
+            raise _unknown_option(prefix + key, where, _known_keys())
         converted[f.name] = _convert(hints[f.name], value, prefix + key, where)
     return converted
 
