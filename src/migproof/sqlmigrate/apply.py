@@ -138,7 +138,7 @@ def migrate(
         tracker = Tracker(conn, s.schema, s.table)
         with tracker.locked(s.lock_wait):
             tracker.ensure()
-            applied = tracker.read()
+            applied = tracker.rows()
             if not applied:
                 legacy = _legacy(conn, layout, migrations, s, report)
                 if legacy is None:
@@ -146,7 +146,7 @@ def migrate(
                 if legacy.rows:
                     with conn.transaction():
                         tracker.insert_bootstrapped(legacy.rows)
-                    applied = tracker.read()
+                    applied = tracker.rows()
             plan = make_plan(migrations, applied)
             blockers = list(diag.plan_findings(plan, s.tracker_name, strict_order=s.strict_order))
             if blockers:

@@ -109,8 +109,10 @@ class Tracker:
 
     def read(self) -> dict[str, AppliedRow]:
         """The applied set; empty when the table does not exist."""
-        if not self.exists():
-            return {}
+        return self.rows() if self.exists() else {}
+
+    def rows(self) -> dict[str, AppliedRow]:
+        """The applied set of a table known to exist (after ``ensure``)."""
         cursor = self.conn.execute(
             sql.SQL("SELECT version, name, checksum, applied_at, duration_ms FROM {}").format(
                 self._ident
