@@ -501,6 +501,11 @@ class Snapshot:
     policies: Mapping[str, Policy] = field(default_factory=dict)
     statistics: Mapping[str, Statistics] = field(default_factory=dict)
     default_privileges: Mapping[str, DefaultPrivileges] = field(default_factory=dict)
+    # indexes_of's grouping, built on its first call: the row generator asks once per failed
+    # insert, and a scan of every index each time grew with the schema.
+    _indexes_by_table: dict[str, tuple[Index, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def collection(self, kind: KindInfo) -> Mapping[str, CatalogObject]:
         """The objects of one kind, by key."""
@@ -509,7 +514,14 @@ class Snapshot:
 
     def indexes_of(self, table: str) -> tuple[Index, ...]:
         """The indexes (not backing a constraint) of the table or view with key ``table``."""
-        return tuple(i for _, i in sorted(self.indexes.items()) if i.table == table)
+        by_table = self._indexes_by_table
+        if by_table is None:
+            grouped: dict[str, list[Index]] = {}
+            for _, index in sorted(self.indexes.items()):
+                grouped.setdefault(index.table, []).append(index)
+            by_table = {key: tuple(indexes) for key, indexes in grouped.items()}
+            object.__setattr__(self, "_indexes_by_table", by_table)
+        return by_table.get(table, ())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data: ``format``, ``server_version`` and one object per kind."""

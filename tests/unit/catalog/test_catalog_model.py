@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from tests.unit.catalog.builders import make
 
 from migproof.catalog import Snapshot, SnapshotFormatError
-from migproof.catalog.model import KINDS, Column, Constraint, Table, quote_ident
+from migproof.catalog.model import KINDS, Column, Constraint, Index, Table, quote_ident
 
 
 def full_snapshot() -> Snapshot:
@@ -67,3 +68,20 @@ def test_a_property_missing_from_an_older_file_takes_its_default() -> None:
     for constraint in data["tables"]["public.orders"]["constraints"]:
         del constraint["without_overlaps"]
     assert Snapshot.from_dict(data) == full_snapshot()
+
+
+def test_indexes_of_groups_by_table_in_key_order_and_is_not_part_of_the_snapshot() -> None:
+    indexes = {
+        "public.z_ix": make(Index, name="z_ix", table="public.orders"),
+        "public.other_ix": make(Index, name="other_ix", table="public.other"),
+        "public.a_ix": make(Index, name="a_ix", table="public.orders"),
+    }
+    snap = Snapshot(indexes=indexes)
+    assert [i.name for i in snap.indexes_of("public.orders")] == ["a_ix", "z_ix"]
+    assert [i.name for i in snap.indexes_of("public.other")] == ["other_ix"]
+    assert snap.indexes_of("public.nothing") == ()
+    # the grouping is neither compared nor written, nor carried into a changed copy
+    assert snap == Snapshot(indexes=indexes)
+    assert snap.to_json() == Snapshot(indexes=indexes).to_json()
+    fewer = dataclasses.replace(snap, indexes={"public.a_ix": indexes["public.a_ix"]})
+    assert [i.name for i in fewer.indexes_of("public.orders")] == ["a_ix"]
