@@ -40,16 +40,6 @@ class Plan:
     duplicates: list[tuple[Migration, ...]] = field(default_factory=list)
     rows: Mapping[str, AppliedRow] = field(default_factory=dict)
 
-    @property
-    def is_blocked(self) -> bool:
-        """True when nothing may be applied: duplicates, renames or drift of applied files."""
-        return bool(self.duplicates or self.changed or self.renamed)
-
-    @property
-    def is_in_sync(self) -> bool:
-        """The applied set equals the on-disk set, file for file (the deploy smoke test)."""
-        return not (self.pending or self.missing or self.changed or self.renamed or self.duplicates)
-
 
 def make_plan(migrations: Sequence[Migration], applied: Mapping[str, AppliedRow]) -> Plan:
     """Sort every migration and every applied row into exactly one bucket of the plan.

@@ -38,8 +38,8 @@ def test_a_lower_version_merged_late_is_pending_and_out_of_order() -> None:
     m1, m2, m3 = mig("101", "a"), mig("102", "late"), mig("103", "c")
     plan = make_plan([m1, m2, m3], {r.key: r for r in (row(m1), row(m3))})
     assert plan.pending == [m2] and plan.out_of_order == [m2]
-    assert not plan.is_blocked and not plan.is_in_sync
     assert list(plan_findings(plan, "public.t", strict_order=False)) == []
+    assert [(f.check, f.revision) for f in check_findings(plan, "public.t")] == [("MP808", "102")]
     [strict] = plan_findings(plan, "public.t", strict_order=True)
     assert (strict.check, strict.location) == ("MP805", Location(path=m2.path, line=1))
 
@@ -53,7 +53,6 @@ def test_rename_drift_and_duplicates_block() -> None:
         "3": row(dup_a),
     }
     plan = make_plan([m1, m2, dup_a, dup_b], applied)
-    assert plan.is_blocked
     found = sorted((f.check, str(f.location)) for f in plan_findings(plan, "t", strict_order=False))
     assert found == [
         ("MP801", "db/3_y.up.sql:1"),
@@ -66,7 +65,8 @@ def test_rename_drift_and_duplicates_block() -> None:
 def test_bootstrapped_rows_without_checksum_are_accepted_and_listed_to_fill() -> None:
     m1 = mig("1", "a")
     plan = make_plan([m1], {"1": row(m1, checksum=None)})
-    assert plan.unfilled == [m1] and plan.is_in_sync
+    assert plan.unfilled == [m1]
+    assert list(check_findings(plan, "public.t")) == []
 
 
 def test_repeatable_rerun_only_when_its_checksum_changed() -> None:
