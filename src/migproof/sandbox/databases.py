@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import psycopg
 
 # psycopg is imported where it is used: `migproof --help` need not load it, and Sandbox
-# imports it in a thread while the cluster is copied (server.py), off the start-up path.
+# imports it while its server gets ready (server.py), off the start-up path.
 
 __all__ = [
     "SCRATCH_PREFIX",
