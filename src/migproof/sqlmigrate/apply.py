@@ -175,13 +175,11 @@ def status(config: Config, directory: Path, url: str, *, check: bool = False) ->
     report = Report("status")
     layout, migrations = scan_directory(directory, s.layout)
     with _connect(url, "migproof status") as conn:
-        tracker = Tracker(conn, s.schema, s.table)
-        applied = tracker.read()
-        if not applied:
-            legacy = _legacy(conn, layout, migrations, s, report)
-            if legacy is None:
-                return report
-            applied = {row.key: row for row in legacy.rows}
+        applied = _read_applied(
+            conn, Tracker(conn, s.schema, s.table), layout, migrations, s, report
+        )
+        if applied is None:
+            return report
     plan = make_plan(migrations, applied)
     report.records.extend(_status_records(plan, migrations))
     if check:
@@ -200,12 +198,9 @@ def dry_run(
     with _connect(url, "migproof dry-run") as conn:
         tracker = Tracker(conn, s.schema, s.table)
         with tracker.locked(s.lock_wait):
-            applied = tracker.read()
-            if not applied:
-                legacy = _legacy(conn, layout, migrations, s, report)
-                if legacy is None:
-                    return report
-                applied = {row.key: row for row in legacy.rows}
+            applied = _read_applied(conn, tracker, layout, migrations, s, report)
+            if applied is None:
+                return report
             plan = make_plan(migrations, applied)
             blockers = list(diag.plan_findings(plan, s.tracker_name, strict_order=s.strict_order))
             if blockers:
@@ -264,6 +259,22 @@ def _libpq_url(url: str) -> str:
     if sep and scheme.startswith(("postgresql+", "postgres+")):
         return "postgresql://" + rest
     return url
+
+
+def _read_applied(
+    conn: Connection,
+    tracker: Tracker,
+    layout: Layout,
+    migrations: Sequence[Migration],
+    s: _Settings,
+    report: Report,
+) -> dict[str, AppliedRow] | None:
+    """The tracker's applied set, else the legacy tracker's (read, not copied); None when dirty."""
+    applied = tracker.read()
+    if applied:
+        return applied
+    legacy = _legacy(conn, layout, migrations, s, report)
+    return None if legacy is None else {row.key: row for row in legacy.rows}
 
 
 def _legacy(
