@@ -247,7 +247,7 @@ def non_idempotent_statement(node: Any, ctx: StatementContext) -> Iterator[Findi
     ## PostgreSQL versions
     All supported versions.
     """
-    if node is not ctx.node or ctx.in_transaction:
+    if ctx.in_transaction:
         return
     if isinstance(node, ast.CreateStmt | ast.IndexStmt) and not node.if_not_exists:
         yield ctx.finding("a re-run after a partial failure fails here", fix="add IF NOT EXISTS")
@@ -335,7 +335,7 @@ def repeated_alter_table(ctx: MigrationContext) -> Iterator[Finding]:
     summary="more statements in a transaction that already holds a strong table lock",
     enabled=False,
 )
-def statement_after_access_exclusive(node: Any, ctx: StatementContext) -> Iterator[Finding]:
+def statement_after_access_exclusive(_node: Any, ctx: StatementContext) -> Iterator[Finding]:
     """
     ## What it does
     Flags each statement that runs in a transaction already holding an ACCESS EXCLUSIVE (or
@@ -351,7 +351,7 @@ def statement_after_access_exclusive(node: Any, ctx: StatementContext) -> Iterat
     ## PostgreSQL versions
     All supported versions.
     """
-    if node is not ctx.node or not ctx.in_transaction or not ctx.state.strong_locks:
+    if not ctx.in_transaction or not ctx.state.strong_locks:
         return
     locked = ", ".join(ctx.state.strong_locks)
     yield ctx.finding(
@@ -449,7 +449,7 @@ def unqualified_table(node: Any, ctx: StatementContext) -> Iterator[Finding]:
     ## PostgreSQL versions
     All supported versions.
     """
-    if node is ctx.node and node.relation is not None and not node.relation.schemaname:
+    if node.relation is not None and not node.relation.schemaname:
         yield ctx.finding(
             f"table {node.relation.relname} has no schema", fix="qualify it: schema.table"
         )

@@ -303,7 +303,7 @@ def enum_value_added_in_transaction(node: Any, ctx: StatementContext) -> Iterato
     Run `op.execute("ALTER TYPE ... ADD VALUE ...")` inside
     `with op.get_context().autocommit_block():`.
     """
-    if node is not ctx.node or not ctx.in_transaction:
+    if not ctx.in_transaction:
         return
     if isinstance(node, ast.AlterEnumStmt):
         if node.newVal and ctx.pg_version < 12:
@@ -432,7 +432,7 @@ _MAX_IDENTIFIER = 63
     summary="an identifier longer than 63 bytes, silently truncated by PostgreSQL",
     aliases=("identifier-too-long",),
 )
-def identifier_too_long(node: Any, ctx: StatementContext) -> Iterator[Finding]:
+def identifier_too_long(_node: Any, ctx: StatementContext) -> Iterator[Finding]:
     """
     ## What it does
     Flags an identifier longer than 63 bytes (PostgreSQL's NAMEDATALEN - 1) in a statement
@@ -449,8 +449,7 @@ def identifier_too_long(node: Any, ctx: StatementContext) -> Iterator[Finding]:
     ## PostgreSQL versions
     All supported versions (unless the server was compiled with another NAMEDATALEN).
     """
-    if node is not ctx.node or ctx.statement is None:
-        return
+    assert ctx.statement is not None
     for name in dict.fromkeys(identifiers(ctx.statement.text, longer_than=_MAX_IDENTIFIER)):
         raw = name.encode("utf-8")
         if len(raw) > _MAX_IDENTIFIER:

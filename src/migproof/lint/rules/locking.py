@@ -602,7 +602,7 @@ def backfill_in_ddl_transaction(node: object, ctx: StatementContext) -> Iterator
     ## With Alembic
     Move the data change to its own revision, or run it in `autocommit_block()` in batches.
     """
-    if node is not ctx.node or not ctx.in_transaction or not ctx.state.strong_locks:
+    if not ctx.in_transaction or not ctx.state.strong_locks:
         return
     relation = getattr(node, "relation", None)
     if relation is None or not ctx.is_existing(relation):
