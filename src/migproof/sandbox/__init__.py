@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from migproof.config import Config
+from typing import TYPE_CHECKING
+
 from migproof.sandbox.binaries import PgBinaries, find_binaries, system_binaries
 from migproof.sandbox.databases import SCRATCH_PREFIX, DatabaseHost, ScratchServer, scratch_name
 from migproof.sandbox.server import Sandbox
+
+if TYPE_CHECKING:  # a Sandbox alone needs no configuration loader (tomllib, difflib)
+    from migproof.config import Config
 
 __all__ = [
     "SCRATCH_PREFIX",
