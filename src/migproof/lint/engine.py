@@ -146,7 +146,6 @@ FK_WITHOUT_INDEX = "MP502"
 _Bound = tuple[Callable[..., Iterator[Finding]], str, Severity]
 _DATA_NODES = frozenset({ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt})
 _PythonCover = dict[int, list[Suppression]]
-_DATA_IN_LOCKED_TRANSACTION = frozenset({"MP213", "MP505", "MP610"})
 
 
 def settings_from(config: Config) -> LintSettings:
@@ -190,10 +189,10 @@ class Linter:
                 self.statement_rules.setdefault(cls, []).append(bound)
                 if rule.in_downgrade:
                     self.down_rules.setdefault(cls, []).append(bound)
-        # Data statements are built only when a rule could fire on them: these three need a
-        # transaction holding locks (or new enum values); any other rule needs them always.
+        # Data statements are built only when a rule could fire on them (``data_only_when_held``
+        # rules need a transaction holding locks or new enum values; others need them always).
         self.data_always = any(
-            set(rule.nodes) & _DATA_NODES and rule.code not in _DATA_IN_LOCKED_TRANSACTION
+            set(rule.nodes) & _DATA_NODES and not rule.data_only_when_held
             for rule in rules
             if rule.kind == "statement"
         )

@@ -63,6 +63,9 @@ class Rule:
     check: Callable[..., Iterator[Finding]]
     nodes: tuple[type, ...] = ()
     in_downgrade: bool = False  # also runs over the downgrade SQL (protected schemas)
+    # reports a data statement (INSERT, UPDATE, DELETE, SELECT) only inside a transaction
+    # holding a strong lock or a new enum value: the engine builds the others lazily
+    data_only_when_held: bool = False
 
     @property
     def code(self) -> str:
@@ -88,6 +91,7 @@ def _register(
     kind: str,
     nodes: tuple[type, ...] = (),
     in_downgrade: bool = False,
+    data_only_when_held: bool = False,
 ) -> None:
     expected = name.replace("-", "_")
     if func.__name__ != expected:
@@ -104,7 +108,14 @@ def _register(
             enabled_by_default=enabled,
         )
     )
-    _RULES[code] = Rule(info=info, kind=kind, check=func, nodes=nodes, in_downgrade=in_downgrade)
+    _RULES[code] = Rule(
+        info=info,
+        kind=kind,
+        check=func,
+        nodes=nodes,
+        in_downgrade=in_downgrade,
+        data_only_when_held=data_only_when_held,
+    )
 
 
 def rule(
@@ -117,8 +128,14 @@ def rule(
     aliases: tuple[str, ...] = (),
     enabled: bool = True,
     in_downgrade: bool = False,
+    data_only_when_held: bool = False,
 ) -> Callable[[StatementCheck], StatementCheck]:
-    """Register a statement rule, called for each node of the classes in ``nodes``."""
+    """Register a statement rule, called for each node of the classes in ``nodes``.
+
+    ``data_only_when_held=True`` promises the rule reports a data statement only in a
+    transaction that holds a strong lock or a new enum value, so the engine may skip building
+    data statements elsewhere.
+    """
 
     def decorate(func: StatementCheck) -> StatementCheck:
         _register(
@@ -132,6 +149,7 @@ def rule(
             kind="statement",
             nodes=nodes,
             in_downgrade=in_downgrade,
+            data_only_when_held=data_only_when_held,
         )
         return func
 

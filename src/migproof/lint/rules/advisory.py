@@ -334,6 +334,7 @@ def repeated_alter_table(ctx: MigrationContext) -> Iterator[Finding]:
     ),
     summary="more statements in a transaction that already holds a strong table lock",
     enabled=False,
+    data_only_when_held=True,
 )
 def statement_after_access_exclusive(_node: Any, ctx: StatementContext) -> Iterator[Finding]:
     """

@@ -278,6 +278,7 @@ def drop_in_protected_schema(stmt: Any, ctx: StatementContext) -> Iterator[Findi
         ast.IndexStmt,
     ),
     summary="ALTER TYPE ... ADD VALUE in a transaction (fails before 12; unusable until commit)",
+    data_only_when_held=True,
 )
 def enum_value_added_in_transaction(node: Any, ctx: StatementContext) -> Iterator[Finding]:
     """

@@ -580,6 +580,7 @@ _DML = (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)
     severity=Severity.WARNING,
     nodes=_DML,
     summary="UPDATE/DELETE/INSERT ... SELECT in the transaction of lock-taking DDL",
+    data_only_when_held=True,
 )
 def backfill_in_ddl_transaction(node: object, ctx: StatementContext) -> Iterator[Finding]:
     """
