@@ -297,9 +297,7 @@ class CatalogWatch:
                 units.setdefault(unit, set()).update(oids_)
         # Objects dropped from ``current`` as orphans (an index of an excluded table) come
         # back when their table is read again: they depend on it.
-        objects: dict[str, dict[str, Any]] = {
-            kind.attribute: dict(current.collection(kind)) for kind in KINDS
-        }
+        objects = _Copies(current)
         for oid in dropped:
             self._forget(objects, oid)
         # tables are read with their columns and constraints
@@ -316,14 +314,17 @@ class CatalogWatch:
                         self._forget(objects, oid)
             read = collections(results)
             for attribute, found in read.items():
-                objects[attribute].update(found)
+                if found:
+                    objects[attribute].update(found)
             self._remember(results)
-        return drop_orphans(
-            Snapshot(
-                server_version=current.server_version,
-                **{attribute: dict(sorted(items.items())) for attribute, items in objects.items()},
-            )
-        )
+        if not objects:
+            return current
+        # kinds nothing changed in are shared with ``current``: snapshots are never mutated
+        changed: dict[str, Any] = {
+            attribute: dict(sorted(items.items())) for attribute, items in objects.items()
+        }
+        snapshot = dataclasses.replace(current, **changed)
+        return drop_orphans(snapshot) if objects.keys() & _WITH_ORPHANS else snapshot
 
     def _former_parts(self, current: Snapshot, tables: set[int]) -> dict[str, set[int]]:
         """What belonged to the tables at the last snapshot: ALTER TABLE is told as a change
@@ -386,7 +387,7 @@ class CatalogWatch:
                 keys[key] = oid
                 self._where[oid] = (attribute, key)
 
-    def _forget(self, objects: dict[str, dict[str, Any]], oid: int) -> None:
+    def _forget(self, objects: _Copies, oid: int) -> None:
         place = self._where.pop(oid, None)
         if place is None:
             return
@@ -449,8 +450,23 @@ def _units(
         yield _CLASSES[classid], objid
 
 
+class _Copies(dict[str, dict[str, Any]]):
+    """Copies of a snapshot's collections, made as a change first touches each kind."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def __missing__(self, attribute: str) -> dict[str, Any]:
+        copy = self[attribute] = dict(getattr(self.snapshot, attribute))
+        return copy
+
+
+# drop_orphans() can change its answer only when one of these did
+_WITH_ORPHANS = frozenset({"tables", "views", "indexes", "triggers", "policies", "statistics"})
+
+
 def _without_watch(filters: SnapshotFilter) -> SnapshotFilter:
     if WATCH_SCHEMA in filters.exclude_schemas:
         return filters
     return dataclasses.replace(filters, exclude_schemas=(*filters.exclude_schemas, WATCH_SCHEMA))
-
