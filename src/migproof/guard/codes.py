@@ -15,14 +15,21 @@ __all__ = [
     "UNKNOWN_DOWN_REVISION",
 ]
 
-SCHEMA_CHANGE_WITHOUT_MIGRATION = register_check(
-    CheckInfo(
-        code="MP701",
-        name="schema-change-without-migration",
-        summary="A models or schema file changes the schema and no migration was added",
-        severity=Severity.ERROR,
-        family="guard",
-        docs="""\
+
+def _guard_check(*, code: str, name: str, summary: str, severity: Severity, docs: str) -> CheckInfo:
+    return register_check(
+        CheckInfo(
+            code=code, name=name, summary=summary, severity=severity, family="guard", docs=docs
+        )
+    )
+
+
+SCHEMA_CHANGE_WITHOUT_MIGRATION = _guard_check(
+    code="MP701",
+    name="schema-change-without-migration",
+    summary="A models or schema file changes the schema and no migration was added",
+    severity=Severity.ERROR,
+    docs="""\
 ## What it does
 Compares the SQLAlchemy declarations (tables, columns, indexes, constraints, enums) of each
 changed models file, and the parsed statements of each changed schema SQL file, between the
@@ -36,17 +43,14 @@ All supported versions.
 ## With Alembic
 `alembic revision --autogenerate -m "…"`, then review and commit the new revision.
 """,
-    )
 )
 
-FORKED_MIGRATION_HEAD = register_check(
-    CheckInfo(
-        code="MP702",
-        name="forked-migration-head",
-        summary="A new revision does not revise the base branch's head: the merge makes two heads",
-        severity=Severity.ERROR,
-        family="guard",
-        docs="""\
+FORKED_MIGRATION_HEAD = _guard_check(
+    code="MP702",
+    name="forked-migration-head",
+    summary="A new revision does not revise the base branch's head: the merge makes two heads",
+    severity=Severity.ERROR,
+    docs="""\
 ## What it does
 Reads `revision` and `down_revision` of every revision at the merge base and of the new ones
 (without importing them) and reports new revisions that would leave the chain with more heads
@@ -58,17 +62,14 @@ All supported versions.
 ## With Alembic
 Point `down_revision` at the base branch's head, or add `alembic merge heads`.
 """,
-    )
 )
 
-APPLIED_MIGRATION_EDITED = register_check(
-    CheckInfo(
-        code="MP703",
-        name="applied-migration-edited",
-        summary="A migration that exists on the base branch was edited, renamed or deleted",
-        severity=Severity.ERROR,
-        family="guard",
-        docs="""\
+APPLIED_MIGRATION_EDITED = _guard_check(
+    code="MP703",
+    name="applied-migration-edited",
+    summary="A migration that exists on the base branch was edited, renamed or deleted",
+    severity=Severity.ERROR,
+    docs="""\
 ## What it does
 Reports migrations that exist at the merge base and were modified, renamed or deleted. An
 Alembic revision whose code is unchanged apart from comments, docstrings or formatting is
@@ -81,17 +82,14 @@ All supported versions.
 ## With Alembic
 Write a new revision that makes the change instead.
 """,
-    )
 )
 
-MIGRATION_OUT_OF_ORDER = register_check(
-    CheckInfo(
-        code="MP704",
-        name="migration-out-of-order",
-        summary="A new SQL migration is numbered lower than the newest one on the base branch",
-        severity=Severity.WARNING,
-        family="guard",
-        docs="""\
+MIGRATION_OUT_OF_ORDER = _guard_check(
+    code="MP704",
+    name="migration-out-of-order",
+    summary="A new SQL migration is numbered lower than the newest one on the base branch",
+    severity=Severity.WARNING,
+    docs="""\
 ## What it does
 Compares the version in a new SQL migration's file name with the newest version at the
 merge base, in the same directory.
@@ -101,17 +99,14 @@ a migration merged late with a lower number; Flyway refuses it unless `outOfOrde
 ## PostgreSQL versions
 All supported versions.
 """,
-    )
 )
 
-DUPLICATE_MIGRATION_VERSION = register_check(
-    CheckInfo(
-        code="MP705",
-        name="duplicate-migration-version",
-        summary="A new migration reuses a revision id or version that already exists",
-        severity=Severity.ERROR,
-        family="guard",
-        docs="""\
+DUPLICATE_MIGRATION_VERSION = _guard_check(
+    code="MP705",
+    name="duplicate-migration-version",
+    summary="A new migration reuses a revision id or version that already exists",
+    severity=Severity.ERROR,
+    docs="""\
 ## What it does
 Reports a new Alembic revision whose `revision` id, or a new SQL migration whose version,
 is already taken at the merge base or by another new migration.
@@ -120,17 +115,14 @@ The tool applies one of them and silently skips, or refuses, the other.
 ## PostgreSQL versions
 All supported versions.
 """,
-    )
 )
 
-SCHEMA_FILE_UNPARSABLE = register_check(
-    CheckInfo(
-        code="MP706",
-        name="schema-file-unparsable",
-        summary="A changed models, schema or revision file does not parse",
-        severity=Severity.ERROR,
-        family="guard",
-        docs="""\
+SCHEMA_FILE_UNPARSABLE = _guard_check(
+    code="MP706",
+    name="schema-file-unparsable",
+    summary="A changed models, schema or revision file does not parse",
+    severity=Severity.ERROR,
+    docs="""\
 ## What it does
 Reports a schema-bearing file or new revision that is not valid Python or SQL at HEAD, so
 the guard cannot compare its declarations.
@@ -139,17 +131,14 @@ Whatever it declares cannot be checked; the file would also fail wherever it is 
 ## PostgreSQL versions
 All supported versions.
 """,
-    )
 )
 
-UNKNOWN_DOWN_REVISION = register_check(
-    CheckInfo(
-        code="MP707",
-        name="unknown-down-revision",
-        summary="A new revision's down_revision names no revision of the chain",
-        severity=Severity.ERROR,
-        family="guard",
-        docs="""\
+UNKNOWN_DOWN_REVISION = _guard_check(
+    code="MP707",
+    name="unknown-down-revision",
+    summary="A new revision's down_revision names no revision of the chain",
+    severity=Severity.ERROR,
+    docs="""\
 ## What it does
 Reports a new revision whose `down_revision` is neither a revision at the merge base nor
 another new revision.
@@ -160,5 +149,4 @@ All supported versions.
 ## With Alembic
 Set `down_revision` to the base branch's head.
 """,
-    )
 )
