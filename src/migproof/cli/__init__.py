@@ -8,6 +8,7 @@ for the imports of ``migproof verify``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import pkgutil
@@ -56,12 +57,14 @@ class _CommandModules(click.Group):
         return found
 
 
-def _module_names() -> list[str]:
-    return [
+@functools.cache
+def _module_names() -> tuple[str, ...]:
+    """The package's public modules, listed once (``--help`` asks for each command's)."""
+    return tuple(
         info.name
         for info in pkgutil.iter_modules(__path__)
         if not info.name.startswith("_") and not info.ispkg
-    ]
+    )
 
 
 def _module_command(module_name: str) -> click.Command | None:
