@@ -20,7 +20,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from migproof.checks import CheckInfo, register_check
 from migproof.findings import Finding, Severity
@@ -79,43 +79,51 @@ def _docs_from(func: Callable[..., object]) -> str:
     return inspect.cleandoc(func.__doc__ or "")
 
 
-def _register(
-    func: Callable[..., Iterator[Finding]],
-    *,
+_Check = TypeVar("_Check", bound=Callable[..., Iterator[Finding]])
+
+
+def _registering(
+    kind: str,
     code: str,
     name: str,
+    *,
     severity: Severity,
     summary: str,
     aliases: tuple[str, ...],
     enabled: bool,
-    kind: str,
     nodes: tuple[type, ...] = (),
     in_downgrade: bool = False,
     data_only_when_held: bool = False,
-) -> None:
-    expected = name.replace("-", "_")
-    if func.__name__ != expected:
-        raise ValueError(f"rule {code}: function {func.__name__!r} should be {expected!r}")
-    info = register_check(
-        CheckInfo(
-            code=code,
-            name=name,
-            summary=summary,
-            severity=severity,
-            family=_FAMILIES.get(code[2], "lint"),
-            docs=_docs_from(func),
-            aliases=aliases,
-            enabled_by_default=enabled,
+) -> Callable[[_Check], _Check]:
+    """The decorator that registers a rule of ``kind`` and returns its function unchanged."""
+
+    def decorate(func: _Check) -> _Check:
+        expected = name.replace("-", "_")
+        if func.__name__ != expected:
+            raise ValueError(f"rule {code}: function {func.__name__!r} should be {expected!r}")
+        info = register_check(
+            CheckInfo(
+                code=code,
+                name=name,
+                summary=summary,
+                severity=severity,
+                family=_FAMILIES.get(code[2], "lint"),
+                docs=_docs_from(func),
+                aliases=aliases,
+                enabled_by_default=enabled,
+            )
         )
-    )
-    _RULES[code] = Rule(
-        info=info,
-        kind=kind,
-        check=func,
-        nodes=nodes,
-        in_downgrade=in_downgrade,
-        data_only_when_held=data_only_when_held,
-    )
+        _RULES[code] = Rule(
+            info=info,
+            kind=kind,
+            check=func,
+            nodes=nodes,
+            in_downgrade=in_downgrade,
+            data_only_when_held=data_only_when_held,
+        )
+        return func
+
+    return decorate
 
 
 def rule(
@@ -136,24 +144,18 @@ def rule(
     transaction that holds a strong lock or a new enum value, so the engine may skip building
     data statements elsewhere.
     """
-
-    def decorate(func: StatementCheck) -> StatementCheck:
-        _register(
-            func,
-            code=code,
-            name=name,
-            severity=severity,
-            summary=summary,
-            aliases=aliases,
-            enabled=enabled,
-            kind="statement",
-            nodes=nodes,
-            in_downgrade=in_downgrade,
-            data_only_when_held=data_only_when_held,
-        )
-        return func
-
-    return decorate
+    return _registering(
+        "statement",
+        code,
+        name,
+        severity=severity,
+        summary=summary,
+        aliases=aliases,
+        enabled=enabled,
+        nodes=nodes,
+        in_downgrade=in_downgrade,
+        data_only_when_held=data_only_when_held,
+    )
 
 
 def migration_rule(
@@ -166,21 +168,15 @@ def migration_rule(
     enabled: bool = True,
 ) -> Callable[[MigrationCheck], MigrationCheck]:
     """Register a rule called once per migration, after its last statement."""
-
-    def decorate(func: MigrationCheck) -> MigrationCheck:
-        _register(
-            func,
-            code=code,
-            name=name,
-            severity=severity,
-            summary=summary,
-            aliases=aliases,
-            enabled=enabled,
-            kind="migration",
-        )
-        return func
-
-    return decorate
+    return _registering(
+        "migration",
+        code,
+        name,
+        severity=severity,
+        summary=summary,
+        aliases=aliases,
+        enabled=enabled,
+    )
 
 
 def revision_rule(
@@ -193,21 +189,9 @@ def revision_rule(
     enabled: bool = True,
 ) -> Callable[[RevisionCheck], RevisionCheck]:
     """Register a rule over an Alembic revision file's Python syntax tree."""
-
-    def decorate(func: RevisionCheck) -> RevisionCheck:
-        _register(
-            func,
-            code=code,
-            name=name,
-            severity=severity,
-            summary=summary,
-            aliases=aliases,
-            enabled=enabled,
-            kind="revision",
-        )
-        return func
-
-    return decorate
+    return _registering(
+        "revision", code, name, severity=severity, summary=summary, aliases=aliases, enabled=enabled
+    )
 
 
 def _load_rules() -> None:
