@@ -24,9 +24,12 @@ def test_generated_sections_are_current() -> None:
 
 
 def test_every_check_is_in_the_rule_table() -> None:
+    """The README's table, not the generator's output: that is built from all_checks itself."""
     from migproof.checks import all_checks
 
-    table = _updater().rules_markdown()
+    text = (REPO / "README.md").read_text()
+    start = text.index("<!-- begin generated: rules -->")
+    table = text[start : text.index("<!-- end generated: rules -->", start)]
     for info in all_checks():
         assert f"| {info.code} | `{info.name}` |" in table
 
