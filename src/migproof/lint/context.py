@@ -199,6 +199,13 @@ class StatementContext(_Base):
         stmt = self.parent(ast.AlterTableStmt)
         return stmt.relation if stmt is not None else None
 
+    def statement_table(self) -> str | None:
+        """The table the current ``CREATE TABLE`` or ``ALTER TABLE`` names, or None."""
+        node = self.node
+        if isinstance(node, ast.CreateStmt | ast.AlterTableStmt) and node.relation is not None:
+            return qualified(node.relation)
+        return None
+
     def existing_alter_table(self) -> str | None:
         """The table this ``ALTER TABLE`` command alters, when it existed before this migration.
 

@@ -16,17 +16,9 @@ def _column_type(column: ast.ColumnDef) -> Any:
     return sql_type(column.typeName) if column.typeName is not None else None
 
 
-def _column_owner(ctx: StatementContext) -> str | None:
-    """The table a column definition belongs to (CREATE TABLE or ALTER TABLE ADD COLUMN)."""
-    node = ctx.node
-    if isinstance(node, ast.CreateStmt | ast.AlterTableStmt) and node.relation is not None:
-        return qualified(node.relation)
-    return None
-
-
 def _new_column(column: ast.ColumnDef, ctx: StatementContext) -> str | None:
     """``table.column`` for a column being added, or None (composite types, ALTER TYPE)."""
-    table = _column_owner(ctx)
+    table = ctx.statement_table()
     if table is None or not column.colname:
         return None
     cmd = ctx.parent(ast.AlterTableCmd)

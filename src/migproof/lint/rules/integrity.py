@@ -31,13 +31,6 @@ def _statement_column_types(ctx: StatementContext) -> dict[str, SqlType]:
     return types
 
 
-def _referencing_table(ctx: StatementContext) -> str | None:
-    node = ctx.node
-    if isinstance(node, ast.CreateStmt | ast.AlterTableStmt) and node.relation is not None:
-        return qualified(node.relation)
-    return None
-
-
 def _base(t: SqlType) -> tuple[str, bool]:
     return t.name, t.array
 
@@ -74,7 +67,7 @@ def fk_type_mismatch(constraint: ast.Constraint, ctx: StatementContext) -> Itera
     """
     if constraint.contype != CT.CONSTR_FOREIGN or constraint.pktable is None:
         return
-    table = _referencing_table(ctx)
+    table = ctx.statement_table()
     if table is None:
         return
     column_def = ctx.parent(ast.ColumnDef)
