@@ -139,6 +139,22 @@ def test_unknown_key_in_a_section(tmp_path: Path) -> None:
     assert caught.value.fix == "did you mean 'lint.disable'?"
 
 
+@pytest.mark.parametrize(
+    ("key", "fix"),
+    [
+        ("pg-bni", "did you mean 'pg-bin'?"),
+        ("lint.disabel", "did you mean 'lint.disable'?"),
+        ("lnit.disable", "did you mean 'lint.disable'?"),
+    ],
+)
+def test_unknown_override_names_the_command_line(tmp_path: Path, key: str, fix: str) -> None:
+    """A flag wired to a key that does not exist is caught, whatever its section."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path, environ=_NO_ENV, overrides={key: "x"})
+    assert caught.value.what == f"unknown option {key!r} in the command line"
+    assert caught.value.fix == fix
+
+
 def test_section_option_at_the_top_level_points_to_its_section(tmp_path: Path) -> None:
     _write(tmp_path / "migproof.toml", 'protected-schemas = ["entity"]\n')
     with pytest.raises(ConfigError) as caught:
