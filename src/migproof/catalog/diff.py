@@ -107,22 +107,14 @@ def diff_snapshots(a: Snapshot, b: Snapshot) -> list[Difference]:
     both = relations_a & relations_b
     for rank, kind in enumerate(KINDS):
         objects_a, objects_b = a.collection(kind), b.collection(kind)
-        for key in sorted(objects_a.keys() | objects_b.keys()):
+        # Any order: every sort key is unique, and ``found`` is sorted once at the end.
+        for key in objects_a.keys() | objects_b.keys():
             obj_a, obj_b = objects_a.get(key), objects_b.get(key)
             if obj_a is None or obj_b is None:
-                obj = obj_a or obj_b
-                assert obj is not None
-                table = getattr(obj, "table", None)
+                table = getattr(obj_a or obj_b, "table", None)
                 if table is not None and table not in both:
                     continue  # went with its table or view, which is reported itself
-                diff = Difference(
-                    kind=obj.kind_label,
-                    name=key,
-                    property=None,
-                    a=obj_a is not None,
-                    b=obj_b is not None,
-                )
-                found.append(((rank, key, 0, ""), diff))
+                found.append(((rank, key, 0, ""), _presence(obj_a, obj_b, key)))
                 continue
             if obj_a == obj_b:
                 continue  # the common case, compared field by field in one go
@@ -131,6 +123,15 @@ def diff_snapshots(a: Snapshot, b: Snapshot) -> list[Difference]:
                 found.extend(_compare_tables(obj_a, obj_b, key))
     found.sort(key=lambda item: item[0])
     return [diff for _, diff in found]
+
+
+def _presence(a: CatalogObject | None, b: CatalogObject | None, name: str) -> Difference:
+    """The difference of an object that exists on one side only."""
+    obj = a or b
+    assert obj is not None
+    return Difference(
+        kind=obj.kind_label, name=name, property=None, a=a is not None, b=b is not None
+    )
 
 
 def _compare(a: CatalogObject, b: CatalogObject, name: str) -> Iterator[Difference]:
@@ -152,21 +153,11 @@ def _compare_tables(a: Table, b: Table, key: str) -> Iterator[tuple[_SortKey, Di
     ):
         by_name_a = {c.name: c for c in children_a}
         by_name_b = {c.name: c for c in children_b}
-        for child in sorted(by_name_a.keys() | by_name_b.keys()):
+        for child in by_name_a.keys() | by_name_b.keys():
             name = f"{key}.{quote_ident(child)}"
             child_a, child_b = by_name_a.get(child), by_name_b.get(child)
-            sort_key: _SortKey = (_TABLE_RANK, key, rank, child)
             if child_a is None or child_b is None:
-                obj = child_a or child_b
-                assert obj is not None
-                present = Difference(
-                    kind=obj.kind_label,
-                    name=name,
-                    property=None,
-                    a=child_a is not None,
-                    b=child_b is not None,
-                )
-                yield sort_key, present
+                yield (_TABLE_RANK, key, rank, child), _presence(child_a, child_b, name)
                 continue
             if child_a == child_b:
                 continue

@@ -145,6 +145,22 @@ def test_differences_are_sorted_by_kind_then_name() -> None:
     assert [d.kind for d in diff_snapshots(a, b)] == ["schema", "enum", "table"]
 
 
+def test_differences_are_sorted_whatever_the_order_of_the_collections() -> None:
+    extra = (make(Column, name="z", position=4), make(Column, name="b", position=5))
+    wider = dataclasses.replace(ORDERS, columns=(*ORDERS.columns, *extra))
+    a = snapshot(
+        enums={"public.z_enum": make(Enum), "public.a_enum": make(Enum)},
+        tables={"public.orders": ORDERS},
+    )
+    b = snapshot(tables={"public.orders": wider})
+    assert [str(d) for d in diff_snapshots(a, b)] == [
+        "enum public.a_enum: only in A",
+        "enum public.z_enum: only in A",
+        "column public.orders.b: only in B",
+        "column public.orders.z: only in B",
+    ]
+
+
 def test_describe_labels_and_value_formats() -> None:
     diff = Difference(
         kind="column",
