@@ -246,19 +246,9 @@ class MigproofItem(pytest.Item):
             raise pytest.skip.Exception(case.skipped, _use_item_location=True)
 
     def _case(self) -> Case | None:
-        from migproof.findings import Finding
-        from migproof.report.junit import Case, verify_cases
-
         collector = self.parent.parent if self.parent is not None else None
         assert isinstance(collector, MigproofCollector)
-        cases = verify_cases(_state(self.config).report(), collector.revisions)
-        if (self.group, self.check) == _OTHER:  # every check the other items do not cover
-            covered = collector.case_keys
-            found: tuple[Finding, ...] = tuple(
-                f for c in cases if (c.group, c.name) not in covered for f in c.findings
-            )
-            return Case(*_OTHER, found)
-        return next((c for c in cases if (c.group, c.name) == (self.group, self.check)), None)
+        return collector.case(self.group, self.check)
 
     def repr_failure(
         self,
@@ -295,6 +285,7 @@ class MigproofCollector(pytest.Collector):
         super().__init__(**kwargs)
         self.revisions: list[str] = []
         self.case_keys: set[tuple[str, str]] = set()
+        self._cases: dict[tuple[str, str], Case] | None = None
 
     def collect(self) -> list[pytest.Collector]:
         from migproof.findings import Report
@@ -310,6 +301,21 @@ class MigproofCollector(pytest.Collector):
             _GroupCollector.from_parent(self, name=group, items=items)
             for group, items in groups.items()
         ]
+
+    def case(self, group: str, check: str) -> Case | None:
+        """One item's case of the verify report; the report is split into cases once."""
+        if self._cases is None:
+            from migproof.findings import Finding
+            from migproof.report.junit import Case, verify_cases
+
+            cases = verify_cases(_state(self.config).report(), self.revisions)
+            other: tuple[Finding, ...] = tuple(  # every check the other items do not cover
+                f for c in cases if (c.group, c.name) not in self.case_keys for f in c.findings
+            )
+            self._cases = {_OTHER: Case(*_OTHER, other)}
+            for case in cases:
+                self._cases.setdefault((case.group, case.name), case)
+        return self._cases.get((group, check))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str | Any:  # type: ignore[override]  # Collector takes no style
         from migproof.errors import MigproofError
