@@ -9,6 +9,7 @@ from tests.helpers.alembic_projects import Revision, line_of, write_project
 from migproof.chain.project import load_project
 from migproof.cli import main
 from migproof.config import load_config
+from migproof.findings import Report
 from migproof.lint.recorded import lint_alembic_project
 from migproof.sandbox import Sandbox
 
@@ -20,10 +21,18 @@ BASE = Revision(
 )
 
 
+def _lint(pg: Sandbox, root: Path, revisions: list[Revision]) -> Report:
+    """Write an Alembic project of these revisions and lint what it runs in ``pg``."""
+    write_project(root, revisions)
+    config = load_config(root)
+    return lint_alembic_project(config, load_project(config, root), pg)
+
+
 def test_index_on_existing_table_is_found_at_the_op_line_with_its_lock(
     pg: Sandbox, tmp_path: Path
 ) -> None:
-    write_project(
+    report = _lint(
+        pg,
         tmp_path,
         [
             BASE,
@@ -34,9 +43,6 @@ def test_index_on_existing_table_is_found_at_the_op_line_with_its_lock(
                 downgrade='op.drop_index("ix_total", table_name="orders")',
             ),
         ],
-    )
-    report = lint_alembic_project(
-        load_config(tmp_path), load_project(load_config(tmp_path), tmp_path), pg
     )
     path = tmp_path / "migrations" / "versions" / "r2.py"
     found = {
@@ -52,7 +58,8 @@ def test_index_on_existing_table_is_found_at_the_op_line_with_its_lock(
 def test_type_change_is_confirmed_as_a_rewrite_and_a_nullable_column_is_not(
     pg: Sandbox, tmp_path: Path
 ) -> None:
-    write_project(
+    report = _lint(
+        pg,
         tmp_path,
         [
             BASE,
@@ -70,9 +77,6 @@ def test_type_change_is_confirmed_as_a_rewrite_and_a_nullable_column_is_not(
             ),
         ],
     )
-    report = lint_alembic_project(
-        load_config(tmp_path), load_project(load_config(tmp_path), tmp_path), pg
-    )
     codes = {(f.check, f.revision) for f in report.findings}
     assert ("MP301", "r2") in codes
     assert not any(code.startswith("MP3") and rev == "r3" for code, rev in codes)
@@ -84,7 +88,8 @@ def test_type_change_is_confirmed_as_a_rewrite_and_a_nullable_column_is_not(
 def test_parameters_are_inlined_so_every_recorded_statement_parses(
     pg: Sandbox, tmp_path: Path
 ) -> None:
-    write_project(
+    report = _lint(
+        pg,
         tmp_path,
         [
             BASE,
@@ -95,9 +100,6 @@ def test_parameters_are_inlined_so_every_recorded_statement_parses(
                 downgrade='op.execute("DELETE FROM orders")\nsa.Enum(name="kind").drop(op.get_bind(), checkfirst=True)',
             ),
         ],
-    )
-    report = lint_alembic_project(
-        load_config(tmp_path), load_project(load_config(tmp_path), tmp_path), pg
     )
     checks = {f.check for f in report.findings}
     assert "MP901" not in checks
