@@ -78,15 +78,20 @@ def _enum(key: str, enum: Enum) -> Iterator[str]:
     yield from _extras(enum.comment, enum.privileges)
 
 
-def _domain(key: str, domain: Domain) -> Iterator[str]:
-    parts = [f"domain {key} {domain.type}"]
-    if domain.collation:
-        parts.append(f"COLLATE {domain.collation}")
-    if domain.not_null:
+def _typed(head: str, typed: Column | Domain) -> list[str]:
+    """``head`` then the COLLATE, NOT NULL and DEFAULT clauses a column and a domain share."""
+    parts = [head]
+    if typed.collation:
+        parts.append(f"COLLATE {typed.collation}")
+    if typed.not_null:
         parts.append("NOT NULL")
-    if domain.default is not None:
-        parts.append(f"DEFAULT {domain.default}")
-    yield " ".join(parts)
+    if typed.default is not None:
+        parts.append(f"DEFAULT {typed.default}")
+    return parts
+
+
+def _domain(key: str, domain: Domain) -> Iterator[str]:
+    yield " ".join(_typed(f"domain {key} {domain.type}", domain))
     for constraint in domain.constraints:
         yield f"{_INDENT}constraint {constraint}"
     yield from _extras(domain.comment, domain.privileges)
@@ -160,13 +165,7 @@ def _table(key: str, table: Table) -> Iterator[str]:
 
 
 def _column(column: Column) -> Iterator[str]:
-    parts = [f"{_INDENT}{column.name} {column.type}"]
-    if column.collation:
-        parts.append(f"COLLATE {column.collation}")
-    if column.not_null:
-        parts.append("NOT NULL")
-    if column.default is not None:
-        parts.append(f"DEFAULT {column.default}")
+    parts = _typed(f"{_INDENT}{column.name} {column.type}", column)
     if column.identity:
         parts.append(f"GENERATED {column.identity} AS IDENTITY")
     if column.generated:

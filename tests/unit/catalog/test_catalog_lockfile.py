@@ -16,7 +16,7 @@ from migproof.catalog.lockfile import (
     read_lockfile,
     write_lockfile,
 )
-from migproof.catalog.model import KINDS, Snapshot
+from migproof.catalog.model import KINDS, Column, Domain, Snapshot, Table
 from migproof.config import load_config
 from migproof.errors import SourceError
 
@@ -57,6 +57,22 @@ def test_text_listing_names_every_object() -> None:
     for kind in KINDS:
         assert f"public.{kind.attribute}" in text
     assert render_snapshot(Snapshot()) == "(empty schema)\n"
+
+
+def test_text_listing_writes_column_and_domain_clauses_alike() -> None:
+    column = make(Column, type="text", collation='public."ci"', not_null=True, default="'x'::text")
+    domain = make(Domain, collation='public."ci"', not_null=True, default="'x'::text")
+    text = render_snapshot(
+        Snapshot(
+            domains={"public.code": domain},
+            tables={"public.orders": make(Table, columns=(column,))},
+        )
+    )
+    assert text.splitlines() == [
+        """domain public.code text COLLATE public."ci" NOT NULL DEFAULT 'x'::text""",
+        "table public.orders",
+        """    id text COLLATE public."ci" NOT NULL DEFAULT 'x'::text""",
+    ]
 
 
 def test_compare_lockfile_notes_a_server_version_mismatch_only_when_they_differ() -> None:
