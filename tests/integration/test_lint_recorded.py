@@ -107,6 +107,31 @@ def test_parameters_are_inlined_so_every_recorded_statement_parses(
     assert "r2" in {r["revision"] for r in report.records}
 
 
+def test_an_op_line_suppression_of_an_sql_rule_that_matches_nothing_is_reported(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    report = _lint(
+        pg,
+        tmp_path,
+        [
+            BASE,
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.create_index("ix_total", "orders", ["total"])  # migproof: ignore MP201'
+                '\nop.add_column("orders", sa.Column("note", sa.Text))  # migproof: ignore MP201',
+                downgrade='op.drop_column("orders", "note")\nop.drop_index("ix_total", table_name="orders")',
+            ),
+        ],
+    )
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    found = {(f.check, f.location.line if f.location else None) for f in report.findings}
+    used, unused = line_of(path, "op.create_index"), line_of(path, "op.add_column")
+    assert ("MP201", used) not in found
+    assert ("MP903", used) not in found
+    assert ("MP903", unused) in found
+
+
 def test_cli_prints_lock_summaries_and_static_mode_runs_nothing(
     pg: Sandbox, tmp_path: Path, capsys, monkeypatch
 ) -> None:

@@ -198,6 +198,7 @@ class Linter:
         )
         self.migration_rules = [r for r in rules if r.kind == "migration"]
         self.revision_rules = [r for r in rules if r.kind == "revision"]
+        self._sql_codes = frozenset(r.code for r in rules if r.kind != "revision")
         self.schema = Schema()
         # a revision file's suppressions, parsed once: (by line covered, file-level ones)
         self._python_suppressions: dict[Path, tuple[_PythonCover, list[Suppression]]] = {}
@@ -496,11 +497,12 @@ class Linter:
             if matched is None:
                 kept.append(finding)
         kept.extend(self._suppression_findings(sql_suppressions, source.revision))
+        if source.origins and source.path is not None and source.path.suffix == ".py":
+            kept.extend(self._unused_in_revision(source.path, source.revision))
         return kept
 
-    def _python_match(self, finding: Finding) -> Suppression | None:
-        assert finding.location is not None
-        path, line = finding.location.path, finding.location.line
+    def _python_suppressions_of(self, path: Path) -> tuple[_PythonCover, list[Suppression]]:
+        """A Python file's suppressions (by line covered, file-level ones), read once."""
         parsed = self._python_suppressions.get(path)
         if parsed is None:
             try:
@@ -510,12 +512,35 @@ class Linter:
             covered = parse_python_suppressions(lines)
             file_level = [s for items in covered.values() for s in items if s.file_level]
             parsed = self._python_suppressions[path] = (covered, file_level)
-        covered, file_level = parsed
+        return parsed
+
+    def _python_match(self, finding: Finding) -> Suppression | None:
+        assert finding.location is not None
+        path, line = finding.location.path, finding.location.line
+        covered, file_level = self._python_suppressions_of(path)
         for suppression in covered.get(line or 0, []) + file_level:
             if _covers(suppression, finding.check):
                 suppression.used.add(finding.check)
                 return suppression
         return None
+
+    def _unused_in_revision(self, path: Path, revision: str | None) -> list[Finding]:
+        """MP903 for a revision file's suppressions of SQL rules its recorded SQL never needed.
+
+        Only the SQL rules' codes are judged here: revision rules' codes are judged (and unknown
+        names reported) where revision files are linted.
+        """
+        covered, _ = self._python_suppressions_of(path)
+        found: list[Finding] = []
+        for suppression in (s for items in covered.values() for s in items):
+            codes = tuple(
+                c for c in suppression.codes if (info := _find(c)) and info.code in self._sql_codes
+            )
+            if codes:
+                location = Location(path=path, line=suppression.line, column=suppression.column)
+                judged = dataclasses.replace(suppression, codes=codes)
+                found.extend(self._problems_of(judged, location, revision))
+        return found
 
     def _suppression_findings(
         self, suppressions: list[tuple[Suppression, Path | None, int]], revision: str | None
