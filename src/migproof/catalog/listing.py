@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from migproof.catalog.model import (
+    KINDS,
     Collation,
     Column,
     CompositeType,
@@ -40,8 +41,9 @@ _INDENT = "    "
 def render_snapshot(snapshot: Snapshot) -> str:
     """Every object of the snapshot as readable text."""
     lines: list[str] = []
-    for attribute, render in _RENDERERS:
-        for key, obj in getattr(snapshot, attribute).items():
+    for kind in KINDS:
+        render = _RENDERERS[kind.attribute]
+        for key, obj in snapshot.collection(kind).items():
             lines.extend(render(key, obj))
     return "\n".join(lines) + "\n" if lines else "(empty schema)\n"
 
@@ -297,21 +299,22 @@ def _default_privileges(key: str, default: DefaultPrivileges) -> Iterator[str]:
     yield f"default privileges {key}: grant {', '.join(default.privileges) or 'nothing'}"
 
 
-_RENDERERS: tuple[tuple[str, _Renderer], ...] = (
-    ("schemas", _schema),
-    ("extensions", _extension),
-    ("collations", _collation),
-    ("enums", _enum),
-    ("domains", _domain),
-    ("composite_types", _composite),
-    ("range_types", _range),
-    ("sequences", _sequence),
-    ("tables", _table),
-    ("indexes", _index),
-    ("views", _view),
-    ("functions", _function),
-    ("triggers", _trigger),
-    ("policies", _policy),
-    ("statistics", _statistics),
-    ("default_privileges", _default_privileges),
-)
+# By attribute; KINDS gives the order (the diff's).
+_RENDERERS: dict[str, _Renderer] = {
+    "schemas": _schema,
+    "extensions": _extension,
+    "collations": _collation,
+    "enums": _enum,
+    "domains": _domain,
+    "composite_types": _composite,
+    "range_types": _range,
+    "sequences": _sequence,
+    "tables": _table,
+    "indexes": _index,
+    "views": _view,
+    "functions": _function,
+    "triggers": _trigger,
+    "policies": _policy,
+    "statistics": _statistics,
+    "default_privileges": _default_privileges,
+}
