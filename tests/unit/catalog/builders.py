@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from migproof.catalog.model import (
@@ -52,6 +53,11 @@ REQUIRED: dict[type[CatalogObject], dict[str, Any]] = {
 def make(cls: type[CatalogObject], **changes: Any) -> Any:
     """An object of ``cls`` with its required fields filled in and ``changes`` applied."""
     return cls(**{**REQUIRED[cls], **changes})
+
+
+def changed(obj: Any, prop: str) -> Any:
+    """A copy of ``obj`` whose ``prop`` holds another value of the same JSON type."""
+    return dataclasses.replace(obj, **{prop: changed_value(getattr(obj, prop))})
 
 
 def changed_value(value: Any) -> Any:

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
-from tests.unit.catalog.builders import REQUIRED, changed_value, make
+from tests.unit.catalog.builders import REQUIRED, changed, make
 
 from migproof.catalog import Difference, Snapshot, diff_snapshots, render_diff
 from migproof.catalog.diff import diff_to_dict
@@ -54,7 +54,7 @@ def _property_cases() -> list[tuple[str, str]]:
 def test_each_property_of_each_kind_is_one_named_difference(attribute: str, prop: str) -> None:
     kind = next(k for k in KINDS if k.attribute == attribute)
     a = make(kind.cls)
-    b = dataclasses.replace(a, **{prop: changed_value(getattr(a, prop))})
+    b = changed(a, prop)
     key = "public.thing"
     diffs = diff_snapshots(snapshot(**{attribute: {key: a}}), snapshot(**{attribute: {key: b}}))
     assert [(d.name, d.property) for d in diffs] == [(key, prop)]
@@ -68,16 +68,16 @@ def test_each_property_of_each_kind_is_one_named_difference(attribute: str, prop
     [(cls, prop) for cls in (Column, Constraint) for prop, _ in make(cls).properties()],
 )
 def test_each_property_of_columns_and_constraints(cls: type[CatalogObject], prop: str) -> None:
-    child = make(cls)
-    changed = dataclasses.replace(child, **{prop: changed_value(getattr(child, prop))})
+    child, other = make(cls), changed(make(cls), prop)
     field = "columns" if cls is Column else "constraints"
     a = snapshot(tables={"public.orders": make(Table, **{field: (child,)})})
-    b = snapshot(tables={"public.orders": make(Table, **{field: (changed,)})})
+    b = snapshot(tables={"public.orders": make(Table, **{field: (other,)})})
     diffs = diff_snapshots(a, b)
     name = REQUIRED[cls]["name"]
     assert [(d.kind, d.name, d.property) for d in diffs] == [
         (child.kind_label, f"public.orders.{name}", prop)
     ]
+    assert (diffs[0].a, diffs[0].b) == (getattr(child, prop), getattr(other, prop))
 
 
 def test_every_kind_has_a_builder() -> None:
