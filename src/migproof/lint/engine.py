@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -534,7 +533,9 @@ class Linter:
         found: list[Finding] = []
         for suppression in (s for items in covered.values() for s in items):
             codes = tuple(
-                c for c in suppression.codes if (info := _find(c)) and info.code in self._sql_codes
+                c
+                for c in suppression.codes
+                if (info := find_check(c)) and info.code in self._sql_codes
             )
             if codes:
                 location = Location(path=path, line=suppression.line, column=suppression.column)
@@ -560,7 +561,7 @@ class Linter:
     ) -> list[Finding]:
         found: list[Finding] = []
         for code in suppression.codes:
-            info = _find(code)
+            info = find_check(code)
             if info is None:
                 if suppression.from_squawk:
                     continue  # a squawk rule migproof does not have: nothing to suppress
@@ -636,7 +637,7 @@ class Linter:
             suppression.codes = tuple(
                 c
                 for c in suppression.codes
-                if (info := _find(c)) is None or info.code in revision_codes
+                if (info := find_check(c)) is None or info.code in revision_codes
             )
             location = Location(
                 path=revision.path, line=suppression.line, column=suppression.column
@@ -703,17 +704,11 @@ def _sql_suppressions(
     return [(s, path, offset) for s in found]
 
 
-@functools.lru_cache(maxsize=512)
-def _find(name: str) -> CheckInfo | None:
-    """``find_check``, remembered: suppressions name the same few rules many times."""
-    return find_check(name)
-
-
 def _covers(suppression: Suppression, code: str) -> bool:
     if suppression.from_squawk and not suppression.codes:
         return True
     for name in suppression.codes:
-        info = _find(name)
+        info = find_check(name)
         if info is not None and info.code == code:
             return True
     return False
