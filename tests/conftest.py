@@ -21,6 +21,8 @@ PROJECTS = TESTS / "projects"
 REPO = TESTS.parent
 # Every incremental snapshot of a verify walk is compared with a full read (catalog/watch.py).
 os.environ.setdefault("MIGPROOF_CHECK_WATCH", "1")
+# A verify worker process that crashes fails the test instead of being walked again quietly.
+os.environ.setdefault("MIGPROOF_CHECK_WORKERS", "1")
 ROLES = ("migproof_reader", "migproof_writer")
 
 

@@ -76,6 +76,13 @@ class VerifyConfig:
         "database); false reads the whole catalog at every snapshot.",
         "false",
     )
+    jobs: int | None = _opt(
+        None,
+        "Processes that walk the chain side by side, each on a scratch database of its own; "
+        "default: one per core (at most 4) on Linux, for chains of 16 revisions or more.",
+        "1",
+        env="MIGPROOF_VERIFY_JOBS",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,10 +403,11 @@ def load_config(
         root = source.parent
         values = {k: (v, str(source)) for k, v in _flatten(raw, str(source)).items()}
     env = os.environ if environ is None else environ
-    for f in _options(Config):
-        name = f.metadata["env"]
-        if name and env.get(name):
-            values[_key(f.name)] = (env[name], _ENVIRONMENT + name)
+    for prefix, cls in [("", Config), *((f"{s}.", c) for s, c in _SECTIONS.items())]:
+        for f in _options(cls):
+            name = f.metadata["env"]
+            if name and env.get(name):
+                values[prefix + _key(f.name)] = (env[name], _ENVIRONMENT + name)
     for key, value in (overrides or {}).items():
         if value is not None:
             values[_key(key)] = (value, _COMMAND_LINE)
@@ -467,6 +475,12 @@ def _build(values: Mapping[str, tuple[Any, str]], *, root: Path, source: Path | 
     unknown = [k for k in values if "." in k and k.split(".", 1)[0] not in _SECTIONS]
     if unknown:
         raise _unknown_option(unknown[0], values[unknown[0]][1], _known_keys())
+    jobs = sections["verify"].jobs
+    if jobs is not None and jobs < 1:
+        raise ConfigError(
+            f"option 'verify.jobs' in {values['verify.jobs'][1]} must be 1 or more, not {jobs}",
+            fix="1 walks the chain in this process alone",
+        )
     origins = tuple((key, where) for key, (_, where) in values.items())
     return Config(root=root, source_file=source, origins=origins, **top, **sections)
 

@@ -9,6 +9,7 @@ upgrade R again (must equal the snapshot after R). Then the whole chain: downgra
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -160,11 +161,18 @@ class _Walk:
         report: Report,
         progress: Progress,
         irreversible: set[str],
+        *,
+        database: tuple[str, str] | None = None,
     ) -> None:
         self.graph, self.config, self.host, self.report = graph, config, host, report
         self.progress, self.irreversible = progress, irreversible
-        self.db = host.create_database()
-        self.token = mark_scratch(host, self.db, config)
+        # (name, token) of a scratch database the caller created and will drop
+        self.owns_db = database is None
+        if database is None:
+            self.db = host.create_database()
+            self.token = mark_scratch(host, self.db, config)
+        else:
+            self.db, self.token = database
         self.stepper = make_stepper(host, self.db, self.token)
         self._filters: tuple[tuple[str | None, str], Any] | None = None
         self.conn: Any = host.connect(self.db)
@@ -177,11 +185,14 @@ class _Walk:
         self.step_started = time.perf_counter()
         self.records: dict[str, RevisionRecord] = {}
         self.had_failure = False
+        self.stop = 0
+        self.counted = 0  # revisions ahead already counted on the progress bar
 
     def close(self) -> None:
         self._close_watch()
         self.conn.close()
-        self.host.drop_database(self.db)
+        if self.owns_db:
+            self.host.drop_database(self.db)
 
     def _watch(self) -> Any:
         """catalog.watch.CatalogWatch on the scratch database, or None (full reads)."""
@@ -236,15 +247,30 @@ class _Walk:
         self.stepper.on_rebuild()
         self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in self.applied)
 
-    def run(self, order: list[RevisionFile]) -> None:
-        self.progress.start("verify", total=len(order))
-        self.order, self.index = order, 0
+    def begin(self, order: list[RevisionFile], start: int = 0) -> StepFailure | None:
+        """Take the empty schema as base; with ``start``, upgrade plainly (no snapshots, no
+        round trips) through ``order[:start]``, which another worker walks."""
+        self.order, self.index = order, start
         self.base = self.before = self.after = self.snapshot()
+        if start:
+            ids = [rev.revision or "" for rev in order[:start]]
+            failure = self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in ids)
+            if failure is not None:
+                return failure
+            self.applied = ids
+            self.before = self.after = self.snapshot()
         if self.config.verify.data:
             from migproof.verify.data import RowTracker
 
             self.rows = RowTracker(self.conn)
-        while self.index < len(order):
+            if start:
+                self._seed(self.before)
+        return None
+
+    def walk(self, stop: int) -> None:
+        """Upgrade and round-trip ``order[index:stop]`` one revision at a time."""
+        self.stop = stop
+        while self.index < stop:
             try:
                 failure = self.stepper.run_steps(self._steps())
             except _RebuildError:
@@ -253,17 +279,21 @@ class _Walk:
             if failure is None:
                 break
             self._on_failure(failure)
-        self.progress.finish()
+
+    def finish(self) -> None:
+        """The whole chain down to base and up to head again."""
         self._repeatability(self.base, self.before)
-        self.report.records.extend(r.to_dict() for r in self.records.values())
+
+    def record_rows(self) -> list[dict[str, object]]:
+        return [r.to_dict() for r in self.records.values()]
 
     def _steps(self) -> Iterator[Any]:
         """The walk, as the steps Alembic applies; between steps, snapshots and comparisons.
 
         Resumable: ``index`` and ``phase`` say where it is, so after a failed step (which
-        ends the env.py run) ``run`` handles the failure and starts a new run from there.
+        ends the env.py run) ``walk`` handles the failure and starts a new run from there.
         """
-        while self.index < len(self.order):
+        while self.index < self.stop:
             rev = self.order[self.index]
             rid = rev.revision or ""
             record = self.records.setdefault(
@@ -363,7 +393,10 @@ class _Walk:
     def _next(self) -> None:
         self.before = self.after
         self.index += 1
-        self.progress.advance()
+        if self.counted:  # a worker that gave up on this part already counted it
+            self.counted -= 1
+        else:
+            self.progress.advance()
 
     def _on_failure(self, failure: StepFailure) -> None:
         """A step failed and its env.py run ended: report it, repair the state, go on."""
@@ -614,29 +647,251 @@ def walk_chain(
     """Run the round trips on ``order`` and add the findings and records to ``report``.
 
     ``at_head`` is called while the walk's database stands at head (only when every revision
-    upgraded), for the checks that compare head with something else.
+    upgraded), for the checks that compare head with something else. With ``verify.jobs``
+    above 1 (the default on a multi-core Linux machine), worker processes walk later parts
+    of the chain on databases of their own (verify/workers.py); the report is the same.
     """
-    walk = _Walk(graph, make_stepper, config, host, report, progress, irreversible)
+    from migproof.verify.workers import jobs_for, split
+
+    starts = split(len(order), jobs_for(config.verify.jobs, len(order)))
+    chain = _Chain(graph, make_stepper, config, host, report, order, irreversible, at_head)
+    if len(starts) > 1:
+        chain.walk_in_parts(progress, starts)
+        return
+    walk = chain.new_walk(progress)
     try:
         with walk.stepper.session():
-            walk.run(order)
-            at_head_now = (
-                not walk.blocked
-                and len(walk.applied) == len(order)
-                and not any(f.check == NOT_REPEATABLE.code for f in report.findings)
-            )  # a failed downgrade to base or upgrade to head leaves it elsewhere
-            if at_head is not None and at_head_now:
-                at_head(
-                    AtHead(
-                        sqlalchemy_url=host.sqlalchemy_url_for(walk.db),
-                        snapshot=walk.snapshot(),
-                        configure_options=dict(getattr(walk.stepper, "configure_options", {})),
-                    )
-                )
-            elif at_head is not None:
-                report.skipped.append(("comparisons with head", "head was not reached"))
+            progress.start("verify", total=len(order))
+            walk.begin(order)
+            walk.walk(len(order))
+            progress.finish()
+            chain.finish(walk)
     finally:
         walk.close()
+
+
+@dataclass
+class _Part:
+    """What a worker process found on its part of the chain, merged in chain order."""
+
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    records: list[dict[str, object]] = field(default_factory=list)
+    blocked: set[str] = field(default_factory=set)
+    applied: list[str] = field(default_factory=list)
+    had_failure: bool = False
+    # the last part's: what the head checks and the repeatability added (None: not run)
+    head: tuple[list[Finding], list[tuple[str, str]]] | None = None
+    repeat: tuple[list[Finding], list[tuple[str, str]]] = ([], [])
+    gave_up: str | None = None  # why the worker could not walk its part: this process will
+
+
+class _Ticks:
+    """A worker's progress: each revision walked is a tick for the parent's progress bar."""
+
+    def __init__(self, tick: Callable[[], None]) -> None:
+        self.tick = tick
+
+    def start(self, description: str, total: int | None = None) -> None:
+        del description, total
+
+    def advance(self, description: str | None = None) -> None:
+        del description
+        self.tick()
+
+    def finish(self) -> None:
+        return None
+
+
+@dataclass
+class _Chain:
+    """One walk of the chain, in this process alone or split over worker processes."""
+
+    graph: RevisionGraph
+    make_stepper: StepperFactory
+    config: Config
+    host: DatabaseHost
+    report: Report
+    order: list[RevisionFile]
+    irreversible: set[str]
+    at_head: Callable[[AtHead], None] | None
+
+    def new_walk(self, progress: Progress, database: tuple[str, str] | None = None) -> _Walk:
+        return _Walk(
+            self.graph,
+            self.make_stepper,
+            self.config,
+            self.host,
+            self.report,
+            progress,
+            self.irreversible,
+            database=database,
+        )
+
+    def finish(self, walk: _Walk) -> None:
+        """After the last revision: repeatability, the records, the checks at head."""
+        walk.finish()
+        self.report.records.extend(walk.record_rows())
+        if self.at_head is None:
+            return
+        if self._reached_head(walk.blocked, walk.applied):
+            self._check_head(walk)
+        else:
+            self.report.skipped.append(("comparisons with head", "head was not reached"))
+
+    def _reached_head(self, blocked: set[str], applied: list[str]) -> bool:
+        # a failed downgrade to base or upgrade to head leaves the database elsewhere
+        return (
+            not blocked
+            and len(applied) == len(self.order)
+            and not any(f.check == NOT_REPEATABLE.code for f in self.report.findings)
+        )
+
+    def _check_head(self, walk: _Walk) -> None:
+        assert self.at_head is not None
+        self.at_head(
+            AtHead(
+                sqlalchemy_url=self.host.sqlalchemy_url_for(walk.db),
+                snapshot=walk.snapshot(),
+                configure_options=dict(getattr(walk.stepper, "configure_options", {})),
+            )
+        )
+
+    # -- in parts -------------------------------------------------------------------------
+
+    def walk_in_parts(self, progress: Progress, starts: list[int]) -> None:
+        """This process walks ``order[:starts[1]]``; a forked worker each later part.
+
+        Workers are forked first, before this process opens a connection or points env.py
+        anywhere. Should any worker fail to walk its part (its plain upgrade to the start
+        failed, or it crashed), or an upgrade failure here block revisions of a later part,
+        this process walks the rest itself, exactly as a walk in one process would.
+        """
+        from migproof.verify.workers import Worker
+
+        ends = [*starts[1:], len(self.order)]
+        workers: list[tuple[Worker, str]] = []
+        walk: _Walk | None = None
+        try:
+            for start, stop in zip(starts[1:], ends[1:], strict=True):
+                db = self.host.create_database()
+                database = (db, mark_scratch(self.host, db, self.config))
+                body = functools.partial(self._walk_part, database=database, start=start, stop=stop)
+                workers.append((Worker.fork(body), db))
+            walk = self.new_walk(progress)
+            progress.start("verify", total=len(self.order))
+            for worker, _ in workers:
+                worker.listen(progress.advance)
+            with walk.stepper.session():
+                walk.begin(self.order)
+                walk.walk(starts[1])
+                parts = [worker.wait() for worker, _ in workers]
+                if self._parts_fit(walk, parts, ends):
+                    progress.finish()
+                    self._merge(walk, parts)
+                    return
+                _check_workers([worker for worker, _ in workers])
+                for worker, _ in workers:
+                    worker.kill()
+                walk.counted = sum(worker.ticks for worker, _ in workers)
+                walk.walk(len(self.order))
+                progress.finish()
+                self.finish(walk)
+        finally:
+            for worker, db in workers:
+                worker.kill()
+                self.host.drop_database(db)
+            if walk is not None:
+                walk.close()
+
+    def _walk_part(
+        self, tick: Callable[[], None], *, database: tuple[str, str], start: int, stop: int
+    ) -> _Part:
+        """In a worker: upgrade through ``order[:start]``, walk ``order[start:stop]``; the
+        last part also runs the checks at head and the repeatability."""
+        from migproof.errors import MigproofError
+
+        report = self.report  # this process's copy: what the part adds is sent back
+        walk = self.new_walk(_Ticks(tick), database)
+        try:
+            with walk.stepper.session():
+                mark = len(report.findings), len(report.skipped)
+                try:
+                    failure = walk.begin(self.order, start)
+                except MigproofError as exc:  # the parent meets it again and reports it
+                    return _Part(gave_up=str(exc))
+                if failure is not None:
+                    return _Part(gave_up=f"upgrading to revision {start} failed: {failure.error}")
+                try:
+                    walk.walk(stop)
+                except MigproofError as exc:
+                    return _Part(gave_up=str(exc))
+                part = _Part(
+                    findings=report.findings[mark[0] :],
+                    skipped=report.skipped[mark[1] :],
+                    records=walk.record_rows(),
+                    blocked=set(walk.blocked),
+                    applied=list(walk.applied),
+                    had_failure=walk.had_failure,
+                )
+                if stop < len(self.order):
+                    return part
+                # at head before the repeatability, which may leave the database elsewhere;
+                # the parent keeps these only if a walk in one process would have run them
+                mark = len(report.findings), len(report.skipped)
+                if self.at_head and not walk.blocked and len(walk.applied) == len(self.order):
+                    self._check_head(walk)
+                    part.head = (report.findings[mark[0] :], report.skipped[mark[1] :])
+                    mark = len(report.findings), len(report.skipped)
+                walk.finish()
+                part.repeat = (report.findings[mark[0] :], report.skipped[mark[1] :])
+                return part
+        finally:
+            walk.close()
+
+    def _parts_fit(self, walk: _Walk, parts: list[_Part | None], ends: list[int]) -> bool:
+        """Whether the parts add up to the walk one process would have made."""
+        blockers = [walk.blocked, *(p.blocked if p else set() for p in parts)]
+        for blocked, end in zip(blockers, ends, strict=True):
+            if any(rev.revision in blocked for rev in self.order[end:]):
+                return False
+        return all(p is not None and p.gave_up is None for p in parts)
+
+    def _merge(self, walk: _Walk, parts: list[_Part | None]) -> None:
+        report = self.report
+        report.records.extend(walk.record_rows())
+        for part in parts:
+            assert part is not None
+            report.findings.extend(part.findings)
+            report.skipped.extend(s for s in part.skipped if s not in report.skipped)
+            report.records.extend(part.records)
+        last = parts[-1]
+        assert last is not None
+        earlier_failed = walk.had_failure or any(p.had_failure for p in parts[:-1] if p)
+        if earlier_failed and not self.irreversible & set(last.applied):
+            report.skipped.append(
+                ("downgrade to base and upgrade to head", "earlier revisions failed")
+            )
+        else:
+            report.findings.extend(last.repeat[0])
+            report.skipped.extend(last.repeat[1])
+        if self.at_head is None:
+            return
+        if last.head is not None and self._reached_head(last.blocked, last.applied):
+            report.findings.extend(last.head[0])
+            report.skipped.extend(last.head[1])
+        else:
+            report.skipped.append(("comparisons with head", "head was not reached"))
+
+
+def _check_workers(workers: list[Any]) -> None:
+    """MIGPROOF_CHECK_WORKERS=1 (the test suite): a worker that crashed is a bug, not a
+    reason to walk its part again quietly."""
+    import os
+
+    crashed = [w.failure for w in workers if w.failure is not None]
+    if crashed and os.environ.get("MIGPROOF_CHECK_WORKERS"):
+        raise AssertionError(f"a verify worker crashed:\n{crashed[0]}")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,178 @@
+"""verify split over worker processes reports exactly what a walk in one process reports."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from tests.conftest import REPO
+from tests.helpers.alembic_projects import Revision, write_project
+
+from migproof.config import load_config
+from migproof.findings import Report
+from migproof.sandbox import Sandbox
+from migproof.verify import verify
+from migproof.verify.workers import MIN_REVISIONS, jobs_for, split
+
+
+def run(pg: Sandbox, root: Path, jobs: int, **overrides: object) -> Report:
+    config = load_config(root, overrides={"verify.jobs": jobs, **overrides})
+    return verify(config, root, host=pg)
+
+
+def comparable(report: Report) -> dict[str, object]:
+    """The report without timings (and in the order the reporters sort findings)."""
+    records = [
+        {
+            **{k: v for k, v in record.items() if not k.endswith("_ms")},
+            "statements": [
+                {k: v for k, v in s.items() if k != "duration_ms"}
+                for s in record["statements"]  # type: ignore[attr-defined]
+            ],
+        }
+        for record in report.records
+    ]
+    findings = [
+        (f.check, f.severity, f.revision, f.message, f.location, f.statement, f.context)
+        for f in report.sorted_findings()
+    ]
+    return {"findings": findings, "skipped": report.skipped, "records": records}
+
+
+def table(n: int, down: str | None, **kw: str) -> Revision:
+    return Revision(
+        id=f"r{n}",
+        down=down,
+        upgrade=kw.get(
+            "upgrade",
+            f'op.create_table("t{n}", sa.Column("id", sa.Integer, primary_key=True), '
+            f'sa.Column("v", sa.Integer))',
+        ),
+        downgrade=kw.get("downgrade", f'op.drop_table("t{n}")'),
+    )
+
+
+def chain(defects: dict[int, dict[str, str]], length: int = 8) -> list[Revision]:
+    return [
+        table(n, f"r{n - 1}" if n > 1 else None, **defects.get(n, {})) for n in range(1, length + 1)
+    ]
+
+
+LEFT_BEHIND = {"downgrade": "pass"}  # MP006, MP012, MP013: the table stays
+ROWS_LOST = {  # MP101: the downgrade recreates the table of revision 1
+    "upgrade": 'op.add_column("t1", sa.Column("w", sa.Integer))',
+    "downgrade": 'op.drop_table("t1")\n'
+    'op.create_table("t1", sa.Column("id", sa.Integer, primary_key=True), '
+    'sa.Column("v", sa.Integer))',
+}
+UPGRADE_FAILS = {"upgrade": 'op.execute("ALTER TABLE nowhere ADD COLUMN x int")'}
+DOWNGRADE_FAILS = {"downgrade": 'op.execute("DROP TABLE nowhere")'}
+# Each round trip passes, but `alembic upgrade head` in one transaction does not: revision
+# 7's rows leave deferred FK checks pending, and revision 8's ALTER TABLE then fails.
+DEFERRED_ROWS = {
+    "upgrade": 'op.execute("CREATE TABLE p (id int PRIMARY KEY)")\n'
+    'op.execute("CREATE TABLE c (id int PRIMARY KEY, '
+    'p_id int REFERENCES p DEFERRABLE INITIALLY DEFERRED)")\n'
+    'op.execute("INSERT INTO p VALUES (1)")\nop.execute("INSERT INTO c VALUES (1, 1)")',
+    "downgrade": 'op.execute("DROP TABLE c, p")',
+}
+ALTER_C = {
+    "upgrade": 'op.add_column("c", sa.Column("x", sa.Integer))',
+    "downgrade": 'op.drop_column("c", "x")',
+}
+
+
+@pytest.mark.parametrize(
+    "defects",
+    [
+        pytest.param({}, id="clean"),
+        pytest.param({2: LEFT_BEHIND, 7: LEFT_BEHIND}, id="round-trip-defects-in-both-parts"),
+        pytest.param({6: ROWS_LOST}, id="rows-lost-in-a-worker"),
+        pytest.param({7: DOWNGRADE_FAILS}, id="downgrade-fails-in-a-worker"),
+        pytest.param({3: UPGRADE_FAILS}, id="upgrade-fails-before-the-workers-parts"),
+        pytest.param({7: UPGRADE_FAILS}, id="upgrade-fails-in-a-worker"),
+        pytest.param({7: DEFERRED_ROWS, 8: ALTER_C}, id="not-repeatable"),
+        pytest.param(
+            {2: LEFT_BEHIND, 7: DEFERRED_ROWS, 8: ALTER_C}, id="failure-before-repeatability"
+        ),
+    ],
+)
+def test_workers_report_what_one_process_reports(
+    pg: Sandbox, tmp_path: Path, defects: dict[int, dict[str, str]]
+) -> None:
+    write_project(tmp_path, chain(defects))
+    alone = comparable(run(pg, tmp_path, 1))
+    assert len(alone["records"]) == 8  # type: ignore[arg-type]
+    for jobs in (2, 3):
+        assert comparable(run(pg, tmp_path, jobs)) == alone, f"jobs = {jobs}"
+
+
+def test_defects_found_by_workers_are_named(pg: Sandbox, tmp_path: Path) -> None:
+    """Not merely equal: the walk in parts finds each defect, wherever the part boundary is."""
+    write_project(tmp_path, chain({2: LEFT_BEHIND, 6: ROWS_LOST, 7: DOWNGRADE_FAILS}))
+    report = run(pg, tmp_path, 3)
+    found = sorted((f.check, f.revision) for f in report.findings)
+    assert found == [
+        ("MP006", "r2"),
+        ("MP011", "r7"),
+        ("MP012", "r2"),
+        ("MP013", "r2"),
+        ("MP101", "r6"),
+    ]
+    assert ("downgrade to base and upgrade to head", "earlier revisions failed") in report.skipped
+
+
+def test_repeatability_failure_found_by_the_last_worker(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(tmp_path, chain({7: DEFERRED_ROWS, 8: ALTER_C}))
+    report = run(pg, tmp_path, 2)
+    assert [(f.check, f.revision) for f in report.findings] == [("MP015", "r8")]
+    assert "pending trigger events" in report.findings[0].message
+
+
+def test_examples_in_parts(pg: Sandbox, tmp_path: Path) -> None:
+    for name in ("broken", "shop"):  # shop compares head with its models and schema file
+        root = tmp_path / name
+        shutil.copytree(
+            REPO / "examples" / name, root, ignore=shutil.ignore_patterns("__pycache__")
+        )
+        alone = comparable(run(pg, root, 1))
+        assert comparable(run(pg, root, 2)) == alone, name
+    models = tmp_path / "shop" / "shop_models.py"
+    models.write_text(
+        models.read_text().replace(
+            '    sa.Column("paid_at", sa.DateTime(timezone=True)),',
+            '    sa.Column("paid_at", sa.DateTime(timezone=True)),\n    sa.Column("coupon", sa.Text),',
+        )
+    )
+    report = run(pg, tmp_path / "shop", 2)
+    assert [f.check for f in report.findings] == ["MP110"]  # found at head by the last worker
+
+
+def test_worker_databases_are_dropped(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(tmp_path, chain({5: UPGRADE_FAILS}))
+    before = set(pg.created)
+    run(pg, tmp_path, 3)
+    assert set(pg.created) == before
+    with pg.connect() as conn:
+        names = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+    assert not {n for n in names if n.startswith("migproof_")} - before
+
+
+def test_split_gives_every_worker_a_part() -> None:
+    for revisions in range(1, 60):
+        for jobs in range(1, 6):
+            starts = split(revisions, jobs)
+            assert starts[0] == 0
+            assert starts == sorted(set(starts)), (revisions, jobs, starts)
+            assert len(starts) == max(1, min(jobs, revisions))
+            assert starts[-1] < revisions
+    # the last worker also runs the repeatability: its part is the shortest
+    first, second = split(200, 2)[1] - 0, 200 - split(200, 2)[1]
+    assert second < first
+
+
+def test_jobs() -> None:
+    assert jobs_for(1, 500) == 1
+    assert jobs_for(3, 2) == 2  # never more workers than revisions
+    assert jobs_for(None, MIN_REVISIONS - 1) == 1
