@@ -129,7 +129,13 @@ SELECT r.classid, r.objid,  -- 1259 pg_class, 1247 pg_type, 2606 pg_constraint, 
      WHERE r.classid = 2606 AND k.oid = r.objid),
     (SELECT k.contypid FROM pg_catalog.pg_constraint AS k
      WHERE r.classid = 2606 AND k.oid = r.objid),
-    (SELECT a.adrelid FROM pg_catalog.pg_attrdef AS a WHERE r.classid = 2604 AND a.oid = r.objid)
+    (SELECT a.adrelid FROM pg_catalog.pg_attrdef AS a WHERE r.classid = 2604 AND a.oid = r.objid),
+    -- whether a snapshot shows it: not a table's row type, not an internal or cloned trigger
+    coalesce((SELECT t.typtype <> 'c' OR c.relkind = 'c'
+              FROM pg_catalog.pg_type AS t LEFT JOIN pg_catalog.pg_class AS c ON c.oid = t.typrelid
+              WHERE r.classid = 1247 AND t.oid = r.objid), true)
+    AND coalesce((SELECT NOT g.tgisinternal AND g.tgparentid = 0 FROM pg_catalog.pg_trigger AS g
+                  WHERE r.classid = 2620 AND g.oid = r.objid), true)
 FROM reach AS r
 """
 
@@ -204,6 +210,7 @@ class CatalogWatch:
     @classmethod
     def install(cls, conn: psycopg.Connection[Any]) -> CatalogWatch | None:
         """Create the event triggers in ``conn``'s database and listen; None if not allowed."""
+        conn.autocommit = True  # each sync NOTIFY is delivered as its statement ends
         try:
             with conn.transaction():
                 conn.execute(_INSTALL)
@@ -245,10 +252,9 @@ class CatalogWatch:
         token = f"sync {os.getpid()} {next(self._syncs)}"
         if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             return set(), set(), False  # a NOTIFY would wait for the caller's commit
-        with self.conn.transaction():
-            self.conn.execute("SELECT pg_notify(%s, %s)", (_CHANNEL, token))
-        # Our own NOTIFY comes back before COMMIT's reply; should it ever not, any later
-        # reply brings it (the handler sees notifications as results are read).
+        # autocommit: one round trip, and our own NOTIFY comes back before its reply; should
+        # it ever not, any later reply brings it (the handler sees them as results are read)
+        self.conn.execute("SELECT pg_notify(%s, %s)", (_CHANNEL, token), prepare=True)
         deadline = time.monotonic() + _SYNC_TIMEOUT_SECONDS
         while token not in self._notes and time.monotonic() < deadline:
             time.sleep(0.001)
@@ -367,7 +373,10 @@ class CatalogWatch:
         params = {"classids": [c for c, _ in pairs], "objids": [o for _, o in pairs]}
         rows = self.conn.execute(_REACH, params, prepare=True).fetchall()
         units: dict[str, set[int]] = {}
-        for row in rows:
+        for *row, shown in rows:
+            # one a snapshot shows nowhere is read only if the last snapshot showed it
+            if not shown and row[1] not in self._where:
+                continue
             for unit, oid in _units(*row):
                 units.setdefault(unit, set()).add(oid)
         return units

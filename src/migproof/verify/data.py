@@ -8,11 +8,11 @@ rows that are gone and values that changed. Only rows migproof inserted are comp
 data migration that adds, updates or deletes other rows is never a finding.
 
 Speed: one multi-row ``INSERT … RETURNING`` per table when the first candidates pass (they
-usually do), trial inserts of one row only after a failure; every read is one ``UNION ALL``
-query over all tables. Seeding is cumulative: passed the previous result as ``existing``,
-``seed_rows`` re-reads the rows it still tracks (one query, catching what a data migration did
-to them) and only seeds tables that have none, as production data lives through every
-revision.
+usually do), trial inserts of one row only after a failure; every read is a few ``UNION ALL``
+queries over five tables each, sent together in one pipeline. Seeding is cumulative: passed
+the previous result as ``existing``, ``seed_rows`` re-reads the rows it still tracks
+(catching what a data migration did to them) and only seeds tables that have none, as
+production data lives through every revision.
 
 >>> seeded = seed_rows(conn, after)                                   # doctest: +SKIP
 >>> # ... downgrade and upgrade the revision again ...
@@ -115,7 +115,7 @@ FAILS_WITH_ROWS = verify_check(
 
 _ROW_LIMIT = 2000  # rows read per keyless table: scratch tables hold migproof's and migrations'
 _TRIALS = 40  # single-row attempts per table after the multi-row INSERT failed
-_CHUNK = 40  # tables per UNION ALL read: planning a longer one costs more than a round trip
+_CHUNK = 5  # tables per UNION ALL: a DDL step makes the server plan again only its chunk
 
 
 @dataclass(frozen=True, slots=True)
@@ -786,14 +786,22 @@ def _read(
     """Every planned table's rows as {column: text}, in one query per _CHUNK tables.
 
     The query text depends only on the tables' shapes (the wanted keys are parameters), so
-    it is composed once and, run again at every revision, prepared by psycopg.
+    it is composed once and, run again at every revision, prepared by psycopg; a step that
+    changes one table makes the server plan only that table's chunk again.
     """
     out: dict[str, list[dict[str, str | None]]] = defaultdict(list)
-    for start in range(0, len(plan), _CHUNK):
-        chunk = plan[start : start + _CHUNK]
-        query = _chunk_query(conn, tuple(read.shape for read in chunk))
-        params = [values for read in chunk for values in read.key_params()]
-        for index, values in conn.execute(query, params).fetchall():
+    chunks = [plan[start : start + _CHUNK] for start in range(0, len(plan), _CHUNK)]
+    with conn.pipeline():  # one round trip for all chunks
+        cursors = [
+            conn.execute(
+                _chunk_query(conn, tuple(read.shape for read in chunk)),
+                [values for read in chunk for values in read.key_params()],
+                prepare=True,
+            )
+            for chunk in chunks
+        ]
+    for chunk, cursor in zip(chunks, cursors, strict=True):
+        for index, values in cursor.fetchall():
             read = chunk[index]
             out[read.seeded.table].append(dict(zip(read.columns, values, strict=True)))
     return out
