@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from tests.conftest import REPO
 from tests.helpers.alembic_projects import Revision, write_project
 
 from migproof.config import load_config
+from migproof.errors import ConfigError
 from migproof.findings import Report
 from migproof.sandbox import Sandbox
 from migproof.verify import verify
@@ -176,3 +178,26 @@ def test_jobs() -> None:
     assert jobs_for(1, 500) == 1
     assert jobs_for(3, 2) == 2  # never more workers than revisions
     assert jobs_for(None, MIN_REVISIONS - 1) == 1
+
+
+def test_jobs_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from migproof.cli import main
+
+    write_project(tmp_path, chain({2: LEFT_BEHIND, 7: LEFT_BEHIND}))
+    documents = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}.json"
+        assert main(["verify", str(tmp_path), "-j", jobs, "--format", "json", "-o", str(out)]) == 1
+        document = json.loads(out.read_text())
+        documents.append(sorted((f["check"], f["revision"]) for f in document["findings"]))
+    assert documents[0] == documents[1]
+    assert ("MP012", "r7") in documents[1]
+    assert main(["verify", str(tmp_path), "--jobs", "0"]) == 2
+    assert "0 is not in the range x>=1" in capsys.readouterr().err
+
+
+def test_jobs_option_must_be_positive(tmp_path: Path) -> None:
+    (tmp_path / "migproof.toml").write_text("[verify]\njobs = 0\n")
+    with pytest.raises(ConfigError, match=r"'verify.jobs' in .*migproof.toml must be 1 or more"):
+        load_config(tmp_path)
+    assert load_config(tmp_path, environ={"MIGPROOF_VERIFY_JOBS": "3"}).verify.jobs == 3

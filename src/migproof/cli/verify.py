@@ -47,6 +47,13 @@ __all__ = ["command"]
     metavar="MODULE:ATTR",
     help="SQLAlchemy metadata to compare with head (default: env.py's).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Processes that walk the chain side by side (default: one per core, at most 4).",
+)
 @server_options
 @output_options
 def command(
@@ -60,6 +67,7 @@ def command(
     schema_sql: str | None,
     bootstrap_sql: str | None,
     models: str | None,
+    jobs: int | None,
     pg_bin: str | None,
     database_url: str | None,
     fmt: str,
@@ -90,6 +98,7 @@ def command(
             "verify.schema-sql": _from_cwd(schema_sql),
             "verify.bootstrap-sql": _from_cwd(bootstrap_sql),
             "verify.models": models,
+            "verify.jobs": jobs,
         },
     )
     consoles = make_consoles()
