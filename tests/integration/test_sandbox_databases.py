@@ -67,3 +67,38 @@ def test_sqlalchemy_url_connects(pg: Sandbox, db: str) -> None:
             assert connection.execute(sqlalchemy.text("SELECT current_database()")).scalar() == db
     finally:
         engine.dispose()
+
+
+def test_admin_session_is_kept_and_replaced_when_it_is_gone(pg: Sandbox) -> None:
+    pids = [pg.on_admin(lambda conn: conn.info.backend_pid) for _ in range(2)]
+    assert pids[0] == pids[1]  # one session for every create and drop
+    with pg.connect() as other:  # a server-side timeout or a restart ends it
+        other.execute("SELECT pg_terminate_backend(%s)", (pids[0],))
+    name = pg.create_database()  # runs again on a new session
+    try:
+        assert pg.on_admin(lambda conn: conn.info.backend_pid) != pids[0]
+    finally:
+        pg.drop_database(name)
+    assert name not in pg.created
+
+
+def test_forked_child_opens_its_own_admin_session(pg: Sandbox) -> None:
+    import os
+
+    parent = pg.on_admin(lambda conn: conn.info.backend_pid)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            name = pg.create_database()
+            child = pg.on_admin(lambda conn: conn.info.backend_pid)
+            pg.drop_database(name)
+            os.write(write, str(child).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    child = int(os.read(read, 32) or b"0")
+    os.waitpid(pid, 0)
+    assert child not in (0, parent)
+    # the parent's session survived the child
+    assert pg.on_admin(lambda conn: conn.execute("SELECT pg_backend_pid()").fetchone()) == (parent,)

@@ -66,13 +66,13 @@ def mark_scratch(host: DatabaseHost, dbname: str, config: Config, token: str | N
         "statement_timeout": f"{int(config.statement_timeout * 1000)}ms",
         "lock_timeout": f"{int(config.lock_timeout * 1000)}ms",
     }
-    with host.connect() as admin:
-        for name, value in settings.items():
-            admin.execute(
-                sql.SQL("ALTER DATABASE {} SET {} = {}").format(
-                    db, sql.Identifier(*name.split(".")), sql.Literal(value)
-                )
-            )
+    statements = sql.SQL("; ").join(
+        sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+            db, sql.Identifier(*name.split(".")), sql.Literal(value)
+        )
+        for name, value in settings.items()
+    )
+    host.on_admin(lambda admin: admin.execute(statements))  # one round trip
     return token
 
 

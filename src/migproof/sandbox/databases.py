@@ -8,12 +8,13 @@ where migproof creates and drops databases of its own and never touches any othe
 from __future__ import annotations
 
 import abc
+import os
 import secrets
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from migproof.errors import DatabaseError, mask_password
 
@@ -35,6 +36,10 @@ __all__ = [
 
 SCRATCH_PREFIX = "migproof_"
 _CONNECT_TIMEOUT = 10
+# Admin connections a fork()ed child inherited: kept referenced, because freeing one would
+# end its session, which the parent shares, on the server.
+_INHERITED: list[object] = []
+_T = TypeVar("_T")
 
 
 def scratch_name(purpose: str = "db") -> str:
@@ -47,6 +52,8 @@ class DatabaseHost(abc.ABC):
 
     def __init__(self) -> None:
         self._created: list[str] = []
+        self._admin_conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._admin_pid = 0
 
     @property
     @abc.abstractmethod
@@ -82,6 +89,37 @@ class DatabaseHost(abc.ABC):
                 fix=connection_fix(reason),
             ) from exc
 
+    def on_admin(self, work: Callable[[psycopg.Connection[tuple[object, ...]]], _T]) -> _T:
+        """``work(conn)`` on the admin database's connection (autocommit), kept open.
+
+        Creating and dropping databases is frequent (verify makes a few per run) and a new
+        connection costs as much as the statement, so one is opened per process (a fork()ed
+        child opens its own). ``work`` must be safe to run twice: when the kept session
+        turns out to be gone (a server-side timeout, a restart), it runs again on a new one.
+        """
+        import psycopg
+
+        for attempt in (1, 2):
+            conn = self._admin_conn
+            if conn is not None and self._admin_pid != os.getpid():
+                _INHERITED.append(conn)
+                conn = None
+            if conn is None or conn.closed:
+                conn = self._admin_conn = self.connect()
+                self._admin_pid = os.getpid()
+            try:
+                return work(conn)
+            except psycopg.OperationalError:
+                if not conn.broken or attempt == 2:
+                    raise
+                self._close_admin()
+        raise AssertionError("unreachable")
+
+    def _close_admin(self) -> None:
+        conn, self._admin_conn = self._admin_conn, None
+        if conn is not None and self._admin_pid == os.getpid():
+            conn.close()
+
     @property
     def created(self) -> tuple[str, ...]:
         """The databases this host created and has not dropped yet."""
@@ -105,7 +143,8 @@ class DatabaseHost(abc.ABC):
             statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
                 sql.Identifier(name), sql.Identifier(template)
             )
-        with self.connect() as conn:
+
+        def create(conn: psycopg.Connection[tuple[object, ...]]) -> None:
             if template is not None:
                 _end_connections(conn, template)
             try:
@@ -116,6 +155,8 @@ class DatabaseHost(abc.ABC):
                 raise DatabaseError(
                     f"database {name} already exists", fix="choose another name"
                 ) from exc
+
+        self.on_admin(create)
         self._created.append(name)
         return name
 
@@ -124,9 +165,12 @@ class DatabaseHost(abc.ABC):
         from psycopg import sql
 
         self._check_owned(name, "drop")
-        with self.connect() as conn:
+
+        def drop(conn: psycopg.Connection[tuple[object, ...]]) -> None:
             _end_connections(conn, name)
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+        self.on_admin(drop)
         self._created.remove(name)
 
     def drop_all(self) -> None:
@@ -219,16 +263,31 @@ class ScratchServer(DatabaseHost):
             )
 
     def close(self) -> None:
-        self.drop_all()
+        try:
+            self.drop_all()
+        finally:
+            self._close_admin()
 
 
 def _end_connections(conn: psycopg.Connection[tuple[object, ...]], dbname: str) -> None:
-    """End other sessions on a scratch database, as CREATE … TEMPLATE and DROP need."""
+    """End other sessions on a scratch database, as CREATE … TEMPLATE and DROP need, and
+    wait until they are gone: the server itself would wait in steps of 100 ms."""
+    import time
+
     conn.execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE datname = %s AND pid <> pg_backend_pid()",
         (dbname,),
     )
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (dbname,),
+        ).fetchone()
+        if not row or not row[0]:
+            return
+        time.sleep(0.001)
 
 
 def first_line(exc: BaseException) -> str:

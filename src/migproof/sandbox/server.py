@@ -147,6 +147,8 @@ class Sandbox(DatabaseHost):
             self._dir = None  # a fork()ed child exiting: the server is its parent's
             return
         with _stop_signals_deferred():
+            with contextlib.suppress(Exception):  # the server goes down next anyway
+                self._close_admin()
             directory, self._dir = self._dir, None
             atexit.unregister(self.stop)
             self._created.clear()
