@@ -5,7 +5,8 @@ Run:  pip install -e '.[test,bench]' && python bench/verify_bench.py [--sizes 10
 For each N, one synthetic chain (bench/chains.py) and one PostgreSQL (a migproof sandbox,
 so every tool talks to the same server over the same Unix socket):
 - migproof verify: graph checks, and per revision upgrade, snapshot, downgrade, snapshot,
-  upgrade, snapshot, plus downgrade to base and upgrade to head (in-process, as the CLI does);
+  upgrade, snapshot, plus downgrade to base and upgrade to head (in-process, as the CLI does,
+  with as many worker processes as verify picks for the machine; ``--jobs 1`` for one);
 - pytest-alembic's default tests test_single_head_revision, test_upgrade and
   test_up_down_consistency, called in-process with its own runner, each on a fresh database
   (as its fixtures do); pytest's own start-up is not counted, which favours pytest-alembic;
@@ -35,10 +36,13 @@ from migproof.config import load_config
 from migproof.sandbox import Sandbox
 from migproof.verify import verify
 
+JOBS: int | None = None  # --jobs: verify.jobs (default: verify's own choice)
+
 
 def time_migproof(pg: Sandbox, root: Path) -> float:
+    config = load_config(root, overrides={"verify.jobs": JOBS})
     started = time.perf_counter()
-    report = verify(load_config(root), root, host=pg)
+    report = verify(config, root, host=pg)
     elapsed = time.perf_counter() - started
     assert not report.findings, [f.message for f in report.findings]
     return elapsed
@@ -97,7 +101,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 200])
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each tool per size")
+    parser.add_argument("--jobs", type=int, help="verify.jobs for migproof (default: its own)")
     args = parser.parse_args()
+    global JOBS  # noqa: PLW0603 - read by time_migproof
+    JOBS = args.jobs
     print(
         f"{'N':>5} {'migproof':>10} {'pytest-alembic':>15} {'bare alembic':>13} {'vs pytest-alembic':>18} {'vs bare':>8}"
     )
