@@ -201,3 +201,69 @@ def test_jobs_option_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"'verify.jobs' in .*migproof.toml must be 1 or more"):
         load_config(tmp_path)
     assert load_config(tmp_path, environ={"MIGPROOF_VERIFY_JOBS": "3"}).verify.jobs == 3
+
+
+_KILLED = """
+import sys
+from pathlib import Path
+from migproof.config import load_config
+from migproof.verify import verify
+root = Path(sys.argv[1])
+config = load_config(root, overrides={"verify.jobs": 2, "database-url": sys.argv[2]})
+verify(config, root)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return set()
+    return {int(p) for p in text.split()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_workers_die_with_their_parent(pg: Sandbox, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    hang = {"upgrade": 'op.execute("SELECT pg_sleep(60)")', "downgrade": "pass"}
+    assert split(8, 2) == [0, 6]
+    # the worker's first revision hangs: it never reports progress, which would fail on the
+    # closed pipe; only the kernel, told to, ends it with its parent
+    write_project(tmp_path, chain({7: hang}))
+    with pg.connect() as conn:
+        before = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+    env = {k: v for k, v in os.environ.items() if k != "MIGPROOF_VERIFY_JOBS"}
+    process = subprocess.Popen([sys.executable, "-c", _KILLED, str(tmp_path), pg.url], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while not workers and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+            workers = _children(process.pid)
+        assert workers, "verify started no worker process"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        with pg.connect() as conn:  # what the killed run left behind on this test's server
+            left = {row[0] for row in conn.execute("SELECT datname FROM pg_database")} - before
+            for name in left:
+                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

@@ -114,6 +114,7 @@ class Worker:
     @classmethod
     def fork(cls, body: Callable[[Callable[[], None]], Any]) -> Worker:
         reader, writer = Pipe(duplex=False)
+        parent = os.getpid()
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         with warnings.catch_warnings():  # 3.12+: forking with other threads alive warns
@@ -123,6 +124,7 @@ class Worker:
             code = 0
             try:
                 reader.close()
+                _die_with(parent)
                 result = body(lambda: writer.send(("tick", None)))
                 writer.send(("done", result))
             except BaseException:  # anything at all is reported to the parent
@@ -178,3 +180,16 @@ class Worker:
         if not self._reaped:
             os.waitpid(self.pid, 0)
             self._reaped = True
+
+
+def _die_with(parent: int) -> None:
+    """Linux: have the kernel kill this worker when its parent dies (even by SIGKILL), so
+    no worker goes on walking a chain nobody will read the report of."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before that took effect
+        os._exit(1)
