@@ -99,21 +99,24 @@ class DatabaseHost(abc.ABC):
         """
         import psycopg
 
-        for attempt in (1, 2):
-            conn = self._admin_conn
-            if conn is not None and self._admin_pid != os.getpid():
-                _INHERITED.append(conn)
-                conn = None
-            if conn is None or conn.closed:
-                conn = self._admin_conn = self.connect()
-                self._admin_pid = os.getpid()
-            try:
-                return work(conn)
-            except psycopg.OperationalError:
-                if not conn.broken or attempt == 2:
-                    raise
-                self._close_admin()
-        raise AssertionError("unreachable")
+        conn = self._admin_session()
+        try:
+            return work(conn)
+        except psycopg.OperationalError:
+            if not conn.broken:
+                raise
+            self._close_admin()
+        return work(self._admin_session())
+
+    def _admin_session(self) -> psycopg.Connection[tuple[object, ...]]:
+        conn = self._admin_conn
+        if conn is not None and self._admin_pid != os.getpid():
+            _INHERITED.append(conn)
+            conn = None
+        if conn is None or conn.closed:
+            conn = self._admin_conn = self.connect()
+            self._admin_pid = os.getpid()
+        return conn
 
     def _close_admin(self) -> None:
         conn, self._admin_conn = self._admin_conn, None
@@ -247,12 +250,16 @@ class ScratchServer(DatabaseHost):
         return psycopg.conninfo.make_conninfo(self._url, dbname=dbname)
 
     def _check_server(self) -> None:
-        with self.connect() as conn:
-            row = conn.execute(
-                "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
-            ).fetchone()
-            role = conn.info.user
+        row, role = self.on_admin(
+            lambda conn: (
+                conn.execute(
+                    "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
+                ).fetchone(),
+                conn.info.user,
+            )
+        )
         if not row or not row[0]:
+            self._close_admin()  # nobody will close() a host that failed to construct
             raise _no_createdb(self._url, role, "it has neither CREATEDB nor SUPERUSER")
 
     def _check_may_create(self, name: str) -> None:
@@ -274,15 +281,11 @@ def _end_connections(conn: psycopg.Connection[tuple[object, ...]], dbname: str) 
     wait until they are gone: the server itself would wait in steps of 100 ms."""
     import time
 
-    conn.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = %s AND pid <> pg_backend_pid()",
-        (dbname,),
-    )
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+        row = conn.execute(  # signalling one already ending again is harmless
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
             (dbname,),
         ).fetchone()
         if not row or not row[0]:
