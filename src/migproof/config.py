@@ -281,6 +281,11 @@ class OptionDoc:
     env: str | None
 
 
+def _prefixed_sections() -> list[tuple[str, type[Any]]]:
+    """Config and its sections, each with the prefix of its keys (``""``, ``"lint."`` …)."""
+    return [("", Config), *((f"{name}.", cls) for name, cls in _SECTIONS.items())]
+
+
 def _options(cls: type[Any]) -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(cls) if "doc" in f.metadata]
 
@@ -292,7 +297,7 @@ def _key(name: str) -> str:
 def option_docs() -> list[OptionDoc]:
     """Every option, in declaration order, with its section prefix (``lint.disable``)."""
     docs: list[OptionDoc] = []
-    for prefix, cls in [("", Config), *((f"{s}.", c) for s, c in _SECTIONS.items())]:
+    for prefix, cls in _prefixed_sections():
         hints = _hints(cls)
         for f in _options(cls):
             default = f.default if f.default is not dataclasses.MISSING else None
@@ -403,7 +408,7 @@ def load_config(
         root = source.parent
         values = {k: (v, str(source)) for k, v in _flatten(raw, str(source)).items()}
     env = os.environ if environ is None else environ
-    for prefix, cls in [("", Config), *((f"{s}.", c) for s, c in _SECTIONS.items())]:
+    for prefix, cls in _prefixed_sections():
         for f in _options(cls):
             name = f.metadata["env"]
             if name and env.get(name):
