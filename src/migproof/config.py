@@ -281,7 +281,7 @@ class OptionDoc:
     env: str | None
 
 
-def _prefixed_sections() -> list[tuple[str, type[Any]]]:
+def _prefixed_sections() -> list[tuple[str, type]]:
     """Config and its sections, each with the prefix of its keys (``""``, ``"lint."`` …)."""
     return [("", Config), *((f"{name}.", cls) for name, cls in _SECTIONS.items())]
 
