@@ -13,6 +13,7 @@ from tests.helpers.alembic_projects import Revision, write_project
 from migproof.config import load_config
 from migproof.errors import ConfigError
 from migproof.findings import Report
+from migproof.progress import NullProgress
 from migproof.sandbox import Sandbox
 from migproof.verify import verify
 from migproof.verify.workers import MIN_REVISIONS, jobs_for, split
@@ -267,3 +268,29 @@ def test_workers_die_with_their_parent(pg: Sandbox, tmp_path: Path) -> None:
             left = {row[0] for row in conn.execute("SELECT datname FROM pg_database")} - before
             for name in left:
                 conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+class _Counting(NullProgress):
+    def __init__(self) -> None:
+        self.advanced = 0
+
+    def advance(self, description: str | None = None) -> None:
+        self.advanced += 1
+
+
+@pytest.mark.parametrize("defects", [{}, {5: UPGRADE_FAILS}], ids=["parts", "walked-again"])
+def test_progress_counts_each_revision_once(
+    pg: Sandbox, tmp_path: Path, defects: dict[int, dict[str, str]]
+) -> None:
+    # with an upgrade failing in a worker's part, this process walks the rest again: what the
+    # workers counted already is not counted twice
+    write_project(tmp_path, chain(defects))
+    for jobs in (1, 3):
+        progress = _Counting()
+        verify(
+            load_config(tmp_path, overrides={"verify.jobs": jobs}),
+            tmp_path,
+            progress=progress,
+            host=pg,
+        )
+        assert progress.advanced == 8, f"jobs = {jobs}"

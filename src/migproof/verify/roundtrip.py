@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -22,7 +23,7 @@ from migproof.chain.project import AlembicProject
 from migproof.chain.stepper import StepFailure, Stepper, mark_scratch
 from migproof.config import Config
 from migproof.findings import Finding, Location, Report
-from migproof.progress import Progress
+from migproof.progress import NullProgress, Progress
 from migproof.sandbox import DatabaseHost
 from migproof.verify._register import verify_check
 
@@ -186,7 +187,6 @@ class _Walk:
         self.records: dict[str, RevisionRecord] = {}
         self.had_failure = False
         self.stop = 0
-        self.counted = 0  # revisions ahead already counted on the progress bar
 
     def close(self) -> None:
         self._close_watch()
@@ -393,10 +393,7 @@ class _Walk:
     def _next(self) -> None:
         self.before = self.after
         self.index += 1
-        if self.counted:  # a worker that gave up on this part already counted it
-            self.counted -= 1
-        else:
-            self.progress.advance()
+        self.progress.advance()
 
     def _on_failure(self, failure: StepFailure) -> None:
         """A step failed and its env.py run ended: report it, repair the state, go on."""
@@ -469,9 +466,7 @@ class _Walk:
             )
             return
         if self.had_failure or not self.applied:
-            self.report.skipped.append(
-                ("downgrade to base and upgrade to head", "earlier revisions failed")
-            )
+            self.report.skipped.append(_NOT_REPEATED)
             return
         failure = self.stepper.downgrade_to_base()
         if failure is not None:
@@ -608,6 +603,10 @@ class _Walk:
         )
 
 
+_NOT_REPEATED = ("downgrade to base and upgrade to head", "earlier revisions failed")
+_HEAD_NOT_REACHED = ("comparisons with head", "head was not reached")
+
+
 class _RebuildError(Exception):
     """The database no longer matches the applied revisions: rebuild it, then go on."""
 
@@ -686,21 +685,28 @@ class _Part:
     gave_up: str | None = None  # why the worker could not walk its part: this process will
 
 
-class _Ticks:
+class _Ticks(NullProgress):
     """A worker's progress: each revision walked is a tick for the parent's progress bar."""
 
     def __init__(self, tick: Callable[[], None]) -> None:
         self.tick = tick
 
-    def start(self, description: str, total: int | None = None) -> None:
-        del description, total
-
     def advance(self, description: str | None = None) -> None:
         del description
         self.tick()
 
-    def finish(self) -> None:
-        return None
+
+class _Recounted(NullProgress):
+    """``progress``, but the first ``already`` revisions were counted by workers."""
+
+    def __init__(self, progress: Progress, already: int) -> None:
+        self.progress, self.already = progress, already
+
+    def advance(self, description: str | None = None) -> None:
+        if self.already:
+            self.already -= 1
+        else:
+            self.progress.advance(description)
 
 
 @dataclass
@@ -737,7 +743,7 @@ class _Chain:
         if self._reached_head(walk.blocked, walk.applied):
             self._check_head(walk)
         else:
-            self.report.skipped.append(("comparisons with head", "head was not reached"))
+            self.report.skipped.append(_HEAD_NOT_REACHED)
 
     def _reached_head(self, blocked: set[str], applied: list[str]) -> bool:
         # a failed downgrade to base or upgrade to head leaves the database elsewhere
@@ -793,7 +799,8 @@ class _Chain:
                 _check_workers([worker for worker, _ in workers])
                 for worker, _ in workers:
                     worker.kill()
-                walk.counted = sum(worker.ticks for worker, _ in workers)
+                # the workers counted some revisions of the rest already
+                walk.progress = _Recounted(progress, sum(worker.ticks for worker, _ in workers))
                 walk.walk(len(self.order))
                 progress.finish()
                 self.finish(walk)
@@ -812,23 +819,28 @@ class _Chain:
         from migproof.errors import MigproofError
 
         report = self.report  # this process's copy: what the part adds is sent back
+        mark = [len(report.findings), len(report.skipped)]
+
+        def added() -> tuple[list[Finding], list[tuple[str, str]]]:
+            found = report.findings[mark[0] :], report.skipped[mark[1] :]
+            mark[:] = len(report.findings), len(report.skipped)
+            return found
+
         walk = self.new_walk(_Ticks(tick), database)
         try:
             with walk.stepper.session():
-                mark = len(report.findings), len(report.skipped)
                 try:
                     failure = walk.begin(self.order, start)
+                    if failure is None:
+                        walk.walk(stop)
                 except MigproofError as exc:  # the parent meets it again and reports it
                     return _Part(gave_up=str(exc))
                 if failure is not None:
                     return _Part(gave_up=f"upgrading to revision {start} failed: {failure.error}")
-                try:
-                    walk.walk(stop)
-                except MigproofError as exc:
-                    return _Part(gave_up=str(exc))
+                findings, skipped = added()
                 part = _Part(
-                    findings=report.findings[mark[0] :],
-                    skipped=report.skipped[mark[1] :],
+                    findings=findings,
+                    skipped=skipped,
                     records=walk.record_rows(),
                     blocked=set(walk.blocked),
                     applied=list(walk.applied),
@@ -838,13 +850,11 @@ class _Chain:
                     return part
                 # at head before the repeatability, which may leave the database elsewhere;
                 # the parent keeps these only if a walk in one process would have run them
-                mark = len(report.findings), len(report.skipped)
                 if self.at_head and not walk.blocked and len(walk.applied) == len(self.order):
                     self._check_head(walk)
-                    part.head = (report.findings[mark[0] :], report.skipped[mark[1] :])
-                    mark = len(report.findings), len(report.skipped)
+                    part.head = added()
                 walk.finish()
-                part.repeat = (report.findings[mark[0] :], report.skipped[mark[1] :])
+                part.repeat = added()
                 return part
         finally:
             walk.close()
@@ -869,9 +879,7 @@ class _Chain:
         assert last is not None
         earlier_failed = walk.had_failure or any(p.had_failure for p in parts[:-1] if p)
         if earlier_failed and not self.irreversible & set(last.applied):
-            report.skipped.append(
-                ("downgrade to base and upgrade to head", "earlier revisions failed")
-            )
+            report.skipped.append(_NOT_REPEATED)
         else:
             report.findings.extend(last.repeat[0])
             report.skipped.extend(last.repeat[1])
@@ -881,14 +889,12 @@ class _Chain:
             report.findings.extend(last.head[0])
             report.skipped.extend(last.head[1])
         else:
-            report.skipped.append(("comparisons with head", "head was not reached"))
+            report.skipped.append(_HEAD_NOT_REACHED)
 
 
 def _check_workers(workers: list[Any]) -> None:
     """MIGPROOF_CHECK_WORKERS=1 (the test suite): a worker that crashed is a bug, not a
     reason to walk its part again quietly."""
-    import os
-
     crashed = [w.failure for w in workers if w.failure is not None]
     if crashed and os.environ.get("MIGPROOF_CHECK_WORKERS"):
         raise AssertionError(f"a verify worker crashed:\n{crashed[0]}")
