@@ -34,11 +34,11 @@ __all__ = ["Worker", "jobs_for", "split"]
 MIN_REVISIONS = 16
 MAX_AUTO_JOBS = 4
 
-# What one revision costs, in units of one plain upgrade step: a walked revision is three
+# What walking one revision costs, in plain upgrade steps: a walked revision is three
 # steps, three snapshots and two reads of the seeded rows; the repeatability at the end is
 # two plain steps per revision. Measured: the best split of bench/chains.py's chains was at
 # about 0.7 N for N = 50 and 200 (two workers on two cores).
-_WALKED, _PLAIN = 6.0, 1.0
+_WALKED = 6.0
 
 
 def jobs_for(requested: int | None, revisions: int) -> int:
@@ -73,12 +73,12 @@ def split(revisions: int, jobs: int) -> list[int]:
         starts = [0.0]
         for _ in range(jobs - 1):
             begin = starts[-1]
-            starts.append(begin + max(budget - _PLAIN * begin, 0.0) / _WALKED)
+            starts.append(begin + max(budget - begin, 0.0) / _WALKED)
         return starts
 
     def last_cost(budget: float) -> float:
         begin = starts_for(budget)[-1]
-        return _PLAIN * begin + _WALKED * (revisions - begin) + 2 * _PLAIN * revisions
+        return begin + _WALKED * (revisions - begin) + 2 * revisions
 
     low, high = 0.0, last_cost(0.0)
     for _ in range(60):  # bisect the budget at which the last worker costs as much as the others
