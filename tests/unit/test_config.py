@@ -123,20 +123,37 @@ def test_process_environment_is_read_by_default(
     assert load_config(tmp_path).pg_bin == "/env"
 
 
-def test_unknown_key_names_key_file_and_nearest(tmp_path: Path) -> None:
-    source = _write(tmp_path / "pyproject.toml", '[tool.migproof]\npg-bni = "/x"\n')
+@pytest.mark.parametrize(
+    ("content", "what", "fix"),
+    [
+        pytest.param(
+            '[tool.migproof]\npg-bni = "/x"\n',
+            "unknown option 'pg-bni' in {source}",
+            "did you mean 'pg-bin'?",
+            id="key",
+        ),
+        pytest.param(
+            '[tool.migproof.lint]\ndisabel = ["MP201"]\n',
+            "unknown option 'lint.disabel' in {source}",
+            "did you mean 'lint.disable'?",
+            id="key-in-a-section",
+        ),
+        pytest.param(
+            '[tool.migproof.lnit]\ndisable = ["MP201"]\n',
+            "unknown section [tool.migproof.lnit] in {source}",
+            "did you mean [tool.migproof.lint]?",
+            id="section",
+        ),
+    ],
+)
+def test_unknown_name_in_the_file_names_it_the_file_and_the_nearest(
+    tmp_path: Path, content: str, what: str, fix: str
+) -> None:
+    source = _write(tmp_path / "pyproject.toml", content)
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path, environ=_NO_ENV)
-    assert caught.value.what == f"unknown option 'pg-bni' in {source.resolve()}"
-    assert caught.value.fix == "did you mean 'pg-bin'?"
-
-
-def test_unknown_key_in_a_section(tmp_path: Path) -> None:
-    source = _write(tmp_path / "pyproject.toml", '[tool.migproof.lint]\ndisabel = ["MP201"]\n')
-    with pytest.raises(ConfigError) as caught:
-        load_config(tmp_path, environ=_NO_ENV)
-    assert caught.value.what == f"unknown option 'lint.disabel' in {source.resolve()}"
-    assert caught.value.fix == "did you mean 'lint.disable'?"
+    assert caught.value.what == what.format(source=source.resolve())
+    assert caught.value.fix == fix
 
 
 @pytest.mark.parametrize(
@@ -160,14 +177,6 @@ def test_section_option_at_the_top_level_points_to_its_section(tmp_path: Path) -
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path, environ=_NO_ENV)
     assert caught.value.fix == "did you mean 'lint.protected-schemas'?"
-
-
-def test_unknown_section_names_the_nearest(tmp_path: Path) -> None:
-    source = _write(tmp_path / "pyproject.toml", '[tool.migproof.lnit]\ndisable = ["MP201"]\n')
-    with pytest.raises(ConfigError) as caught:
-        load_config(tmp_path, environ=_NO_ENV)
-    assert caught.value.what == f"unknown section [tool.migproof.lnit] in {source.resolve()}"
-    assert caught.value.fix == "did you mean [tool.migproof.lint]?"
 
 
 def test_section_that_is_not_a_table(tmp_path: Path) -> None:
