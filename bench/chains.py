@@ -5,7 +5,9 @@ Every revision has an exact downgrade, so all tools under test do their full wor
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 ENV_PY = """
 from alembic import context
@@ -84,3 +86,17 @@ def write_chain(root: Path, n: int, url: str = "postgresql+psycopg://localhost/b
             f"def downgrade():\n    {downgrade.format(**values)}\n"
         )
     return root
+
+
+def time_verify(pg: Any, root: Path, **overrides: object) -> float:
+    """Seconds one in-process ``verify`` of ``root`` takes on ``pg`` (a Sandbox), as the CLI
+    runs it; ``overrides`` are configuration keys (``verify.jobs``). The chain must be clean."""
+    from migproof.config import load_config
+    from migproof.verify import verify
+
+    config = load_config(root, overrides=overrides)
+    started = time.perf_counter()
+    report = verify(config, root, host=pg)
+    elapsed = time.perf_counter() - started
+    assert not report.findings, [f.message for f in report.findings]
+    return elapsed

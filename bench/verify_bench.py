@@ -20,6 +20,7 @@ alternating, and the median is reported. Ratios are migproof's time over the oth
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import subprocess
@@ -30,22 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chains import write_chain
+from chains import time_verify, write_chain
 
-from migproof.config import load_config
 from migproof.sandbox import Sandbox
-from migproof.verify import verify
-
-JOBS: int | None = None  # --jobs: verify.jobs (default: verify's own choice)
-
-
-def time_migproof(pg: Sandbox, root: Path) -> float:
-    config = load_config(root, overrides={"verify.jobs": JOBS})
-    started = time.perf_counter()
-    report = verify(config, root, host=pg)
-    elapsed = time.perf_counter() - started
-    assert not report.findings, [f.message for f in report.findings]
-    return elapsed
 
 
 def time_pytest_alembic(pg: Sandbox, root: Path) -> float:
@@ -103,14 +91,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each tool per size")
     parser.add_argument("--jobs", type=int, help="verify.jobs for migproof (default: its own)")
     args = parser.parse_args()
-    global JOBS  # noqa: PLW0603 - read by time_migproof
-    JOBS = args.jobs
     print(
         f"{'N':>5} {'migproof':>10} {'pytest-alembic':>15} {'bare alembic':>13} {'vs pytest-alembic':>18} {'vs bare':>8}"
     )
     with Sandbox() as pg, tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             root = write_chain(Path(tmp) / f"chain{n}", n)
+            time_migproof = functools.partial(time_verify, **{"verify.jobs": args.jobs})
             tools = (time_migproof, time_pytest_alembic, time_bare_alembic)
             times: list[list[float]] = [[] for _ in tools]
             for run in range(args.runs + 1):

@@ -33,14 +33,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chains import write_chain
+from chains import time_verify, write_chain
 
 from migproof.catalog import SnapshotFilter, take_snapshot
 from migproof.chain.project import load_project
 from migproof.chain.stepper import Stepper, mark_scratch
 from migproof.config import load_config
 from migproof.sandbox import Sandbox, find_binaries
-from migproof.verify import verify
 from migproof.verify.data import SeedResult, compare_rows, refresh_rows, seed_rows
 
 
@@ -90,15 +89,6 @@ def walk(pg: Sandbox, root: Path, *, data: bool) -> tuple[float, dict[str, float
     finally:
         conn.close()
         pg.drop_database(db)
-
-
-def time_verify(pg: Sandbox, root: Path, *, data: bool) -> float:
-    config = load_config(root, overrides={"verify.data": data})
-    started = time.perf_counter()
-    report = verify(config, root, host=pg)
-    elapsed = time.perf_counter() - started
-    assert not report.findings, [f.message for f in report.findings]
-    return elapsed
 
 
 def schema(tables: int) -> str:
@@ -167,8 +157,12 @@ def main() -> None:
             with_data = [r[0] for r in runs]
             parts = {k: statistics.median(r[1][k] for r in runs) for k in runs[0][1]}
             assert all(r[2] == 0 for r in runs), "a clean chain gave row findings"
-            v_plain = statistics.median(time_verify(pg, root, data=False) for _ in range(args.runs))
-            v_data = statistics.median(time_verify(pg, root, data=True) for _ in range(args.runs))
+            v_plain = statistics.median(
+                time_verify(pg, root, **{"verify.data": False}) for _ in range(args.runs)
+            )
+            v_data = statistics.median(
+                time_verify(pg, root, **{"verify.data": True}) for _ in range(args.runs)
+            )
             a, b = statistics.median(plain), statistics.median(with_data)
             detail = ", ".join(f"{k} {v:.3f}" for k, v in parts.items())
             print(
