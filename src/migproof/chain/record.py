@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +101,3 @@ def _walk(
         else:
             run.downgrade = statements
         del recorder.statements[count:]  # keep memory flat on long chains
-
-
-def with_lock_names(statement: RecordedStatement) -> RecordedStatement:
-    """The statement with pg_locks' mode names as the documentation writes them."""
-    return replace(statement, locks=tuple((rel, lock_mode(mode)) for rel, mode in statement.locks))
