@@ -34,11 +34,12 @@ SELECT
         ELSE 'DEFAULT' END AS replica_identity,
     ARRAY(SELECT o FROM unnest(c.reloptions) AS o ORDER BY o) AS options,
     d.description AS comment,
+    -- a NULL acl is the default: the owner's privileges alone, none to list
     CASE WHEN c.relacl IS NULL THEN ARRAY[]::text[] ELSE ARRAY(
         SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || '='
             || string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN '*' ELSE '' END, ','
                                  ORDER BY a.privilege_type)
-        FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) AS a
+        FROM aclexplode(c.relacl) AS a
         WHERE a.grantee <> c.relowner
         GROUP BY a.grantee
         ORDER BY 1
