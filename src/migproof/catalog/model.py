@@ -51,6 +51,7 @@ FORMAT_VERSION = 1
 Value = str | int | bool | None | tuple[str, ...]
 
 _PLAIN_IDENT = re.compile(r"[a-z_][a-z0-9_$]*\Z")
+_WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def quote_ident(name: str) -> str:
@@ -75,7 +76,9 @@ class CatalogObject:
     def kind_label(self) -> str:
         """How the object's kind is written in a difference: ``table``, ``view``, …"""
         kind = getattr(self, "kind", None)
-        return kind if isinstance(kind, str) else _LABELS[type(self).__name__]
+        if isinstance(kind, str):
+            return kind
+        return _WORD_START.sub(" ", type(self).__name__).lower()  # CompositeType: composite type
 
     def properties(self) -> Iterator[tuple[str, Value]]:
         """The compared fields and their values, in declaration order."""
@@ -421,28 +424,6 @@ class DefaultPrivileges(CatalogObject):
     privileges: tuple[str, ...] = ()
 
     IDENTITY: ClassVar[frozenset[str]] = frozenset({"role", "schema", "object_type"})
-
-
-_LABELS = {
-    "Collation": "collation",
-    "DefaultPrivileges": "default privileges",
-    "Statistics": "statistics",
-    "Schema": "schema",
-    "Extension": "extension",
-    "Column": "column",
-    "Constraint": "constraint",
-    "Table": "table",
-    "Index": "index",
-    "Trigger": "trigger",
-    "Policy": "policy",
-    "Sequence": "sequence",
-    "View": "view",
-    "Function": "function",
-    "Enum": "enum",
-    "Domain": "domain",
-    "CompositeType": "composite type",
-    "RangeType": "range type",
-}
 
 
 @dataclass(frozen=True, slots=True)

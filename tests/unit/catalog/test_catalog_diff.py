@@ -220,3 +220,26 @@ def test_json_form() -> None:
 
 def test_server_version_is_not_compared() -> None:
     assert diff_snapshots(Snapshot(server_version=15), Snapshot(server_version=18)) == []
+
+
+def test_each_kind_is_named_in_words() -> None:
+    labels = {kind.attribute: make(kind.cls).kind_label for kind in KINDS}
+    assert labels == {
+        "schemas": "schema",
+        "extensions": "extension",
+        "collations": "collation",
+        "enums": "enum",
+        "domains": "domain",
+        "composite_types": "composite type",
+        "range_types": "range type",
+        "sequences": "sequence",
+        "tables": "table",
+        "indexes": "index",
+        "views": "view",
+        "functions": "function",
+        "triggers": "trigger",
+        "policies": "policy",
+        "statistics": "statistics",
+        "default_privileges": "default privileges",
+    }
+    assert (make(Column).kind_label, make(Constraint).kind_label) == ("column", "constraint")
