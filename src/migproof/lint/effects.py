@@ -9,6 +9,7 @@ out: nobody else can be waiting on them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from migproof.lint.pgsql import ast, enums
@@ -17,19 +18,23 @@ from migproof.lint.schema import Schema, qualified, qualified_list
 __all__ = ["strong_lock_targets"]
 
 OT = enums.ObjectType
-CT = enums.ConstrType
 
 
-def strong_lock_targets(node: Any, schema: Schema) -> list[str]:  # noqa: PLR0912
-    """Existing tables whose writes wait while this statement runs."""
+def strong_lock_targets(  # noqa: PLR0912
+    node: Any, schema: Schema, referenced: Iterable[str] = ()
+) -> list[str]:
+    """Existing tables whose writes wait while this statement runs.
+
+    ``referenced``: the tables the statement's foreign keys point at (the caller has them).
+    """
     tables: list[str] = []
     if isinstance(node, ast.AlterTableStmt) and node.relation is not None:
         if node.objtype not in (OT.OBJECT_TABLE, OT.OBJECT_MATVIEW, OT.OBJECT_FOREIGN_TABLE):
             return []
         tables.append(qualified(node.relation))
-        tables.extend(_referenced_tables(node))
+        tables.extend(referenced)
     elif isinstance(node, ast.CreateStmt):
-        tables.extend(_referenced_tables(node))
+        tables.extend(referenced)
     elif isinstance(node, ast.IndexStmt) and node.relation is not None:
         if node.concurrent:
             return []
@@ -59,25 +64,3 @@ def strong_lock_targets(node: Any, schema: Schema) -> list[str]:  # noqa: PLR091
     elif isinstance(node, ast.CreateTrigStmt) and node.relation is not None:
         tables.append(qualified(node.relation))
     return [t for t in dict.fromkeys(tables) if not schema.is_new(t)]
-
-
-def _referenced_tables(node: Any) -> list[str]:
-    """Tables a foreign key in this statement points at (SHARE ROW EXCLUSIVE on each)."""
-    found: list[str] = []
-    stack: list[Any] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, tuple | list):
-            stack.extend(current)
-        elif isinstance(current, ast.Constraint):
-            if current.contype == CT.CONSTR_FOREIGN and current.pktable is not None:
-                found.append(qualified(current.pktable))
-        elif isinstance(current, ast.CreateStmt):
-            stack.append(current.tableElts)
-        elif isinstance(current, ast.AlterTableStmt):
-            stack.append(current.cmds)
-        elif isinstance(current, ast.AlterTableCmd):
-            stack.append(current.def_)
-        elif isinstance(current, ast.ColumnDef):
-            stack.append(current.constraints)
-    return found

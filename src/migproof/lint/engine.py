@@ -411,7 +411,13 @@ class Linter:
             else:
                 state.statement_timeout_set = is_set
             return
-        targets = strong_lock_targets(node, self.schema)
+        constraints = list(_constraints_in(node))
+        referenced = [  # last first, the order the lock messages have always listed them in
+            qualified(c.pktable)
+            for _, c, _ in reversed(constraints)
+            if c.contype == CT.CONSTR_FOREIGN and c.pktable is not None
+        ]
+        targets = strong_lock_targets(node, self.schema, referenced)
         state.lock_events.append(
             LockEvent(
                 statement, tuple(targets), state.lock_timeout_set, state.statement_timeout_set
@@ -421,7 +427,8 @@ class Linter:
             for table in targets:
                 state.strong_locks.setdefault(table, statement)
         self._track_types(statement, ctx)
-        self._track_constraints(statement, ctx)
+        for table, constraint, column in constraints:
+            self._note_constraint(table, constraint, column, statement, ctx)
 
     def _track_types(self, statement: Statement, ctx: StatementContext) -> None:
         node, state = statement.node, ctx.state
@@ -433,20 +440,6 @@ class Linter:
             state.types_created[qualified_list(node.domainname or ())] = statement
         elif isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
             state.types_created[qualified(node.typevar)] = statement
-
-    def _track_constraints(self, statement: Statement, ctx: StatementContext) -> None:
-        node = statement.node
-        if isinstance(node, ast.CreateStmt) and node.relation is not None:
-            table = qualified(node.relation)
-            for element in node.tableElts or ():
-                for constraint, column in _constraints_of(element):
-                    self._note_constraint(table, constraint, column, statement, ctx)
-        elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
-            table = qualified(node.relation)
-            for cmd in node.cmds or ():
-                if cmd.subtype in (AT.AT_AddColumn, AT.AT_AddConstraint):
-                    for constraint, column in _constraints_of(cmd.def_):
-                        self._note_constraint(table, constraint, column, statement, ctx)
 
     def _note_constraint(
         self,
@@ -659,6 +652,21 @@ def _with_check(finding: Finding, info: CheckInfo) -> Finding:
         statement=finding.statement,
         context=finding.context,
     )
+
+
+def _constraints_in(node: Any) -> Iterator[tuple[str, Any, str | None]]:
+    """The constraints a CREATE TABLE or ALTER TABLE adds: (table, constraint, its column)."""
+    if isinstance(node, ast.CreateStmt) and node.relation is not None:
+        table = qualified(node.relation)
+        for element in node.tableElts or ():
+            for constraint, column in _constraints_of(element):
+                yield table, constraint, column
+    elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+        table = qualified(node.relation)
+        for cmd in node.cmds or ():
+            if cmd.subtype in (AT.AT_AddColumn, AT.AT_AddConstraint):
+                for constraint, column in _constraints_of(cmd.def_):
+                    yield table, constraint, column
 
 
 def _constraints_of(element: Any) -> Iterable[tuple[Any, str | None]]:

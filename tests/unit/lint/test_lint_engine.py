@@ -443,3 +443,26 @@ def test_drop_schema_cascade_drops_tables() -> None:
     assert lint(sql) == [("MP404", 2)]
     fresh = "CREATE SCHEMA tmp;\nCREATE TABLE tmp.t (id int);\nDROP SCHEMA tmp CASCADE;\n"
     assert lint(fresh) == []
+
+
+def _locked(sql: str) -> list[str]:
+    """The tables MP210 (no lock_timeout) says a migration's statements lock."""
+    findings = lint_sources([SqlSource(sql, Path("m.sql"))], config())
+    prefix, suffix = "this statement locks ", " with no lock_timeout"
+    return [
+        f.message[len(prefix) : f.message.index(suffix)] for f in findings if f.check == "MP210"
+    ]
+
+
+def test_foreign_keys_lock_the_tables_they_reference() -> None:
+    """Every existing table a statement locks is named, the ones its foreign keys reference too."""
+    create = "CREATE TABLE t (id int, a int REFERENCES ta, b int, FOREIGN KEY (b) REFERENCES tb);\n"
+    assert _locked(create) == ["public.tb, public.ta"]
+    alter = (
+        "ALTER TABLE t ADD COLUMN a int REFERENCES ta,"
+        " ADD CONSTRAINT k FOREIGN KEY (b) REFERENCES tb NOT VALID;\n"
+    )
+    assert _locked(alter) == ["public.t, public.tb, public.ta"]
+    # tables created in this migration are nobody else's yet: they are not named
+    assert _locked("CREATE TABLE ta (id int PRIMARY KEY);\n" + create) == ["public.tb"]
+    assert _locked("CREATE TABLE t (id int, a int);\n") == []
