@@ -1,15 +1,10 @@
 -- ALTER DEFAULT PRIVILEGES: what a role's future objects grant, per schema or everywhere.
 SELECT
-    quote_ident(pg_get_userbyid(da.defaclrole)) || ' '
-        || CASE da.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'
-            WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
-            WHEN 'L' THEN 'large objects' ELSE da.defaclobjtype::text END
+    quote_ident(pg_get_userbyid(da.defaclrole)) || ' ' || ot.object_type
         || ' in ' || coalesce(quote_ident(n.nspname), 'all schemas') AS key,
     pg_get_userbyid(da.defaclrole) AS role,
     n.nspname AS schema,
-    CASE da.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'
-        WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
-        WHEN 'L' THEN 'large objects' ELSE da.defaclobjtype::text END AS object_type,
+    ot.object_type AS object_type,
     ARRAY(
         SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || '='
             || string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN '*' ELSE '' END, ','
@@ -20,6 +15,11 @@ SELECT
         ORDER BY 1
     ) AS privileges
 FROM pg_default_acl AS da
+CROSS JOIN LATERAL (
+    SELECT CASE da.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'
+        WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
+        WHEN 'L' THEN 'large objects' ELSE da.defaclobjtype::text END AS object_type
+) AS ot
 LEFT JOIN pg_namespace AS n ON n.oid = da.defaclnamespace
 WHERE da.defaclnamespace = 0 OR (
     (cardinality(%(include_schemas)s::text[]) = 0 OR n.nspname = ANY(%(include_schemas)s::text[]))
