@@ -41,6 +41,8 @@ def test_tables_expose_keys_for_generating_rows() -> None:
     assert table.foreign_keys == ()
     assert table.column("b") is not None
     assert table.column("nope") is None
+    assert not table.is_partitioned
+    assert dataclasses.replace(table, partition_key="RANGE (id)").is_partitioned
 
 
 @pytest.mark.parametrize(
