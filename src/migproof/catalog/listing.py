@@ -122,7 +122,7 @@ _TYPE_MAX = {"smallint": 32767, "integer": 2147483647, "bigint": 922337203685477
 
 
 def _sequence(key: str, seq: Sequence) -> Iterator[str]:
-    """Options that differ from CREATE SEQUENCE's defaults for an ascending sequence."""
+    """Options that differ from CREATE SEQUENCE's defaults (a descending one's when it descends)."""
     line = f"sequence {key} AS {seq.type}"
     ascending = seq.increment > 0
     for label, value, default in (
