@@ -395,9 +395,7 @@ def _default_text(value: Any) -> str:
     text = str(getattr(text, "text", text))
     text = re.sub(r"::[\w ]+(\[\])?", "", text)  # casts PostgreSQL adds: 'a'::text
     text = text.strip().strip("()").strip().strip("'")
-    return {"CURRENT_TIMESTAMP": "now()", "true": "true", "false": "false"}.get(
-        text.upper() if text.upper() == "CURRENT_TIMESTAMP" else text, text
-    ).lower()
+    return "now()" if text.upper() == "CURRENT_TIMESTAMP" else text.lower()
 
 
 def _drop_unique_pairs(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
