@@ -393,7 +393,6 @@ def _dry_run_pending(
     progress: Progress,
 ) -> None:
     progress.start("dry-run", total=len(pending))
-    skipped: list[Migration] = []
     try:
         with conn.transaction(force_rollback=True):
             _set_timeouts(conn, s, local=True)
@@ -401,7 +400,6 @@ def _dry_run_pending(
                 progress.advance(migration.label)
                 script = prepare_script(migration)
                 if not script.transactional:
-                    skipped.append(migration)
                     report.extend([_not_dry_runnable(migration)])
                     report.records.append(_record(migration, "not dry-runnable"))
                     continue
