@@ -351,17 +351,16 @@ def _apply_pending(
     try:
         for migration in pending:
             script = prepare_script(migration)
-            started = time.perf_counter()
             try:
                 if script.transactional:
+                    started = time.perf_counter()
                     with conn.transaction():
                         _set_timeouts(conn, s, local=True)
                         _run_steps(conn, script.steps)
                         elapsed = (time.perf_counter() - started) * 1000
                         tracker.record(migration, elapsed)
                 else:
-                    _apply_outside_transaction(conn, tracker, migration, script, s)
-                    elapsed = (time.perf_counter() - started) * 1000
+                    elapsed = _apply_outside_transaction(conn, tracker, migration, script, s)
             except _StepFailedError as failed:
                 report.extend([_failure(migration, script, failed, mode="migrate")])
                 return
@@ -373,12 +372,15 @@ def _apply_pending(
 
 def _apply_outside_transaction(
     conn: Connection, tracker: Tracker, migration: Migration, script: Script, s: _Settings
-) -> None:
+) -> float:
+    """Run the steps in autocommit and record the migration; returns the milliseconds recorded."""
     _set_timeouts(conn, s, local=False)
     started = time.perf_counter()
     try:
         _run_steps(conn, script.steps)
-        tracker.record(migration, (time.perf_counter() - started) * 1000)
+        elapsed = (time.perf_counter() - started) * 1000
+        tracker.record(migration, elapsed)
+        return elapsed
     finally:
         if not conn.broken:
             conn.execute("RESET lock_timeout")
