@@ -340,6 +340,7 @@ class _TableSeeder:
         self.conn, self.snapshot, self.table, self.types = conn, snapshot, table, types
         self.tracked, self.number, self.count = tracked, number, rows
         self.key = _table_key(table)
+        self.key_columns = _key_columns(table)
         self.readable = [c.name for c in table.columns if not c.generated]
         self.fk_values: dict[str, list[str | None]] = {}  # FK column -> its value per row
         self.fk_columns: set[str] = set()
@@ -378,7 +379,7 @@ class _TableSeeder:
                     rows += self._insert_one_by_one(numbers[1:], choice)
         rows = self._link_self_references(rows)
         return SeededTable(
-            self.key, _key_columns(self.table), self.table.kind == "partitioned table", tuple(rows)
+            self.key, self.key_columns, self.table.kind == "partitioned table", tuple(rows)
         )
 
     def _candidates(self, column: Column, numbers: list[int]) -> dict[int, list[str | None]]:
@@ -395,12 +396,10 @@ class _TableSeeder:
         """Bounds of a partitioned table's partitions: values that route rows somewhere."""
         if self.table.kind != "partitioned table" or not self.table.partition_key:
             return {}
-        key = _table_key(self.table)
-        literals = Literals(prefer_strings=True)
+        literals = Literals(prefer_strings=True)  # stays so: ``+`` keeps prefer_strings
         for child in self.snapshot.tables.values():
-            if child.partition_of == key and child.partition_bound:
+            if child.partition_of == self.key and child.partition_bound:
                 literals = literals + check_literals(child.partition_bound)
-        literals = dataclasses.replace(literals, prefer_strings=True)
         columns = columns_in_expression(self.table.partition_key, self.table)
         return dict.fromkeys(columns, literals)
 
@@ -509,8 +508,7 @@ class _TableSeeder:
 
     def _seeded(self, values: Sequence[str | None]) -> SeededRow:
         row = dict(zip(self.readable, values, strict=True))
-        key = _key_columns(self.table)
-        return SeededRow(tuple(row.get(k) for k in key), row)
+        return SeededRow(tuple(row.get(k) for k in self.key_columns), row)
 
     def _search(
         self, n: int, choice: dict[str, int], offset: int = 0
