@@ -32,7 +32,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from migproof.catalog.model import Column, Constraint, Snapshot, Table
+from migproof.catalog.model import Column, Constraint, Snapshot, Table, quote_ident
 from migproof.findings import Finding, Location
 from migproof.verify._register import verify_check
 from migproof.verify.rows import (
@@ -722,8 +722,6 @@ def _reason(error: psycopg.Error | None) -> str:
 
 
 def _table_key(table: Table) -> str:
-    from migproof.catalog.model import quote_ident
-
     return f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
 
 
