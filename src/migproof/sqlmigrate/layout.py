@@ -176,10 +176,10 @@ def scan_directory(directory: Path, layout: str | None = None) -> tuple[Layout, 
         case Layout.FLYWAY:
             migrations = _read_flyway(files)
         case Layout.DBMATE:
-            migrations = [_read_dbmate(path) for path in files]
+            migrations = [_read_sectioned(path, Layout.DBMATE) for path in files]
         case Layout.GOOSE:
             _refuse_go_migrations(directory)
-            migrations = [_read_goose(path) for path in files]
+            migrations = [_read_sectioned(path, Layout.GOOSE) for path in files]
     return chosen, sorted(migrations, key=lambda m: m.sort_key)
 
 
@@ -407,16 +407,13 @@ def _sections(
     return text[up_start:up_end], up_line, down_sql, down_line, up_match
 
 
-def _read_dbmate(path: Path) -> Migration:
+def _read_sectioned(path: Path, layout: Layout) -> Migration:
+    """A dbmate or goose file: one file holding the up and down sections."""
     match = _NUMBERED.match(path.name)
     if match is None:
-        raise _malformed(path, Layout.DBMATE)
+        raise _malformed(path, layout)
     data = _read_bytes(path)
-    text = _decode(path, data)
-    up_sql, up_line, down_sql, down_line, up_match = _sections(
-        path, text, _DBMATE_UP, _DBMATE_DOWN, "-- migrate:up"
-    )
-    no_tx = "transaction:false" in up_match["options"].replace(" ", "")
+    up_sql, up_line, down_sql, down_line, no_tx = _split(path, _decode(path, data), layout)
     return Migration(
         version=canonical_version(match["version"]),
         name=match["name"],
@@ -424,34 +421,27 @@ def _read_dbmate(path: Path) -> Migration:
         up_sql=up_sql,
         down_sql=down_sql,
         checksum=_checksum(data),
-        no_transaction=no_tx or bool(NO_TRANSACTION_DIRECTIVE.search(text)),
+        no_transaction=no_tx,
         down_path=path if down_sql is not None else None,
         up_line=up_line,
         down_line=down_line,
     )
 
 
-def _read_goose(path: Path) -> Migration:
-    match = _NUMBERED.match(path.name)
-    if match is None:
-        raise _malformed(path, Layout.GOOSE)
-    data = _read_bytes(path)
-    text = _decode(path, data)
-    up_sql, up_line, down_sql, down_line, _ = _sections(
-        path, text, _GOOSE_UP, _GOOSE_DOWN, "-- +goose Up"
-    )
-    return Migration(
-        version=canonical_version(match["version"]),
-        name=match["name"],
-        path=path,
-        up_sql=up_sql,
-        down_sql=down_sql,
-        checksum=_checksum(data),
-        no_transaction=bool(_GOOSE_NO_TX.search(text) or NO_TRANSACTION_DIRECTIVE.search(text)),
-        down_path=path if down_sql is not None else None,
-        up_line=up_line,
-        down_line=down_line,
-    )
+def _split(path: Path, text: str, layout: Layout) -> tuple[str, int, str | None, int, bool]:
+    """A dbmate or goose text's sections (see ``split_sections``), by that tool's markers."""
+    if layout is Layout.GOOSE:
+        up_sql, up_line, down_sql, down_line, _ = _sections(
+            path, text, _GOOSE_UP, _GOOSE_DOWN, "-- +goose Up"
+        )
+        no_tx = bool(_GOOSE_NO_TX.search(text))
+    else:
+        up_sql, up_line, down_sql, down_line, up_match = _sections(
+            path, text, _DBMATE_UP, _DBMATE_DOWN, "-- migrate:up"
+        )
+        no_tx = "transaction:false" in up_match["options"].replace(" ", "")
+    no_tx = no_tx or bool(NO_TRANSACTION_DIRECTIVE.search(text))
+    return up_sql, up_line, down_sql, down_line, no_tx
 
 
 def split_sections(text: str) -> tuple[str, int, str | None, int, bool] | None:
@@ -465,19 +455,10 @@ def split_sections(text: str) -> tuple[str, int, str | None, int, bool] | None:
     ('SELECT 1;\\n', 2, '', 4, True)
     """
     if _GOOSE_UP.search(text):
-        up_sql, up_line, down_sql, down_line, _ = _sections(
-            Path(), text, _GOOSE_UP, _GOOSE_DOWN, "-- +goose Up"
-        )
-        no_tx = bool(_GOOSE_NO_TX.search(text))
-    elif _DBMATE_UP.search(text):
-        up_sql, up_line, down_sql, down_line, up_match = _sections(
-            Path(), text, _DBMATE_UP, _DBMATE_DOWN, "-- migrate:up"
-        )
-        no_tx = "transaction:false" in up_match["options"].replace(" ", "")
-    else:
-        return None
-    no_tx = no_tx or bool(NO_TRANSACTION_DIRECTIVE.search(text))
-    return up_sql, up_line, down_sql, down_line, no_tx
+        return _split(Path(), text, Layout.GOOSE)
+    if _DBMATE_UP.search(text):
+        return _split(Path(), text, Layout.DBMATE)
+    return None
 
 
 def _refuse_go_migrations(directory: Path) -> None:
