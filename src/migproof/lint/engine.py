@@ -41,6 +41,7 @@ from migproof.lint.pgsql import (
 )
 from migproof.lint.registry import all_rules
 from migproof.lint.revisions import RevisionFile, read_revision
+from migproof.lint.rules.integrity import unindexed_foreign_keys
 from migproof.lint.schema import Schema, qualified, qualified_list
 from migproof.lint.source import SqlSource
 from migproof.lint.suppress import Suppression, parse_python_suppressions, parse_sql_suppressions
@@ -218,15 +219,15 @@ class Linter:
         held, self._held = self._held, []
         findings = self._lint(source)
         released = [f for f, fk in held if not self._has_index(fk)]
-        keys: dict[Location | None, AddedForeignKey] | None = None
+        keys: dict[Finding, AddedForeignKey] | None = None
         kept = []
         for finding in findings:
             if finding.check != FK_WITHOUT_INDEX or self._last is None:
                 kept.append(finding)
                 continue
             if keys is None:
-                keys = self._foreign_keys_by_location(self._last)
-            fk = keys.get(finding.location)
+                keys = self._foreign_keys_of_findings(self._last, finding.severity)
+            fk = keys.get(finding)
             if fk is None:
                 kept.append(finding)
             else:
@@ -239,13 +240,12 @@ class Linter:
         return [f for f, fk in held if not self._has_index(fk)]
 
     @staticmethod
-    def _foreign_keys_by_location(where: _Where) -> dict[Location | None, AddedForeignKey]:
-        """The migration's foreign keys by where MP502 reports them (the first one per place)."""
-        context = MigrationContext(where, None)
-        keys: dict[Location | None, AddedForeignKey] = {}
-        for fk in where.state.foreign_keys:
-            keys.setdefault(context.location_of(fk.statement), fk)
-        return keys
+    def _foreign_keys_of_findings(
+        where: _Where, severity: Severity
+    ) -> dict[Finding, AddedForeignKey]:
+        """The migration's MP502 findings (made again, equal to the rule's), each to its key."""
+        where.code, where.severity = FK_WITHOUT_INDEX, severity
+        return dict(unindexed_foreign_keys(MigrationContext(where, None)))
 
     def _has_index(self, fk: AddedForeignKey) -> bool:
         return self.schema.has_index_on(fk.table, fk.columns)

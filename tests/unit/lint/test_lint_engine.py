@@ -438,6 +438,25 @@ def test_fk_index_in_the_next_migration_counts_but_not_later() -> None:
     assert [f.check for f in lint_sources(last, config())] == ["MP502"]
 
 
+def _fk_messages(*migrations: str) -> list[str]:
+    sources = [SqlSource(sql, Path(f"{n}.sql")) for n, sql in enumerate(migrations, 1)]
+    return [f.message.split(":")[0] for f in lint_sources(sources, config()) if f.check == "MP502"]
+
+
+def test_two_foreign_keys_in_one_statement_are_held_each_with_its_own_index() -> None:
+    """The next migration's index clears only the key it covers, whichever comes first."""
+    fks = "CREATE TABLE t (id int, a int REFERENCES x, b int REFERENCES y);\n"
+    a_missing = "foreign key public.t (a) -> public.x has no index on public.t (a)"
+    b_missing = "foreign key public.t (b) -> public.y has no index on public.t (b)"
+    for column, missing in (("a", b_missing), ("b", a_missing)):
+        index = f"CREATE INDEX t_{column} ON t ({column});\n"
+        assert _fk_messages(fks + index) == [missing]
+        assert _fk_messages(fks + index, "SELECT 1;\n") == [missing]
+        assert _fk_messages(fks, index) == [missing]
+    assert _fk_messages(fks, "SELECT 1;\n") == [a_missing, b_missing]
+    assert _fk_messages(fks, "CREATE INDEX t_ab ON t (a);\nCREATE INDEX t_b ON t (b);\n") == []
+
+
 def test_drop_schema_cascade_drops_tables() -> None:
     sql = "SET lock_timeout = '1s';\nDROP SCHEMA legacy CASCADE;\nDROP SCHEMA empty;\n"
     assert lint(sql) == [("MP404", 2)]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from migproof.findings import Finding, Severity
-from migproof.lint.context import MigrationContext, StatementContext
+from migproof.lint.context import AddedForeignKey, MigrationContext, StatementContext
 from migproof.lint.pgsql import ast, enums, identifiers
 from migproof.lint.registry import migration_rule, rule
 from migproof.lint.schema import SqlType, dropped_names, qualified, qualified_list, sql_type
@@ -132,6 +132,12 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Finding]:
     `op.create_index("ix_child_parent_id", "child", ["parent_id"])` next to the
     `ForeignKey`, or `index=True` on the column in the model.
     """
+    for finding, _ in unindexed_foreign_keys(ctx):
+        yield finding
+
+
+def unindexed_foreign_keys(ctx: MigrationContext) -> Iterator[tuple[Finding, AddedForeignKey]]:
+    """MP502's findings, each with its key (the engine holds them until the next migration)."""
     dropped = _dropped_tables(ctx) if ctx.state.foreign_keys else set()
     for fk in ctx.state.foreign_keys:
         if not fk.columns or fk.table in dropped:
@@ -139,13 +145,14 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Finding]:
         if ctx.schema.has_index_on(fk.table, fk.columns):
             continue
         columns = ", ".join(fk.columns)
-        yield ctx.finding_at(
+        finding = ctx.finding_at(
             fk.statement,
             f"foreign key {fk.table} ({columns}) -> {fk.referenced} has no index on"
             f" {fk.table} ({columns}): deletes on {fk.referenced} scan {fk.table}",
             fix=f"CREATE INDEX ... ON {fk.table} ({columns}) in this migration, or CONCURRENTLY"
             " in the next one",
         )
+        yield finding, fk
 
 
 def _dropped_tables(ctx: MigrationContext) -> set[str]:
