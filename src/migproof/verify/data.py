@@ -923,16 +923,11 @@ def _compare_table(
     if not key_columns:
         # keyless: a row is found when every compared column is equal
         found = [{c: row.get(c) for c in columns} for row in found]
-        narrowed = SeededTable(
-            seeded.table,
-            (),
-            seeded.partitioned,
-            tuple(
-                SeededRow(r.key, {c: v for c, v in r.values.items() if c in columns})
-                for r in seeded.rows
-            ),
+        narrowed = tuple(
+            SeededRow(r.key, {c: v for c, v in r.values.items() if c in columns})
+            for r in seeded.rows
         )
-        seeded = narrowed
+        seeded = dataclasses.replace(seeded, key_columns=(), rows=narrowed)
     lost: list[SeededRow] = []
     changed: dict[str, list[tuple[SeededRow, str | None, str | None]]] = defaultdict(list)
     for row, now in _match(seeded, key_columns, found):
