@@ -148,3 +148,11 @@ def test_write_lock_file_and_check(
         "fix: if the migration is intended, run `migproof snapshot alembic:head --write` and "
         "commit migproof.schema.json",
     ]
+    assert run(pg, "check", "--format", "json") == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["a"], report["b"], report["equal"]) == (
+        "migproof.schema.json",
+        "alembic:head",
+        False,
+    )
+    assert len(report["differences"]) == 1

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from migproof.catalog import render_diff
-from migproof.catalog.diff import diff_to_dict
 from migproof.catalog.lockfile import compare_lockfile, lockfile_path, read_lockfile
 from migproof.cli._options import config_from_flags, server_options
+from migproof.cli.diff import echo_json, format_option
 from migproof.errors import EXIT_CLEAN, EXIT_FINDINGS
 from migproof.report.terminal import make_consoles
 from migproof.sources import Sources
@@ -18,14 +16,7 @@ __all__ = ["command"]
 
 
 @click.command("check", short_help="Fail when alembic:head drifts from the lock file.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
+@format_option
 @server_options
 def command(fmt: str, pg_bin: str | None, database_url: str | None) -> int:
     """Compare alembic:head with the committed schema lock file; exit 1 when they differ.
@@ -43,7 +34,7 @@ def command(fmt: str, pg_bin: str | None, database_url: str | None) -> int:
     if drift.note:
         make_consoles().err.print(f"note: {drift.note}", markup=False, highlight=False)
     if fmt == "json":
-        click.echo(json.dumps(diff_to_dict(diffs, label, "alembic:head"), indent=2, sort_keys=True))
+        echo_json(diffs, label, "alembic:head")
     elif diffs:
         click.echo(f"alembic:head no longer matches {label}:")
         click.echo(render_diff(diffs, label, "alembic:head"), nl=False)

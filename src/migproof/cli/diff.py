@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import click
 
 from migproof.catalog import diff_snapshots, render_diff
-from migproof.catalog.diff import diff_to_dict
+from migproof.catalog.diff import Difference, diff_to_dict
 from migproof.cli._options import config_from_flags, server_options
 from migproof.errors import EXIT_CLEAN, EXIT_FINDINGS
 from migproof.sources import Sources
 
-__all__ = ["command"]
+__all__ = ["command", "echo_json", "format_option"]
 
-
-@click.command("diff", short_help="Name every difference between two schemas.")
-@click.argument("a")
-@click.argument("b")
-@click.option(
+# `--format text|json`, for every command that prints a schema difference (diff, check).
+format_option = click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
@@ -26,6 +24,12 @@ __all__ = ["command"]
     show_default=True,
     help="Report format.",
 )
+
+
+@click.command("diff", short_help="Name every difference between two schemas.")
+@click.argument("a")
+@click.argument("b")
+@format_option
 @server_options
 def command(a: str, b: str, fmt: str, pg_bin: str | None, database_url: str | None) -> int:
     """Compare the schemas of two SOURCEs (database URL, .sql file, saved .json snapshot,
@@ -40,7 +44,7 @@ def command(a: str, b: str, fmt: str, pg_bin: str | None, database_url: str | No
         snapshot_b = sources.snapshot(b)
     diffs = diff_snapshots(snapshot_a, snapshot_b)
     if fmt == "json":
-        click.echo(json.dumps(diff_to_dict(diffs, a, b), indent=2, sort_keys=True))
+        echo_json(diffs, a, b)
     elif diffs:
         click.echo(render_diff(diffs, a, b), nl=False)
         click.echo(_summary(len(diffs), sum(d.is_order_only for d in diffs)))
@@ -53,3 +57,8 @@ def _summary(count: int, order_only: int) -> str:
     noun = "difference" if count == 1 else "differences"
     extra = f" ({order_only} in column order only)" if order_only else ""
     return f"{count} {noun}{extra}"
+
+
+def echo_json(diffs: Sequence[Difference], a: str, b: str) -> None:
+    """The differences between ``a`` and ``b`` as JSON, on standard output."""
+    click.echo(json.dumps(diff_to_dict(diffs, a, b), indent=2, sort_keys=True))
