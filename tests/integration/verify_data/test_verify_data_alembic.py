@@ -6,6 +6,7 @@ database, one env.py run, per revision upgrade, snapshot, downgrade, upgrade, sn
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,13 @@ ITEMS = Revision(
     )
     """,
     downgrade='op.drop_table("items")',
+)
+# r3's downgrade rebuilds items (drop, then r2's create_table): its rows are lost
+REBUILD_ITEMS = Revision(
+    id="r3",
+    down="r2",
+    upgrade='op.alter_column("items", "qty", type_=sa.BigInteger)',
+    downgrade='op.drop_table("items")\n' + textwrap.dedent(ITEMS.upgrade).strip(),
 )
 
 
@@ -116,22 +124,7 @@ def test_a_clean_chain_with_a_data_migration_keeps_every_row(pg: Sandbox, tmp_pa
 
 
 def test_a_downgrade_that_rebuilds_the_table_loses_rows(pg: Sandbox, tmp_path: Path) -> None:
-    rebuild = Revision(
-        id="r3",
-        down="r2",
-        upgrade='op.alter_column("items", "qty", type_=sa.BigInteger)',
-        downgrade="""
-        op.drop_table("items")
-        op.create_table(
-            "items",
-            sa.Column("id", sa.Integer, primary_key=True),
-            sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
-            sa.Column("parent_id", sa.Integer, sa.ForeignKey("items.id")),
-            sa.Column("qty", sa.Integer, sa.CheckConstraint("qty > 0"), nullable=False),
-        )
-        """,
-    )
-    root = write_project(tmp_path, [ORDERS, ITEMS, rebuild])
+    root = write_project(tmp_path, [ORDERS, ITEMS, REBUILD_ITEMS])
     findings, _ = walk(pg, root)
     line = line_of(root / "migrations" / "versions" / "r3.py", "def downgrade")
     assert summary(findings) == [("MP101", "r3", "r3.py", line)]

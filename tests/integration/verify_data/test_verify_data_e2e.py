@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import REPO
-from tests.helpers.alembic_projects import Revision, write_project
-from tests.integration.verify_data.test_verify_data_alembic import ITEMS, ORDERS
+from tests.helpers.alembic_projects import write_project
+from tests.integration.verify_data.test_verify_data_alembic import ITEMS, ORDERS, REBUILD_ITEMS
 
 from migproof.catalog.lockfile import write_lockfile
 from migproof.config import load_config
@@ -15,22 +15,6 @@ from migproof.errors import SourceError
 from migproof.findings import Report
 from migproof.sandbox import Sandbox
 from migproof.verify import verify
-
-REBUILD_ITEMS = Revision(
-    id="r3",
-    down="r2",
-    upgrade='op.alter_column("items", "qty", type_=sa.BigInteger)',
-    downgrade="""
-    op.drop_table("items")
-    op.create_table(
-        "items",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
-        sa.Column("parent_id", sa.Integer, sa.ForeignKey("items.id")),
-        sa.Column("qty", sa.Integer, sa.CheckConstraint("qty > 0"), nullable=False),
-    )
-    """,
-)
 
 
 def run(pg: Sandbox, root: Path, **overrides: object) -> Report:
