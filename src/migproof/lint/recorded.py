@@ -36,6 +36,7 @@ _STRENGTH = [
     "EXCLUSIVE",
     "ACCESS EXCLUSIVE",
 ]
+_RANK = {mode: rank for rank, mode in enumerate(_STRENGTH)}
 
 
 def lint_alembic_project(config: Config, project: AlembicProject, host: DatabaseHost) -> Report:
@@ -78,12 +79,11 @@ def lock_summary(run: RevisionRun) -> list[str]:
     """What the revision's upgrade blocks, per relation that existed before it, strongest first."""
     strongest: dict[str, tuple[int, float, bool]] = {}
     for statement in run.upgrade:
-        held = run.held_seconds.get(id(statement), statement.duration_ms / 1000)
-        for relation, raw_mode in statement.locks:
-            mode = lock_mode(raw_mode)
-            if relation not in statement.preexisting or mode not in _BLOCKS:
+        held = _held_seconds(statement, run)
+        for relation, mode in _blocking_locks(statement):
+            if mode not in _BLOCKS:
                 continue
-            rank = _STRENGTH.index(mode)
+            rank = _RANK[mode]
             old_rank, old_held, old_rewrite = strongest.get(relation, (-1, 0.0, False))
             rewrote = old_rewrite or relation in statement.rewritten
             strongest[relation] = (max(rank, old_rank), max(held, old_held), rewrote)
@@ -98,17 +98,22 @@ def lock_summary(run: RevisionRun) -> list[str]:
 
 
 def _blocking_locks(recorded: Recorded) -> tuple[tuple[str, str], ...]:
-    """The strongest lock per relation that existed before: new ones block nobody."""
+    """The strongest lock per relation that existed before: new ones block nobody.
+
+    A mode that is not a table lock mode (SIReadLock, under SERIALIZABLE) ranks below all.
+    """
     strongest: dict[str, str] = {}
     for relation, raw_mode in recorded.locks:
         mode = lock_mode(raw_mode)
         if relation not in recorded.preexisting:
             continue
-        if relation not in strongest or _STRENGTH.index(mode) > _STRENGTH.index(
-            strongest[relation]
-        ):
+        if relation not in strongest or _RANK.get(mode, -1) > _RANK.get(strongest[relation], -1):
             strongest[relation] = mode
     return tuple(sorted(strongest.items()))
+
+
+def _held_seconds(recorded: Recorded, run: RevisionRun) -> float:
+    return run.held_seconds.get(id(recorded), recorded.duration_ms / 1000)
 
 
 def _source(run: RevisionRun) -> SqlSource:
@@ -121,7 +126,6 @@ def _source(run: RevisionRun) -> SqlSource:
 
 
 def _statement(recorded: Recorded, run: RevisionRun) -> RecordedStatement:
-    seconds = run.held_seconds.get(id(recorded), recorded.duration_ms / 1000)
     return RecordedStatement(
         sql=recorded.sql,
         location=Location(path=recorded.path, line=recorded.line) if recorded.path else None,
@@ -129,6 +133,6 @@ def _statement(recorded: Recorded, run: RevisionRun) -> RecordedStatement:
         facts=StatementFacts(
             locks=_blocking_locks(recorded),
             rewritten=recorded.rewritten,
-            seconds=seconds,
+            seconds=_held_seconds(recorded, run),
         ),
     )
