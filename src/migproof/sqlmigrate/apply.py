@@ -147,10 +147,8 @@ def migrate(
                     with conn.transaction():
                         tracker.insert_bootstrapped(legacy.rows)
                     applied = tracker.rows()
-            plan = make_plan(migrations, applied)
-            blockers = list(diag.plan_findings(plan, s.tracker_name, strict_order=s.strict_order))
-            if blockers:
-                report.extend(blockers)
+            plan = _runnable_plan(migrations, applied, s, report)
+            if plan is None:
                 return report
             report.extend(
                 diag.missing_finding(r, s.tracker_name, Severity.INFO) for r in plan.missing
@@ -201,13 +199,21 @@ def dry_run(
             applied = _read_applied(conn, tracker, layout, migrations, s, report)
             if applied is None:
                 return report
-            plan = make_plan(migrations, applied)
-            blockers = list(diag.plan_findings(plan, s.tracker_name, strict_order=s.strict_order))
-            if blockers:
-                report.extend(blockers)
+            plan = _runnable_plan(migrations, applied, s, report)
+            if plan is None:
                 return report
             _dry_run_pending(conn, plan.pending, s, report, progress)
     return report
+
+
+def _runnable_plan(
+    migrations: Sequence[Migration], applied: dict[str, AppliedRow], s: _Settings, report: Report
+) -> Plan | None:
+    """The plan for migrate and dry-run; None, with the findings why, when it must not run."""
+    plan = make_plan(migrations, applied)
+    blockers = list(diag.plan_findings(plan, s.tracker_name, strict_order=s.strict_order))
+    report.extend(blockers)
+    return None if blockers else plan
 
 
 # Connection and legacy -------------------------------------------------------------------------

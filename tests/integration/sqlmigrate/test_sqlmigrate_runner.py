@@ -108,6 +108,8 @@ def test_hard_failures_apply_nothing(
     else:
         (d / "101_users.up.sql").write_text("CREATE TABLE users (id int PRIMARY KEY);")
         expected = [("MP803", f"{d}/101_users.up.sql:1")]
+    dry = dry_run(config(tmp_path), d, pg.url_for(db))  # refused for the same reason
+    assert codes(dry) == expected and dry.records == []
     report = migrate(config(tmp_path), d, pg.url_for(db))
     assert codes(report) == expected
     assert report.records == [] and "pending" not in tables(conn) and "other" not in tables(conn)
