@@ -131,9 +131,9 @@ def check_graph(project: AlembicProject, config: Config) -> Iterator[Finding]:
                 location=_at(rev, 1),
             )
     for broken in project.broken.values():
-        if any(f.path.resolve() == broken.path and f.syntax_error for f in graph.files):
-            continue
         owner = next((f for f in graph.files if f.path.resolve() == broken.path), None)
+        if owner is not None and owner.syntax_error is not None:
+            continue  # reported above, with its line and column
         yield Finding(
             check=BROKEN.code,
             severity=BROKEN.severity,
