@@ -71,7 +71,7 @@ def load(
             )
         )
         previous = version
-    irreversible = {str(m.version) for m in migrations if m.down_sql is None}
+    without_down = [m for m in migrations if m.down_sql is None]
     findings = [
         Finding(
             check=IRREVERSIBLE.code,
@@ -80,8 +80,7 @@ def load(
             message=f"migration {m.path.name} has no down SQL: its round trip is not checked",
             location=Location(path=m.path, line=1),
         )
-        for m in migrations
-        if m.down_sql is None
+        for m in without_down
     ]
     by_version = {str(m.version): m for m in migrations}
 
@@ -89,7 +88,7 @@ def load(
         del token  # plain SQL runs on migproof's own connection: nothing to prove
         return SqlStepper(by_version, [str(m.version) for m in migrations], host.url_for(dbname))
 
-    return RevisionGraph(files), make, irreversible, findings
+    return RevisionGraph(files), make, {str(m.version) for m in without_down}, findings
 
 
 @dataclass(frozen=True, slots=True)
