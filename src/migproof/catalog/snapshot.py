@@ -42,7 +42,7 @@ __all__ = [
     "drop_orphans",
     "oids",
     "read_catalog",
-    "sorted_collections",
+    "snapshot_of",
     "take_snapshot",
 ]
 
@@ -139,7 +139,11 @@ def take_snapshot(conn: psycopg.Connection[Any], filters: SnapshotFilter | None 
     >>> with psycopg.connect(url, autocommit=True) as conn:    # doctest: +SKIP
     ...     snap = take_snapshot(conn, SnapshotFilter(exclude_tables=("alembic_version",)))
     """
-    results = read_catalog(conn, filters or SnapshotFilter())
+    return snapshot_of(conn, read_catalog(conn, filters or SnapshotFilter()))
+
+
+def snapshot_of(conn: psycopg.Connection[Any], results: dict[str, Result]) -> Snapshot:
+    """The snapshot a full ``read_catalog`` of ``conn``'s database makes."""
     return drop_orphans(Snapshot(server_version=_major(conn), **sorted_collections(results)))
 
 

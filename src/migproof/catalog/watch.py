@@ -41,7 +41,7 @@ from migproof.catalog.snapshot import (
     drop_orphans,
     oids,
     read_catalog,
-    sorted_collections,
+    snapshot_of,
     take_snapshot,
 )
 
@@ -286,7 +286,7 @@ class CatalogWatch:
         self._where.clear()
         self._oid_of = {}
         self._remember(results)
-        return drop_orphans(Snapshot(server_version=self._major(), **sorted_collections(results)))
+        return snapshot_of(self.conn, results)
 
     def _refresh(
         self,
@@ -405,9 +405,6 @@ class CatalogWatch:
         if keys.get(key) == oid:
             del keys[key]
             objects[attribute].pop(key, None)
-
-    def _major(self) -> int:
-        return self.conn.info.server_version // 10000
 
 
 _PG_CLASS, _PG_TYPE, _PG_CONSTRAINT, _PG_ATTRDEF = 1259, 1247, 2606, 2604
