@@ -237,7 +237,7 @@ def _details(
     ]
     path = record.get("path")
     if isinstance(path, str):
-        facts.insert(0, ("file", _shown(path)))
+        facts.insert(0, ("file", display_path(Path(path))))
     rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts)
     body = [
         f'<section class="details" id="details-{index}" data-revision="{_e(revision)}" hidden>',
@@ -259,10 +259,6 @@ def _details(
 
 def _number(value: object) -> str:
     return f"{value:.1f}" if isinstance(value, int | float) else "-"
-
-
-def _shown(path: str) -> str:
-    return display_path(Path(path))
 
 
 def _finding(finding: Finding) -> str:

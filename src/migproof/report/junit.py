@@ -190,9 +190,9 @@ def _file_cases(report: Report) -> list[Case]:
     for record in report.records:
         path = record.get("file") or record.get("path")
         if isinstance(path, str) and path:
-            groups.setdefault(_shown(path), {})
+            groups.setdefault(display_path(Path(path)), {})
     for finding in report.sorted_findings():
-        group = _shown(str(finding.location.path)) if finding.location else report.command
+        group = display_path(finding.location.path) if finding.location else report.command
         name = f"{finding.check} {_check_name(finding.check)}"
         groups.setdefault(group, {}).setdefault(name, []).append(finding)
     cases: list[Case] = []
@@ -203,10 +203,6 @@ def _file_cases(report: Report) -> list[Case]:
     if not cases:
         cases.append(Case(report.command, report.command))
     return cases
-
-
-def _shown(path: str) -> str:
-    return display_path(Path(path))
 
 
 def render(report: Report, out: TextIO) -> None:
