@@ -102,3 +102,20 @@ def test_forked_child_opens_its_own_admin_session(pg: Sandbox) -> None:
     assert child not in (0, parent)
     # the parent's session survived the child
     assert pg.on_admin(lambda conn: conn.execute("SELECT pg_backend_pid()").fetchone()) == (parent,)
+
+
+def test_pg_message_is_the_primary_message_and_its_detail(conn) -> None:
+    import psycopg
+
+    from migproof.sandbox.databases import pg_message
+
+    conn.execute("CREATE TABLE u (a int UNIQUE)")
+    conn.execute("INSERT INTO u VALUES (1)")
+    with pytest.raises(psycopg.errors.UniqueViolation) as caught:
+        conn.execute("INSERT INTO u VALUES (1)")
+    assert pg_message(caught.value) == (
+        'duplicate key value violates unique constraint "u_a_key" (Key (a)=(1) already exists.)'
+    )
+    # no diagnostics (a Python error, a driver's own): the first line of the text
+    assert pg_message(ValueError("bad value\nmore")) == "bad value"
+    assert pg_message(ValueError()) == "ValueError"

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from migproof.chain.capture import StatementRecorder
 from migproof.chain.project import AlembicProject, working_directory
 from migproof.errors import DatabaseError
+from migproof.sandbox.databases import pg_message
 
 if TYPE_CHECKING:
     from migproof.config import Config
@@ -351,14 +352,7 @@ def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None, bo
     statement = getattr(exc, "statement", None)
     orig = getattr(exc, "orig", None) or exc
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    diag = getattr(orig, "diag", None)
-    primary = getattr(diag, "message_primary", None) if diag is not None else None
-    if primary:
-        detail = getattr(diag, "message_detail", None)
-        message = primary + (f" ({detail})" if detail else "")
-    else:
-        text = str(orig).strip().splitlines()
-        message = text[0] if text else type(orig).__name__
+    message = pg_message(orig)
     from_database = bool(sqlstate) or orig is not exc
     if not from_database:
         message = f"{type(exc).__name__}: {message}"

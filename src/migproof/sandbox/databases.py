@@ -31,6 +31,7 @@ __all__ = [
     "connection_failure_reason",
     "connection_fix",
     "first_line",
+    "pg_message",
     "scratch_name",
 ]
 
@@ -297,6 +298,17 @@ def first_line(exc: BaseException) -> str:
     """PostgreSQL's primary message: the first line (DETAIL and HINT lines follow it)."""
     text = str(exc).strip()
     return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+def pg_message(exc: BaseException) -> str:
+    """A driver error as PostgreSQL words it: the primary message, its DETAIL in brackets;
+    the first line of the text for an error without PostgreSQL's diagnostics."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if not primary:
+        return first_line(exc)
+    detail = getattr(diag, "message_detail", None)
+    return str(primary) + (f" ({detail})" if detail else "")
 
 
 def connection_failure_reason(exc: BaseException) -> str:

@@ -34,6 +34,7 @@ from psycopg import sql
 
 from migproof.catalog.model import Column, Constraint, Snapshot, Table, quote_ident
 from migproof.findings import Finding, Location
+from migproof.sandbox.databases import pg_message
 from migproof.verify._register import verify_check
 from migproof.verify.rows import (
     Literals,
@@ -711,11 +712,7 @@ def _type_word(table: Table, name: str) -> str:
 def _reason(error: psycopg.Error | None) -> str:
     if error is None:
         return "no candidate values to try"
-    diag = error.diag
-    text = diag.message_primary or str(error).strip().splitlines()[0]
-    if diag.message_detail:
-        text += f" ({diag.message_detail})"
-    return text
+    return pg_message(error)
 
 
 # -- reading ------------------------------------------------------------------------------

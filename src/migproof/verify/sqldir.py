@@ -22,6 +22,7 @@ from migproof.chain.stepper import TIMEOUT_STATES, StepFailure
 from migproof.config import Config
 from migproof.errors import MigproofError
 from migproof.findings import Finding, Location
+from migproof.sandbox.databases import pg_message
 from migproof.verify.graph_checks import IRREVERSIBLE
 
 if TYPE_CHECKING:
@@ -212,10 +213,7 @@ class SqlStepper:
     def _failure(
         self, step: SqlStep, direction: str, exc: psycopg.Error, current: tuple[str, int] | None
     ) -> StepFailure:
-        diag = exc.diag
-        message = diag.message_primary or str(exc).strip().splitlines()[0]
-        if diag.message_detail:
-            message += f" ({diag.message_detail})"
+        message = pg_message(exc)
         statement, line = current if current else (None, None)
         return StepFailure(
             revision=step.revision,
