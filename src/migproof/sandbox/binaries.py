@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -53,6 +54,7 @@ def wheel_bindir() -> Path | None:
     return bindir if bindir.is_dir() else None
 
 
+@functools.cache  # one answer per process: a missing extension asks for two directories
 def _pg_config(flag: str) -> Path | None:
     """A directory ``pg_config`` (the first on PATH) prints for ``flag``, or None."""
     pg_config = shutil.which("pg_config")
