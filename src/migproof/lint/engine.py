@@ -602,10 +602,8 @@ class Linter:
                     location=Location(path=path, line=exc.lineno, column=exc.offset),
                 )
             ]
-        raw: list[Finding] = []
-        for rule in self.revision_rules:
-            for finding in rule.check(revision):
-                raw.append(_with_check(finding, rule.info))
+        # each revision rule writes its own code and severity into its findings
+        raw = [finding for rule in self.revision_rules for finding in rule.check(revision)]
         return self._python_suppressed(revision, raw)
 
     def _python_suppressed(self, revision: RevisionFile, raw: list[Finding]) -> list[Finding]:
@@ -637,21 +635,6 @@ class Linter:
             )
             kept.extend(self._problems_of(suppression, location, revision.revision))
         return kept
-
-
-def _with_check(finding: Finding, info: CheckInfo) -> Finding:
-    if finding.check == info.code:
-        return finding
-    return Finding(
-        check=info.code,
-        severity=info.severity,
-        message=finding.message,
-        fix=finding.fix,
-        location=finding.location,
-        revision=finding.revision,
-        statement=finding.statement,
-        context=finding.context,
-    )
 
 
 def _constraints_in(node: Any) -> Iterator[tuple[str, Any, str | None]]:
