@@ -245,7 +245,21 @@ def child_slots(cls: type) -> tuple[str, ...]:
     return slots
 
 
-_LONG_WORD = re.compile(r'[^\s,;()]{64,}|"[^"]{64,}')
+def _may_name_longer(sql: str, limit: int) -> bool:
+    """False when no identifier of ``sql`` can be longer than ``limit`` bytes (UTF-8).
+
+    An identifier lies inside one whitespace-separated word, or between two double quotes
+    (unless it has an escaped ``""``); a character is at most 4 bytes. A cheap filter: the
+    scanner checks what passes it.
+    """
+    chars = limit + 1 if sql.isascii() else limit // 4 + 1
+    if len(sql) < chars:
+        return False
+    if max(map(len, sql.split()), default=0) >= chars:
+        return True
+    if '"' not in sql:
+        return False
+    return '""' in sql or max(map(len, sql.split('"'))) >= chars
 
 
 def identifiers(sql: str, *, longer_than: int = 0) -> list[str]:
@@ -254,7 +268,7 @@ def identifiers(sql: str, *, longer_than: int = 0) -> list[str]:
     The parser truncates identifiers to 63 bytes, so their real length is only in the text.
     ``longer_than=63`` returns only the long ones, skipping the scan when none can be.
     """
-    if longer_than >= 63 and not _LONG_WORD.search(sql):
+    if longer_than and not _may_name_longer(sql, longer_than):
         return []
     found: list[str] = []
     for token in _parser.scan(sql):

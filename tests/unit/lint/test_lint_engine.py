@@ -485,3 +485,20 @@ def test_foreign_keys_lock_the_tables_they_reference() -> None:
     # tables created in this migration are nobody else's yet: they are not named
     assert _locked("CREATE TABLE ta (id int PRIMARY KEY);\n" + create) == ["public.tb"]
     assert _locked("CREATE TABLE t (id int, a int);\n") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "too_long"),
+    [
+        ("т" * 32, True),  # 64 bytes in 32 characters
+        ("т" * 31 + "t", False),  # 63 bytes
+        ('"' + "a b " * 16 + '"', True),  # quoted, with spaces: no long word
+        ('"' + 'a""b ' * 17 + '"', True),  # quoted, with escaped quotes: 68 bytes
+        ('"' + "a b " * 15 + 'abc"', False),  # 63 bytes, quoted
+        ("x" * 64, True),
+        ("x" * 63, False),
+    ],
+)
+def test_identifier_length_is_counted_in_bytes(name: str, too_long: bool) -> None:
+    found = lint(f"CREATE TABLE {name} (id bigint PRIMARY KEY);")
+    assert (("MP508", 1) in found) is too_long
