@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -58,13 +59,10 @@ def _excluded(path: Path, config: Config) -> bool:
 
 def _walk_sql(directory: Path) -> list[Path]:
     found: list[Path] = []
-    for path in directory.rglob("*.sql"):
-        relative = path.relative_to(directory).parts[:-1]
-        if any(p.startswith(".") or p in _SKIP_DIRS for p in relative):
-            continue
-        if path.is_file():
-            found.append(path)
-    return sorted(found, key=_natural)
+    for top, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if not (d.startswith(".") or d in _SKIP_DIRS)]
+        found.extend(Path(top, name) for name in files if name.endswith(".sql"))
+    return sorted((p for p in found if p.is_file()), key=_natural)
 
 
 def discover(paths: Sequence[Path], config: Config) -> Discovered:
@@ -96,16 +94,26 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
                 f"{path} is neither a .sql file, an Alembic revision (.py) nor a directory",
                 fix="pass .sql files, revision files or directories",
             )
-    seen: set[Path] = set()
+    seen: set[tuple[int, int] | None] = set()
     pending = [p for p in sql_files if not _excluded(p, config)]
-    paired = {_down_partner(p) for p in pending if p.name.endswith(".up.sql")}
+    ups = [p for p in pending if p.name.endswith(".up.sql")]
+    paired = {_identity(_down_partner(p)) for p in ups} - {None}
     for path in pending:
-        key = path.resolve()
+        key = _identity(path)  # the same file given twice, or through a link, is linted once
         if key in seen or (path.name.endswith(".down.sql") and key in paired):
             continue
         seen.add(key)
         found.sources.append(sql_source_for(path))
     return found
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file's device and inode; None when it does not exist (reading it will say why)."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
 
 
 def _down_partner(path: Path) -> Path:

@@ -454,9 +454,9 @@ def split_sections(text: str) -> tuple[str, int, str | None, int, bool] | None:
     >>> split_sections("-- migrate:up transaction:false\\nSELECT 1;\\n-- migrate:down\\n")
     ('SELECT 1;\\n', 2, '', 4, True)
     """
-    if _GOOSE_UP.search(text):
+    if "+" in text and _GOOSE_UP.search(text):
         return _split(Path(), text, Layout.GOOSE)
-    if _DBMATE_UP.search(text):
+    if "migrate:up" in text and _DBMATE_UP.search(text):
         return _split(Path(), text, Layout.DBMATE)
     return None
 
