@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import operator
 from collections import defaultdict
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from migproof.catalog.model import (
     Table,
 )
 from migproof.config import Config
+from migproof.memory import cyclic_gc_paused
 
 __all__ = [
     "CHILD_QUERIES",
@@ -183,17 +183,11 @@ def read_catalog(
 
 def sorted_collections(results: dict[str, Result]) -> dict[str, dict[str, Any]]:
     """The objects of every kind read into ``results``, each kind's sorted by key."""
-    # Thousands of small objects and no cycles: the cyclic collector would only slow this down.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with cyclic_gc_paused():  # thousands of small objects and no cycles
         return {
             attribute: dict(sorted(objects.items()))
             for attribute, objects in collections(results).items()
         }
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _major(conn: psycopg.Connection[Any]) -> int:

@@ -39,12 +39,13 @@ from migproof.lint.pgsql import (
     parse_migration,
     unvalidated_nodes,
 )
-from migproof.lint.registry import all_rules
+from migproof.lint.registry import Rule, all_rules
 from migproof.lint.revisions import RevisionFile, read_revision
 from migproof.lint.rules.integrity import unindexed_foreign_keys
 from migproof.lint.schema import Schema, qualified, qualified_list
 from migproof.lint.source import SqlSource
 from migproof.lint.suppress import Suppression, parse_python_suppressions, parse_sql_suppressions
+from migproof.memory import cyclic_gc_paused
 
 __all__ = ["Linter", "enabled_codes", "lint_revision_files", "lint_sources", "settings_from"]
 
@@ -144,8 +145,34 @@ _CONTAINERS = frozenset(
 FK_WITHOUT_INDEX = "MP502"
 # A statement rule ready to call: its function, code and severity.
 _Bound = tuple[Callable[..., Iterator[Finding]], str, Severity]
+# The rules of a node class, or of one kind of it: (class, kind) for the classes below.
+_Key = type | tuple[type, Any]
+# Classes whose nodes are dispatched by kind (a rule's ``kinds``), and the enum of each.
+_KIND_FIELDS = {ast.Constraint: "contype", ast.AlterTableCmd: "subtype"}
+_KIND_ENUMS = {ast.Constraint: CT, ast.AlterTableCmd: AT}
 _DATA_NODES = frozenset({ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt})
 _PythonCover = dict[int, list[Suppression]]
+
+
+def _dispatch_keys(rule: Rule) -> list[_Key]:
+    """Where a statement rule goes in the dispatch table: its classes, or their kinds."""
+    keys: list[_Key] = []
+    for cls in rule.nodes:
+        if cls not in NESTED and not cls.__name__.endswith("Stmt"):
+            raise ValueError(f"rule {rule.code}: the walk never reaches {cls.__name__}")
+        kinds = _KIND_ENUMS.get(cls)
+        if kinds is None:
+            if rule.kinds is not None:
+                raise ValueError(f"rule {rule.code}: {cls.__name__} nodes have no kinds")
+            keys.append(cls)
+            continue
+        wanted = set(kinds) if rule.kinds is None else rule.kinds
+        if not wanted <= set(kinds):
+            raise ValueError(
+                f"rule {rule.code}: kinds {sorted(wanted - set(kinds))} are not {kinds}"
+            )
+        keys.extend((cls, kind) for kind in kinds if kind in wanted)
+    return keys
 
 
 def settings_from(config: Config) -> LintSettings:
@@ -177,18 +204,16 @@ class Linter:
         self.settings = settings_from(config)
         self.enabled = enabled_codes(config)
         rules = [r for r in all_rules() if r.code in self.enabled]
-        self.statement_rules: dict[type, list[_Bound]] = {}
-        self.down_rules: dict[type, list[_Bound]] = {}
+        self.statement_rules: dict[_Key, list[_Bound]] = {}
+        self.down_rules: dict[_Key, list[_Bound]] = {}
         for rule in rules:
             if rule.kind != "statement":
                 continue
-            for cls in rule.nodes:
-                if cls not in NESTED and not cls.__name__.endswith("Stmt"):
-                    raise ValueError(f"rule {rule.code}: the walk never reaches {cls.__name__}")
-                bound = (rule.check, rule.code, rule.info.severity)
-                self.statement_rules.setdefault(cls, []).append(bound)
+            bound = (rule.check, rule.code, rule.info.severity)
+            for key in _dispatch_keys(rule):
+                self.statement_rules.setdefault(key, []).append(bound)
                 if rule.in_downgrade:
-                    self.down_rules.setdefault(cls, []).append(bound)
+                    self.down_rules.setdefault(key, []).append(bound)
         # Data statements are built only when a rule could fire on them (``data_only_when_held``
         # rules need a transaction holding locks or new enum values; others need them always).
         self.data_always = any(
@@ -353,11 +378,12 @@ class Linter:
         self,
         node: Any,
         ctx: StatementContext,
-        dispatch: dict[type, list[_Bound]],
+        dispatch: dict[_Key, list[_Bound]],
         out: list[Finding],
     ) -> None:
         cls = type(node)
-        rules = dispatch.get(cls)
+        field = _KIND_FIELDS.get(cls)
+        rules = dispatch.get(cls if field is None else (cls, getattr(node, field)))
         if rules:
             where = ctx._where
             for check, code, severity in rules:
@@ -380,7 +406,7 @@ class Linter:
         self,
         values: tuple[Any, ...],
         ctx: StatementContext,
-        dispatch: dict[type, list[_Bound]],
+        dispatch: dict[_Key, list[_Bound]],
         out: list[Finding],
     ) -> None:
         for item in values:
@@ -741,11 +767,15 @@ def lint_sources(sources: Sequence[SqlSource], config: Config) -> list[Finding]:
     >>> [f.check for f in lint_sources([SqlSource(sql, Path("0001.sql"))], Config())]
     ['MP201', 'MP210']
     """
-    linter = Linter(config)
+    # The linter and its schema are gone before the collector runs again: it would walk them.
+    with unvalidated_nodes(), cyclic_gc_paused():
+        return _lint_all(sources, Linter(config))
+
+
+def _lint_all(sources: Sequence[SqlSource], linter: Linter) -> list[Finding]:
     findings: list[Finding] = []
-    with unvalidated_nodes():
-        for source in sources:
-            findings.extend(linter.lint(source))
+    for source in sources:
+        findings.extend(linter.lint(source))
     findings.extend(linter.finish())
     return findings
 

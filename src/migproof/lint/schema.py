@@ -118,8 +118,16 @@ def qualified_list(names: Iterable[Any]) -> str:
 @dataclass(slots=True)
 class ColumnInfo:
     name: str
-    type: SqlType | None
+    type_name: Any  # the pglast TypeName as written (or None); ``type`` normalises it
     not_null: bool = False
+    _type: SqlType | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def type(self) -> SqlType | None:
+        """The column's type, normalised when first asked (few columns ever are)."""
+        if self._type is None and self.type_name is not None:
+            self._type = sql_type(self.type_name)
+        return self._type
 
 
 @dataclass(slots=True)
@@ -279,8 +287,7 @@ class Schema:
                 self._add_constraint(name, element, new=new)
 
     def _add_column(self, table: TableInfo, column: Any, *, new: bool) -> None:
-        info = ColumnInfo(column.colname, sql_type(column.typeName) if column.typeName else None)
-        info.not_null = bool(column.is_not_null)
+        info = ColumnInfo(column.colname, column.typeName, bool(column.is_not_null))
         table.columns[column.colname] = info
         for constraint in column.constraints or ():
             if constraint.contype in (CT.CONSTR_NOTNULL, CT.CONSTR_PRIMARY):
@@ -343,7 +350,7 @@ class Schema:
         elif subtype == AT.AT_AlterColumnType and table is not None:
             column = table.columns.get(name)
             if column is not None and cmd.def_ is not None and cmd.def_.typeName is not None:
-                column.type = sql_type(cmd.def_.typeName)
+                column.type_name, column._type = cmd.def_.typeName, None
         elif subtype in (AT.AT_SetNotNull, AT.AT_DropNotNull) and table is not None:
             column = table.columns.get(name)
             if column is not None:

@@ -96,6 +96,7 @@ def rename_table(stmt: ast.RenameStmt, ctx: StatementContext) -> Iterator[Findin
     "drop-column",
     severity=Severity.ERROR,
     nodes=(ast.AlterTableCmd,),
+    kinds=(AT.AT_DropColumn,),
     summary="DROP COLUMN breaks code that still reads or writes it",
     aliases=("ban-drop-column",),
 )
@@ -224,6 +225,7 @@ def drop_database(stmt: ast.DropdbStmt, ctx: StatementContext) -> Iterator[Findi
     "drop-not-null",
     severity=Severity.WARNING,
     nodes=(ast.AlterTableCmd,),
+    kinds=(AT.AT_DropNotNull,),
     summary="DROP NOT NULL lets NULLs reach code that assumes none",
     aliases=("ban-drop-not-null",),
 )
@@ -292,6 +294,7 @@ def truncate_cascade(stmt: ast.TruncateStmt, ctx: StatementContext) -> Iterator[
     "add-required-column",
     severity=Severity.ERROR,
     nodes=(ast.AlterTableCmd,),
+    kinds=(AT.AT_AddColumn,),
     summary="ADD COLUMN ... NOT NULL without a default on an existing table",
     aliases=("adding-required-field",),
 )
@@ -437,6 +440,7 @@ def drop_object(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
     "drop-constraint",
     severity=Severity.WARNING,
     nodes=(ast.AlterTableCmd,),
+    kinds=(AT.AT_DropConstraint,),
     summary="DROP CONSTRAINT removes a guarantee running code may rely on",
     aliases=("ban-drop-constraint",),
     enabled=False,

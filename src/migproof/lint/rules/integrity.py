@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from migproof.findings import Finding, Severity
@@ -16,19 +16,19 @@ OT = enums.ObjectType
 TS = enums.TransactionStmtKind
 
 
-def _statement_column_types(ctx: StatementContext) -> dict[str, SqlType]:
-    """Column types declared by the statement itself (CREATE TABLE, ADD COLUMN)."""
+def _declared_type(ctx: StatementContext, column: str) -> SqlType | None:
+    """The type the statement itself declares for ``column`` (CREATE TABLE, ADD COLUMN)."""
     node = ctx.node
-    types: dict[str, SqlType] = {}
-    elements: list[Any] = []
     if isinstance(node, ast.CreateStmt):
-        elements = list(node.tableElts or ())
+        elements: Iterable[Any] = node.tableElts or ()
     elif isinstance(node, ast.AlterTableStmt):
-        elements = [c.def_ for c in node.cmds or () if isinstance(c.def_, ast.ColumnDef)]
+        elements = (c.def_ for c in node.cmds or ())
+    else:
+        return None
     for element in elements:
-        if isinstance(element, ast.ColumnDef) and element.typeName and element.colname:
-            types[element.colname] = sql_type(element.typeName)
-    return types
+        if isinstance(element, ast.ColumnDef) and element.colname == column and element.typeName:
+            return sql_type(element.typeName)
+    return None
 
 
 def _base(t: SqlType) -> tuple[str, bool]:
@@ -40,6 +40,7 @@ def _base(t: SqlType) -> tuple[str, bool]:
     "fk-type-mismatch",
     severity=Severity.ERROR,
     nodes=(ast.Constraint,),
+    kinds=(CT.CONSTR_FOREIGN,),
     summary="foreign key column type differs from the referenced column's type",
 )
 def fk_type_mismatch(constraint: ast.Constraint, ctx: StatementContext) -> Iterator[Finding]:
@@ -80,12 +81,11 @@ def fk_type_mismatch(constraint: ast.Constraint, ctx: StatementContext) -> Itera
         ref_columns = list(ctx.schema.primary_key(referenced))
     if len(ref_columns) != len(columns):
         return
-    own = _statement_column_types(ctx)
     for column, ref_column in zip(columns, ref_columns, strict=True):
-        mine = own.get(column) or _known_type(ctx, table, column)
+        mine = _declared_type(ctx, column) or _known_type(ctx, table, column)
         theirs = _known_type(ctx, referenced, ref_column)
         if table == referenced and theirs is None:
-            theirs = own.get(ref_column)
+            theirs = _declared_type(ctx, ref_column)
         if mine is None or theirs is None:
             continue
         if _base(mine) == _base(theirs) and (mine.mods == theirs.mods or not theirs.mods):

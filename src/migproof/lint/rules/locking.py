@@ -169,6 +169,7 @@ def concurrently_in_transaction(node: object, ctx: StatementContext) -> Iterator
     "foreign-key-without-not-valid",
     severity=Severity.ERROR,
     nodes=(ast.Constraint,),
+    kinds=(CT.CONSTR_FOREIGN,),
     summary="ADD FOREIGN KEY on an existing table without NOT VALID",
     aliases=("adding-foreign-key-constraint",),
 )
@@ -228,6 +229,7 @@ def _not_valid_fix(ctx: StatementContext, table: str, target: str) -> str:
     "check-without-not-valid",
     severity=Severity.ERROR,
     nodes=(ast.Constraint,),
+    kinds=(CT.CONSTR_CHECK,),
     summary="ADD CONSTRAINT ... CHECK on an existing table without NOT VALID",
     aliases=("constraint-missing-not-valid",),
 )
@@ -273,6 +275,7 @@ def check_without_not_valid(constraint: ast.Constraint, ctx: StatementContext) -
     "validate-in-same-transaction",
     severity=Severity.WARNING,
     nodes=(ast.AlterTableCmd,),
+    kinds=(AT.AT_ValidateConstraint,),
     summary="VALIDATE CONSTRAINT in the transaction that added it NOT VALID",
 )
 def validate_in_same_transaction(
@@ -316,6 +319,7 @@ def validate_in_same_transaction(
     "set-not-null-without-check",
     severity=Severity.ERROR,
     nodes=(ast.AlterTableCmd,),
+    kinds=(AT.AT_SetNotNull,),
     summary="SET NOT NULL on an existing column without a validated CHECK first",
     aliases=("adding-not-nullable-field",),
 )
@@ -368,6 +372,7 @@ def set_not_null_without_check(cmd: ast.AlterTableCmd, ctx: StatementContext) ->
     "unique-constraint-without-index",
     severity=Severity.ERROR,
     nodes=(ast.Constraint,),
+    kinds=(CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE),
     summary="ADD PRIMARY KEY / UNIQUE on an existing table that builds its index",
     aliases=("disallowed-unique-constraint", "adding-serial-primary-key-field"),
 )
@@ -411,6 +416,7 @@ def unique_constraint_without_index(
     "exclusion-constraint-on-existing-table",
     severity=Severity.ERROR,
     nodes=(ast.Constraint,),
+    kinds=(CT.CONSTR_EXCLUSION,),
     summary="ADD CONSTRAINT ... EXCLUDE on an existing table",
 )
 def exclusion_constraint_on_existing_table(
@@ -669,6 +675,7 @@ def domain_constraint_without_not_valid(
     "primary-key-on-nullable-columns",
     severity=Severity.WARNING,
     nodes=(ast.Constraint,),
+    kinds=(CT.CONSTR_PRIMARY,),
     summary="ADD PRIMARY KEY USING INDEX over columns that are not yet NOT NULL",
 )
 def primary_key_on_nullable_columns(

@@ -46,6 +46,7 @@ def _binary_compatible(old: SqlType, new: SqlType, pg_version: int) -> bool:  # 
     "column-type-change-rewrites-table",
     severity=Severity.ERROR,
     nodes=(ast.AlterTableCmd,),
+    kinds=(AT.AT_AlterColumnType,),
     summary="ALTER COLUMN ... TYPE that rewrites (or scans) an existing table",
     aliases=("changing-column-type",),
 )
@@ -163,6 +164,7 @@ def _existing_add_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> tuple
     "column-default-rewrites-table",
     severity=Severity.ERROR,
     nodes=(ast.AlterTableCmd,),
+    kinds=(AT.AT_AddColumn,),
     summary="ADD COLUMN with a default that rewrites the table (volatile; any before 11)",
     aliases=("adding-field-with-default",),
 )
@@ -225,6 +227,7 @@ def column_default_rewrites_table(
     "stored-generated-column-rewrites-table",
     severity=Severity.ERROR,
     nodes=(ast.AlterTableCmd,),
+    kinds=(AT.AT_SetExpression, AT.AT_AddColumn),
     summary="ADD COLUMN ... GENERATED ALWAYS AS (...) STORED on an existing table",
 )
 def stored_generated_column_rewrites_table(
@@ -275,6 +278,7 @@ def stored_generated_column_rewrites_table(
     "serial-column-rewrites-table",
     severity=Severity.ERROR,
     nodes=(ast.AlterTableCmd,),
+    kinds=(AT.AT_AddColumn,),
     summary="ADD COLUMN serial / GENERATED AS IDENTITY on an existing table",
 )
 def serial_column_rewrites_table(
@@ -365,6 +369,7 @@ _STORAGE_CHANGES = {
     "storage-change-rewrites-table",
     severity=Severity.ERROR,
     nodes=(ast.AlterTableCmd,),
+    kinds=(*_STORAGE_CHANGES,),
     summary="SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD on an existing table",
 )
 def storage_change_rewrites_table(
