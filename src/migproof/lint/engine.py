@@ -167,10 +167,9 @@ def _dispatch_keys(rule: Rule) -> list[_Key]:
             keys.append(cls)
             continue
         wanted = set(kinds) if rule.kinds is None else rule.kinds
-        if not wanted <= set(kinds):
-            raise ValueError(
-                f"rule {rule.code}: kinds {sorted(wanted - set(kinds))} are not {kinds}"
-            )
+        strangers = [k for k in wanted if not isinstance(k, kinds)]  # IntEnums compare as ints
+        if strangers:
+            raise ValueError(f"rule {rule.code}: kinds {strangers} are not {kinds.__name__}")
         keys.extend((cls, kind) for kind in kinds if kind in wanted)
     return keys
 

@@ -208,3 +208,18 @@ def test_golang_migrate_runs_a_multi_statement_file_as_one_transaction(tmp_path:
         },
     )
     assert found(tmp_path, [tmp_path]) == [("MP203", "2_mixed.up.sql:2")]
+
+
+def test_a_file_reached_twice_is_linted_once(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "db/1_a.sql": "CREATE INDEX i ON t (x);\n",
+            "db/node_modules/2_b.sql": "SELECT 1;\n",
+        },
+    )
+    (tmp_path / "db" / "3_link.sql").symlink_to(tmp_path / "db" / "1_a.sql")
+    sources = discover(
+        [tmp_path / "db", tmp_path / "db" / "1_a.sql", tmp_path / "db"], Config(root=tmp_path)
+    ).sources
+    assert [s.path.name for s in sources] == ["1_a.sql"]

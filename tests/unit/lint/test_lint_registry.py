@@ -9,6 +9,7 @@ import pytest
 from migproof.checks import all_checks, find_check, resolve_check
 from migproof.errors import ConfigError
 from migproof.lint.cases import load_case
+from migproof.lint.pgsql import ast, enums
 from migproof.lint.registry import REQUIRED_SECTIONS, all_rules
 
 LINT = [c for c in all_checks() if c.family.startswith("lint:")]
@@ -78,3 +79,40 @@ def test_unknown_rule_names_the_nearest() -> None:
     with pytest.raises(ConfigError) as exc:
         resolve_check("index-without-concurently", where="lint.disable")
     assert exc.value.fix == "did you mean 'index-without-concurrently'?"
+
+
+@pytest.mark.parametrize(
+    ("nodes", "kinds", "error"),
+    [
+        ((ast.IndexStmt,), (enums.ConstrType.CONSTR_CHECK,), "IndexStmt nodes have no kinds"),
+        ((ast.Constraint,), (enums.AlterTableType.AT_AddColumn,), "are not"),
+    ],
+)
+def test_rule_kinds_must_belong_to_the_node_class(
+    nodes: tuple[type, ...], kinds: tuple[object, ...], error: str
+) -> None:
+    from migproof.lint.engine import _dispatch_keys
+    from migproof.lint.registry import Rule
+
+    info = find_check("MP201")
+    assert info is not None
+    rule = Rule(
+        info=info,
+        kind="statement",
+        check=lambda n, c: iter(()),
+        nodes=nodes,
+        kinds=frozenset(kinds),
+    )
+    with pytest.raises(ValueError, match=error):
+        _dispatch_keys(rule)
+
+
+def test_rules_are_dispatched_by_kind() -> None:
+    from migproof.config import Config
+    from migproof.lint.engine import Linter
+
+    linter = Linter(Config())
+    fk = linter.statement_rules[(ast.Constraint, enums.ConstrType.CONSTR_FOREIGN)]
+    default = linter.statement_rules.get((ast.Constraint, enums.ConstrType.CONSTR_DEFAULT), [])
+    assert {code for _, code, _ in fk} >= {"MP204", "MP501"}
+    assert not {code for _, code, _ in default} & {"MP204", "MP501"}
