@@ -213,6 +213,10 @@ class Linter:
                 self.statement_rules.setdefault(key, []).append(bound)
                 if rule.in_downgrade:
                     self.down_rules.setdefault(key, []).append(bound)
+        # the node classes the walk calls _visit on: those with rules, and the containers
+        self._reached = _CONTAINERS | {
+            k if isinstance(k, type) else k[0] for k in self.statement_rules
+        }
         # Data statements are built only when a rule could fire on them (``data_only_when_held``
         # rules need a transaction holding locks or new enum values; others need them always).
         self.data_always = any(
@@ -391,14 +395,13 @@ class Linter:
         if cls not in _CONTAINERS:
             return
         ctx.parents.append(node)
+        reached = self._reached
         for slot in child_slots(cls):
             value = getattr(node, slot, None)
-            if value is None:
-                continue
-            if isinstance(value, tuple):
-                self._visit_many(value, ctx, dispatch, out)
-            elif isinstance(value, ast.Node):
+            if type(value) in reached:
                 self._visit(value, ctx, dispatch, out)
+            elif isinstance(value, tuple):
+                self._visit_many(value, ctx, dispatch, out)
         ctx.parents.pop()
 
     def _visit_many(
@@ -408,8 +411,9 @@ class Linter:
         dispatch: dict[_Key, list[_Bound]],
         out: list[Finding],
     ) -> None:
+        reached = self._reached
         for item in values:
-            if isinstance(item, ast.Node):
+            if type(item) in reached:
                 self._visit(item, ctx, dispatch, out)
             elif isinstance(item, tuple):
                 self._visit_many(item, ctx, dispatch, out)
