@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+__version__ = "0.1.0"  # the package's version: pyproject.toml reads it from here
+
 if TYPE_CHECKING:
     from migproof.catalog import Snapshot, diff_snapshots, take_snapshot
     from migproof.config import Config, load_config
@@ -73,13 +75,6 @@ _HOMES = {
 
 
 def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            return version("migproof")
-        except PackageNotFoundError:  # a source tree that was never installed
-            return "0.0.0"
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'migproof' has no attribute {name!r}")

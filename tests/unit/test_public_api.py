@@ -22,3 +22,12 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
         assert "no_such_thing" in str(exc)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_version_is_the_installed_distributions() -> None:
+    from importlib.metadata import version
+
+    import migproof
+
+    assert migproof.__version__ == version("migproof")
+    assert migproof.__version__.count(".") == 2
