@@ -37,6 +37,7 @@ from migproof.lint.pgsql import (
     comments,
     enums,
     parse_migration,
+    parse_statements,
     unvalidated_nodes,
 )
 from migproof.lint.registry import Rule, all_rules
@@ -152,6 +153,16 @@ _KIND_FIELDS = {ast.Constraint: "contype", ast.AlterTableCmd: "subtype"}
 _KIND_ENUMS = {ast.Constraint: CT, ast.AlterTableCmd: AT}
 _DATA_NODES = frozenset({ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt})
 _PythonCover = dict[int, list[Suppression]]
+
+
+# Deferring data statements (``parse_migration``) costs a second pass of the parser: it pays
+# for large seed data only. Smaller scripts are built whole; the rules that look at data
+# statements report the same either way (``data_only_when_held``).
+_DEFER_FROM = 16_384  # characters
+
+
+def _parse(sql: str) -> list[Statement]:
+    return parse_statements(sql) if len(sql) < _DEFER_FROM else parse_migration(sql)
 
 
 def _dispatch_keys(rule: Rule) -> list[_Key]:
@@ -287,7 +298,7 @@ class Linter:
         self._last = where
         raw: list[Finding] = []
         try:
-            statements = parse_migration(source.sql)
+            statements = _parse(source.sql)
         except SqlSyntaxError as exc:
             origin = source.origin_before(exc.line)
             if origin is not None and origin.location is not None:  # a recorded statement
@@ -302,7 +313,7 @@ class Linter:
 
     def _apply_setup(self, sql: str) -> None:
         try:
-            statements = parse_migration(sql)
+            statements = _parse(sql)
         except SqlSyntaxError as exc:
             raise SourceError(
                 f"the setup SQL (the schema before the migrations) does not parse: {exc}",
@@ -362,7 +373,7 @@ class Linter:
         if not source.down_sql:
             return None
         try:
-            statements = parse_migration(source.down_sql)
+            statements = _parse(source.down_sql)
         except SqlSyntaxError as exc:
             path = source.down_path or source.path
             out.append(self._syntax_finding(exc, path, source.down_line_offset, source.revision))

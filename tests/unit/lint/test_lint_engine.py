@@ -502,3 +502,22 @@ def test_foreign_keys_lock_the_tables_they_reference() -> None:
 def test_identifier_length_is_counted_in_bytes(name: str, too_long: bool) -> None:
     found = lint(f"CREATE TABLE {name} (id bigint PRIMARY KEY);")
     assert (("MP508", 1) in found) is too_long
+
+
+def test_large_scripts_defer_data_statements_with_the_same_findings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from migproof.lint import engine
+
+    rows = ",\n".join(f"({i}, 'name {i}')" for i in range(1200))
+    sql = (
+        "BEGIN;\nALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT '';\n"
+        f"INSERT INTO lookup (id, name) VALUES\n{rows};\nUPDATE orders SET note = 'x';\n"
+        f"COMMIT;\nINSERT INTO lookup (id, name) VALUES\n{rows};\n"
+    )
+    assert len(sql) > engine._DEFER_FROM
+    setup = "CREATE TABLE orders (id bigint PRIMARY KEY); CREATE TABLE lookup (id int, name text);"
+    deferred = lint(sql, setup=setup)
+    monkeypatch.setattr(engine, "_DEFER_FROM", len(sql) + 1)
+    assert lint(sql, setup=setup) == deferred
+    assert ("MP213", 1204) in deferred  # the UPDATE inside the ALTER's transaction
