@@ -154,3 +154,15 @@ def test_cli_prints_lock_summaries_and_static_mode_runs_nothing(
     assert main(["lint", "--static", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "blocks writes" not in out
+
+
+def test_env_py_that_fails_before_any_revision_is_one_finding(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(tmp_path, [BASE])
+    env_py = tmp_path / "migrations" / "env.py"
+    env_py.write_text('raise RuntimeError("needs the app")\n' + env_py.read_text())
+    config = load_config(tmp_path)
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    assert [(f.check, f.location.path, f.location.line) for f in report.findings if f.location] == [
+        ("MP010", env_py, 1)
+    ]
+    assert "env.py fails before" in report.findings[0].message

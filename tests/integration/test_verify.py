@@ -435,3 +435,18 @@ def test_a_catalog_write_the_downgrade_does_not_undo_is_found_with_or_without_th
     assert [(f.check, f.revision) for f in report.findings] == [("MP012", "r2")]
     (finding,) = report.findings
     assert "character varying(10) -> character varying(20)" in finding.message
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_env_py_that_fails_before_any_revision_is_one_finding(
+    pg: Sandbox, tmp_path: Path, jobs: int
+) -> None:
+    env = 'import os\nif not os.environ.get("APP_HARNESS"):\n    raise RuntimeError("needs the app")\n'
+    write_project(tmp_path, [table(1, None), table(2, "r1"), table(3, "r2")])
+    env_py = tmp_path / "migrations" / "env.py"
+    env_py.write_text(env + env_py.read_text())
+    report = run(pg, tmp_path, **{"verify.jobs": jobs})
+    assert summary(report) == [("MP010", "r1", "env.py", 3)]
+    assert "env.py fails before r1 runs: RuntimeError: needs the app" in report.findings[0].message
+    assert set(statuses(report).values()) == {("not run", "not run")}
+    assert {what for what, _ in report.skipped} >= {"revision r2", "revision r3"}

@@ -69,8 +69,8 @@ def record_chain(
             failure = stepper.run_steps(
                 _walk(stepper, [r.revision for r in order], runs, applied, up=True)
             )
-            if failure is not None:
-                runs[failure.revision].failure = failure
+            if failure is not None:  # the revision after the last applied one failed
+                runs.get(failure.revision, runs[order[len(applied)].revision]).failure = failure
             stepper.run_steps(_walk(stepper, list(reversed(applied)), runs, [], up=False))
         return list(runs.values())
     finally:

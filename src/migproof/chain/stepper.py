@@ -10,6 +10,7 @@ run anything (§10: never touch a database migproof was not handed).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import os
@@ -50,6 +51,7 @@ class StepFailure:
     line: int | None
     timeout: str | None = None  # "statement timeout" or "lock timeout" when one fired
     from_database: bool = True  # False: a Python error (in env.py or the revision's code)
+    in_env: bool = False  # env.py failed while no revision was running (every run will)
 
 
 def mark_scratch(host: DatabaseHost, dbname: str, config: Config, token: str | None = None) -> str:
@@ -304,9 +306,9 @@ class Stepper:
             raise
         except Exception as exc:  # a failing migration is a finding, not a crash
             step = self.recorder.step
-            return self._failure(
-                step[0] if step else destination, step[1] if step else "upgrade", exc
-            )
+            if step is None:  # before Alembic asked for a step: env.py itself failed
+                return dataclasses.replace(self._failure("", "upgrade", exc), in_env=True)
+            return self._failure(step[0], step[1], exc)
         finally:
             self.recorder.step = None
         return None

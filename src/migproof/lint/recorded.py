@@ -57,9 +57,13 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
                     check=UPGRADE_FAILED.code,
                     severity=UPGRADE_FAILED.severity,
                     revision=run.revision,
-                    message=f"revision {run.revision} fails to upgrade, so it and the revisions "
-                    "after it "
-                    f"were not linted: {run.failure.error}",
+                    message=(
+                        f"env.py fails before {run.revision} runs, so no revision was linted"
+                        if run.failure.in_env
+                        else f"revision {run.revision} fails to upgrade, so it and the revisions"
+                        " after it were not linted"
+                    )
+                    + f": {run.failure.error}",
                     statement=run.failure.statement,
                     location=Location(path=run.failure.path or run.path, line=run.failure.line),
                 )

@@ -186,6 +186,7 @@ class _Walk:
         self.step_started = time.perf_counter()
         self.records: dict[str, RevisionRecord] = {}
         self.had_failure = False
+        self.env_failed = False
         self.stop = 0
 
     def close(self) -> None:
@@ -271,6 +272,9 @@ class _Walk:
         """Upgrade and round-trip ``order[index:stop]`` one revision at a time."""
         self.stop = stop
         while self.index < stop:
+            if self.env_failed:  # every env.py run would fail the same way
+                self._skip_rest()
+                break
             try:
                 failure = self.stepper.run_steps(self._steps())
             except _RebuildError:
@@ -399,6 +403,9 @@ class _Walk:
         """A step failed and its env.py run ended: report it, repair the state, go on."""
         rev = self.order[self.index]
         rid = rev.revision or ""
+        if failure.in_env or rid not in self.records:
+            self._env_failed(rev, failure)
+            return
         record = self.records[rid]
         if self.phase == "upgrade" and self._passes_without_rows(rev, failure):
             return
@@ -423,6 +430,26 @@ class _Walk:
         self._next()
         if repair:
             self.rebuild()
+
+    def _env_failed(self, rev: RevisionFile, failure: StepFailure) -> None:
+        """env.py fails before any revision runs: report it once; nothing more can run."""
+        self._fail(UPGRADE_FAILED.code, rev, failure, f"env.py fails before {rev.revision} runs")
+        self.blocked |= {later.revision or "" for later in self.order[self.index :]}
+        self.env_failed = True
+
+    def _skip_rest(self) -> None:
+        """After env.py failed: the revisions left, reported as not run."""
+        while self.index < self.stop:
+            later = self.order[self.index]
+            rid = later.revision or ""
+            self.records.setdefault(
+                rid,
+                RevisionRecord(
+                    rid, later.message, str(later.path), down_revisions=list(later.down_revisions)
+                ),
+            )
+            self.report.skipped.append((f"revision {rid}", "env.py failed"))
+            self._next()
 
     def _passes_without_rows(self, rev: RevisionFile, failure: StepFailure) -> bool:
         """An upgrade that failed with migproof's rows in the tables, run again without them.
