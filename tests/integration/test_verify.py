@@ -450,3 +450,20 @@ def test_env_py_that_fails_before_any_revision_is_one_finding(
     assert "env.py fails before r1 runs: RuntimeError: needs the app" in report.findings[0].message
     assert set(statuses(report).values()) == {("not run", "not run")}
     assert {what for what, _ in report.skipped} >= {"revision r2", "revision r3"}
+
+
+def test_a_project_without_revisions_is_a_usage_error(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(tmp_path, [table(1, None)])
+    versions = tmp_path / "migrations" / "versions"
+    (versions / "postgresql").mkdir()
+    for path in versions.glob("*.py"):
+        path.rename(versions / "postgresql" / path.name)
+    with pytest.raises(MigproofError, match="nothing to verify") as raised:
+        run(pg, tmp_path)
+    assert "recursive_version_locations" in (raised.value.fix or "")
+    (tmp_path / "alembic.ini").write_text(
+        (tmp_path / "alembic.ini")
+        .read_text()
+        .replace("[alembic]\n", "[alembic]\nrecursive_version_locations = true\n")
+    )
+    assert run(pg, tmp_path).findings == []

@@ -65,6 +65,24 @@ def _walk_sql(directory: Path) -> list[Path]:
     return sorted((p for p in found if p.is_file()), key=_natural)
 
 
+def _versions_under(directory: Path) -> list[Path]:
+    """Where revision files are without a usable alembic.ini: the directory itself, and any
+    ``versions`` directory below it (Alembic's layout)."""
+    found = [directory]
+    for top, dirs, _ in os.walk(directory):
+        dirs[:] = [d for d in dirs if not (d.startswith(".") or d in _SKIP_DIRS)]
+        found.extend(Path(top, d) for d in dirs if d == "versions")
+    return found
+
+
+def _is_revision(path: Path) -> bool:
+    """An Alembic revision file: Python that names its ``down_revision``."""
+    try:
+        return "down_revision" in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
 def discover(paths: Sequence[Path], config: Config) -> Discovered:
     """Every migration under ``paths``; a path that does not exist is a ``SourceError``."""
     found = Discovered()
@@ -76,14 +94,14 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
             )
         if path.is_dir():
             ini = path / config.alembic_config
-            if ini.is_file():
-                for versions in revision_directories(ini, config.alembic_name):
-                    found.revisions.extend(
-                        sorted(
-                            (p for p in versions.glob("*.py") if p.name != "__init__.py"),
-                            key=_natural,
-                        )
-                    )
+            declared = revision_directories(ini, config.alembic_name) if ini.is_file() else []
+            declared = [d for d in declared if d.is_dir()]
+            for versions in declared or _versions_under(path):
+                files = (p for p in versions.glob("*.py") if p.name != "__init__.py")
+                # every file of a declared directory; elsewhere, those that look like revisions
+                found.revisions.extend(
+                    sorted((p for p in files if declared or _is_revision(p)), key=_natural)
+                )
             sql_files.extend(_walk_sql(path))
         elif path.suffix == ".py":
             found.revisions.append(path)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migproof.config import Config
+from migproof.errors import ConfigError
 from migproof.findings import Report
 from migproof.progress import NullProgress, Progress
 from migproof.sandbox import DatabaseHost, open_host
@@ -74,6 +75,22 @@ def verify(
     return report
 
 
+def _no_revisions(locations: list[Path]) -> ConfigError:
+    """Nothing to verify: say where migproof looked, and where revisions may be instead."""
+    where = ", ".join(str(p) for p in locations) or "(no version locations)"
+    nested = sorted({p.parent for d in locations if d.is_dir() for p in d.glob("*/*.py")}, key=str)
+    fix = (
+        "add a revision (`alembic revision -m ...`), or point script_location or"
+        " version_locations at the directory of yours"
+    )
+    if nested:
+        fix = (
+            f"revisions are in subdirectories ({', '.join(str(p) for p in nested[:3])}): list them"
+            " in version_locations, or set recursive_version_locations = true"
+        )
+    return ConfigError(f"no revision files in {where}: nothing to verify", fix=fix)
+
+
 class _HeadChecks:
     """Head against the models, the hand-kept schema file and the lock file."""
 
@@ -134,6 +151,8 @@ def _plan(
     from migproof.chain.project import load_project, runnable_order
 
     project = load_project(config, root)
+    if not project.graph.files:
+        raise _no_revisions(project.version_locations)
     project.script_directory()  # imports every revision file; the broken ones become findings
     report.extend(check_graph(project, config))
     if project.map_error is not None:

@@ -223,3 +223,25 @@ def test_a_file_reached_twice_is_linted_once(tmp_path: Path) -> None:
         [tmp_path / "db", tmp_path / "db" / "1_a.sql", tmp_path / "db"], Config(root=tmp_path)
     ).sources
     assert [s.path.name for s in sources] == ["1_a.sql"]
+
+
+@pytest.mark.parametrize("ini", [None, "[alembic]\nscript_location = {alembic_dir}\n"])
+def test_revision_files_are_found_without_a_usable_alembic_ini(
+    tmp_path: Path, ini: str | None
+) -> None:
+    revision = 'revision = "{0}"\ndown_revision = None\n\n\ndef upgrade():\n    pass\n'
+    write(
+        tmp_path,
+        {
+            "migrations/versions/r1.py": revision.format("r1"),
+            "migrations/versions/__init__.py": "",
+            "migrations/env.py": "from alembic import context\n",
+            "tools/helper.py": "print('not a revision')\n",
+        },
+    )
+    if ini is not None:
+        write(tmp_path, {"alembic.ini": ini})
+    found = discover([tmp_path], Config(root=tmp_path)).revisions
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["migrations/versions/r1.py"]
+    direct = discover([tmp_path / "migrations" / "versions"], Config(root=tmp_path)).revisions
+    assert [p.name for p in direct] == ["r1.py"]
