@@ -467,3 +467,26 @@ def test_a_project_without_revisions_is_a_usage_error(pg: Sandbox, tmp_path: Pat
         .replace("[alembic]\n", "[alembic]\nrecursive_version_locations = true\n")
     )
     assert run(pg, tmp_path).findings == []
+
+
+@pytest.mark.parametrize("layout", ["package", "relative to the project directory"])
+def test_script_location_resolved_as_alembic_resolves_it(
+    pg: Sandbox, tmp_path: Path, layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if layout == "package":  # "package:dir:subdir", split on every colon
+        write_project(tmp_path / "mypkg" / "db", [table(1, None)])
+        (tmp_path / "mypkg" / "__init__.py").write_text("")
+        location, ini = "mypkg:db:migrations", tmp_path / "alembic.ini"
+        extra = "prepend_sys_path = .\n"
+    else:  # `-c pkg/alembic.ini`, script_location relative to where alembic runs
+        write_project(tmp_path / "pkg", [table(1, None)])
+        location, ini = "pkg/migrations", tmp_path / "pkg" / "alembic.ini"
+        extra = ""
+    source = (tmp_path / ("mypkg/db" if layout == "package" else "pkg")) / "alembic.ini"
+    text = source.read_text().replace("%(here)s/migrations", location)
+    source.unlink()
+    ini.write_text(text.replace("[alembic]\n", "[alembic]\n" + extra))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = run(pg, tmp_path, **{"alembic-config": str(ini.relative_to(tmp_path))})
+    assert report.findings == []
+    assert statuses(report) == {"r1": ("ok", "ok")}

@@ -127,6 +127,13 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         )
     project_root = ini.parent
     location = _resolve(project_root, script_location)
+    if not (location / "env.py").is_file() and root != project_root:
+        # Alembic reads a relative script_location from the working directory, where the
+        # project directory (or migproof's own) stands for it: `-c pkg/alembic.ini`
+        beside = _resolve(root, script_location)
+        if (beside / "env.py").is_file():
+            location = beside
+            alembic_config.set_main_option("script_location", str(beside).replace("%", "%%"))
     if not (location / "env.py").is_file():
         raise ConfigError(
             f"{ini}: script_location {script_location} has no env.py ({location})",
@@ -168,7 +175,7 @@ def _check_ini(ini: Path, section: str) -> None:
 def _resolve(root: Path, location: str) -> Path:
     if ":" in location and not Path(location).exists() and not location.startswith("/"):
         # "package:directory" form: resolve through the package
-        package, _, sub = location.partition(":")
+        package, *parts = location.split(":")  # "package:dir:subdir", as Alembic splits it
         with working_directory(root):
             sys.path.insert(0, str(root))
             try:
@@ -181,7 +188,7 @@ def _resolve(root: Path, location: str) -> Path:
                 ) from exc
             finally:
                 sys.path.remove(str(root))
-        return Path(next(iter(module.__path__))) / sub
+        return Path(next(iter(module.__path__))).joinpath(*parts)
     path = Path(location)
     return path if path.is_absolute() else (root / path).resolve()
 
