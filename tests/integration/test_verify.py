@@ -490,3 +490,29 @@ def test_script_location_resolved_as_alembic_resolves_it(
     report = run(pg, tmp_path, **{"alembic-config": str(ini.relative_to(tmp_path))})
     assert report.findings == []
     assert statuses(report) == {"r1": ("ok", "ok")}
+
+
+def test_enum_created_twice_is_explained(pg: Sandbox, tmp_path: Path) -> None:
+    # passes in one `alembic upgrade head` (SQLAlchemy remembers the type), fails step by step
+    enum = 'sa.Enum("new", "done", name="status")'
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade=f'op.create_table("a", sa.Column("id", sa.Integer, primary_key=True), sa.Column("s", {enum}))',
+                downgrade='op.drop_table("a"); op.execute("DROP TYPE status")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade=f'op.create_table("b", sa.Column("id", sa.Integer, primary_key=True), sa.Column("s", {enum}))',
+                downgrade='op.drop_table("b")',
+            ),
+        ],
+    )
+    failure = next(f for f in run(pg, tmp_path).findings if f.check == "MP010")
+    assert failure.revision == "r2"
+    assert 'type "status" already exists' in failure.message
+    assert "create_type=False" in (failure.fix or "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -564,6 +565,13 @@ class _Walk:
                 "faster; if it waits on a lock held by a connection the migration opened itself, "
                 "run it on Alembic's connection"
             )
+        elif code == UPGRADE_FAILED.code and _TYPE_EXISTS.search(failure.error):
+            fix = (
+                "SQLAlchemy creates a named Enum once per `alembic upgrade` run, so an upgrade of"
+                " several revisions from base may pass while upgrading one revision at a time (as"
+                " a deployed database does) fails: where the type already exists, use"
+                " postgresql.ENUM(..., name=..., create_type=False)"
+            )
         self.report.findings.append(
             Finding(
                 check=code,
@@ -630,6 +638,7 @@ class _Walk:
         )
 
 
+_TYPE_EXISTS = re.compile(r'type "[^"]+" already exists')
 _NOT_REPEATED = ("downgrade to base and upgrade to head", "earlier revisions failed")
 _HEAD_NOT_REACHED = ("comparisons with head", "head was not reached")
 
