@@ -57,22 +57,18 @@ def _excluded(path: Path, config: Config) -> bool:
     )
 
 
-def _walk_sql(directory: Path) -> list[Path]:
-    found: list[Path] = []
+def _walk(directory: Path) -> tuple[list[Path], list[Path]]:
+    """The ``.sql`` files under ``directory`` (in natural order), and the directories where
+    revision files may be without a usable alembic.ini: ``directory`` itself and any
+    ``versions`` directory below it (Alembic's layout). Hidden and tool directories are
+    skipped."""
+    sql_files: list[Path] = []
+    versions = [directory]
     for top, dirs, files in os.walk(directory):
         dirs[:] = [d for d in dirs if not (d.startswith(".") or d in _SKIP_DIRS)]
-        found.extend(Path(top, name) for name in files if name.endswith(".sql"))
-    return sorted((p for p in found if p.is_file()), key=_natural)
-
-
-def _versions_under(directory: Path) -> list[Path]:
-    """Where revision files are without a usable alembic.ini: the directory itself, and any
-    ``versions`` directory below it (Alembic's layout)."""
-    found = [directory]
-    for top, dirs, _ in os.walk(directory):
-        dirs[:] = [d for d in dirs if not (d.startswith(".") or d in _SKIP_DIRS)]
-        found.extend(Path(top, d) for d in dirs if d == "versions")
-    return found
+        sql_files.extend(Path(top, name) for name in files if name.endswith(".sql"))
+        versions.extend(Path(top, d) for d in dirs if d == "versions")
+    return sorted((p for p in sql_files if p.is_file()), key=_natural), versions
 
 
 def _is_revision(path: Path) -> bool:
@@ -96,13 +92,14 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
             ini = path / config.alembic_config
             declared = revision_directories(ini, config.alembic_name) if ini.is_file() else []
             declared = [d for d in declared if d.is_dir()]
-            for versions in declared or _versions_under(path):
+            sql_below, versions_below = _walk(path)
+            for versions in declared or versions_below:
                 files = (p for p in versions.glob("*.py") if p.name != "__init__.py")
                 # every file of a declared directory; elsewhere, those that look like revisions
                 found.revisions.extend(
                     sorted((p for p in files if declared or _is_revision(p)), key=_natural)
                 )
-            sql_files.extend(_walk_sql(path))
+            sql_files.extend(sql_below)
         elif path.suffix == ".py":
             found.revisions.append(path)
         elif path.suffix == ".sql":
