@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import enum
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -148,9 +149,11 @@ FK_WITHOUT_INDEX = "MP502"
 _Bound = tuple[Callable[..., Iterator[Finding]], str, Severity]
 # The rules of a node class, or of one kind of it: (class, kind) for the classes below.
 _Key = type | tuple[type, Any]
-# Classes whose nodes are dispatched by kind (a rule's ``kinds``), and the enum of each.
-_KIND_FIELDS = {ast.Constraint: "contype", ast.AlterTableCmd: "subtype"}
-_KIND_ENUMS = {ast.Constraint: CT, ast.AlterTableCmd: AT}
+# Classes whose nodes are dispatched by kind (a rule's ``kinds``): the field and its enum.
+_KINDS: dict[type, tuple[str, type[enum.Enum]]] = {
+    ast.Constraint: ("contype", CT),
+    ast.AlterTableCmd: ("subtype", AT),
+}
 _DATA_NODES = frozenset({ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt})
 _PythonCover = dict[int, list[Suppression]]
 
@@ -171,7 +174,7 @@ def _dispatch_keys(rule: Rule) -> list[_Key]:
     for cls in rule.nodes:
         if cls not in NESTED and not cls.__name__.endswith("Stmt"):
             raise ValueError(f"rule {rule.code}: the walk never reaches {cls.__name__}")
-        kinds = _KIND_ENUMS.get(cls)
+        kinds = _KINDS[cls][1] if cls in _KINDS else None
         if kinds is None:
             if rule.kinds is not None:
                 raise ValueError(f"rule {rule.code}: {cls.__name__} nodes have no kinds")
@@ -396,8 +399,8 @@ class Linter:
         out: list[Finding],
     ) -> None:
         cls = type(node)
-        field = _KIND_FIELDS.get(cls)
-        rules = dispatch.get(cls if field is None else (cls, getattr(node, field)))
+        kind = _KINDS.get(cls)
+        rules = dispatch.get(cls if kind is None else (cls, getattr(node, kind[0])))
         if rules:
             where = ctx._where
             for check, code, severity in rules:
