@@ -44,7 +44,7 @@ from migproof.lint.pgsql import (
 from migproof.lint.registry import Rule, all_rules
 from migproof.lint.revisions import RevisionFile, read_revision
 from migproof.lint.rules.integrity import unindexed_foreign_keys
-from migproof.lint.schema import Schema, qualified, qualified_list
+from migproof.lint.schema import Schema, created_type, qualified, qualified_list
 from migproof.lint.source import SqlSource
 from migproof.lint.suppress import Suppression, parse_python_suppressions, parse_sql_suppressions
 from migproof.memory import cyclic_gc_paused
@@ -477,12 +477,8 @@ class Linter:
         node, state = statement.node, ctx.state
         if isinstance(node, ast.AlterEnumStmt) and node.newVal and ctx.in_transaction:
             state.enum_values_added[node.newVal] = qualified_list(node.typeName or ())
-        elif isinstance(node, ast.CreateEnumStmt):
-            state.types_created[qualified_list(node.typeName or ())] = statement
-        elif isinstance(node, ast.CreateDomainStmt):
-            state.types_created[qualified_list(node.domainname or ())] = statement
-        elif isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
-            state.types_created[qualified(node.typevar)] = statement
+        elif (name := created_type(node)) is not None:
+            state.types_created[name] = statement
 
     def _note_constraint(
         self,

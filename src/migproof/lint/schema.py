@@ -22,6 +22,7 @@ __all__ = [
     "Schema",
     "SqlType",
     "TableInfo",
+    "created_type",
     "dropped_names",
     "qualified",
     "qualified_list",
@@ -169,19 +170,19 @@ class Schema:
     objects: dict[str, bool] = field(default_factory=dict)
     _by_table: dict[str, dict[str, IndexInfo]] = field(default_factory=dict)
     _new: list[TableInfo | IndexInfo | ConstraintInfo] = field(default_factory=list)
-    _new_types: list[str] = field(default_factory=list)
+    _new_names: list[str] = field(default_factory=list)
 
     def begin_migration(self) -> None:
         """What earlier migrations created exists in production by the time this one runs."""
         for obj in self._new:  # only this migration's objects: linting stays linear
             obj.new = False
-        for name in self._new_types:
+        for name in self._new_names:
             if name in self.types:
                 self.types[name] = False
             if name in self.objects:
                 self.objects[name] = False
         self._new.clear()
-        self._new_types.clear()
+        self._new_names.clear()
 
     def _created(self, obj: TableInfo | IndexInfo | ConstraintInfo) -> None:
         if obj.new:
@@ -190,12 +191,12 @@ class Schema:
     def _set_type(self, name: str, *, new: bool) -> None:
         self.types[name] = new
         if new:
-            self._new_types.append(name)
+            self._new_names.append(name)
 
     def _set_object(self, name: str, *, new: bool) -> None:
         self.objects[name] = new
         if new:
-            self._new_types.append(name)
+            self._new_names.append(name)
 
     def created_here(self, name: str) -> bool:
         """Whether this migration created the object ``name`` (as dropped_names spells it)."""
@@ -265,7 +266,7 @@ class Schema:
     def _create_other(self, node: Any, *, new: bool) -> None:
         """A type, or a view, function, sequence, schema, extension, trigger or policy."""
         if type(node) in _CREATED_TYPE:
-            name = _CREATED_TYPE[type(node)](node)
+            name = created_type(node)
             if name is not None:
                 self._set_type(name, new=new)
         elif type(node) in _CREATED_OBJECT:
@@ -444,6 +445,12 @@ _CREATED_TYPE: dict[type, Callable[[Any], str | None]] = {
     ast.CreateDomainStmt: lambda n: qualified_list(n.domainname or ()),
     ast.CompositeTypeStmt: lambda n: qualified(n.typevar) if n.typevar is not None else None,
 }
+
+
+def created_type(node: Any) -> str | None:
+    """The qualified name of the type a CREATE TYPE, DOMAIN or composite TYPE creates."""
+    name_of = _CREATED_TYPE.get(type(node))
+    return name_of(node) if name_of is not None else None
 
 
 def dropped_names(node: Any) -> list[str]:
