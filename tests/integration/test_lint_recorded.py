@@ -21,6 +21,15 @@ BASE = Revision(
 )
 
 
+# r2: an index built without CONCURRENTLY on the table r1 created
+INDEX_ON_ORDERS = Revision(
+    id="r2",
+    down="r1",
+    upgrade='op.create_index("ix_total", "orders", ["total"])',
+    downgrade='op.drop_index("ix_total", table_name="orders")',
+)
+
+
 def _lint(pg: Sandbox, root: Path, revisions: list[Revision]) -> Report:
     """Write an Alembic project of these revisions and lint what it runs in ``pg``."""
     write_project(root, revisions)
@@ -31,19 +40,7 @@ def _lint(pg: Sandbox, root: Path, revisions: list[Revision]) -> Report:
 def test_index_on_existing_table_is_found_at_the_op_line_with_its_lock(
     pg: Sandbox, tmp_path: Path
 ) -> None:
-    report = _lint(
-        pg,
-        tmp_path,
-        [
-            BASE,
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade='op.create_index("ix_total", "orders", ["total"])',
-                downgrade='op.drop_index("ix_total", table_name="orders")',
-            ),
-        ],
-    )
+    report = _lint(pg, tmp_path, [BASE, INDEX_ON_ORDERS])
     path = tmp_path / "migrations" / "versions" / "r2.py"
     found = {
         (f.check, f.revision, f.location.line if f.location else None) for f in report.findings
@@ -135,18 +132,7 @@ def test_an_op_line_suppression_of_an_sql_rule_that_matches_nothing_is_reported(
 def test_cli_prints_lock_summaries_and_static_mode_runs_nothing(
     pg: Sandbox, tmp_path: Path, capsys, monkeypatch
 ) -> None:
-    write_project(
-        tmp_path,
-        [
-            BASE,
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade='op.create_index("ix_total", "orders", ["total"])',
-                downgrade='op.drop_index("ix_total", table_name="orders")',
-            ),
-        ],
-    )
+    write_project(tmp_path, [BASE, INDEX_ON_ORDERS])
     monkeypatch.chdir(tmp_path)
     assert main(["lint", str(tmp_path)]) == 1
     out = capsys.readouterr().out
