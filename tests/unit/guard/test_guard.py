@@ -426,6 +426,19 @@ def test_unparsable_new_revision(repo: GitRepo) -> None:
     ]
 
 
+def test_an_unparsable_new_revision_still_counts_as_the_migration(repo: GitRepo) -> None:
+    # the model change has its migration, broken as it is: MP706 alone, no MP701 besides it
+    repo.commit(
+        {
+            "shop/models.py": MODELS + EMAIL,
+            "migrations/versions/b2_broken.py": 'revision = "b2"\ndef upgrade(:\n',
+        }
+    )
+    assert [(c, p, line) for c, p, line, _ in run(repo)] == [
+        ("MP706", "migrations/versions/b2_broken.py", 2)
+    ]
+
+
 def test_a_helper_module_in_versions_is_not_a_migration(repo: GitRepo) -> None:
     repo.commit(
         {
