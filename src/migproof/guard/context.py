@@ -39,7 +39,7 @@ class GuardContext:
     new_migrations: list[Change] = field(default_factory=list)
     changed_migrations: list[Change] = field(default_factory=list)
     candidates: list[Change] = field(default_factory=list)
-    _revision_files: list[NewRevisionFile] | None = None
+    _revision_files: list[NewRevisionFile] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(cls, diff: GitDiff, project: GuardProject, objects: ObjectReader) -> GuardContext:
