@@ -301,12 +301,7 @@ class _Walk:
         while self.index < self.stop:
             rev = self.order[self.index]
             rid = rev.revision or ""
-            record = self.records.setdefault(
-                rid,
-                RevisionRecord(
-                    rid, rev.message, str(rev.path), down_revisions=list(rev.down_revisions)
-                ),
-            )
+            record = self._record(rev)
             if rid in self.blocked:
                 self.report.skipped.append((f"revision {rid}", "an earlier revision failed"))
                 self._next()
@@ -338,6 +333,16 @@ class _Walk:
             ):
                 record.roundtrip = "ok"
             self._next()
+
+    def _record(self, rev: RevisionFile) -> RevisionRecord:
+        """The revision's record, made the first time the walk reaches it."""
+        rid = rev.revision or ""
+        record = self.records.get(rid)
+        if record is None:
+            record = self.records[rid] = RevisionRecord(
+                rid, rev.message, str(rev.path), down_revisions=list(rev.down_revisions)
+            )
+        return record
 
     def _round_trip(self, rev: RevisionFile, record: RevisionRecord) -> Iterator[Any]:
         """Downgrade R and upgrade it again, comparing schema (and rows) each time."""
@@ -441,15 +446,8 @@ class _Walk:
     def _skip_rest(self) -> None:
         """After env.py failed: the revisions left, reported as not run."""
         while self.index < self.stop:
-            later = self.order[self.index]
-            rid = later.revision or ""
-            self.records.setdefault(
-                rid,
-                RevisionRecord(
-                    rid, later.message, str(later.path), down_revisions=list(later.down_revisions)
-                ),
-            )
-            self.report.skipped.append((f"revision {rid}", "env.py failed"))
+            record = self._record(self.order[self.index])
+            self.report.skipped.append((f"revision {record.revision}", "env.py failed"))
             self._next()
 
     def _passes_without_rows(self, rev: RevisionFile, failure: StepFailure) -> bool:
