@@ -884,7 +884,7 @@ class _Chain:
                     return part
                 # at head before the repeatability, which may leave the database elsewhere;
                 # the parent keeps these only if a walk in one process would have run them
-                if self.at_head and not walk.blocked and len(walk.applied) == len(self.order):
+                if self.at_head and self._reached_head(walk.blocked, walk.applied):
                     self._check_head(walk)
                     part.head = added()
                 walk.finish()
