@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from migproof.errors import DatabaseError
@@ -42,7 +43,9 @@ def test_refuses_to_drop_a_database_it_did_not_create(pg: Sandbox) -> None:
         pg.create_database(template="template1")
 
 
-def test_server_settings_are_private_and_not_durable(pg: Sandbox, conn) -> None:
+def test_server_settings_are_private_and_not_durable(
+    pg: Sandbox, conn: psycopg.Connection[tuple[object, ...]]
+) -> None:
     settings = dict(
         conn.execute(
             "SELECT name, setting FROM pg_settings WHERE name IN "
@@ -104,9 +107,9 @@ def test_forked_child_opens_its_own_admin_session(pg: Sandbox) -> None:
     assert pg.on_admin(lambda conn: conn.execute("SELECT pg_backend_pid()").fetchone()) == (parent,)
 
 
-def test_pg_message_is_the_primary_message_and_its_detail(conn) -> None:
-    import psycopg
-
+def test_pg_message_is_the_primary_message_and_its_detail(
+    conn: psycopg.Connection[tuple[object, ...]],
+) -> None:
     from migproof.sandbox.databases import pg_message
 
     conn.execute("CREATE TABLE u (a int UNIQUE)")
