@@ -46,13 +46,12 @@ def test_refuses_to_drop_a_database_it_did_not_create(pg: Sandbox) -> None:
 def test_server_settings_are_private_and_not_durable(
     pg: Sandbox, conn: psycopg.Connection[tuple[object, ...]]
 ) -> None:
-    settings = dict(
-        conn.execute(
-            "SELECT name, setting FROM pg_settings WHERE name IN "
-            "('fsync', 'full_page_writes', 'synchronous_commit', 'listen_addresses', "
-            "'unix_socket_directories')"
-        ).fetchall()
-    )
+    rows = conn.execute(
+        "SELECT name, setting FROM pg_settings WHERE name IN "
+        "('fsync', 'full_page_writes', 'synchronous_commit', 'listen_addresses', "
+        "'unix_socket_directories')"
+    ).fetchall()
+    settings = {row[0]: row[1] for row in rows}
     assert settings["fsync"] == "off"
     assert settings["full_page_writes"] == "off"
     assert settings["synchronous_commit"] == "off"
