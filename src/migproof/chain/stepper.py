@@ -10,7 +10,6 @@ run anything (§10: never touch a database migproof was not handed).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
 import os
@@ -307,14 +306,15 @@ class Stepper:
         except Exception as exc:  # a failing migration is a finding, not a crash
             step = self.recorder.step
             if step is None:  # before Alembic asked for a step: env.py itself failed
-                return dataclasses.replace(self._failure("", "upgrade", exc), in_env=True)
+                return self._failure("", "upgrade", exc, in_env=True)
             return self._failure(step[0], step[1], exc)
         finally:
             self.recorder.step = None
         return None
 
-    def _failure(self, label: str, direction: str, exc: BaseException) -> StepFailure:
-        revision = self.recorder.step[0] if self.recorder.step else label
+    def _failure(
+        self, revision: str, direction: str, exc: BaseException, *, in_env: bool = False
+    ) -> StepFailure:
         last = self.recorder.last
         statement, path, line = last if last else (None, None, None)
         error, sqlstate, failed_statement, from_database = _describe_error(exc)
@@ -335,6 +335,7 @@ class Stepper:
             line=line,
             timeout=TIMEOUT_STATES.get(sqlstate or ""),
             from_database=from_database,
+            in_env=in_env,
         )
 
     def _revision_frame(self, exc: BaseException) -> tuple[Path | None, int | None]:
