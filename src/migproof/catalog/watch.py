@@ -33,7 +33,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from migproof.catalog.model import KINDS, Snapshot
+from migproof.catalog.model import KINDS, Snapshot, Table
 from migproof.catalog.snapshot import (
     CHILD_QUERIES,
     SnapshotFilter,
@@ -102,7 +102,7 @@ ALTER EVENT TRIGGER migproof_watch_dropped ENABLE ALWAYS;
 """
 
 # Everything a change reaches through pg_depend (a view's rule standing for the view), with
-# what _units() needs to name the snapshot object that shows it.
+# what _shown_in() needs to name the snapshot object that shows it.
 _REACH = """
 WITH RECURSIVE reach (classid, objid) AS (
     SELECT * FROM unnest(%(classids)s::oid[], %(objids)s::oid[])
@@ -139,21 +139,11 @@ SELECT r.classid, r.objid,  -- 1259 pg_class, 1247 pg_type, 2606 pg_constraint, 
 FROM reach AS r
 """
 
-# Which queries read the objects of each unit (the oids they filter on).
-_UNIT_QUERIES: dict[str, tuple[str, ...]] = {
-    "table": ("tables.sql", "columns.sql", "constraints.sql"),
-    "index": ("indexes.sql",),
-    "sequence": ("sequences.sql",),
-    "view": ("views.sql",),
-    "enum": ("enums.sql",),
-    "domain": ("domains.sql",),
-    "composite": ("composites.sql",),
-    "range": ("ranges.sql",),
-    "function": ("functions.sql",),
-    "trigger": ("triggers.sql",),
-    "policy": ("policies.sql",),
-    "statistics": ("statistics.sql",),
-    "collation": ("collations.sql",),
+# The queries that read each kind's objects again (the oids they filter on): tables are read
+# with their columns and constraints.
+_QUERIES_OF = {
+    kind.attribute: (kind.query, *CHILD_QUERIES) if kind.cls is Table else (kind.query,)
+    for kind in KINDS
 }
 _KIND_OF_QUERY = {kind.query: kind.attribute for kind in KINDS}
 
@@ -295,28 +285,27 @@ class CatalogWatch:
         touched: set[tuple[int, int]],
         dropped: set[int],
     ) -> Snapshot:
-        units = self._reach(touched) if touched else {}
-        if "full" in units:
+        wanted = self._reach(touched) if touched else {}
+        if _FULL in wanted:
             return self._full(filters)
-        if "table" in units:
-            for unit, oids_ in self._former_parts(current, units["table"]).items():
-                units.setdefault(unit, set()).update(oids_)
+        if "tables" in wanted:
+            for attribute, oids_ in self._former_parts(current, wanted["tables"]).items():
+                wanted.setdefault(attribute, set()).update(oids_)
         # Objects dropped from ``current`` as orphans (an index of an excluded table) come
         # back when their table is read again: they depend on it.
         objects = _Copies(current)
         for oid in dropped:
             self._forget(objects, oid)
-        # tables are read with their columns and constraints
-        only = {
-            query: sorted(oids_) for unit, oids_ in units.items() for query in _UNIT_QUERIES[unit]
-        }
-        if only:
+        if wanted:
+            only = {
+                query: sorted(oids_)
+                for attribute, oids_ in wanted.items()
+                for query in _QUERIES_OF[attribute]
+            }
             results = read_catalog(self.conn, filters, only)
-            for query, wanted in only.items():
-                if query in CHILD_QUERIES:
-                    continue
-                for oid in wanted:
-                    if self._where.get(oid, ("", ""))[0] == _KIND_OF_QUERY[query]:
+            for attribute, oids_ in wanted.items():
+                for oid in oids_:
+                    if self._where.get(oid, ("", ""))[0] == attribute:
                         self._forget(objects, oid)
             read = collections(results)
             for attribute, found in read.items():
@@ -344,42 +333,41 @@ class CatalogWatch:
             return owned_by.rpartition(".")[0] if owned_by else None
 
         belongs = {
-            ("table", "tables"): [
+            "tables": [
                 k
                 for k, t in current.tables.items()
                 if t.partition_of in keys or keys.intersection(t.inherits)
             ],
-            ("index", "indexes"): [k for k, i in current.indexes.items() if i.table in keys],
-            ("sequence", "sequences"): [
-                k for k, q in current.sequences.items() if owner(q.owned_by) in keys
-            ],
-            ("trigger", "triggers"): [k for k, t in current.triggers.items() if t.table in keys],
-            ("policy", "policies"): [k for k, p in current.policies.items() if p.table in keys],
-            ("statistics", "statistics"): [
-                k for k, t in current.statistics.items() if t.table in keys
-            ],
+            "indexes": [k for k, i in current.indexes.items() if i.table in keys],
+            "sequences": [k for k, q in current.sequences.items() if owner(q.owned_by) in keys],
+            "triggers": [k for k, t in current.triggers.items() if t.table in keys],
+            "policies": [k for k, p in current.policies.items() if p.table in keys],
+            "statistics": [k for k, t in current.statistics.items() if t.table in keys],
         }
         parts: dict[str, set[int]] = {}
-        for (unit, attribute), found in belongs.items():
+        for attribute, found in belongs.items():
             oid_of = self._oid_of.get(attribute, {})
             oids_ = {oid_of[key] for key in found if key in oid_of}
             if oids_:
-                parts[unit] = oids_
+                parts[attribute] = oids_
         return parts
 
     def _reach(self, touched: Iterable[tuple[int, int]]) -> dict[str, set[int]]:
-        """The snapshot objects (unit -> oids) that can show the touched objects' changes."""
+        """The snapshot objects (attribute -> oids) that can show the touched objects' changes.
+
+        ``_FULL`` among the attributes when one of them can be read only with everything.
+        """
         pairs = sorted(touched)
         params = {"classids": [c for c, _ in pairs], "objids": [o for _, o in pairs]}
         rows = self.conn.execute(_REACH, params, prepare=True).fetchall()
-        units: dict[str, set[int]] = {}
+        wanted: dict[str, set[int]] = {}
         for *row, shown in rows:
             # one a snapshot shows nowhere is read only if the last snapshot showed it
             if not shown and row[1] not in self._where:
                 continue
-            for unit, oid in _units(*row):
-                units.setdefault(unit, set()).add(oid)
-        return units
+            for attribute, oid in _shown_in(*row):
+                wanted.setdefault(attribute, set()).add(oid)
+        return wanted
 
     def _remember(self, results: dict[str, Any]) -> None:
         for query, result in results.items():
@@ -408,20 +396,23 @@ class CatalogWatch:
 
 
 _PG_CLASS, _PG_TYPE, _PG_CONSTRAINT, _PG_ATTRDEF = 1259, 1247, 2606, 2604
+_FULL = "full"  # not a snapshot attribute: read the whole catalog
+# The snapshot attribute that holds an object, by pg_class.relkind, pg_type.typtype, classid.
 _RELKINDS = {
-    "r": "table", "p": "table", "f": "table", "i": "index", "I": "index",
-    "S": "sequence", "v": "view", "m": "view",
+    "r": "tables", "p": "tables", "f": "tables", "i": "indexes", "I": "indexes",
+    "S": "sequences", "v": "views", "m": "views",
 }  # fmt: skip
-_TYPTYPES = {"e": "enum", "d": "domain", "r": "range", "c": "composite"}
+_TYPTYPES = {"e": "enums", "d": "domains", "r": "range_types", "c": "composite_types"}
 _CLASSES = {
-    1255: "function", 2620: "trigger", 3256: "policy", 3381: "statistics", 3456: "collation",
-    2615: "full", 3079: "full", 826: "full",  # pg_namespace, pg_extension, pg_default_acl
+    1255: "functions", 2620: "triggers", 3256: "policies", 3381: "statistics",
+    3456: "collations",
+    2615: _FULL, 3079: _FULL, 826: _FULL,  # pg_namespace, pg_extension, pg_default_acl
 }  # fmt: skip
 # classes of which a change, or a drop, is read whole
-_WHOLE = frozenset(classid for classid, unit in _CLASSES.items() if unit == "full")
+_WHOLE = frozenset(classid for classid, attribute in _CLASSES.items() if attribute == _FULL)
 
 
-def _units(
+def _shown_in(
     classid: int,
     objid: int,
     relkind: str | None,
@@ -432,26 +423,26 @@ def _units(
     contypid: int | None,
     adrelid: int | None,
 ) -> Iterable[tuple[str, int]]:
-    """The snapshot objects that show one object a change reached (none for a toast table,
-    a table's row type, an array type …)."""
+    """The snapshot objects (attribute, oid) that show one object a change reached (none for
+    a toast table, a table's row type, an array type …)."""
     if classid == _PG_CLASS:
         if relkind == "c" and reltype:
-            yield "composite", reltype
+            yield "composite_types", reltype
         elif relkind in _RELKINDS:
             yield _RELKINDS[relkind], objid
         if indrelid:  # an index backing a constraint shows in its table
-            yield "table", indrelid
+            yield "tables", indrelid
     elif classid == _PG_TYPE:
         if typtype in _TYPTYPES:
             yield _TYPTYPES[typtype], objid
     elif classid == _PG_CONSTRAINT:
         if conrelid:
-            yield "table", conrelid
+            yield "tables", conrelid
         elif contypid:
-            yield "domain", contypid
+            yield "domains", contypid
     elif classid == _PG_ATTRDEF:
         if adrelid:
-            yield "table", adrelid
+            yield "tables", adrelid
     elif classid in _CLASSES:
         yield _CLASSES[classid], objid
 
