@@ -14,7 +14,16 @@ import psycopg
 import pytest
 
 from migproof.catalog import SnapshotFilter, diff_snapshots, render_diff, take_snapshot
-from migproof.catalog.watch import WATCH_SCHEMA, CatalogWatch
+from migproof.catalog.snapshot import oids, read_catalog
+from migproof.catalog.watch import (
+    _CLASSES,
+    _FULL,
+    _QUERIES_OF,
+    _RELKINDS,
+    _TYPTYPES,
+    WATCH_SCHEMA,
+    CatalogWatch,
+)
 from migproof.sandbox import Sandbox
 
 Conn = psycopg.Connection[tuple[object, ...]]
@@ -22,6 +31,9 @@ FILTERS = SnapshotFilter(exclude_tables=("alembic_version",))
 # what the watch reads: its own schema left out
 WATCHED = SnapshotFilter(exclude_tables=("alembic_version",), exclude_schemas=(WATCH_SCHEMA,))
 CASES = Path(__file__).parents[2] / "diff"
+RICH = Path(__file__).with_name("rich_schema.sql")
+# the kinds a change can make the watch read again
+REACHED = {*_RELKINDS.values(), *_TYPTYPES.values(), *_CLASSES.values()} - {_FULL}
 
 SETUP = """
 CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
@@ -213,6 +225,45 @@ def test_invalidate_reads_whole_what_no_event_trigger_sees(
     watch.invalidate()
     assert watch.snapshot(FILTERS).tables["public.t"].columns[1].type == "character varying(20)"
     assert watch.full_reads == 2
+
+
+def test_the_check_of_each_snapshot_reports_a_stale_one(
+    watched: tuple[CatalogWatch, Conn],
+) -> None:
+    watch, other = watched
+    watch.check_each = True  # as MIGPROOF_CHECK_WATCH=1 sets it
+    other.execute("CREATE TABLE t (id int, note varchar(10))")
+    watch.snapshot(FILTERS)  # a fresh one passes the check
+    other.execute(
+        "UPDATE pg_attribute SET atttypmod = 24 WHERE attrelid = 't'::regclass AND attname = 'note'"
+    )
+    with pytest.raises(AssertionError, match="incremental snapshot differs from a full read"):
+        watch.snapshot(FILTERS)
+
+
+def test_the_filtered_queries_read_only_the_given_oids(conn: Conn) -> None:
+    """Without its ``-- only:`` line a query would read everything again, and every
+    snapshot would still be right: only this test would tell."""
+    conn.execute(RICH.read_text().encode())
+    conn.execute('CREATE COLLATION entity.c2 FROM "C"')
+    full = read_catalog(conn, FILTERS)
+    table_oid = oids(full["tables.sql"])["public.invoice"]
+    for attribute, queries in _QUERIES_OF.items():
+        if attribute not in REACHED:
+            continue
+        main, *children = queries
+        every = oids(full[main])
+        assert every, main
+        key, oid = next(iter(every.items()))
+        if attribute == "tables":
+            key, oid = "public.invoice", table_oid
+        none = read_catalog(conn, FILTERS, {query: [] for query in queries})
+        assert all(not result.rows for result in none.values()), main
+        one = read_catalog(conn, FILTERS, {query: [oid] for query in queries})
+        assert list(oids(one[main])) == [key]
+        for child in children:
+            table_at = one[child].columns.index("table")
+            assert {row[table_at] for row in one[child].rows} == {key}, child
 
 
 def test_a_new_filter_reads_whole(watched: tuple[CatalogWatch, Conn]) -> None:
