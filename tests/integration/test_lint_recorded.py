@@ -152,3 +152,15 @@ def test_env_py_that_fails_before_any_revision_is_one_finding(pg: Sandbox, tmp_p
         ("MP010", env_py, 1)
     ]
     assert "env.py fails before" in report.findings[0].message
+
+
+def test_env_py_that_fails_after_the_last_revision_is_a_finding_not_a_crash(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(tmp_path, [BASE])
+    env_py = tmp_path / "migrations" / "env.py"
+    env_py.write_text(env_py.read_text() + '\nraise RuntimeError("after the run")\n')
+    config = load_config(tmp_path)
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r1")]
+    assert "RuntimeError: after the run" in report.findings[0].message
