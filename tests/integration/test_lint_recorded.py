@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
+import pytest
 from tests.helpers.alembic_projects import Revision, line_of, write_project
 
 from migproof.chain.project import load_project
@@ -30,6 +32,11 @@ INDEX_ON_ORDERS = Revision(
 )
 
 
+def _summaries(report: Report) -> dict[object, list[str]]:
+    """revision -> its lock summary lines."""
+    return {r["revision"]: cast(list[str], r["locks"]) for r in report.records}
+
+
 def _lint(pg: Sandbox, root: Path, revisions: list[Revision]) -> Report:
     """Write an Alembic project of these revisions and lint what it runs in ``pg``."""
     write_project(root, revisions)
@@ -46,7 +53,7 @@ def test_index_on_existing_table_is_found_at_the_op_line_with_its_lock(
         (f.check, f.revision, f.location.line if f.location else None) for f in report.findings
     }
     assert ("MP201", "r2", line_of(path, "op.create_index")) in found
-    summaries = {r["revision"]: r["locks"] for r in report.records}
+    summaries = _summaries(report)
     assert summaries["r2"] and summaries["r2"][0].startswith("blocks writes on public.orders for ")
     assert summaries["r2"][0].endswith("(SHARE)")
     assert summaries["r1"] == []  # a table created in the revision blocks nobody
@@ -77,7 +84,7 @@ def test_type_change_is_confirmed_as_a_rewrite_and_a_nullable_column_is_not(
     codes = {(f.check, f.revision) for f in report.findings}
     assert ("MP301", "r2") in codes
     assert not any(code.startswith("MP3") and rev == "r3" for code, rev in codes)
-    summaries = {r["revision"]: r["locks"] for r in report.records}
+    summaries = _summaries(report)
     assert any("(ACCESS EXCLUSIVE, table rewrite)" in line for line in summaries["r2"])
     assert not any("table rewrite" in line for line in summaries["r3"])
 
@@ -130,7 +137,10 @@ def test_an_op_line_suppression_of_an_sql_rule_that_matches_nothing_is_reported(
 
 
 def test_cli_prints_lock_summaries_and_static_mode_runs_nothing(
-    pg: Sandbox, tmp_path: Path, capsys, monkeypatch
+    pg: Sandbox,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     write_project(tmp_path, [BASE, INDEX_ON_ORDERS])
     monkeypatch.chdir(tmp_path)
@@ -164,3 +174,85 @@ def test_env_py_that_fails_after_the_last_revision_is_a_finding_not_a_crash(
     report = lint_alembic_project(config, load_project(config, tmp_path), pg)
     assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r1")]
     assert "RuntimeError: after the run" in report.findings[0].message
+
+
+def _observed(report: Report, path: Path) -> dict[tuple[str, int | None], str]:
+    """(check, line) -> what the sandbox saw, for the findings in ``path``."""
+    return {
+        (f.check, f.location.line): dict(f.context)["observed in the sandbox"]
+        for f in report.findings
+        if f.location is not None and f.location.path == path and f.context
+    }
+
+
+def test_a_lock_taken_by_an_earlier_statement_of_the_transaction_is_shown_as_held(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # pg_locks shows ACCESS EXCLUSIVE on orders once: the second ALTER takes nothing new
+    report = _lint(
+        pg,
+        tmp_path,
+        [
+            BASE,
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.add_column("orders", sa.Column("note", sa.Text))'
+                '\nop.alter_column("orders", "total", type_=sa.BigInteger)'
+                "\nop.execute(\"CREATE TYPE mood AS ENUM ('calm', 'busy')\")",
+                downgrade='op.alter_column("orders", "total", type_=sa.Integer)'
+                '\nop.drop_column("orders", "note")',
+            ),
+        ],
+    )
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    add, change = line_of(path, "op.add_column"), line_of(path, "op.alter_column")
+    observed = _observed(report, path)
+    assert sorted(observed) == [
+        ("MP210", add),
+        ("MP301", change),
+        ("MP503", line_of(path, "CREATE TYPE")),
+    ]
+    assert observed["MP210", add].startswith("ACCESS EXCLUSIVE on public.orders for ")
+    assert observed["MP301", change].startswith(
+        f"ACCESS EXCLUSIVE on public.orders (held since line {add}),"
+        " ACCESS EXCLUSIVE on public.orders_pkey for "
+    )
+    assert observed["MP301", change].endswith(", rewrote public.orders, public.orders_pkey")
+    # CREATE TYPE locks no relation: the lock its transaction holds on orders is not its own
+    assert observed["MP503", line_of(path, "CREATE TYPE")].startswith("no relation locks for ")
+
+
+def test_a_rewrite_by_a_statement_that_takes_no_new_lock_is_still_seen(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # no index on events: the type change takes no lock the ADD COLUMN before it did not
+    report = _lint(
+        pg,
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.execute("CREATE TABLE events (id int, payload int)")',
+                downgrade='op.drop_table("events")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade="op.execute(\"SET lock_timeout = '2s'\")"
+                '\nop.add_column("events", sa.Column("note", sa.Text))'
+                '\nop.alter_column("events", "payload", type_=sa.BigInteger)',
+                downgrade='op.alter_column("events", "payload", type_=sa.Integer)'
+                '\nop.drop_column("events", "note")',
+            ),
+        ],
+    )
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    add, change = line_of(path, "op.add_column"), line_of(path, "op.alter_column")
+    observed = _observed(report, path)
+    assert list(observed) == [("MP301", change)]  # not cleared as "did not rewrite"
+    assert observed["MP301", change].startswith(
+        f"ACCESS EXCLUSIVE on public.events (held since line {add}) for "
+    )
+    assert observed["MP301", change].endswith(", rewrote public.events")

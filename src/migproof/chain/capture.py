@@ -35,6 +35,10 @@ class RecordedStatement:
     locks: tuple[tuple[str, str], ...] = ()  # (relation, mode) its backend newly held after it
     rewritten: tuple[str, ...] = ()  # relations whose relfilenode it changed
     preexisting: tuple[str, ...] = ()  # locked relations that existed before its transaction
+    # (relation, mode, line of the statement that took it; None: before the first one) for
+    # each lock its transaction already held on a relation that existed before it, when it
+    # began: a second ALTER of a table takes no new lock, pg_locks shows the first one's
+    held: tuple[tuple[str, str, int | None], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -119,8 +123,10 @@ class StatementRecorder:
         locks: tuple[tuple[str, str], ...] = ()
         rewritten: tuple[str, ...] = ()
         preexisting: tuple[str, ...] = ()
+        held: tuple[tuple[str, str, int | None], ...] = ()
         if self._observer is not None and path is not None:
-            locks, rewritten = self._observer.after(conn)
+            held = self._observer.holding()
+            locks, rewritten = self._observer.after(conn, line)
             preexisting = self._observer.preexisting(locks)
         self.statements.append(
             RecordedStatement(
@@ -135,6 +141,7 @@ class StatementRecorder:
                 locks=locks,
                 rewritten=rewritten,
                 preexisting=preexisting,
+                held=held,
             )
         )
 
@@ -178,14 +185,19 @@ class _LockObserver:
     """The locks a migration's backend takes (pg_locks) and the relations it rewrites.
 
     Locks are held to the end of the transaction, so a statement's locks are the ones its
-    backend holds after it and did not hold before. A rewrite gives a relation a new
-    relfilenode; the map is read when a transaction starts and updated as statements run.
+    backend holds after it and did not hold before. pg_locks shows a lock once however
+    often it is taken: a statement that needs a lock an earlier statement of its
+    transaction took shows nothing new, so each held lock keeps the line that took it
+    (``holding``). A rewrite gives a relation a new relfilenode; the map is read when a
+    transaction starts and updated as statements run, after every statement while the
+    transaction holds an ACCESS EXCLUSIVE lock (a rewrite needs one, maybe taken earlier).
     Queries go through the DBAPI connection, beneath SQLAlchemy's events.
     """
 
     def __init__(self) -> None:
         self._transaction: object = None
-        self._held: set[tuple[str, str]] = set()
+        # (relation, mode) -> line of the statement that took it (None: before the first)
+        self._held: dict[tuple[str, str], int | None] = {}
         self._filenodes: dict[str, int] = {}
         self._existing: set[str] = set()
 
@@ -204,7 +216,11 @@ class _LockObserver:
         transaction = conn.get_transaction() if conn.in_transaction() else None
         if transaction is None or transaction is not self._transaction:
             self._transaction = transaction
-            self._held = set(map(tuple, self._query(conn, _LOCKS))) if transaction else set()
+            self._held = (
+                {(str(name), str(mode)): None for name, mode in self._query(conn, _LOCKS)}
+                if transaction
+                else {}
+            )
             self._filenodes = dict(self._query(conn, _FILENODES))
             self._existing = set(self._filenodes)
 
@@ -212,12 +228,29 @@ class _LockObserver:
         """The locked relations that were there when the transaction began."""
         return tuple(sorted({name for name, _ in locks if name in self._existing}))
 
-    def after(self, conn: Any) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    def holding(self) -> tuple[tuple[str, str, int | None], ...]:
+        """The locks held now on relations that were there when the transaction began,
+        each with the line of the statement that took it."""
+        return tuple(
+            sorted(
+                (name, mode, line)
+                for (name, mode), line in self._held.items()
+                if name in self._existing
+            )
+        )
+
+    def after(
+        self, conn: Any, line: int | None
+    ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+        """The locks the statement on ``line`` newly took, and the relations it rewrote."""
         held = {(str(name), str(mode)) for name, mode in self._query(conn, _LOCKS)}
-        new = sorted(held - self._held)
-        self._held = held if conn.in_transaction() else set()
+        new = sorted(held - self._held.keys())
+        if conn.in_transaction():
+            self._held = {lock: self._held.get(lock, line) for lock in held}
+        else:
+            self._held = {}
         rewritten: list[str] = []
-        if any(mode == "AccessExclusiveLock" for _, mode in new):
+        if any(mode == "AccessExclusiveLock" for _, mode in held):
             for name, node in self._query(conn, _FILENODES):
                 if name in self._filenodes and self._filenodes[name] != node:
                     rewritten.append(str(name))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migproof.findings import Finding, Location, Severity
+from migproof.lint.effects import named_relations
 from migproof.lint.pgsql import Statement, ast
 from migproof.lint.schema import Schema, qualified
 from migproof.lint.source import SqlSource, StatementFacts
@@ -147,7 +148,11 @@ class _Base:
         self, statement: Statement, message: str, *, fix: str | None = None, down: bool = False
     ) -> Finding:
         facts = None if down else self.facts_of(statement)
-        context = (("observed in the sandbox", facts.describe()),) if facts else ()
+        context = (
+            (("observed in the sandbox", facts.describe(named_relations(statement.node))),)
+            if facts
+            else ()
+        )
         return Finding(
             context=context,
             check=self._where.code,

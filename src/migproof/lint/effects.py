@@ -12,12 +12,58 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from migproof.lint.pgsql import ast, enums
+from migproof.lint.pgsql import Deferred, ast, child_slots, enums
 from migproof.lint.schema import Schema, qualified, qualified_list
 
-__all__ = ["strong_lock_targets"]
+__all__ = ["named_relations", "strong_lock_targets"]
 
 OT = enums.ObjectType
+# DROP and COMMENT name their objects by name lists, not RangeVars.
+_RELATION_OBJECTS = frozenset(
+    {
+        OT.OBJECT_TABLE,
+        OT.OBJECT_INDEX,
+        OT.OBJECT_VIEW,
+        OT.OBJECT_MATVIEW,
+        OT.OBJECT_SEQUENCE,
+        OT.OBJECT_FOREIGN_TABLE,
+    }
+)
+
+
+def named_relations(node: Any) -> set[str]:
+    """The relations a statement names, as written: ``schema.name``, or a bare ``name``.
+
+    >>> from migproof.lint.pgsql import parse_statements
+    >>> sorted(named_relations(parse_statements(
+    ...     "UPDATE app.orders SET x = 1 FROM users WHERE users.id = orders.uid")[0].node))
+    ['app.orders', 'users']
+    >>> named_relations(parse_statements("DROP INDEX ix_total")[0].node)
+    {'ix_total'}
+    """
+    names: set[str] = set()
+    stack = [node.parse() if isinstance(node, Deferred) else node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            stack.extend(item)
+            continue
+        if not isinstance(item, ast.Node):
+            continue
+        if isinstance(item, ast.RangeVar):
+            if item.relname:
+                names.add(f"{item.schemaname}.{item.relname}" if item.schemaname else item.relname)
+            continue
+        if isinstance(item, ast.DropStmt | ast.CommentStmt):
+            kind = item.removeType if isinstance(item, ast.DropStmt) else item.objtype
+            objects = item.objects if isinstance(item, ast.DropStmt) else (item.object,)
+            if kind in _RELATION_OBJECTS:
+                for obj in objects or ():
+                    parts = [n.sval or "" for n in obj or () if isinstance(n, ast.String)]
+                    if parts:
+                        names.add(".".join(parts[-2:]))
+        stack.extend(getattr(item, slot) for slot in child_slots(type(item)))
+    return names
 
 
 def strong_lock_targets(  # noqa: PLR0912

@@ -14,7 +14,13 @@ from migproof.chain.project import AlembicProject
 from migproof.chain.record import RevisionRun, lock_mode, record_chain
 from migproof.config import Config
 from migproof.findings import Finding, Location, Report
-from migproof.lint.source import RecordedStatement, SqlSource, StatementFacts
+from migproof.lint.source import (
+    LOCK_STRENGTH,
+    RecordedStatement,
+    SqlSource,
+    StatementFacts,
+    lock_rank,
+)
 from migproof.sandbox import DatabaseHost
 
 __all__ = ["lint_alembic_project", "lock_summary"]
@@ -26,17 +32,6 @@ _BLOCKS = {
     "SHARE ROW EXCLUSIVE": "blocks writes",
     "SHARE": "blocks writes",
 }
-_STRENGTH = [
-    "ACCESS SHARE",
-    "ROW SHARE",
-    "ROW EXCLUSIVE",
-    "SHARE UPDATE EXCLUSIVE",
-    "SHARE",
-    "SHARE ROW EXCLUSIVE",
-    "EXCLUSIVE",
-    "ACCESS EXCLUSIVE",
-]
-_RANK = {mode: rank for rank, mode in enumerate(_STRENGTH)}
 
 
 def lint_alembic_project(config: Config, project: AlembicProject, host: DatabaseHost) -> Report:
@@ -87,7 +82,7 @@ def lock_summary(run: RevisionRun) -> list[str]:
         for relation, mode in _blocking_locks(statement):
             if mode not in _BLOCKS:
                 continue
-            rank = _RANK[mode]
+            rank = lock_rank(mode)
             old_rank, old_held, old_rewrite = strongest.get(relation, (-1, 0.0, False))
             rewrote = old_rewrite or relation in statement.rewritten
             strongest[relation] = (max(rank, old_rank), max(held, old_held), rewrote)
@@ -95,7 +90,7 @@ def lock_summary(run: RevisionRun) -> list[str]:
     for relation, (rank, held, rewrote) in sorted(
         strongest.items(), key=lambda kv: (-kv[1][0], kv[0])
     ):
-        mode = _STRENGTH[rank]
+        mode = LOCK_STRENGTH[rank]
         detail = f"{mode}, table rewrite" if rewrote else mode
         lines.append(f"{_BLOCKS[mode]} on {relation} for {held:.2f} s ({detail})")
     return lines
@@ -111,9 +106,19 @@ def _blocking_locks(recorded: Recorded) -> tuple[tuple[str, str], ...]:
         mode = lock_mode(raw_mode)
         if relation not in recorded.preexisting:
             continue
-        if relation not in strongest or _RANK.get(mode, -1) > _RANK.get(strongest[relation], -1):
+        if relation not in strongest or lock_rank(mode) > lock_rank(strongest[relation]):
             strongest[relation] = mode
     return tuple(sorted(strongest.items()))
+
+
+def _held_locks(recorded: Recorded) -> tuple[tuple[str, str, int | None], ...]:
+    """The strongest lock per relation its transaction held before it, and the line taking it."""
+    strongest: dict[str, tuple[str, int | None]] = {}
+    for relation, raw_mode, line in recorded.held:
+        mode = lock_mode(raw_mode)
+        if relation not in strongest or lock_rank(mode) > lock_rank(strongest[relation][0]):
+            strongest[relation] = (mode, line)
+    return tuple((relation, mode, line) for relation, (mode, line) in sorted(strongest.items()))
 
 
 def _held_seconds(recorded: Recorded, run: RevisionRun) -> float:
@@ -138,5 +143,6 @@ def _statement(recorded: Recorded, run: RevisionRun) -> RecordedStatement:
             locks=_blocking_locks(recorded),
             rewritten=recorded.rewritten,
             seconds=_held_seconds(recorded, run),
+            held=_held_locks(recorded),
         ),
     )

@@ -2,37 +2,102 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from migproof.findings import Location
 
-__all__ = ["RecordedStatement", "SqlSource", "StatementFacts", "StatementOrigin"]
+__all__ = [
+    "LOCK_STRENGTH",
+    "RecordedStatement",
+    "SqlSource",
+    "StatementFacts",
+    "StatementOrigin",
+    "lock_rank",
+]
+
+# PostgreSQL's table lock modes, weakest first: each conflicts with at least what the one
+# before it conflicts with.
+LOCK_STRENGTH = (
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+)
+_RANK = {mode: rank for rank, mode in enumerate(LOCK_STRENGTH)}
+
+
+def lock_rank(mode: str) -> int:
+    """A lock mode's place in ``LOCK_STRENGTH``; other modes (SIReadLock) rank below all."""
+    return _RANK.get(mode, -1)
 
 
 @dataclass(frozen=True, slots=True)
 class StatementFacts:
     """What the sandbox saw while a recorded statement ran (MISSION.md section 4).
 
-    ``locks``: (relation, lock mode) pairs its backend held, from pg_locks; ``rewritten``:
-    relations whose relfilenode changed; ``seconds``: how long it ran. Rules use them to
-    confirm or clear a static suspicion (a type change that did not rewrite is not reported).
+    ``locks``: (relation, lock mode) pairs its backend newly took, from pg_locks;
+    ``held``: (relation, mode, line) for the locks its transaction already held when it
+    began, each with the line of the statement that took it (None: before the first), as
+    pg_locks shows a lock once however many statements take it; ``rewritten``: relations
+    whose relfilenode changed; ``seconds``: how long it ran. Rules use them to confirm or
+    clear a static suspicion (a type change that did not rewrite is not reported).
     """
 
     locks: tuple[tuple[str, str], ...] = ()
     rewritten: tuple[str, ...] = ()
     seconds: float | None = None
+    held: tuple[tuple[str, str, int | None], ...] = ()
 
-    def describe(self) -> str:
-        """``ACCESS EXCLUSIVE on public.orders for 1.20 s, rewrote public.orders``."""
-        parts = [f"{mode} on {relation}" for relation, mode in self.locks]
+    def describe(self, named: Collection[str] = ()) -> str:
+        """``ACCESS EXCLUSIVE on public.orders for 1.20 s, rewrote public.orders``.
+
+        ``named``: the relations the statement names (``schema.name``, or a bare name for
+        any schema). A lock held since an earlier statement is shown on those, when it is
+        stronger than what the statement newly took there: the statement runs under it,
+        though pg_locks saw nothing new. A relation reached only through a function the
+        statement calls is not named, so such a lock is not shown.
+
+        >>> StatementFacts(held=(("public.orders", "ACCESS EXCLUSIVE", 12),)).describe(
+        ...     ["public.orders"])
+        'ACCESS EXCLUSIVE on public.orders (held since line 12)'
+        >>> StatementFacts(held=(("public.orders", "ACCESS EXCLUSIVE", 12),)).describe()
+        'no relation locks'
+        """
+        taken: dict[str, int] = {}
+        for relation, mode in self.locks:
+            taken[relation] = max(taken.get(relation, -1), lock_rank(mode))
+        strongest: dict[str, tuple[str, int | None]] = {}
+        for relation, mode, line in self.held:
+            if lock_rank(mode) > lock_rank(strongest.get(relation, ("", None))[0]):
+                strongest[relation] = (mode, line)
+        stronger_held: dict[str, str] = {}  # relation -> how the lock held on it reads
+        for relation, (mode, line) in strongest.items():
+            if lock_rank(mode) > taken.get(relation, -1) and _is_named(relation, named):
+                since = f"line {line}" if line is not None else "before the revision's statements"
+                stronger_held[relation] = f"{mode} on {relation} (held since {since})"
+        # a weaker lock newly taken where a stronger one is held reads as the held one
+        parts = [
+            stronger_held.get(relation, f"{mode} on {relation}") for relation, mode in self.locks
+        ]
+        parts.extend(text for relation, text in stronger_held.items() if relation not in taken)
+        parts = list(dict.fromkeys(parts))
         text = ", ".join(parts) or "no relation locks"
         if self.seconds is not None:
             text += f" for {self.seconds:.2f} s"
         if self.rewritten:
             text += f", rewrote {', '.join(self.rewritten)}"
         return text
+
+
+def _is_named(relation: str, named: Collection[str]) -> bool:
+    """``public.orders`` is named by ``public.orders``, or by ``orders`` alone."""
+    return relation in named or relation.rpartition(".")[2] in named
 
 
 @dataclass(frozen=True, slots=True)
