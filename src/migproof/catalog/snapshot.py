@@ -42,6 +42,7 @@ __all__ = [
     "drop_orphans",
     "oids",
     "read_catalog",
+    "read_few",
     "snapshot_of",
     "take_snapshot",
 ]
@@ -164,8 +165,7 @@ def read_catalog(
     # ends it as cleanly as ROLLBACK and keeps psycopg's prepared statements (it drops them
     # all on any rollback); inside the caller's transaction, a savepoint rolled back leaves
     # their session as it was.
-    nested = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
-    with conn.transaction(force_rollback=nested), conn.pipeline():
+    with conn.transaction(force_rollback=_in_transaction(conn)), conn.pipeline():
         conn.execute(_SETTINGS)
         # tuple_row whatever the caller's connection uses (dict_row, class_row …)
         cursors = [
@@ -179,6 +179,41 @@ def read_catalog(
             for name in names
         ]
         return {name: Result.fetch(cur) for name, cur in zip(names, cursors, strict=True)}
+
+
+def read_few(
+    conn: psycopg.Connection[Any], filters: SnapshotFilter, most: int
+) -> dict[str, Result] | None:
+    """``read_catalog(conn, filters)`` for a catalog of at most ``most`` objects, else None.
+
+    A first query lists the objects of every kind (``queries/inventory.sql``); each query
+    then reads only the objects listed for it, and the queries of the kinds the database
+    has none of are not sent at all. A new connection plans every query it prepares, and
+    planning these catalog joins costs several times more than running them: on the
+    nearly empty database a verify run starts from, this skips most of that.
+    """
+    major = _major(conn)
+    with conn.transaction(force_rollback=_in_transaction(conn)), conn.pipeline():
+        conn.execute(_SETTINGS)
+        inventory = conn.cursor(row_factory=tuple_row)
+        listed = inventory.execute(_query("inventory.sql", major), prepare=True).fetchall()
+    if sum(len(oids_) for _, oids_ in listed) > most:
+        return None
+    only: dict[str, list[int]] = {name: [] for name in QUERIES if not _reads_by_oid(name)}
+    only.update(listed)
+    if "tables.sql" in only:
+        only.update(dict.fromkeys(CHILD_QUERIES, only["tables.sql"]))
+    return read_catalog(conn, filters, only)
+
+
+@functools.cache
+def _reads_by_oid(name: str) -> bool:
+    """Whether a query file can read objects by oid (it has an ``-- only:`` line)."""
+    return _ONLY in (resources.files("migproof.catalog") / "queries" / name).read_text("utf-8")
+
+
+def _in_transaction(conn: psycopg.Connection[Any]) -> bool:
+    return conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
 
 def sorted_collections(results: dict[str, Result]) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,14 @@ import psycopg
 import pytest
 
 from migproof.catalog import SnapshotFilter, diff_snapshots, render_diff, take_snapshot
-from migproof.catalog.snapshot import oids, read_catalog
+from migproof.catalog.snapshot import (
+    QUERIES,
+    _reads_by_oid,
+    oids,
+    read_catalog,
+    read_few,
+    snapshot_of,
+)
 from migproof.catalog.watch import (
     _CLASSES,
     _FULL,
@@ -264,6 +271,43 @@ def test_the_filtered_queries_read_only_the_given_oids(conn: Conn) -> None:
         for child in children:
             table_at = one[child].columns.index("table")
             assert {row[table_at] for row in one[child].rows} == {key}, child
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        FILTERS,
+        SnapshotFilter(exclude_schemas=("entity",)),
+        SnapshotFilter(include_schemas=("entity",)),
+    ],
+)
+def test_a_few_objects_read_by_oid_make_the_snapshot_a_full_read_makes(
+    conn: Conn, filters: SnapshotFilter
+) -> None:
+    conn.execute(RICH.read_text().encode())
+    conn.execute('CREATE COLLATION entity.c2 FROM "C"')
+    results = read_few(conn, filters, 10_000)
+    assert results is not None
+    # the inventory lists every kind that can be read by oid (the rich schema has them all)
+    by_oid = {name for name in QUERIES if _reads_by_oid(name)}
+    assert set(results) == {name for name in QUERIES if not _reads_by_oid(name)} | by_oid
+    few = snapshot_of(conn, results)
+    differences = diff_snapshots(take_snapshot(conn, filters), few)
+    assert not differences, render_diff(differences, "full read", "read by oid")
+
+
+def test_an_empty_database_sends_no_query_of_a_kind_it_has_none_of(conn: Conn) -> None:
+    results = read_few(conn, FILTERS, 10_000)
+    assert results is not None
+    assert "tables.sql" not in results and "columns.sql" not in results
+    assert {"schemas.sql", "extensions.sql", "default_privileges.sql"} <= set(results)
+    assert snapshot_of(conn, results) == take_snapshot(conn, FILTERS)
+
+
+def test_more_objects_than_asked_for_are_not_read_by_oid(conn: Conn) -> None:
+    conn.execute("CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE u (id int)")
+    assert read_few(conn, FILTERS, 2) is None  # two tables and an index
+    assert read_few(conn, FILTERS, 3) is not None
 
 
 def test_a_new_filter_reads_whole(watched: tuple[CatalogWatch, Conn]) -> None:
