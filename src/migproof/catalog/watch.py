@@ -155,7 +155,8 @@ _FEW = 200
 # DML on a system catalog (the old tricks: widening a varchar in pg_attribute, deleting an
 # enum label from pg_enum) and role renames, which change how privileges print.
 _CATALOG_WRITE = re.compile(
-    r"\b(?:update|insert\s+into|delete\s+from)\s+(?:pg_catalog\s*\.\s*)?\"?pg_\w+"
+    r"\b(?:update(?:\s+only)?|insert\s+into|delete\s+from(?:\s+only)?)\s+"
+    r"(?:\"?pg_catalog\"?\s*\.\s*)?\"?pg_\w+"
     r"|\balter\s+(?:role|user|group)\b",
     re.IGNORECASE,
 )

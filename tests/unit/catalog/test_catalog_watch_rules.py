@@ -24,6 +24,9 @@ from migproof.catalog.watch import (
         "UPDATE \"pg_type\" SET typname = 'x'",
         "DELETE FROM pg_enum WHERE enumlabel = 'old'",
         "INSERT INTO pg_catalog . pg_depend VALUES (1, 2, 3)",
+        'UPDATE "pg_catalog"."pg_attribute" SET attnotnull = true',  # quoted, as tools print it
+        "UPDATE ONLY pg_attribute SET attnotnull = true",
+        "DELETE FROM ONLY pg_catalog.pg_enum WHERE enumlabel = 'old'",
         "ALTER ROLE app RENAME TO web",
         "alter user app with password 'x'",
         "ALTER GROUP staff ADD USER app",
@@ -39,6 +42,8 @@ def test_writes_catalog_reports_what_no_event_trigger_sees(statement: str) -> No
         "UPDATE orders SET total = 0",
         "DELETE FROM page_views",  # pg_ only as a prefix of the whole name
         "INSERT INTO audit.pg_log VALUES (1)",  # a user schema's table named pg_…
+        'UPDATE ONLY "audit"."pg_log" SET x = 1',
+        "DELETE FROM ONLY page_views",
         "SELECT * FROM pg_attribute",
         "ALTER TABLE roles ADD COLUMN x int",
         "CREATE ROLE app",
