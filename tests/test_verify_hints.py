@@ -1,0 +1,190 @@
+"""MP010's hint for a chain that assumes a schema created outside the migrations.
+
+Projects such as jupyterhub, mlflow and buildbot create a fresh database with
+``metadata.create_all()`` and ``alembic stamp head``: their base revision does nothing, and
+the next one alters a table no revision created. Walked from an empty database, that
+revision fails with ``relation "users" does not exist``; the finding says why and what to
+put in a ``--bootstrap-sql`` file. An undefined table any earlier revision did create (and
+drop), or any other error, gets no such hint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migproof.config import load_config
+from migproof.findings import Finding, Report
+from migproof.sandbox import Sandbox
+from migproof.verify import verify
+from tests.helpers.alembic_projects import Revision, line_of, write_project
+
+ADD_AUTH_STATE = Revision(
+    id="r2",
+    down="r1",
+    upgrade='op.add_column("users", sa.Column("auth_state", sa.Text))',
+    downgrade='op.drop_column("users", "auth_state")',
+)
+
+SEEMS = (
+    'no revision before r2 creates relation "users", and no table exists before r2: the chain '
+    "seems to start from a schema created outside the migrations (as `metadata.create_all()` "
+    "then `alembic stamp head` do)."
+)
+
+
+def run(pg: Sandbox, root: Path, **overrides: object) -> Report:
+    return verify(load_config(root, overrides=overrides), root, host=pg)
+
+
+def upgrade_failures(report: Report) -> list[Finding]:
+    return [f for f in report.findings if f.check == "MP010"]
+
+
+def test_a_chain_whose_base_revision_does_nothing_gets_the_bootstrap_hint(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(tmp_path, [Revision(id="r1", down=None, upgrade="pass"), ADD_AUTH_STATE])
+    report = run(pg, tmp_path)
+    r2 = tmp_path / "migrations" / "versions" / "r2.py"
+    assert [
+        (
+            f.check,
+            f.revision,
+            f.location.path if f.location else None,
+            f.location and f.location.line,
+        )
+        for f in report.findings
+    ] == [("MP010", "r2", r2, line_of(r2, "op.add_column("))]
+    (finding,) = report.findings
+    assert finding.message == 'upgrade fails: relation "users" does not exist'
+    assert finding.fix == (
+        f"{SEEMS} Write that schema as it stood at r1 to a SQL file: the tables `create_all()` "
+        "made when r1 was head (e.g. `pg_dump --schema-only --no-owner "
+        "--exclude-table=alembic_version` of such a database), then `CREATE TABLE "
+        "alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version "
+        "VALUES ('r1');`. Pass the file as `--bootstrap-sql FILE` (bootstrap-sql in "
+        "[tool.migproof.verify]): migproof loads it into a fresh database and upgrades that to "
+        "head. To verify r2's round trip too, let the base revision create those tables"
+    )
+
+
+def test_a_failing_base_revision_names_the_empty_database_as_its_start(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.create_index("ix_users_name", "users", ["name"])',
+                downgrade='op.drop_index("ix_users_name")',
+            )
+        ],
+    )
+    (finding,) = upgrade_failures(run(pg, tmp_path))
+    assert finding.revision == "r1"
+    assert finding.fix is not None
+    assert finding.fix.startswith(
+        'no revision before r1 creates relation "users", and no table exists before r1: '
+    )
+    assert (
+        " Write that schema as it stood before r1 to a SQL file (e.g. `pg_dump --schema-only "
+        "--no-owner` of a database `create_all()` made then). Pass the file as "
+    ) in finding.fix
+    assert "alembic_version" not in finding.fix  # no revision to stamp it at
+
+
+def test_with_a_bootstrap_file_the_hint_says_the_walk_still_starts_empty(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    root = write_project(
+        tmp_path / "project", [Revision(id="r1", down=None, upgrade="pass"), ADD_AUTH_STATE]
+    )
+    bootstrap = tmp_path / "prod.sql"  # what the hint says to write
+    bootstrap.write_text(
+        "CREATE TABLE users (id serial PRIMARY KEY, name text);\n"
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);\n"
+        "INSERT INTO alembic_version VALUES ('r1');\n"
+    )
+    report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
+    # upgrading the bootstrapped database works (no MP112); the walk from empty still fails
+    assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r2")]
+    (finding,) = report.findings
+    assert finding.fix == (
+        f"{SEEMS} Upgrading a database loaded from prod.sql is checked on its own (MP112); this "
+        "walk starts from an empty database, where r2 cannot run. To verify r2's round trip "
+        "too, let the base revision create those tables"
+    )
+
+
+def test_a_table_an_earlier_revision_dropped_gets_no_hint(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r0",
+                down=None,
+                upgrade='op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))',
+                downgrade='op.drop_table("users")',
+            ),
+            Revision(
+                id="r1",
+                down="r0",
+                upgrade='op.drop_table("users")',
+                downgrade='op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))',
+            ),
+            ADD_AUTH_STATE,
+        ],
+    )
+    report = run(pg, tmp_path)
+    assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r2")]
+    (finding,) = report.findings
+    assert finding.message == 'upgrade fails: relation "users" does not exist'
+    assert finding.fix is None  # r0 created users: the schema is not from outside the chain
+
+
+def test_an_undefined_table_next_to_tables_the_chain_created_gets_no_hint(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.create_table("groups", sa.Column("id", sa.Integer, primary_key=True))',
+                downgrade='op.drop_table("groups")',
+            ),
+            ADD_AUTH_STATE,
+        ],
+    )
+    (finding,) = upgrade_failures(run(pg, tmp_path))
+    assert (finding.revision, finding.message) == (
+        "r2",
+        'upgrade fails: relation "users" does not exist',
+    )
+    assert finding.fix is None  # the chain builds its own schema: more likely a wrong name
+
+
+def test_another_error_after_an_empty_base_revision_gets_no_hint(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            Revision(id="r1", down=None, upgrade="pass"),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.execute("CREATE TABLE users (id int, id int)")',
+                downgrade='op.execute("DROP TABLE users")',
+            ),
+        ],
+    )
+    (finding,) = upgrade_failures(run(pg, tmp_path))
+    assert (finding.revision, finding.message) == (
+        "r2",
+        'upgrade fails: column "id" specified more than once',
+    )
+    assert finding.fix is None
