@@ -48,6 +48,7 @@ __all__ = [
     "compare_schema_file",
     "load_bootstrap",
     "load_metadata",
+    "read_bootstrap",
     "snapshot_schema_file",
 ]
 
@@ -568,11 +569,7 @@ def load_bootstrap(host: DatabaseHost, path: Path, *, config: Config | None = No
     """
     from migproof.sources import apply_sql_file
 
-    if not path.is_file():
-        raise SourceError(
-            f"no such bootstrap file: {path}",
-            fix="check --bootstrap-sql, or bootstrap-sql in [tool.migproof.verify]",
-        )
+    read_bootstrap(path)
     try:
         limits = config or Config()
         return apply_sql_file(
@@ -586,6 +583,67 @@ def load_bootstrap(host: DatabaseHost, path: Path, *, config: Config | None = No
             f"bootstrap file {exc.what}",
             fix=exc.fix or "correct the bootstrap file",
         ) from exc
+
+
+_BOOTSTRAP_OPTION = "--bootstrap-sql, or bootstrap-sql in [tool.migproof.verify]"
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def read_bootstrap(path: Path) -> str:
+    """The text of the bootstrap file ``path``; a SourceError (exit 2) when it is missing,
+    unreadable, not UTF-8, or holds no statement: loading nothing would quietly check the
+    chain from an empty database again.
+    """
+    if path.is_dir():
+        raise SourceError(
+            f"bootstrap file {path} is a directory", fix=f"name the SQL file in {_BOOTSTRAP_OPTION}"
+        )
+    if not path.is_file():
+        raise SourceError(f"no such bootstrap file: {path}", fix=f"check {_BOOTSTRAP_OPTION}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(
+            f"cannot read bootstrap file {path}: {exc}", fix="check the file's permissions"
+        ) from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"cannot read bootstrap file {path}: it is not UTF-8 (byte 0x{data[exc.start]:02x} "
+            f"at offset {exc.start})",
+            fix="save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`)",
+        ) from exc
+    problem = "is empty" if not text.strip() else None
+    if problem is None and not _has_statement(text):
+        problem = "holds only comments, no SQL statement"
+    if problem:
+        raise SourceError(
+            f"bootstrap file {path} {problem}",
+            fix="put the schema of the database that was set up out of band in it (e.g. "
+            "`pg_dump --schema-only --no-owner` of it), or leave out --bootstrap-sql",
+        )
+    return text
+
+
+def _has_statement(text: str) -> bool:
+    """Whether ``text`` holds more than comments, whitespace and semicolons.
+
+    Every statement starts with a keyword, so a letter outside the comments settles it
+    without parsing a large pg_dump; PostgreSQL's parser decides what a pattern cannot:
+    nested block comments (``/* a /* b */ c */``), or nothing but punctuation left.
+    """
+    rest = _COMMENTS.sub(" ", text)
+    if "*/" not in rest and re.search(r"[^\W\d_]", rest):
+        return True
+    if not rest.strip():
+        return False
+    from migproof.lint.pgsql import SqlSyntaxError, parse_statements
+
+    try:
+        return bool(parse_statements(text))
+    except SqlSyntaxError:
+        return True  # loading it names the line
 
 
 def check_bootstrap(
