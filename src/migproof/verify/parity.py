@@ -248,8 +248,8 @@ def check_models(
         "(`alembic revision --autogenerate`), or change the model back"
     )
     differences = [
-        (describe_model_diff(entry), autogenerate)
-        for entry in _clean(list(_flatten(diffs)), config)
+        (text, autogenerate)
+        for text in _describe_model_diffs(_clean(list(_flatten(diffs)), config))
     ]
     if head is not None:
         enum_fix = (
@@ -400,9 +400,13 @@ def _default_text(value: Any) -> str:
 
 
 def _drop_unique_pairs(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """A unique constraint on one side and a unique index on the same columns on the other."""
+    """A unique constraint on one side and a unique index on the same columns on the other.
 
-    def unique_columns(entry: tuple[Any, ...]) -> tuple[str, str, tuple[str, ...]] | None:
+    Two unique indexes (or two constraints) on the same columns stay: Alembic reports such a
+    pair only when something else differs (NULLS NOT DISTINCT, a sort order).
+    """
+
+    def unique_columns(entry: tuple[Any, ...]) -> tuple[str, str, str, tuple[str, ...]] | None:
         kind, obj = entry[0], entry[1]
         if kind in ("add_index", "remove_index") and getattr(obj, "unique", False):
             cols = tuple(str(getattr(c, "name", c)) for c in obj.expressions)
@@ -413,13 +417,106 @@ def _drop_unique_pairs(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         else:
             return None
         table = obj.table
-        return (kind.split("_")[0], f"{table.schema}.{table.name}", cols)
+        side, what = kind.split("_")
+        return (side, what, f"{table.schema}.{table.name}", cols)
 
     keyed = [(entry, unique_columns(entry)) for entry in entries]
-    adds = {(k[1], k[2]) for _, k in keyed if k and k[0] == "add"}
-    removes = {(k[1], k[2]) for _, k in keyed if k and k[0] == "remove"}
-    both = adds & removes
-    return [entry for entry, k in keyed if not (k and (k[1], k[2]) in both)]
+    sides: dict[tuple[str, str, tuple[str, ...]], set[str]] = {}
+    for _, k in keyed:
+        if k:
+            sides.setdefault((k[0], k[2], k[3]), set()).add(k[1])
+
+    def is_pair(k: tuple[str, str, str, tuple[str, ...]] | None) -> bool:
+        if k is None:
+            return False
+        other = sides.get(("remove" if k[0] == "add" else "add", k[2], k[3]), set())
+        return bool(other - {k[1]})  # an index facing a constraint, or the reverse
+
+    return [entry for entry, k in keyed if not is_pair(k)]
+
+
+def _describe_model_diffs(entries: list[tuple[Any, ...]]) -> list[str]:
+    """Each difference in words; an index that Alembic reports as removed and added again
+    (same name, same table: its columns or uniqueness changed) as one line saying what differs.
+    """
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for kind, obj, *_ in entries:
+        key = _index_key(kind, obj)
+        if key is not None:
+            pairs.setdefault(key, {})[kind] = obj
+    out: list[str] = []
+    for entry in entries:
+        key = _index_key(entry[0], entry[1])
+        pair = pairs.get(key) if key is not None else None
+        if pair is None or len(pair) < 2:
+            out.append(describe_model_diff(entry))
+        elif entry[0] == "remove_index":  # the pair's line, once, where the first half was
+            out.append(_describe_changed_index(pair["remove_index"], pair["add_index"]))
+    return out
+
+
+def _index_key(kind: str, obj: Any) -> tuple[str, str] | None:
+    if kind not in ("add_index", "remove_index") or not getattr(obj, "name", None):
+        return None
+    table = obj.table
+    return (_qualified(table.schema, table.name), str(obj.name))
+
+
+def _describe_changed_index(head: Any, models: Any) -> str:
+    """``index ix on public.orders: columns at head (a, b), in the models (a)``."""
+    where = _qualified(head.table.schema, head.table.name)
+    changes = []
+    head_keys, model_keys = _index_keys(head), _index_keys(models)
+    if head_keys != model_keys:
+        what = "columns" if all(plain for _, plain in (*head_keys, *model_keys)) else "keys"
+        changes.append(
+            f"{what} at head ({', '.join(k for k, _ in head_keys)}), "
+            f"in the models ({', '.join(k for k, _ in model_keys)})"
+        )
+    if bool(head.unique) != bool(models.unique):
+        changes.append(f"{_unique(head)} at head, {_unique(models)} in the models")
+    if not changes:  # something Alembic compares beyond keys and uniqueness
+        changes.append(f"at head {_index_ddl(head)}, in the models {_index_ddl(models)}")
+    return f"index {head.name} on {where}: {'; '.join(changes)}"
+
+
+def _unique(index: Any) -> str:
+    return "unique" if index.unique else "not unique"
+
+
+def _index_keys(index: Any) -> list[tuple[str, bool]]:
+    """The index's keys as PostgreSQL prints them (unqualified), each with whether it is a
+    plain column."""
+    from sqlalchemy import Column
+    from sqlalchemy.dialects import postgresql
+
+    dialect: Any = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
+    keys = []
+    for expression in index.expressions:
+        if isinstance(expression, Column | str):
+            keys.append((str(getattr(expression, "name", expression)), True))
+            continue
+        try:
+            text = str(
+                expression.compile(
+                    dialect=dialect, compile_kwargs={"include_table": False, "literal_binds": True}
+                )
+            )
+        except Exception:  # an expression the dialect cannot render: its text
+            text = str(expression)
+        keys.append((text, False))
+    return keys
+
+
+def _index_ddl(index: Any) -> str:
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex
+
+    dialect: Any = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
+    try:
+        return str(CreateIndex(index).compile(dialect=dialect)).strip()
+    except Exception:  # a definition the dialect cannot render
+        return repr(index)
 
 
 def describe_model_diff(entry: tuple[Any, ...]) -> str:
