@@ -51,6 +51,7 @@ class StepFailure:
     timeout: str | None = None  # "statement timeout" or "lock timeout" when one fired
     from_database: bool = True  # False: a Python error (in env.py or the revision's code)
     in_env: bool = False  # env.py failed while no revision was running (every run will)
+    sqlstate: str | None = None  # PostgreSQL's error code, when it raised the error
 
 
 def mark_scratch(host: DatabaseHost, dbname: str, config: Config, token: str | None = None) -> str:
@@ -336,6 +337,7 @@ class Stepper:
             timeout=TIMEOUT_STATES.get(sqlstate or ""),
             from_database=from_database,
             in_env=in_env,
+            sqlstate=sqlstate,
         )
 
     def _revision_frame(self, exc: BaseException) -> tuple[Path | None, int | None]:

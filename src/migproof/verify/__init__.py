@@ -96,7 +96,7 @@ class _HeadChecks:
 
     def __init__(self, config: Config, root: Path, host: DatabaseHost, report: Report) -> None:
         from migproof.catalog import SnapshotFilter
-        from migproof.verify.parity import load_metadata, snapshot_schema_file
+        from migproof.verify.parity import load_metadata, read_bootstrap, snapshot_schema_file
 
         self.config, self.root, self.report = config, root, report
         self.filters = SnapshotFilter.from_config(config)
@@ -111,6 +111,8 @@ class _HeadChecks:
         self.models: tuple[list[object], Path | None] | None = (
             load_metadata(config.verify.models, root) if config.verify.models else None
         )
+        if config.verify.bootstrap_sql:  # a bad bootstrap file fails here too, before the walk
+            read_bootstrap(config.path(config.verify.bootstrap_sql))
 
     def __call__(self, head: AtHead) -> None:
         from migproof.verify.parity import check_lockfile, check_models, compare_schema_file

@@ -697,6 +697,8 @@ _TYPE_EXISTS = re.compile(r'type "[^"]+" already exists')
 # PostgreSQL's words for an object that is not there (SQLSTATE 42P01 undefined_table, 42703
 # undefined_column, 42704 undefined_object, 3F000 invalid_schema_name); StepFailure carries
 # the message, not the SQLSTATE
+# undefined_table, undefined_column, undefined_object, invalid_schema_name
+_UNDEFINED_STATES = frozenset({"42P01", "42703", "42704", "3F000"})
 _UNDEFINED = re.compile(
     r'^(relation|table|view|sequence|index|type|schema|constraint|column) "([^"]+)"'
     r'(?: of relation "[^"]+")? does not exist'
@@ -711,6 +713,8 @@ def _missing_object(failure: StepFailure) -> tuple[str, str] | None:
     ('relation', 'users')
     """
     if not failure.from_database or failure.timeout:
+        return None
+    if failure.sqlstate is not None and failure.sqlstate not in _UNDEFINED_STATES:
         return None
     match = _UNDEFINED.match(failure.error)
     return (match[1], match[2]) if match else None

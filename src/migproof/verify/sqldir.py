@@ -223,4 +223,5 @@ class SqlStepper:
             path=step.path,
             line=line,
             timeout=TIMEOUT_STATES.get(exc.sqlstate or ""),
+            sqlstate=exc.sqlstate,
         )

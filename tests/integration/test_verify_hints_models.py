@@ -12,13 +12,13 @@ import itertools
 from pathlib import Path
 
 import pytest
+from tests.helpers.alembic_projects import Revision, write_project
 
 from migproof.config import load_config
 from migproof.findings import Report
 from migproof.sandbox import Sandbox
 from migproof.verify import verify
 from migproof.verify.parity import check_models, load_metadata
-from tests.helpers.alembic_projects import Revision, write_project
 
 _names = itertools.count()
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.helpers.alembic_projects import Revision, line_of, write_project
+
 from migproof.config import load_config
 from migproof.findings import Finding, Report
 from migproof.sandbox import Sandbox
 from migproof.verify import verify
-from tests.helpers.alembic_projects import Revision, line_of, write_project
 
 ADD_AUTH_STATE = Revision(
     id="r2",
@@ -188,3 +189,17 @@ def test_another_error_after_an_empty_base_revision_gets_no_hint(
         'upgrade fails: column "id" specified more than once',
     )
     assert finding.fix is None
+
+
+def test_the_hint_reads_postgresql_s_error_code_where_there_is_one() -> None:
+    from migproof.chain.stepper import StepFailure
+    from migproof.verify.roundtrip import _missing_object
+
+    def failure(sqlstate: str | None) -> StepFailure:
+        error = 'relation "users" does not exist'
+        return StepFailure("r2", "upgrade", error, None, None, None, sqlstate=sqlstate)
+
+    assert _missing_object(failure("42P01")) == ("relation", "users")
+    assert _missing_object(failure(None)) == ("relation", "users")  # the message alone
+    # the same words under another code (a RAISE in a function) are not a missing table
+    assert _missing_object(failure("P0001")) is None

@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.helpers.alembic_projects import Revision, write_project
 
 from migproof.cli import main
 from migproof.errors import SourceError
 from migproof.sandbox import Sandbox
 from migproof.verify.parity import read_bootstrap
-from tests.helpers.alembic_projects import Revision, write_project
 
 USERS = Revision(
     id="r1",
@@ -135,3 +135,23 @@ def test_a_bootstrap_file_with_statements_is_read(tmp_path: Path, text: str) -> 
     bootstrap = tmp_path / "prod.sql"
     bootstrap.write_text(text)
     assert read_bootstrap(bootstrap) == text
+
+
+def test_a_bad_bootstrap_file_fails_before_the_walk(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usage error comes first: a long chain is not walked only to be thrown away."""
+    from migproof.config import load_config
+    from migproof.verify import roundtrip
+    from migproof.verify import verify as run_verify
+
+    def walked(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the chain was walked before the bootstrap file was read")
+
+    monkeypatch.setattr(roundtrip, "walk_chain", walked)
+    root = write_project(tmp_path / "project", [USERS])
+    bootstrap = tmp_path / "prod.sql"
+    bootstrap.write_text("-- nothing yet\n")
+    config = load_config(root, overrides={"verify.bootstrap_sql": str(bootstrap)})
+    with pytest.raises(SourceError, match="holds only comments"):
+        run_verify(config, root, host=pg)
