@@ -29,6 +29,7 @@ from migproof.lint.context import (
     _Where,
 )
 from migproof.lint.effects import strong_lock_targets
+from migproof.lint.parallel import lint_split, worth_splitting
 from migproof.lint.pgsql import (
     Deferred,
     SqlSyntaxError,
@@ -279,6 +280,35 @@ class Linter:
     def finish(self) -> list[Finding]:
         """Findings still held after the last migration (see ``lint``)."""
         held, self._held = self._held, []
+        return [f for f, fk in held if not self._has_index(fk)]
+
+    def advance(self, source: SqlSource) -> None:
+        """Carry the schema over one migration without linting it.
+
+        Leaves the schema as ``lint(source)`` leaves it: only CREATE, ALTER and DROP
+        statements change it, and a migration that does not parse changes nothing. Held
+        findings are dropped: they belong to whoever lints the migrations before.
+        """
+        self._held = []
+        self.schema.begin_migration()
+        if source.setup_sql:
+            self._apply_setup(source.setup_sql)
+        try:
+            statements = _parse(source.sql)
+        except SqlSyntaxError:
+            return
+        for statement in statements:
+            if not isinstance(statement.node, Deferred):  # data statements change no schema
+                self.schema.apply(statement.node, new=True)
+
+    def handover(self, source: SqlSource) -> list[Finding]:
+        """Advance over ``source`` and release what is held as ``lint(source)`` would.
+
+        For a linter whose migrations end before ``source``, while another linter (started
+        from ``advance``) lints ``source`` and what follows it.
+        """
+        held = self._held
+        self.advance(source)
         return [f for f, fk in held if not self._has_index(fk)]
 
     @staticmethod
@@ -782,7 +812,10 @@ def lint_sources(sources: Sequence[SqlSource], config: Config) -> list[Finding]:
     """
     # The linter and its schema are gone before the collector runs again: it would walk them.
     with unvalidated_nodes(), cyclic_gc_paused():
-        return _lint_all(sources, Linter(config))
+        linter = Linter(config)
+        if worth_splitting(sources):
+            return lint_split(sources, linter)
+        return _lint_all(sources, linter)
 
 
 def _lint_all(sources: Sequence[SqlSource], linter: Linter) -> list[Finding]:
