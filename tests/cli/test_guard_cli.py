@@ -133,3 +133,14 @@ def test_no_migration_directory_exits_2(
     err = capsys.readouterr().err
     assert err.startswith("error: no migration directory found")
     assert "migration-dirs" in err
+
+
+def test_unreadable_script_location_in_alembic_ini_exits_2(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.commit({"alembic.ini": "[alembic]\nscript_location = %(APP_DIR)s/migrations\n"})
+    assert main(["guard", "--base", "main"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "[alembic] script_location cannot be read" in err
+    assert "fix: correct script_location in alembic.ini" in err

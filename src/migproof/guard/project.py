@@ -23,6 +23,13 @@ __all__ = ["GuardProject", "compile_glob", "is_test_path", "load_project"]
 _SKIP_DIRS = frozenset(
     {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", "build", "dist"}
 )
+# The alembic.ini options guard reads; no other option is interpolated.
+_ALEMBIC_OPTIONS = (
+    "script_location",
+    "version_locations",
+    "version_path_separator",
+    "prepend_sys_path",
+)
 _MAX_SCOPE_FILES = 60  # files parsed while following env.py's imports: bounds the cost
 
 
@@ -187,15 +194,7 @@ def _alembic_locations(
     options: dict[str, str] = {}
     where = config.alembic_config
     if ini_path.is_file():
-        parser = configparser.ConfigParser(defaults={"here": str(ini_path.parent)})
-        try:
-            parser.read(ini_path, encoding="utf-8")
-        except configparser.Error as exc:
-            raise ConfigError(
-                f"{ini_path} is not a valid ini file: {exc}", fix="correct alembic.ini"
-            ) from exc
-        if parser.has_section(config.alembic_name):
-            options = dict(parser.items(config.alembic_name))
+        options = _ini_options(ini_path, config.alembic_name)
     else:
         options = _pyproject_alembic(config)
         where = "pyproject.toml [tool.alembic]"
@@ -222,6 +221,36 @@ def _alembic_locations(
     ]
     env_py = _relative((script_dir / "env.py").resolve(), toplevel)
     return [(d, s) for d, s in dirs if d], env_py, roots
+
+
+def _ini_options(ini_path: Path, section: str) -> dict[str, str]:
+    """The options guard reads from one section of alembic.ini, each interpolated alone.
+
+    Like Alembic, which interpolates an option only when it reads it: other options may
+    hold ``%(DB_USER)s`` keys that env.py fills in with ``set_section_option``.
+    """
+    parser = configparser.ConfigParser(defaults={"here": ini_path.parent.absolute().as_posix()})
+    try:
+        parser.read(ini_path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{ini_path} is not a valid ini file: {exc}", fix="correct alembic.ini"
+        ) from exc
+    if not parser.has_section(section):
+        return {}
+    options: dict[str, str] = {}
+    for name in _ALEMBIC_OPTIONS:
+        try:
+            value = parser.get(section, name, fallback=None)
+        except configparser.InterpolationError as exc:
+            raise ConfigError(
+                f"{ini_path}: [{section}] {name} cannot be read: {exc.message}",
+                fix=f"correct {name} in alembic.ini (write a literal % as %%), or set "
+                "migration-dirs under [tool.migproof.guard]",
+            ) from exc
+        if value is not None:
+            options[name] = value
+    return options
 
 
 def _pyproject_alembic(config: Config) -> dict[str, str]:

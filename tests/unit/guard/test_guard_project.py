@@ -9,6 +9,7 @@ from tests.unit.guard.gitrepo import GitRepo
 from tests.unit.guard.scenario import MODELS, revision
 
 from migproof.config import load_config
+from migproof.errors import ConfigError
 from migproof.guard import guard
 from migproof.guard.project import compile_glob, is_test_path, load_project
 
@@ -164,3 +165,47 @@ def test_globs(pattern: str, path: str, matches: bool) -> None:
 )
 def test_test_paths(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
+
+
+INTERPOLATED_URL = "sqlalchemy.url = postgresql://%(DB_USER)s:%(DB_PASS)s@%(DB_HOST)s/shop\n"
+
+
+def test_interpolation_keys_in_options_guard_does_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # env.py fills DB_USER etc. with config.set_section_option; the file alone cannot expand them
+    repo = GitRepo(tmp_path / "p")
+    repo.commit(
+        {
+            "alembic.ini": "[alembic]\nscript_location = migrations\n" + INTERPOLATED_URL,
+            "migrations/env.py": "from shop.models import Base\ntarget_metadata = Base.metadata\n",
+            "migrations/versions/a1.py": revision("a1", None),
+            "shop/__init__.py": "",
+            "shop/models.py": MODELS,
+        }
+    )
+    assert dirs(repo) == [("migrations/versions", "alembic.ini script_location")]
+    repo.branch("feature")
+    monkeypatch.chdir(repo.path)
+    repo.commit({"shop/models.py": MODELS + EMAIL})
+    report = guard(load_config(repo.path), "main")
+    assert [(f.check, f.location.line if f.location else 0) for f in report.findings] == [
+        ("MP701", 16)
+    ]
+
+
+def test_interpolation_error_in_an_option_guard_reads_is_a_config_error(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.write({"alembic.ini": "[alembic]\nscript_location = %(APP_DIR)s/migrations\n"})
+    with pytest.raises(ConfigError) as caught:
+        dirs(repo)
+    assert "[alembic] script_location cannot be read" in caught.value.what
+    assert "'app_dir'" in caught.value.what
+    assert caught.value.fix is not None and "migration-dirs" in caught.value.fix
+
+
+def test_an_ini_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "p")
+    (repo.path / "alembic.ini").write_bytes(b"[alembic]\nscript_location = caf\xe9\n")
+    with pytest.raises(ConfigError, match="is not a valid ini file"):
+        dirs(repo)
