@@ -27,6 +27,7 @@ _SKIP_DIRS = frozenset(
 _ALEMBIC_OPTIONS = (
     "script_location",
     "version_locations",
+    "path_separator",
     "version_path_separator",
     "prepend_sys_path",
 )
@@ -189,38 +190,75 @@ def _norm(path: str) -> str:
 def _alembic_locations(
     config: Config, toplevel: Path
 ) -> tuple[list[tuple[str, str]], str | None, list[str]] | None:
-    """Version directories, env.py and sys.path roots from alembic.ini (or [tool.alembic])."""
+    """Version directories, env.py and sys.path roots from alembic.ini and [tool.alembic].
+
+    Read as Alembic (1.16+) reads them: each option from alembic.ini's section when there,
+    else from pyproject.toml's ``[tool.alembic]`` (whose lists need no separator).
+    """
     ini_path = config.path(config.alembic_config)
-    options: dict[str, str] = {}
-    where = config.alembic_config
-    if ini_path.is_file():
-        options = _ini_options(ini_path, config.alembic_name)
-    else:
-        options = _pyproject_alembic(config)
-        where = "pyproject.toml [tool.alembic]"
-    script_location = options.get("script_location")
+    ini = _ini_options(ini_path, config.alembic_name) if ini_path.is_file() else {}
+    toml = _pyproject_alembic(config)
+    ini_where, toml_where = config.alembic_config, "pyproject.toml [tool.alembic]"
+    script_location: str | None = ini.get("script_location")
+    where = ini_where
+    if script_location is None:
+        found = toml.get("script_location")
+        script_location, where = (found if isinstance(found, str) else None), toml_where
     if not script_location:
         return None
     toplevel_root = config.root.resolve()
     ini_dir = ini_path.parent.resolve()
     script_dir = _resolve_location(script_location, ini_dir, toplevel_root)
-    locations = options.get("version_locations")
+    locations = _path_list(ini, toml, "version_locations", ini_path)
     if locations:
-        separator = options.get("version_path_separator", "")
-        split = {"os": os.pathsep, ":": ":", ";": ";", "space": " ", "newline": "\n"}.get(separator)
-        raw = locations.split(split) if split else re.split(r"[\s,]+", locations)
-        version_dirs = [_resolve_location(item, ini_dir, toplevel_root) for item in raw if item]
-        source = f"{where} version_locations"
+        version_dirs = [_resolve_location(item, ini_dir, toplevel_root) for item in locations[0]]
+        source = f"{ini_where if locations[1] else toml_where} version_locations"
     else:
         version_dirs = [script_dir / "versions"]
         source = f"{where} script_location"
     dirs = [(_relative(d.resolve(), toplevel), source) for d in version_dirs]
-    prepend = options.get("prepend_sys_path", ".")
-    roots = [
-        _relative((ini_dir / p).resolve(), toplevel) for p in re.split(r"[\s:;]+", prepend) if p
-    ]
+    prepend = _path_list(ini, toml, "prepend_sys_path", ini_path)
+    roots = [_relative((ini_dir / p).resolve(), toplevel) for p in (prepend or (["."], True))[0]]
     env_py = _relative((script_dir / "env.py").resolve(), toplevel)
     return [(d, s) for d, s in dirs if d], env_py, roots
+
+
+# Alembic's Config._get_file_separator_char; legacy splitting when no separator is set.
+_SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
+_LEGACY_SPLIT = {
+    "version_locations": re.compile(r", *|(?: +)"),
+    "prepend_sys_path": re.compile(r", *|(?: +)|\:"),
+}
+# Which keys name the separator of each list option, in order (version_path_separator is
+# Alembic's deprecated name, read for version_locations only).
+_SEPARATOR_KEYS = {
+    "version_locations": ("path_separator", "version_path_separator"),
+    "prepend_sys_path": ("path_separator",),
+}
+
+
+def _path_list(
+    ini: dict[str, str], toml: dict[str, str | list[str]], name: str, ini_path: Path
+) -> tuple[list[str], bool] | None:
+    """A list option split as Alembic splits it, and whether it came from alembic.ini."""
+    value = ini.get(name)
+    if value:
+        key, separator = next(
+            ((k, ini[k]) for k in _SEPARATOR_KEYS[name] if k in ini), (None, None)
+        )
+        if key is None or separator is None:
+            # (Alembic keeps the empty items `a ,b` gives; they name no directory)
+            return [item for item in _LEGACY_SPLIT[name].split(value) if item], True
+        if separator not in _SEPARATORS:
+            raise ConfigError(
+                f"{ini_path}: {separator!r} is not a valid value for {key}",
+                fix=f"set {key} to one of space, newline, os, ':', ';' (as Alembic expects)",
+            )
+        return [item.strip() for item in value.split(_SEPARATORS[separator]) if item], True
+    found = toml.get(name)
+    if isinstance(found, list):
+        return [item for item in found if item], False
+    return None
 
 
 def _ini_options(ini_path: Path, section: str) -> dict[str, str]:
@@ -253,7 +291,8 @@ def _ini_options(ini_path: Path, section: str) -> dict[str, str]:
     return options
 
 
-def _pyproject_alembic(config: Config) -> dict[str, str]:
+def _pyproject_alembic(config: Config) -> dict[str, str | list[str]]:
+    """``[tool.alembic]`` strings and lists of strings, with ``%(here)s`` expanded."""
     pyproject = config.root / "pyproject.toml"
     if not pyproject.is_file():
         return {}
@@ -265,11 +304,21 @@ def _pyproject_alembic(config: Config) -> dict[str, str]:
     section = data.get("tool", {}).get("alembic", {})
     if not isinstance(section, dict):
         return {}
-    out = {k: v for k, v in section.items() if isinstance(v, str)}
-    if isinstance(section.get("version_locations"), list):
-        out["version_locations"] = " ".join(section["version_locations"])
-    here = str(config.root.resolve())
-    return {k: v.replace("%(here)s", here) for k, v in out.items()}
+    here = {"here": config.root.resolve().as_posix()}
+    out: dict[str, str | list[str]] = {}
+    for name in ("script_location", "version_locations", "prepend_sys_path"):
+        value = section.get(name)
+        try:
+            if isinstance(value, str):
+                out[name] = value % here
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                out[name] = [v % here for v in value]
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"{pyproject}: [tool.alembic] {name} cannot be read: {exc!r}",
+                fix=f"correct {name}: %(here)s is the only key, a literal % is written %%",
+            ) from exc
+    return out
 
 
 def _resolve_location(location: str, ini_dir: Path, root: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,96 @@ def test_an_ini_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     (repo.path / "alembic.ini").write_bytes(b"[alembic]\nscript_location = caf\xe9\n")
     with pytest.raises(ConfigError, match="is not a valid ini file"):
         dirs(repo)
+
+
+@pytest.mark.parametrize(
+    ("settings", "locations", "expected"),
+    [
+        # Alembic >= 1.16 writes `path_separator = os` in its templates
+        ("path_separator = os\n", "%(here)s/db/core{os}%(here)s/db/billing", ["core", "billing"]),
+        ("path_separator = ;\n", "db/core; db/billing", ["core", "billing"]),
+        ("path_separator = space\n", "db/core db/billing", ["core", "billing"]),
+        ("path_separator = newline\n", "\n    db/core\n    db/billing", ["core", "billing"]),
+        ("path_separator = os\n", "%(here)s/db/my core", ["my core"]),  # a space is no separator
+        ("version_path_separator = :\n", "db/core:db/billing", ["core", "billing"]),
+        # path_separator wins over the deprecated version_path_separator, as in Alembic
+        ("path_separator = space\nversion_path_separator = ;\n", "db/a;b db/c", ["a;b", "c"]),
+        ("", "db/core, db/billing db/x;y", ["core", "billing", "x;y"]),  # legacy: space, comma
+    ],
+)
+def test_version_locations_split_as_alembic_splits_them(
+    tmp_path: Path, settings: str, locations: str, expected: list[str]
+) -> None:
+    repo = GitRepo(tmp_path / "p")
+    locations = locations.replace("{os}", os.pathsep)
+    repo.write(
+        {
+            "alembic.ini": f"[alembic]\nscript_location = db\n{settings}"
+            f"version_locations = {locations}\n"
+        }
+    )
+    assert dirs(repo) == [(f"db/{d}", "alembic.ini version_locations") for d in expected]
+
+
+def test_prepend_sys_path_split_by_path_separator(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.write(
+        {
+            "alembic.ini": "[alembic]\nscript_location = db\npath_separator = ;\n"
+            "prepend_sys_path = .; my src\n"
+        }
+    )
+    project = load_project(load_config(repo.path), repo.path)
+    assert project.search_roots[:2] == ("", "my src")
+
+
+def test_an_invalid_path_separator_is_a_config_error(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.write(
+        {
+            "alembic.ini": "[alembic]\nscript_location = db\npath_separator = comma\n"
+            "version_locations = db/a,db/b\n"
+        }
+    )
+    with pytest.raises(ConfigError, match="'comma' is not a valid value for path_separator"):
+        dirs(repo)
+
+
+def test_alembic_ini_and_pyproject_tool_alembic_together(tmp_path: Path) -> None:
+    # `alembic init --template pyproject`: the URL in alembic.ini, the paths in pyproject.toml
+    repo = GitRepo(tmp_path / "p")
+    repo.write(
+        {
+            "alembic.ini": "[alembic]\n" + INTERPOLATED_URL,
+            "pyproject.toml": '[tool.alembic]\nscript_location = "%(here)s/db"\n'
+            'version_locations = ["%(here)s/db/my core", "db/billing"]\n',
+        }
+    )
+    assert dirs(repo) == [
+        ("db/my core", "pyproject.toml [tool.alembic] version_locations"),
+        ("db/billing", "pyproject.toml [tool.alembic] version_locations"),
+    ]
+
+
+@pytest.mark.parametrize(("add_revision", "expected"), [(False, ["MP701"]), (True, [])])
+def test_a_revision_in_a_path_separated_version_location_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, add_revision: bool, expected: list[str]
+) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.commit(
+        {
+            "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n"
+            "path_separator = os\nversion_locations = "
+            f"%(here)s/migrations/versions{os.pathsep}%(here)s/migrations/data\n",
+            "migrations/env.py": "from shop.models import Base\ntarget_metadata = Base.metadata\n",
+            "migrations/versions/a1.py": revision("a1", None),
+            "shop/__init__.py": "",
+            "shop/models.py": MODELS,
+        }
+    )
+    repo.branch("feature")
+    monkeypatch.chdir(repo.path)
+    new = {"migrations/data/b2.py": revision("b2", "a1")} if add_revision else {}
+    repo.commit({"shop/models.py": MODELS + EMAIL, **new})
+    report = guard(load_config(repo.path), "main")
+    assert [f.check for f in report.findings] == expected
