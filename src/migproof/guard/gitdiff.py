@@ -176,7 +176,14 @@ class ObjectReader:
 
     def prefetch(self, specs: list[str]) -> None:
         """Ask for many objects in one round trip (a writer thread, so no pipe can fill up)."""
-        wanted = [s for s in dict.fromkeys(specs) if s not in self._cache]
+        wanted: list[str] = []
+        for spec in dict.fromkeys(specs):
+            if spec in self._cache:
+                continue
+            if "\n" in spec:  # one request per line: git would read two names, out of step
+                self._cache[spec] = None
+            else:
+                wanted.append(spec)
         if not wanted:
             return
         stdin, stdout = self._pipes()
@@ -188,10 +195,10 @@ class ObjectReader:
             writer = threading.Thread(target=_write_all, args=(stdin, request), daemon=True)
             writer.start()
         for spec in wanted:
-            header = stdout.readline().split()
+            found = _parse_header(stdout.readline())
             answer: tuple[str, bytes] | None = None
-            if len(header) == 3:
-                kind, size = header[1].decode(), int(header[2])
+            if found is not None:
+                kind, size = found
                 answer = (kind, stdout.read(size))
                 stdout.read(1)  # the newline after the content
             self._cache[spec] = answer
@@ -226,6 +233,23 @@ class ObjectReader:
                     (below if is_dir else files).append(path)
             level = below
         return sorted(files)
+
+
+def _parse_header(line: bytes) -> tuple[str, int] | None:
+    """``<id> <type> <size>``: (type, size); ``<name> missing`` or ``<name> ambiguous``: None.
+
+    The name git echoes in the second form is the request itself, spaces and all, so only
+    the last word tells the two apart.
+    """
+    fields = line.rstrip(b"\n").split(b" ")
+    if len(fields) == 3 and fields[2].isdigit():
+        return fields[1].decode(), int(fields[2])
+    if fields[-1] in (b"missing", b"ambiguous") and len(fields) > 1:
+        return None
+    raise SourceError(
+        f"git cat-file --batch answered {line[:200]!r}, not an object header",
+        fix="check that `git cat-file --batch` works in this repository",
+    )
 
 
 def _write_all(stream: IO[bytes], data: bytes) -> None:
