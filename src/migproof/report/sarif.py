@@ -3,11 +3,16 @@
 One run; the driver lists the rules of the checks that found something (id = code, name,
 summary, the check's Markdown docs as help); each finding is a result on its file's URI
 relative to the repository root (``%SRCROOT%``), with line and column when known.
+
+Paths follow each command's convention: ``guard`` names files as ``git diff`` does (relative
+to the git top level); every other command as it was given them (relative to the working
+directory, or absolute).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
@@ -24,6 +29,9 @@ INFORMATION_URI = "https://pypi.org/project/migproof/"
 # Severity maps once (STYLE.md §3): error -> error, warning -> warning, info -> note.
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
+# Commands whose relative paths are relative to the git top level (paths from ``git diff``).
+TOPLEVEL_RELATIVE = frozenset({"guard"})
+
 
 def repository_root(start: Path | None = None) -> Path:
     """The enclosing git work tree of ``start`` (default: the working directory), else itself."""
@@ -37,6 +45,7 @@ def repository_root(start: Path | None = None) -> Path:
 def report_to_sarif(report: Report, root: Path | None = None) -> dict[str, object]:
     """The SARIF log of a report; file URIs relative to ``root`` (default: the repository's)."""
     base = (root or repository_root()).resolve()
+    places = _Places(report, base)
     rules: dict[str, int] = {}
     rule_objects: list[dict[str, object]] = []
     results = []
@@ -44,7 +53,7 @@ def report_to_sarif(report: Report, root: Path | None = None) -> dict[str, objec
         if finding.check not in rules:
             rules[finding.check] = len(rule_objects)
             rule_objects.append(_rule(finding))
-        results.append(_result(finding, rules[finding.check], base))
+        results.append(_result(finding, rules[finding.check], places))
     driver: dict[str, object] = {
         "name": "migproof",
         "version": __version__,
@@ -87,7 +96,31 @@ def _rule_from_info(info: CheckInfo) -> dict[str, object]:
     return rule
 
 
-def _result(finding: Finding, rule_index: int, base: Path) -> dict[str, object]:
+@dataclass
+class _Places:
+    """Where a report's paths point: relative ones resolved by the command's convention."""
+
+    report: Report
+    base: Path
+    anchor: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        command = self.report.command
+        self.anchor = self.base if command in TOPLEVEL_RELATIVE else Path.cwd()
+
+    def absolute(self, path: Path) -> Path:
+        return (path if path.is_absolute() else self.anchor / path).resolve()
+
+    def artifact(self, path: Path) -> dict[str, object]:
+        absolute = self.absolute(path)
+        try:
+            relative = absolute.relative_to(self.base)
+        except ValueError:  # outside the repository: an absolute file URI
+            return {"uri": absolute.as_uri()}
+        return {"uri": quote(relative.as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
+def _result(finding: Finding, rule_index: int, places: _Places) -> dict[str, object]:
     text = finding.message if finding.fix is None else f"{finding.message}\nfix: {finding.fix}"
     result: dict[str, object] = {
         "ruleId": finding.check,
@@ -96,7 +129,7 @@ def _result(finding: Finding, rule_index: int, base: Path) -> dict[str, object]:
         "message": {"text": text},
     }
     if finding.location is not None:
-        result["locations"] = [_location(finding, base)]
+        result["locations"] = [_location(finding, places)]
     properties: dict[str, object] = {}
     if finding.revision:
         properties["revision"] = finding.revision
@@ -109,10 +142,10 @@ def _result(finding: Finding, rule_index: int, base: Path) -> dict[str, object]:
     return result
 
 
-def _location(finding: Finding, base: Path) -> dict[str, object]:
+def _location(finding: Finding, places: _Places) -> dict[str, object]:
     location = finding.location
     assert location is not None
-    physical: dict[str, object] = {"artifactLocation": _artifact(location.path, base)}
+    physical: dict[str, object] = {"artifactLocation": places.artifact(location.path)}
     if location.line is not None:
         region: dict[str, object] = {"startLine": location.line}
         if location.column is not None:
@@ -123,15 +156,6 @@ def _location(finding: Finding, base: Path) -> dict[str, object]:
                 region["endColumn"] = location.end_column
         physical["region"] = region
     return {"physicalLocation": physical}
-
-
-def _artifact(path: Path, base: Path) -> dict[str, object]:
-    absolute = path if path.is_absolute() else Path.cwd() / path
-    try:
-        relative = absolute.resolve().relative_to(base)
-    except ValueError:  # outside the repository: an absolute file URI
-        return {"uri": absolute.resolve().as_uri()}
-    return {"uri": quote(relative.as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
 def render(report: Report, out: TextIO) -> None:

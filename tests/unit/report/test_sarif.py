@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,10 @@ import pytest
 from tests.unit.report.conftest import SCHEMAS
 
 from migproof.checks import find_check
+from migproof.config import load_config
 from migproof.findings import Finding, Location, Report, Severity
+from migproof.guard import guard
+from migproof.lint import lint_paths
 from migproof.report import sarif
 
 try:
@@ -154,3 +158,106 @@ def test_repository_root_is_the_enclosing_git_work_tree(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "a" / "b").mkdir(parents=True)
     assert sarif.repository_root(tmp_path / "a" / "b") == tmp_path.resolve()
+
+
+# ---- URIs follow each command's path convention -----------------------------------------------
+
+MODELS = """import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(50))
+"""
+REVISION = """revision = "a1"
+down_revision = None
+
+from alembic import op
+
+
+def upgrade():
+    op.execute("CREATE TABLE users (id int)")
+
+
+def downgrade():
+    op.execute("DROP TABLE users")
+"""
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _commit(repo: Path, files: dict[str, str], message: str) -> None:
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+        _git(repo, "add", name)
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
+
+
+@pytest.fixture
+def monorepo(tmp_path: Path) -> Path:
+    """A git repository whose Alembic project is backend/; HEAD adds a model column."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _commit(
+        repo,
+        {
+            "backend/alembic.ini": "[alembic]\nscript_location = migrations\n",
+            "backend/migrations/env.py": "from shop.models import Base\n",
+            "backend/migrations/versions/a1_init.py": REVISION,
+            "backend/shop/__init__.py": "",
+            "backend/shop/models.py": MODELS,
+        },
+        "initial",
+    )
+    _git(repo, "checkout", "-qb", "feature")
+    email = "    email: Mapped[str] = mapped_column(sa.String(100))\n"
+    _commit(repo, {"backend/shop/models.py": MODELS + email}, "email")
+    return repo
+
+
+def _places(run: Any) -> list[tuple[str, str, int | None]]:
+    rows = []
+    for result in run["results"]:
+        physical = result["locations"][0]["physicalLocation"]
+        line = physical["region"]["startLine"] if "region" in physical else None
+        rows.append((result["ruleId"], physical["artifactLocation"]["uri"], line))
+    return rows
+
+
+@pytest.mark.parametrize("where", ["backend", "."])
+def test_guard_uris_are_relative_to_the_repository_from_any_directory(
+    monorepo: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # guard names files as git does (from the top level), wherever it runs
+    monkeypatch.chdir(monorepo / where)
+    report = guard(load_config(monorepo / "backend"), "main")
+    assert [(f.check, str(f.location.path) if f.location else None) for f in report.findings] == [
+        ("MP701", "backend/shop/models.py")
+    ]
+    run = _log(report, sarif.repository_root())["runs"][0]
+    assert _places(run) == [("MP701", "backend/shop/models.py", 13)]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": monorepo.resolve().as_uri() + "/"}}
+
+
+def test_lint_uris_from_a_subdirectory_keep_the_subdirectory(
+    monorepo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # lint (like verify and the runner) names files as given: relative to the working directory
+    backend = monorepo / "backend"
+    (backend / "db").mkdir()
+    (backend / "db/1_index.sql").write_text("CREATE INDEX users_name ON users (name);\n")
+    monkeypatch.chdir(backend)
+    report = lint_paths([Path("db")], load_config(backend))
+    assert {str(f.location.path) for f in report.findings if f.location} == {"db/1_index.sql"}
+    run = _log(report, sarif.repository_root())["runs"][0]
+    assert {uri for _, uri, _ in _places(run)} == {"backend/db/1_index.sql"}
