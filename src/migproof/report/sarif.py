@@ -6,12 +6,16 @@ relative to the repository root (``%SRCROOT%``), with line and column when known
 
 Paths follow each command's convention: ``guard`` names files as ``git diff`` does (relative
 to the git top level); every other command as it was given them (relative to the working
-directory, or absolute).
+directory, or absolute). A finding without a file still gets one location (GitHub's
+upload-sarif rejects a result without): its revision's file when the report's records name
+one, else the project's configuration file, else the directory its migrations are in.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -31,6 +35,8 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 # Commands whose relative paths are relative to the git top level (paths from ``git diff``).
 TOPLEVEL_RELATIVE = frozenset({"guard"})
+# What stands for the project when a finding names no file, nearest directory first.
+PROJECT_FILES = ("alembic.ini", "migproof.toml", "pyproject.toml")
 
 
 def repository_root(start: Path | None = None) -> Path:
@@ -103,6 +109,8 @@ class _Places:
     report: Report
     base: Path
     anchor: Path = field(init=False)
+    _by_revision: dict[str, Path] | None = field(default=None, init=False)
+    _project: tuple[Path, bool] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         command = self.report.command
@@ -111,13 +119,56 @@ class _Places:
     def absolute(self, path: Path) -> Path:
         return (path if path.is_absolute() else self.anchor / path).resolve()
 
-    def artifact(self, path: Path) -> dict[str, object]:
+    def artifact(self, path: Path, *, directory: bool = False) -> dict[str, object]:
         absolute = self.absolute(path)
         try:
             relative = absolute.relative_to(self.base)
         except ValueError:  # outside the repository: an absolute file URI
             return {"uri": absolute.as_uri()}
-        return {"uri": quote(relative.as_posix()), "uriBaseId": "%SRCROOT%"}
+        uri = quote(relative.as_posix()) if relative.parts else "."
+        if directory:
+            uri += "/"
+        return {"uri": uri, "uriBaseId": "%SRCROOT%"}
+
+    def fallback(self, finding: Finding) -> tuple[Path, bool]:
+        """Where a finding without a location is shown (module docstring), and if a file."""
+        if self._by_revision is None:
+            self._by_revision, known = self._record_paths()
+            known.extend(self.absolute(f.location.path) for f in self.report.findings if f.location)
+            self._project = self._project_place(known)
+        own = self._by_revision.get(finding.revision) if finding.revision else None
+        if own is not None and own.is_file():
+            return own, True
+        assert self._project is not None
+        return self._project
+
+    def _record_paths(self) -> tuple[dict[str, Path], list[Path]]:
+        by_revision: dict[str, Path] = {}
+        known: list[Path] = []
+        for record in self.report.records:
+            raw = record.get("path")
+            if not isinstance(raw, str) or not raw:
+                continue
+            path = self.absolute(Path(raw))
+            known.append(path)
+            key = record.get("revision", record.get("version"))
+            if key is not None:
+                by_revision.setdefault(str(key), path)
+        return by_revision, known
+
+    def _project_place(self, known: Iterable[Path]) -> tuple[Path, bool]:
+        """The nearest project file above the report's files, else the directory they share."""
+        inside = [str(p.parent) for p in known if p.is_relative_to(self.base)]
+        start = Path(os.path.commonpath(inside)) if inside else Path.cwd().resolve()
+        if not start.is_relative_to(self.base):
+            start = self.base
+        for directory in (start, *start.parents):
+            for name in PROJECT_FILES:
+                if (directory / name).is_file():
+                    return directory / name, True
+            if directory == self.base:
+                break
+        return start, False
 
 
 def _result(finding: Finding, rule_index: int, places: _Places) -> dict[str, object]:
@@ -127,9 +178,8 @@ def _result(finding: Finding, rule_index: int, places: _Places) -> dict[str, obj
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
         "message": {"text": text},
+        "locations": [_location(finding, places)],
     }
-    if finding.location is not None:
-        result["locations"] = [_location(finding, places)]
     properties: dict[str, object] = {}
     if finding.revision:
         properties["revision"] = finding.revision
@@ -144,8 +194,14 @@ def _result(finding: Finding, rule_index: int, places: _Places) -> dict[str, obj
 
 def _location(finding: Finding, places: _Places) -> dict[str, object]:
     location = finding.location
-    assert location is not None
-    physical: dict[str, object] = {"artifactLocation": places.artifact(location.path)}
+    if location is None:
+        path, is_file = places.fallback(finding)
+        artifact = places.artifact(path, directory=not is_file)
+        physical: dict[str, object] = {"artifactLocation": artifact}
+        if is_file:
+            physical["region"] = {"startLine": 1}
+        return {"physicalLocation": physical}
+    physical = {"artifactLocation": places.artifact(location.path)}
     if location.line is not None:
         region: dict[str, object] = {"startLine": location.line}
         if location.column is not None:

@@ -17,6 +17,8 @@ from migproof.findings import Finding, Location, Report, Severity
 from migproof.guard import guard
 from migproof.lint import lint_paths
 from migproof.report import sarif
+from migproof.sandbox import Sandbox
+from migproof.sqlmigrate import migrate, status
 
 try:
     import jsonschema
@@ -141,7 +143,14 @@ def test_severities_regions_and_uris(tmp_path: Path) -> None:
     assert by_rule["MP502"]["locations"][0]["physicalLocation"]["artifactLocation"] == {
         "uri": "file:///elsewhere/2.sql"
     }
-    assert "locations" not in by_rule["MP008"]
+    # no file of its own: shown on the directory the report's files share (no project file)
+    assert by_rule["MP008"]["locations"] == [
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": "db/my%20migrations/", "uriBaseId": "%SRCROOT%"}
+            }
+        }
+    ]
     levels = {r["id"]: r["defaultConfiguration"]["level"] for r in run["tool"]["driver"]["rules"]}
     assert levels == {"MP201": "error", "MP502": "warning", "MP008": "note"}
 
@@ -261,3 +270,77 @@ def test_lint_uris_from_a_subdirectory_keep_the_subdirectory(
     assert {str(f.location.path) for f in report.findings if f.location} == {"db/1_index.sql"}
     run = _log(report, sarif.repository_root())["runs"][0]
     assert {uri for _, uri, _ in _places(run)} == {"backend/db/1_index.sql"}
+
+
+# ---- every result has a location --------------------------------------------------------------
+
+
+def test_a_finding_without_a_file_is_shown_on_its_revision_or_the_project_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    project = tmp_path / "backend"
+    versions = project / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (project / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    first, second = versions / "a1_init.py", versions / "b2_more.py"
+    first.write_text(REVISION)
+    second.write_text(REVISION)
+    monkeypatch.chdir(tmp_path)
+    records: list[dict[str, object]] = [
+        {"revision": "a1", "path": str(first)},
+        {"revision": "b2", "path": "backend/migrations/versions/b2_more.py"},
+    ]
+    findings = [
+        # downgrade to base and upgrade to head: a failure names its revision, a diff does not
+        Finding(check="MP015", severity=Severity.ERROR, message="upgrade fails", revision="b2"),
+        Finding(check="MP015", severity=Severity.ERROR, message="head differs"),
+        Finding(check="MP015", severity=Severity.ERROR, message="gone", revision="c3"),
+        Finding(
+            check="MP012",
+            severity=Severity.ERROR,
+            message="has its own",
+            revision="a1",
+            location=Location(path=first, line=9),
+        ),
+    ]
+    run = _log(Report(command="verify", findings=findings, records=records), tmp_path)["runs"][0]
+    assert sorted(_places(run)) == [
+        ("MP012", "backend/migrations/versions/a1_init.py", 9),
+        ("MP015", "backend/alembic.ini", 1),
+        ("MP015", "backend/alembic.ini", 1),
+        ("MP015", "backend/migrations/versions/b2_more.py", 1),
+    ]
+
+
+def test_a_report_with_no_paths_falls_back_to_the_project_file_above_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.migproof]\n")
+    (tmp_path / "app").mkdir()
+    monkeypatch.chdir(tmp_path / "app")
+    finding = Finding(check="MP015", severity=Severity.ERROR, message="head differs")
+    run = _log(Report(command="verify", findings=[finding]), tmp_path)["runs"][0]
+    assert _places(run) == [("MP015", "pyproject.toml", 1)]
+
+
+@pytest.mark.parametrize("pyproject", [False, True])
+def test_status_check_missing_file_gets_a_location(
+    tmp_path: Path, pg: Sandbox, db: str, monkeypatch: pytest.MonkeyPatch, pyproject: bool
+) -> None:
+    (tmp_path / ".git").mkdir()
+    if pyproject:
+        (tmp_path / "pyproject.toml").write_text("[tool.migproof.migrate]\nlock-wait = 5\n")
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db/1_a.up.sql").write_text("CREATE TABLE a (id int);\n")
+    (tmp_path / "db/2_b.up.sql").write_text("CREATE TABLE b (id int);\n")
+    monkeypatch.chdir(tmp_path)
+    url = pg.url_for(db)
+    assert migrate(load_config(tmp_path), Path("db"), url).findings == []
+    (tmp_path / "db/2_b.up.sql").unlink()
+    report = status(load_config(tmp_path), Path("db"), url, check=True)
+    assert [(f.check, f.location) for f in report.findings] == [("MP807", None)]
+    run = _log(report, tmp_path)["runs"][0]
+    expected = ("MP807", "pyproject.toml", 1) if pyproject else ("MP807", "db/", None)
+    assert _places(run) == [expected]
