@@ -209,11 +209,11 @@ class ObjectReader:
         self.prefetch([f"{commit}:{path}" for path in paths])
 
     def text(self, commit: str, path: str) -> str | None:
-        """A file's text at a commit, or None when it is not there."""
+        """A file's text at a commit, or None when it is not there; a UTF-8 BOM is dropped."""
         found = self.read(f"{commit}:{path}")
         if found is None or found[0] != "blob":
             return None
-        return found[1].decode("utf-8", errors="replace")
+        return found[1].decode("utf-8-sig", errors="replace")
 
     def list_files(self, commit: str, directory: str) -> list[str]:
         """Paths of every file under a directory at a commit, recursively (none when missing)."""

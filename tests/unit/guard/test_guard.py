@@ -447,3 +447,48 @@ def test_a_helper_module_in_versions_is_not_a_migration(repo: GitRepo) -> None:
         }
     )
     assert [c for c, _, _, _ in run(repo)] == ["MP701"]
+
+
+BOM = b"\xef\xbb\xbf"
+TEXT = MODELS.lstrip("\n")  # as GitRepo.write writes it
+
+
+@pytest.mark.parametrize(
+    ("base", "head", "expected"),
+    [
+        # saved by an editor that writes a UTF-8 BOM: Python itself skips it
+        (BOM + TEXT.encode(), BOM + (TEXT + EMAIL).encode(), [("MP701", 16)]),
+        (TEXT.encode(), BOM + (TEXT + EMAIL).encode(), [("MP701", 16)]),
+        (BOM + TEXT.encode(), BOM + (TEXT + "# a comment\n").encode(), []),
+        (TEXT.encode(), BOM + TEXT.encode(), []),  # only the BOM added
+    ],
+)
+def test_models_file_with_a_byte_order_mark(
+    repo: GitRepo, base: bytes, head: bytes, expected: list[tuple[str, int]]
+) -> None:
+    models = repo.path / "shop/models.py"
+    repo.checkout("main")
+    models.write_bytes(base)
+    repo.commit({}, "base models")
+    repo.checkout("feature")
+    repo.git("merge", "-q", "main")
+    models.write_bytes(head)
+    repo.commit({}, "head models")
+    assert [(check, line) for check, _, line, _ in run(repo)] == expected
+
+
+def test_schema_sql_file_with_a_byte_order_mark(repo: GitRepo) -> None:
+    schema = repo.path / "schema.sql"
+    schema.write_bytes(BOM + b"CREATE TABLE users (id int);\n")
+    repo.commit({}, "schema with a BOM")
+    repo.checkout("main")
+    repo.git("merge", "-q", "feature")
+    repo.checkout("feature")
+    schema.write_bytes(
+        BOM + b"-- users\nCREATE TABLE users (id int);\nINSERT INTO users VALUES (1);\n"
+    )
+    repo.commit({}, "comment and data")
+    assert run(repo) == []
+    schema.write_bytes(BOM + b"CREATE TABLE users (id int, name text);\n")
+    repo.commit({}, "a column")
+    assert [(check, line) for check, _, line, _ in run(repo)] == [("MP701", 1)]
