@@ -17,7 +17,6 @@ from typing import Any
 
 from pglast import ast, enums  # re-exported for rules: ast.IndexStmt, enums.AlterTableType
 from pglast import parser as _parser
-from pglast.stream import RawStream
 
 __all__ = [
     "Deferred",
@@ -214,6 +213,8 @@ def parse_migration(sql: str) -> list[Statement]:
 
 def deparse(node: Any) -> str:
     """The node back as SQL, normalised by pglast's printer."""
+    from pglast.stream import RawStream  # its printers cost start-up that linting never needs
+
     return str(RawStream()(node))
 
 
