@@ -64,8 +64,8 @@ def test_a_chain_whose_base_revision_does_nothing_gets_the_bootstrap_hint(
         "--exclude-table=alembic_version` of such a database), then `CREATE TABLE "
         "alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version "
         "VALUES ('r1');`. Pass the file as `--bootstrap-sql FILE` (bootstrap-sql in "
-        "[tool.migproof.verify]): migproof loads it into a fresh database and upgrades that to "
-        "head. To verify r2's round trip too, let the base revision create those tables"
+        "[tool.migproof.verify]): the walk then starts from the database it builds, takes r1 "
+        "and every revision before as applied, and round-trips r2 and the revisions after it"
     )
 
 
@@ -96,7 +96,29 @@ def test_a_failing_base_revision_names_the_empty_database_as_its_start(
     assert "alembic_version" not in finding.fix  # no revision to stamp it at
 
 
-def test_with_a_bootstrap_file_the_hint_says_the_walk_still_starts_empty(
+def test_with_a_bootstrap_file_that_stamps_nothing_the_hint_says_to_stamp_it(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    root = write_project(
+        tmp_path / "project", [Revision(id="r1", down=None, upgrade="pass"), ADD_AUTH_STATE]
+    )
+    bootstrap = tmp_path / "prod.sql"  # the schema, but no version table: the walk starts empty
+    bootstrap.write_text("CREATE TABLE users (id serial PRIMARY KEY, name text);\n")
+    report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
+    # upgrading the bootstrapped database works (no MP112); the walk from empty still fails
+    assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r2")]
+    (finding,) = report.findings
+    assert finding.fix == (
+        f"{SEEMS} prod.sql stamps no revision, so the walk started from an empty database, "
+        "where r2 cannot run. Stamp prod.sql at the revision its schema matches: end it with "
+        "`CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO "
+        "alembic_version VALUES ('r1');`. Then the walk starts from the database prod.sql "
+        "builds, takes r1 and every revision before as applied, and round-trips r2 and the "
+        "revisions after it"
+    )
+
+
+def test_with_a_stamped_bootstrap_file_there_is_nothing_to_hint(
     pg: Sandbox, tmp_path: Path
 ) -> None:
     root = write_project(
@@ -109,13 +131,35 @@ def test_with_a_bootstrap_file_the_hint_says_the_walk_still_starts_empty(
         "INSERT INTO alembic_version VALUES ('r1');\n"
     )
     report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
-    # upgrading the bootstrapped database works (no MP112); the walk from empty still fails
-    assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r2")]
-    (finding,) = report.findings
-    assert finding.fix == (
-        f"{SEEMS} Upgrading a database loaded from prod.sql is checked on its own (MP112); this "
-        "walk starts from an empty database, where r2 cannot run. To verify r2's round trip "
-        "too, let the base revision create those tables"
+    assert report.findings == []
+    assert [(r["revision"], r["roundtrip"]) for r in report.records] == [
+        ("r1", "not run"),
+        ("r2", "ok"),
+    ]
+
+
+def test_a_failing_base_revision_with_a_bootstrap_file_has_nothing_to_stamp(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    root = write_project(
+        tmp_path / "project",
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.create_index("ix_users_name", "users", ["name"])',
+                downgrade='op.drop_index("ix_users_name")',
+            )
+        ],
+    )
+    bootstrap = tmp_path / "prod.sql"
+    bootstrap.write_text("CREATE TABLE users (id serial PRIMARY KEY, name text);\n")
+    (finding,) = upgrade_failures(run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)}))
+    assert finding.fix is not None
+    assert finding.fix.endswith(
+        " prod.sql stamps no revision, so the walk started from an empty database, where r1 "
+        "cannot run. r1 is a base revision, so there is no revision to stamp prod.sql at: to "
+        "verify r1, let it create those tables"
     )
 
 

@@ -40,7 +40,8 @@ __all__ = ["command"]
 @click.option(
     "--bootstrap-sql",
     metavar="FILE",
-    help="Load this SQL first (a database bootstrapped out of band) and upgrade it to head.",
+    help="Load this SQL first (a database bootstrapped out of band) and upgrade it to head; "
+    "when it stamps revisions (alembic_version rows), the walk starts from it.",
 )
 @click.option(
     "--models",

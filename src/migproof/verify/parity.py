@@ -6,7 +6,9 @@
 - schema file (MP111): a hand-kept ``create_database.sql`` applied to an empty database
   gives exactly head's schema, drift reported by object in both directions;
 - bootstrap (MP112): ``load_bootstrap`` loads a database bootstrapped out of band; upgrading
-  it to head must succeed (the walk does that; ``bootstrap_finding`` names the failure);
+  it to head must succeed (the walk does that; ``bootstrap_finding`` names the failure).
+  When the file stamps revisions (``stamped_revisions``), the walk itself starts from it
+  (verify/roundtrip.py);
 - lock file (MP113): head equals the committed ``migproof.schema.json``.
 
 Bad input (invalid SQL in a file, a models module that cannot be imported) is a
@@ -50,6 +52,8 @@ __all__ = [
     "load_metadata",
     "read_bootstrap",
     "snapshot_schema_file",
+    "stamped_revisions",
+    "unknown_stamp_error",
 ]
 
 MODELS_DRIFT = verify_check(
@@ -741,6 +745,35 @@ def _has_statement(text: str) -> bool:
         return bool(parse_statements(text))
     except SqlSyntaxError:
         return True  # loading it names the line
+
+
+def stamped_revisions(conn: Any, version_table: tuple[str | None, str]) -> tuple[str, ...]:
+    """The revision ids in ``version_table`` ((schema, table), as env.py configures Alembic);
+    () when the table is missing, empty or unnamed (a plain-SQL directory has none)."""
+    from psycopg import sql
+
+    schema, table = version_table
+    if not table:
+        return ()
+    name = sql.Identifier(table) if schema is None else sql.Identifier(schema, table)
+    found = conn.execute(
+        sql.SQL("SELECT to_regclass({})").format(sql.Literal(name.as_string(conn)))
+    ).fetchone()
+    if found is None or found[0] is None:
+        return ()
+    rows = conn.execute(sql.SQL("SELECT version_num FROM {} ORDER BY 1").format(name)).fetchall()
+    return tuple(str(row[0]) for row in rows if row[0])
+
+
+def unknown_stamp_error(path: Path, revision: str, version_table: str) -> SourceError:
+    """The usage error for a bootstrap file stamped at a revision the chain does not have."""
+    return SourceError(
+        f"bootstrap file {path} stamps revision {revision!r} in {version_table}, and the chain "
+        "has no such revision",
+        fix=f"stamp the file at the revision of this chain its schema matches (INSERT INTO "
+        f"{version_table} VALUES ('<revision id>')), or check that --bootstrap-sql names this "
+        "project's file",
+    )
 
 
 def check_bootstrap(

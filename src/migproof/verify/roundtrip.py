@@ -4,6 +4,11 @@ One scratch database, one revision at a time in topological order. For revision 
 snapshot before R, upgrade R, snapshot, downgrade R (must equal the snapshot before R),
 upgrade R again (must equal the snapshot after R). Then the whole chain: downgrade to base
 (must leave nothing) and upgrade to head (must equal head).
+
+With a bootstrap file that stamps revisions (a project that builds fresh databases with
+``metadata.create_all()`` and ``alembic stamp head``), the walk starts from the database the
+file builds instead: the stamped revisions and their ancestors count as applied, every later
+revision is walked as above, and the whole chain goes down to the stamped revisions.
 """
 
 from __future__ import annotations
@@ -112,7 +117,7 @@ class RevisionRecord:
     revision: str
     message: str
     path: str
-    upgrade: str = "not run"  # ok, failed, not run
+    upgrade: str = "not run"  # ok, failed, not run; FROM_BOOTSTRAP: the bootstrap file's
     roundtrip: str = "not run"  # ok, failed, skipped, not run
     upgrade_ms: float = 0.0
     downgrade_ms: float = 0.0
@@ -143,6 +148,19 @@ class ChainStepper(Protocol):
 # Builds a stepper for a scratch database: (host, dbname, token) -> stepper
 StepperFactory = Callable[[DatabaseHost, str, str], ChainStepper]
 
+# A revision's upgrade status when the bootstrap file stamped it: applied, never run here.
+# One of the summary table's styled words (report/verify_table.py); neither passed nor failed.
+FROM_BOOTSTRAP = "skipped"
+
+
+@dataclass(frozen=True)
+class _Bootstrap:
+    """Where a walk from the bootstrap file starts: its loaded database, cloned for the walk
+    and again for each rebuild."""
+
+    path: Path
+    template: str
+
 
 def alembic_stepper(project: AlembicProject, config: Config) -> StepperFactory:
     """Steppers that run ``project``'s revisions through its env.py."""
@@ -165,13 +183,17 @@ class _Walk:
         irreversible: set[str],
         *,
         database: tuple[str, str] | None = None,
+        bootstrap: _Bootstrap | None = None,
     ) -> None:
         self.graph, self.config, self.host, self.report = graph, config, host, report
         self.progress, self.irreversible = progress, irreversible
+        self.bootstrap = bootstrap
+        self.preloaded = 0  # order[:preloaded] came with the bootstrap file, stamped
         # (name, token) of a scratch database the caller created and will drop
         self.owns_db = database is None
         if database is None:
-            self.db = host.create_database()
+            template = bootstrap.template if bootstrap else None
+            self.db = host.create_database(template=template)
             self.token = mark_scratch(host, self.db, config)
         else:
             self.db, self.token = database
@@ -240,21 +262,28 @@ class _Walk:
         self._close_watch()
         self.conn.close()
         self.host.drop_database(self.db)
-        self.host.create_database(self.db)
+        template = self.bootstrap.template if self.bootstrap else None
+        self.host.create_database(self.db, template=template)
         mark_scratch(self.host, self.db, self.config, self.token)
         self.conn = self.host.connect(self.db)
         self.watch = self._watch()
         if self.rows is not None:
             self.rows.reconnect(self.conn)
         self.stepper.on_rebuild()
-        self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in self.applied)
+        walked = self.applied[self.preloaded :]
+        self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in walked)
 
-    def begin(self, order: list[RevisionFile], start: int = 0) -> StepFailure | None:
-        """Take the empty schema as base; with ``start``, upgrade plainly (no snapshots, no
-        round trips) through ``order[:start]``, which another worker walks."""
+    def begin(
+        self, order: list[RevisionFile], start: int = 0, *, preloaded: bool = False
+    ) -> StepFailure | None:
+        """Take the schema as it stands as base; with ``start``, upgrade plainly (no
+        snapshots, no round trips) through ``order[:start]``, which another worker walks, or,
+        with ``preloaded``, take ``order[:start]`` as applied: the bootstrap file stamped them."""
         self.order, self.index = order, start
         self.base = self.before = self.after = self.snapshot()
-        if start:
+        if preloaded:
+            self._take_stamped(order[:start])
+        elif start:
             ids = [rev.revision or "" for rev in order[:start]]
             failure = self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in ids)
             if failure is not None:
@@ -268,6 +297,44 @@ class _Walk:
             if start:
                 self._seed(self.before)
         return None
+
+    def read_stamp(self) -> tuple[str, ...]:
+        """The revisions the database is stamped at, in the version table env.py configures.
+
+        env.py runs once with no step to say which table that is (Alembic reads it in that run
+        too); when env.py fails, () (the walk from an empty database reports the failure).
+        """
+        from migproof.verify.parity import stamped_revisions
+
+        if self.stepper.run_steps(iter(())) is not None:
+            return ()
+        return stamped_revisions(self.conn, self.stepper.version_table)
+
+    def _take_stamped(self, revisions: list[RevisionFile]) -> None:
+        """Record ``revisions`` as the bootstrap file's: applied, neither upgraded nor
+        round-tripped here."""
+        assert self.bootstrap is not None
+        self.preloaded = len(revisions)
+        self.applied = [rev.revision or "" for rev in revisions]
+        for rev in revisions:
+            self._record(rev).upgrade = FROM_BOOTSTRAP
+        stamped = ", ".join(self._stamped_heads())
+        what = f"revision {stamped}"
+        if len(revisions) > 1:
+            what = f"revisions up to {stamped} ({len(revisions)})"
+        self.report.skipped.append(
+            (
+                what,
+                f"{self.bootstrap.path.name} is stamped at {stamped}: taken as applied, not "
+                "upgraded or round-tripped",
+            )
+        )
+
+    def _stamped_heads(self) -> list[str]:
+        """The heads of the revisions the bootstrap file brought: the ids it is stamped at."""
+        preloaded = self.applied[: self.preloaded]
+        parents = {p for rid in preloaded for p in self.graph.by_id[rid].down_revisions}
+        return [rid for rid in preloaded if rid not in parents]
 
     def walk(self, stop: int) -> None:
         """Upgrade and round-trip ``order[index:stop]`` one revision at a time."""
@@ -486,6 +553,9 @@ class _Walk:
         return self.stepper.recorder
 
     def _repeatability(self, base: Snapshot, head: Snapshot) -> None:
+        if self.preloaded:
+            self._repeat_from_bootstrap(base, head)
+            return
         if self.irreversible & set(self.applied):
             self.report.skipped.append(
                 ("downgrade to base and upgrade to head", "the chain has irreversible revisions")
@@ -520,6 +590,53 @@ class _Walk:
             self._chain_diff(
                 differences,
                 "upgrading to head again gives a different schema",
+                "first head",
+                "second head",
+            )
+
+    def _repeat_from_bootstrap(self, bootstrapped: Snapshot, head: Snapshot) -> None:
+        """Down to the revisions the bootstrap file is stamped at in one run (the bootstrapped
+        schema again), then up to head in one run (head again)."""
+        walked = self.applied[self.preloaded :]
+        stamped = ", ".join(self._stamped_heads())
+        what = f"downgrade to {stamped} and upgrade to head"
+        if self.irreversible & set(walked):
+            self.report.skipped.append((what, "the chain has irreversible revisions"))
+            return
+        if self.had_failure or not walked:
+            why = "earlier revisions failed" if self.had_failure else "no revision after them"
+            self.report.skipped.append((what, why))
+            return
+        failure = self.stepper.run_steps(
+            self.stepper.step(rid, up=False) for rid in reversed(walked)
+        )
+        if failure is not None:
+            self._chain_finding(failure, f"downgrading head to {stamped} in one run fails")
+            return
+        assert self.bootstrap is not None
+        name = self.bootstrap.path.name
+        differences = diff_snapshots(bootstrapped, self.snapshot())
+        if differences:
+            self._chain_diff(
+                differences,
+                f"after downgrading to {stamped}, the schema differs from the one {name} builds",
+                name,
+                f"after downgrade to {stamped}",
+            )
+            return
+        failure = self.stepper.upgrade_to(self._applied_heads())
+        if failure is not None:
+            self._chain_finding(
+                failure,
+                f"upgrading the database loaded from {name} from {stamped} to head in one run"
+                " (`alembic upgrade head` on it) fails",
+            )
+            return
+        differences = diff_snapshots(head, self.snapshot())
+        if differences:
+            self._chain_diff(
+                differences,
+                f"upgrading from {stamped} to head again gives a different schema",
                 "first head",
                 "second head",
             )
@@ -607,16 +724,51 @@ class _Walk:
         )
         also = f"To verify {rid}'s round trip too, let the base revision create those tables"
         bootstrap = self.config.verify.bootstrap_sql
-        if bootstrap:
+        if bootstrap:  # the walk started empty: the file stamps no revision
+            return f"{seems}{self._stamp_advice(rev, Path(bootstrap).name)}"
+        parents = " and ".join(p for p in rev.down_revisions if p)
+        if not parents:  # nothing to stamp the file at: the walk would still start empty
             return (
-                f"{seems}Upgrading a database loaded from {Path(bootstrap).name} is checked on its"
-                f" own (MP112); this walk starts from an empty database, where {rid} cannot run."
-                f" {also}"
+                f"{seems}{self._bootstrap_contents(rev)} Pass the file as `--bootstrap-sql FILE`"
+                " (bootstrap-sql in [tool.migproof.verify]): migproof loads it into a fresh"
+                f" database and upgrades that to head. {also}"
             )
         return (
             f"{seems}{self._bootstrap_contents(rev)} Pass the file as `--bootstrap-sql FILE`"
-            " (bootstrap-sql in [tool.migproof.verify]): migproof loads it into a fresh database"
-            f" and upgrades that to head. {also}"
+            " (bootstrap-sql in [tool.migproof.verify]): the walk then starts from the database"
+            f" it builds, takes {parents} and every revision before as applied, and round-trips"
+            f" {rid} and the revisions after it"
+        )
+
+    def _stamp_advice(self, rev: RevisionFile, name: str) -> str:
+        """What to add to a bootstrap file that stamps nothing, for a chain failing at ``rev``."""
+        rid = rev.revision or ""
+        empty = (
+            f"{name} stamps no revision, so the walk started from an empty database, where {rid}"
+            " cannot run."
+        )
+        parents = [p for p in rev.down_revisions if p]
+        if not parents:
+            return (
+                f"{empty} {rid} is a base revision, so there is no revision to stamp {name} at:"
+                f" to verify {rid}, let it create those tables"
+            )
+        at = " and ".join(parents)
+        return (
+            f"{empty} Stamp {name} at the revision{'s' if len(parents) > 1 else ''} its schema"
+            f" matches: end it with {self._stamp_sql(parents)} Then the walk starts from the"
+            f" database {name} builds, takes {at} and every revision before as applied, and"
+            f" round-trips {rid} and the revisions after it"
+        )
+
+    def _stamp_sql(self, revisions: list[str]) -> str:
+        """The statements that stamp a database at ``revisions``, in the walk's version table."""
+        schema, table = self.stepper.version_table
+        name = f"{schema}.{table}" if schema else table
+        rows = ", ".join(f"('{r}')" for r in revisions)
+        return (
+            f"`CREATE TABLE {name} (version_num varchar(32) PRIMARY KEY);"
+            f" INSERT INTO {name} VALUES {rows};`."
         )
 
     def _bootstrap_contents(self, rev: RevisionFile) -> str:
@@ -631,13 +783,11 @@ class _Walk:
         schema, table = self.stepper.version_table
         name = f"{schema}.{table}" if schema else table
         at = " and ".join(parents)
-        rows = ", ".join(f"('{p}')" for p in parents)
         return (
             f"Write that schema as it stood at {at} to a SQL file: the tables `create_all()` made"
             f" when {at} {'was head' if len(parents) == 1 else 'were the heads'} (e.g. `pg_dump"
             f" --schema-only --no-owner --exclude-table={name}` of such a database), then"
-            f" `CREATE TABLE {name} (version_num varchar(32) PRIMARY KEY);"
-            f" INSERT INTO {name} VALUES {rows};`."
+            f" {self._stamp_sql(parents)}"
         )
 
     def _diff_finding(
@@ -771,11 +921,14 @@ def walk_chain(
     upgraded), for the checks that compare head with something else. With ``verify.jobs``
     above 1 (the default on a multi-core Linux machine), worker processes walk later parts
     of the chain on databases of their own (verify/workers.py); the report is the same.
+    A walk from a stamped bootstrap file runs in this process alone.
     """
     from migproof.verify.workers import jobs_for, split
 
-    starts = split(len(order), jobs_for(config.verify.jobs, len(order)))
     chain = _Chain(graph, make_stepper, config, host, report, order, irreversible, at_head)
+    if config.verify.bootstrap_sql and chain.walk_from_bootstrap(progress):
+        return
+    starts = split(len(order), jobs_for(config.verify.jobs, len(order)))
     if len(starts) > 1:
         chain.walk_in_parts(progress, starts)
         return
@@ -844,7 +997,12 @@ class _Chain:
     irreversible: set[str]
     at_head: Callable[[AtHead], None] | None
 
-    def new_walk(self, progress: Progress, database: tuple[str, str] | None = None) -> _Walk:
+    def new_walk(
+        self,
+        progress: Progress,
+        database: tuple[str, str] | None = None,
+        bootstrap: _Bootstrap | None = None,
+    ) -> _Walk:
         return _Walk(
             self.graph,
             self.make_stepper,
@@ -854,7 +1012,61 @@ class _Chain:
             progress,
             self.irreversible,
             database=database,
+            bootstrap=bootstrap,
         )
+
+    def walk_from_bootstrap(self, progress: Progress) -> bool:
+        """Walk from the database the bootstrap file builds, when the file stamps revisions;
+        False when it stamps none (the caller walks from an empty database, as before).
+
+        In this process alone: workers would each need the file loaded and env.py run on it
+        before they fork, and this mode is for chains whose early history the file replaces.
+        """
+        from migproof.verify.parity import load_bootstrap
+
+        assert self.config.verify.bootstrap_sql
+        path = self.config.path(self.config.verify.bootstrap_sql).resolve()
+        template = load_bootstrap(self.host, path, config=self.config)
+        try:
+            walk = self.new_walk(progress, bootstrap=_Bootstrap(path, template))
+            try:
+                with walk.stepper.session():
+                    stamped = walk.read_stamp()
+                    if not stamped:
+                        return False
+                    self.order, start = self._stamped_first(stamped, walk, path)
+                    progress.start("verify", total=len(self.order) - start)
+                    walk.begin(self.order, start, preloaded=True)
+                    walk.walk(len(self.order))
+                    progress.finish()
+                    self.finish(walk)
+                    return True
+            finally:
+                walk.close()
+        finally:
+            self.host.drop_database(template)
+
+    def _stamped_first(
+        self, stamped: tuple[str, ...], walk: _Walk, path: Path
+    ) -> tuple[list[RevisionFile], int]:
+        """The walk's order with the stamped revisions and their ancestors first (still a
+        topological order: they are closed under ancestry), and how many they are."""
+        from migproof.verify.parity import unknown_stamp_error
+
+        graph = self.graph
+        applied: set[str] = set()
+        frontier = list(stamped)
+        while frontier:
+            rid = frontier.pop()
+            if rid not in graph.by_id:
+                schema, table = walk.stepper.version_table
+                raise unknown_stamp_error(path, rid, f"{schema}.{table}" if schema else table)
+            if rid not in applied:
+                applied.add(rid)
+                frontier.extend(graph.parents(graph.by_id[rid]))
+        first = [rev for rev in self.order if rev.revision in applied]
+        rest = [rev for rev in self.order if rev.revision not in applied]
+        return [*first, *rest], len(first)
 
     def finish(self, walk: _Walk) -> None:
         """After the last revision: repeatability, the records, the checks at head."""
