@@ -33,6 +33,9 @@ __all__ = [
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
+# The tracking table's columns, in the order rows() reads them.
+TRACKER_COLUMNS = ("version", "name", "checksum", "applied_at", "duration_ms")
+
 
 @dataclass(frozen=True, slots=True)
 class AppliedRow:
@@ -87,9 +90,11 @@ class Tracker:
         """Create the schema and the table when missing (call it under the lock).
 
         Checked first, not just ``IF NOT EXISTS``: a deploy role without CREATE on the
-        database must still be able to run once the table exists.
+        database must still be able to run once the table exists. An existing table must have
+        the tracker's columns (``check_columns``).
         """
         if self.exists():
+            self.check_columns()
             return
         has_schema = self.conn.execute(
             "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
@@ -109,7 +114,41 @@ class Tracker:
 
     def read(self) -> dict[str, AppliedRow]:
         """The applied set; empty when the table does not exist."""
-        return self.rows() if self.exists() else {}
+        if not self.exists():
+            return {}
+        self.check_columns()
+        return self.rows()
+
+    def check_columns(self) -> None:
+        """Refuse an existing table that lacks the tracker's columns (another tool's table).
+
+        Without this, a ``tracker-table`` that names golang-migrate's ``schema_migrations``
+        failed later with 'column "name" does not exist' and a fix about privileges.
+        """
+        columns = _columns(self.conn, f"{_quote(self.schema)}.{_quote(self.table)}")
+        missing = [c for c in TRACKER_COLUMNS if c not in columns]
+        if not missing:
+            return
+        kind = _legacy_kind(columns)
+        if kind == "dbmate" and columns != {"version"}:
+            kind = None  # dbmate's table has that one column; "version" alone says little
+        plural = "s" if len(missing) > 1 else ""
+        what = (
+            f"the tracking table {self.qualified} exists but is not migproof's: it lacks the "
+            f"column{plural} {', '.join(missing)} (it has {', '.join(sorted(columns)) or 'none'})"
+        )
+        fix = (
+            "set [tool.migproof.migrate] tracker-table (and tracker-schema) to a table no other "
+            'tool uses; the default is "migproof_migrations", which migproof creates'
+        )
+        if kind is not None:
+            what += f"; it looks like {kind}'s own tracker"
+            fix += (
+                f". To take over from {kind}, leave this table to it as the legacy tracker "
+                f'(legacy-table = "{self.qualified}"; not needed when it has the layout\'s '
+                "default name): the first migrate reads the applied set from it (MP810)"
+            )
+        raise DatabaseError(what, fix=fix)
 
     def rows(self) -> dict[str, AppliedRow]:
         """The applied set of a table known to exist (after ``ensure``)."""
@@ -232,25 +271,37 @@ def read_legacy(
     found = _find_legacy_table(conn, table or _LEGACY_DEFAULTS[layout], schema)
     if found is None:
         return None
-    oid, qualified = found
-    columns = {
+    _, qualified = found
+    columns = _columns(conn, qualified)
+    ident = sql.SQL(qualified)  # built from quote_ident in _find_legacy_table
+    kind = _legacy_kind(columns)
+    if kind is None:
+        return None
+    return _LEGACY_READERS[kind](conn, ident, qualified, migrations)
+
+
+def _legacy_kind(columns: set[str]) -> str | None:
+    """Which tool's tracker a table with these columns is, by its columns."""
+    if {"version", "dirty"} <= columns:
+        return "golang-migrate"
+    if {"installed_rank", "version", "script", "success"} <= columns:
+        return "Flyway"
+    if {"version_id", "is_applied"} <= columns:
+        return "goose"
+    if "version" in columns:
+        return "dbmate"
+    return None
+
+
+def _columns(conn: Connection, regclass: str) -> set[str]:
+    return {
         str(name)
         for (name,) in conn.execute(
             "SELECT attname FROM pg_attribute"
-            " WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped",
-            (oid,),
+            " WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+            (regclass,),
         )
     }
-    ident = sql.SQL(qualified)  # built from quote_ident in _find_legacy_table
-    if {"version", "dirty"} <= columns:
-        return _golang_state(conn, ident, qualified, migrations)
-    if {"installed_rank", "version", "script", "success"} <= columns:
-        return _flyway_state(conn, ident, qualified, migrations)
-    if {"version_id", "is_applied"} <= columns:
-        return _goose_state(conn, ident, qualified, migrations)
-    if "version" in columns:
-        return _dbmate_state(conn, ident, qualified, migrations)
-    return None
 
 
 def _find_legacy_table(conn: Connection, name: str, schema: str) -> tuple[int, str] | None:
@@ -386,6 +437,14 @@ def _flyway_state(
             applied[key] = AppliedRow(key=key, name=disk.name if disk else "", checksum=None)
     rows = tuple(applied.values())
     return LegacyState("flyway", qualified, rows, f"Flyway's {qualified}, {len(rows)} applied")
+
+
+_LEGACY_READERS = {
+    "golang-migrate": _golang_state,
+    "Flyway": _flyway_state,
+    "goose": _goose_state,
+    "dbmate": _dbmate_state,
+}
 
 
 def _canonical_or_raw(text: str) -> str:

@@ -1,0 +1,109 @@
+"""The tracking table and the advisory lock against a real server: shape, lock wait, timeouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from migproof.config import Config, load_config
+from migproof.errors import DatabaseError
+from migproof.sandbox import Sandbox
+from migproof.sqlmigrate import migrate, status
+
+Conn = psycopg.Connection[tuple[object, ...]]
+
+FILES = {
+    "1_a.up.sql": "CREATE TABLE a (id int);\n",
+    "2_b.up.sql": "CREATE TABLE b (id int);\n",
+}
+
+
+def project(tmp_path: Path, files: dict[str, str] | None = None) -> Path:
+    directory = tmp_path / "db"
+    directory.mkdir()
+    for name, text in (files or FILES).items():
+        (directory / name).write_text(text)
+    return directory
+
+
+def config(tmp_path: Path, **overrides: object) -> Config:
+    return load_config(tmp_path, overrides=overrides)
+
+
+def table_names(conn: Conn) -> set[str]:
+    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+    return {str(r[0]) for r in rows}
+
+
+# ---- the tracking table's shape ----------------------------------------------------------------
+
+GOLANG = "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)"
+
+
+@pytest.mark.parametrize("command", ["migrate", "status"])
+def test_a_tracker_table_of_golang_migrate_is_refused_naming_its_missing_columns(
+    tmp_path: Path, pg: Sandbox, db: str, conn: Conn, command: str
+) -> None:
+    conn.execute(GOLANG)
+    conn.execute("INSERT INTO schema_migrations VALUES (1, false)")
+    d = project(tmp_path)
+    cfg = config(tmp_path, **{"migrate.tracker-table": "schema_migrations"})
+    run = migrate if command == "migrate" else status
+    with pytest.raises(DatabaseError) as raised:
+        run(cfg, d, pg.url_for(db))
+    assert raised.value.what == (
+        "the tracking table public.schema_migrations exists but is not migproof's: it lacks "
+        "the columns name, checksum, applied_at, duration_ms (it has dirty, version); it looks "
+        "like golang-migrate's own tracker"
+    )
+    fix = raised.value.fix or ""
+    assert "tracker-table" in fix and '"migproof_migrations"' in fix
+    assert 'legacy-table = "public.schema_migrations"' in fix and "privileges" not in fix
+    assert table_names(conn) == {"schema_migrations"}  # nothing applied, nothing created
+    assert conn.execute("SELECT * FROM schema_migrations").fetchall() == [(1, False)]
+
+
+def test_a_tracker_table_of_no_known_tool_is_refused_without_a_legacy_hint(
+    tmp_path: Path, pg: Sandbox, db: str, conn: Conn
+) -> None:
+    conn.execute("CREATE TABLE history (id int, version text)")
+    conn.execute("ALTER TABLE history DROP COLUMN version")  # a dropped column is not there
+    d = project(tmp_path)
+    with pytest.raises(DatabaseError) as raised:
+        migrate(config(tmp_path, **{"migrate.tracker-table": "history"}), d, pg.url_for(db))
+    assert raised.value.what == (
+        "the tracking table public.history exists but is not migproof's: it lacks the columns "
+        "version, name, checksum, applied_at, duration_ms (it has id)"
+    )
+    assert "legacy-table" not in (raised.value.fix or "")
+
+
+def test_an_existing_tracker_table_with_the_columns_is_used(
+    tmp_path: Path, pg: Sandbox, db: str, conn: Conn
+) -> None:
+    # made by hand (or by an earlier migproof), with a column of the team's own: accepted
+    conn.execute(
+        "CREATE TABLE history (version text PRIMARY KEY, name text NOT NULL, checksum text,"
+        " applied_at timestamptz NOT NULL DEFAULT now(), duration_ms double precision,"
+        " deployed_by text)"
+    )
+    d = project(tmp_path)
+    cfg = config(tmp_path, **{"migrate.tracker-table": "history"})
+    assert migrate(cfg, d, pg.url_for(db)).findings == []
+    assert conn.execute("SELECT version FROM history ORDER BY 1").fetchall() == [("1",), ("2",)]
+    assert status(cfg, d, pg.url_for(db), check=True).findings == []
+
+
+def test_golang_migrate_table_under_its_own_name_is_still_bootstrapped(
+    tmp_path: Path, pg: Sandbox, db: str, conn: Conn
+) -> None:
+    # the fix the refusal gives: tracker-table left at its default, the old table as legacy
+    conn.execute(GOLANG)
+    conn.execute("INSERT INTO schema_migrations VALUES (1, false)")
+    conn.execute("CREATE TABLE a (id int)")
+    d = project(tmp_path)
+    report = migrate(config(tmp_path), d, pg.url_for(db))
+    assert [f.check for f in report.findings] == ["MP810"]
+    assert [r["version"] for r in report.records] == ["2"]
