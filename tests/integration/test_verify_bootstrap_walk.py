@@ -277,3 +277,42 @@ def test_the_summary_shows_the_revisions_the_bootstrap_file_brought(
         ["r3", "index users.name", "ok", "ok"],
     ]
     assert "verify: no findings" in out
+
+
+def test_a_file_stamped_on_one_branch_walks_the_other_and_the_merge(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """r2b is stamped; r2a, before it in the topological order, is walked after it."""
+    revisions = [
+        BASE,
+        Revision(
+            id="r2a",
+            down="r1",
+            upgrade='op.add_column("users", sa.Column("a", sa.Text))',
+            downgrade='op.drop_column("users", "a")',
+        ),
+        Revision(
+            id="r2b",
+            down="r1",
+            upgrade='op.add_column("users", sa.Column("b", sa.Text))',
+            downgrade='op.drop_column("users", "b")',
+        ),
+        Revision(
+            id="r3", down=("r2a", "r2b"), upgrade=NAME_INDEX.upgrade, downgrade=NAME_INDEX.downgrade
+        ),
+    ]
+    bootstrap = USERS.replace("NOT NULL", "NOT NULL, b text") + stamp("r2b")
+    report = run(pg, project(tmp_path, revisions, bootstrap))
+    assert report.findings == []
+    assert statuses(report) == [
+        ("r1", "skipped", "not run"),
+        ("r2b", "skipped", "not run"),
+        ("r2a", "ok", "ok"),
+        ("r3", "ok", "ok"),
+    ]
+    assert report.skipped == [
+        (
+            "revisions up to r2b (2)",
+            "prod.sql is stamped at r2b: taken as applied, not upgraded or round-tripped",
+        )
+    ]
