@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from migproof.errors import DatabaseError
+from migproof.sandbox.databases import first_line
 from migproof.sqlmigrate.layout import Layout, Migration, canonical_version, version_key
 
 __all__ = [
@@ -206,21 +208,43 @@ class Tracker:
 
     @contextmanager
     def locked(self, wait_seconds: float) -> Iterator[None]:
-        """Hold the session advisory lock that serialises deploys on this tracker."""
+        """Hold the session advisory lock that serialises deploys on this tracker.
+
+        The wait is bounded by ``lock_timeout`` = lock-wait alone: ``statement_timeout`` (and
+        PostgreSQL 17's ``transaction_timeout``) are off for it, since a role's or database's
+        shorter one cancelled the wait early. Both are set local to a transaction around the
+        wait, so the session's own values are back once the lock is held (a session lock
+        outlives the transaction).
+        """
         key = self.lock_key
-        self.conn.execute(
-            "SELECT set_config('lock_timeout', %s, false)", (f"{int(wait_seconds * 1000)}ms",)
-        )
+        started = time.monotonic()
         try:
-            self.conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            with self.conn.transaction():
+                self.conn.execute(
+                    "SELECT set_config('lock_timeout', %s, true),"
+                    " set_config('statement_timeout', '0', true)",
+                    (f"{int(wait_seconds * 1000)}ms",),
+                )
+                self.conn.execute(
+                    "SELECT set_config('transaction_timeout', '0', true)"
+                    " WHERE current_setting('server_version_num')::int >= 170000"
+                )
+                self.conn.execute("SELECT pg_advisory_lock(%s)", (key,))
         except psycopg.errors.LockNotAvailable:
             raise DatabaseError(
                 f"another deploy holds the advisory lock on {self.qualified} "
-                f"({self._holder(key)}); waited {wait_seconds:g} s",
+                f"({self._holder(key)}); waited {time.monotonic() - started:.1f} s "
+                f"(lock-wait {wait_seconds:g} s)",
                 fix="let it finish and run again, or raise [tool.migproof.migrate] lock-wait",
             ) from None
-        finally:
-            self.conn.execute("RESET lock_timeout")
+        except psycopg.errors.QueryCanceled as exc:
+            raise DatabaseError(
+                f"the wait for the advisory lock on {self.qualified} was cancelled after "
+                f"{time.monotonic() - started:.1f} s ({first_line(exc)}) while another deploy "
+                f"held it ({self._holder(key)})",
+                fix="let that deploy finish and run again; the wait was cancelled from outside "
+                "(pg_cancel_backend, or a pooler's or proxy's query timeout)",
+            ) from None
         try:
             yield
         finally:

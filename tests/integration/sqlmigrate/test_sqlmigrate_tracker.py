@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -11,6 +15,7 @@ from migproof.config import Config, load_config
 from migproof.errors import DatabaseError
 from migproof.sandbox import Sandbox
 from migproof.sqlmigrate import migrate, status
+from migproof.sqlmigrate.tracker import Tracker
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -107,3 +112,84 @@ def test_golang_migrate_table_under_its_own_name_is_still_bootstrapped(
     report = migrate(config(tmp_path), d, pg.url_for(db))
     assert [f.check for f in report.findings] == ["MP810"]
     assert [r["version"] for r in report.records] == ["2"]
+
+
+# ---- the advisory lock's wait ------------------------------------------------------------------
+
+
+@pytest.fixture
+def other_deploy(pg: Sandbox, db: str) -> Iterator[Conn]:
+    """Another deploy's session, holding the tracker's advisory lock on the test's database."""
+    with psycopg.connect(pg.url_for(db), autocommit=True, application_name="other-deploy") as c:
+        key = Tracker(c, "public", "migproof_migrations").lock_key
+        c.execute("SELECT pg_advisory_lock(%s)", (key,))
+        yield c
+
+
+def test_a_statement_timeout_below_lock_wait_does_not_cut_the_wait_short(
+    tmp_path: Path, pg: Sandbox, db: str, conn: Conn, other_deploy: Conn
+) -> None:
+    conn.execute(f"ALTER DATABASE {db} SET statement_timeout = '200ms'")
+    d = project(tmp_path)
+    with pytest.raises(DatabaseError) as raised:
+        migrate(config(tmp_path, **{"migrate.lock-wait": 1}), d, pg.url_for(db))
+    what = raised.value.what
+    assert what.startswith(
+        "another deploy holds the advisory lock on public.migproof_migrations (backend pid "
+    )
+    assert ", other-deploy, from a local socket, since " in what
+    assert re.search(r"; waited \d+\.\d s \(lock-wait 1 s\)$", what), what
+    assert "lock-wait" in (raised.value.fix or "")
+    assert table_names(conn) == set()
+
+
+def test_the_session_timeouts_are_back_once_the_lock_is_held(
+    pg: Sandbox, db: str, conn: Conn
+) -> None:
+    conn.execute(f"ALTER DATABASE {db} SET statement_timeout = '200ms'")
+    session = psycopg.connect(pg.url_for(db), autocommit=True)
+    with session, Tracker(session, "public", "migproof_migrations").locked(5):
+        settings = session.execute(
+            "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')"
+        ).fetchone()
+        assert settings == ("200ms", "0")
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            session.execute("SELECT pg_sleep(1)")  # the database's own timeout applies
+
+
+def test_a_free_lock_under_a_short_statement_timeout_migrates(
+    tmp_path: Path, pg: Sandbox, db: str, conn: Conn
+) -> None:
+    conn.execute(f"ALTER DATABASE {db} SET statement_timeout = '200ms'")
+    d = project(tmp_path)
+    assert migrate(config(tmp_path, **{"migrate.lock-wait": 1}), d, pg.url_for(db)).findings == []
+    assert table_names(conn) == {"a", "b", "migproof_migrations"}
+
+
+def test_a_wait_cancelled_from_outside_says_so(
+    tmp_path: Path, pg: Sandbox, db: str, conn: Conn, other_deploy: Conn
+) -> None:
+    d = project(tmp_path)
+
+    def cancel_the_waiter() -> None:
+        for _ in range(200):  # bounded: 10 s at most
+            row = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'migproof migrate'"
+                " AND wait_event_type = 'Lock'"
+            ).fetchone()
+            if row is not None:
+                conn.execute("SELECT pg_cancel_backend(%s)", (row[0],))
+                return
+            time.sleep(0.05)
+
+    canceller = threading.Thread(target=cancel_the_waiter)
+    canceller.start()
+    try:
+        with pytest.raises(DatabaseError) as raised:
+            migrate(config(tmp_path, **{"migrate.lock-wait": 30}), d, pg.url_for(db))
+    finally:
+        canceller.join()
+    what = raised.value.what
+    assert what.startswith("the wait for the advisory lock on public.migproof_migrations was ")
+    assert "(canceling statement due to user request) while another deploy held it" in what
+    assert "pg_cancel_backend" in (raised.value.fix or "")
