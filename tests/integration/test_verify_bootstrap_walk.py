@@ -254,6 +254,20 @@ def test_a_file_stamped_at_an_unknown_revision_is_a_usage_error(
     ]
 
 
+def test_every_unknown_stamp_is_named(pg: Sandbox, tmp_path: Path) -> None:
+    from migproof.errors import SourceError
+
+    table = "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);\n"
+    rows = "INSERT INTO alembic_version VALUES ('r1'), ('beef'), ('cafe');\n"
+    root = project(tmp_path, [BASE, AUTH_STATE], USERS + table + rows)
+    with pytest.raises(SourceError) as caught:
+        run(pg, root)
+    assert caught.value.what == (
+        f"bootstrap file {root / 'prod.sql'} stamps revisions 'beef', 'cafe' in alembic_version, "
+        "and the chain has no such revisions"
+    )
+
+
 def test_the_summary_shows_the_revisions_the_bootstrap_file_brought(
     pg: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -247,3 +247,23 @@ def test_the_hint_reads_postgresql_s_error_code_where_there_is_one() -> None:
     assert _missing_object(failure(None)) == ("relation", "users")  # the message alone
     # the same words under another code (a RAISE in a function) are not a missing table
     assert _missing_object(failure("P0001")) is None
+
+
+def test_a_stamped_bootstrap_file_without_the_table_says_to_put_the_schema_in_it(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    root = write_project(
+        tmp_path / "project", [Revision(id="r1", down=None, upgrade="pass"), ADD_AUTH_STATE]
+    )
+    bootstrap = tmp_path / "prod.sql"  # stamped, but the schema create_all() made is missing
+    bootstrap.write_text(
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);\n"
+        "INSERT INTO alembic_version VALUES ('r1');\n"
+    )
+    (finding,) = upgrade_failures(run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)}))
+    assert finding.revision == "r2"
+    assert finding.fix == (
+        f"{SEEMS} prod.sql is stamped at r1 but creates no table: put the schema as it stood at "
+        "r1 in it (e.g. `pg_dump --schema-only --no-owner` of a database `create_all()` made "
+        "then)"
+    )

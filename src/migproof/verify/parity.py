@@ -765,11 +765,13 @@ def stamped_revisions(conn: Any, version_table: tuple[str | None, str]) -> tuple
     return tuple(str(row[0]) for row in rows if row[0])
 
 
-def unknown_stamp_error(path: Path, revision: str, version_table: str) -> SourceError:
-    """The usage error for a bootstrap file stamped at a revision the chain does not have."""
+def unknown_stamp_error(path: Path, revisions: list[str], version_table: str) -> SourceError:
+    """The usage error for a bootstrap file stamped at revisions the chain does not have."""
+    ids = ", ".join(repr(r) for r in revisions)
+    many = len(revisions) > 1
     return SourceError(
-        f"bootstrap file {path} stamps revision {revision!r} in {version_table}, and the chain "
-        "has no such revision",
+        f"bootstrap file {path} stamps revision{'s' if many else ''} {ids} in {version_table}, "
+        f"and the chain has no such revision{'s' if many else ''}",
         fix=f"stamp the file at the revision of this chain its schema matches (INSERT INTO "
         f"{version_table} VALUES ('<revision id>')), or check that --bootstrap-sql names this "
         "project's file",

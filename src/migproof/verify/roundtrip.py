@@ -724,6 +724,13 @@ class _Walk:
         )
         also = f"To verify {rid}'s round trip too, let the base revision create those tables"
         bootstrap = self.config.verify.bootstrap_sql
+        if bootstrap and self.preloaded:  # stamped, but it holds no table
+            stamped = " and ".join(self._stamped_heads())
+            return (
+                f"{seems}{Path(bootstrap).name} is stamped at {stamped} but creates no table:"
+                f" put the schema as it stood at {stamped} in it (e.g. `pg_dump --schema-only"
+                " --no-owner` of a database `create_all()` made then)"
+            )
         if bootstrap:  # the walk started empty: the file stamps no revision
             return f"{seems}{self._stamp_advice(rev, Path(bootstrap).name)}"
         parents = " and ".join(p for p in rev.down_revisions if p)
@@ -1019,8 +1026,9 @@ class _Chain:
         """Walk from the database the bootstrap file builds, when the file stamps revisions;
         False when it stamps none (the caller walks from an empty database, as before).
 
-        In this process alone: workers would each need the file loaded and env.py run on it
-        before they fork, and this mode is for chains whose early history the file replaces.
+        In this process alone (``verify.jobs`` does not apply): which revisions the file
+        stamps is known only once env.py has run on the loaded database, and ``walk_in_parts``
+        forks its workers before this process points env.py anywhere.
         """
         from migproof.verify.parity import load_bootstrap
 
@@ -1054,13 +1062,14 @@ class _Chain:
         from migproof.verify.parity import unknown_stamp_error
 
         graph = self.graph
+        unknown = [rid for rid in stamped if rid not in graph.by_id]
+        if unknown:
+            schema, table = walk.stepper.version_table
+            raise unknown_stamp_error(path, unknown, f"{schema}.{table}" if schema else table)
         applied: set[str] = set()
         frontier = list(stamped)
         while frontier:
             rid = frontier.pop()
-            if rid not in graph.by_id:
-                schema, table = walk.stepper.version_table
-                raise unknown_stamp_error(path, rid, f"{schema}.{table}" if schema else table)
             if rid not in applied:
                 applied.add(rid)
                 frontier.extend(graph.parents(graph.by_id[rid]))
