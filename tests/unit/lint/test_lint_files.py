@@ -222,7 +222,7 @@ def test_a_file_reached_twice_is_linted_once(tmp_path: Path) -> None:
     sources = discover(
         [tmp_path / "db", tmp_path / "db" / "1_a.sql", tmp_path / "db"], Config(root=tmp_path)
     ).sources
-    assert [s.path.name for s in sources] == ["1_a.sql"]
+    assert [s.path.name for s in sources if s.path] == ["1_a.sql"]
 
 
 @pytest.mark.parametrize("ini", [None, "[alembic]\nscript_location = {alembic_dir}\n"])
@@ -245,3 +245,34 @@ def test_revision_files_are_found_without_a_usable_alembic_ini(
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["migrations/versions/r1.py"]
     direct = discover([tmp_path / "migrations" / "versions"], Config(root=tmp_path)).revisions
     assert [p.name for p in direct] == ["r1.py"]
+
+
+def test_files_are_read_with_universal_newlines_and_must_be_utf8(tmp_path: Path) -> None:
+    (tmp_path / "1_crlf.sql").write_bytes(b"SELECT 1;\r\nCREATE INDEX i ON t (c);\r\n")
+    (tmp_path / "2_cr.sql").write_bytes(b"SELECT 1;\rSELECT 2;\rDROP TABLE t;\r")
+    sources = discover([tmp_path], Config(root=tmp_path)).sources
+    assert [s.sql for s in sources] == [
+        "SELECT 1;\nCREATE INDEX i ON t (c);\n",
+        "SELECT 1;\nSELECT 2;\nDROP TABLE t;\n",
+    ]
+    assert found(tmp_path, [tmp_path]) == [
+        ("MP201", "1_crlf.sql:2"),
+        ("MP210", "1_crlf.sql:2"),
+        ("MP404", "2_cr.sql:3"),
+        ("MP210", "2_cr.sql:3"),
+    ]
+    (tmp_path / "3_latin1.sql").write_bytes(b"SELECT '\xe9';\n")
+    with pytest.raises(SourceError, match=r"3_latin1\.sql is not UTF-8 text: invalid continuation"):
+        discover([tmp_path], Config(root=tmp_path))
+
+
+def test_links_to_directories_are_not_followed_and_broken_links_are_not_files(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {"real/1_a.sql": "SELECT 1;\n", "lib/node_modules/x.sql": "SELECT 1;\n"})
+    (tmp_path / "linked").symlink_to(tmp_path / "real", target_is_directory=True)
+    (tmp_path / "2_gone.sql").symlink_to(tmp_path / "missing.sql")
+    (tmp_path / "3_b.sql").symlink_to(tmp_path / "real" / "1_a.sql")
+    sources = discover([tmp_path], Config(root=tmp_path)).sources
+    # real/1_a.sql is reached first through 3_b.sql: linted once, under that name
+    assert [s.path.relative_to(tmp_path).as_posix() for s in sources if s.path] == ["3_b.sql"]
