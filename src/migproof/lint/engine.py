@@ -39,6 +39,7 @@ from migproof.lint.pgsql import (
     comments,
     enums,
     parse_migration,
+    parse_nodes,
     parse_statements,
     unvalidated_nodes,
 )
@@ -294,12 +295,15 @@ class Linter:
         if source.setup_sql:
             self._apply_setup(source.setup_sql)
         try:
-            statements = _parse(source.sql)
+            if len(source.sql) < _DEFER_FROM:  # positions and text are not needed here
+                nodes = parse_nodes(source.sql)
+            else:
+                nodes = [s.node for s in parse_migration(source.sql)]
         except SqlSyntaxError:
             return
-        for statement in statements:
-            if not isinstance(statement.node, Deferred):  # data statements change no schema
-                self.schema.apply(statement.node, new=True)
+        for node in nodes:
+            if not isinstance(node, Deferred):  # data statements change no schema
+                self.schema.apply(node, new=True)
 
     def handover(self, source: SqlSource) -> list[Finding]:
         """Advance over ``source`` and release what is held as ``lint(source)`` would.

@@ -30,6 +30,7 @@ __all__ = [
     "identifiers",
     "line_and_column",
     "parse_migration",
+    "parse_nodes",
     "parse_statements",
     "unvalidated_nodes",
 ]
@@ -109,6 +110,19 @@ def unvalidated_nodes() -> Iterator[None]:
 def _parse_unvalidated(sql: str) -> Any:
     with unvalidated_nodes():
         return _parser.parse_sql(sql)
+
+
+def parse_nodes(sql: str) -> list[Any]:
+    """The statements' nodes only, for callers that need no positions or text.
+
+    A syntax error raises ``SqlSyntaxError`` as ``parse_statements`` does.
+    """
+    try:
+        return [stmt.stmt for stmt in _parse_unvalidated(sql)]
+    except _parser.ParseError as exc:
+        message, offset = exc.args[0], int(exc.args[1]) if len(exc.args) > 1 else 0
+        line, column = line_and_column(sql, offset)
+        raise SqlSyntaxError(str(message), offset, line, column) from exc
 
 
 def parse_statements(sql: str) -> list[Statement]:
