@@ -78,3 +78,14 @@ def test_parse_migration_reports_syntax_errors_like_parse_statements() -> None:
     with pytest.raises(SqlSyntaxError) as exc:
         parse_migration("INSERT INTO t VALUES (1);\nSELEC 2;\n")
     assert (exc.value.line, exc.value.column) == (2, 1)
+
+
+def test_parse_nodes_gives_the_statements_nodes_and_the_same_syntax_errors() -> None:
+    from migproof.lint.pgsql import SqlSyntaxError, parse_nodes
+
+    sql = "SELECT 1;\n-- note\nCREATE TABLE t (id int);\n"
+    assert parse_nodes(sql) == [s.node for s in parse_statements(sql)]
+    with pytest.raises(SqlSyntaxError) as caught:
+        parse_nodes("SELECT 1;\nCREATE TABLE t (id int,);\n")
+    assert (caught.value.line, caught.value.column) == (2, 24)
+    assert caught.value.message == 'syntax error at or near ")"'
