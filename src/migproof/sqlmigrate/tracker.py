@@ -30,6 +30,7 @@ __all__ = [
     "LegacyState",
     "Tracker",
     "flyway_checksum",
+    "line_ending_change",
     "read_legacy",
 ]
 
@@ -476,6 +477,36 @@ def _canonical_or_raw(text: str) -> str:
         return canonical_version(text)
     except ValueError:
         return text
+
+
+def line_ending_change(migration: Migration, recorded: str | None) -> str | None:
+    """How an applied file differs from its recorded checksum when only line endings do.
+
+    The checksum stays the sha256 of the file's bytes (a CRLF file is not the file that was
+    applied: a string literal or a function body spanning lines holds the CRs); this only
+    names the difference, for a clearer MP803: ``"CRLF on disk, LF when applied"`` (a Windows
+    checkout with ``core.autocrlf``) or the reverse. None when the file differs otherwise,
+    or changed since it was read.
+    """
+    if recorded is None or recorded == migration.checksum:
+        return None
+    try:
+        data = migration.path.read_bytes()
+    except OSError:
+        return None
+    if _sha256(data) != migration.checksum:
+        return None
+    lf = data.replace(b"\r\n", b"\n")
+    if lf != data and _sha256(lf) == recorded:
+        return "CRLF on disk, LF when applied"
+    crlf = lf.replace(b"\n", b"\r\n")
+    if crlf != data and _sha256(crlf) == recorded:
+        return "LF on disk, CRLF when applied"
+    return None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -13,9 +14,10 @@ import pytest
 
 from migproof.config import Config, load_config
 from migproof.errors import DatabaseError
+from migproof.findings import Severity
 from migproof.sandbox import Sandbox
-from migproof.sqlmigrate import migrate, status
-from migproof.sqlmigrate.tracker import Tracker
+from migproof.sqlmigrate import load_migrations, migrate, status
+from migproof.sqlmigrate.tracker import Tracker, line_ending_change
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -193,3 +195,85 @@ def test_a_wait_cancelled_from_outside_says_so(
     assert what.startswith("the wait for the advisory lock on public.migproof_migrations was ")
     assert "(canceling statement due to user request) while another deploy held it" in what
     assert "pg_cancel_backend" in (raised.value.fix or "")
+
+
+# ---- line endings -------------------------------------------------------------------------------
+
+USERS = "CREATE TABLE users (\n  id bigint PRIMARY KEY\n);\n"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("applied", "on_disk", "expected"),
+    [
+        (USERS, USERS.replace("\n", "\r\n"), "CRLF on disk, LF when applied"),
+        (USERS.replace("\n", "\r\n"), USERS, "LF on disk, CRLF when applied"),
+        # mixed: one line converted by an editor
+        (USERS, USERS.replace("\n", "\r\n", 1), "CRLF on disk, LF when applied"),
+        # must not fire: the SQL changed too, the same file, or no checksum recorded yet
+        (USERS, USERS.replace("bigint", "int").replace("\n", "\r\n"), None),
+        (USERS, USERS, None),
+        (None, USERS.replace("\n", "\r\n"), None),
+    ],
+)
+def test_line_ending_change_names_a_difference_only_in_line_endings(
+    tmp_path: Path, applied: str | None, on_disk: str, expected: str | None
+) -> None:
+    d = tmp_path / "db"
+    d.mkdir()
+    (d / "V1__users.sql").write_bytes(on_disk.encode())
+    [migration] = load_migrations(d)
+    recorded = None if applied is None else _sha256(applied.encode())
+    assert line_ending_change(migration, recorded) == expected
+
+
+def test_line_ending_change_is_none_for_a_file_changed_since_it_was_read(tmp_path: Path) -> None:
+    d = tmp_path / "db"
+    d.mkdir()
+    (d / "V1__users.sql").write_bytes(USERS.replace("\n", "\r\n").encode())
+    [migration] = load_migrations(d)
+    (d / "V1__users.sql").write_bytes(b"DROP TABLE users;\r\n")
+    assert line_ending_change(migration, _sha256(USERS.encode())) is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs sqlmigrate/diagnostics.py to call tracker.line_ending_change for MP803",
+)
+def test_a_crlf_checkout_of_an_applied_migration_says_only_line_endings_differ(
+    tmp_path: Path, pg: Sandbox, db: str, conn: Conn
+) -> None:
+    d = project(tmp_path, {"V1__users.sql": USERS})
+    url = pg.url_for(db)
+    assert migrate(config(tmp_path), d, url).findings == []
+    (d / "V1__users.sql").write_bytes(USERS.replace("\n", "\r\n").encode())
+    report = migrate(config(tmp_path), d, url)
+    [finding] = report.findings
+    assert (finding.check, finding.severity, finding.revision) == ("MP803", Severity.ERROR, "1")
+    assert finding.message == (
+        "V1__users.sql changed after it was applied, but only its line endings differ "
+        "(CRLF on disk, LF when applied)"
+    )
+    assert "eol=lf" in (finding.fix or "")
+    assert [f.message for f in status(config(tmp_path), d, url, check=True).findings] == [
+        finding.message
+    ]
+
+
+def test_a_crlf_checkout_with_a_real_edit_is_a_plain_checksum_change(
+    tmp_path: Path, pg: Sandbox, db: str, conn: Conn
+) -> None:
+    d = project(tmp_path, {"V1__users.sql": USERS})
+    url = pg.url_for(db)
+    assert migrate(config(tmp_path), d, url).findings == []
+    edited = USERS.replace("bigint", "int").replace("\n", "\r\n").encode()
+    (d / "V1__users.sql").write_bytes(edited)
+    [finding] = migrate(config(tmp_path), d, url).findings
+    assert finding.check == "MP803" and finding.severity is Severity.ERROR
+    assert finding.message == (
+        f"V1__users.sql changed after it was applied (sha256 {_sha256(USERS.encode())[:12]} "
+        f"applied, {_sha256(edited)[:12]} on disk)"
+    )
