@@ -11,6 +11,7 @@ import configparser
 import os
 import re
 import tomllib
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -32,6 +33,9 @@ _ALEMBIC_OPTIONS = (
     "prepend_sys_path",
 )
 _MAX_SCOPE_FILES = 60  # files parsed while following env.py's imports: bounds the cost
+# Imports are followed through this many modules from env.py; the files they import are in
+# scope and parsed only to see whether the walk stops short of something.
+_MAX_SCOPE_DEPTH = 3
 
 
 def compile_glob(pattern: str) -> re.Pattern[str]:
@@ -77,9 +81,7 @@ class GuardProject:
     allow_edited: tuple[re.Pattern[str], ...]
     env_py: str | None = None
     search_roots: tuple[str, ...] = ()
-    _scope: list[tuple[frozenset[str], tuple[str, ...]] | None] = field(
-        default_factory=list, repr=False
-    )
+    _scope: list[_ImportScope] = field(default_factory=list, repr=False)
 
     def migration_dir_of(self, path: str) -> str | None:
         for directory, _ in self.migration_dirs:
@@ -100,22 +102,13 @@ class GuardProject:
     def is_model_by_glob(self, path: str) -> bool:
         return any(glob.match(path) for glob in self.model_globs)
 
-    @property
-    def env_scope(self) -> tuple[frozenset[str], tuple[str, ...]] | None:
-        """Files and package directories env.py's imports reach (transitively), or None."""
-        if self.env_py is None:
-            return None
-        if not self._scope:  # computed once, and only when a changed file declares tables
-            self._scope.append(_import_scope(self.toplevel, self.env_py, self.search_roots))
-        return self._scope[0]
-
     def is_in_env_scope(self, path: str) -> bool | None:
         """Whether env.py's model imports reach this file; None when that is unknown."""
-        scope = self.env_scope
-        if scope is None:
+        if self.env_py is None:
             return None
-        files, packages = scope
-        return path in files or any(path.startswith(prefix) for prefix in packages)
+        if not self._scope:  # built once, and only when a changed file declares tables
+            self._scope.append(_ImportScope(self.toplevel, self.env_py, self.search_roots))
+        return self._scope[0].contains(path)
 
 
 def load_project(config: Config, toplevel: Path) -> GuardProject:
@@ -360,67 +353,146 @@ def _walk_dirs(start: Path, depth: int) -> Iterator[str]:
         yield from _walk_dirs(Path(child), depth - 1)
 
 
-def _import_scope(
-    toplevel: Path, env_py: str, roots: Iterable[str]
-) -> tuple[frozenset[str], tuple[str, ...]] | None:
-    """Follow env.py's imports of project modules; return (files, package prefixes)."""
-    roots = tuple(roots)
-    files: set[str] = set()
-    packages: list[str] = []
-    queue: list[tuple[str, int]] = [(env_py, 0)]
-    parsed = 0
-    while queue and parsed < _MAX_SCOPE_FILES:
-        current, depth = queue.pop(0)
-        if (
-            current != env_py
-            and not current.endswith("/__init__.py")
-            and any(current.startswith(prefix) for prefix in packages)
-        ):
-            continue  # inside a package already in scope as a whole
-        parsed += 1
-        for module in _imported_modules(toplevel / current):
-            for resolved, is_package in _resolve_module(toplevel, roots, module):
-                if is_package:
-                    prefix = resolved.rsplit("/", 1)[0] + "/"
-                    if prefix in packages:
-                        continue
-                    packages.append(prefix)
-                elif resolved in files:
+class _ImportScope:
+    """The project files env.py's imports reach, followed transitively, and walked lazily.
+
+    A module env.py imports, directly or through other project modules, is in scope; an
+    imported package is in scope as a whole (its ``__init__`` may import its modules in a
+    loop). Every file reached is parsed and its imports followed, those inside a package in
+    scope too (a mixin module imported by ``app/models/user.py``). The other files of such
+    packages, which nothing imports by name, are parsed only when a path outside the scope
+    is asked about. When the limits (``_MAX_SCOPE_FILES`` parsed files, ``_MAX_SCOPE_DEPTH``
+    imports deep) stop the walk before it is complete, a path not reached is unknown (None),
+    never out of scope.
+    """
+
+    def __init__(self, toplevel: Path, env_py: str, roots: Iterable[str]) -> None:
+        self.toplevel = toplevel
+        self.env_py = env_py
+        self.roots = tuple(roots)
+        self.files: set[str] = set()
+        self.packages: list[str] = []  # directory prefixes, ending in "/"
+        self._queue: deque[tuple[str, int]] = deque([(env_py, 0)])
+        self._members: deque[tuple[str, int]] = deque()  # unimported files of packages
+        self._seen: set[str] = {env_py}
+        self._parsed = 0
+        self._complete = False
+        self._truncated = False
+        self._walk(members=False)
+
+    def contains(self, path: str) -> bool | None:
+        if not self.files and not self.packages:
+            return None  # env.py imports no project module: it says nothing about models
+        if self._in_scope(path):
+            return True
+        if not self._complete:
+            self._walk(members=True)
+            if self._in_scope(path):
+                return True
+        return None if self._truncated else False
+
+    def _in_scope(self, path: str) -> bool:
+        return path in self.files or any(path.startswith(p) for p in self.packages)
+
+    def _walk(self, *, members: bool) -> None:
+        while self._queue or (members and self._members):
+            if self._parsed >= _MAX_SCOPE_FILES:
+                self._truncated = True
+                break
+            if self._queue:
+                current, depth = self._queue.popleft()
+            else:
+                current, depth = self._members.popleft()
+                if current in self._seen:
+                    continue  # imported by name meanwhile
+                self._seen.add(current)
+            self._parsed += 1
+            for resolved in self._imports(current):
+                if depth > _MAX_SCOPE_DEPTH:  # as deep as the walk goes: this is beyond
+                    if not self._in_scope(resolved):
+                        self._truncated = True
                     continue
-                files.add(resolved)
-                if depth < 3:
-                    queue.append((resolved, depth + 1))
-    if not files:
-        return None
-    files.discard(env_py)
-    return frozenset(files), tuple(packages)
+                self.files.add(resolved)
+                if resolved in self._seen:
+                    continue
+                self._seen.add(resolved)
+                self._queue.append((resolved, depth + 1))
+                if resolved.endswith("/__init__.py"):
+                    self._add_package(resolved.removesuffix("__init__.py"), depth + 1)
+        self._complete = not self._queue and not self._members
+
+    def _add_package(self, prefix: str, depth: int) -> None:
+        """A package in scope as a whole; its other files are walked only if asked."""
+        if any(prefix.startswith(p) for p in self.packages):
+            return
+        self.packages.append(prefix)
+        for path in _python_files(self.toplevel / prefix):
+            if path == "__init__.py":
+                continue
+            if depth > _MAX_SCOPE_DEPTH:
+                self._truncated = True  # in scope, but what they import is not followed
+                return
+            self._members.append((f"{prefix}{path}", depth + 1))
+
+    def _imports(self, current: str) -> Iterator[str]:
+        """Project files the module at ``current`` imports, absolute and relative imports."""
+        for level, module, names in _imported_modules(self.toplevel / current):
+            if level == 0:
+                roots = self.roots
+            else:
+                package = PurePosixPath(current).parent
+                for _ in range(level - 1):
+                    package = package.parent
+                roots = ("" if str(package) == "." else str(package),)
+            prefix = ""
+            if module:
+                found = _resolve_module(self.toplevel, roots, module)
+                if found is None:
+                    continue
+                yield found
+                if not found.endswith("/__init__.py"):
+                    continue
+                prefix = f"{module}."  # `from package import module`
+            for name in names:
+                sub = _resolve_module(self.toplevel, roots, prefix + name)
+                if sub is not None:
+                    yield sub
 
 
-def _imported_modules(path: Path) -> list[str]:
+def _python_files(directory: Path) -> list[str]:
+    """``.py`` files under a package directory, relative to it, sorted; skipped dirs left out."""
+    found: list[str] = []
+    for current, dirs, names in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        rel = _relative(Path(current), directory)
+        found.extend(f"{rel}/{n}" if rel else n for n in sorted(names) if n.endswith(".py"))
+    return found
+
+
+def _imported_modules(path: Path) -> list[tuple[int, str, list[str]]]:
+    """(level, module, imported names) of each import statement; ``import a.b`` is (0, a.b)."""
     try:
         tree = ast.parse(path.read_bytes())
     except (OSError, SyntaxError, ValueError):
         return []
-    modules: list[str] = []
+    modules: list[tuple[int, str, list[str]]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            modules.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            modules.append(node.module)
-            modules.extend(f"{node.module}.{alias.name}" for alias in node.names)
+            modules.extend((0, alias.name, []) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names = [alias.name for alias in node.names if alias.name != "*"]
+            modules.append((node.level, node.module or "", names))
     return modules
 
 
-def _resolve_module(
-    toplevel: Path, roots: tuple[str, ...], module: str
-) -> Iterator[tuple[str, bool]]:
-    """Project files a dotted module name can be: ``a/b.py`` or ``a/b/__init__.py``."""
+def _resolve_module(toplevel: Path, roots: tuple[str, ...], module: str) -> str | None:
+    """The project file a dotted module name is under the first root that has it:
+    ``a/b.py`` or ``a/b/__init__.py``."""
     relative = module.replace(".", "/")
     for root in roots:
         base = f"{root}/{relative}" if root else relative
         if (toplevel / f"{base}.py").is_file():
-            yield f"{base}.py", False
-            return
+            return f"{base}.py"
         if (toplevel / base / "__init__.py").is_file():
-            yield f"{base}/__init__.py", True
-            return
+            return f"{base}/__init__.py"
+    return None

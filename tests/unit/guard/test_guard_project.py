@@ -303,3 +303,146 @@ def test_a_revision_in_a_path_separated_version_location_counts(
     repo.commit({"shop/models.py": MODELS + EMAIL, **new})
     report = guard(load_config(repo.path), "main")
     assert [f.check for f in report.findings] == expected
+
+
+MIXIN = """
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+class TimestampMixin:
+    created_at: Mapped[sa.DateTime] = mapped_column(sa.DateTime)
+"""
+UPDATED_AT = "    updated_at: Mapped[sa.DateTime] = mapped_column(sa.DateTime)\n"
+USER = """
+from sqlalchemy.orm import Mapped, mapped_column
+from app.db import Base
+from app.mixins import TimestampMixin
+
+class User(TimestampMixin, Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+"""
+
+
+def _models_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> GitRepo:
+    """env.py imports the package app.models; the mixin is reached only through its files."""
+    repo = GitRepo(tmp_path / "p")
+    repo.commit(
+        {
+            "alembic.ini": "[alembic]\nscript_location = migrations\n",
+            "migrations/env.py": "from app.models import Base\ntarget_metadata = Base.metadata\n",
+            "migrations/versions/a1.py": revision("a1", None),
+            "app/__init__.py": "",
+            "app/db.py": "from sqlalchemy.orm import DeclarativeBase\n\n"
+            "class Base(DeclarativeBase):\n    pass\n",
+            "app/mixins.py": MIXIN,
+            "app/legacy_mixins.py": MIXIN,  # imported by nothing: not this database's schema
+            **files,
+        }
+    )
+    repo.branch("feature")
+    monkeypatch.chdir(repo.path)
+    return repo
+
+
+def _changed_mixins(repo: GitRepo) -> list[tuple[str, str]]:
+    text = MIXIN.lstrip("\n")
+    repo.commit({"app/mixins.py": text + UPDATED_AT, "app/legacy_mixins.py": text + UPDATED_AT})
+    report = guard(load_config(repo.path), "main")
+    return [(f.check, str(f.location.path) if f.location else "") for f in report.findings]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {  # absolute imports, the module imported by the package's __init__
+            "app/models/__init__.py": "from app.db import Base\nfrom app.models.user import User\n",
+            "app/models/user.py": USER,
+        },
+        {  # relative imports
+            "app/models/__init__.py": "from ..db import Base\nfrom .user import User\n",
+            "app/models/user.py": USER.replace("from app.mixins", "from ..mixins"),
+        },
+        {  # `from . import user`, one more package level
+            "app/models/__init__.py": "from app.db import Base\nfrom . import accounts\n",
+            "app/models/accounts/__init__.py": "from .user import User\n",
+            "app/models/accounts/user.py": USER,
+        },
+        {  # the package imports its modules in a loop: none is imported by name
+            "app/models/__init__.py": "import importlib, pkgutil\nfrom app.db import Base\n"
+            "for m in pkgutil.iter_modules(__path__):\n"
+            "    importlib.import_module(f'{__name__}.{m.name}')\n",
+            "app/models/user.py": USER,
+        },
+    ],
+)
+def test_imports_of_files_inside_a_package_in_scope_are_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> None:
+    repo = _models_package(tmp_path, monkeypatch, files)
+    assert _changed_mixins(repo) == [("MP701", "app/mixins.py")]
+
+
+def test_a_mixin_module_nothing_in_scope_imports_stays_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        "app/models/__init__.py": "from app.db import Base\nfrom app.models.user import User\n",
+        "app/models/user.py": USER.replace("from app.mixins import TimestampMixin\n", "").replace(
+            "TimestampMixin, ", ""
+        ),
+    }
+    repo = _models_package(tmp_path, monkeypatch, files)
+    assert _changed_mixins(repo) == []
+
+
+def _chain(tmp_path: Path, length: int) -> GitRepo:
+    """env.py -> app/m1.py -> app/m2.py -> ... -> app/m<length>.py, and an unrelated module."""
+    repo = GitRepo(tmp_path / "p")
+    files = {
+        "alembic.ini": "[alembic]\nscript_location = migrations\n",
+        "migrations/env.py": "import app.m1\n",
+        "app/other.py": "",
+    }
+    for index in range(1, length + 1):
+        files[f"app/m{index}.py"] = f"import app.m{index + 1}\n" if index < length else ""
+    repo.write(files)
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("length", "last", "other"),
+    [
+        (4, True, False),  # four modules deep: all in scope, the walk is complete
+        (5, None, None),  # the fourth imports a fifth: the walk stops short, so unknown
+    ],
+)
+def test_scope_beyond_the_depth_limit_is_unknown_not_out(
+    tmp_path: Path, length: int, last: bool | None, other: bool | None
+) -> None:
+    repo = _chain(tmp_path, length)
+    project = load_project(load_config(repo.path), repo.path)
+    assert project.is_in_env_scope("app/m4.py") is True
+    assert project.is_in_env_scope(f"app/m{length}.py") is last
+    assert project.is_in_env_scope("app/other.py") is other
+
+
+def test_scope_beyond_the_file_limit_is_unknown_not_out(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "p")
+    many = {f"app/models/m{i}.py": "import app.helpers\n" for i in range(70)}
+    repo.write(
+        {
+            "alembic.ini": "[alembic]\nscript_location = migrations\n",
+            "migrations/env.py": "import app.models\n",
+            "app/__init__.py": "",
+            "app/models/__init__.py": "",
+            "app/helpers.py": "",
+            "app/other.py": "",
+            **many,
+        }
+    )
+    project = load_project(load_config(repo.path), repo.path)
+    assert project.is_in_env_scope("app/models/m69.py") is True  # the package counts whole
+    assert project.is_in_env_scope("app/other.py") is None  # 60 files parsed, 10 left
