@@ -401,7 +401,7 @@ def test_a_mixin_module_nothing_in_scope_imports_stays_out(
 def _chain(tmp_path: Path, length: int) -> GitRepo:
     """env.py -> app/m1.py -> app/m2.py -> ... -> app/m<length>.py, and an unrelated module."""
     repo = GitRepo(tmp_path / "p")
-    files = {
+    files: dict[str, str | None] = {
         "alembic.ini": "[alembic]\nscript_location = migrations\n",
         "migrations/env.py": "import app.m1\n",
         "app/other.py": "",
