@@ -14,6 +14,7 @@ Nothing is imported: SQLAlchemy is never loaded, the module is only parsed.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -282,6 +283,7 @@ class _Extractor:
         self.column_helpers: set[str] = set()
         self.decls: dict[str, Declaration] = {}
         self._counters: dict[str, int] = {}
+        self._star_module: str | None = None  # the last `from sqlalchemy... import *`
 
     # ---- names -------------------------------------------------------------------------
     def resolve(self, node: ast.expr) -> str | None:
@@ -309,6 +311,8 @@ class _Extractor:
                 value = getattr(stmt, "value", None)
                 if target is not None and isinstance(value, ast.expr):
                     assigned.setdefault(target, []).append(value)
+        if self._star_module is not None:
+            self._collect_star_names(self._star_module)
         # Flask-SQLAlchemy: `db = SQLAlchemy()` here, or `db` imported from the app package.
         for name, values in assigned.items():
             if len(values) == 1 and self.call_name(values[0]) == "sa.SQLAlchemy":
@@ -333,7 +337,32 @@ class _Extractor:
             return
         module = "." * stmt.level + (stmt.module or "")
         for alias in stmt.names:
+            if alias.name == "*":
+                if stmt.level == 0 and module.split(".", 1)[0] in _SA_ROOTS:
+                    self._star_module = module
+                continue
             self.imports[alias.asname or alias.name] = f"{module}.{alias.name}"
+
+    def _collect_star_names(self, module: str) -> None:
+        """``from sqlalchemy import *``: a name the module uses but never binds, and that is
+        not a builtin, can only come from the star import (``Column``, ``Integer``)."""
+        bound = set(self.imports) | set(dir(builtins))
+        used: set[str] = set()
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Name):
+                (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                bound.add(node.name)
+            elif isinstance(node, ast.arg):
+                bound.add(node.arg)
+            elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+                bound.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                bound.update(
+                    a.asname or a.name.split(".", 1)[0] for a in node.names if a.name != "*"
+                )
+        for name in sorted(used - bound):
+            self.imports[name] = f"{module}.{name}"
 
     # ---- canonical text ------------------------------------------------------------------
     def canon(self, node: ast.AST, local_names: dict[str, str] | None = None) -> str:

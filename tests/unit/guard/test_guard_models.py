@@ -287,3 +287,47 @@ def test_naming_convention_set_on_metadata() -> None:
     assert deltas(base, head) == [
         ("setting Base.metadata.naming_convention: value changed", 5, False)
     ]
+
+
+STAR = """
+from sqlalchemy import *
+from sqlalchemy.orm import *
+from app.types import Money
+
+Base = declarative_base()
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(50), nullable=False)
+    balance = Column(Money)
+    orders = relationship("Order")
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("String(50)", "String(80)", [("table users: column name changed", 11, False)]),
+        (
+            "    orders =",
+            "    email = Column(String(100))\n    orders =",
+            [("table users: column email added", 13, False)],
+        ),
+        ('    orders = relationship("Order")\n', "", []),  # a relationship is not schema
+        ("Base = declarative_base()", "Base = declarative_base()  # the registry", []),
+    ],
+)
+def test_star_imports_of_sqlalchemy_modules(
+    old: str, new: str, expected: list[tuple[str, int, bool]]
+) -> None:
+    base = textwrap.dedent(STAR).lstrip("\n")
+    assert "column name" in " ".join(extract_declarations(base)["table users"].members)
+    assert deltas(base, base.replace(old, new)) == expected
+
+
+def test_a_star_import_of_another_module_resolves_nothing() -> None:
+    # without `from sqlalchemy import *`, Column here is the project's own, not a column
+    base = "from app.fields import *\n\nclass Form:\n    name = Column(String(50))\n"
+    assert extract_declarations(base) == {}
