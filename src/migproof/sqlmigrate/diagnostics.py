@@ -8,7 +8,7 @@ from migproof.checks import CheckInfo, register_check
 from migproof.findings import Finding, Location, Severity
 from migproof.sqlmigrate.layout import Migration
 from migproof.sqlmigrate.plan import Plan
-from migproof.sqlmigrate.tracker import AppliedRow
+from migproof.sqlmigrate.tracker import AppliedRow, line_ending_change
 
 __all__ = [
     "CHANGED",
@@ -175,6 +175,21 @@ def plan_findings(plan: Plan, tracker: str, *, strict_order: bool) -> Iterator[F
             revision=row.key,
         )
     for migration, row in plan.changed:
+        endings = line_ending_change(migration, row.checksum)
+        if endings is not None:
+            yield Finding(
+                check=CHANGED,
+                severity=Severity.ERROR,
+                message=f"{migration.path.name} changed after it was applied, but only its line "
+                f"endings differ ({endings})",
+                fix="check it out with the line endings it was applied with (for LF: "
+                "`*.sql text eol=lf` in .gitattributes, then delete the file and check it out "
+                "again); if this file is what the database should record: UPDATE "
+                f"{tracker} SET checksum = '{migration.checksum}' WHERE version = '{row.key}'",
+                location=_at(migration),
+                revision=row.key,
+            )
+            continue
         yield Finding(
             check=CHANGED,
             severity=Severity.ERROR,

@@ -239,10 +239,6 @@ def test_line_ending_change_is_none_for_a_file_changed_since_it_was_read(tmp_pat
     assert line_ending_change(migration, _sha256(USERS.encode())) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs sqlmigrate/diagnostics.py to call tracker.line_ending_change for MP803",
-)
 def test_a_crlf_checkout_of_an_applied_migration_says_only_line_endings_differ(
     tmp_path: Path, pg: Sandbox, db: str, conn: Conn
 ) -> None:
