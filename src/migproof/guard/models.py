@@ -449,7 +449,8 @@ class _Extractor:
             if _single_target(stmt) == "__tablename__":
                 name = _string(getattr(stmt, "value", None))
                 if name is not None:
-                    return f"table {name}"
+                    schema = self._class_schema(cls)
+                    return f"table {schema}.{name}" if schema else f"table {name}"
         is_table = _is_sqlmodel_table(cls)
         for stmt in cls.body:
             label = self._member_label(stmt, is_sqlmodel_table=is_table)
@@ -460,6 +461,24 @@ class _Extractor:
             value = getattr(stmt, "value", None)
             if label == "metadata" and value is not None and self.call_name(value) == "sa.MetaData":
                 return f"model {cls.name}"
+        return None
+
+    def _class_schema(self, cls: ast.ClassDef) -> str | None:
+        """The literal ``schema`` of ``__table_args__`` (a dict, or a tuple ending in one), as
+        ``Table(..., schema=...)`` gives it: two tables of one name in two schemas differ."""
+        for stmt in cls.body:
+            value = getattr(stmt, "value", None)
+            if _single_target(stmt) != "__table_args__" or value is None:
+                continue
+            if isinstance(value, ast.Tuple | ast.List) and value.elts:
+                value = value.elts[-1]
+            if not isinstance(value, ast.Dict):
+                return None
+            for key, item in zip(value.keys, value.values, strict=True):
+                if key is not None and _string(key) == "schema":
+                    if isinstance(item, ast.Name):  # SCHEMA = "billing" at module level
+                        return _string(self.inline.get(item.id))
+                    return _string(item)
         return None
 
     def _class_members(self, cls: ast.ClassDef) -> dict[str, Member]:

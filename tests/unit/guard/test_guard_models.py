@@ -331,3 +331,74 @@ def test_a_star_import_of_another_module_resolves_nothing() -> None:
     # without `from sqlalchemy import *`, Column here is the project's own, not a column
     base = "from app.fields import *\n\nclass Form:\n    name = Column(String(50))\n"
     assert extract_declarations(base) == {}
+
+
+TWO_SCHEMAS = """
+import sqlalchemy as sa
+from app.db import Base
+
+BILLING = "billing"
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = {"schema": "crm"}
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.String(50))
+
+
+class BillingAccount(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (sa.Index("ix_accounts_name", "name"), {"schema": BILLING})
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.String(50))
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # the first table's column: it was overwritten by the second's, which did not change
+        (
+            "name = sa.Column(sa.String(50))\n\n",
+            "name = sa.Column(sa.String(200))\n\n",
+            [("table crm.accounts: column name changed", 11, False)],
+        ),
+        (
+            '{"schema": "crm"}',
+            '{"schema": "sales"}',
+            [("table sales.accounts: added", 7, False), ("table crm.accounts: removed", 7, True)],
+        ),
+        (
+            'BILLING = "billing"',
+            'BILLING = "invoicing"',
+            [
+                ("table invoicing.accounts: added", 14, False),
+                ("table billing.accounts: removed", 14, True),
+            ],
+        ),
+        ("class BillingAccount(Base):", "class Invoicing(Base):", []),  # the class name
+    ],
+)
+def test_one_table_name_in_two_schemas(
+    old: str, new: str, expected: list[tuple[str, int, bool]]
+) -> None:
+    base = textwrap.dedent(TWO_SCHEMAS).lstrip("\n")
+    assert sorted(extract_declarations(base)) == [
+        "table billing.accounts",
+        "table crm.accounts",
+    ]
+    assert deltas(base, base.replace(old, new, 1)) == expected
+
+
+def test_declarative_schema_and_table_call_schema_share_the_key() -> None:
+    declarative = textwrap.dedent(TWO_SCHEMAS).lstrip("\n")
+    table = declarative.replace(
+        'class Account(Base):\n    __tablename__ = "accounts"\n'
+        '    __table_args__ = {"schema": "crm"}\n'
+        "    id = sa.Column(sa.Integer, primary_key=True)\n"
+        "    name = sa.Column(sa.String(50))\n",
+        'accounts = sa.Table("accounts", Base.metadata, sa.Column("id", sa.Integer), '
+        'schema="crm")\n',
+    )
+    assert sorted(extract_declarations(table)) == sorted(extract_declarations(declarative))
