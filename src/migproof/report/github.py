@@ -1,10 +1,16 @@
-"""``--format github``: workflow commands that annotate the offending file and line."""
+"""``--format github``: workflow commands that annotate the offending file and line.
+
+GitHub places an annotation by its file's path relative to the repository root, so paths are
+given that way whatever directory migproof ran in (``report/paths.py``).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TextIO
 
-from migproof.findings import Finding, Report, Severity, display_path
+from migproof.findings import Finding, Report, Severity
+from migproof.report.paths import anchor_of, repository_root, within_repository
 
 __all__ = ["render"]
 
@@ -19,11 +25,12 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _annotation(finding: Finding) -> str:
+def _annotation(finding: Finding, anchor: Path, root: Path) -> str:
     properties = [f"title={_escape_property(finding.check)}"]
     location = finding.location
     if location is not None:
-        properties.insert(0, f"file={_escape_property(display_path(location.path))}")
+        path = within_repository(location.path, anchor, root).as_posix()
+        properties.insert(0, f"file={_escape_property(path)}")
         if location.line is not None:
             properties.insert(1, f"line={location.line}")
             if location.end_line is not None and location.end_line != location.line:
@@ -37,5 +44,7 @@ def _annotation(finding: Finding) -> str:
 
 
 def render(report: Report, out: TextIO) -> None:
+    root = repository_root()
+    anchor = anchor_of(report.command, root)
     for finding in report.sorted_findings():
-        out.write(_annotation(finding) + "\n")
+        out.write(_annotation(finding, anchor, root) + "\n")

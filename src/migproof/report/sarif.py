@@ -24,6 +24,7 @@ from urllib.parse import quote
 from migproof import __version__
 from migproof.checks import CheckInfo, find_check
 from migproof.findings import Finding, Report, Severity
+from migproof.report.paths import anchor_of, repository_root
 
 __all__ = ["LEVELS", "SARIF_SCHEMA", "render", "report_to_sarif", "repository_root"]
 
@@ -33,19 +34,8 @@ INFORMATION_URI = "https://pypi.org/project/migproof/"
 # Severity maps once (STYLE.md §3): error -> error, warning -> warning, info -> note.
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
-# Commands whose relative paths are relative to the git top level (paths from ``git diff``).
-TOPLEVEL_RELATIVE = frozenset({"guard"})
 # What stands for the project when a finding names no file, nearest directory first.
 PROJECT_FILES = ("alembic.ini", "migproof.toml", "pyproject.toml")
-
-
-def repository_root(start: Path | None = None) -> Path:
-    """The enclosing git work tree of ``start`` (default: the working directory), else itself."""
-    here = (start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return here
 
 
 def report_to_sarif(report: Report, root: Path | None = None) -> dict[str, object]:
@@ -113,8 +103,7 @@ class _Places:
     _project: tuple[Path, bool] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        command = self.report.command
-        self.anchor = self.base if command in TOPLEVEL_RELATIVE else Path.cwd()
+        self.anchor = anchor_of(self.report.command, self.base)
 
     def absolute(self, path: Path) -> Path:
         return (path if path.is_absolute() else self.anchor / path).resolve()

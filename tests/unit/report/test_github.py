@@ -65,3 +65,38 @@ def test_real_report(
         "::error file=migrations/versions/0002_downgrade_typo.py,line=18,title=MP011::"
         '[0002] downgrade fails: syntax error at or near "plan"'
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "given", "shown"),
+    [
+        ("lint", "shop/1.sql", "backend/shop/1.sql"),  # relative to the working directory
+        ("verify", "../db/2.sql", "db/2.sql"),
+        ("guard", "backend/shop/models.py", "backend/shop/models.py"),  # as git diff names it
+    ],
+)
+def test_paths_are_relative_to_the_repository_from_a_subdirectory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, given: str, shown: str
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "backend").mkdir()
+    monkeypatch.chdir(tmp_path / "backend")
+    finding = Finding(
+        check="MP201", severity=Severity.ERROR, message="e", location=Location(path=Path(given))
+    )
+    out = io.StringIO()
+    github.render(Report(command=command, findings=[finding]), out)
+    assert out.getvalue() == f"::error file={shown},title=MP201::e\n"
+
+
+def test_a_file_outside_the_repository_keeps_its_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "repo")
+    outside = (tmp_path / "elsewhere" / "1.sql").resolve()
+    assert _lines(
+        Finding(
+            check="MP201", severity=Severity.ERROR, message="e", location=Location(path=outside)
+        )
+    ) == [f"::error file={outside.as_posix()},title=MP201::e"]
