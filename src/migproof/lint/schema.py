@@ -169,6 +169,8 @@ class Schema:
     # dropped_names() spells it -> new
     objects: dict[str, bool] = field(default_factory=dict)
     _by_table: dict[str, dict[str, IndexInfo]] = field(default_factory=dict)
+    # constraints by table, then name: the same objects as ``constraints``, in its order
+    _constraints_by_table: dict[str, dict[str, ConstraintInfo]] = field(default_factory=dict)
     _new: list[TableInfo | IndexInfo | ConstraintInfo] = field(default_factory=list)
     _new_names: list[str] = field(default_factory=list)
 
@@ -232,9 +234,13 @@ class Schema:
             set(index.columns[:width]) == wanted for index in self._by_table.get(table, {}).values()
         )
 
+    def constraints_of(self, table: str) -> list[ConstraintInfo]:
+        """The constraints added to ``table``, in the order they were added."""
+        return list(self._constraints_by_table.get(table, {}).values())
+
     def primary_key(self, table: str) -> tuple[str, ...]:
-        for constraint in self.constraints.values():
-            if constraint.table == table and constraint.kind == "primary":
+        for constraint in self._constraints_by_table.get(table, {}).values():
+            if constraint.kind == "primary":
                 return constraint.columns
         return ()
 
@@ -299,13 +305,7 @@ class Schema:
     def _add_constraint(
         self, table: str, constraint: Any, *, new: bool, column: str | None = None
     ) -> None:
-        kind = {
-            CT.CONSTR_CHECK: "check",
-            CT.CONSTR_FOREIGN: "foreign",
-            CT.CONSTR_PRIMARY: "primary",
-            CT.CONSTR_UNIQUE: "unique",
-            CT.CONSTR_EXCLUSION: "exclusion",
-        }.get(constraint.contype)
+        kind = _CONSTRAINT_KINDS.get(constraint.contype)
         if kind is None:
             return
         if kind == "foreign":
@@ -323,6 +323,7 @@ class Schema:
             new=new,
         )
         self.constraints[(table, name)] = info
+        self._constraints_by_table.setdefault(table, {})[name] = info
         self._created(info)
         if kind in ("primary", "unique"):
             if constraint.indexname:  # USING INDEX: the index becomes the constraint's
@@ -364,6 +365,7 @@ class Schema:
                 constraint.valid = True
         elif subtype == AT.AT_DropConstraint:
             self.constraints.pop((table_name, name), None)
+            self._constraints_by_table.get(table_name, {}).pop(name, None)
             self.pop_index(f"{table_name}:{name}")
 
     def _create_index(self, node: Any, *, new: bool) -> None:
@@ -413,6 +415,15 @@ class Schema:
                 column = columns.pop(node.subname)
                 column.name = node.newname
                 columns[node.newname] = column
+
+
+_CONSTRAINT_KINDS = {
+    CT.CONSTR_CHECK: "check",
+    CT.CONSTR_FOREIGN: "foreign",
+    CT.CONSTR_PRIMARY: "primary",
+    CT.CONSTR_UNIQUE: "unique",
+    CT.CONSTR_EXCLUSION: "exclusion",
+}
 
 
 def _not_null_check_column(constraint: Any) -> str | None:

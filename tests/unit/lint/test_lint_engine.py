@@ -521,3 +521,28 @@ def test_large_scripts_defer_data_statements_with_the_same_findings(
     monkeypatch.setattr(engine, "_DEFER_FROM", len(sql) + 1)
     assert lint(sql, setup=setup) == deferred
     assert ("MP213", 1204) in deferred  # the UPDATE inside the ALTER's transaction
+
+
+def test_schema_keeps_constraints_by_table_through_adds_and_drops() -> None:
+    from migproof.lint.pgsql import parse_statements
+    from migproof.lint.schema import Schema
+
+    schema = Schema()
+    for statement in parse_statements(
+        "CREATE TABLE a (id int PRIMARY KEY, email text);\n"
+        "CREATE TABLE b (code text, CONSTRAINT b_pk PRIMARY KEY (code));\n"
+        "ALTER TABLE a ADD CONSTRAINT a_email CHECK (email IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE b DROP CONSTRAINT b_pk;\n"
+    ):
+        schema.apply(statement.node, new=False)
+    assert schema.primary_key("public.a") == ("id",)
+    assert schema.primary_key("public.b") == ()
+    assert [(c.kind, c.not_null_of, c.valid) for c in schema.constraints_of("public.a")] == [
+        ("primary", None, True),
+        ("check", "email", False),
+    ]
+    assert schema.constraints_of("public.b") == [] == schema.constraints_of("public.c")
+    assert [c.name for c in schema.constraints.values()] == [
+        "public.a.primary(id)",
+        "a_email",
+    ]

@@ -351,10 +351,9 @@ def set_not_null_without_check(cmd: ast.AlterTableCmd, ctx: StatementContext) ->
     if table is None:
         return
     if ctx.pg_version >= 12:
-        for constraint in ctx.schema.constraints.values():
+        for constraint in ctx.schema.constraints_of(table):
             if (
-                constraint.table == table
-                and constraint.not_null_of == cmd.name
+                constraint.not_null_of == cmd.name
                 and constraint.valid
                 and (table, constraint.name) not in ctx.state.not_valid_added
             ):
