@@ -19,7 +19,7 @@ def config(**lint: object) -> Config:
 
 def lint(sql: str, *, setup: str | None = None, **options: object) -> list[tuple[str, int]]:
     findings = lint_sources([SqlSource(sql, Path("m.sql"), setup_sql=setup)], config(**options))
-    return sorted((f.check, f.location.line if f.location else 0) for f in findings)
+    return sorted((f.check, (f.location.line or 0) if f.location else 0) for f in findings)
 
 
 # A realistic migration written the recommended way: it must pass cleanly.
@@ -160,7 +160,7 @@ ALTER TABLE t ADD COLUMN b text;
 
 
 def test_statement_timeout_of_zero_or_an_ended_set_local_is_no_timeout() -> None:
-    on = {"enable": ("missing-statement-timeout",)}
+    on: dict[str, object] = {"enable": ("missing-statement-timeout",)}
     alter = "ALTER TABLE t ADD COLUMN a text;\n"
     lock = "SET lock_timeout = '2s';\n"
     assert lint(lock + "SET statement_timeout = '5min';\n" + alter, **on) == []
