@@ -160,15 +160,15 @@ ALTER TABLE t ADD COLUMN b text;
 
 
 def test_statement_timeout_of_zero_or_an_ended_set_local_is_no_timeout() -> None:
-    on: dict[str, object] = {"enable": ("missing-statement-timeout",)}
+    on = ("missing-statement-timeout",)
     alter = "ALTER TABLE t ADD COLUMN a text;\n"
     lock = "SET lock_timeout = '2s';\n"
-    assert lint(lock + "SET statement_timeout = '5min';\n" + alter, **on) == []
-    assert lint(lock + "SET statement_timeout = 5000;\n" + alter, **on) == []
-    assert lint(lock + alter, **on) == [("MP611", 2)]
-    assert lint(lock + "SET statement_timeout = 0;\n" + alter, **on) == [("MP611", 3)]
-    assert lint(lock + "SET statement_timeout = '0ms';\n" + alter, **on) == [("MP611", 3)]
-    assert lint(lock + "SET statement_timeout TO DEFAULT;\n" + alter, **on) == [("MP611", 3)]
+    assert lint(lock + "SET statement_timeout = '5min';\n" + alter, enable=on) == []
+    assert lint(lock + "SET statement_timeout = 5000;\n" + alter, enable=on) == []
+    assert lint(lock + alter, enable=on) == [("MP611", 2)]
+    assert lint(lock + "SET statement_timeout = 0;\n" + alter, enable=on) == [("MP611", 3)]
+    assert lint(lock + "SET statement_timeout = '0ms';\n" + alter, enable=on) == [("MP611", 3)]
+    assert lint(lock + "SET statement_timeout TO DEFAULT;\n" + alter, enable=on) == [("MP611", 3)]
     assert lint("SET lock_timeout = '0s';\n" + alter) == [("MP210", 2)]
     sql = f"""{lock}BEGIN;
 SET LOCAL statement_timeout = '5min';
@@ -176,8 +176,8 @@ ALTER TABLE t ADD COLUMN a text;
 COMMIT;
 ALTER TABLE t ADD COLUMN b text;
 """
-    assert lint(sql, **on) == [("MP611", 6)]
-    assert lint(sql.replace("SET LOCAL", "SET"), **on) == []
+    assert lint(sql, enable=on) == [("MP611", 6)]
+    assert lint(sql.replace("SET LOCAL", "SET"), enable=on) == []
 
 
 def test_syntax_error_is_one_finding_with_the_parser_position() -> None:
