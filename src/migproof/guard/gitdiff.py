@@ -2,7 +2,8 @@
 
 Three processes at most: ``git rev-parse`` (top level, HEAD, REF and their merge base in one
 call), ``git diff --name-status -z`` and one ``git cat-file --batch`` that serves every file
-content and directory listing the checks ask for.
+content and directory listing the checks ask for. A fourth, ``git grep``, only when a
+changed module's Python enum changed (to find the models that use it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import IO
 
 from migproof.errors import SourceError
 
-__all__ = ["Change", "GitDiff", "ObjectReader", "read_diff"]
+__all__ = ["Change", "GitDiff", "ObjectReader", "grep_files", "read_diff"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,20 @@ def _parse_name_status(raw: bytes) -> list[Change]:
             changes.append(Change(status, fields[index + 1]))
             index += 2
     return changes
+
+
+def grep_files(toplevel: Path, commit: str, words: list[str]) -> list[str]:
+    """Python files at a commit that contain one of these words (``git grep -w``), sorted."""
+    if not words:
+        return []
+    patterns = [arg for word in words for arg in ("-e", word)]
+    result = _git(toplevel, "grep", "-l", "-z", "-w", "-F", *patterns, commit, "--", "*.py")
+    if result.returncode not in (0, 1):  # 1: nothing matched
+        message = result.stderr.decode(errors="replace").strip()
+        raise SourceError(f"git grep failed: {message}")
+    prefix = f"{commit}:"
+    names = result.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    return sorted(name.removeprefix(prefix) for name in names if name)
 
 
 class ObjectReader:

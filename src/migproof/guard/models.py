@@ -20,7 +20,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-__all__ = ["Declaration", "Member", "SchemaDelta", "compare_declarations", "extract_declarations"]
+__all__ = [
+    "Declaration",
+    "Member",
+    "SchemaDelta",
+    "compare_declarations",
+    "extract_declarations",
+    "python_enums",
+    "uses_name",
+]
 
 # Qualified names are collapsed to ``sa.<name>``: sqlalchemy re-exports most names at several
 # paths (sqlalchemy.orm.mapped_column is sqlalchemy.mapped_column), sqlmodel re-exports them.
@@ -209,7 +217,7 @@ class SchemaDelta:
     in_base: bool = False
 
 
-def extract_declarations(source: str) -> dict[str, Declaration]:
+def extract_declarations(source: str, package: str | None = None) -> dict[str, Declaration]:
     """Every SQLAlchemy declaration in a module, keyed; raises SyntaxError on invalid Python.
 
     >>> decls = extract_declarations(
@@ -222,7 +230,30 @@ def extract_declarations(source: str) -> dict[str, Declaration]:
     ['__tablename__', 'column id']
     """
     tree = ast.parse(source)
-    return _Extractor(tree).run()
+    return _Extractor(tree, package).run()
+
+
+def python_enums(source: str) -> dict[str, Declaration]:
+    """Every Python enum class a module defines (``enum class <Name>``), used here or not.
+
+    Raises SyntaxError on invalid Python.
+    """
+    extractor = _Extractor(ast.parse(source))
+    extractor._collect_names()
+    extractor._python_enums(only_used=False)
+    return extractor.decls
+
+
+def uses_name(decls: dict[str, Declaration], qualified: str) -> bool:
+    """Whether a declaration (other than an enum class) refers to ``qualified``, e.g. the
+    Python enum ``shop.enums.Status`` in ``sa.Enum(shop.enums.Status)``."""
+    pattern = re.compile(rf"(?<![\w.]){re.escape(qualified)}(?![\w])")
+    return any(
+        pattern.search(member.text)
+        for key, decl in decls.items()
+        if not key.startswith("enum class ")
+        for member in decl.members.values()
+    )
 
 
 def compare_declarations(
@@ -274,8 +305,9 @@ def _collapse(qualified: str) -> str:
 
 
 class _Extractor:
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, package: str | None = None) -> None:
         self.tree = tree
+        self.package = package  # what relative imports are relative to, when known
         self.imports: dict[str, str] = {}
         self.inline: dict[str, ast.expr] = {}
         self.placeholders: dict[str, str] = {}
@@ -336,6 +368,12 @@ class _Extractor:
                 self.imports[target] = alias.name if alias.asname else target
             return
         module = "." * stmt.level + (stmt.module or "")
+        if stmt.level and self.package is not None:
+            # `from ..db import Base` in shop/models/user.py is shop.db.Base
+            parts = self.package.split(".") if self.package else []
+            if stmt.level - 1 <= len(parts):
+                base = parts[: len(parts) - (stmt.level - 1)]
+                module = ".".join([*base, *([stmt.module] if stmt.module else [])])
         for alias in stmt.names:
             if alias.name == "*":
                 if stmt.level == 0 and module.split(".", 1)[0] in _SA_ROOTS:
@@ -755,13 +793,13 @@ class _Extractor:
                 return f"{kind} {named}"
         return self.canon(arg)  # unnamed: added or removed, never "changed"
 
-    def _python_enums(self) -> None:
+    def _python_enums(self, *, only_used: bool = True) -> None:
         """Python enums whose members become database enum labels (used by a column)."""
         texts = " ".join(m.text for d in self.decls.values() for m in d.members.values())
         for name, cls in self.local_classes.items():
             if not any(self.resolve(b) in _PY_ENUM_BASES for b in cls.bases):
                 continue
-            if not re.search(rf"\b{re.escape(name)}\b", texts):
+            if only_used and not re.search(rf"\b{re.escape(name)}\b", texts):
                 continue
             members: dict[str, Member] = {}
             for stmt in cls.body:

@@ -102,6 +102,21 @@ class GuardProject:
     def is_model_by_glob(self, path: str) -> bool:
         return any(glob.match(path) for glob in self.model_globs)
 
+    def module_name(self, path: str) -> tuple[str, str] | None:
+        """The dotted module a Python file is imported as, and its package (what its
+        relative imports start from), under the longest search root holding it."""
+        for root in sorted(self.search_roots, key=len, reverse=True):
+            if root and not path.startswith(root + "/"):
+                continue
+            parts = path[len(root) + 1 if root else 0 :].removesuffix(".py").split("/")
+            if not all(part.isidentifier() for part in parts):
+                continue
+            if parts[-1] == "__init__":
+                parts.pop()
+                return ".".join(parts), ".".join(parts)
+            return ".".join(parts), ".".join(parts[:-1])
+        return None
+
     def is_in_env_scope(self, path: str) -> bool | None:
         """Whether env.py's model imports reach this file; None when that is unknown."""
         if self.env_py is None:

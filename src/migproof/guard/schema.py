@@ -9,8 +9,14 @@ from pathlib import Path
 from migproof.findings import Finding, Location
 from migproof.guard.codes import SCHEMA_CHANGE_WITHOUT_MIGRATION, SCHEMA_FILE_UNPARSABLE
 from migproof.guard.context import GuardContext
-from migproof.guard.gitdiff import Change
-from migproof.guard.models import SchemaDelta, compare_declarations, extract_declarations
+from migproof.guard.gitdiff import Change, grep_files
+from migproof.guard.models import (
+    SchemaDelta,
+    compare_declarations,
+    extract_declarations,
+    python_enums,
+    uses_name,
+)
 from migproof.guard.project import is_test_path
 
 __all__ = ["SchemaFileResult", "check_schema_files", "schema_changes"]
@@ -32,13 +38,16 @@ def schema_changes(context: GuardContext) -> list[SchemaFileResult]:
     """Every changed schema-bearing file whose declarations differ (or that does not parse)."""
     results: list[SchemaFileResult] = []
     context.prefetch(context.candidates)
+    python: list[Change] = []
     for change in context.candidates:
         if change.path.endswith(".py") and not context.project.is_schema_sql(change.path):
+            python.append(change)
             result = _python_file(context, change)
         else:
             result = _sql_file(context, change)
         if result is not None and (result.deltas or result.error):
             results.append(result)
+    results.extend(_enum_modules(context, python, results))
     return results
 
 
@@ -150,3 +159,79 @@ def _sql_file(context: GuardContext, change: Change) -> SchemaFileResult | None:
     if not configured and not head and not base:
         return None
     return SchemaFileResult(change.path, tuple(compare_sql(base, head)))
+
+
+def _enum_modules(
+    context: GuardContext, changes: list[Change], results: list[SchemaFileResult]
+) -> Iterator[SchemaFileResult]:
+    """Python enums changed in one module and used by a model column in another.
+
+    ``status = mapped_column(sa.Enum(Status))`` with ``Status`` imported from shop/enums.py:
+    the enum's members are the database type's labels, though shop/enums.py declares no
+    table. The modules that use a changed enum are found with one ``git grep`` for its name
+    at HEAD, then parsed to see that a declaration refers to it by its qualified name.
+    """
+    changed = _changed_enums(context, changes, results)
+    if not changed:
+        return
+    names = sorted({qualified.rsplit(".", 1)[1] for qualified in changed})
+    users = [
+        path
+        for path in grep_files(context.toplevel, context.diff.head, names)
+        if _may_use_enums(context, path)
+    ]
+    context.objects.prefetch_texts(context.diff.head, users)
+    found: dict[str, dict[SchemaDelta, None]] = {}  # enum module -> its deltas, in order
+    for path in users:
+        source = context.objects.text(context.diff.head, path)
+        if source is None or not _may_declare(source):
+            continue
+        module = context.project.module_name(path)
+        try:
+            decls = extract_declarations(source, module[1] if module else None)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for qualified, (enum_path, deltas) in changed.items():
+            if enum_path != path and uses_name(decls, qualified):
+                for delta in deltas:
+                    used = f"{delta.description} (used by a column in {path})"
+                    found.setdefault(enum_path, {})[SchemaDelta(used, delta.line)] = None
+    for path, unique in found.items():
+        yield SchemaFileResult(path, tuple(unique), is_models=True)
+
+
+def _changed_enums(
+    context: GuardContext, changes: list[Change], results: list[SchemaFileResult]
+) -> dict[str, tuple[str, list[SchemaDelta]]]:
+    """Qualified name of each Python enum whose members changed -> (its file, the changes);
+    enums its own file already reported (a column there uses them) are left out."""
+    reported = {(r.path, d.description) for r in results for d in r.deltas}
+    changed: dict[str, tuple[str, list[SchemaDelta]]] = {}
+    for change in changes:
+        if change.status not in "MR" or is_test_path(change.path):
+            continue
+        module = context.project.module_name(change.path)
+        head_source, base_source = context.head_text(change), context.base_text(change)
+        if module is None or head_source is None or base_source is None:
+            continue
+        if "enum" not in head_source.lower():
+            continue  # no `import enum`, no `from enum import ...`: no Python enum here
+        try:
+            head, base = python_enums(head_source), python_enums(base_source)
+        except (SyntaxError, ValueError, RecursionError):
+            continue  # not comparable: a models file's syntax error is MP706 already
+        for delta in compare_declarations(base, head):
+            key, _, what = delta.description.partition(": ")
+            if what in ("added", "removed") or (change.path, delta.description) in reported:
+                continue  # a new or deleted enum changes its users, which report that
+            qualified = f"{module[0]}.{key.removeprefix('enum class ')}"
+            changed.setdefault(qualified, (change.path, []))[1].append(delta)
+    return changed
+
+
+def _may_use_enums(context: GuardContext, path: str) -> bool:
+    """A file whose declarations count: a models glob, or env.py's scope (not tests)."""
+    project = context.project
+    if project.has_model_globs:
+        return project.is_model_by_glob(path)
+    return not is_test_path(path) and project.is_in_env_scope(path) is not False

@@ -402,3 +402,22 @@ def test_declarative_schema_and_table_call_schema_share_the_key() -> None:
         'schema="crm")\n',
     )
     assert sorted(extract_declarations(table)) == sorted(extract_declarations(declarative))
+
+
+def test_relative_imports_resolve_against_the_package() -> None:
+    relative = (
+        "from .db import Base\nimport sqlalchemy as sa\n\nclass U(Base):\n"
+        "    __tablename__ = 'u'\n    id = sa.Column(sa.Integer, primary_key=True)\n"
+    )
+    absolute = relative.replace("from .db import", "from shop.db import")
+    parent = relative.replace("from .db import", "from ..db import")
+    assert deltas_in(relative, absolute, "shop") == []
+    assert deltas_in(parent, absolute, "shop.models") == []
+    assert deltas_in(relative, absolute, None) == [("table u: bases changed", 4, False)]
+
+
+def deltas_in(base: str, head: str, package: str | None) -> list[tuple[str, int, bool]]:
+    found = compare_declarations(
+        extract_declarations(base, package), extract_declarations(head, package)
+    )
+    return [(d.description, d.line, d.in_base) for d in found]

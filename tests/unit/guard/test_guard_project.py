@@ -446,3 +446,20 @@ def test_scope_beyond_the_file_limit_is_unknown_not_out(tmp_path: Path) -> None:
     project = load_project(load_config(repo.path), repo.path)
     assert project.is_in_env_scope("app/models/m69.py") is True  # the package counts whole
     assert project.is_in_env_scope("app/other.py") is None  # 60 files parsed, 10 left
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("shop/models.py", ("shop.models", "shop")),
+        ("shop/models/__init__.py", ("shop.models", "shop.models")),
+        ("src/billing/enums.py", ("billing.enums", "billing")),  # under the src/ root
+        ("enums.py", ("enums", "")),
+        ("my app/enums.py", None),  # not importable by that path
+    ],
+)
+def test_module_names(tmp_path: Path, path: str, expected: tuple[str, str] | None) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.write({"alembic.ini": "[alembic]\nscript_location = migrations\n"})
+    project = load_project(load_config(repo.path), repo.path)
+    assert project.module_name(path) == expected
