@@ -2,7 +2,7 @@
 
 Linting is sequential by nature: a migration is judged against the schema every migration
 before it built. The forked process gets that schema by carrying it over the first part
-(``Linter.advance``: parse and apply, no rules), which costs about half of linting it, then
+(``Linter.advance``: parse and apply, no rules), which costs under half of linting it, then
 lints the rest; this process lints the first part meanwhile, then carries its schema over
 the first migration of the rest to release the foreign-key findings it held
 (``Linter.handover``), exactly as one linter going through all of them would. Findings come
@@ -34,13 +34,15 @@ if TYPE_CHECKING:
 
 __all__ = ["lint_split", "worth_splitting"]
 
-# Below this much SQL (characters) one process is faster: forking, carrying the schema over
-# the first part twice and pickling the findings back cost more than the second core saves
-# (measured with bench/lint_bench.py on smaller corpora).
-MIN_SQL = 400_000
+# Below this much SQL (characters) one process is as fast: forking, carrying the schema over
+# the first part and pickling the findings back cost what the second core saves. Measured
+# on bench/lint_bench.py's corpus cut short: 90 KB breaks even, 180 KB is linted in 0.77
+# of the time, 450 KB in 0.74, 2 MB in about 0.7.
+MIN_SQL = 200_000
 # The share of the SQL this process lints: the forked one also carries the schema over it,
-# at 0.55 of the cost of linting it, so p = 1 / (2 - 0.55) balances the two.
-FIRST_SHARE = 0.69
+# at about 0.45 of the cost of linting it, and pickles its findings: p = 0.66 balances the
+# two (measured on bench/lint_bench.py's corpus).
+FIRST_SHARE = 0.66
 
 
 def worth_splitting(sources: Sequence[SqlSource]) -> bool:
