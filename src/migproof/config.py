@@ -62,7 +62,8 @@ class VerifyConfig:
     )
     bootstrap_sql: str | None = _opt(
         None,
-        "SQL loaded before upgrading (a database bootstrapped out of band).",
+        "SQL loaded before upgrading (a database bootstrapped out of band); when it stamps "
+        "revisions, the walk starts from it.",
         '"schema/prod.sql"',
     )
     models: str | None = _opt(

@@ -90,7 +90,7 @@ def test_a_create_all_chain_is_round_tripped_from_its_stamped_bootstrap_file(
     report = run(pg, root)
     assert report.findings == []
     assert statuses(report) == [
-        ("r1", "skipped", "not run"),
+        ("r1", "bootstrap", "not run"),
         ("r2", "ok", "ok"),
         ("r3", "ok", "ok"),
     ]
@@ -99,6 +99,29 @@ def test_a_create_all_chain_is_round_tripped_from_its_stamped_bootstrap_file(
     assert directions(report, "r2") == ["upgrade", "downgrade"]
     assert directions(report, "r3") == ["upgrade", "downgrade"]
     assert report.skipped == [STAMPED_NOTE]
+
+
+def test_every_report_format_shows_the_stamped_revisions_as_the_bootstrap_file_s(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    import io
+    import json
+
+    import jsonschema
+
+    from migproof.report import html_format, json_format, junit
+
+    root = project(tmp_path, [BASE, AUTH_STATE, NAME_INDEX], USERS + stamp("r1"))
+    report = run(pg, root)
+    out = io.StringIO()
+    json_format.render(report, out)
+    schema = json.loads((Path(__file__).parents[2] / "docs" / "json-schema.json").read_text())
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.loads(out.getvalue())))
+    assert errors == []
+    skipped = {(c.group, c.name): c.skipped for c in junit.verify_cases(report)}
+    assert skipped[("r1", "upgrade")] == "r1 came with the bootstrap file (stamped there): not run"
+    assert skipped[("r2", "upgrade")] is None
+    assert html_format.revision_status(report.records[0], []) == "skipped"
 
 
 def test_rows_in_the_bootstrap_file_s_tables_are_checked_too(pg: Sandbox, tmp_path: Path) -> None:
@@ -125,7 +148,7 @@ def test_workers_are_not_used_for_a_walk_from_the_bootstrap_file(
     report = run(pg, root, **{"verify.jobs": 2})
     assert report.findings == []
     assert statuses(report) == [
-        ("r1", "skipped", "not run"),
+        ("r1", "bootstrap", "not run"),
         ("r2", "ok", "ok"),
         ("r3", "ok", "ok"),
         ("r4", "ok", "ok"),
@@ -159,7 +182,7 @@ def test_an_incomplete_downgrade_after_the_stamp_is_found_and_the_walk_goes_on(
     )
     # the database was rebuilt from the bootstrap file (not from empty, where r2 fails): r4 ran
     assert statuses(report) == [
-        ("r1", "skipped", "not run"),
+        ("r1", "bootstrap", "not run"),
         ("r2", "ok", "ok"),
         ("r3", "ok", "failed"),
         ("r4", "ok", "ok"),
@@ -217,7 +240,7 @@ def test_a_version_table_env_py_names_is_read(pg: Sandbox, tmp_path: Path) -> No
     )
     report = run(pg, root)
     assert report.findings == []
-    assert statuses(report) == [("r1", "skipped", "not run"), ("r2", "ok", "ok")]
+    assert statuses(report) == [("r1", "bootstrap", "not run"), ("r2", "ok", "ok")]
 
 
 def test_a_file_stamped_at_head_walks_nothing(pg: Sandbox, tmp_path: Path) -> None:
@@ -228,7 +251,7 @@ def test_a_file_stamped_at_head_walks_nothing(pg: Sandbox, tmp_path: Path) -> No
     )
     report = run(pg, root)
     assert report.findings == []
-    assert statuses(report) == [("r1", "skipped", "not run"), ("r2", "skipped", "not run")]
+    assert statuses(report) == [("r1", "bootstrap", "not run"), ("r2", "bootstrap", "not run")]
     assert report.skipped == [
         (
             "revisions up to r2 (2)",
@@ -286,7 +309,7 @@ def test_the_summary_shows_the_revisions_the_bootstrap_file_brought(
     assert code == 0
     cells = [[c.strip() for c in line.split("│")] for line in out.splitlines() if "│" in line]
     assert [row[:4] for row in cells] == [  # revision, message, upgrade, round trip (not time)
-        ["r1", "empty: create_all made the schema", "skipped", "not run"],
+        ["r1", "empty: create_all made the schema", "bootstrap", "not run"],
         ["r2", "add users.auth_state", "ok", "ok"],
         ["r3", "index users.name", "ok", "ok"],
     ]
@@ -319,8 +342,8 @@ def test_a_file_stamped_on_one_branch_walks_the_other_and_the_merge(
     report = run(pg, project(tmp_path, revisions, bootstrap))
     assert report.findings == []
     assert statuses(report) == [
-        ("r1", "skipped", "not run"),
-        ("r2b", "skipped", "not run"),
+        ("r1", "bootstrap", "not run"),
+        ("r2b", "bootstrap", "not run"),
         ("r2a", "ok", "ok"),
         ("r3", "ok", "ok"),
     ]

@@ -79,6 +79,8 @@ def revision_status(record: dict[str, object], findings: Iterable[Finding]) -> s
         return "failed"
     if upgrade == "not run" or not record:
         return "not run"
+    if upgrade == "bootstrap":  # stamped in the bootstrap file: applied, never run
+        return "skipped"
     if roundtrip in ("skipped", "not run"):
         return "skipped"
     return "ok"

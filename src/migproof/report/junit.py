@@ -156,12 +156,14 @@ def _phase_case(
             check=phase, severity=Severity.ERROR, message=f"{phase} failed", revision=revision
         )
         return Case(revision, phase, (failure,), seconds=seconds)
-    if status in ("skipped", "not run"):
+    if status in ("skipped", "not run", "bootstrap"):
         return Case(revision, phase, skipped=_why_not_run(revision, phase, status, record))
     return Case(revision, phase, seconds=seconds)
 
 
 def _why_not_run(revision: str, phase: str, status: str, record: dict[str, object]) -> str:
+    if record.get("upgrade") == "bootstrap":
+        return f"{revision} came with the bootstrap file (stamped there): not run"
     if status == "skipped":
         return f"{revision} is irreversible: its round trip is skipped"
     if not record:

@@ -10,7 +10,13 @@ from migproof.findings import Report
 
 __all__ = ["render_verify_table"]
 
-_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow", "not run": "dim"}
+_STYLE = {
+    "ok": "green",
+    "failed": "bold red",
+    "skipped": "yellow",
+    "not run": "dim",
+    "bootstrap": "cyan",
+}
 
 
 def render_verify_table(report: Report, out: Console) -> None:
@@ -32,9 +38,14 @@ def render_verify_table(report: Report, out: Console) -> None:
         table.add_row(
             escape(str(record["revision"])),
             escape(str(record["message"])),
-            f"[{_STYLE.get(upgrade, '')}]{upgrade}[/]",
-            f"[{_STYLE.get(roundtrip, '')}]{roundtrip}[/]",
+            _styled(upgrade),
+            _styled(roundtrip),
             f"{millis:.0f} ms",
         )
     out.print(table)
     out.print()
+
+
+def _styled(status: str) -> str:
+    style = _STYLE.get(status)
+    return f"[{style}]{escape(status)}[/]" if style else escape(status)

@@ -150,7 +150,7 @@ StepperFactory = Callable[[DatabaseHost, str, str], ChainStepper]
 
 # A revision's upgrade status when the bootstrap file stamped it: applied, never run here.
 # One of the summary table's styled words (report/verify_table.py); neither passed nor failed.
-FROM_BOOTSTRAP = "skipped"
+FROM_BOOTSTRAP = "bootstrap"
 
 
 @dataclass(frozen=True)
