@@ -24,8 +24,10 @@ __all__ = [
     "Declaration",
     "Member",
     "SchemaDelta",
+    "Symbols",
     "compare_declarations",
     "extract_declarations",
+    "module_symbols",
     "python_enums",
     "uses_name",
 ]
@@ -217,7 +219,14 @@ class SchemaDelta:
     in_base: bool = False
 
 
-def extract_declarations(source: str, package: str | None = None) -> dict[str, Declaration]:
+# Names another module defines, as that module's own declarations render them:
+# qualified name -> (text where used as a value, text where used as a class base).
+Symbols = dict[str, tuple[str, str]]
+
+
+def extract_declarations(
+    source: str, package: str | None = None, symbols: Symbols | None = None
+) -> dict[str, Declaration]:
     """Every SQLAlchemy declaration in a module, keyed; raises SyntaxError on invalid Python.
 
     >>> decls = extract_declarations(
@@ -230,7 +239,29 @@ def extract_declarations(source: str, package: str | None = None) -> dict[str, D
     ['__tablename__', 'column id']
     """
     tree = ast.parse(source)
-    return _Extractor(tree, package).run()
+    return _Extractor(tree, package, symbols).run()
+
+
+def module_symbols(source: str, module: str, package: str) -> Symbols:
+    """What ``from <module> import X`` stands for, X rendered as this module renders it.
+
+    With these, a class moved from this module to another that imports its base class (or a
+    table its foreign key names) from here compares equal to what it was. Raises SyntaxError.
+    """
+    extractor = _Extractor(ast.parse(source), package)
+    extractor.run()
+    symbols: Symbols = {}
+    for name in extractor.local_classes:
+        value = extractor.placeholders.get(name, name)
+        symbols[f"{module}.{name}"] = (value, extractor._base_text(ast.Name(id=name)))
+    for name in [*extractor.imports, *extractor.placeholders, *extractor.inline]:
+        if name not in extractor.local_classes:
+            text = extractor.canon(ast.Name(id=name, ctx=ast.Load()))
+            symbols[f"{module}.{name}"] = (text, text)
+    for stmt in _module_statements(extractor.tree):
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            symbols[f"{module}.{stmt.name}"] = (stmt.name, stmt.name)
+    return symbols
 
 
 def python_enums(source: str) -> dict[str, Declaration]:
@@ -305,9 +336,12 @@ def _collapse(qualified: str) -> str:
 
 
 class _Extractor:
-    def __init__(self, tree: ast.Module, package: str | None = None) -> None:
+    def __init__(
+        self, tree: ast.Module, package: str | None = None, symbols: Symbols | None = None
+    ) -> None:
         self.tree = tree
         self.package = package  # what relative imports are relative to, when known
+        self.symbols = symbols or {}
         self.imports: dict[str, str] = {}
         self.inline: dict[str, ast.expr] = {}
         self.placeholders: dict[str, str] = {}
@@ -327,6 +361,17 @@ class _Extractor:
         if head in self.imports:
             return _collapse(".".join([self.imports[head], *parts[1:]]))
         return ".".join(parts)
+
+    def imported_text(self, qualified: str, *, as_base: bool = False) -> str:
+        """An imported name as the module defining it renders it, when its symbols are known."""
+        if self.symbols:
+            parts = qualified.split(".")
+            for end in range(len(parts), 0, -1):
+                symbol = self.symbols.get(".".join(parts[:end]))
+                if symbol is not None:
+                    text = symbol[1] if as_base and end == len(parts) else symbol[0]
+                    return ".".join([text, *parts[end:]])
+        return qualified
 
     def call_name(self, node: ast.AST) -> str | None:
         return self.resolve(node.func) if isinstance(node, ast.Call) else None
@@ -645,6 +690,9 @@ class _Extractor:
             cls = self.local_classes[inner.id]
             if any(self.resolve(b) in _PY_ENUM_BASES for b in cls.bases):
                 return f"sa.Enum({inner.id})"
+        symbol = self.symbols.get(name or "")
+        if symbol is not None and any(b in symbol[1] for b in _PY_ENUM_BASES):  # its enum
+            return f"sa.Enum({symbol[0]})"
         return f"annotation {self.canon(inner)}"
 
     def _declared_attr_label(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
@@ -712,6 +760,9 @@ class _Extractor:
                 return self.placeholders[base.id]
             inner = self.local_classes[base.id]
             return "(" + ", ".join(self._base_text(b, depth + 1) for b in inner.bases) + ")"
+        resolved = self.resolve(base) if self.symbols else None
+        if resolved is not None and resolved in self.symbols:
+            return self.imported_text(resolved, as_base=True)
         return self.canon(base)
 
     # module level --------------------------------------------------------------------------
@@ -825,7 +876,8 @@ class _Canon(ast.NodeTransformer):
         if node.id in self.x.placeholders:
             return ast.Name(id=self.x.placeholders[node.id], ctx=node.ctx)
         if node.id in self.x.imports:
-            return ast.Name(id=self.x.resolve(node) or node.id, ctx=node.ctx)
+            resolved = self.x.resolve(node) or node.id
+            return ast.Name(id=self.x.imported_text(resolved), ctx=node.ctx)
         inlined = self.x.inline.get(node.id)
         if (
             inlined is not None
@@ -841,7 +893,8 @@ class _Canon(ast.NodeTransformer):
     def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
         parts = _dotted(node)
         if parts is not None and parts[0] in self.x.imports and parts[0] not in self.local_names:
-            return ast.Name(id=self.x.resolve(node) or ".".join(parts), ctx=node.ctx)
+            resolved = self.x.resolve(node) or ".".join(parts)
+            return ast.Name(id=self.x.imported_text(resolved), ctx=node.ctx)
         self.generic_visit(node)
         return node
 

@@ -11,9 +11,12 @@ from migproof.guard.codes import SCHEMA_CHANGE_WITHOUT_MIGRATION, SCHEMA_FILE_UN
 from migproof.guard.context import GuardContext
 from migproof.guard.gitdiff import Change, grep_files
 from migproof.guard.models import (
+    Declaration,
     SchemaDelta,
+    Symbols,
     compare_declarations,
     extract_declarations,
+    module_symbols,
     python_enums,
     uses_name,
 )
@@ -39,16 +42,29 @@ def schema_changes(context: GuardContext) -> list[SchemaFileResult]:
     results: list[SchemaFileResult] = []
     context.prefetch(context.candidates)
     python: list[Change] = []
+    compared: dict[str, _Compared] = {}
     for change in context.candidates:
         if change.path.endswith(".py") and not context.project.is_schema_sql(change.path):
             python.append(change)
-            result = _python_file(context, change)
+            result = _python_file(context, change, compared)
         else:
             result = _sql_file(context, change)
         if result is not None and (result.deltas or result.error):
             results.append(result)
+    results = _moved_declarations(context, compared, results)
     results.extend(_enum_modules(context, python, results))
     return results
+
+
+@dataclass(frozen=True, slots=True)
+class _Compared:
+    """Both versions of a models file, as extracted, kept for comparing across files."""
+
+    change: Change
+    base_source: str | None
+    head_source: str | None
+    base: dict[str, Declaration]
+    head: dict[str, Declaration]
 
 
 def check_schema_files(context: GuardContext, results: list[SchemaFileResult]) -> Iterator[Finding]:
@@ -101,7 +117,9 @@ def _may_declare(source: str | None) -> bool:
     return source is not None and any(token in source for token in _DECLARING_NAMES)
 
 
-def _python_file(context: GuardContext, change: Change) -> SchemaFileResult | None:
+def _python_file(
+    context: GuardContext, change: Change, compared: dict[str, _Compared]
+) -> SchemaFileResult | None:
     project = context.project
     by_glob = project.has_model_globs
     head_source = context.head_text(change)
@@ -127,7 +145,131 @@ def _python_file(context: GuardContext, change: Change) -> SchemaFileResult | No
         base = {}  # the base version was already broken: everything at HEAD is new
     if not head and not base:
         return None
-    return SchemaFileResult(change.path, tuple(compare_declarations(base, head)), is_models=True)
+    compared[change.path] = _Compared(change, base_source, head_source, base, head)
+    deltas = _without_enum_usage(compare_declarations(base, head), base_source, head_source)
+    return SchemaFileResult(change.path, tuple(deltas), is_models=True)
+
+
+def _without_enum_usage(
+    deltas: list[SchemaDelta], base_source: str | None, head_source: str | None
+) -> list[SchemaDelta]:
+    """Drop 'enum class X: added/removed' when X is defined here in both versions: only its
+    use by this file's columns came or went (a model moved away), and those columns report;
+    a change of its members, when another module's column uses it, is _enum_modules's."""
+    keys = [
+        d.description.partition(": ")[0] for d in deltas if d.description.startswith("enum class ")
+    ]
+    if not keys:
+        return deltas
+    try:
+        before = python_enums(base_source) if base_source is not None else {}
+        after = python_enums(head_source) if head_source is not None else {}
+    except (SyntaxError, ValueError, RecursionError):
+        return deltas
+    defined = {key for key in keys if key in before and key in after}
+    return [
+        d
+        for d in deltas
+        if not (
+            d.description.partition(": ")[0] in defined
+            and d.description.endswith((": added", ": removed"))
+        )
+    ]
+
+
+def _moved_declarations(
+    context: GuardContext, compared: dict[str, _Compared], results: list[SchemaFileResult]
+) -> list[SchemaFileResult]:
+    """A declaration removed from one changed file and added to another was moved: compare
+    the two (a refactoring leaves them equal) instead of reporting 'removed' and 'added'.
+
+    The moved declaration is extracted again with the names the changed modules define
+    (``from shop.models import Base`` where it was ``Base`` itself), as they render them.
+    """
+    removed: dict[str, list[str]] = {}
+    added: dict[str, list[str]] = {}
+    for path, item in compared.items():
+        for key in item.base.keys() - item.head.keys():
+            removed.setdefault(key, []).append(path)
+        for key in item.head.keys() - item.base.keys():
+            added.setdefault(key, []).append(path)
+    moves = {
+        key: (removed[key][0], added[key][0])
+        for key in sorted(removed.keys() & added.keys())
+        if len(removed[key]) == 1 and len(added[key]) == 1 and " #" not in key  # named ones
+    }
+    if not moves:
+        return results
+    base_symbols, head_symbols = _changed_symbols(context, compared)
+    deltas = {r.path: list(r.deltas) for r in results if r.is_models and r.error is None}
+    extracted: dict[tuple[str, bool], dict[str, Declaration]] = {}
+    for key, (old_path, new_path) in moves.items():
+        old = _extract_again(context, compared[old_path], base_symbols, extracted, at_head=False)
+        new = _extract_again(context, compared[new_path], head_symbols, extracted, at_head=True)
+        if key not in old or key not in new:
+            continue
+        gone = SchemaDelta(f"{key}: removed", compared[old_path].base[key].line, in_base=True)
+        came = SchemaDelta(f"{key}: added", compared[new_path].head[key].line)
+        if gone not in deltas.get(old_path, ()) or came not in deltas.get(new_path, ()):
+            continue
+        deltas[old_path].remove(gone)
+        deltas[new_path].remove(came)
+        for delta in compare_declarations({key: old[key]}, {key: new[key]}):
+            deltas[old_path if delta.in_base else new_path].append(delta)
+    out: list[SchemaFileResult] = []
+    for result in results:
+        if result.path in deltas:
+            kept = deltas.pop(result.path)
+            if kept:
+                out.append(SchemaFileResult(result.path, tuple(kept), is_models=True))
+        else:
+            out.append(result)
+    return out
+
+
+def _changed_symbols(
+    context: GuardContext, compared: dict[str, _Compared]
+) -> tuple[Symbols, Symbols]:
+    """The names each changed models module defines, at the merge base and at HEAD."""
+    base: Symbols = {}
+    head: Symbols = {}
+    for path, item in compared.items():
+        for source, where, symbols in (
+            (item.base_source, item.change.old_path or path, base),
+            (item.head_source, path, head),
+        ):
+            module = context.project.module_name(where)
+            if source is None or module is None:
+                continue
+            try:
+                symbols.update(module_symbols(source, *module))
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+    return base, head
+
+
+def _extract_again(
+    context: GuardContext,
+    item: _Compared,
+    symbols: Symbols,
+    cache: dict[tuple[str, bool], dict[str, Declaration]],
+    *,
+    at_head: bool,
+) -> dict[str, Declaration]:
+    path = item.change.path if at_head else item.change.old_path or item.change.path
+    if (path, at_head) not in cache:
+        source = item.head_source if at_head else item.base_source
+        module = context.project.module_name(path)
+        try:
+            decls = (
+                extract_declarations(source, module[1] if module else None, symbols)
+                if source is not None
+                else {}
+            )
+        except (SyntaxError, ValueError, RecursionError):
+            decls = {}
+        cache[(path, at_head)] = decls
+    return cache[(path, at_head)]
 
 
 def _sql_file(context: GuardContext, change: Change) -> SchemaFileResult | None:

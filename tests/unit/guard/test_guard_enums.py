@@ -138,3 +138,18 @@ def test_enum_used_in_its_own_models_file_is_reported_once(repo: GitRepo) -> Non
             "schema change without a migration: enum class Status: member suspended added",
         )
     ]
+
+
+def test_a_column_removed_with_the_local_enum_it_used_left_defined(repo: GitRepo) -> None:
+    status = 'class Status(enum.Enum):\n    active = "active"\n    banned = "banned"\n'
+    models = "import enum\n" + MODELS.lstrip("\n")
+    _setup(repo, models + COLUMN + "\n\n" + status)
+    repo.commit({"shop/models.py": models + "\n\n" + status})
+    assert [(check, path, message) for check, path, _, message in run(repo)] == [
+        (
+            "MP701",
+            "shop/models.py",
+            "schema change without a migration: table users: column status removed "
+            "(line 17 in main's version)",
+        )
+    ]
