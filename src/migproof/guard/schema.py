@@ -124,10 +124,12 @@ def _python_file(
     by_glob = project.has_model_globs
     head_source = context.head_text(change)
     base_source = context.base_text(change)
+    # A deleted file is in no import at HEAD, which cannot tell whether env.py reached it at
+    # the base: unknown, so compared (dropping a models module drops its tables).
     if not (
         _is_python_candidate(context, change)
         and (_may_declare(head_source) or _may_declare(base_source))
-        and (by_glob or project.is_in_env_scope(change.path) is not False)
+        and (by_glob or change.status == "D" or project.is_in_env_scope(change.path) is not False)
     ):
         return None
     try:

@@ -142,3 +142,35 @@ def test_a_model_moved_with_the_enum_its_columns_use_left_behind(repo: GitRepo) 
             "enum class Status: member void added (used by a column in shop/orders.py)",
         ),
     ]
+
+
+@pytest.fixture
+def split_shop(repo: GitRepo) -> GitRepo:
+    """Order in shop/orders.py, which shop/models.py imports at the base."""
+    repo.checkout("main")
+    repo.commit({"shop/models.py": SELF + IMPORT_ORDERS, "shop/orders.py": HEADER + ORDER})
+    repo.checkout("feature")
+    repo.git("merge", "-q", "main")
+    return repo
+
+
+def test_a_deleted_models_module_drops_its_tables(split_shop: GitRepo) -> None:
+    # nothing imports shop/orders.py at HEAD, yet its tables were the schema's at the base
+    split_shop.commit({"shop/models.py": SELF, "shop/orders.py": None})
+    assert run(split_shop) == [
+        ("MP701", "shop/orders.py", 6, "table orders: removed (line 6 in main's version)")
+    ]
+
+
+def test_a_deleted_module_whose_model_moved_back(split_shop: GitRepo) -> None:
+    split_shop.commit({"shop/models.py": SELF + ORDER, "shop/orders.py": None})
+    assert run(split_shop) == []
+
+
+def test_a_deleted_test_module_is_not_schema(split_shop: GitRepo) -> None:
+    split_shop.checkout("main")
+    split_shop.commit({"tests/test_models.py": HEADER + ORDER.replace('"orders"', '"t"')})
+    split_shop.checkout("feature")
+    split_shop.git("merge", "-q", "main")
+    split_shop.commit({"tests/test_models.py": None})
+    assert run(split_shop) == []
