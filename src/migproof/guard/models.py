@@ -583,6 +583,9 @@ class _Extractor:
                 value = getattr(stmt, "value", None)
                 if label.startswith("column "):
                     text = self._column_spec(annotation, value)
+                    db_name = self._column_name(value)
+                    if db_name is not None:  # `uname = Column("user_name", ...)`
+                        label = f"column {db_name}"
                 if text is None:
                     text = " = ".join(self.canon(n) for n in (annotation, value) if n is not None)
             members[label] = Member(label, stmt.lineno, text)
@@ -607,7 +610,7 @@ class _Extractor:
         inner, optional = self._mapped_type(annotation)
         if call is None and inner is None:
             return None
-        name, type_text, keys = self._column_positionals(call)
+        _, type_text, keys = self._column_positionals(call)
         kwargs = {
             k.arg: k.value
             for k in (call.keywords if call else [])
@@ -624,11 +627,23 @@ class _Extractor:
             null_text = "False"
         else:
             null_text = str(optional) if inner is not None else "True"
-        parts = [f"name={name!r}", f"type={type_text}", f"primary_key={pk_text}"]
+        # the name is the member's label: `uname = Column("user_name")` is user_name
+        kwargs.pop("name", None)
+        parts = [f"type={type_text}", f"primary_key={pk_text}"]
         parts.append(f"nullable={null_text}")
         parts.extend(sorted(keys))
         parts.extend(sorted(f"{k}={self.canon(v)}" for k, v in kwargs.items()))
         return ", ".join(parts)
+
+    def _column_name(self, value: ast.expr | None) -> str | None:
+        """The database name a Column / mapped_column gives literally, if any."""
+        call = self._column_call(value)
+        if call is None:
+            return None
+        name = self._column_positionals(call)[0]
+        if name is None:
+            name = _string(next((k.value for k in call.keywords if k.arg == "name"), None))
+        return name
 
     def _column_call(self, value: ast.expr | None) -> ast.Call | None:
         if value is None:

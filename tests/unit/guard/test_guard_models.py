@@ -421,3 +421,49 @@ def deltas_in(base: str, head: str, package: str | None) -> list[tuple[str, int,
         extract_declarations(base, package), extract_declarations(head, package)
     )
     return [(d.description, d.line, d.in_base) for d in found]
+
+
+NAMED = """
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+from app.db import Base
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = sa.Column(sa.Integer, primary_key=True)
+    uname = sa.Column("user_name", sa.String(50))
+    mail: Mapped[str] = mapped_column(name="email")
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("    uname =", "    username =", []),  # the Python attribute only
+        ("    mail:", "    email_address:", []),
+        ('uname = sa.Column("user_name", ', "user_name = sa.Column(", []),  # same name, said once
+        (
+            'mapped_column(name="email")',
+            "mapped_column()",
+            [
+                ("table users: column mail added", 10, False),
+                ("table users: column email removed", 10, True),
+            ],
+        ),
+        (
+            '"user_name"',
+            '"login"',
+            [
+                ("table users: column login added", 9, False),
+                ("table users: column user_name removed", 9, True),
+            ],
+        ),
+        ("sa.String(50)", "sa.String(80)", [("table users: column user_name changed", 9, False)]),
+    ],
+)
+def test_columns_are_known_by_their_database_name(
+    old: str, new: str, expected: list[tuple[str, int, bool]]
+) -> None:
+    base = textwrap.dedent(NAMED).lstrip("\n")
+    assert deltas(base, base.replace(old, new)) == expected
