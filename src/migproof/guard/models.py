@@ -188,6 +188,43 @@ _ENUM_CALLS = frozenset({"sa.Enum", "sa.ENUM"})
 _PY_ENUM_BASES = frozenset(
     {"enum.Enum", "enum.StrEnum", "enum.IntEnum", "enum.Flag", "enum.IntFlag"}
 )
+# Type constructors' leading parameters and defaults (SQLAlchemy 2.0), so String(50) and
+# String(length=50), DateTime() and DateTime(timezone=False) read the same.
+_STRING_ARGS: tuple[tuple[str, str], ...] = (("length", "None"), ("collation", "None"))
+_TIME_ARGS: tuple[tuple[str, str], ...] = (("timezone", "False"), ("precision", "None"))
+_TYPE_SIGNATURES: dict[str, tuple[tuple[str, str], ...]] = {
+    **dict.fromkeys(
+        (
+            "sa.String",
+            "sa.Text",
+            "sa.Unicode",
+            "sa.UnicodeText",
+            "sa.VARCHAR",
+            "sa.CHAR",
+            "sa.NVARCHAR",
+            "sa.NCHAR",
+            "sa.TEXT",
+        ),
+        _STRING_ARGS,
+    ),
+    **dict.fromkeys(("sa.DateTime", "sa.TIMESTAMP", "sa.Time", "sa.TIME"), _TIME_ARGS),
+    **dict.fromkeys(
+        ("sa.Numeric", "sa.NUMERIC", "sa.DECIMAL"),
+        (
+            ("precision", "None"),
+            ("scale", "None"),
+            ("decimal_return_scale", "None"),
+            ("asdecimal", "True"),
+        ),
+    ),
+    **dict.fromkeys(
+        ("sa.Float", "sa.FLOAT", "sa.REAL", "sa.Double", "sa.DOUBLE", "sa.DOUBLE_PRECISION"),
+        (("precision", "None"), ("asdecimal", "False"), ("decimal_return_scale", "None")),
+    ),
+    **dict.fromkeys(("sa.LargeBinary", "sa.BYTEA"), (("length", "None"),)),
+    "sa.Interval": (("native", "True"), ("second_precision", "None"), ("day_precision", "None")),
+    "sa.Boolean": (("create_constraint", "False"), ("name", "None")),
+}
 _MAX_INLINE_DEPTH = 8
 _T = TypeVar("_T")
 
@@ -919,6 +956,10 @@ class _Canon(ast.NodeTransformer):
         keywords = node.keywords
         if name in _COLUMN_CALLS:
             keywords = [k for k in keywords if k.arg not in _CLIENT_SIDE_KWARGS]
+        signature = _TYPE_SIGNATURES.get(name or "")
+        if signature is not None and not any(isinstance(a, ast.Starred) for a in node.args):
+            keywords = _type_keywords(node, keywords, signature)
+            node.args = node.args[len(signature) :]
         node.keywords = sorted(keywords, key=lambda k: (k.arg is None, k.arg or ""))
         return node
 
@@ -935,6 +976,22 @@ class _Canon(ast.NodeTransformer):
                 result = ast.BinOp(left=result, op=ast.BitOr(), right=item)
             return result
         return node
+
+
+def _type_keywords(
+    node: ast.Call, keywords: list[ast.keyword], signature: tuple[tuple[str, str], ...]
+) -> list[ast.keyword]:
+    """A type call's leading positional arguments as keywords, those at their default gone."""
+    named = [
+        ast.keyword(arg=param, value=arg)
+        for (param, _), arg in zip(signature, node.args, strict=False)
+    ]
+    defaults = dict(signature)
+    return [
+        k
+        for k in [*named, *keywords]
+        if k.arg is None or k.arg not in defaults or ast.unparse(k.value) != defaults[k.arg]
+    ]
 
 
 def _module_statements(tree: ast.Module) -> Iterator[ast.stmt]:

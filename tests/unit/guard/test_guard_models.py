@@ -467,3 +467,44 @@ def test_columns_are_known_by_their_database_name(
 ) -> None:
     base = textwrap.dedent(NAMED).lstrip("\n")
     assert deltas(base, base.replace(old, new)) == expected
+
+
+TYPED = """
+import sqlalchemy as sa
+from app.db import Base
+
+
+class Event(Base):
+    __tablename__ = "events"
+    id = sa.Column(sa.Integer, primary_key=True)
+    title = sa.Column(sa.String(50))
+    at = sa.Column(sa.DateTime())
+    amount = sa.Column(sa.Numeric(10, 2))
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("sa.String(50)", "sa.String(length=50)", []),
+        ("sa.DateTime()", "sa.DateTime(timezone=False)", []),
+        ("sa.DateTime()", "sa.DateTime", []),
+        ("sa.Numeric(10, 2)", "sa.Numeric(precision=10, scale=2, asdecimal=True)", []),
+        (
+            "sa.String(50)",
+            "sa.String(length=60)",
+            [("table events: column title changed", 8, False)],
+        ),
+        ("sa.DateTime()", "sa.DateTime(True)", [("table events: column at changed", 9, False)]),
+        (
+            "sa.Numeric(10, 2)",
+            "sa.Numeric(10, scale=3)",
+            [("table events: column amount changed", 10, False)],
+        ),
+    ],
+)
+def test_type_arguments_by_position_keyword_or_default(
+    old: str, new: str, expected: list[tuple[str, int, bool]]
+) -> None:
+    base = textwrap.dedent(TYPED).lstrip("\n")
+    assert deltas(base, base.replace(old, new)) == expected
