@@ -389,6 +389,8 @@ class Schema:
                 self.tables.pop(name, None)
                 for key in list(self._by_table.get(name, {})):
                     self.pop_index(key)
+                for constraint in self._constraints_by_table.pop(name, {}):
+                    self.constraints.pop((name, constraint), None)
             elif node.removeType == OT.OBJECT_INDEX:
                 self.pop_index(name)
             elif node.removeType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
@@ -409,6 +411,18 @@ class Schema:
             for index in moved.values():
                 index.table = new_name
             self._by_table[new_name] = moved
+            # a constraint's index is named after its table: "public.t:t_pkey"
+            for index in [i for i in moved.values() if i.name.startswith(f"{old}:")]:
+                self.pop_index(index.name)
+                index.name = f"{new_name}:{index.name[len(old) + 1 :]}"
+                self.add_index(index)
+            constraints = self._constraints_by_table.pop(old, {})
+            for name, constraint in constraints.items():
+                self.constraints.pop((old, name), None)
+                constraint.table = new_name
+                self.constraints[(new_name, name)] = constraint
+            if constraints:
+                self._constraints_by_table[new_name] = constraints
         elif node.renameType == OT.OBJECT_COLUMN and old in self.tables:
             columns = self.tables[old].columns
             if node.subname in columns:

@@ -546,3 +546,43 @@ def test_schema_keeps_constraints_by_table_through_adds_and_drops() -> None:
         "public.a.primary(id)",
         "a_email",
     ]
+
+
+def test_constraints_follow_their_table_through_rename_and_go_with_its_drop() -> None:
+    from migproof.lint.pgsql import parse_statements
+    from migproof.lint.schema import Schema
+
+    schema = Schema()
+    for statement in parse_statements(
+        "CREATE TABLE users (id bigint PRIMARY KEY, code int CONSTRAINT users_code_key UNIQUE);\n"
+        "ALTER TABLE users RENAME TO accounts;\n"
+        "ALTER TABLE accounts DROP CONSTRAINT users_code_key;\n"
+        "CREATE TABLE gone (id int PRIMARY KEY);\n"
+        "DROP TABLE gone;\n"
+        "CREATE TABLE gone (id int);\n"
+    ):
+        schema.apply(statement.node, new=False)
+    assert schema.primary_key("public.accounts") == ("id",)
+    assert schema.primary_key("public.users") == ()
+    assert schema.has_index_on("public.accounts", ("id",))
+    assert not schema.has_index_on("public.accounts", ("code",))  # its constraint was dropped
+    assert list(schema.constraints) == [("public.accounts", "public.users.primary(id)")]
+    assert schema.primary_key("public.gone") == ()  # the dropped table's key went with it
+
+
+def test_a_foreign_key_to_a_renamed_table_is_checked_against_its_primary_key() -> None:
+    first = SqlSource("CREATE TABLE users (id bigint PRIMARY KEY);", Path("1.sql"))
+    second = SqlSource(
+        "SET lock_timeout = '1s';\nALTER TABLE users RENAME TO accounts;", Path("2.sql")
+    )
+    third = SqlSource(
+        "SET lock_timeout = '1s';\n"
+        "CREATE TABLE logs (id int, account_id integer REFERENCES accounts);\n"
+        "CREATE INDEX logs_account_idx ON logs (account_id);\n",
+        Path("3.sql"),
+    )
+    findings = lint_sources([first, second, third], config())
+    assert [(f.check, f.location.path.name if f.location else None) for f in findings] == [
+        ("MP402", "2.sql"),
+        ("MP501", "3.sql"),
+    ]
