@@ -8,11 +8,11 @@ the first migration of the rest to release the foreign-key findings it held
 (``Linter.handover``), exactly as one linter going through all of them would. Findings come
 back in the same order, equal to a sequential run's (tests/unit/lint/test_lint_parallel.py).
 
-Only where it pays and is safe: Linux (``fork``), at least two usable cores, no other
-thread running (a fork copies locks other threads may hold), no recorded statements, and
-enough SQL that the fork and the pickled findings cost less than a quarter of the work.
-Anything that goes wrong in the forked process makes this one lint the rest itself, so an
-error surfaces here as it would have without the fork.
+Only where it pays and is safe: Linux (``fork``), at least two usable cores (affinity and
+cgroup CPU quota), no other thread running (a fork copies locks other threads may hold), no
+recorded statements, and enough SQL (``MIN_SQL``) that the second core saves more than the
+fork and the pickled findings cost. Anything that goes wrong in the forked process makes
+this one lint the rest itself, so an error surfaces here as it would have without the fork.
 """
 
 from __future__ import annotations
@@ -49,11 +49,34 @@ def worth_splitting(sources: Sequence[SqlSource]) -> bool:
     """Whether ``lint_split`` is safe here and faster than one process."""
     if not sys.platform.startswith("linux") or threading.active_count() > 1:
         return False
-    if len(os.sched_getaffinity(0)) < 2:
+    if usable_cores() < 2:
         return False
     if any(source.origins for source in sources):
         return False  # recorded statements: few, and their suppressions live in .py files
     return sum(len(s.sql) + len(s.down_sql or "") for s in sources) >= MIN_SQL
+
+
+def usable_cores(cgroup: Path = Path("/sys/fs/cgroup")) -> float:
+    """The cores this process may run on, less when its cgroup's CPU quota allows fewer
+    (a container started with ``--cpus=1`` still sees every core of the host)."""
+    cores = float(len(os.sched_getaffinity(0)))
+    quota = _cgroup_cpus(cgroup)
+    return min(cores, quota) if quota is not None else cores
+
+
+def _cgroup_cpus(root: Path) -> float | None:
+    """The CPU quota of the cgroup (v2 ``cpu.max``, v1 CFS quota), None without one."""
+    try:  # v2: "max 100000" (no quota) or "150000 100000"
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:  # v1: a quota of -1 is none
+        quota_us = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period_us = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
 
 
 def split_point(sources: Sequence[SqlSource], share: float = FIRST_SHARE) -> int:

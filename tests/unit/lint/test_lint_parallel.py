@@ -107,14 +107,30 @@ def test_split_point_shares_the_sql_by_size() -> None:
 
 def test_only_large_plain_sql_corpora_are_split(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 2.0)
     big = [SqlSource("SELECT 1;\n" * 50_000, Path("big.sql"))]
     assert parallel.worth_splitting(big) is sys.platform.startswith("linux")
     assert not parallel.worth_splitting([SqlSource("SELECT 1;\n", Path("small.sql"))])
     recorded = SqlSource.from_statements([RecordedStatement("SELECT 1\n" * 50_000)], path=None)
     assert not parallel.worth_splitting([recorded])
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 1.5)
     assert not parallel.worth_splitting(big)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 2.0)
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     assert not parallel.worth_splitting(big)
+
+
+def test_a_cgroup_cpu_quota_counts_as_fewer_cores(tmp_path: Path) -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert parallel.usable_cores(tmp_path) == cores  # no cgroup files: affinity alone
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert parallel.usable_cores(tmp_path) == cores
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert parallel.usable_cores(tmp_path) == min(cores, 1.5)
+    (tmp_path / "cpu.max").unlink()
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert parallel.usable_cores(tmp_path) == cores
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")
+    assert parallel.usable_cores(tmp_path) == 1.0
