@@ -170,6 +170,19 @@ def _parse(sql: str) -> list[Statement]:
     return parse_statements(sql) if len(sql) < _DEFER_FROM else parse_migration(sql)
 
 
+def _walked_slots(cls: type, reached: frozenset[type] | set[type]) -> tuple[str, ...]:
+    """The fields of a container the walk must look into: lists and untyped nodes, and
+    fields typed as a class it visits (``ColumnDef.typeName``, a ``TypeName``, never is)."""
+    declared = getattr(cls, "__slots__", {})
+    names = {c.__name__ for c in reached}
+    kept = []
+    for slot in child_slots(cls):
+        c_type = declared[slot].c_type
+        if c_type in ("Node*", "List*") or c_type.rstrip("*") in names:
+            kept.append(slot)
+    return tuple(kept)
+
+
 def _dispatch_keys(rule: Rule) -> list[_Key]:
     """Where a statement rule goes in the dispatch table: its classes, or their kinds."""
     keys: list[_Key] = []
@@ -233,6 +246,7 @@ class Linter:
         self._reached = _CONTAINERS | {
             k if isinstance(k, type) else k[0] for k in self.statement_rules
         }
+        self._plans = {cls: _walked_slots(cls, self._reached) for cls in _CONTAINERS}
         # Data statements are built only when a rule could fire on them (``data_only_when_held``
         # rules need a transaction holding locks or new enum values; others need them always).
         self.data_always = any(
@@ -440,16 +454,21 @@ class Linter:
             for check, code, severity in rules:
                 where.code, where.severity = code, severity
                 out.extend(check(node, ctx))
-        if cls not in _CONTAINERS:
+        slots = self._plans.get(cls)
+        if slots is None:  # not a container
             return
         ctx.parents.append(node)
         reached = self._reached
-        for slot in child_slots(cls):
+        for slot in slots:
             value = getattr(node, slot, None)
             if type(value) in reached:
                 self._visit(value, ctx, dispatch, out)
             elif isinstance(value, tuple):
-                self._visit_many(value, ctx, dispatch, out)
+                for item in value:  # a list: _visit_many, inlined for the common case
+                    if type(item) in reached:
+                        self._visit(item, ctx, dispatch, out)
+                    elif isinstance(item, tuple):
+                        self._visit_many(item, ctx, dispatch, out)
         ctx.parents.pop()
 
     def _visit_many(
