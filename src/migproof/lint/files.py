@@ -31,6 +31,9 @@ _SKIP_DIRS = frozenset(
     {"node_modules", "__pycache__", "venv", "site-packages", "build", "dist", "target"}
 )
 _NUMBER = re.compile(r"(\d+)")
+# What sqlmigrate.layout.split_sections needs to find a section at all (goose's "-- +goose Up",
+# any case; dbmate's "-- migrate:up"): files without it skip importing the runner's layout.
+_SECTION_MARKER = re.compile(r"(?i:\+goose)|migrate:up")
 
 
 @dataclass(slots=True)
@@ -181,10 +184,12 @@ def sql_source_for(path: Path) -> SqlSource:
     Sections and transactions are read as the SQL runner reads them: ``-- migproof:
     no-transaction`` (and goose's and dbmate's own markers) run the file outside a transaction.
     """
+    text = _read(path)
+    if not path.name.endswith(".up.sql") and _SECTION_MARKER.search(text) is None:
+        return SqlSource(text, path)  # no goose or dbmate sections: the runner's reader would agree
     # imported here: the runner's package loads psycopg, which linting files never needs
     from migproof.sqlmigrate.layout import NO_TRANSACTION_DIRECTIVE, split_sections
 
-    text = _read(path)
     if path.name.endswith(".up.sql"):
         partner = _down_partner(path)
         down = _read(partner) if partner.is_file() else None
