@@ -68,12 +68,12 @@ class Statement:
 
 class _Lines:
     def __init__(self, text: str) -> None:
-        self._starts = [0]
-        self._starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        self.starts = [0]  # the offset each line begins at
+        self.starts.extend(m.end() for m in _NEWLINE.finditer(text))
 
     def locate(self, offset: int) -> tuple[int, int]:
-        index = bisect.bisect_right(self._starts, offset) - 1
-        return index + 1, offset - self._starts[index] + 1
+        index = bisect.bisect_right(self.starts, offset) - 1
+        return index + 1, offset - self.starts[index] + 1
 
 
 def line_and_column(text: str, offset: int) -> tuple[int, int]:
@@ -141,26 +141,24 @@ def parse_statements(sql: str) -> list[Statement]:
         raise SqlSyntaxError(str(message), offset, line, column) from exc
     token_starts: list[int] | None = None
     statements: list[Statement] = []
+    starts, after = lines.starts, bisect.bisect_right  # locals: this loop runs per statement
+    leading, size = _LEADING.match, len(sql)
     for stmt in raw:
         begin = stmt.stmt_location or 0
-        end = begin + stmt.stmt_len if stmt.stmt_len else len(sql)
-        start = _LEADING.match(sql, begin).end()  # type: ignore[union-attr]
+        length = stmt.stmt_len
+        end = begin + length if length else size
+        start = leading(sql, begin).end()  # type: ignore[union-attr]
         if sql.startswith("/*", start):  # a nested block comment: ask the scanner
             if token_starts is None:
                 token_starts = [t.start for t in _parser.scan(sql) if t.name not in _COMMENT_TOKENS]
             index = bisect.bisect_left(token_starts, begin)
             start = token_starts[index] if index < len(token_starts) else begin
-        line, column = lines.locate(start)
-        end_line, _ = lines.locate(max(start, end - 1))
+        line = after(starts, start)  # 1-based: starts[line - 1] is where the line begins
+        last = end - 1 if end - 1 > start else start
+        end_line = after(starts, last, line - 1)
+        text = sql[start:end].strip()
         statements.append(
-            Statement(
-                node=stmt.stmt,
-                text=sql[start:end].strip(),
-                offset=start,
-                line=line,
-                column=column,
-                end_line=end_line,
-            )
+            Statement(stmt.stmt, text, start, line, start - starts[line - 1] + 1, end_line)
         )
     return statements
 
