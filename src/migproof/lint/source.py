@@ -17,8 +17,8 @@ __all__ = [
     "lock_rank",
 ]
 
-# PostgreSQL's table lock modes, weakest first: each conflicts with at least what the one
-# before it conflicts with.
+# PostgreSQL's table lock modes in the order its documentation lists them, weakest first
+# (how many modes each conflicts with; SHARE and SHARE UPDATE EXCLUSIVE are not nested).
 LOCK_STRENGTH = (
     "ACCESS SHARE",
     "ROW SHARE",
