@@ -113,16 +113,16 @@ def lint_split(
         os.close(read_fd)
         _child(sources, first, linter, write_fd)
     os.close(write_fd)
-    try:
-        findings = [f for source in sources[:first] for f in linter.lint(source)]
-        with os.fdopen(read_fd, "rb") as pipe:
-            data = pipe.read()
-        os.waitpid(pid, 0)
-    except BaseException:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        raise
-    rest = _decode(data, sources)
+    with os.fdopen(read_fd, "rb") as pipe:
+        try:
+            findings = [f for source in sources[:first] for f in linter.lint(source)]
+            data = pipe.read()  # to its end: the forked process has finished writing
+        except BaseException:  # a rule's bug, Ctrl-C: no orphan left behind
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise
+    _, status = os.waitpid(pid, 0)
+    rest = _decode(data, sources) if os.waitstatus_to_exitcode(status) == 0 else None
     if rest is None:  # the forked process failed: lint the rest here, where errors surface
         return findings + _lint_rest(sources[first:], linter)
     return findings + linter.handover(sources[first]) + rest

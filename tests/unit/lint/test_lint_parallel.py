@@ -134,3 +134,29 @@ def test_a_cgroup_cpu_quota_counts_as_fewer_cores(tmp_path: Path) -> None:
     assert parallel.usable_cores(tmp_path) == cores
     (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")
     assert parallel.usable_cores(tmp_path) == 1.0
+
+
+def test_an_error_here_reaps_the_forked_process_and_propagates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forked: list[int] = []
+    real_fork, real_lint = os.fork, Linter.lint
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    def lint(self: Linter, source: SqlSource) -> list[Finding]:
+        if source.path == Path("000.sql"):  # only this process lints the first migration
+            raise RuntimeError("a rule's bug")
+        return real_lint(self, source)
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(Linter, "lint", lint)
+    with pytest.raises(RuntimeError, match="a rule's bug"):
+        _split(_sources(), 4)
+    [pid] = forked
+    with pytest.raises(ChildProcessError):  # already waited for: no zombie, no orphan
+        os.waitpid(pid, os.WNOHANG)
