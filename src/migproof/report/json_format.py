@@ -51,5 +51,5 @@ def report_to_dict(report: Report) -> dict[str, object]:
 
 
 def render(report: Report, out: TextIO) -> None:
-    json.dump(report_to_dict(report), out, indent=2, sort_keys=True, default=str)
-    out.write("\n")
+    # one string, one write: json.dump writes every token to ``out`` on its own
+    out.write(json.dumps(report_to_dict(report), indent=2, sort_keys=True, default=str) + "\n")
