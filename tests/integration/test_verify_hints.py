@@ -237,16 +237,16 @@ def test_another_error_after_an_empty_base_revision_gets_no_hint(
 
 def test_the_hint_reads_postgresql_s_error_code_where_there_is_one() -> None:
     from migproof.chain.stepper import StepFailure
-    from migproof.verify.roundtrip import _missing_object
+    from migproof.verify.hints import missing_object
 
     def failure(sqlstate: str | None) -> StepFailure:
         error = 'relation "users" does not exist'
         return StepFailure("r2", "upgrade", error, None, None, None, sqlstate=sqlstate)
 
-    assert _missing_object(failure("42P01")) == ("relation", "users")
-    assert _missing_object(failure(None)) == ("relation", "users")  # the message alone
+    assert missing_object(failure("42P01")) == ("relation", "users")
+    assert missing_object(failure(None)) == ("relation", "users")  # the message alone
     # the same words under another code (a RAISE in a function) are not a missing table
-    assert _missing_object(failure("P0001")) is None
+    assert missing_object(failure("P0001")) is None
 
 
 def test_a_stamped_bootstrap_file_without_the_table_says_to_put_the_schema_in_it(

@@ -32,6 +32,7 @@ from migproof.findings import Finding, Location, Report
 from migproof.progress import NullProgress, Progress
 from migproof.sandbox import DatabaseHost
 from migproof.verify._register import verify_check
+from migproof.verify.hints import outside_schema_fix
 
 
 def diff_snapshots(a: Snapshot, b: Snapshot) -> list[Any]:
@@ -688,7 +689,15 @@ class _Walk:
                 " postgresql.ENUM(..., name=..., create_type=False)"
             )
         elif code == UPGRADE_FAILED.code:
-            fix = self._outside_schema_fix(rev, failure)
+            fix = outside_schema_fix(
+                rev,
+                failure,
+                before=self.before,
+                statements=self.recorder.statements,
+                bootstrap=self.config.verify.bootstrap_sql,
+                stamped=self._stamped_heads() if self.preloaded else None,
+                version_table=self.stepper.version_table,
+            )
         self.report.findings.append(
             Finding(
                 check=code,
@@ -700,101 +709,6 @@ class _Walk:
                 location=Location(path=path, line=line),
                 context=() if failure.from_database else (("Python error", failure.error),),
             )
-        )
-
-    def _outside_schema_fix(self, rev: RevisionFile, failure: StepFailure) -> str | None:
-        """The hint for a chain that starts from a schema ``create_all()`` built, or None.
-
-        jupyterhub, mlflow and buildbot create a fresh database with ``metadata.create_all()``
-        and ``alembic stamp head``: their base revision does nothing and the next one alters a
-        table no revision created. Only when no table exists before ``rev`` and no statement
-        an earlier revision ran names the missing object (a table a revision dropped is the
-        chain's own bug, not a schema from outside).
-        """
-        missing = _missing_object(failure)
-        if missing is None or failure.in_env or self.before.tables:
-            return None
-        rid = rev.revision or ""
-        if any(s.revision != rid and _names(s.sql, missing[1]) for s in self.recorder.statements):
-            return None
-        seems = (
-            f'no revision before {rid} creates {missing[0]} "{missing[1]}", and no table exists '
-            f"before {rid}: the chain seems to start from a schema created outside the migrations"
-            " (as `metadata.create_all()` then `alembic stamp head` do). "
-        )
-        also = f"To verify {rid}'s round trip too, let the base revision create those tables"
-        bootstrap = self.config.verify.bootstrap_sql
-        if bootstrap and self.preloaded:  # stamped, but it holds no table
-            stamped = " and ".join(self._stamped_heads())
-            return (
-                f"{seems}{Path(bootstrap).name} is stamped at {stamped} but creates no table:"
-                f" put the schema as it stood at {stamped} in it (e.g. `pg_dump --schema-only"
-                " --no-owner` of a database `create_all()` made then)"
-            )
-        if bootstrap:  # the walk started empty: the file stamps no revision
-            return f"{seems}{self._stamp_advice(rev, Path(bootstrap).name)}"
-        parents = " and ".join(p for p in rev.down_revisions if p)
-        if not parents:  # nothing to stamp the file at: the walk would still start empty
-            return (
-                f"{seems}{self._bootstrap_contents(rev)} Pass the file as `--bootstrap-sql FILE`"
-                " (bootstrap-sql in [tool.migproof.verify]): migproof loads it into a fresh"
-                f" database and upgrades that to head. {also}"
-            )
-        return (
-            f"{seems}{self._bootstrap_contents(rev)} Pass the file as `--bootstrap-sql FILE`"
-            " (bootstrap-sql in [tool.migproof.verify]): the walk then starts from the database"
-            f" it builds, takes {parents} and every revision before as applied, and round-trips"
-            f" {rid} and the revisions after it"
-        )
-
-    def _stamp_advice(self, rev: RevisionFile, name: str) -> str:
-        """What to add to a bootstrap file that stamps nothing, for a chain failing at ``rev``."""
-        rid = rev.revision or ""
-        empty = (
-            f"{name} stamps no revision, so the walk started from an empty database, where {rid}"
-            " cannot run."
-        )
-        parents = [p for p in rev.down_revisions if p]
-        if not parents:
-            return (
-                f"{empty} {rid} is a base revision, so there is no revision to stamp {name} at:"
-                f" to verify {rid}, let it create those tables"
-            )
-        at = " and ".join(parents)
-        return (
-            f"{empty} Stamp {name} at the revision{'s' if len(parents) > 1 else ''} its schema"
-            f" matches: end it with {self._stamp_sql(parents)} Then the walk starts from the"
-            f" database {name} builds, takes {at} and every revision before as applied, and"
-            f" round-trips {rid} and the revisions after it"
-        )
-
-    def _stamp_sql(self, revisions: list[str]) -> str:
-        """The statements that stamp a database at ``revisions``, in the walk's version table."""
-        schema, table = self.stepper.version_table
-        name = f"{schema}.{table}" if schema else table
-        rows = ", ".join(f"('{r}')" for r in revisions)
-        return (
-            f"`CREATE TABLE {name} (version_num varchar(32) PRIMARY KEY);"
-            f" INSERT INTO {name} VALUES {rows};`."
-        )
-
-    def _bootstrap_contents(self, rev: RevisionFile) -> str:
-        """What to write to a bootstrap file for a chain that fails at ``rev``: the schema
-        ``create_all()`` made when ``rev``'s parents were head, stamped at them."""
-        parents = [p for p in rev.down_revisions if p]
-        if not parents:
-            return (
-                f"Write that schema as it stood before {rev.revision} to a SQL file (e.g."
-                " `pg_dump --schema-only --no-owner` of a database `create_all()` made then)."
-            )
-        schema, table = self.stepper.version_table
-        name = f"{schema}.{table}" if schema else table
-        at = " and ".join(parents)
-        return (
-            f"Write that schema as it stood at {at} to a SQL file: the tables `create_all()` made"
-            f" when {at} {'was head' if len(parents) == 1 else 'were the heads'} (e.g. `pg_dump"
-            f" --schema-only --no-owner --exclude-table={name}` of such a database), then"
-            f" {self._stamp_sql(parents)}"
         )
 
     def _diff_finding(
@@ -851,35 +765,6 @@ class _Walk:
 
 
 _TYPE_EXISTS = re.compile(r'type "[^"]+" already exists')
-# PostgreSQL's words for an object that is not there (SQLSTATE 42P01 undefined_table, 42703
-# undefined_column, 42704 undefined_object, 3F000 invalid_schema_name); StepFailure carries
-# the message, not the SQLSTATE
-# undefined_table, undefined_column, undefined_object, invalid_schema_name
-_UNDEFINED_STATES = frozenset({"42P01", "42703", "42704", "3F000"})
-_UNDEFINED = re.compile(
-    r'^(relation|table|view|sequence|index|type|schema|constraint|column) "([^"]+)"'
-    r'(?: of relation "[^"]+")? does not exist'
-)
-
-
-def _missing_object(failure: StepFailure) -> tuple[str, str] | None:
-    """(kind, name) of the object PostgreSQL says does not exist, or None.
-
-    >>> _missing_object(StepFailure("r2", "upgrade", 'relation "users" does not exist',
-    ...     None, None, None))
-    ('relation', 'users')
-    """
-    if not failure.from_database or failure.timeout:
-        return None
-    if failure.sqlstate is not None and failure.sqlstate not in _UNDEFINED_STATES:
-        return None
-    match = _UNDEFINED.match(failure.error)
-    return (match[1], match[2]) if match else None
-
-
-def _names(sql: str, name: str) -> bool:
-    """Whether ``sql`` mentions the identifier ``name`` (quoted or not, any case)."""
-    return re.search(rf'(?<![\w$])"?{re.escape(name)}"?(?![\w$])', sql, re.IGNORECASE) is not None
 
 
 _NOT_REPEATED = ("downgrade to base and upgrade to head", "earlier revisions failed")

@@ -1,0 +1,159 @@
+"""Hints a verify finding gives when its failure has a known cause outside the revision.
+
+A chain that starts from a schema ``metadata.create_all()`` built: jupyterhub, mlflow and
+buildbot create a fresh database with ``create_all()`` and ``alembic stamp head``, so their
+base revision creates nothing and the next one alters a table no revision created. Such an
+upgrade failure gets a fix that says how to write a ``--bootstrap-sql`` file the walk can
+start from (and, when one is given, what it lacks).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from migproof.catalog.model import Snapshot
+from migproof.chain.graph import RevisionFile
+from migproof.chain.stepper import StepFailure
+
+__all__ = ["missing_object", "outside_schema_fix"]
+
+
+def outside_schema_fix(
+    rev: RevisionFile,
+    failure: StepFailure,
+    *,
+    before: Snapshot,
+    statements: Sequence[Any],
+    bootstrap: str | None,
+    stamped: list[str] | None,
+    version_table: tuple[str | None, str],
+) -> str | None:
+    """The hint for a chain that starts from a schema ``create_all()`` built, or None.
+
+    jupyterhub, mlflow and buildbot create a fresh database with ``metadata.create_all()``
+    and ``alembic stamp head``: their base revision does nothing and the next one alters a
+    table no revision created. Only when no table exists before ``rev`` and no statement
+    an earlier revision ran names the missing object (a table a revision dropped is the
+    chain's own bug, not a schema from outside).
+    """
+    missing = missing_object(failure)
+    if missing is None or failure.in_env or before.tables:
+        return None
+    rid = rev.revision or ""
+    if any(s.revision != rid and _names(s.sql, missing[1]) for s in statements):
+        return None
+    seems = (
+        f'no revision before {rid} creates {missing[0]} "{missing[1]}", and no table exists '
+        f"before {rid}: the chain seems to start from a schema created outside the migrations"
+        " (as `metadata.create_all()` then `alembic stamp head` do). "
+    )
+    also = f"To verify {rid}'s round trip too, let the base revision create those tables"
+    if bootstrap and stamped:  # stamped, but it holds no table
+        at = " and ".join(stamped)
+        return (
+            f"{seems}{Path(bootstrap).name} is stamped at {at} but creates no table:"
+            f" put the schema as it stood at {at} in it (e.g. `pg_dump --schema-only"
+            " --no-owner` of a database `create_all()` made then)"
+        )
+    if bootstrap:  # the walk started empty: the file stamps no revision
+        return f"{seems}{_stamp_advice(rev, Path(bootstrap).name, version_table)}"
+    parents = " and ".join(p for p in rev.down_revisions if p)
+    write = f"{seems}{_bootstrap_contents(rev, version_table)}"
+    if not parents:  # nothing to stamp the file at: the walk would still start empty
+        return (
+            f"{write} Pass the file as `--bootstrap-sql FILE`"
+            " (bootstrap-sql in [tool.migproof.verify]): migproof loads it into a fresh"
+            f" database and upgrades that to head. {also}"
+        )
+    return (
+        f"{write} Pass the file as `--bootstrap-sql FILE`"
+        " (bootstrap-sql in [tool.migproof.verify]): the walk then starts from the database"
+        f" it builds, takes {parents} and every revision before as applied, and round-trips"
+        f" {rid} and the revisions after it"
+    )
+
+
+def _stamp_advice(rev: RevisionFile, name: str, version_table: tuple[str | None, str]) -> str:
+    """What to add to a bootstrap file that stamps nothing, for a chain failing at ``rev``."""
+    rid = rev.revision or ""
+    empty = (
+        f"{name} stamps no revision, so the walk started from an empty database, where {rid}"
+        " cannot run."
+    )
+    parents = [p for p in rev.down_revisions if p]
+    if not parents:
+        return (
+            f"{empty} {rid} is a base revision, so there is no revision to stamp {name} at:"
+            f" to verify {rid}, let it create those tables"
+        )
+    at = " and ".join(parents)
+    return (
+        f"{empty} Stamp {name} at the revision{'s' if len(parents) > 1 else ''} its schema"
+        f" matches: end it with {_stamp_sql(parents, version_table)} Then the walk starts from the"
+        f" database {name} builds, takes {at} and every revision before as applied, and"
+        f" round-trips {rid} and the revisions after it"
+    )
+
+
+def _stamp_sql(revisions: list[str], version_table: tuple[str | None, str]) -> str:
+    """The statements that stamp a database at ``revisions``, in the walk's version table."""
+    schema, table = version_table
+    name = f"{schema}.{table}" if schema else table
+    rows = ", ".join(f"('{r}')" for r in revisions)
+    return (
+        f"`CREATE TABLE {name} (version_num varchar(32) PRIMARY KEY);"
+        f" INSERT INTO {name} VALUES {rows};`."
+    )
+
+
+def _bootstrap_contents(rev: RevisionFile, version_table: tuple[str | None, str]) -> str:
+    """What to write to a bootstrap file for a chain that fails at ``rev``: the schema
+    ``create_all()`` made when ``rev``'s parents were head, stamped at them."""
+    parents = [p for p in rev.down_revisions if p]
+    if not parents:
+        return (
+            f"Write that schema as it stood before {rev.revision} to a SQL file (e.g."
+            " `pg_dump --schema-only --no-owner` of a database `create_all()` made then)."
+        )
+    schema, table = version_table
+    name = f"{schema}.{table}" if schema else table
+    at = " and ".join(parents)
+    return (
+        f"Write that schema as it stood at {at} to a SQL file: the tables `create_all()` made"
+        f" when {at} {'was head' if len(parents) == 1 else 'were the heads'} (e.g. `pg_dump"
+        f" --schema-only --no-owner --exclude-table={name}` of such a database), then"
+        f" {_stamp_sql(parents, version_table)}"
+    )
+
+
+# The SQLSTATEs of an object that is not there: undefined_table, undefined_column,
+# undefined_object, invalid_schema_name; the message names it (a StepFailure of a Python
+# error, or of a driver that gives no SQLSTATE, has the message alone)
+_UNDEFINED_STATES = frozenset({"42P01", "42703", "42704", "3F000"})
+_UNDEFINED = re.compile(
+    r'^(relation|table|view|sequence|index|type|schema|constraint|column) "([^"]+)"'
+    r'(?: of relation "[^"]+")? does not exist'
+)
+
+
+def missing_object(failure: StepFailure) -> tuple[str, str] | None:
+    """(kind, name) of the object PostgreSQL says does not exist, or None.
+
+    >>> missing_object(StepFailure("r2", "upgrade", 'relation "users" does not exist',
+    ...     None, None, None))
+    ('relation', 'users')
+    """
+    if not failure.from_database or failure.timeout:
+        return None
+    if failure.sqlstate is not None and failure.sqlstate not in _UNDEFINED_STATES:
+        return None
+    match = _UNDEFINED.match(failure.error)
+    return (match[1], match[2]) if match else None
+
+
+def _names(sql: str, name: str) -> bool:
+    """Whether ``sql`` mentions the identifier ``name`` (quoted or not, any case)."""
+    return re.search(rf'(?<![\w$])"?{re.escape(name)}"?(?![\w$])', sql, re.IGNORECASE) is not None
