@@ -163,3 +163,20 @@ def test_unknown_section_names_the_sections_there_are(tmp_path: Path) -> None:
     write_project(tmp_path, [rev(1, None)])
     with pytest.raises(ConfigError, match=r"no \[reporting\] section \(sections: alembic\)"):
         load_project(load_config(tmp_path, overrides={"alembic-name": "reporting"}), tmp_path)
+
+
+def test_ancestors_and_descendants_across_a_merge(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        [
+            rev(1, None),
+            rev(2, "r1"),
+            rev(3, "r1"),
+            Revision(id="r4", down=("r2", "r3"), upgrade="pass", downgrade="pass"),
+        ],
+    )
+    graph = load_project(load_config(tmp_path), tmp_path).graph
+    assert graph.ancestors("r4") == {"r1", "r2", "r3"}
+    assert graph.ancestors("r2") == {"r1"}  # not its sibling on the other branch
+    assert graph.ancestors("r1") == set()
+    assert graph.descendants("r2") == {"r4"}

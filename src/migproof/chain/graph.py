@@ -292,6 +292,17 @@ class RevisionGraph:
                     ready.append(child)
         return order  # revisions on a cycle are left out; cycles() names them
 
+    def ancestors(self, revision: str) -> set[str]:
+        """Every revision ``revision`` builds on, directly or not."""
+        result: set[str] = set()
+        frontier = [revision]
+        while frontier:
+            for parent in self.parents(self.by_id[frontier.pop()]):
+                if parent not in result:
+                    result.add(parent)
+                    frontier.append(parent)
+        return result
+
     def descendants(self, revision: str) -> set[str]:
         """Every revision that builds on ``revision``, directly or not."""
         children = self.children()

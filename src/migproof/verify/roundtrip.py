@@ -155,6 +155,19 @@ FROM_BOOTSTRAP = "bootstrap"
 
 
 @dataclass(frozen=True)
+class _RepeatWords:
+    """How the whole-chain repeatability names what it does, down to base or to a stamp."""
+
+    what: str
+    down_fails: str
+    not_base: str
+    base: str  # the label of the schema it must come back to
+    after_down: str
+    up_fails: str
+    not_head: str
+
+
+@dataclass(frozen=True)
 class _Bootstrap:
     """Where a walk from the bootstrap file starts: its loaded database, cloned for the walk
     and again for each rebuild."""
@@ -333,9 +346,12 @@ class _Walk:
 
     def _stamped_heads(self) -> list[str]:
         """The heads of the revisions the bootstrap file brought: the ids it is stamped at."""
-        preloaded = self.applied[: self.preloaded]
-        parents = {p for rid in preloaded for p in self.graph.by_id[rid].down_revisions}
-        return [rid for rid in preloaded if rid not in parents]
+        return self._heads_of(self.applied[: self.preloaded])
+
+    def _heads_of(self, revisions: list[str]) -> list[str]:
+        """Those of ``revisions`` no other of them builds on."""
+        parents = {p for rid in revisions for p in self.graph.by_id[rid].down_revisions}
+        return [rid for rid in revisions if rid not in parents]
 
     def walk(self, stop: int) -> None:
         """Upgrade and round-trip ``order[index:stop]`` one revision at a time."""
@@ -554,100 +570,65 @@ class _Walk:
         return self.stepper.recorder
 
     def _repeatability(self, base: Snapshot, head: Snapshot) -> None:
-        if self.preloaded:
-            self._repeat_from_bootstrap(base, head)
+        """The whole chain down in one run, then up in one run, as ``alembic downgrade`` and
+        ``alembic upgrade head`` do: down to base, or, from a bootstrap file, to the revisions
+        it is stamped at (the schema the file builds)."""
+        walked = self.applied[self.preloaded :]
+        words = self._repeat_words()
+        if self.irreversible & set(walked):
+            self.report.skipped.append((words.what, "the chain has irreversible revisions"))
             return
-        if self.irreversible & set(self.applied):
+        if self.had_failure or not walked:
+            after = self.preloaded and not self.had_failure
             self.report.skipped.append(
-                ("downgrade to base and upgrade to head", "the chain has irreversible revisions")
+                (words.what, "no revision after them" if after else "earlier revisions failed")
             )
             return
-        if self.had_failure or not self.applied:
-            self.report.skipped.append(_NOT_REPEATED)
-            return
-        failure = self.stepper.downgrade_to_base()
+        if self.preloaded:  # the walked revisions, in one env.py run (`alembic downgrade` to
+            # one stamp of several branches would leave the other branches' revisions applied)
+            steps = (self.stepper.step(rid, up=False) for rid in reversed(walked))
+            failure = self.stepper.run_steps(steps)
+        else:
+            failure = self.stepper.downgrade_to_base()
         if failure is not None:
-            self._chain_finding(failure, "downgrading head to base in one run fails")
+            self._chain_finding(failure, words.down_fails)
             return
         differences = diff_snapshots(base, self.snapshot())
         if differences:
-            self._chain_diff(
-                differences,
-                "after downgrading to base, the schema is not empty",
-                "base",
-                "after downgrade to base",
-            )
+            self._chain_diff(differences, words.not_base, words.base, words.after_down)
             return
-        failure = self.stepper.upgrade_to(self._applied_heads())
+        failure = self.stepper.upgrade_to(tuple(self._heads_of(self.applied)))
         if failure is not None:
-            self._chain_finding(
-                failure,
-                "upgrading base to head in one run (`alembic upgrade head` on a fresh database) "
-                "fails",
-            )
+            self._chain_finding(failure, words.up_fails)
             return
         differences = diff_snapshots(head, self.snapshot())
         if differences:
-            self._chain_diff(
-                differences,
-                "upgrading to head again gives a different schema",
-                "first head",
-                "second head",
-            )
+            self._chain_diff(differences, words.not_head, "first head", "second head")
 
-    def _repeat_from_bootstrap(self, bootstrapped: Snapshot, head: Snapshot) -> None:
-        """Down to the revisions the bootstrap file is stamped at in one run (the bootstrapped
-        schema again), then up to head in one run (head again)."""
-        walked = self.applied[self.preloaded :]
-        stamped = ", ".join(self._stamped_heads())
-        what = f"downgrade to {stamped} and upgrade to head"
-        if self.irreversible & set(walked):
-            self.report.skipped.append((what, "the chain has irreversible revisions"))
-            return
-        if self.had_failure or not walked:
-            why = "earlier revisions failed" if self.had_failure else "no revision after them"
-            self.report.skipped.append((what, why))
-            return
-        failure = self.stepper.run_steps(
-            self.stepper.step(rid, up=False) for rid in reversed(walked)
-        )
-        if failure is not None:
-            self._chain_finding(failure, f"downgrading head to {stamped} in one run fails")
-            return
+    def _repeat_words(self) -> _RepeatWords:
+        if not self.preloaded:
+            return _RepeatWords(
+                what="downgrade to base and upgrade to head",
+                down_fails="downgrading head to base in one run fails",
+                not_base="after downgrading to base, the schema is not empty",
+                base="base",
+                after_down="after downgrade to base",
+                up_fails="upgrading base to head in one run (`alembic upgrade head` on a fresh "
+                "database) fails",
+                not_head="upgrading to head again gives a different schema",
+            )
         assert self.bootstrap is not None
-        name = self.bootstrap.path.name
-        differences = diff_snapshots(bootstrapped, self.snapshot())
-        if differences:
-            self._chain_diff(
-                differences,
-                f"after downgrading to {stamped}, the schema differs from the one {name} builds",
-                name,
-                f"after downgrade to {stamped}",
-            )
-            return
-        failure = self.stepper.upgrade_to(self._applied_heads())
-        if failure is not None:
-            self._chain_finding(
-                failure,
-                f"upgrading the database loaded from {name} from {stamped} to head in one run"
-                " (`alembic upgrade head` on it) fails",
-            )
-            return
-        differences = diff_snapshots(head, self.snapshot())
-        if differences:
-            self._chain_diff(
-                differences,
-                f"upgrading from {stamped} to head again gives a different schema",
-                "first head",
-                "second head",
-            )
-
-    def _applied_heads(self) -> tuple[str, ...]:
-        """The heads of what was applied: broken revisions and their descendants left out."""
-        graph = self.graph
-        applied = set(self.applied)
-        parents = {p for rid in applied for p in graph.by_id[rid].down_revisions}
-        return tuple(rid for rid in self.applied if rid not in parents)
+        at, name = ", ".join(self._stamped_heads()), self.bootstrap.path.name
+        return _RepeatWords(
+            what=f"downgrade to {at} and upgrade to head",
+            down_fails=f"downgrading head to {at} in one run fails",
+            not_base=f"after downgrading to {at}, the schema differs from the one {name} builds",
+            base=name,
+            after_down=f"after downgrade to {at}",
+            up_fails=f"upgrading the database loaded from {name} from {at} to head in one run"
+            " (`alembic upgrade head` on it) fails",
+            not_head=f"upgrading from {at} to head again gives a different schema",
+        )
 
     # -- findings -------------------------------------------------------------------------
 
@@ -951,13 +932,7 @@ class _Chain:
         if unknown:
             schema, table = walk.stepper.version_table
             raise unknown_stamp_error(path, unknown, f"{schema}.{table}" if schema else table)
-        applied: set[str] = set()
-        frontier = list(stamped)
-        while frontier:
-            rid = frontier.pop()
-            if rid not in applied:
-                applied.add(rid)
-                frontier.extend(graph.parents(graph.by_id[rid]))
+        applied = set(stamped).union(*(graph.ancestors(rid) for rid in stamped))
         first = [rev for rev in self.order if rev.revision in applied]
         rest = [rev for rev in self.order if rev.revision not in applied]
         return [*first, *rest], len(first)
