@@ -124,6 +124,24 @@ def test_every_report_format_shows_the_stamped_revisions_as_the_bootstrap_file_s
     assert html_format.revision_status(report.records[0], []) == "skipped"
 
 
+def test_the_bootstrap_file_is_loaded_once_for_the_walk_and_mp112(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from migproof import sources
+
+    loads: list[Path] = []
+    apply = sources.apply_sql_file
+
+    def counted(host: object, path: Path, *args: object, **kwargs: object) -> str:
+        loads.append(path)
+        return apply(host, path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sources, "apply_sql_file", counted)
+    root = project(tmp_path, [BASE, AUTH_STATE, NAME_INDEX], USERS + stamp("r1"))
+    assert run(pg, root).findings == []
+    assert [path.name for path in loads] == ["prod.sql"]
+
+
 def test_rows_in_the_bootstrap_file_s_tables_are_checked_too(pg: Sandbox, tmp_path: Path) -> None:
     empties_users = Revision(
         id="r2",

@@ -18,7 +18,7 @@ from migproof.sandbox import DatabaseHost, open_host
 
 if TYPE_CHECKING:
     from migproof.chain.graph import RevisionFile, RevisionGraph
-    from migproof.verify.roundtrip import AtHead, StepperFactory
+    from migproof.verify.roundtrip import AtHead, Bootstrap, StepperFactory
 
 __all__ = ["verify"]
 
@@ -48,6 +48,7 @@ def verify(
     with ExitStack() as stack:
         target = host if host is not None else stack.enter_context(open_host(config))
         head_checks = _HeadChecks(config, root, target, report)  # a bad schema file fails here
+        bootstrap = _load_bootstrap(config, target, stack)  # and a bad bootstrap file here
         walk_chain(
             graph,
             make_stepper,
@@ -58,21 +59,36 @@ def verify(
             order,
             irreversible,
             at_head=head_checks,
+            bootstrap=bootstrap,
         )
-        if config.verify.bootstrap_sql:
+        if bootstrap is not None:
             from migproof.verify.parity import check_bootstrap
 
             paths = {rev.revision: rev.path for rev in order if rev.revision}
             report.extend(
                 check_bootstrap(
                     target,
-                    config.path(config.verify.bootstrap_sql),
+                    bootstrap.path,
                     make_stepper,
                     config=config,
                     revision_paths=paths,
+                    loaded=bootstrap.template,
                 )
             )
     return report
+
+
+def _load_bootstrap(config: Config, host: DatabaseHost, stack: ExitStack) -> Bootstrap | None:
+    """The bootstrap file loaded once, for the walk and MP112 to clone; dropped with ``stack``."""
+    from migproof.verify.parity import load_bootstrap
+    from migproof.verify.roundtrip import Bootstrap
+
+    if not config.verify.bootstrap_sql:
+        return None
+    path = config.path(config.verify.bootstrap_sql).resolve()
+    template = load_bootstrap(host, path, config=config)
+    stack.callback(host.drop_database, template)
+    return Bootstrap(path, template)
 
 
 def _no_revisions(locations: list[Path]) -> ConfigError:
@@ -96,7 +112,7 @@ class _HeadChecks:
 
     def __init__(self, config: Config, root: Path, host: DatabaseHost, report: Report) -> None:
         from migproof.catalog import SnapshotFilter
-        from migproof.verify.parity import load_metadata, read_bootstrap, snapshot_schema_file
+        from migproof.verify.parity import load_metadata, snapshot_schema_file
 
         self.config, self.root, self.report = config, root, report
         self.filters = SnapshotFilter.from_config(config)
@@ -111,8 +127,6 @@ class _HeadChecks:
         self.models: tuple[list[object], Path | None] | None = (
             load_metadata(config.verify.models, root) if config.verify.models else None
         )
-        if config.verify.bootstrap_sql:  # a bad bootstrap file fails here too, before the walk
-            read_bootstrap(config.path(config.verify.bootstrap_sql))
 
     def __call__(self, head: AtHead) -> None:
         from migproof.verify.parity import check_lockfile, check_models, compare_schema_file

@@ -670,12 +670,13 @@ def load_bootstrap(host: DatabaseHost, path: Path, *, config: Config | None = No
     """
     from migproof.sources import apply_sql_file
 
-    read_bootstrap(path)
+    text = read_bootstrap(path)
     try:
         limits = config or Config()
         return apply_sql_file(
             host,
             path,
+            text,
             statement_timeout=limits.statement_timeout,
             lock_timeout=limits.lock_timeout,
         )
@@ -785,17 +786,23 @@ def check_bootstrap(
     *,
     config: Config,
     revision_paths: Mapping[str, Path] | None = None,
+    loaded: str | None = None,
 ) -> list[Finding]:
     """MP112 when upgrading a database loaded from ``path`` to head fails; [] when it works.
 
     ``make_stepper(host, dbname, token)`` builds the walk's stepper (Alembic's,
     or a plain-SQL directory's) for the scratch database; ``revision_paths`` maps revision
-    ids to files, for a failure that names no file. The database is dropped afterwards.
+    ids to files, for a failure that names no file. ``loaded``: a database already loaded
+    from ``path`` (``load_bootstrap``), cloned rather than loading the file again. The
+    database upgraded is dropped afterwards.
     """
     from migproof.chain.stepper import mark_scratch
 
     path = path.resolve()  # the stepper's session runs in the project's directory
-    db = load_bootstrap(host, path, config=config)
+    if loaded is None:
+        db = load_bootstrap(host, path, config=config)
+    else:
+        db = host.create_database(template=loaded)
     try:
         stepper = make_stepper(host, db, mark_scratch(host, db, config))
         with stepper.session():

@@ -168,9 +168,9 @@ class _RepeatWords:
 
 
 @dataclass(frozen=True)
-class _Bootstrap:
-    """Where a walk from the bootstrap file starts: its loaded database, cloned for the walk
-    and again for each rebuild."""
+class Bootstrap:
+    """The bootstrap file and the database loaded from it (``parity.load_bootstrap``), once
+    per run: a walk from its stamp clones it, and again for each rebuild; MP112 clones it."""
 
     path: Path
     template: str
@@ -197,7 +197,7 @@ class _Walk:
         irreversible: set[str],
         *,
         database: tuple[str, str] | None = None,
-        bootstrap: _Bootstrap | None = None,
+        bootstrap: Bootstrap | None = None,
     ) -> None:
         self.graph, self.config, self.host, self.report = graph, config, host, report
         self.progress, self.irreversible = progress, irreversible
@@ -787,6 +787,7 @@ def walk_chain(
     order: list[RevisionFile],
     irreversible: set[str],
     at_head: Callable[[AtHead], None] | None = None,
+    bootstrap: Bootstrap | None = None,
 ) -> None:
     """Run the round trips on ``order`` and add the findings and records to ``report``.
 
@@ -794,12 +795,12 @@ def walk_chain(
     upgraded), for the checks that compare head with something else. With ``verify.jobs``
     above 1 (the default on a multi-core Linux machine), worker processes walk later parts
     of the chain on databases of their own (verify/workers.py); the report is the same.
-    A walk from a stamped bootstrap file runs in this process alone.
+    With ``bootstrap`` stamped at revisions, the walk starts from it, in this process alone.
     """
     from migproof.verify.workers import jobs_for, split
 
     chain = _Chain(graph, make_stepper, config, host, report, order, irreversible, at_head)
-    if config.verify.bootstrap_sql and chain.walk_from_bootstrap(progress):
+    if bootstrap is not None and chain.walk_from_bootstrap(progress, bootstrap):
         return
     starts = split(len(order), jobs_for(config.verify.jobs, len(order)))
     if len(starts) > 1:
@@ -874,7 +875,7 @@ class _Chain:
         self,
         progress: Progress,
         database: tuple[str, str] | None = None,
-        bootstrap: _Bootstrap | None = None,
+        bootstrap: Bootstrap | None = None,
     ) -> _Walk:
         return _Walk(
             self.graph,
@@ -888,7 +889,7 @@ class _Chain:
             bootstrap=bootstrap,
         )
 
-    def walk_from_bootstrap(self, progress: Progress) -> bool:
+    def walk_from_bootstrap(self, progress: Progress, bootstrap: Bootstrap) -> bool:
         """Walk from the database the bootstrap file builds, when the file stamps revisions;
         False when it stamps none (the caller walks from an empty database, as before).
 
@@ -896,29 +897,21 @@ class _Chain:
         stamps is known only once env.py has run on the loaded database, and ``walk_in_parts``
         forks its workers before this process points env.py anywhere.
         """
-        from migproof.verify.parity import load_bootstrap
-
-        assert self.config.verify.bootstrap_sql
-        path = self.config.path(self.config.verify.bootstrap_sql).resolve()
-        template = load_bootstrap(self.host, path, config=self.config)
+        walk = self.new_walk(progress, bootstrap=bootstrap)
         try:
-            walk = self.new_walk(progress, bootstrap=_Bootstrap(path, template))
-            try:
-                with walk.stepper.session():
-                    stamped = walk.read_stamp()
-                    if not stamped:
-                        return False
-                    self.order, start = self._stamped_first(stamped, walk, path)
-                    progress.start("verify", total=len(self.order) - start)
-                    walk.begin(self.order, start, preloaded=True)
-                    walk.walk(len(self.order))
-                    progress.finish()
-                    self.finish(walk)
-                    return True
-            finally:
-                walk.close()
+            with walk.stepper.session():
+                stamped = walk.read_stamp()
+                if not stamped:
+                    return False
+                self.order, start = self._stamped_first(stamped, walk, bootstrap.path)
+                progress.start("verify", total=len(self.order) - start)
+                walk.begin(self.order, start, preloaded=True)
+                walk.walk(len(self.order))
+                progress.finish()
+                self.finish(walk)
+                return True
         finally:
-            self.host.drop_database(template)
+            walk.close()
 
     def _stamped_first(
         self, stamped: tuple[str, ...], walk: _Walk, path: Path
