@@ -33,6 +33,7 @@ __all__ = [
     "Migration",
     "canonical_version",
     "detect_layout",
+    "file_checksum",
     "load_migrations",
     "parse_file_name",
     "scan_directory",
@@ -285,7 +286,8 @@ def _decode(path: Path, data: bytes) -> str:
         ) from exc
 
 
-def _checksum(data: bytes) -> str:
+def file_checksum(data: bytes) -> str:
+    """A migration's checksum: the sha256 of its file's bytes."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -320,7 +322,7 @@ def _read_golang(files: Iterable[Path]) -> list[Migration]:
                 path=path,
                 up_sql=up_sql,
                 down_sql=_read_text(down_path) if down_path else None,
-                checksum=_checksum(data),
+                checksum=file_checksum(data),
                 no_transaction=bool(NO_TRANSACTION_DIRECTIVE.search(up_sql)),
                 down_path=down_path,
             )
@@ -354,7 +356,7 @@ def _read_flyway(files: Iterable[Path]) -> list[Migration]:
                 path=path,
                 up_sql=sql,
                 down_sql=None,
-                checksum=_checksum(data),
+                checksum=file_checksum(data),
                 no_transaction=no_tx,
                 repeatable=versioned is None,
             )
@@ -420,7 +422,7 @@ def _read_sectioned(path: Path, layout: Layout) -> Migration:
         path=path,
         up_sql=up_sql,
         down_sql=down_sql,
-        checksum=_checksum(data),
+        checksum=file_checksum(data),
         no_transaction=no_tx,
         down_path=path if down_sql is not None else None,
         up_line=up_line,

@@ -23,7 +23,13 @@ from psycopg import sql
 
 from migproof.errors import DatabaseError
 from migproof.sandbox.databases import first_line
-from migproof.sqlmigrate.layout import Layout, Migration, canonical_version, version_key
+from migproof.sqlmigrate.layout import (
+    Layout,
+    Migration,
+    canonical_version,
+    file_checksum,
+    version_key,
+)
 
 __all__ = [
     "AppliedRow",
@@ -293,15 +299,13 @@ def read_legacy(
     golang-migrate keeps one counter: every on-disk version up to it is taken as applied
     (that is what golang-migrate itself assumed; run ``status`` after switching).
     """
-    found = _find_legacy_table(conn, table or _LEGACY_DEFAULTS[layout], schema)
-    if found is None:
+    qualified = _find_legacy_table(conn, table or _LEGACY_DEFAULTS[layout], schema)
+    if qualified is None:
         return None
-    _, qualified = found
-    columns = _columns(conn, qualified)
-    ident = sql.SQL(qualified)  # built from quote_ident in _find_legacy_table
-    kind = _legacy_kind(columns)
+    kind = _legacy_kind(_columns(conn, qualified))
     if kind is None:
         return None
+    ident = sql.SQL(qualified)  # built from quote_ident in _find_legacy_table
     return _LEGACY_READERS[kind](conn, ident, qualified, migrations)
 
 
@@ -329,17 +333,18 @@ def _columns(conn: Connection, regclass: str) -> set[str]:
     }
 
 
-def _find_legacy_table(conn: Connection, name: str, schema: str) -> tuple[int, str] | None:
+def _find_legacy_table(conn: Connection, name: str, schema: str) -> str | None:
+    """The legacy tracker's qualified name (quoted), or None."""
     candidates = [name] if "." in name else [f"{_quote(schema)}.{_quote(name)}", _quote(name)]
     for candidate in candidates:
         row = conn.execute(
-            "SELECT c.oid::int, quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
             " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
             " WHERE c.oid = to_regclass(%s)",
             (candidate,),
         ).fetchone()
         if row is not None:
-            return int(str(row[0])), str(row[1])
+            return str(row[0])
     return None
 
 
@@ -494,19 +499,15 @@ def line_ending_change(migration: Migration, recorded: str | None) -> str | None
         data = migration.path.read_bytes()
     except OSError:
         return None
-    if _sha256(data) != migration.checksum:
+    if file_checksum(data) != migration.checksum:
         return None
     lf = data.replace(b"\r\n", b"\n")
-    if lf != data and _sha256(lf) == recorded:
+    if lf != data and file_checksum(lf) == recorded:
         return "CRLF on disk, LF when applied"
     crlf = lf.replace(b"\n", b"\r\n")
-    if crlf != data and _sha256(crlf) == recorded:
+    if crlf != data and file_checksum(crlf) == recorded:
         return "LF on disk, CRLF when applied"
     return None
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
