@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["TOPLEVEL_RELATIVE", "anchor_of", "repository_root", "within_repository"]
+__all__ = ["TOPLEVEL_RELATIVE", "anchor_of", "repository_root", "resolved", "within_repository"]
 
 # Commands whose relative paths are relative to the git top level (paths from ``git diff``).
 TOPLEVEL_RELATIVE = frozenset({"guard"})
@@ -30,9 +30,14 @@ def anchor_of(command: str, root: Path) -> Path:
     return root if command in TOPLEVEL_RELATIVE else Path.cwd()
 
 
+def resolved(path: Path, anchor: Path) -> Path:
+    """``path``, relative to ``anchor`` when not absolute, made absolute."""
+    return (path if path.is_absolute() else anchor / path).resolve()
+
+
 def within_repository(path: Path, anchor: Path, root: Path) -> Path:
     """``path`` (relative to ``anchor``) relative to ``root``; absolute when outside it."""
-    absolute = (path if path.is_absolute() else anchor / path).resolve()
+    absolute = resolved(path, anchor)
     try:
         return absolute.relative_to(root)
     except ValueError:

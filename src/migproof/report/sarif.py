@@ -24,7 +24,7 @@ from urllib.parse import quote
 from migproof import __version__
 from migproof.checks import CheckInfo, find_check
 from migproof.findings import Finding, Report, Severity
-from migproof.report.paths import anchor_of, repository_root
+from migproof.report.paths import anchor_of, repository_root, resolved, within_repository
 
 __all__ = ["LEVELS", "SARIF_SCHEMA", "render", "report_to_sarif", "repository_root"]
 
@@ -106,14 +106,12 @@ class _Places:
         self.anchor = anchor_of(self.report.command, self.base)
 
     def absolute(self, path: Path) -> Path:
-        return (path if path.is_absolute() else self.anchor / path).resolve()
+        return resolved(path, self.anchor)
 
     def artifact(self, path: Path, *, directory: bool = False) -> dict[str, object]:
-        absolute = self.absolute(path)
-        try:
-            relative = absolute.relative_to(self.base)
-        except ValueError:  # outside the repository: an absolute file URI
-            return {"uri": absolute.as_uri()}
+        relative = within_repository(path, self.anchor, self.base)
+        if relative.is_absolute():  # outside the repository: an absolute file URI
+            return {"uri": relative.as_uri()}
         uri = quote(relative.as_posix()) if relative.parts else "."
         if directory:
             uri += "/"
