@@ -7,6 +7,7 @@ somewhere later. Each is exit 2 with ``error: …`` naming the file and ``fix: �
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -56,38 +57,55 @@ def test_a_bootstrap_file_without_statements_is_a_usage_error(
     ]
 
 
-def test_a_missing_bootstrap_file_is_a_usage_error(
-    pg: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    root = write_project(tmp_path / "project", [USERS])
-    assert verify(pg, root, tmp_path / "nope.sql") == 2
-    assert capsys.readouterr().err.splitlines() == [
-        f"error: no such bootstrap file: {tmp_path / 'nope.sql'}",
-        "  fix: check --bootstrap-sql, or bootstrap-sql in [tool.migproof.verify]",
-    ]
+def _missing(tmp_path: Path) -> Path:
+    return tmp_path / "nope.sql"
 
 
-def test_a_directory_as_bootstrap_file_is_a_usage_error(
-    pg: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    root = write_project(tmp_path / "project", [USERS])
-    assert verify(pg, root, tmp_path) == 2
-    assert capsys.readouterr().err.splitlines() == [
-        f"error: bootstrap file {tmp_path} is a directory",
-        "  fix: name the SQL file in --bootstrap-sql, or bootstrap-sql in [tool.migproof.verify]",
-    ]
+def _directory(tmp_path: Path) -> Path:
+    return tmp_path
 
 
-def test_a_bootstrap_file_that_is_not_utf8_is_a_usage_error(
-    pg: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    root = write_project(tmp_path / "project", [USERS])
+def _latin1(tmp_path: Path) -> Path:
     bootstrap = tmp_path / "prod.sql"
     bootstrap.write_bytes("CREATE TABLE café (id int);\n".encode("latin-1"))
+    return bootstrap
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "fix"),
+    [
+        (
+            _missing,
+            "no such bootstrap file: {path}",
+            "check --bootstrap-sql, or bootstrap-sql in [tool.migproof.verify]",
+        ),
+        (
+            _directory,
+            "bootstrap file {path} is a directory",
+            "name the SQL file in --bootstrap-sql, or bootstrap-sql in [tool.migproof.verify]",
+        ),
+        (
+            _latin1,
+            "cannot read bootstrap file {path}: it is not UTF-8 (byte 0xe9 at offset 16)",
+            "save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`)",
+        ),
+    ],
+    ids=["missing", "directory", "not-utf8"],
+)
+def test_a_bootstrap_file_that_cannot_be_read_is_a_usage_error(
+    pg: Sandbox,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make: Callable[[Path], Path],
+    error: str,
+    fix: str,
+) -> None:
+    root = write_project(tmp_path / "project", [USERS])
+    bootstrap = make(tmp_path)
     assert verify(pg, root, bootstrap) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"error: cannot read bootstrap file {bootstrap}: it is not UTF-8 (byte 0xe9 at offset 16)",
-        "  fix: save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`)",
+        f"error: {error.format(path=bootstrap)}",
+        f"  fix: {fix}",
     ]
 
 
