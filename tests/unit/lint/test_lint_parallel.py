@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -78,14 +79,50 @@ def test_the_corpus_leans_across_migrations() -> None:
     assert found[-1] == ("MP502", "012.sql")  # held by the last migration: released at the end
 
 
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids this process forked."""
+    pids: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return pids
+
+
+@pytest.fixture
+def decoded(monkeypatch: pytest.MonkeyPatch) -> list[list[Finding] | None]:
+    """What this process decoded of the forked process's findings (None: nothing usable)."""
+    results: list[list[Finding] | None] = []
+    real_decode = parallel._decode
+
+    def decode(data: bytes, sources: Sequence[SqlSource]) -> list[Finding] | None:
+        results.append(real_decode(data, sources))
+        return results[-1]
+
+    monkeypatch.setattr(parallel, "_decode", decode)
+    return results
+
+
 @pytest.mark.parametrize("first", range(1, len(MIGRATIONS) + 1))
-def test_every_split_finds_what_one_linter_finds(first: int) -> None:
+def test_every_split_finds_what_one_linter_finds(
+    first: int, forked: list[int], decoded: list[list[Finding] | None]
+) -> None:
     sources = _sources()
-    assert _split(sources, first) == _sequential(sources)
+    found = _split(sources, first)
+    # the forked process linted sources[first:]: this one did not fall back to it
+    assert len(forked) == 1
+    assert len(decoded) == 1 and decoded[0] is not None
+    assert found == _sequential(sources)
 
 
 def test_a_failing_forked_process_leaves_the_rest_to_this_one(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, forked: list[int], decoded: list[list[Finding] | None]
 ) -> None:
     sources = _sources()
     expected = _sequential(sources)
@@ -95,6 +132,8 @@ def test_a_failing_forked_process_leaves_the_rest_to_this_one(
 
     monkeypatch.setattr(Linter, "advance", fail)
     assert _split(sources, 4) == expected
+    assert len(forked) == 1  # the fork was tried, and its result not used
+    assert all(result is None for result in decoded)
 
 
 def test_split_point_shares_the_sql_by_size() -> None:
@@ -137,23 +176,15 @@ def test_a_cgroup_cpu_quota_counts_as_fewer_cores(tmp_path: Path) -> None:
 
 
 def test_an_error_here_reaps_the_forked_process_and_propagates(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, forked: list[int]
 ) -> None:
-    forked: list[int] = []
-    real_fork, real_lint = os.fork, Linter.lint
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            forked.append(pid)
-        return pid
+    real_lint = Linter.lint
 
     def lint(self: Linter, source: SqlSource) -> list[Finding]:
         if source.path == Path("000.sql"):  # only this process lints the first migration
             raise RuntimeError("a rule's bug")
         return real_lint(self, source)
 
-    monkeypatch.setattr(os, "fork", fork)
     monkeypatch.setattr(Linter, "lint", lint)
     with pytest.raises(RuntimeError, match="a rule's bug"):
         _split(_sources(), 4)
