@@ -180,3 +180,27 @@ def test_ancestors_and_descendants_across_a_merge(tmp_path: Path) -> None:
     assert graph.ancestors("r2") == {"r1"}  # not its sibling on the other branch
     assert graph.ancestors("r1") == set()
     assert graph.descendants("r2") == {"r4"}
+
+
+@pytest.mark.parametrize(
+    ("separator", "listed"),
+    [
+        ("path_separator = ;", "%(here)s/db/a;%(here)s/db/b"),  # Alembic 1.16+
+        ("version_path_separator = ;", "%(here)s/db/a;%(here)s/db/b"),
+        ("", "%(here)s/db/a %(here)s/db/b"),  # none: spaces and commas, as Alembic always did
+    ],
+)
+def test_version_locations_split_as_alembic_splits_them(
+    tmp_path: Path, separator: str, listed: str
+) -> None:
+    write_project(tmp_path, [])
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(f"{ini.read_text()}{separator}\nversion_locations = {listed}\n")
+    for name, down in (("a", None), ("b", "ra")):
+        (tmp_path / "db" / name).mkdir(parents=True)
+        (tmp_path / "db" / name / f"r{name}.py").write_text(
+            Revision(id=f"r{name}", down=down, upgrade="pass", downgrade="pass").source()
+        )
+    project = load_project(load_config(tmp_path), tmp_path)
+    assert project.version_locations == [tmp_path / "db" / "a", tmp_path / "db" / "b"]
+    assert sorted(project.graph.by_id) == ["ra", "rb"]

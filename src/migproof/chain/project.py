@@ -194,6 +194,15 @@ def _resolve(root: Path, location: str) -> Path:
 
 
 def _version_locations(alembic_config: Any, root: Path, location: Path) -> list[Path]:
+    listed = getattr(alembic_config, "get_version_locations_list", None)
+    if listed is not None:  # Alembic 1.16+: split as its own commands split it (path_separator,
+        # version_path_separator, [tool.alembic] in pyproject.toml)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # no path_separator: the legacy split, deprecated
+            parts = listed() or []
+        if not parts:
+            return [location / "versions"]
+        return [_resolve(root, part.strip()) for part in parts if part.strip()]
     raw = alembic_config.get_main_option("version_locations")
     if not raw:
         return [location / "versions"]
