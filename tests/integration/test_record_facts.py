@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from tests.helpers.alembic_projects import Revision, line_of, write_project
 
+from migproof.chain import capture
 from migproof.chain.project import load_project
-from migproof.chain.record import lock_mode, record_chain
+from migproof.chain.record import RevisionRun, lock_mode, record_chain
 from migproof.config import load_config
 from migproof.sandbox import Sandbox
 
 
-def record(pg: Sandbox, root: Path):
+def record(pg: Sandbox, root: Path) -> dict[str, RevisionRun]:
     config = load_config(root)
     project = load_project(config, root)
     project.script_directory()
@@ -88,3 +91,50 @@ def test_failing_revision_stops_the_recording_and_carries_the_failure(
     failure = runs["r2"].failure
     assert failure is not None and 'relation "nope" does not exist' in failure.error
     assert runs["r3"].upgrade == [] and runs["r3"].failure is None
+
+
+def test_relations_are_scanned_once_per_transaction_not_after_every_statement(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The relfilenodes of locked relations come with their locks: every relation's are
+    read when a transaction begins, not again after each statement while an ACCESS
+    EXCLUSIVE lock is held."""
+    real_query = capture._LockObserver._query
+    scans: list[str] = []
+
+    def query(self: capture._LockObserver, conn: Any, sql: str) -> list[tuple[Any, ...]]:
+        if sql is capture._FILENODES:
+            scans.append(sql)
+        return real_query(self, conn, sql)
+
+    monkeypatch.setattr(capture._LockObserver, "_query", query)
+
+    def scans_for(inserts: int) -> int:
+        root = tmp_path / str(inserts)
+        inserted = "\n".join(
+            f'op.execute("INSERT INTO orders (total) VALUES ({n})")' for n in range(inserts)
+        )
+        write_project(
+            root,
+            [
+                Revision(
+                    id="r1",
+                    down=None,
+                    upgrade='op.execute("CREATE TABLE orders (id serial PRIMARY KEY, total int)")',
+                    downgrade='op.drop_table("orders")',
+                ),
+                Revision(
+                    id="r2",
+                    down="r1",
+                    # ACCESS EXCLUSIVE on orders, held while the inserts run
+                    upgrade='op.add_column("orders", sa.Column("note", sa.Text))\n' + inserted,
+                    downgrade='op.drop_column("orders", "note")',
+                ),
+            ],
+        )
+        scans.clear()
+        runs = record(pg, root)
+        assert len(runs["r2"].upgrade) == inserts + 1
+        return len(scans)
+
+    assert scans_for(20) == scans_for(1)

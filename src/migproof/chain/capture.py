@@ -166,8 +166,12 @@ class StatementRecorder:
         )
 
 
+# A relation's relfilenode (the ones _FILENODES reads; else NULL) comes with its locks: a
+# rewrite takes an ACCESS EXCLUSIVE lock held to the transaction's end, so a relation it
+# rewrote is in this result, and no scan of every relation is needed to find it.
 _LOCKS = """
-SELECT n.nspname || '.' || c.relname, l.mode
+SELECT n.nspname || '.' || c.relname, l.mode,
+  CASE WHEN c.relkind IN ('r', 'p', 'm', 'i') THEN c.relfilenode END
 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
@@ -189,9 +193,9 @@ class _LockObserver:
     often it is taken: a statement that needs a lock an earlier statement of its
     transaction took shows nothing new, so each held lock keeps the line that took it
     (``holding``). A rewrite gives a relation a new relfilenode; the map is read when a
-    transaction starts and updated as statements run, after every statement while the
-    transaction holds an ACCESS EXCLUSIVE lock (a rewrite needs one, maybe taken earlier).
-    Queries go through the DBAPI connection, beneath SQLAlchemy's events.
+    transaction starts and updated after every statement from the relations its
+    transaction holds locks on (a rewrite needs an ACCESS EXCLUSIVE one, maybe taken
+    earlier). Queries go through the DBAPI connection, beneath SQLAlchemy's events.
     """
 
     def __init__(self) -> None:
@@ -217,7 +221,7 @@ class _LockObserver:
         if transaction is None or transaction is not self._transaction:
             self._transaction = transaction
             self._held = (
-                {(str(name), str(mode)): None for name, mode in self._query(conn, _LOCKS)}
+                {(str(name), str(mode)): None for name, mode, _ in self._query(conn, _LOCKS)}
                 if transaction
                 else {}
             )
@@ -243,18 +247,20 @@ class _LockObserver:
         self, conn: Any, line: int | None
     ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
         """The locks the statement on ``line`` newly took, and the relations it rewrote."""
-        held = {(str(name), str(mode)) for name, mode in self._query(conn, _LOCKS)}
+        rows = self._query(conn, _LOCKS)
+        held = {(str(name), str(mode)) for name, mode, _ in rows}
         new = sorted(held - self._held.keys())
         if conn.in_transaction():
             self._held = {lock: self._held.get(lock, line) for lock in held}
         else:
             self._held = {}
-        rewritten: list[str] = []
-        if any(mode == "AccessExclusiveLock" for _, mode in held):
-            for name, node in self._query(conn, _FILENODES):
-                if name in self._filenodes and self._filenodes[name] != node:
-                    rewritten.append(str(name))
-                self._filenodes[name] = node
+        rewritten: set[str] = set()
+        for name, _, node in rows:
+            if node is None:
+                continue
+            if name in self._filenodes and self._filenodes[name] != node:
+                rewritten.add(str(name))  # once, though it may be locked in several modes
+            self._filenodes[name] = node
         return tuple(new), tuple(sorted(rewritten))
 
 
