@@ -297,6 +297,14 @@ class Linter:
         held, self._held = self._held, []
         return [f for f, fk in held if not self._has_index(fk)]
 
+    def lint_all(self, sources: Sequence[SqlSource]) -> list[Finding]:
+        """Every finding of ``sources`` in order, then those the last one left held."""
+        findings: list[Finding] = []
+        for source in sources:
+            findings.extend(self.lint(source))
+        findings.extend(self.finish())
+        return findings
+
     def advance(self, source: SqlSource) -> None:
         """Carry the schema over one migration without linting it.
 
@@ -838,15 +846,7 @@ def lint_sources(sources: Sequence[SqlSource], config: Config) -> list[Finding]:
         linter = Linter(config)
         if worth_splitting(sources):
             return lint_split(sources, linter)
-        return _lint_all(sources, linter)
-
-
-def _lint_all(sources: Sequence[SqlSource], linter: Linter) -> list[Finding]:
-    findings: list[Finding] = []
-    for source in sources:
-        findings.extend(linter.lint(source))
-    findings.extend(linter.finish())
-    return findings
+        return linter.lint_all(sources)
 
 
 def lint_revision_files(paths: Sequence[Path], config: Config) -> list[Finding]:

@@ -101,14 +101,14 @@ def lint_split(
     if first is None:
         first = split_point(sources) if len(sources) > 1 else 0
     if not 0 < first < len(sources):
-        return _lint_rest(sources, linter)
+        return linter.lint_all(sources)
     read_fd, write_fd = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(read_fd)
         os.close(write_fd)
-        return _lint_rest(sources, linter)
+        return linter.lint_all(sources)
     if pid == 0:  # the forked process: never returns
         os.close(read_fd)
         _child(sources, first, linter, write_fd)
@@ -124,13 +124,8 @@ def lint_split(
     _, status = os.waitpid(pid, 0)
     rest = _decode(data, sources) if os.waitstatus_to_exitcode(status) == 0 else None
     if rest is None:  # the forked process failed: lint the rest here, where errors surface
-        return findings + _lint_rest(sources[first:], linter)
+        return findings + linter.lint_all(sources[first:])
     return findings + linter.handover(sources[first]) + rest
-
-
-def _lint_rest(sources: Sequence[SqlSource], linter: Linter) -> list[Finding]:
-    findings = [f for source in sources for f in linter.lint(source)]
-    return findings + linter.finish()
 
 
 def _child(sources: Sequence[SqlSource], first: int, linter: Linter, write_fd: int) -> None:
@@ -142,7 +137,7 @@ def _child(sources: Sequence[SqlSource], first: int, linter: Linter, write_fd: i
     try:
         for source in sources[:first]:
             linter.advance(source)
-        payload = pickle.dumps(_encode(_lint_rest(sources[first:], linter)), protocol=5)
+        payload = pickle.dumps(_encode(linter.lint_all(sources[first:])), protocol=5)
         with os.fdopen(write_fd, "wb") as pipe:
             pipe.write(payload)
         status = 0

@@ -13,7 +13,7 @@ import pytest
 from migproof.config import Config
 from migproof.findings import Finding
 from migproof.lint import RecordedStatement, SqlSource, parallel
-from migproof.lint.engine import Linter, _lint_all
+from migproof.lint.engine import Linter
 from migproof.lint.pgsql import unvalidated_nodes
 
 # Each migration leans on what the ones before it built: a split anywhere must carry that.
@@ -58,7 +58,7 @@ def _sources() -> list[SqlSource]:
 
 def _sequential(sources: list[SqlSource]) -> list[Finding]:
     with unvalidated_nodes():
-        return _lint_all(sources, Linter(Config()))
+        return Linter(Config()).lint_all(sources)
 
 
 def _split(sources: list[SqlSource], first: int) -> list[Finding]:
