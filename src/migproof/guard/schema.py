@@ -132,8 +132,10 @@ def _python_file(
         and (by_glob or change.status == "D" or project.is_in_env_scope(change.path) is not False)
     ):
         return None
+    head_package = _package(context, change.path)
+    base_package = _package(context, change.old_path or change.path)
     try:
-        head = extract_declarations(head_source) if head_source is not None else {}
+        head = extract_declarations(head_source, head_package) if head_source is not None else {}
     except RecursionError:
         return SchemaFileResult(change.path, error=("too deeply nested to compare", 1))
     except (SyntaxError, ValueError) as exc:
@@ -142,7 +144,7 @@ def _python_file(
             return SchemaFileResult(change.path, error=(f"invalid Python: {exc.args[0]}", line))
         return None
     try:
-        base = extract_declarations(base_source) if base_source is not None else {}
+        base = extract_declarations(base_source, base_package) if base_source is not None else {}
     except (SyntaxError, ValueError, RecursionError):
         base = {}  # the base version was already broken: everything at HEAD is new
     if not head and not base:
@@ -150,6 +152,13 @@ def _python_file(
     compared[change.path] = _Compared(change, base_source, head_source, base, head)
     deltas = _without_enum_usage(compare_declarations(base, head), base_source, head_source)
     return SchemaFileResult(change.path, tuple(deltas), is_models=True)
+
+
+def _package(context: GuardContext, path: str) -> str | None:
+    """What the file's relative imports are relative to, so that ``from .enums import X``
+    and ``from shop.enums import X`` render alike in every comparison."""
+    module = context.project.module_name(path)
+    return module[1] if module is not None else None
 
 
 def _without_enum_usage(
@@ -261,10 +270,9 @@ def _extract_again(
     path = item.change.path if at_head else item.change.old_path or item.change.path
     if (path, at_head) not in cache:
         source = item.head_source if at_head else item.base_source
-        module = context.project.module_name(path)
         try:
             decls = (
-                extract_declarations(source, module[1] if module else None, symbols)
+                extract_declarations(source, _package(context, path), symbols)
                 if source is not None
                 else {}
             )
@@ -330,9 +338,8 @@ def _enum_modules(
         source = context.objects.text(context.diff.head, path)
         if source is None or not _may_declare(source):
             continue
-        module = context.project.module_name(path)
         try:
-            decls = extract_declarations(source, module[1] if module else None)
+            decls = extract_declarations(source, _package(context, path))
         except (SyntaxError, ValueError, RecursionError):
             continue
         for qualified, (enum_path, deltas) in changed.items():

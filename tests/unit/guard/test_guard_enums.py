@@ -153,3 +153,43 @@ def test_a_column_removed_with_the_local_enum_it_used_left_defined(repo: GitRepo
             "(line 17 in main's version)",
         )
     ]
+
+
+RELATIVE = MODELS.replace(
+    "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom .enums import Status\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (IMPORTED + COLUMN, RELATIVE + COLUMN),
+        (RELATIVE + COLUMN, IMPORTED + COLUMN),
+        (
+            IMPORTED.replace("from shop.enums import Status", "from shop import enums")
+            + COLUMN.replace("sa.Enum(Status", "sa.Enum(enums.Status"),
+            IMPORTED.replace("from shop.enums import Status", "from . import enums")
+            + COLUMN.replace("sa.Enum(Status", "sa.Enum(enums.Status"),
+        ),
+    ],
+)
+def test_an_import_rewritten_relative_or_absolute_is_no_change(
+    repo: GitRepo, before: str, after: str
+) -> None:
+    _setup(repo, before)
+    repo.commit({"shop/models.py": after})
+    assert run(repo) == []
+
+
+def test_a_relative_import_of_another_enum_is_a_change(repo: GitRepo) -> None:
+    # the same name, from a module beside it: another enum, so another set of labels
+    _setup(repo, IMPORTED + COLUMN, {"shop/kinds.py": ENUMS})
+    repo.commit({"shop/models.py": RELATIVE.replace(".enums", ".kinds") + COLUMN})
+    assert run(repo) == [
+        (
+            "MP701",
+            "shop/models.py",
+            17,
+            "schema change without a migration: table users: column status changed",
+        )
+    ]
