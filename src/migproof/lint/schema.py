@@ -163,13 +163,12 @@ class Schema:
 
     tables: dict[str, TableInfo] = field(default_factory=dict)
     indexes: dict[str, IndexInfo] = field(default_factory=dict)
-    constraints: dict[tuple[str, str], ConstraintInfo] = field(default_factory=dict)
     types: dict[str, bool] = field(default_factory=dict)  # qualified name -> new
     # views, functions, sequences, schemas, extensions, triggers, policies: name as
     # dropped_names() spells it -> new
     objects: dict[str, bool] = field(default_factory=dict)
     _by_table: dict[str, dict[str, IndexInfo]] = field(default_factory=dict)
-    # constraints by table, then name: the same objects as ``constraints``, in its order
+    # constraints by table, then name, in the order they were added
     _constraints_by_table: dict[str, dict[str, ConstraintInfo]] = field(default_factory=dict)
     _new: list[TableInfo | IndexInfo | ConstraintInfo] = field(default_factory=list)
     _new_names: list[str] = field(default_factory=list)
@@ -237,6 +236,9 @@ class Schema:
     def constraints_of(self, table: str) -> list[ConstraintInfo]:
         """The constraints added to ``table``, in the order they were added."""
         return list(self._constraints_by_table.get(table, {}).values())
+
+    def constraint(self, table: str, name: str) -> ConstraintInfo | None:
+        return self._constraints_by_table.get(table, {}).get(name)
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         for constraint in self._constraints_by_table.get(table, {}).values():
@@ -322,7 +324,6 @@ class Schema:
             not_null_of=_not_null_check_column(constraint) if kind == "check" else None,
             new=new,
         )
-        self.constraints[(table, name)] = info
         self._constraints_by_table.setdefault(table, {})[name] = info
         self._created(info)
         if kind in ("primary", "unique"):
@@ -360,11 +361,10 @@ class Schema:
         elif subtype == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             self._add_constraint(table_name, cmd.def_, new=new)
         elif subtype == AT.AT_ValidateConstraint:
-            constraint = self.constraints.get((table_name, name))
+            constraint = self.constraint(table_name, name)
             if constraint is not None:
                 constraint.valid = True
         elif subtype == AT.AT_DropConstraint:
-            self.constraints.pop((table_name, name), None)
             self._constraints_by_table.get(table_name, {}).pop(name, None)
             self.pop_index(f"{table_name}:{name}")
 
@@ -389,8 +389,7 @@ class Schema:
                 self.tables.pop(name, None)
                 for key in list(self._by_table.get(name, {})):
                     self.pop_index(key)
-                for constraint in self._constraints_by_table.pop(name, {}):
-                    self.constraints.pop((name, constraint), None)
+                self._constraints_by_table.pop(name, None)
             elif node.removeType == OT.OBJECT_INDEX:
                 self.pop_index(name)
             elif node.removeType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
@@ -417,10 +416,8 @@ class Schema:
                 index.name = f"{new_name}:{index.name[len(old) + 1 :]}"
                 self.add_index(index)
             constraints = self._constraints_by_table.pop(old, {})
-            for name, constraint in constraints.items():
-                self.constraints.pop((old, name), None)
+            for constraint in constraints.values():
                 constraint.table = new_name
-                self.constraints[(new_name, name)] = constraint
             if constraints:
                 self._constraints_by_table[new_name] = constraints
         elif node.renameType == OT.OBJECT_COLUMN and old in self.tables:

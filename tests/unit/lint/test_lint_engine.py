@@ -542,10 +542,12 @@ def test_schema_keeps_constraints_by_table_through_adds_and_drops() -> None:
         ("check", "email", False),
     ]
     assert schema.constraints_of("public.b") == [] == schema.constraints_of("public.c")
-    assert [c.name for c in schema.constraints.values()] == [
+    assert [c.name for c in schema.constraints_of("public.a")] == [
         "public.a.primary(id)",
         "a_email",
     ]
+    assert schema.constraint("public.a", "a_email") is schema.constraints_of("public.a")[1]
+    assert schema.constraint("public.b", "b_pk") is None
 
 
 def test_constraints_follow_their_table_through_rename_and_go_with_its_drop() -> None:
@@ -566,7 +568,10 @@ def test_constraints_follow_their_table_through_rename_and_go_with_its_drop() ->
     assert schema.primary_key("public.users") == ()
     assert schema.has_index_on("public.accounts", ("id",))
     assert not schema.has_index_on("public.accounts", ("code",))  # its constraint was dropped
-    assert list(schema.constraints) == [("public.accounts", "public.users.primary(id)")]
+    assert [
+        (table, name) for table, named in schema._constraints_by_table.items() for name in named
+    ] == [("public.accounts", "public.users.primary(id)")]
+    assert [c.table for c in schema.constraints_of("public.accounts")] == ["public.accounts"]
     assert schema.primary_key("public.gone") == ()  # the dropped table's key went with it
 
 

@@ -469,7 +469,7 @@ def drop_constraint(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[F
     table = ctx.existing_alter_table()
     if table is None:
         return
-    known = ctx.schema.constraints.get((table, cmd.name))
+    known = ctx.schema.constraint(table, cmd.name)
     if known is not None and known.new:
         return
     yield ctx.finding(
