@@ -9,6 +9,8 @@ EXCLUSIVE, table rewrite)") go into the report's records.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from migproof.chain.capture import RecordedStatement as Recorded
 from migproof.chain.project import AlembicProject
 from migproof.chain.record import RevisionRun, lock_mode, record_chain
@@ -97,24 +99,28 @@ def lock_summary(run: RevisionRun) -> list[str]:
 
 
 def _blocking_locks(recorded: Recorded) -> tuple[tuple[str, str], ...]:
-    """The strongest lock per relation that existed before: new ones block nobody.
-
-    A mode that is not a table lock mode (SIReadLock, under SERIALIZABLE) ranks below all.
-    """
-    strongest: dict[str, str] = {}
-    for relation, raw_mode in recorded.locks:
-        mode = lock_mode(raw_mode)
-        if relation not in recorded.preexisting:
-            continue
-        if relation not in strongest or lock_rank(mode) > lock_rank(strongest[relation]):
-            strongest[relation] = mode
-    return tuple(sorted(strongest.items()))
+    """The strongest lock per relation that existed before: new ones block nobody."""
+    existed = recorded.preexisting
+    locks = ((relation, mode, None) for relation, mode in recorded.locks if relation in existed)
+    return tuple((relation, mode) for relation, mode, _ in _strongest_per_relation(locks))
 
 
 def _held_locks(recorded: Recorded) -> tuple[tuple[str, str, int | None], ...]:
     """The strongest lock per relation its transaction held before it, and the line taking it."""
+    return _strongest_per_relation(recorded.held)
+
+
+def _strongest_per_relation(
+    locks: Iterable[tuple[str, str, int | None]],
+) -> tuple[tuple[str, str, int | None], ...]:
+    """pg_locks' (relation, mode, line) rows: the strongest per relation, by relation, the
+    mode as PostgreSQL's documentation names it.
+
+    A mode that is not a table lock mode (SIReadLock, under SERIALIZABLE) ranks below all;
+    of equal ones, the first is kept.
+    """
     strongest: dict[str, tuple[str, int | None]] = {}
-    for relation, raw_mode, line in recorded.held:
+    for relation, raw_mode, line in locks:
         mode = lock_mode(raw_mode)
         if relation not in strongest or lock_rank(mode) > lock_rank(strongest[relation][0]):
             strongest[relation] = (mode, line)

@@ -41,10 +41,11 @@ def lock_rank(mode: str) -> int:
 class StatementFacts:
     """What the sandbox saw while a recorded statement ran (MISSION.md section 4).
 
-    ``locks``: (relation, lock mode) pairs its backend newly took, from pg_locks;
-    ``held``: (relation, mode, line) for the locks its transaction already held when it
-    began, each with the line of the statement that took it (None: before the first), as
-    pg_locks shows a lock once however many statements take it; ``rewritten``: relations
+    ``locks``: (relation, lock mode) for the strongest lock its backend newly took on each
+    relation, from pg_locks; ``held``: (relation, mode, line) for the strongest lock its
+    transaction already held on each relation when it began, with the line of the
+    statement that took it (None: before the first), as pg_locks shows a lock once however
+    many statements take it. One entry per relation in both. ``rewritten``: relations
     whose relfilenode changed; ``seconds``: how long it ran. Rules use them to confirm or
     clear a static suspicion (a type change that did not rewrite is not reported).
     """
@@ -69,15 +70,9 @@ class StatementFacts:
         >>> StatementFacts(held=(("public.orders", "ACCESS EXCLUSIVE", 12),)).describe()
         'no relation locks'
         """
-        taken: dict[str, int] = {}
-        for relation, mode in self.locks:
-            taken[relation] = max(taken.get(relation, -1), lock_rank(mode))
-        strongest: dict[str, tuple[str, int | None]] = {}
-        for relation, mode, line in self.held:
-            if lock_rank(mode) > lock_rank(strongest.get(relation, ("", None))[0]):
-                strongest[relation] = (mode, line)
+        taken = {relation: lock_rank(mode) for relation, mode in self.locks}
         stronger_held: dict[str, str] = {}  # relation -> how the lock held on it reads
-        for relation, (mode, line) in strongest.items():
+        for relation, mode, line in self.held:
             if lock_rank(mode) > taken.get(relation, -1) and _is_named(relation, named):
                 since = f"line {line}" if line is not None else "before the revision's statements"
                 stronger_held[relation] = f"{mode} on {relation} (held since {since})"
@@ -86,7 +81,6 @@ class StatementFacts:
             stronger_held.get(relation, f"{mode} on {relation}") for relation, mode in self.locks
         ]
         parts.extend(text for relation, text in stronger_held.items() if relation not in taken)
-        parts = list(dict.fromkeys(parts))
         text = ", ".join(parts) or "no relation locks"
         if self.seconds is not None:
             text += f" for {self.seconds:.2f} s"
