@@ -472,11 +472,7 @@ class Linter:
             if type(value) in reached:
                 self._visit(value, ctx, dispatch, out)
             elif isinstance(value, tuple):
-                for item in value:  # a list: _visit_many, inlined for the common case
-                    if type(item) in reached:
-                        self._visit(item, ctx, dispatch, out)
-                    elif isinstance(item, tuple):
-                        self._visit_many(item, ctx, dispatch, out)
+                self._visit_many(value, ctx, dispatch, out)
         ctx.parents.pop()
 
     def _visit_many(

@@ -81,6 +81,13 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
     return _Lines(text).locate(offset)
 
 
+def _syntax_error(sql: str, exc: Exception) -> SqlSyntaxError:
+    """pglast's ParseError (message, character offset) as a SqlSyntaxError with its place."""
+    message, offset = exc.args[0], int(exc.args[1]) if len(exc.args) > 1 else 0
+    line, column = line_and_column(sql, offset)
+    return SqlSyntaxError(str(message), offset, line, column)
+
+
 _unvalidated_depth = 0
 
 
@@ -120,9 +127,7 @@ def parse_nodes(sql: str) -> list[Any]:
     try:
         return [stmt.stmt for stmt in _parse_unvalidated(sql)]
     except _parser.ParseError as exc:
-        message, offset = exc.args[0], int(exc.args[1]) if len(exc.args) > 1 else 0
-        line, column = line_and_column(sql, offset)
-        raise SqlSyntaxError(str(message), offset, line, column) from exc
+        raise _syntax_error(sql, exc) from exc
 
 
 def parse_statements(sql: str) -> list[Statement]:
@@ -136,9 +141,7 @@ def parse_statements(sql: str) -> list[Statement]:
     try:
         raw = _parse_unvalidated(sql)
     except _parser.ParseError as exc:
-        message, offset = exc.args[0], int(exc.args[1]) if len(exc.args) > 1 else 0
-        line, column = lines.locate(offset)
-        raise SqlSyntaxError(str(message), offset, line, column) from exc
+        raise _syntax_error(sql, exc) from exc
     token_starts: list[int] | None = None
     statements: list[Statement] = []
     starts, after = lines.starts, bisect.bisect_right  # locals: this loop runs per statement
@@ -195,9 +198,7 @@ def parse_migration(sql: str) -> list[Statement]:
     try:
         slices = _parser.split(sql, with_parser=True, only_slices=True)
     except _parser.ParseError as exc:
-        message, offset = exc.args[0], int(exc.args[1]) if len(exc.args) > 1 else 0
-        line, column = lines.locate(offset)
-        raise SqlSyntaxError(str(message), offset, line, column) from exc
+        raise _syntax_error(sql, exc) from exc
     deferred = [part for part in slices if _DATA_STATEMENT.match(sql, part.start)]
     deferred_starts = {part.start for part in deferred}
     eager = [part for part in slices if part.start not in deferred_starts]
