@@ -7,15 +7,14 @@ with the paths ``git diff`` prints.
 from __future__ import annotations
 
 import ast
-import configparser
 import os
 import re
-import tomllib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from migproof.alembic_ini import read_alembic_settings
 from migproof.config import Config
 from migproof.errors import ConfigError
 
@@ -23,14 +22,6 @@ __all__ = ["GuardProject", "compile_glob", "is_test_path", "load_project"]
 
 _SKIP_DIRS = frozenset(
     {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", "build", "dist"}
-)
-# The alembic.ini options guard reads; no other option is interpolated.
-_ALEMBIC_OPTIONS = (
-    "script_location",
-    "version_locations",
-    "path_separator",
-    "version_path_separator",
-    "prepend_sys_path",
 )
 _MAX_SCOPE_FILES = 60  # files parsed while following env.py's imports: bounds the cost
 # Imports are followed through this many modules from env.py; the files they import are in
@@ -204,129 +195,37 @@ def _alembic_locations(
     else from pyproject.toml's ``[tool.alembic]`` (whose lists need no separator).
     """
     ini_path = config.path(config.alembic_config)
-    ini = _ini_options(ini_path, config.alembic_name) if ini_path.is_file() else {}
-    toml = _pyproject_alembic(config)
-    ini_where, toml_where = config.alembic_config, "pyproject.toml [tool.alembic]"
-    script_location: str | None = ini.get("script_location")
-    where = ini_where
-    if script_location is None:
-        found = toml.get("script_location")
-        script_location, where = (found if isinstance(found, str) else None), toml_where
-    if not script_location:
+    try:
+        settings = read_alembic_settings(
+            ini_path, config.alembic_name, config.root / "pyproject.toml"
+        )
+        script = settings.script_location()
+        locations = settings.version_locations()
+        prepend = settings.prepend_sys_path()
+    except ConfigError as exc:
+        raise ConfigError(
+            exc.what, fix=f"{exc.fix}, or set migration-dirs under [tool.migproof.guard]"
+        ) from exc
+    if script is None:
         return None
+    ini_where, toml_where = config.alembic_config, "pyproject.toml [tool.alembic]"
+    script_location, where = script[0], (ini_where if script[1] else toml_where)
     toplevel_root = config.root.resolve()
     ini_dir = ini_path.parent.resolve()
     script_dir = _resolve_location(script_location, ini_dir, toplevel_root)
-    locations = _path_list(ini, toml, "version_locations", ini_path)
-    if locations:
-        version_dirs = [_resolve_location(item, ini_dir, toplevel_root) for item in locations[0]]
-        source = f"{ini_where if locations[1] else toml_where} version_locations"
+    if locations is not None and locations.items:
+        version_dirs = [_resolve_location(item, ini_dir, toplevel_root) for item in locations.items]
+        source = f"{ini_where if locations.from_ini else toml_where} version_locations"
     else:
         version_dirs = [script_dir / "versions"]
         source = f"{where} script_location"
     dirs = [(_relative(d.resolve(), toplevel), source) for d in version_dirs]
-    prepend = _path_list(ini, toml, "prepend_sys_path", ini_path)
-    roots = [_relative((ini_dir / p).resolve(), toplevel) for p in (prepend or (["."], True))[0]]
+    roots = [
+        _relative((ini_dir / p).resolve(), toplevel)
+        for p in (prepend.items if prepend is not None else (".",))
+    ]
     env_py = _relative((script_dir / "env.py").resolve(), toplevel)
     return [(d, s) for d, s in dirs if d], env_py, roots
-
-
-# Alembic's Config._get_file_separator_char; legacy splitting when no separator is set.
-_SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
-_LEGACY_SPLIT = {
-    "version_locations": re.compile(r", *|(?: +)"),
-    "prepend_sys_path": re.compile(r", *|(?: +)|\:"),
-}
-# Which keys name the separator of each list option, in order (version_path_separator is
-# Alembic's deprecated name, read for version_locations only).
-_SEPARATOR_KEYS = {
-    "version_locations": ("path_separator", "version_path_separator"),
-    "prepend_sys_path": ("path_separator",),
-}
-
-
-def _path_list(
-    ini: dict[str, str], toml: dict[str, str | list[str]], name: str, ini_path: Path
-) -> tuple[list[str], bool] | None:
-    """A list option split as Alembic splits it, and whether it came from alembic.ini."""
-    value = ini.get(name)
-    if value:
-        key, separator = next(
-            ((k, ini[k]) for k in _SEPARATOR_KEYS[name] if k in ini), (None, None)
-        )
-        if key is None or separator is None:
-            # (Alembic keeps the empty items `a ,b` gives; they name no directory)
-            return [item for item in _LEGACY_SPLIT[name].split(value) if item], True
-        if separator not in _SEPARATORS:
-            raise ConfigError(
-                f"{ini_path}: {separator!r} is not a valid value for {key}",
-                fix=f"set {key} to one of space, newline, os, ':', ';' (as Alembic expects)",
-            )
-        return [item.strip() for item in value.split(_SEPARATORS[separator]) if item], True
-    found = toml.get(name)
-    if isinstance(found, list):
-        return [item for item in found if item], False
-    return None
-
-
-def _ini_options(ini_path: Path, section: str) -> dict[str, str]:
-    """The options guard reads from one section of alembic.ini, each interpolated alone.
-
-    Like Alembic, which interpolates an option only when it reads it: other options may
-    hold ``%(DB_USER)s`` keys that env.py fills in with ``set_section_option``.
-    """
-    parser = configparser.ConfigParser(defaults={"here": ini_path.parent.absolute().as_posix()})
-    try:
-        parser.read(ini_path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"{ini_path} is not a valid ini file: {exc}", fix="correct alembic.ini"
-        ) from exc
-    if not parser.has_section(section):
-        return {}
-    options: dict[str, str] = {}
-    for name in _ALEMBIC_OPTIONS:
-        try:
-            value = parser.get(section, name, fallback=None)
-        except configparser.InterpolationError as exc:
-            raise ConfigError(
-                f"{ini_path}: [{section}] {name} cannot be read: {exc.message}",
-                fix=f"correct {name} in alembic.ini (write a literal % as %%), or set "
-                "migration-dirs under [tool.migproof.guard]",
-            ) from exc
-        if value is not None:
-            options[name] = value
-    return options
-
-
-def _pyproject_alembic(config: Config) -> dict[str, str | list[str]]:
-    """``[tool.alembic]`` strings and lists of strings, with ``%(here)s`` expanded."""
-    pyproject = config.root / "pyproject.toml"
-    if not pyproject.is_file():
-        return {}
-    try:
-        with pyproject.open("rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    section = data.get("tool", {}).get("alembic", {})
-    if not isinstance(section, dict):
-        return {}
-    here = {"here": config.root.resolve().as_posix()}
-    out: dict[str, str | list[str]] = {}
-    for name in ("script_location", "version_locations", "prepend_sys_path"):
-        value = section.get(name)
-        try:
-            if isinstance(value, str):
-                out[name] = value % here
-            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-                out[name] = [v % here for v in value]
-        except (KeyError, ValueError, TypeError) as exc:
-            raise ConfigError(
-                f"{pyproject}: [tool.alembic] {name} cannot be read: {exc!r}",
-                fix=f"correct {name}: %(here)s is the only key, a literal % is written %%",
-            ) from exc
-    return out
 
 
 def _resolve_location(location: str, ini_dir: Path, root: Path) -> Path:
