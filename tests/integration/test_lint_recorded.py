@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
@@ -37,18 +38,29 @@ def _summaries(report: Report) -> dict[object, list[str]]:
     return {r["revision"]: cast(list[str], r["locks"]) for r in report.records}
 
 
-def _lint(pg: Sandbox, root: Path, revisions: list[Revision]) -> Report:
-    """Write an Alembic project of these revisions and lint what it runs in ``pg``."""
-    write_project(root, revisions)
+def _lint_r2(
+    pg: Sandbox,
+    root: Path,
+    upgrade: str,
+    downgrade: str,
+    *,
+    base: Revision = BASE,
+    then: Sequence[Revision] = (),
+) -> tuple[Report, Path]:
+    """Write an Alembic project of ``base`` (r1), an r2 of these bodies and ``then``, and
+    lint what it runs in ``pg``; the report and r2's file."""
+    write_project(
+        root, [base, Revision(id="r2", down="r1", upgrade=upgrade, downgrade=downgrade), *then]
+    )
     config = load_config(root)
-    return lint_alembic_project(config, load_project(config, root), pg)
+    report = lint_alembic_project(config, load_project(config, root), pg)
+    return report, root / "migrations" / "versions" / "r2.py"
 
 
 def test_index_on_existing_table_is_found_at_the_op_line_with_its_lock(
     pg: Sandbox, tmp_path: Path
 ) -> None:
-    report = _lint(pg, tmp_path, [BASE, INDEX_ON_ORDERS])
-    path = tmp_path / "migrations" / "versions" / "r2.py"
+    report, path = _lint_r2(pg, tmp_path, INDEX_ON_ORDERS.upgrade, INDEX_ON_ORDERS.downgrade)
     found = {
         (f.check, f.revision, f.location.line if f.location else None) for f in report.findings
     }
@@ -62,17 +74,12 @@ def test_index_on_existing_table_is_found_at_the_op_line_with_its_lock(
 def test_type_change_is_confirmed_as_a_rewrite_and_a_nullable_column_is_not(
     pg: Sandbox, tmp_path: Path
 ) -> None:
-    report = _lint(
+    report, _ = _lint_r2(
         pg,
         tmp_path,
-        [
-            BASE,
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade='op.alter_column("orders", "total", type_=sa.BigInteger)',
-                downgrade='op.alter_column("orders", "total", type_=sa.Integer)',
-            ),
+        'op.alter_column("orders", "total", type_=sa.BigInteger)',
+        'op.alter_column("orders", "total", type_=sa.Integer)',
+        then=[
             Revision(
                 id="r3",
                 down="r2",
@@ -92,18 +99,11 @@ def test_type_change_is_confirmed_as_a_rewrite_and_a_nullable_column_is_not(
 def test_parameters_are_inlined_so_every_recorded_statement_parses(
     pg: Sandbox, tmp_path: Path
 ) -> None:
-    report = _lint(
+    report, _ = _lint_r2(
         pg,
         tmp_path,
-        [
-            BASE,
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade='sa.Enum("a", "b", name="kind").create(op.get_bind(), checkfirst=True)\nop.bulk_insert(sa.table("orders", sa.column("id"), sa.column("total")), [{"id": 1, "total": 5}])',
-                downgrade='op.execute("DELETE FROM orders")\nsa.Enum(name="kind").drop(op.get_bind(), checkfirst=True)',
-            ),
-        ],
+        'sa.Enum("a", "b", name="kind").create(op.get_bind(), checkfirst=True)\nop.bulk_insert(sa.table("orders", sa.column("id"), sa.column("total")), [{"id": 1, "total": 5}])',
+        'op.execute("DELETE FROM orders")\nsa.Enum(name="kind").drop(op.get_bind(), checkfirst=True)',
     )
     checks = {f.check for f in report.findings}
     assert "MP901" not in checks
@@ -114,21 +114,13 @@ def test_parameters_are_inlined_so_every_recorded_statement_parses(
 def test_an_op_line_suppression_of_an_sql_rule_that_matches_nothing_is_reported(
     pg: Sandbox, tmp_path: Path
 ) -> None:
-    report = _lint(
+    report, path = _lint_r2(
         pg,
         tmp_path,
-        [
-            BASE,
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade='op.create_index("ix_total", "orders", ["total"])  # migproof: ignore MP201'
-                '\nop.add_column("orders", sa.Column("note", sa.Text))  # migproof: ignore MP201',
-                downgrade='op.drop_column("orders", "note")\nop.drop_index("ix_total", table_name="orders")',
-            ),
-        ],
+        'op.create_index("ix_total", "orders", ["total"])  # migproof: ignore MP201'
+        '\nop.add_column("orders", sa.Column("note", sa.Text))  # migproof: ignore MP201',
+        'op.drop_column("orders", "note")\nop.drop_index("ix_total", table_name="orders")',
     )
-    path = tmp_path / "migrations" / "versions" / "r2.py"
     found = {(f.check, f.location.line if f.location else None) for f in report.findings}
     used, unused = line_of(path, "op.create_index"), line_of(path, "op.add_column")
     assert ("MP201", used) not in found
@@ -189,23 +181,14 @@ def test_a_lock_taken_by_an_earlier_statement_of_the_transaction_is_shown_as_hel
     pg: Sandbox, tmp_path: Path
 ) -> None:
     # pg_locks shows ACCESS EXCLUSIVE on orders once: the second ALTER takes nothing new
-    report = _lint(
+    report, path = _lint_r2(
         pg,
         tmp_path,
-        [
-            BASE,
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade='op.add_column("orders", sa.Column("note", sa.Text))'
-                '\nop.alter_column("orders", "total", type_=sa.BigInteger)'
-                "\nop.execute(\"CREATE TYPE mood AS ENUM ('calm', 'busy')\")",
-                downgrade='op.alter_column("orders", "total", type_=sa.Integer)'
-                '\nop.drop_column("orders", "note")',
-            ),
-        ],
+        'op.add_column("orders", sa.Column("note", sa.Text))'
+        '\nop.alter_column("orders", "total", type_=sa.BigInteger)'
+        "\nop.execute(\"CREATE TYPE mood AS ENUM ('calm', 'busy')\")",
+        'op.alter_column("orders", "total", type_=sa.Integer)\nop.drop_column("orders", "note")',
     )
-    path = tmp_path / "migrations" / "versions" / "r2.py"
     add, change = line_of(path, "op.add_column"), line_of(path, "op.alter_column")
     observed = _observed(report, path)
     assert sorted(observed) == [
@@ -227,28 +210,21 @@ def test_a_rewrite_by_a_statement_that_takes_no_new_lock_is_still_seen(
     pg: Sandbox, tmp_path: Path
 ) -> None:
     # no index on events: the type change takes no lock the ADD COLUMN before it did not
-    report = _lint(
+    events = Revision(
+        id="r1",
+        down=None,
+        upgrade='op.execute("CREATE TABLE events (id int, payload int)")',
+        downgrade='op.drop_table("events")',
+    )
+    report, path = _lint_r2(
         pg,
         tmp_path,
-        [
-            Revision(
-                id="r1",
-                down=None,
-                upgrade='op.execute("CREATE TABLE events (id int, payload int)")',
-                downgrade='op.drop_table("events")',
-            ),
-            Revision(
-                id="r2",
-                down="r1",
-                upgrade="op.execute(\"SET lock_timeout = '2s'\")"
-                '\nop.add_column("events", sa.Column("note", sa.Text))'
-                '\nop.alter_column("events", "payload", type_=sa.BigInteger)',
-                downgrade='op.alter_column("events", "payload", type_=sa.Integer)'
-                '\nop.drop_column("events", "note")',
-            ),
-        ],
+        "op.execute(\"SET lock_timeout = '2s'\")"
+        '\nop.add_column("events", sa.Column("note", sa.Text))'
+        '\nop.alter_column("events", "payload", type_=sa.BigInteger)',
+        'op.alter_column("events", "payload", type_=sa.Integer)\nop.drop_column("events", "note")',
+        base=events,
     )
-    path = tmp_path / "migrations" / "versions" / "r2.py"
     add, change = line_of(path, "op.add_column"), line_of(path, "op.alter_column")
     observed = _observed(report, path)
     assert list(observed) == [("MP301", change)]  # not cleared as "did not rewrite"
