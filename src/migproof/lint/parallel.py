@@ -17,16 +17,12 @@ this one lint the rest itself, so an error surfaces here as it would have withou
 
 from __future__ import annotations
 
-import os
-import pickle
-import signal
-import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migproof.findings import Finding, Location, Severity
+from migproof.forking import Worker, can_fork, usable_cores
 
 if TYPE_CHECKING:
     from migproof.lint.engine import Linter
@@ -47,36 +43,15 @@ FIRST_SHARE = 0.66
 
 def worth_splitting(sources: Sequence[SqlSource]) -> bool:
     """Whether ``lint_split`` is safe here and faster than one process."""
-    if not sys.platform.startswith("linux") or threading.active_count() > 1:
-        return False
-    if usable_cores() < 2:
+    if not can_fork() or usable_cores() < 2:
         return False
     if any(source.origins for source in sources):
         return False  # recorded statements: few, and their suppressions live in .py files
     return sum(len(s.sql) + len(s.down_sql or "") for s in sources) >= MIN_SQL
 
 
-def usable_cores(cgroup: Path = Path("/sys/fs/cgroup")) -> float:
-    """The cores this process may run on, less when its cgroup's CPU quota allows fewer
-    (a container started with ``--cpus=1`` still sees every core of the host)."""
-    cores = float(len(os.sched_getaffinity(0)))
-    quota = _cgroup_cpus(cgroup)
-    return min(cores, quota) if quota is not None else cores
-
-
-def _cgroup_cpus(root: Path) -> float | None:
-    """The CPU quota of the cgroup (v2 ``cpu.max``, v1 CFS quota), None without one."""
-    try:  # v2: "max 100000" (no quota) or "150000 100000"
-        quota, period = (root / "cpu.max").read_text().split()[:2]
-        return None if quota == "max" else int(quota) / int(period)
-    except (OSError, ValueError):
-        pass
-    try:  # v1: a quota of -1 is none
-        quota_us = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
-        period_us = int((root / "cpu" / "cpu.cfs_period_us").read_text())
-    except (OSError, ValueError):
-        return None
-    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
+# A finding as plain values: pickling Path and dataclass objects costs more than the lint.
+_Encoded = tuple[Any, ...]
 
 
 def split_point(sources: Sequence[SqlSource], share: float = FIRST_SHARE) -> int:
@@ -102,51 +77,27 @@ def lint_split(
         first = split_point(sources) if len(sources) > 1 else 0
     if not 0 < first < len(sources):
         return linter.lint_all(sources)
-    read_fd, write_fd = os.pipe()
     try:
-        pid = os.fork()
+        worker = Worker.fork(lambda _tick: _child(sources, first, linter))
     except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
         return linter.lint_all(sources)
-    if pid == 0:  # the forked process: never returns
-        os.close(read_fd)
-        _child(sources, first, linter, write_fd)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        try:
-            findings = [f for source in sources[:first] for f in linter.lint(source)]
-            data = pipe.read()  # to its end: the forked process has finished writing
-        except BaseException:  # a rule's bug, Ctrl-C: no orphan left behind
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise
-    _, status = os.waitpid(pid, 0)
-    rest = _decode(data, sources) if os.waitstatus_to_exitcode(status) == 0 else None
+    worker.listen(lambda: None)
+    try:
+        findings = [f for source in sources[:first] for f in linter.lint(source)]
+    except BaseException:  # a rule's bug, Ctrl-C: no orphan left behind
+        worker.kill()
+        raise
+    rest = _decode(worker.wait(), sources)
     if rest is None:  # the forked process failed: lint the rest here, where errors surface
         return findings + linter.lint_all(sources[first:])
     return findings + linter.handover(sources[first]) + rest
 
 
-def _child(sources: Sequence[SqlSource], first: int, linter: Linter, write_fd: int) -> None:
-    """Carry the schema over the first part, lint the rest, send the findings, exit.
-
-    Whatever goes wrong exits with nothing sent: the parent then lints the rest itself.
-    """
-    status = 1
-    try:
-        for source in sources[:first]:
-            linter.advance(source)
-        payload = pickle.dumps(_encode(linter.lint_all(sources[first:])), protocol=5)
-        with os.fdopen(write_fd, "wb") as pipe:
-            pipe.write(payload)
-        status = 0
-    finally:
-        os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
-
-
-# A finding as plain values: pickling Path and dataclass objects costs more than the lint.
-_Encoded = tuple[Any, ...]
+def _child(sources: Sequence[SqlSource], first: int, linter: Linter) -> list[_Encoded]:
+    """In the forked process: carry the schema over the first part, lint the rest."""
+    for source in sources[:first]:
+        linter.advance(source)
+    return _encode(linter.lint_all(sources[first:]))
 
 
 def _encode(findings: list[Finding]) -> list[_Encoded]:
@@ -164,8 +115,8 @@ def _encode(findings: list[Finding]) -> list[_Encoded]:
     return encoded
 
 
-def _decode(data: bytes, sources: Sequence[SqlSource]) -> list[Finding] | None:
-    if not data:
+def _decode(data: list[_Encoded] | None, sources: Sequence[SqlSource]) -> list[Finding] | None:
+    if data is None:
         return None
     paths: dict[str, Path] = {}
     for source in sources:
@@ -174,7 +125,7 @@ def _decode(data: bytes, sources: Sequence[SqlSource]) -> list[Finding] | None:
                 paths.setdefault(str(path), path)
     severities = {s.value: s for s in Severity}
     findings: list[Finding] = []
-    for check, severity, message, fix, where, revision, statement, context in pickle.loads(data):  # noqa: S301 - our own fork's
+    for check, severity, message, fix, where, revision, statement, context in data:
         location = None
         if where is not None:
             name, line, column, end_line, end_column = where

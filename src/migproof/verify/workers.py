@@ -6,26 +6,17 @@ plain upgrades are cheap) and walk the round trips from there, while this proces
 those before k. Python and PostgreSQL each keep about one core busy per walk, so two walks
 take about half the time on two cores (``bench/verify_bench.py``).
 
-Workers are forked: they start at once with everything already imported and the chain
-already loaded, where a new interpreter would pay for importing Alembic, SQLAlchemy and the
-project again. That rules out platforms without ``fork`` and, by default, macOS (where
-forking a process that has used system frameworks can crash the child) and a process that
-already runs other threads (a fork copies locks they may hold). ``split`` sizes the ranges
-so that every worker finishes at about the same time.
+Workers are forked (``migproof.forking``): they start at once with everything already
+imported and the chain already loaded, where a new interpreter would pay for importing
+Alembic, SQLAlchemy and the project again; ``jobs_for`` forks unasked only where that is
+safe. ``split`` sizes the ranges so that every worker finishes at about the same time.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import sys
-import threading
-import traceback
-import warnings
-from collections.abc import Callable
-from multiprocessing.connection import Connection, Pipe
-from typing import Any
+
+from migproof.forking import Worker, can_fork, usable_cores
 
 __all__ = ["Worker", "jobs_for", "split"]
 
@@ -48,9 +39,9 @@ def jobs_for(requested: int | None, revisions: int) -> int:
         return 1
     if requested is not None:
         return max(1, min(requested, revisions))
-    if sys.platform != "linux" or revisions < MIN_REVISIONS or threading.active_count() > 1:
+    if revisions < MIN_REVISIONS or not can_fork():
         return 1
-    cores = len(os.sched_getaffinity(0))
+    cores = int(usable_cores())
     return max(1, min(cores, MAX_AUTO_JOBS, revisions // (MIN_REVISIONS // 2)))
 
 
@@ -91,105 +82,3 @@ def split(revisions: int, jobs: int) -> list[int]:
     for i in range(1, jobs):  # every worker walks at least one revision
         starts[i] = min(max(starts[i], starts[i - 1] + 1), revisions - (jobs - i))
     return starts
-
-
-class Worker:
-    """A forked child running ``body(tick)`` and sending back what it returns.
-
-    ``tick()`` in the child calls ``on_tick`` in this process (the progress bar); the
-    child's result must pickle. The child never returns into the caller's code: it leaves
-    with ``os._exit``, running no ``finally`` block, ``atexit`` hook or finaliser of this
-    process (whose connections it shares file descriptors with).
-    """
-
-    def __init__(self, pid: int, reader: Connection) -> None:
-        self.pid = pid
-        self._reader = reader
-        self._thread: threading.Thread | None = None
-        self._reaped = False
-        self.ticks = 0
-        self.result: Any = None
-        self.failure: str | None = None  # the child's traceback, or why it sent nothing
-
-    @classmethod
-    def fork(cls, body: Callable[[Callable[[], None]], Any]) -> Worker:
-        reader, writer = Pipe(duplex=False)
-        parent = os.getpid()
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
-        with warnings.catch_warnings():  # 3.12+: forking with other threads alive warns
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child; its work is asserted through the parent
-            code = 0
-            try:
-                reader.close()
-                _die_with(parent)
-                result = body(lambda: writer.send(("tick", None)))
-                writer.send(("done", result))
-            except BaseException:  # anything at all is reported to the parent
-                code = 1
-                with contextlib.suppress(BaseException):  # else the parent sees EOF
-                    writer.send(("failed", traceback.format_exc()))
-            finally:
-                os._exit(code)
-        writer.close()
-        return cls(pid, reader)
-
-    def listen(self, on_tick: Callable[[], None]) -> None:
-        """Read the child's messages in a thread until it is done."""
-
-        def read() -> None:
-            try:
-                while True:
-                    kind, payload = self._reader.recv()
-                    if kind == "tick":
-                        self.ticks += 1
-                        on_tick()
-                    elif kind == "done":
-                        self.result = payload
-                        return
-                    else:
-                        self.failure = payload
-                        return
-            except (EOFError, OSError):
-                self.failure = "the worker process ended without a result"
-
-        self._thread = threading.Thread(target=read, name=f"migproof-worker-{self.pid}")
-        self._thread.daemon = True
-        self._thread.start()
-
-    def wait(self) -> Any:
-        """The child's result, once it has sent it and exited; None if it failed."""
-        if self._thread is not None:
-            self._thread.join()
-        self._reap()
-        return self.result
-
-    def kill(self) -> None:
-        """Stop the child now (this process is failing or no longer needs it)."""
-        if not self._reaped:
-            with contextlib.suppress(ProcessLookupError):  # already gone
-                os.kill(self.pid, signal.SIGKILL)
-            self._reap()
-        if self._thread is not None:
-            self._thread.join()
-        self._reader.close()
-
-    def _reap(self) -> None:
-        if not self._reaped:
-            os.waitpid(self.pid, 0)
-            self._reaped = True
-
-
-def _die_with(parent: int) -> None:
-    """Linux: have the kernel kill this worker when its parent dies (even by SIGKILL), so
-    no worker goes on walking a chain nobody will read the report of."""
-    if sys.platform != "linux":
-        return
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # it died before that took effect
-        os._exit(1)

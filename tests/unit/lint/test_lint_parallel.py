@@ -101,7 +101,9 @@ def decoded(monkeypatch: pytest.MonkeyPatch) -> list[list[Finding] | None]:
     results: list[list[Finding] | None] = []
     real_decode = parallel._decode
 
-    def decode(data: bytes, sources: Sequence[SqlSource]) -> list[Finding] | None:
+    def decode(
+        data: list[parallel._Encoded] | None, sources: Sequence[SqlSource]
+    ) -> list[Finding] | None:
         results.append(real_decode(data, sources))
         return results[-1]
 
