@@ -161,22 +161,6 @@ def test_only_large_plain_sql_corpora_are_split(monkeypatch: pytest.MonkeyPatch)
     assert not parallel.worth_splitting(big)
 
 
-def test_a_cgroup_cpu_quota_counts_as_fewer_cores(tmp_path: Path) -> None:
-    cores = len(os.sched_getaffinity(0))
-    assert parallel.usable_cores(tmp_path) == cores  # no cgroup files: affinity alone
-    (tmp_path / "cpu.max").write_text("max 100000\n")
-    assert parallel.usable_cores(tmp_path) == cores
-    (tmp_path / "cpu.max").write_text("150000 100000\n")
-    assert parallel.usable_cores(tmp_path) == min(cores, 1.5)
-    (tmp_path / "cpu.max").unlink()
-    (tmp_path / "cpu").mkdir()
-    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
-    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
-    assert parallel.usable_cores(tmp_path) == cores
-    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")
-    assert parallel.usable_cores(tmp_path) == 1.0
-
-
 def test_an_error_here_reaps_the_forked_process_and_propagates(
     monkeypatch: pytest.MonkeyPatch, forked: list[int]
 ) -> None:
