@@ -23,6 +23,7 @@ from typing import TypeVar
 __all__ = [
     "Declaration",
     "Member",
+    "ModelModule",
     "SchemaDelta",
     "Symbols",
     "compare_declarations",
@@ -261,6 +262,53 @@ class SchemaDelta:
 Symbols = dict[str, tuple[str, str]]
 
 
+class ModelModule:
+    """One version of a Python module, parsed once: what it declares, every Python enum
+    class it defines, and what the names it defines stand for in other modules.
+
+    Raises SyntaxError (ValueError on a null byte, RecursionError when too deeply nested)
+    on a module it cannot read.
+
+    >>> module = ModelModule("import enum\\nclass Status(enum.Enum):\\n    a = 'a'\\n")
+    >>> module.declarations, sorted(module.enums)
+    ({}, ['enum class Status'])
+    """
+
+    __slots__ = ("_extractor", "declarations", "enums")
+
+    def __init__(self, source: str, package: str | None = None) -> None:
+        self._extractor = _Extractor(ast.parse(source), package)
+        self.declarations: dict[str, Declaration] = self._extractor.run()
+        # every Python enum class, used by a column here (then in declarations too) or not
+        self.enums: dict[str, Declaration] = self._extractor.enums
+
+    def declarations_with(self, symbols: Symbols) -> dict[str, Declaration]:
+        """The declarations again, names imported from other modules rendered as those
+        modules render them (``module_symbols``); the tree is not parsed again."""
+        extractor = self._extractor
+        return _Extractor(extractor.tree, extractor.package, symbols).run()
+
+    def symbols(self, module: str) -> Symbols:
+        """What ``from <module> import X`` stands for, X rendered as this module renders it.
+
+        With these, a class moved from this module to another that imports its base class
+        (or a table its foreign key names) from here compares equal to what it was.
+        """
+        extractor = self._extractor
+        symbols: Symbols = {}
+        for name in extractor.local_classes:
+            value = extractor.placeholders.get(name, name)
+            symbols[f"{module}.{name}"] = (value, extractor._base_text(ast.Name(id=name)))
+        for name in [*extractor.imports, *extractor.placeholders, *extractor.inline]:
+            if name not in extractor.local_classes:
+                text = extractor.canon(ast.Name(id=name, ctx=ast.Load()))
+                symbols[f"{module}.{name}"] = (text, text)
+        for stmt in _module_statements(extractor.tree):
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                symbols[f"{module}.{stmt.name}"] = (stmt.name, stmt.name)
+        return symbols
+
+
 def extract_declarations(
     source: str, package: str | None = None, symbols: Symbols | None = None
 ) -> dict[str, Declaration]:
@@ -273,43 +321,27 @@ def extract_declarations(
     ...     "    id = sa.Column(sa.Integer, primary_key=True)\\n"
     ... )
     >>> sorted(decls["table users"].members)
-    ['__tablename__', 'column id']
+    ['__tablename__', 'bases', 'column id']
     """
     tree = ast.parse(source)
     return _Extractor(tree, package, symbols).run()
 
 
 def module_symbols(source: str, module: str, package: str) -> Symbols:
-    """What ``from <module> import X`` stands for, X rendered as this module renders it.
-
-    With these, a class moved from this module to another that imports its base class (or a
-    table its foreign key names) from here compares equal to what it was. Raises SyntaxError.
-    """
-    extractor = _Extractor(ast.parse(source), package)
-    extractor.run()
-    symbols: Symbols = {}
-    for name in extractor.local_classes:
-        value = extractor.placeholders.get(name, name)
-        symbols[f"{module}.{name}"] = (value, extractor._base_text(ast.Name(id=name)))
-    for name in [*extractor.imports, *extractor.placeholders, *extractor.inline]:
-        if name not in extractor.local_classes:
-            text = extractor.canon(ast.Name(id=name, ctx=ast.Load()))
-            symbols[f"{module}.{name}"] = (text, text)
-    for stmt in _module_statements(extractor.tree):
-        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-            symbols[f"{module}.{stmt.name}"] = (stmt.name, stmt.name)
-    return symbols
+    """``ModelModule(source, package).symbols(module)``; raises SyntaxError."""
+    return ModelModule(source, package).symbols(module)
 
 
-def python_enums(source: str) -> dict[str, Declaration]:
-    """Every Python enum class a module defines (``enum class <Name>``), used here or not.
+def python_enums(source: str, package: str | None = None) -> dict[str, Declaration]:
+    """Every Python enum class a module defines (``enum class <Name>``), used here or not,
+    without extracting the rest (``ModelModule.enums`` has them when that is done anyway).
 
     Raises SyntaxError on invalid Python.
     """
-    extractor = _Extractor(ast.parse(source))
+    extractor = _Extractor(ast.parse(source), package)
     extractor._collect_names()
-    extractor._python_enums(only_used=False)
-    return extractor.decls
+    extractor._python_enums()
+    return extractor.enums
 
 
 def uses_name(decls: dict[str, Declaration], qualified: str) -> bool:
@@ -385,6 +417,7 @@ class _Extractor:
         self.local_classes: dict[str, ast.ClassDef] = {}
         self.column_helpers: set[str] = set()
         self.decls: dict[str, Declaration] = {}
+        self.enums: dict[str, Declaration] = {}  # every local Python enum class
         self._counters: dict[str, int] = {}
         self._star_module: str | None = None  # the last `from sqlalchemy... import *`
 
@@ -896,13 +929,12 @@ class _Extractor:
                 return f"{kind} {named}"
         return self.canon(arg)  # unnamed: added or removed, never "changed"
 
-    def _python_enums(self, *, only_used: bool = True) -> None:
-        """Python enums whose members become database enum labels (used by a column)."""
+    def _python_enums(self) -> None:
+        """Every local Python enum class, in ``enums``; those a declaration here uses, whose
+        members become database enum labels, in ``decls`` too."""
         texts = " ".join(m.text for d in self.decls.values() for m in d.members.values())
         for name, cls in self.local_classes.items():
             if not any(self.resolve(b) in _PY_ENUM_BASES for b in cls.bases):
-                continue
-            if only_used and not re.search(rf"\b{re.escape(name)}\b", texts):
                 continue
             members: dict[str, Member] = {}
             for stmt in cls.body:
@@ -911,7 +943,10 @@ class _Extractor:
                 if target is not None and isinstance(value, ast.expr):
                     label = f"member {target}"
                     members[label] = Member(label, stmt.lineno, self.canon(value))
-            self._add(f"enum class {name}", cls.lineno, members)
+            key = f"enum class {name}"
+            self.enums[key] = Declaration(key, cls.lineno, members)
+            if re.search(rf"\b{re.escape(name)}\b", texts):
+                self._add(key, cls.lineno, dict(members))
 
 
 class _Canon(ast.NodeTransformer):

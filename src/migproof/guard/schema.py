@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +13,10 @@ from migproof.guard.context import GuardContext
 from migproof.guard.gitdiff import Change, grep_files
 from migproof.guard.models import (
     Declaration,
+    ModelModule,
     SchemaDelta,
     Symbols,
     compare_declarations,
-    extract_declarations,
-    module_symbols,
     python_enums,
     uses_name,
 )
@@ -42,29 +42,37 @@ def schema_changes(context: GuardContext) -> list[SchemaFileResult]:
     results: list[SchemaFileResult] = []
     context.prefetch(context.candidates)
     python: list[Change] = []
-    compared: dict[str, _Compared] = {}
+    parsed: dict[str, _Compared] = {}  # each models file parsed, by path: parsed once
     for change in context.candidates:
         if change.path.endswith(".py") and not context.project.is_schema_sql(change.path):
             python.append(change)
-            result = _python_file(context, change, compared)
+            result = _python_file(context, change, parsed)
         else:
             result = _sql_file(context, change)
         if result is not None and (result.deltas or result.error):
             results.append(result)
-    results = _moved_declarations(context, compared, results)
-    results.extend(_enum_modules(context, python, results))
+    declaring = {path: item for path, item in parsed.items() if item.base or item.head}
+    results = _moved_declarations(context, declaring, results)
+    results.extend(_enum_modules(context, python, results, parsed))
     return results
 
 
 @dataclass(frozen=True, slots=True)
 class _Compared:
-    """Both versions of a models file, as extracted, kept for comparing across files."""
+    """Both versions of a models file, each parsed once and kept for the comparisons across
+    files (moves, enums); a version is None when absent or, at the base, unparsable."""
 
     change: Change
-    base_source: str | None
-    head_source: str | None
-    base: dict[str, Declaration]
-    head: dict[str, Declaration]
+    base_module: ModelModule | None
+    head_module: ModelModule | None
+
+    @property
+    def base(self) -> dict[str, Declaration]:
+        return self.base_module.declarations if self.base_module is not None else {}
+
+    @property
+    def head(self) -> dict[str, Declaration]:
+        return self.head_module.declarations if self.head_module is not None else {}
 
 
 def check_schema_files(context: GuardContext, results: list[SchemaFileResult]) -> Iterator[Finding]:
@@ -135,7 +143,7 @@ def _python_file(
     head_package = _package(context, change.path)
     base_package = _package(context, change.old_path or change.path)
     try:
-        head = extract_declarations(head_source, head_package) if head_source is not None else {}
+        head = ModelModule(head_source, head_package) if head_source is not None else None
     except RecursionError:
         return SchemaFileResult(change.path, error=("too deeply nested to compare", 1))
     except (SyntaxError, ValueError) as exc:
@@ -144,13 +152,13 @@ def _python_file(
             return SchemaFileResult(change.path, error=(f"invalid Python: {exc.args[0]}", line))
         return None
     try:
-        base = extract_declarations(base_source, base_package) if base_source is not None else {}
+        base = ModelModule(base_source, base_package) if base_source is not None else None
     except (SyntaxError, ValueError, RecursionError):
-        base = {}  # the base version was already broken: everything at HEAD is new
-    if not head and not base:
+        base = None  # the base version was already broken: everything at HEAD is new
+    item = compared[change.path] = _Compared(change, base, head)
+    if not item.head and not item.base:
         return None
-    compared[change.path] = _Compared(change, base_source, head_source, base, head)
-    deltas = _without_enum_usage(compare_declarations(base, head), base_source, head_source)
+    deltas = _without_enum_usage(compare_declarations(item.base, item.head), item)
     return SchemaFileResult(change.path, tuple(deltas), is_models=True)
 
 
@@ -161,23 +169,13 @@ def _package(context: GuardContext, path: str) -> str | None:
     return module[1] if module is not None else None
 
 
-def _without_enum_usage(
-    deltas: list[SchemaDelta], base_source: str | None, head_source: str | None
-) -> list[SchemaDelta]:
+def _without_enum_usage(deltas: list[SchemaDelta], item: _Compared) -> list[SchemaDelta]:
     """Drop 'enum class X: added/removed' when X is defined here in both versions: only its
     use by this file's columns came or went (a model moved away), and those columns report;
     a change of its members, when another module's column uses it, is _enum_modules's."""
-    keys = [
-        d.description.partition(": ")[0] for d in deltas if d.description.startswith("enum class ")
-    ]
-    if not keys:
+    if item.base_module is None or item.head_module is None:
         return deltas
-    try:
-        before = python_enums(base_source) if base_source is not None else {}
-        after = python_enums(head_source) if head_source is not None else {}
-    except (SyntaxError, ValueError, RecursionError):
-        return deltas
-    defined = {key for key in keys if key in before and key in after}
+    defined = item.base_module.enums.keys() & item.head_module.enums.keys()
     return [
         d
         for d in deltas
@@ -215,8 +213,8 @@ def _moved_declarations(
     deltas = {r.path: list(r.deltas) for r in results if r.is_models and r.error is None}
     extracted: dict[tuple[str, bool], dict[str, Declaration]] = {}
     for key, (old_path, new_path) in moves.items():
-        old = _extract_again(context, compared[old_path], base_symbols, extracted, at_head=False)
-        new = _extract_again(context, compared[new_path], head_symbols, extracted, at_head=True)
+        old = _extract_again(compared[old_path], base_symbols, extracted, at_head=False)
+        new = _extract_again(compared[new_path], head_symbols, extracted, at_head=True)
         if key not in old or key not in new:
             continue
         gone = SchemaDelta(f"{key}: removed", compared[old_path].base[key].line, in_base=True)
@@ -245,22 +243,21 @@ def _changed_symbols(
     base: Symbols = {}
     head: Symbols = {}
     for path, item in compared.items():
-        for source, where, symbols in (
-            (item.base_source, item.change.old_path or path, base),
-            (item.head_source, path, head),
+        for parsed, where, symbols in (
+            (item.base_module, item.change.old_path or path, base),
+            (item.head_module, path, head),
         ):
             module = context.project.module_name(where)
-            if source is None or module is None:
+            if parsed is None or module is None:
                 continue
             try:
-                symbols.update(module_symbols(source, *module))
-            except (SyntaxError, ValueError, RecursionError):
+                symbols.update(parsed.symbols(module[0]))
+            except RecursionError:
                 continue
     return base, head
 
 
 def _extract_again(
-    context: GuardContext,
     item: _Compared,
     symbols: Symbols,
     cache: dict[tuple[str, bool], dict[str, Declaration]],
@@ -269,14 +266,10 @@ def _extract_again(
 ) -> dict[str, Declaration]:
     path = item.change.path if at_head else item.change.old_path or item.change.path
     if (path, at_head) not in cache:
-        source = item.head_source if at_head else item.base_source
+        parsed = item.head_module if at_head else item.base_module
         try:
-            decls = (
-                extract_declarations(source, _package(context, path), symbols)
-                if source is not None
-                else {}
-            )
-        except (SyntaxError, ValueError, RecursionError):
+            decls = parsed.declarations_with(symbols) if parsed is not None else {}
+        except RecursionError:
             decls = {}
         cache[(path, at_head)] = decls
     return cache[(path, at_head)]
@@ -314,7 +307,10 @@ def _sql_file(context: GuardContext, change: Change) -> SchemaFileResult | None:
 
 
 def _enum_modules(
-    context: GuardContext, changes: list[Change], results: list[SchemaFileResult]
+    context: GuardContext,
+    changes: list[Change],
+    results: list[SchemaFileResult],
+    compared: dict[str, _Compared],
 ) -> Iterator[SchemaFileResult]:
     """Python enums changed in one module and used by a model column in another.
 
@@ -323,7 +319,7 @@ def _enum_modules(
     table. The modules that use a changed enum are found with one ``git grep`` for its name
     at HEAD, then parsed to see that a declaration refers to it by its qualified name.
     """
-    changed = _changed_enums(context, changes, results)
+    changed = _changed_enums(context, changes, results, compared)
     if not changed:
         return
     names = sorted({qualified.rsplit(".", 1)[1] for qualified in changed})
@@ -332,15 +328,11 @@ def _enum_modules(
         for path in grep_files(context.toplevel, context.diff.head, names)
         if _may_use_enums(context, path)
     ]
-    context.objects.prefetch_texts(context.diff.head, users)
+    context.objects.prefetch_texts(context.diff.head, [p for p in users if p not in compared])
     found: dict[str, dict[SchemaDelta, None]] = {}  # enum module -> its deltas, in order
     for path in users:
-        source = context.objects.text(context.diff.head, path)
-        if source is None or not _may_declare(source):
-            continue
-        try:
-            decls = extract_declarations(source, _package(context, path))
-        except (SyntaxError, ValueError, RecursionError):
+        decls = _declarations_at_head(context, path, compared)
+        if decls is None:
             continue
         for qualified, (enum_path, deltas) in changed.items():
             if enum_path != path and uses_name(decls, qualified):
@@ -351,8 +343,27 @@ def _enum_modules(
         yield SchemaFileResult(path, tuple(unique), is_models=True)
 
 
+def _declarations_at_head(
+    context: GuardContext, path: str, compared: dict[str, _Compared]
+) -> dict[str, Declaration] | None:
+    """A file's declarations at HEAD, as compared already when it changed (same blob)."""
+    item = compared.get(path)
+    if item is not None:
+        return item.head
+    source = context.objects.text(context.diff.head, path)
+    if source is None or not _may_declare(source):
+        return None
+    try:
+        return ModelModule(source, _package(context, path)).declarations
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+
 def _changed_enums(
-    context: GuardContext, changes: list[Change], results: list[SchemaFileResult]
+    context: GuardContext,
+    changes: list[Change],
+    results: list[SchemaFileResult],
+    compared: dict[str, _Compared],
 ) -> dict[str, tuple[str, list[SchemaDelta]]]:
     """Qualified name of each Python enum whose members changed -> (its file, the changes);
     enums its own file already reported (a column there uses them) are left out."""
@@ -362,22 +373,42 @@ def _changed_enums(
         if change.status not in "MR" or is_test_path(change.path):
             continue
         module = context.project.module_name(change.path)
-        head_source, base_source = context.head_text(change), context.base_text(change)
-        if module is None or head_source is None or base_source is None:
+        enums = _enums_of(context, change, compared) if module is not None else None
+        if module is None or enums is None:
             continue
-        if "enum" not in head_source.lower():
-            continue  # no `import enum`, no `from enum import ...`: no Python enum here
-        try:
-            head, base = python_enums(head_source), python_enums(base_source)
-        except (SyntaxError, ValueError, RecursionError):
-            continue  # not comparable: a models file's syntax error is MP706 already
-        for delta in compare_declarations(base, head):
+        for delta in compare_declarations(*enums):
             key, _, what = delta.description.partition(": ")
             if what in ("added", "removed") or (change.path, delta.description) in reported:
                 continue  # a new or deleted enum changes its users, which report that
             qualified = f"{module[0]}.{key.removeprefix('enum class ')}"
             changed.setdefault(qualified, (change.path, []))[1].append(delta)
     return changed
+
+
+# A Python enum's base resolves to enum.Enum & co. only through `import enum` (or an alias of
+# it: `import enum as e`) or `from enum import ...`, each of which has the word.
+_ENUM_MODULE = re.compile(r"\benum\b")
+
+
+def _enums_of(
+    context: GuardContext, change: Change, compared: dict[str, _Compared]
+) -> tuple[dict[str, Declaration], dict[str, Declaration]] | None:
+    """The Python enum classes of a changed file's two versions, from the models parsed
+    already when it was compared; None when a version is missing or does not parse."""
+    item = compared.get(change.path)
+    if item is not None:
+        if item.base_module is None or item.head_module is None:
+            return None
+        return item.base_module.enums, item.head_module.enums
+    head_source, base_source = context.head_text(change), context.base_text(change)
+    if head_source is None or base_source is None:
+        return None
+    if not _ENUM_MODULE.search(head_source):
+        return None  # no `import enum`, no `from enum import ...`: no Python enum here
+    try:
+        return python_enums(base_source), python_enums(head_source)
+    except (SyntaxError, ValueError, RecursionError):
+        return None  # not comparable: a models file's syntax error is MP706 already
 
 
 def _may_use_enums(context: GuardContext, path: str) -> bool:

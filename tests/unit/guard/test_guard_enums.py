@@ -193,3 +193,30 @@ def test_a_relative_import_of_another_enum_is_a_change(repo: GitRepo) -> None:
             "schema change without a migration: table users: column status changed",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("module_import", "base"),
+    [("import enum as e", "e.Enum"), ("from enum import StrEnum as Labels", "Labels")],
+)
+def test_member_added_to_an_enum_whose_base_is_imported_under_an_alias(
+    repo: GitRepo, module_import: str, base: str
+) -> None:
+    aliased = ENUMS.replace("import enum", module_import).replace("enum.Enum", base)
+    _setup(repo, IMPORTED + COLUMN, {"shop/enums.py": aliased})
+    repo.commit(
+        {
+            "shop/enums.py": aliased.replace(
+                '    banned = "banned"\n', '    banned = "banned"\n' + SUSPENDED
+            )
+        }
+    )
+    assert run(repo) == [
+        (
+            "MP701",
+            "shop/enums.py",
+            7,
+            "schema change without a migration: enum class Status: member suspended added "
+            "(used by a column in shop/models.py)",
+        )
+    ]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+from collections import Counter
+from typing import Any
+
 import pytest
 from tests.unit.guard.gitrepo import GitRepo
 from tests.unit.guard.scenario import MODELS
@@ -142,6 +146,46 @@ def test_a_model_moved_with_the_enum_its_columns_use_left_behind(repo: GitRepo) 
             "enum class Status: member void added (used by a column in shop/orders.py)",
         ),
     ]
+
+
+def test_each_version_of_a_changed_models_file_is_parsed_once(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a move (symbols, extracted again) and an enum's member (enums, their users) at once
+    models = "import enum\n" + SELF + STATUS
+    repo.checkout("main")
+    repo.commit({"shop/models.py": models + WITH_STATUS})
+    repo.checkout("feature")
+    repo.git("merge", "-q", "main")
+    header = HEADER.replace("Base, User", "Base, Status, User")
+    repo.commit(
+        {
+            "shop/models.py": models + '    void = "void"\n' + IMPORT_ORDERS,
+            "shop/orders.py": header + WITH_STATUS,
+        }
+    )
+    versions = [
+        repo.git("show", spec)
+        for spec in ("main:shop/models.py", "HEAD:shop/models.py", "HEAD:shop/orders.py")
+    ]
+    parsed: Counter[str] = Counter()
+    real_parse = ast.parse
+
+    def counting_parse(source: str | bytes, *args: Any, **kwargs: Any) -> ast.Module:
+        if isinstance(source, str):  # env.py's imports are followed in bytes read from disk
+            parsed[source] += 1
+        tree: ast.Module = real_parse(source, *args, **kwargs)
+        return tree
+
+    monkeypatch.setattr(ast, "parse", counting_parse)
+    assert [(path, message) for _, path, _, message in run(repo)] == [
+        (
+            "shop/models.py",
+            "enum class Status: member void added (used by a column in shop/orders.py)",
+        ),
+    ]
+    assert [parsed[text] for text in versions] == [1, 1, 1]
+    assert max(parsed.values()) == 1
 
 
 @pytest.fixture
