@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -247,18 +246,3 @@ class MigrationContext(_Base):
 def _one_line(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-def iter_nodes(node: Any) -> Iterator[Any]:
-    """Every pglast node under ``node``, depth first."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, tuple | list):
-            stack.extend(reversed(current))
-        elif isinstance(current, ast.Node):
-            yield current
-            for slot in getattr(type(current), "__slots__", ()):
-                value = getattr(current, slot, None)
-                if isinstance(value, ast.Node | tuple | list):
-                    stack.append(value)

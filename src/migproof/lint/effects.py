@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from migproof.lint.pgsql import Deferred, ast, child_slots, enums
+from migproof.lint.pgsql import Deferred, ast, enums, iter_nodes
 from migproof.lint.schema import Schema, qualified, qualified_list
 
 __all__ = ["named_relations", "strong_lock_targets"]
@@ -42,19 +42,10 @@ def named_relations(node: Any) -> set[str]:
     {'ix_total'}
     """
     names: set[str] = set()
-    stack = [node.parse() if isinstance(node, Deferred) else node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            stack.extend(item)
-            continue
-        if not isinstance(item, ast.Node):
-            continue
-        if isinstance(item, ast.RangeVar):
-            if item.relname:
-                names.add(f"{item.schemaname}.{item.relname}" if item.schemaname else item.relname)
-            continue
-        if isinstance(item, ast.DropStmt | ast.CommentStmt):
+    for item in iter_nodes(node.parse() if isinstance(node, Deferred) else node):
+        if isinstance(item, ast.RangeVar) and item.relname:
+            names.add(f"{item.schemaname}.{item.relname}" if item.schemaname else item.relname)
+        elif isinstance(item, ast.DropStmt | ast.CommentStmt):
             kind = item.removeType if isinstance(item, ast.DropStmt) else item.objtype
             objects = item.objects if isinstance(item, ast.DropStmt) else (item.object,)
             if kind in _RELATION_OBJECTS:
@@ -62,7 +53,6 @@ def named_relations(node: Any) -> set[str]:
                     parts = [n.sval or "" for n in obj or () if isinstance(n, ast.String)]
                     if parts:
                         names.add(".".join(parts[-2:]))
-        stack.extend(getattr(item, slot) for slot in child_slots(type(item)))
     return names
 
 

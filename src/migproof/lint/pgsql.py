@@ -28,6 +28,7 @@ __all__ = [
     "deparse",
     "enums",
     "identifiers",
+    "iter_nodes",
     "line_and_column",
     "parse_migration",
     "parse_nodes",
@@ -257,6 +258,22 @@ def child_slots(cls: type) -> tuple[str, ...]:
         )
         _CHILD_SLOTS[cls] = slots
     return slots
+
+
+def iter_nodes(node: Any) -> Iterator[Any]:
+    """Every pglast node under ``node`` (itself included), depth first."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, tuple | list):
+            stack.extend(reversed(current))
+        elif isinstance(current, ast.Node):
+            yield current
+            stack.extend(
+                value
+                for value in (getattr(current, slot, None) for slot in child_slots(type(current)))
+                if isinstance(value, ast.Node | tuple | list)
+            )
 
 
 def _may_name_longer(sql: str, limit: int) -> bool:

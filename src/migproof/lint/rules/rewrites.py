@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from migproof.findings import Finding, Severity
-from migproof.lint.context import StatementContext, iter_nodes
-from migproof.lint.pgsql import ast, enums
+from migproof.lint.context import StatementContext
+from migproof.lint.pgsql import ast, enums, iter_nodes
 from migproof.lint.registry import rule
 from migproof.lint.schema import SqlType, qualified, sql_type
 
