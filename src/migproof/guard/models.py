@@ -18,10 +18,12 @@ import builtins
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TypeVar
 
 __all__ = [
     "Declaration",
+    "DeltaKind",
     "Member",
     "ModelModule",
     "SchemaDelta",
@@ -248,13 +250,36 @@ class Declaration:
     members: dict[str, Member] = field(default_factory=dict)
 
 
+class DeltaKind(Enum):
+    """What happened to a declaration or one of its members."""
+
+    ADDED = "added"
+    CHANGED = "changed"
+    REMOVED = "removed"
+
+
 @dataclass(frozen=True, slots=True)
 class SchemaDelta:
-    """One difference: what changed and where (``in_base``: the line is in the base version)."""
+    """One difference: the declaration (``key``), the member (None: the declaration as a
+    whole), what happened and where (``in_base``: the line is in the base version)."""
 
-    description: str
+    key: str
+    kind: DeltaKind
     line: int
+    member: str | None = None
     in_base: bool = False
+    note: str = ""  # said after the description: " (used by a column in shop/models.py)"
+
+    @property
+    def description(self) -> str:
+        """``table users: column email added``, ``enum class Status: removed``."""
+        what = f"{self.member} {self.kind.value}" if self.member else self.kind.value
+        return f"{self.key}: {what}{self.note}"
+
+    @property
+    def is_whole(self) -> bool:
+        """The declaration itself came or went (not one of its members)."""
+        return self.member is None and self.kind is not DeltaKind.CHANGED
 
 
 # Names another module defines, as that module's own declarations render them:
@@ -364,21 +389,21 @@ def compare_declarations(
     for key, decl in head.items():
         old = base.get(key)
         if old is None:
-            deltas.append(SchemaDelta(f"{key}: added", decl.line))
+            deltas.append(SchemaDelta(key, DeltaKind.ADDED, decl.line))
             continue
         for name, member in decl.members.items():
             before = old.members.get(name)
             if before is None:
-                deltas.append(SchemaDelta(f"{key}: {member.label} added", member.line))
+                deltas.append(SchemaDelta(key, DeltaKind.ADDED, member.line, member.label))
             elif before.text != member.text:
-                deltas.append(SchemaDelta(f"{key}: {member.label} changed", member.line))
+                deltas.append(SchemaDelta(key, DeltaKind.CHANGED, member.line, member.label))
         deltas.extend(
-            SchemaDelta(f"{key}: {member.label} removed", member.line, in_base=True)
+            SchemaDelta(key, DeltaKind.REMOVED, member.line, member.label, in_base=True)
             for name, member in old.members.items()
             if name not in decl.members
         )
     deltas.extend(
-        SchemaDelta(f"{key}: removed", decl.line, in_base=True)
+        SchemaDelta(key, DeltaKind.REMOVED, decl.line, in_base=True)
         for key, decl in base.items()
         if key not in head
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migproof.findings import Finding, Location
@@ -13,6 +13,7 @@ from migproof.guard.context import GuardContext
 from migproof.guard.gitdiff import Change, grep_files
 from migproof.guard.models import (
     Declaration,
+    DeltaKind,
     ModelModule,
     SchemaDelta,
     Symbols,
@@ -176,14 +177,7 @@ def _without_enum_usage(deltas: list[SchemaDelta], item: _Compared) -> list[Sche
     if item.base_module is None or item.head_module is None:
         return deltas
     defined = item.base_module.enums.keys() & item.head_module.enums.keys()
-    return [
-        d
-        for d in deltas
-        if not (
-            d.description.partition(": ")[0] in defined
-            and d.description.endswith((": added", ": removed"))
-        )
-    ]
+    return [d for d in deltas if not (d.is_whole and d.key in defined)]
 
 
 def _moved_declarations(
@@ -217,8 +211,8 @@ def _moved_declarations(
         new = _extract_again(compared[new_path], head_symbols, extracted, at_head=True)
         if key not in old or key not in new:
             continue
-        gone = SchemaDelta(f"{key}: removed", compared[old_path].base[key].line, in_base=True)
-        came = SchemaDelta(f"{key}: added", compared[new_path].head[key].line)
+        gone = SchemaDelta(key, DeltaKind.REMOVED, compared[old_path].base[key].line, in_base=True)
+        came = SchemaDelta(key, DeltaKind.ADDED, compared[new_path].head[key].line)
         if gone not in deltas.get(old_path, ()) or came not in deltas.get(new_path, ()):
             continue
         deltas[old_path].remove(gone)
@@ -337,8 +331,8 @@ def _enum_modules(
         for qualified, (enum_path, deltas) in changed.items():
             if enum_path != path and uses_name(decls, qualified):
                 for delta in deltas:
-                    used = f"{delta.description} (used by a column in {path})"
-                    found.setdefault(enum_path, {})[SchemaDelta(used, delta.line)] = None
+                    used = replace(delta, note=f" (used by a column in {path})")
+                    found.setdefault(enum_path, {})[used] = None
     for path, unique in found.items():
         yield SchemaFileResult(path, tuple(unique), is_models=True)
 
@@ -367,7 +361,7 @@ def _changed_enums(
 ) -> dict[str, tuple[str, list[SchemaDelta]]]:
     """Qualified name of each Python enum whose members changed -> (its file, the changes);
     enums its own file already reported (a column there uses them) are left out."""
-    reported = {(r.path, d.description) for r in results for d in r.deltas}
+    reported = {(r.path, d.key, d.member, d.kind) for r in results for d in r.deltas}
     changed: dict[str, tuple[str, list[SchemaDelta]]] = {}
     for change in changes:
         if change.status not in "MR" or is_test_path(change.path):
@@ -377,10 +371,9 @@ def _changed_enums(
         if module is None or enums is None:
             continue
         for delta in compare_declarations(*enums):
-            key, _, what = delta.description.partition(": ")
-            if what in ("added", "removed") or (change.path, delta.description) in reported:
+            if delta.is_whole or (change.path, delta.key, delta.member, delta.kind) in reported:
                 continue  # a new or deleted enum changes its users, which report that
-            qualified = f"{module[0]}.{key.removeprefix('enum class ')}"
+            qualified = f"{module[0]}.{delta.key.removeprefix('enum class ')}"
             changed.setdefault(qualified, (change.path, []))[1].append(delta)
     return changed
 

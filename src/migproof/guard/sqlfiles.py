@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from migproof.guard.models import SchemaDelta
+from migproof.guard.models import DeltaKind, SchemaDelta
 
 __all__ = ["SqlStatement", "compare_sql", "python_sql_statements", "schema_statements"]
 
@@ -123,15 +123,15 @@ def compare_sql(base: list[SqlStatement], head: list[SqlStatement]) -> list[Sche
     for stmt in added:
         if removed_labels[stmt.label] > 0:
             removed_labels[stmt.label] -= 1
-            deltas.append(SchemaDelta(f"{stmt.label}: changed", stmt.line))
+            deltas.append(SchemaDelta(stmt.label, DeltaKind.CHANGED, stmt.line))
         else:
-            deltas.append(SchemaDelta(f"{stmt.label}: added", stmt.line))
+            deltas.append(SchemaDelta(stmt.label, DeltaKind.ADDED, stmt.line))
     paired = Counter(s.label for s in removed) - removed_labels
     for stmt in removed:
         if paired[stmt.label] > 0:
             paired[stmt.label] -= 1
             continue
-        deltas.append(SchemaDelta(f"{stmt.label}: removed", stmt.line, in_base=True))
+        deltas.append(SchemaDelta(stmt.label, DeltaKind.REMOVED, stmt.line, in_base=True))
     return deltas
 
 

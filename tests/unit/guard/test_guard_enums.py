@@ -220,3 +220,19 @@ def test_member_added_to_an_enum_whose_base_is_imported_under_an_alias(
             "(used by a column in shop/models.py)",
         )
     ]
+
+
+def test_member_removed_from_an_enum_a_column_uses_points_at_the_base_line(
+    repo: GitRepo,
+) -> None:
+    _setup(repo, IMPORTED + COLUMN)
+    repo.commit({"shop/enums.py": ENUMS.replace('    banned = "banned"\n', "")})
+    assert run(repo) == [
+        (
+            "MP701",
+            "shop/enums.py",
+            6,
+            "schema change without a migration: enum class Status: member banned removed "
+            "(used by a column in shop/models.py) (line 6 in main's version)",
+        )
+    ]

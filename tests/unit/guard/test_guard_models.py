@@ -6,7 +6,13 @@ import textwrap
 
 import pytest
 
-from migproof.guard.models import compare_declarations, extract_declarations
+from migproof.guard.models import (
+    DeltaKind,
+    ModelModule,
+    SchemaDelta,
+    compare_declarations,
+    extract_declarations,
+)
 
 BASE = '''
 """Models of the shop."""
@@ -63,6 +69,31 @@ def test_column_removed_is_reported_at_its_base_line() -> None:
         "",
     )
     assert deltas(BASE, head) == [("table users: column name removed", 21, True)]
+
+
+def test_deltas_name_the_declaration_the_member_and_what_happened() -> None:
+    head = BASE.replace('    __tablename__ = "orders"', '    __tablename__ = "purchases"').replace(
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n    name",
+        "    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)\n    name",
+    )
+    assert compare_declarations(extract_declarations(BASE), extract_declarations(head)) == [
+        SchemaDelta("table users", DeltaKind.CHANGED, 20, "column id"),
+        SchemaDelta("table purchases", DeltaKind.ADDED, 25),
+        SchemaDelta("table orders", DeltaKind.REMOVED, 25, in_base=True),
+    ]
+
+
+def test_every_python_enum_class_is_kept_and_the_used_ones_declared() -> None:
+    source = BASE + (
+        "\n\nclass Colour(enum.Enum):\n    red = 1\n"
+        "\n\nclass Status(enum.Enum):\n    active = 'active'\n"
+        "\n\nclass Account(Base):\n    __tablename__ = 'accounts'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "    status: Mapped[Status]\n"
+    )
+    module = ModelModule("import enum\n" + textwrap.dedent(source))
+    assert sorted(module.enums) == ["enum class Colour", "enum class Status"]
+    assert [key for key in module.declarations if key.startswith("enum")] == ["enum class Status"]
 
 
 @pytest.mark.parametrize(
