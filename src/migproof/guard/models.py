@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TypeVar
 
+from migproof.guard.project import absolute_module
+
 __all__ = [
     "Declaration",
     "DeltaKind",
@@ -507,13 +509,14 @@ class _Extractor:
                 target = alias.asname or alias.name.split(".", 1)[0]
                 self.imports[target] = alias.name if alias.asname else target
             return
-        module = "." * stmt.level + (stmt.module or "")
-        if stmt.level and self.package is not None:
-            # `from ..db import Base` in shop/models/user.py is shop.db.Base
-            parts = self.package.split(".") if self.package else []
-            if stmt.level - 1 <= len(parts):
-                base = parts[: len(parts) - (stmt.level - 1)]
-                module = ".".join([*base, *([stmt.module] if stmt.module else [])])
+        # `from ..db import Base` in shop/models/user.py is shop.db.Base; kept relative when
+        # the package is unknown
+        resolved = (
+            absolute_module(self.package, stmt.level, stmt.module)
+            if stmt.level and self.package is not None
+            else None
+        )
+        module = resolved if resolved is not None else "." * stmt.level + (stmt.module or "")
         for alias in stmt.names:
             if alias.name == "*":
                 if stmt.level == 0 and module.split(".", 1)[0] in _SA_ROOTS:

@@ -18,7 +18,7 @@ from migproof.alembic_ini import read_alembic_settings
 from migproof.config import Config
 from migproof.errors import ConfigError
 
-__all__ = ["GuardProject", "compile_glob", "is_test_path", "load_project"]
+__all__ = ["GuardProject", "absolute_module", "compile_glob", "is_test_path", "load_project"]
 
 _SKIP_DIRS = frozenset(
     {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", "build", "dist"}
@@ -50,6 +50,25 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
         out.append({"*": "[^/]*", "?": "[^/]"}.get(char, re.escape(char)))
         index += 1
     return re.compile("".join(out) + r"\Z")
+
+
+def absolute_module(package: str, level: int, module: str | None, *, sep: str = ".") -> str | None:
+    """What ``from <"." * level><module> import ...`` names in a module of ``package``, as
+    importlib resolves it; None when it climbs above the top-level package. With
+    ``sep="/"``, ``package`` and the result are directories and ``module`` is still dotted.
+
+    >>> absolute_module("shop.models", 2, "db")
+    'shop.db'
+    >>> absolute_module("services/api.v2/shop", 1, "enums", sep="/")
+    'services/api.v2/shop/enums'
+    """
+    if level == 0:
+        return module
+    bits = package.rsplit(sep, level - 1)
+    if len(bits) < level:
+        return None
+    tail = module.replace(".", sep) if module else ""
+    return sep.join(part for part in (bits[0], tail) if part)
 
 
 def is_test_path(path: str) -> bool:
@@ -354,10 +373,13 @@ class _ImportScope:
             if level == 0:
                 roots = self.roots
             else:
-                package = PurePosixPath(current).parent
-                for _ in range(level - 1):
-                    package = package.parent
-                roots = ("" if str(package) == "." else str(package),)
+                directory = PurePosixPath(current).parent.as_posix()
+                package = absolute_module(
+                    "" if directory == "." else directory, level, None, sep="/"
+                )
+                if package is None:
+                    continue  # above the top-level package: Python refuses it too
+                roots = (package,)
             prefix = ""
             if module:
                 found = _resolve_module(self.toplevel, roots, module)

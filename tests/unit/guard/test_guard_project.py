@@ -12,7 +12,7 @@ from tests.unit.guard.scenario import MODELS, revision
 from migproof.config import load_config
 from migproof.errors import ConfigError
 from migproof.guard import guard
-from migproof.guard.project import compile_glob, is_test_path, load_project
+from migproof.guard.project import absolute_module, compile_glob, is_test_path, load_project
 
 EMAIL = "    email: Mapped[str | None] = mapped_column(sa.String(200))\n"
 
@@ -463,3 +463,41 @@ def test_module_names(tmp_path: Path, path: str, expected: tuple[str, str] | Non
     repo.write({"alembic.ini": "[alembic]\nscript_location = migrations\n"})
     project = load_project(load_config(repo.path), repo.path)
     assert project.module_name(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("package", "level", "module", "sep", "expected"),
+    [
+        ("shop", 1, "enums", ".", "shop.enums"),  # from .enums import Status
+        ("shop", 1, None, ".", "shop"),  # from . import enums
+        ("shop.models", 2, "db", ".", "shop.db"),  # from ..db import Base
+        ("shop.models", 2, "db.base", ".", "shop.db.base"),
+        ("shop.models", 3, "db", ".", None),  # above the top-level package
+        ("", 1, "enums", ".", "enums"),  # a top-level module, read leniently
+        ("shop", 0, "shop.enums", ".", "shop.enums"),  # absolute: as written
+        ("services/api.v2/shop", 1, "enums", "/", "services/api.v2/shop/enums"),
+        ("app/models", 2, "db.base", "/", "app/db/base"),
+        ("app", 3, None, "/", None),
+    ],
+)
+def test_absolute_module(
+    package: str, level: int, module: str | None, sep: str, expected: str | None
+) -> None:
+    assert absolute_module(package, level, module, sep=sep) == expected
+
+
+def test_relative_imports_in_a_directory_with_a_dot_are_followed(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "p")
+    repo.write(
+        {
+            "api.v2/alembic.ini": "[alembic]\nscript_location = migrations\n",
+            "api.v2/migrations/env.py": "from shop.models import Base\n",
+            "api.v2/shop/__init__.py": "",
+            "api.v2/shop/models.py": "from .base import Base\n",
+            "api.v2/shop/base.py": "",
+            "api.v2/shop/other.py": "",
+        }
+    )
+    project = load_project(load_config(repo.path / "api.v2"), repo.path)
+    assert project.is_in_env_scope("api.v2/shop/base.py") is True
+    assert project.is_in_env_scope("api.v2/shop/other.py") is False
