@@ -196,7 +196,10 @@ _PY_ENUM_BASES = frozenset(
 # Type constructors' leading parameters and defaults (SQLAlchemy 2.0), so String(50) and
 # String(length=50), DateTime() and DateTime(timezone=False) read the same.
 _STRING_ARGS: tuple[tuple[str, str], ...] = (("length", "None"), ("collation", "None"))
-_TIME_ARGS: tuple[tuple[str, str], ...] = (("timezone", "False"), ("precision", "None"))
+# sa.DateTime / sa.Time take a timezone only; TIMESTAMP and TIME are postgresql's too (its
+# module is dropped from the name), which take a precision after it.
+_TIME_ARGS: tuple[tuple[str, str], ...] = (("timezone", "False"),)
+_PRECISE_TIME_ARGS: tuple[tuple[str, str], ...] = (*_TIME_ARGS, ("precision", "None"))
 _TYPE_SIGNATURES: dict[str, tuple[tuple[str, str], ...]] = {
     **dict.fromkeys(
         (
@@ -212,7 +215,8 @@ _TYPE_SIGNATURES: dict[str, tuple[tuple[str, str], ...]] = {
         ),
         _STRING_ARGS,
     ),
-    **dict.fromkeys(("sa.DateTime", "sa.TIMESTAMP", "sa.Time", "sa.TIME"), _TIME_ARGS),
+    **dict.fromkeys(("sa.DateTime", "sa.Time"), _TIME_ARGS),
+    **dict.fromkeys(("sa.TIMESTAMP", "sa.TIME"), _PRECISE_TIME_ARGS),
     **dict.fromkeys(
         ("sa.Numeric", "sa.NUMERIC", "sa.DECIMAL"),
         (

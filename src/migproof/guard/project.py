@@ -24,8 +24,9 @@ _SKIP_DIRS = frozenset(
     {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", "build", "dist"}
 )
 _MAX_SCOPE_FILES = 60  # files parsed while following env.py's imports: bounds the cost
-# Imports are followed through this many modules from env.py; the files they import are in
-# scope and parsed only to see whether the walk stops short of something.
+# The imports of env.py and of the modules up to this many imports away from it are followed,
+# so files up to _MAX_SCOPE_DEPTH + 1 imports away are in scope (env.py -> m1 -> m2 -> m3 ->
+# m4: all four); those last are parsed only to see whether the walk stops short of something.
 _MAX_SCOPE_DEPTH = 3
 
 
@@ -294,9 +295,9 @@ class _ImportScope:
     loop). Every file reached is parsed and its imports followed, those inside a package in
     scope too (a mixin module imported by ``app/models/user.py``). The other files of such
     packages, which nothing imports by name, are parsed only when a path outside the scope
-    is asked about. When the limits (``_MAX_SCOPE_FILES`` parsed files, ``_MAX_SCOPE_DEPTH``
-    imports deep) stop the walk before it is complete, a path not reached is unknown (None),
-    never out of scope.
+    is asked about. When the limits (``_MAX_SCOPE_FILES`` parsed files, files
+    ``_MAX_SCOPE_DEPTH`` + 1 imports away from env.py) stop the walk before it is complete,
+    a path not reached is unknown (None), never out of scope.
     """
 
     def __init__(self, toplevel: Path, env_py: str, roots: Iterable[str]) -> None:

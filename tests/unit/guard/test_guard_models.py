@@ -518,6 +518,7 @@ class Event(Base):
     ("old", "new", "expected"),
     [
         ("sa.String(50)", "sa.String(length=50)", []),
+        ("sa.DateTime(True)", "sa.DateTime(timezone=True)", []),
         ("sa.DateTime()", "sa.DateTime(timezone=False)", []),
         ("sa.DateTime()", "sa.DateTime", []),
         ("sa.Numeric(10, 2)", "sa.Numeric(precision=10, scale=2, asdecimal=True)", []),
@@ -538,4 +539,29 @@ def test_type_arguments_by_position_keyword_or_default(
     old: str, new: str, expected: list[tuple[str, int, bool]]
 ) -> None:
     base = textwrap.dedent(TYPED).lstrip("\n")
+    assert deltas(base, base.replace(old, new)) == expected
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changed"),
+    [
+        (
+            "postgresql.TIMESTAMP(True, 3)",
+            "postgresql.TIMESTAMP(timezone=True, precision=3)",
+            False,
+        ),
+        ("postgresql.TIMESTAMP(False, None)", "postgresql.TIMESTAMP()", False),
+        ("postgresql.TIME(True, 3)", "postgresql.TIME(precision=3, timezone=True)", False),
+        ("postgresql.TIMESTAMP(True, 3)", "postgresql.TIMESTAMP(True, 6)", True),
+        # the generic DateTime takes no precision: a second argument is not read as one
+        ("sa.DateTime(False, 3)", "sa.DateTime(precision=3)", True),
+    ],
+)
+def test_postgresql_time_types_take_a_precision(old: str, new: str, changed: bool) -> None:
+    base = textwrap.dedent(TYPED).lstrip("\n").replace("sa.DateTime()", old)
+    base = base.replace(
+        "import sqlalchemy as sa\n",
+        "import sqlalchemy as sa\nfrom sqlalchemy.dialects import postgresql\n",
+    )
+    expected = [("table events: column at changed", 10, False)] if changed else []
     assert deltas(base, base.replace(old, new)) == expected
