@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import ast
-import configparser
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from migproof.alembic_ini import read_alembic_settings
 from migproof.errors import ConfigError
 
 __all__ = ["RevisionFile", "read_revision", "revision_directories"]
@@ -78,38 +77,24 @@ def read_revision(path: Path) -> RevisionFile:
     return RevisionFile(path, tree, text.splitlines(), revision, line)
 
 
-_SEPARATORS = {"os": None, "space": " ", "newline": "\n", ":": ":", ";": ";", ",": ","}
-
-
 def revision_directories(ini: Path, section: str = "alembic") -> list[Path]:
-    """The versions directories named by an ``alembic.ini`` (script_location, version_locations)."""
-    parser = configparser.ConfigParser(defaults={"here": str(ini.parent.resolve())})
-    try:
-        parser.read(ini, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"{ini} is not a valid alembic.ini: {exc}", fix="correct the file's syntax"
-        ) from exc
-    if not parser.has_section(section):
+    """The versions directories named by an ``alembic.ini`` (script_location, version_locations),
+    split as Alembic splits them (``migproof.alembic_ini``)."""
+    settings = read_alembic_settings(ini, section, ini.parent / "pyproject.toml")
+    if not settings.has_section:
         raise ConfigError(
             f"{ini} has no [{section}] section",
             fix="point alembic-name (or --name) at the section that holds script_location",
         )
-    try:
-        script_location = parser.get(section, "script_location", fallback=None)
-        locations = parser.get(section, "version_locations", fallback=None)
-        separator = parser.get(section, "version_path_separator", fallback="os")
-    except configparser.Error as exc:
-        raise ConfigError(f"{ini}: {exc}", fix="correct the [alembic] section") from exc
-    if not script_location:
+    script = settings.script_location()
+    if script is None:
         raise ConfigError(
             f"{ini} sets no script_location", fix="add script_location = <migrations dir>"
         )
+    locations = settings.version_locations()
     directories: list[Path] = []
-    if locations:
-        split = _SEPARATORS.get(separator, " ")
-        parts = re.split(r"[\s,]+", locations) if split in (None, " ") else locations.split(split)
-        directories.extend(ini.parent / p.strip() for p in parts if p.strip())
-    elif ":" not in script_location or Path(script_location).is_absolute():
-        directories.append(ini.parent / script_location / "versions")
+    if locations and locations.items:
+        directories.extend(ini.parent / p for p in locations.items)
+    elif ":" not in script[0] or Path(script[0]).is_absolute():
+        directories.append(ini.parent / script[0] / "versions")
     return [d.resolve() for d in directories if d.is_dir()]

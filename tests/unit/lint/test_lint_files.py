@@ -276,3 +276,25 @@ def test_links_to_directories_are_not_followed_and_broken_links_are_not_files(
     sources = discover([tmp_path], Config(root=tmp_path)).sources
     # real/1_a.sql is reached first through 3_b.sql: linted once, under that name
     assert [s.path.relative_to(tmp_path).as_posix() for s in sources if s.path] == ["3_b.sql"]
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["path_separator = ;", "version_path_separator = ;", ""],
+    ids=["path_separator", "version_path_separator", "legacy-spaces"],
+)
+def test_version_locations_are_split_as_alembic_splits_them(tmp_path: Path, separator: str) -> None:
+    from migproof.lint.revisions import revision_directories
+
+    joined = "db/a db/b" if not separator else "db/a;db/b"
+    write(
+        tmp_path,
+        {
+            "alembic.ini": f"[alembic]\nscript_location = migrations\n{separator}\n"
+            f"version_locations = {joined}\n",
+            "db/a/r1.py": "",
+            "db/b/r2.py": "",
+        },
+    )
+    found = revision_directories(tmp_path / "alembic.ini")
+    assert found == [(tmp_path / "db" / "a").resolve(), (tmp_path / "db" / "b").resolve()]
