@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import operator
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -40,6 +40,7 @@ __all__ = [
     "SnapshotFilter",
     "collections",
     "drop_orphans",
+    "oid_array",
     "oids",
     "read_catalog",
     "read_few",
@@ -173,12 +174,23 @@ def read_catalog(
             # catalog costs as much as running them
             conn.cursor(row_factory=tuple_row).execute(
                 _query(name, major, only is not None),
-                params if only is None else {**params, "only": only[name]},
+                params if only is None else {**params, "only": oid_array(only[name])},
                 prepare=True,
             )
             for name in names
         ]
         return {name: Result.fetch(cur) for name, cur in zip(names, cursors, strict=True)}
+
+
+def oid_array(values: Iterable[int]) -> str:
+    """An ``oid[]`` parameter as its literal: psycopg types a list of ints by their size
+    (``int2[]``, ``int4[]``, unknown when empty) and prepares a query once per parameter
+    type, so a list would plan one query again each time its oids cross 32767.
+
+    >>> oid_array([16385, 40000])
+    '{16385,40000}'
+    """
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def read_few(

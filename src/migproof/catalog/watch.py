@@ -39,6 +39,7 @@ from migproof.catalog.snapshot import (
     SnapshotFilter,
     collections,
     drop_orphans,
+    oid_array,
     oids,
     read_catalog,
     read_few,
@@ -363,7 +364,10 @@ class CatalogWatch:
         ``_FULL`` among the attributes when one of them can be read only with everything.
         """
         pairs = sorted(touched)
-        params = {"classids": [c for c, _ in pairs], "objids": [o for _, o in pairs]}
+        params = {
+            "classids": oid_array(c for c, _ in pairs),
+            "objids": oid_array(o for _, o in pairs),
+        }
         rows = self.conn.execute(_REACH, params, prepare=True).fetchall()
         wanted: dict[str, set[int]] = {}
         for *row, shown in rows:

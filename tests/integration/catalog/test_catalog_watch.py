@@ -273,6 +273,18 @@ def test_the_filtered_queries_read_only_the_given_oids(conn: Conn) -> None:
             assert {row[table_at] for row in one[child].rows} == {key}, child
 
 
+def test_a_query_read_by_oid_is_prepared_once_whatever_the_oids(conn: Conn) -> None:
+    """psycopg types an int list by its values (int2[] below 32768, int4[] above, unknown
+    when empty) and prepares a query once per type: each new type would plan it again."""
+    conn.execute("CREATE TABLE t (id int PRIMARY KEY)")
+    for oids_ in ([16_500], [40_000], [], [16_500, 3_000_000_000]):
+        read_catalog(conn, FILTERS, {"tables.sql": oids_})
+    prepared = conn.execute(
+        "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%::oid[]%'"
+    ).fetchone()
+    assert prepared == (1,)
+
+
 @pytest.mark.parametrize(
     "filters",
     [
