@@ -27,9 +27,11 @@ from pathlib import Path
 from migproof.errors import ConfigError
 
 __all__ = [
+    "FLASK_DIRECTORY",
     "LOCATION_OPTIONS",
     "AlembicSettings",
     "PathList",
+    "project_ini",
     "read_alembic_settings",
     "read_ini_options",
     "read_tool_alembic",
@@ -43,6 +45,9 @@ LOCATION_OPTIONS = (
     "version_path_separator",
     "prepend_sys_path",
 )
+# Where `flask db init` (Flask-Migrate) puts the Alembic directory: alembic.ini, env.py and
+# versions/ together, the ini without a script_location (Flask-Migrate sets it at run time).
+FLASK_DIRECTORY = "migrations"
 # Alembic's Config._get_file_separator_char.
 _SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
 # Alembic's legacy split when alembic.ini names no separator (deprecated since 1.16).
@@ -55,6 +60,21 @@ _SEPARATOR_KEYS = {
     "version_locations": ("path_separator", "version_path_separator"),
     "prepend_sys_path": ("path_separator",),
 }
+
+
+def project_ini(directory: Path, configured: str, *, default: bool) -> Path | None:
+    """The alembic.ini of the project in ``directory``: ``configured`` (alembic-config,
+    relative to it), or, when that is the default and absent, a Flask-Migrate project's
+    ``migrations/alembic.ini`` beside its env.py; None when there is none.
+    """
+    ini = Path(configured)
+    ini = ini if ini.is_absolute() else directory / ini
+    if ini.is_file():
+        return ini
+    flask = directory / FLASK_DIRECTORY
+    if default and (flask / "alembic.ini").is_file() and (flask / "env.py").is_file():
+        return flask / "alembic.ini"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

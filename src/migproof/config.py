@@ -199,6 +199,13 @@ class Config:
         "Environment variables env.py or migrations read the database URL from.",
         '["DATABASE_URL"]',
     )
+    flask_app: str | None = _opt(
+        None,
+        "Flask application of a Flask-Migrate project, as `flask --app` takes it; "
+        "default: .flaskenv's, else wsgi.py or app.py.",
+        '"app:create_app()"',
+        env="FLASK_APP",
+    )
     statement_timeout: float = _opt(60.0, "Seconds any one migration statement may run.", "30")
     lock_timeout: float = _opt(
         10.0, "Seconds any one migration statement may wait for a lock.", "5"
@@ -239,6 +246,10 @@ class Config:
         if self.source_file is not None and dict(self.origins).get(key) == str(self.source_file):
             return str(self.path(value))
         return value
+
+    def uses_default(self, key: str) -> bool:
+        """Whether an option kept its default: no flag, variable or file set it."""
+        return key not in dict(self.origins)
 
     def origin_of(self, key: str) -> str:
         """Where an option's value came from, as a user would name it in an error message.

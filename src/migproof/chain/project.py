@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from migproof.alembic_ini import project_ini
+from migproof.chain.flaskapp import uses_flask
 from migproof.chain.graph import RevisionGraph, iter_python_files, read_revision_file
 from migproof.config import Config
 from migproof.errors import ConfigError
@@ -44,6 +46,9 @@ class AlembicProject:
     alembic_config: Any  # alembic.config.Config (typed loosely: alembic is imported lazily)
     script_location: Path
     version_locations: list[Path]
+    # a Flask-Migrate project: env.py runs in the Flask application's context, loaded from
+    # this directory (where `flask db upgrade` runs) by chain/flaskapp.py
+    flask_root: Path | None
     graph: RevisionGraph
     broken: dict[Path, BrokenRevision] = field(default_factory=dict)
     map_error: str | None = None  # Alembic could not build its revision map (cycle, missing id)
@@ -108,9 +113,9 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         raise ConfigError(
             f"{root} is not a directory", fix="pass the directory of your Alembic project"
         )
-    ini = Path(config.alembic_config)
-    ini = ini if ini.is_absolute() else root / ini
-    if not ini.is_file():
+    found = project_ini(root, config.alembic_config, default=config.uses_default("alembic-config"))
+    ini = found or root / config.alembic_config
+    if found is None:
         raise ConfigError(
             f"no Alembic configuration: {ini} does not exist",
             fix="run migproof in the directory that has alembic.ini, pass it with -c FILE, "
@@ -120,6 +125,10 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
     _check_ini(ini, section)
     alembic_config = AlembicConfig(str(ini), ini_section=section)
     script_location = alembic_config.get_main_option("script_location")
+    if not script_location and (ini.parent / "env.py").is_file():
+        # Flask-Migrate's alembic.ini has none: it sets the directory of alembic.ini
+        script_location = str(ini.parent)
+        alembic_config.set_main_option("script_location", script_location.replace("%", "%%"))
     if not script_location:
         raise ConfigError(
             f"{ini}: section [{section}] has no script_location",
@@ -144,6 +153,9 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         alembic_config.get_main_option("recursive_version_locations") or ""
     ).lower() == "true"
     files = [read_revision_file(p) for p in iter_python_files(versions, recursive=recursive)]
+    flask_root = None
+    if uses_flask(location / "env.py"):  # run from the directory given, or above migrations/
+        flask_root = root if root != project_root else project_root.parent
     return AlembicProject(
         root=project_root,
         ini_path=ini,
@@ -151,6 +163,7 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         alembic_config=alembic_config,
         script_location=location,
         version_locations=versions,
+        flask_root=flask_root,
         graph=RevisionGraph(files),
     )
 

@@ -10,6 +10,7 @@ run anything (§10: never touch a database migproof was not handed).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -113,6 +114,7 @@ class Stepper:
         libpq_url: str,
         token: str,
         url_env: tuple[str, ...] = (),
+        flask_app: str | None = None,
         facts: bool = False,
     ) -> None:
         self.project = project
@@ -120,6 +122,7 @@ class Stepper:
         self._libpq_url = libpq_url
         self._token = token
         self._url_env = url_env
+        self._flask_app = flask_app
         paths = {str(f.path): f.path for f in project.graph.files}
         self.recorder = StatementRecorder(paths, facts=facts)
         self.version_table: tuple[str | None, str] = (None, "alembic_version")
@@ -144,6 +147,7 @@ class Stepper:
             libpq_url=host.url_for(dbname),
             token=token,
             url_env=config.url_env,
+            flask_app=config.flask_app,
             facts=facts,
         )
 
@@ -169,7 +173,8 @@ class Stepper:
         cfg = self.project.alembic_config
         saved_url = cfg.get_main_option("sqlalchemy.url")
         _prefer_psycopg_for_plain_urls()
-        with working_directory(self.project.root):
+        workdir = self.project.flask_root or self.project.root
+        with working_directory(workdir), contextlib.ExitStack() as stack:
             try:
                 cfg.set_main_option(
                     "sqlalchemy.url",
@@ -178,6 +183,12 @@ class Stepper:
                 for name in self._url_env:
                     os.environ[name] = _keep_scheme(saved_env[name], self._libpq_url)
                 event.listen(Pool, "connect", self._check_target)
+                stack.callback(event.remove, Pool, "connect", self._check_target)
+                if self.project.flask_root is not None:
+                    from migproof.chain.flaskapp import app_import_path, flask_app_context
+
+                    named = app_import_path(self._flask_app, workdir)
+                    stack.enter_context(flask_app_context(named, self._sqlalchemy_url))
                 self.recorder.install()
                 previous_disable = logging.root.manager.disable
                 logging.disable(logging.WARNING)
@@ -186,9 +197,9 @@ class Stepper:
                 finally:
                     logging.disable(previous_disable)
                     self.recorder.uninstall()
-                    event.remove(Pool, "connect", self._check_target)
             finally:
-                _forget_project_modules(modules_before, self.project.root)
+                stack.close()
+                _forget_project_modules(modules_before, workdir)
                 for name, value in saved_env.items():
                     if value is None:
                         os.environ.pop(name, None)

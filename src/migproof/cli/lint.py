@@ -96,6 +96,7 @@ def command(
     revision really sent is linted with the locks it took (--static: only read the files).
     Exit code 0: clean; 1: findings.
     """
+    from migproof.alembic_ini import project_ini
     from migproof.lint import lint_paths
 
     config = load_config(
@@ -109,10 +110,15 @@ def command(
     config = _with_flags(config, disable, enable, protected)
     targets = list(paths) or [Path()]
     report = lint_paths(targets, config)
+    default_ini = config.uses_default("alembic-config")
     projects = (
         []
         if static
-        else [p for p in targets if p.is_dir() and (p / config.alembic_config).is_file()]
+        else [
+            p
+            for p in targets
+            if p.is_dir() and project_ini(p, config.alembic_config, default=default_ini)
+        ]
     )
     consoles = make_consoles()
     if projects:

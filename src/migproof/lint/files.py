@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from migproof.alembic_ini import project_ini
 from migproof.config import Config
 from migproof.errors import SourceError
 from migproof.lint.revisions import revision_directories
@@ -117,8 +118,10 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
                 f"{path} does not exist", fix="pass .sql files or directories that exist"
             )
         if path.is_dir():
-            ini = path / config.alembic_config
-            declared = revision_directories(ini, config.alembic_name) if ini.is_file() else []
+            ini = project_ini(
+                path, config.alembic_config, default=config.uses_default("alembic-config")
+            )
+            declared = revision_directories(ini, config.alembic_name) if ini else []
             declared = [d for d in declared if d.is_dir()]
             sql_below, versions_below = _walk(path)
             for versions in declared or versions_below:

@@ -87,6 +87,8 @@ def revision_directories(ini: Path, section: str = "alembic") -> list[Path]:
             fix="point alembic-name (or --name) at the section that holds script_location",
         )
     script = settings.script_location()
+    if script is None and (ini.parent / "env.py").is_file():
+        script = (".", True)  # Flask-Migrate's: the directory of alembic.ini, set at run time
     if script is None:
         raise ConfigError(
             f"{ini} sets no script_location", fix="add script_location = <migrations dir>"
