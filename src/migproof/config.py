@@ -105,7 +105,8 @@ class LintConfig:
     )
     assume_in_transaction: bool = _opt(
         False,
-        "Lint .sql files as if the runner wraps each in a transaction (Flyway, sqitch).",
+        "Lint .sql files as if the runner wraps each in a transaction (Flyway, sqitch);"
+        " a file of one statement runs without one, as Flyway runs a lone CONCURRENTLY.",
         "true",
     )
 

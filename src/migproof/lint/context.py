@@ -61,6 +61,7 @@ class MigrationState:
     explicit_transaction: bool = False
     lock_timeout_set: bool = False
     statement_timeout_set: bool = False
+    timezone_utc: bool = False  # SET TIME ZONE 'UTC': timestamp <-> timestamptz in place (12+)
     local_settings: set[str] = field(default_factory=set)  # SET LOCAL: undone at COMMIT
     strong_locks: dict[str, Statement] = field(default_factory=dict)  # in this transaction
     not_valid_added: set[tuple[str, str]] = field(default_factory=set)  # in this transaction
@@ -76,6 +77,8 @@ class MigrationState:
             self.lock_timeout_set = False
         if "statement_timeout" in self.local_settings:
             self.statement_timeout_set = False
+        if "timezone" in self.local_settings:
+            self.timezone_utc = False
         self.local_settings.clear()
         self.strong_locks.clear()
         self.not_valid_added.clear()

@@ -1,7 +1,7 @@
 """Which existing tables a statement locks so that writes (or reads) wait.
 
 A static reading of PostgreSQL's lock table (https://www.postgresql.org/docs/current/
-explicit-locking.html): ALTER TABLE, DROP, TRUNCATE, RENAME, VACUUM FULL, CLUSTER and
+explicit-locking.html): ALTER TABLE, DROP, TRUNCATE, RENAME, SET SCHEMA, VACUUM FULL, CLUSTER and
 REINDEX take ACCESS EXCLUSIVE (or SHARE ROW EXCLUSIVE for foreign keys, on both tables);
 CREATE INDEX without CONCURRENTLY takes SHARE. Tables created in this migration are left
 out: nobody else can be waiting on them.
@@ -75,7 +75,7 @@ def strong_lock_targets(  # noqa: PLR0912
         if node.concurrent:
             return []
         tables.append(qualified(node.relation))
-    elif isinstance(node, ast.RenameStmt) and node.relation is not None:
+    elif isinstance(node, ast.RenameStmt | ast.AlterObjectSchemaStmt) and node.relation:
         tables.append(qualified(node.relation))
     elif isinstance(node, ast.DropStmt):
         if node.removeType == OT.OBJECT_INDEX and node.concurrent:

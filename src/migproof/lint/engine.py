@@ -31,6 +31,7 @@ from migproof.lint.context import (
 from migproof.lint.effects import strong_lock_targets
 from migproof.lint.parallel import lint_split, worth_splitting
 from migproof.lint.pgsql import (
+    PARSER_MAJOR,
     Deferred,
     SqlSyntaxError,
     Statement,
@@ -392,11 +393,22 @@ class Linter:
     ) -> Finding:
         if location is None and path is not None:
             location = Location(path=path, line=exc.line + offset, column=exc.column)
+        message = f"PostgreSQL cannot parse this migration: {exc.message}"
+        fix = "correct the SQL at this position; no other rule ran on this file"
+        if self.settings.pg_version > PARSER_MAJOR:
+            message += (
+                f" (migproof parses with PostgreSQL {PARSER_MAJOR}'s grammar: syntax new in"
+                f" PostgreSQL {self.settings.pg_version} is unknown to it)"
+            )
+            fix = (
+                "if this is newer syntax, move it to a file of its own and exclude that file"
+                " (lint.exclude); no other rule ran on this file"
+            )
         return Finding(
             check=SYNTAX_ERROR.code,
             severity=SYNTAX_ERROR.severity,
-            message=f"PostgreSQL cannot parse this migration: {exc.message}",
-            fix="correct the SQL at this position; no other rule ran on this file",
+            message=message,
+            fix=fix,
             location=location,
             revision=revision,
         )
@@ -404,7 +416,11 @@ class Linter:
     def _walk_up(self, statements: list[Statement], where: _Where, out: list[Finding]) -> None:
         ctx = StatementContext(where)
         state, source = where.state, where.source
-        implicit = source.in_transaction or self.settings.assume_in_transaction
+        # assume-in-transaction (Flyway): a runner runs a lone statement that cannot run in
+        # a transaction (CREATE INDEX CONCURRENTLY) without one
+        implicit = source.in_transaction or (
+            self.settings.assume_in_transaction and len(statements) > 1
+        )
         if source.whole_file_query and len(statements) > 1:
             implicit = implicit or not any(
                 isinstance(s.node, ast.TransactionStmt) for s in statements
@@ -418,7 +434,11 @@ class Linter:
             ctx.in_transaction = state.explicit_transaction or in_txn
             if isinstance(statement.node, Deferred):
                 locked = state.strong_locks or state.enum_values_added
-                if not (self.data_always or (ctx.in_transaction and locked)):
+                if not (
+                    self.data_always
+                    or (ctx.in_transaction and locked)
+                    or _SET_CONFIG(statement.text)  # SELECT set_config('lock_timeout', ...)
+                ):
                     state.statements.append(statement)  # no rule can fire on it
                     continue
                 statement = dataclasses.replace(statement, node=statement.node.parse())
@@ -499,18 +519,20 @@ class Linter:
             elif node.kind in (TS.TRANS_STMT_COMMIT, TS.TRANS_STMT_ROLLBACK):
                 state.end_transaction()
             return
-        if isinstance(node, ast.VariableSetStmt) and node.name in (
-            "lock_timeout",
-            "statement_timeout",
-        ):
-            is_set = _timeout_value(node)
-            if node.is_local and ctx.in_transaction:
-                state.local_settings.add(node.name)
-            if node.name == "lock_timeout":
-                state.lock_timeout_set = is_set
-            else:
-                state.statement_timeout_set = is_set
+        if isinstance(node, ast.VariableSetStmt):
+            if node.kind == enums.VariableSetKind.VAR_RESET_ALL:
+                _set(state, "lock_timeout", False, local=False)
+                _set(state, "statement_timeout", False, local=False)
+                _set(state, "timezone", False, local=False)
+            elif node.name in _TRACKED_SETTINGS and (ctx.in_transaction or not node.is_local):
+                # SET LOCAL outside a transaction block only warns: nothing is set
+                value = _utc(node) if node.name == "timezone" else _timeout_value(node)
+                _set(state, node.name, value, local=bool(node.is_local))
             return
+        if isinstance(node, ast.SelectStmt):
+            for name, value, local in _set_config_calls(node):
+                if ctx.in_transaction or not local:
+                    _set(state, name, value, local=local)
         constraints = list(_constraints_in(node))
         referenced = [  # last first, the order the lock messages have always listed them in
             qualified(c.pktable)
@@ -757,6 +779,61 @@ def _constraints_of(element: Any) -> Iterable[tuple[Any, str | None]]:
 
 
 _LEADING_NUMBER = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)")
+
+
+_SET_CONFIG = re.compile(r"\bset_config\b", re.IGNORECASE).search
+_TRACKED_SETTINGS = frozenset({"lock_timeout", "statement_timeout", "timezone"})
+# TimeZone values at offset 0 all year (PostgreSQL's tz database names for UTC)
+_UTC_ZONES = frozenset(
+    {"utc", "etc/utc", "uct", "etc/uct", "gmt", "etc/gmt", "zulu", "etc/zulu", "universal"}
+    | {"etc/universal", "greenwich", "etc/greenwich", "gmt0", "etc/gmt0", "z", "0"}
+)
+
+
+def _set(state: MigrationState, name: str, value: bool, *, local: bool) -> None:
+    """Record a setting the migration made (SET, SET LOCAL, RESET, set_config)."""
+    if local:
+        state.local_settings.add(name)
+    if name == "lock_timeout":
+        state.lock_timeout_set = value
+    elif name == "statement_timeout":
+        state.statement_timeout_set = value
+    elif name == "timezone":
+        state.timezone_utc = value
+
+
+def _utc(node: Any) -> bool:
+    """Whether a SET TIME ZONE / SET timezone makes the session's zone UTC."""
+    if node.kind != enums.VariableSetKind.VAR_SET_VALUE or not node.args:
+        return False
+    value = getattr(node.args[0], "val", None)
+    if isinstance(value, ast.Integer):
+        return value.ival == 0
+    text = value.sval if isinstance(value, ast.String) else None
+    return (text or "").strip().lower() in _UTC_ZONES
+
+
+def _set_config_calls(node: Any) -> Iterator[tuple[str, bool, bool]]:
+    """(setting, value set, is_local) of each ``set_config('lock_timeout', '2s', false)``
+    with constant arguments in a SELECT's target list."""
+    for target in node.targetList or ():
+        call = getattr(target, "val", None)
+        if not isinstance(call, ast.FuncCall) or len(call.args or ()) != 3:
+            continue
+        if [n.sval for n in call.funcname or ()][-1:] != ["set_config"]:
+            continue
+        name, value, local = (getattr(a, "val", None) for a in call.args or ())
+        if not isinstance(name, ast.String) or name.sval not in _TRACKED_SETTINGS:
+            continue
+        if not isinstance(value, ast.String) or not isinstance(local, ast.Boolean):
+            continue
+        text = (value.sval or "").strip()
+        if name.sval == "timezone":
+            is_set = text.lower() in _UTC_ZONES
+        else:
+            number = _LEADING_NUMBER.match(text)
+            is_set = float(number[1]) != 0 if number else text != ""
+        yield name.sval, is_set, bool(local.boolval)
 
 
 def _timeout_value(node: Any) -> bool:

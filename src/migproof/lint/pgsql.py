@@ -19,6 +19,7 @@ from pglast import ast, enums  # re-exported for rules: ast.IndexStmt, enums.Alt
 from pglast import parser as _parser
 
 __all__ = [
+    "PARSER_MAJOR",
     "Deferred",
     "SqlSyntaxError",
     "Statement",
@@ -36,8 +37,13 @@ __all__ = [
     "unvalidated_nodes",
 ]
 
+# The PostgreSQL major version whose grammar pglast's parser is: newer syntax is unknown to it
+PARSER_MAJOR: int = _parser.get_postgresql_version()[0]
 _COMMENT_TOKENS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 _VALIDATING_SETATTR = ast.Node.__setattr__
+# The C parser hands Boolean.boolval over as 0 or 1; pglast's validation makes it a bool.
+# TRUE/FALSE constants are rare: they keep it when unvalidated_nodes() skips it for the rest.
+ast.Boolean.__setattr__ = _VALIDATING_SETATTR  # type: ignore[method-assign]
 _NEWLINE = re.compile("\n")
 # Whitespace and comments before a statement's first token (block comments may nest:
 # those, rare, go through the scanner instead).

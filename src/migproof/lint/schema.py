@@ -268,6 +268,8 @@ class Schema:
             self._drop(node)
         elif isinstance(node, ast.RenameStmt):
             self._rename(node)
+        elif isinstance(node, ast.AlterObjectSchemaStmt):
+            self._set_schema(node)
         else:
             self._create_other(node, new=new)
 
@@ -397,29 +399,38 @@ class Schema:
         for name in dropped_names(node):
             self.objects.pop(name, None)
 
+    def _move_table(self, old: str, new_name: str) -> None:
+        """A table renamed or moved to another schema, with its indexes and constraints."""
+        table = self.tables.pop(old)
+        table.name = new_name
+        self.tables[new_name] = table
+        moved = self._by_table.pop(old, {})
+        for index in moved.values():
+            index.table = new_name
+        self._by_table[new_name] = moved
+        # a constraint's index is named after its table: "public.t:t_pkey"
+        for index in [i for i in moved.values() if i.name.startswith(f"{old}:")]:
+            self.pop_index(index.name)
+            index.name = f"{new_name}:{index.name[len(old) + 1 :]}"
+            self.add_index(index)
+        constraints = self._constraints_by_table.pop(old, {})
+        for constraint in constraints.values():
+            constraint.table = new_name
+        if constraints:
+            self._constraints_by_table[new_name] = constraints
+
+    def _set_schema(self, node: Any) -> None:
+        if node.objectType == OT.OBJECT_TABLE and node.relation and node.newschema:
+            old = qualified(node.relation)
+            if old in self.tables:
+                self._move_table(old, f"{node.newschema}.{node.relation.relname}")
+
     def _rename(self, node: Any) -> None:
         if node.relation is None:
             return
         old = qualified(node.relation)
         if node.renameType == OT.OBJECT_TABLE and old in self.tables:
-            new_name = f"{old.split('.')[0]}.{node.newname}"
-            table = self.tables.pop(old)
-            table.name = new_name
-            self.tables[new_name] = table
-            moved = self._by_table.pop(old, {})
-            for index in moved.values():
-                index.table = new_name
-            self._by_table[new_name] = moved
-            # a constraint's index is named after its table: "public.t:t_pkey"
-            for index in [i for i in moved.values() if i.name.startswith(f"{old}:")]:
-                self.pop_index(index.name)
-                index.name = f"{new_name}:{index.name[len(old) + 1 :]}"
-                self.add_index(index)
-            constraints = self._constraints_by_table.pop(old, {})
-            for constraint in constraints.values():
-                constraint.table = new_name
-            if constraints:
-                self._constraints_by_table[new_name] = constraints
+            self._move_table(old, f"{old.split('.')[0]}.{node.newname}")
         elif node.renameType == OT.OBJECT_COLUMN and old in self.tables:
             columns = self.tables[old].columns
             if node.subname in columns:

@@ -146,7 +146,40 @@ def test_in_transaction_source_makes_concurrently_fail() -> None:
     wrapped = SqlSource(sql, Path("m.sql"), in_transaction=True)
     assert [f.check for f in lint_sources([wrapped], config())] == ["MP203"]
     assert lint(sql) == []
-    assert lint(sql, assume_in_transaction=True) == [("MP203", 1)]
+    # assume-in-transaction is Flyway's: it runs a lone non-transactional statement without one
+    assert lint(sql, assume_in_transaction=True) == []
+    two = "SET lock_timeout = '1s';\n" + sql
+    assert lint(two, assume_in_transaction=True) == [("MP203", 2)]
+
+
+def test_set_local_outside_a_transaction_sets_no_timeout() -> None:
+    """PostgreSQL only warns ("SET LOCAL can only be used in transaction blocks")."""
+    sql = "SET LOCAL lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN note text;\n"
+    assert lint(sql) == [("MP210", 2)]
+    assert lint("BEGIN;\n" + sql + "COMMIT;\n") == []
+    assert lint(sql, assume_in_transaction=True) == []
+
+
+def test_reset_all_and_set_config_set_or_clear_the_timeout() -> None:
+    alter = "ALTER TABLE orders ADD COLUMN note text;\n"
+    assert lint("SET lock_timeout = '2s';\nRESET ALL;\n" + alter) == [("MP210", 3)]
+    assert lint("SELECT set_config('lock_timeout', '2s', false);\n" + alter) == []
+    assert lint("SELECT set_config('lock_timeout', '0', false);\n" + alter) == [("MP210", 2)]
+    # is_local = true outside a transaction: nothing set
+    assert lint("SELECT set_config('lock_timeout', '2s', true);\n" + alter) == [("MP210", 2)]
+
+
+def test_set_not_null_after_a_check_validated_in_its_transaction_does_not_scan() -> None:
+    """PostgreSQL 12+ uses the CHECK validated earlier in the transaction; MP206 reports the
+    validation's own scan."""
+    sql = (
+        "BEGIN;\nSET LOCAL lock_timeout = '2s';\n"
+        "ALTER TABLE t ADD CONSTRAINT c_nn CHECK (c IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT c_nn;\n"
+        "ALTER TABLE t ALTER COLUMN c SET NOT NULL;\nCOMMIT;\n"
+    )
+    assert lint(sql) == [("MP206", 4)]
+    assert lint(sql, pg_version=11) == [("MP206", 4), ("MP207", 5)]
 
 
 def test_set_local_lock_timeout_ends_with_the_transaction() -> None:
@@ -591,3 +624,26 @@ def test_a_foreign_key_to_a_renamed_table_is_checked_against_its_primary_key() -
         ("MP402", "2.sql"),
         ("MP501", "3.sql"),
     ]
+
+
+def test_syntax_newer_than_the_parser_says_so() -> None:
+    from migproof.lint.pgsql import PARSER_MAJOR
+
+    sql = "REPACK (CONCURRENTLY) orders;\n"
+    newer = config(pg_version=PARSER_MAJOR + 1)
+    [finding] = lint_sources([SqlSource(sql, Path("m.sql"))], newer)
+    assert finding.check == "MP901"
+    assert f"PostgreSQL {PARSER_MAJOR}'s grammar" in finding.message
+    [current] = lint_sources([SqlSource(sql, Path("m.sql"))], config())
+    assert "grammar" not in current.message
+
+
+def test_a_table_moved_to_another_schema_keeps_its_columns() -> None:
+    setup = "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(50));"
+    sql = (
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE users SET SCHEMA archive;\n"
+        "ALTER TABLE archive.users ALTER COLUMN name TYPE varchar(100);\n"  # known: in place
+        "ALTER TABLE archive.users ALTER COLUMN id TYPE int;\n"
+    )
+    assert lint(sql, setup=setup) == [("MP301", 4), ("MP402", 2)]

@@ -57,19 +57,21 @@ def rename_column(stmt: ast.RenameStmt, ctx: StatementContext) -> Iterator[Findi
     "MP402",
     "rename-table",
     severity=Severity.ERROR,
-    nodes=(ast.RenameStmt,),
-    summary="RENAME of a table or view breaks code that uses the old name",
-    aliases=("renaming-table",),
+    nodes=(ast.RenameStmt, ast.AlterObjectSchemaStmt),
+    summary="RENAME of a table or view, or a move to another schema, breaks code that uses it",
+    aliases=("renaming-table", "ban-set-schema"),
 )
-def rename_table(stmt: ast.RenameStmt, ctx: StatementContext) -> Iterator[Finding]:
+def rename_table(
+    stmt: ast.RenameStmt | ast.AlterObjectSchemaStmt, ctx: StatementContext
+) -> Iterator[Finding]:
     """
     ## What it does
-    Flags `ALTER TABLE ... RENAME TO` (and the same for views and materialized views) on an
-    existing relation.
+    Flags `ALTER TABLE ... RENAME TO` and `ALTER TABLE ... SET SCHEMA` (and the same for
+    views and materialized views) on an existing relation.
 
     ## Why is this bad?
     Every query of the running application names the old table: they fail from the moment
-    the rename commits until all instances run the new code.
+    the rename (or the move to another schema) commits until all instances run the new code.
 
     ## How to fix
     Create the new table, write to both, backfill, move reads, then drop the old one; or
@@ -82,11 +84,16 @@ def rename_table(stmt: ast.RenameStmt, ctx: StatementContext) -> Iterator[Findin
     `op.rename_table(...)` emits this statement.
     """
     kinds = (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW)
-    if stmt.renameType not in kinds or not ctx.is_existing(stmt.relation):
+    if isinstance(stmt, ast.AlterObjectSchemaStmt):
+        kind, to = stmt.objectType, f"schema {stmt.newschema}"
+    else:
+        kind, to = stmt.renameType, str(stmt.newname)
+    if kind not in kinds or stmt.relation is None or not ctx.is_existing(stmt.relation):
         return
     old = qualified(stmt.relation)
+    verb = "moving" if isinstance(stmt, ast.AlterObjectSchemaStmt) else "renaming"
     yield ctx.finding(
-        f"renaming {old} to {stmt.newname} breaks {_RUNNING_CODE}",
+        f"{verb} {old} to {to} breaks {_RUNNING_CODE}",
         fix="create the new table and migrate to it over two releases, or leave a view",
     )
 
@@ -138,14 +145,17 @@ def drop_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[Findi
     "drop-table",
     severity=Severity.ERROR,
     nodes=(ast.DropStmt,),
-    summary="DROP TABLE (or DROP SCHEMA ... CASCADE) of tables that existed before",
+    summary="DROP TABLE, or DROP SCHEMA / TYPE / DOMAIN / EXTENSION ... CASCADE, of data",
     aliases=("ban-drop-table",),
 )
 def drop_table(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
     """
     ## What it does
     Flags `DROP TABLE` of a table that existed before this migration, and
-    `DROP SCHEMA ... CASCADE` of a schema this migration did not create.
+    `DROP SCHEMA ... CASCADE` of a schema this migration did not create. Also
+    `DROP TYPE`, `DROP DOMAIN` and `DROP EXTENSION` with `CASCADE`, which drop every column
+    of the type (or of the extension's types, such as `citext` or `hstore`) without naming
+    them; without CASCADE they fail while a column uses the type (MP410 covers those).
 
     ## Why is this bad?
     Running code that still queries it fails, and the data is gone for good: a rollback of
@@ -161,8 +171,12 @@ def drop_table(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
     ## With Alembic
     `op.drop_table(...)` emits this statement.
     """
-    if stmt.removeType == OT.OBJECT_SCHEMA and stmt.behavior == enums.DropBehavior.DROP_CASCADE:
+    cascade = stmt.behavior == enums.DropBehavior.DROP_CASCADE
+    if stmt.removeType == OT.OBJECT_SCHEMA and cascade:
         yield from _drop_schema_cascade(stmt, ctx)
+        return
+    if stmt.removeType in _TYPE_CARRIERS and cascade:
+        yield from _drop_type_cascade(stmt, ctx)
         return
     if stmt.removeType != OT.OBJECT_TABLE:
         return
@@ -173,6 +187,29 @@ def drop_table(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
             f"dropping {name} destroys its data and breaks {_RUNNING_CODE} if it still uses it",
             fix="release code that no longer uses it, back it up, then drop it"
             " (suppress with the reason)",
+        )
+
+
+# What DROP ... CASCADE drops columns of: the columns of the type (or the extension's types)
+_TYPE_CARRIERS = {
+    OT.OBJECT_TYPE: "type",
+    OT.OBJECT_DOMAIN: "domain",
+    OT.OBJECT_EXTENSION: "extension",
+}
+
+
+def _drop_type_cascade(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
+    kind = _TYPE_CARRIERS.get(stmt.removeType) if stmt.removeType is not None else None
+    if kind is None:
+        return
+    of = "its types" if kind == "extension" else "that type"
+    for name in dropped_names(stmt):
+        if ctx.schema.created_here(name):
+            continue
+        yield ctx.finding(
+            f"DROP {kind.upper()} {name} CASCADE drops every column of {of}, with its data",
+            fix=f"drop or convert those columns by name first, then drop the {kind} without"
+            " CASCADE",
         )
 
 

@@ -15,9 +15,20 @@ AT = enums.AlterTableType
 CT = enums.ConstrType
 
 
-def _binary_compatible(old: SqlType, new: SqlType, pg_version: int) -> bool:  # noqa: PLR0911
-    """True when PostgreSQL changes the type without rewriting or scanning the table."""
-    del pg_version  # timestamp -> timestamptz (12+) also needs TimeZone = UTC: not provable
+_TEMPORAL = frozenset({"time", "timetz", "timestamp", "timestamptz"})
+_TIMESTAMPS = frozenset({"timestamp", "timestamptz"})
+_MAX_PRECISION = 6  # what time, timestamp and interval keep without a precision
+_INTERVAL_FULL_RANGE = 32767  # the parser's fields mask for an interval without YEAR TO ...
+
+
+def _binary_compatible(  # noqa: PLR0911
+    old: SqlType, new: SqlType, pg_version: int, *, utc: bool = False
+) -> bool:
+    """True when PostgreSQL changes the type without rewriting or scanning the table.
+
+    ``utc``: the migration set the session TimeZone to UTC, under which PostgreSQL 12+
+    converts between timestamp and timestamptz in place.
+    """
     if old.array != new.array:
         return False
     if old.name == new.name and old.mods == new.mods:
@@ -38,7 +49,30 @@ def _binary_compatible(old: SqlType, new: SqlType, pg_version: int) -> bool:  # 
             return old_scale == new_scale and new.mods[0] >= old.mods[0]
     if old.name == "varbit" == new.name:
         return not new.mods or (bool(old.mods) and new.mods[0] >= old.mods[0])
+    if old.name in _TEMPORAL and (
+        old.name == new.name or (utc and pg_version >= 12 and {old.name, new.name} == _TIMESTAMPS)
+    ):  # a precision kept or raised is a no-op (time_support, timestamp_support)
+        return _precision(new) >= _precision(old)
+    if old.name == "interval" == new.name:
+        old_range, old_precision = _interval_mods(old)
+        new_range, new_precision = _interval_mods(new)
+        return new_range in (_INTERVAL_FULL_RANGE, old_range) and new_precision >= old_precision
+    if old.name == "xml" and (new.name == "text" or (new.name == "varchar" and not new.mods)):
+        return True
     return old.name == "cidr" and new.name == "inet"
+
+
+def _precision(type_: SqlType) -> int:
+    return type_.mods[0] if type_.mods else _MAX_PRECISION
+
+
+def _interval_mods(type_: SqlType) -> tuple[int, int]:
+    """(fields mask, precision) of an interval type: ``interval(3)`` is (32767, 3)."""
+    mods = type_.mods
+    return (
+        mods[0] if mods else _INTERVAL_FULL_RANGE,
+        mods[1] if len(mods) > 1 else _MAX_PRECISION,
+    )
 
 
 @rule(
@@ -57,7 +91,9 @@ def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterat
     known (from this migration, an earlier one or the setup SQL) and the change is one
     PostgreSQL makes without touching rows: `varchar(n)` to a longer `varchar`, `varchar` or
     `text`; `numeric(p,s)` to a larger precision with the same scale or to plain `numeric`;
-    `varbit(n)` to a longer one; `cidr` to `inet`.
+    `varbit(n)` to a longer one; `time`, `timetz`, `timestamp`, `timestamptz` and
+    `interval` to the same type with the same or a higher precision; `xml` to `text`;
+    `cidr` to `inet`.
 
     ## Why is this bad?
     Any other change rewrites the table and all its indexes under an ACCESS EXCLUSIVE
@@ -71,9 +107,9 @@ def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterat
     the table kept its relfilenode (no rewrite happened) is not reported.
 
     ## PostgreSQL versions
-    All supported versions. Since PostgreSQL 12, `timestamp` to `timestamptz` skips the
-    rewrite only when the session TimeZone is UTC, which a linter cannot know: it is
-    reported.
+    All supported versions. Since PostgreSQL 12, `timestamp` to `timestamptz` (and back)
+    skips the rewrite only when the session TimeZone is UTC: it is reported unless the
+    migration itself sets `SET TIME ZONE 'UTC'` (or `timezone = 'UTC'`) before it.
 
     ## With Alembic
     `op.alter_column(..., type_=...)` emits this statement.
@@ -86,7 +122,8 @@ def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterat
     new = sql_type(cmd.def_.typeName)
     column = ctx.schema.column(table, cmd.name)
     old = column.type if column else None
-    if old is not None and _binary_compatible(old, new, ctx.pg_version):
+    utc = ctx.state.timezone_utc
+    if old is not None and _binary_compatible(old, new, ctx.pg_version, utc=utc):
         return
     if ctx.cleared_by_facts(table):
         return  # it ran in the sandbox and the table kept its relfilenode: no rewrite

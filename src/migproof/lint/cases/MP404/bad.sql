@@ -1,2 +1,4 @@
 SET lock_timeout = '2s';
 DROP TABLE legacy_sessions;  -- expect: MP404
+-- CASCADE drops every column of the type, with its data
+DROP TYPE mood CASCADE;  -- expect: MP404
