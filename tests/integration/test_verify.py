@@ -517,3 +517,65 @@ def test_enum_created_twice_is_explained(pg: Sandbox, tmp_path: Path) -> None:
     assert failure.revision == "r2"
     assert 'type "status" already exists' in failure.message
     assert "create_type=False" in (failure.fix or "")
+
+
+def _widened_then_not_null(head: bool) -> list[Revision]:
+    """b2's downgrade also sets NOT NULL, which its upgrade never undoes: the second upgrade
+    gives another schema than the first (airflow's d75389605139)."""
+    revisions = [
+        Revision(
+            id="a1",
+            down=None,
+            upgrade='op.create_table("log", sa.Column("id", sa.Integer, primary_key=True),'
+            ' sa.Column("event", sa.String(30)))',
+            downgrade='op.drop_table("log")',
+        ),
+        Revision(
+            id="b2",
+            down="a1",
+            upgrade='op.alter_column("log", "event", type_=sa.String(60))',
+            downgrade='op.alter_column("log", "event", type_=sa.String(30), nullable=False)',
+        ),
+    ]
+    if not head:
+        revisions.append(
+            Revision(
+                id="c3",
+                down="b2",
+                upgrade='op.add_column("log", sa.Column("note", sa.Text))',
+                downgrade='op.drop_column("log", "note")',
+            )
+        )
+    return revisions
+
+
+@pytest.mark.parametrize("head", [False, True], ids=["middle", "head"])
+@pytest.mark.parametrize("data", [False, True], ids=["no-data", "data"])
+def test_a_second_upgrade_that_differs_is_reported_and_the_walk_goes_on(
+    pg: Sandbox, tmp_path: Path, head: bool, data: bool
+) -> None:
+    write_project(tmp_path, _widened_then_not_null(head))
+    report = run(pg, tmp_path, **{"verify.data": data})
+    found = {(f.check, f.revision) for f in report.findings}
+    assert ("MP014", "b2") in found  # upgrade-not-reproducible
+    assert ("MP012", "b2") in found  # the downgrade left event NOT NULL
+    assert not {check for check, _ in found} & {"MP010", "MP011"}
+    reproducible = next(f for f in report.findings if f.check == "MP014")
+    assert "public.log.event" in reproducible.message
+    if not head:  # the database is rebuilt and the walk goes on
+        assert statuses(report)["c3"] == ("ok", "ok")
+
+
+def test_a_python_error_names_its_line_not_the_last_statement(pg: Sandbox, tmp_path: Path) -> None:
+    """The statement sent before the error (stamping alembic_version) did not fail."""
+    write_project(
+        tmp_path,
+        [table(1, None, downgrade='raise RuntimeError("no downgrade is possible")')],
+    )
+    report = run(pg, tmp_path)
+    [failure] = [f for f in report.findings if f.check == "MP011"]
+    path = tmp_path / "migrations" / "versions" / "r1.py"
+    assert failure.location is not None
+    assert (failure.location.path, failure.location.line) == (path, line_of(path, "raise "))
+    assert "RuntimeError: no downgrade is possible" in failure.message
+    assert "alembic_version" not in failure.message

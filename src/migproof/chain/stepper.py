@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from migproof.config import Config
     from migproof.sandbox import DatabaseHost
 
-__all__ = ["SCRATCH_SETTING", "TIMEOUT_STATES", "StepFailure", "Stepper", "mark_scratch"]
+__all__ = [
+    "SCRATCH_SETTING",
+    "TIMEOUT_STATES",
+    "StepFailure",
+    "StepInterrupt",
+    "Stepper",
+    "mark_scratch",
+]
 
 SCRATCH_SETTING = "migproof.scratch"
 # SQLSTATEs of the two timeouts verify sets on its scratch databases
@@ -78,6 +85,11 @@ def mark_scratch(host: DatabaseHost, dbname: str, config: Config, token: str | N
     )
     host.on_admin(lambda admin: admin.execute(statements))  # one round trip
     return token
+
+
+class StepInterrupt(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by the caller's step generator to end the env.py run: ``run_steps`` lets it
+    through instead of reporting it as the failure of a step."""
 
 
 class _OuterTransactionError(Exception):
@@ -313,7 +325,7 @@ class Stepper:
             _watch_configure(environment, self.configure_options, per_migration=per_migration)
             with environment:
                 self.script_dir.run_env()
-        except (DatabaseError, _OuterTransactionError):
+        except (DatabaseError, StepInterrupt, _OuterTransactionError):
             raise
         except Exception as exc:  # a failing migration is a finding, not a crash
             step = self.recorder.step
@@ -332,6 +344,8 @@ class Stepper:
         error, sqlstate, failed_statement, from_database = _describe_error(exc)
         if failed_statement:
             statement = failed_statement
+        elif not from_database:  # Python raised it: the last statement sent did not fail
+            statement, path, line = None, None, None
         frame_path, frame_line = self._revision_frame(exc)
         if frame_path is not None and (path is None or failed_statement is None):
             path, line = frame_path, frame_line

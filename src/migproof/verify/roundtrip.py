@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from migproof.chain.graph import RevisionFile, RevisionGraph
 from migproof.chain.project import AlembicProject
-from migproof.chain.stepper import StepFailure, Stepper, mark_scratch
+from migproof.chain.stepper import StepFailure, StepInterrupt, Stepper, mark_scratch
 from migproof.config import Config
 from migproof.findings import Finding, Location, Report
 from migproof.progress import NullProgress, Progress
@@ -752,7 +752,7 @@ _NOT_REPEATED = ("downgrade to base and upgrade to head", "earlier revisions fai
 _HEAD_NOT_REACHED = ("comparisons with head", "head was not reached")
 
 
-class _RebuildError(Exception):
+class _RebuildError(StepInterrupt):
     """The database no longer matches the applied revisions: rebuild it, then go on."""
 
 
