@@ -30,6 +30,7 @@ __all__ = [
     "apply_sql_file",
     "parse_source",
     "snapshot_sql_file",
+    "without_psql_meta",
 ]
 
 _URL_PREFIXES = ("postgresql://", "postgres://")
@@ -196,6 +197,15 @@ def _read_sql(path: Path) -> str:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(f"cannot read {path}: {exc}", fix="save it as UTF-8 text") from exc
+    return without_psql_meta(text, path)
+
+
+def without_psql_meta(text: str, path: Path) -> str:
+    """``text`` with the psql meta-commands pg_dump writes (``\\restrict``) blanked, line
+    numbers kept; any other meta-command (a line starting with a backslash) is a SourceError.
+    """
+    if "\\" not in text:
+        return text
     lines = text.splitlines(keepends=True)
     for number, line in enumerate(lines, start=1):
         if line.startswith("\\"):

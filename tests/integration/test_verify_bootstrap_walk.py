@@ -101,6 +101,21 @@ def test_a_create_all_chain_is_round_tripped_from_its_stamped_bootstrap_file(
     assert report.skipped == [STAMPED_NOTE]
 
 
+def test_a_pg_dump_file_with_its_restrict_lines_is_loaded(
+    pg: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pg_dump 17.6+ (and 16.10+, 15.14+ …) wraps its output in psql's \\restrict lines."""
+    dump = f"\\restrict Kx9\n{USERS}{stamp('r1')}\\unrestrict Kx9\n"
+    root = project(tmp_path, [BASE, AUTH_STATE], dump)
+    report = run(pg, root)
+    assert report.findings == []
+    assert statuses(report) == [("r1", "bootstrap", "not run"), ("r2", "ok", "ok")]
+    (root / "prod.sql").write_text(USERS + "\\connect other\n" + stamp("r1"))
+    url, bootstrap = pg.url_for("postgres"), str(root / "prod.sql")
+    assert main(["verify", "--database-url", url, "--bootstrap-sql", bootstrap, str(root)]) == 2
+    assert "psql meta-command \\connect is not SQL" in capsys.readouterr().err
+
+
 def test_every_report_format_shows_the_stamped_revisions_as_the_bootstrap_file_s(
     pg: Sandbox, tmp_path: Path
 ) -> None:

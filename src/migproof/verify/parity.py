@@ -716,6 +716,9 @@ def read_bootstrap(path: Path) -> str:
             f"at offset {exc.start})",
             fix="save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`)",
         ) from exc
+    from migproof.sources import without_psql_meta
+
+    text = without_psql_meta(text, path)  # pg_dump 17.6+ writes its \restrict lines
     problem = "is empty" if not text.strip() else None
     if problem is None and not _has_statement(text):
         problem = "holds only comments, no SQL statement"
