@@ -145,14 +145,15 @@ def test_a_bootstrap_file_with_a_statement_passes(
         "CREATE TABLE users (id int);",
         "/* a /* nested */ comment */ CREATE TABLE users (id int);",
         "-- a dump\nINSERT INTO notes VALUES ('-- not a comment');\n",
-        "\\restrict abc\nCREATE TABLE users (id int);\n",  # pg_dump 17.6+: loading handles it
+        "\\restrict abc\nCREATE TABLE users (id int);\n",  # pg_dump 17.6+
     ],
     ids=["statement", "after-nested-comment", "dashes-in-a-string", "psql-meta-command"],
 )
 def test_a_bootstrap_file_with_statements_is_read(tmp_path: Path, text: str) -> None:
     bootstrap = tmp_path / "prod.sql"
     bootstrap.write_text(text)
-    assert read_bootstrap(bootstrap) == text
+    # pg_dump's psql meta-command lines are blanked: the lines after them keep their numbers
+    assert read_bootstrap(bootstrap) == text.replace("\\restrict abc\n", "\n")
 
 
 def test_a_bad_bootstrap_file_fails_before_the_walk(

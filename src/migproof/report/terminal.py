@@ -101,9 +101,13 @@ class RichProgress:
 
 
 def render(report: Report, out: Console) -> None:
-    """Findings, one block each, then a one-line summary."""
+    """Findings, one block each, what was not checked and why, then a one-line summary."""
     for finding in report.sorted_findings():
         _render_finding(finding, out)
+    if report.skipped:
+        out.print("not checked:")
+        for what, why in report.skipped:
+            out.print(f"    {escape(what)}: {escape(why)}")
     counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
     if not report.findings:
         out.print(f"[green]{escape(report.command)}: no findings[/]")

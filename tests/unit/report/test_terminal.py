@@ -1,0 +1,40 @@
+"""The text report: findings, then what was not checked and why, then the summary."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich.console import Console
+
+from migproof.findings import Finding, Report, Severity
+from migproof.report.terminal import render
+
+
+def _text(report: Report) -> list[str]:
+    out = StringIO()
+    render(report, Console(file=out, no_color=True, width=200, highlight=False))
+    return out.getvalue().splitlines()
+
+
+def test_what_was_not_checked_is_listed_before_the_summary() -> None:
+    report = Report(
+        "verify",
+        findings=[Finding(check="MP012", severity=Severity.ERROR, message="index left behind")],
+        skipped=[("downgrade to base and upgrade to head", "the chain has irreversible revisions")],
+    )
+    assert _text(report) == [
+        "MP012 index left behind",
+        "not checked:",
+        "    downgrade to base and upgrade to head: the chain has irreversible revisions",
+        "verify: 1 error",
+    ]
+
+
+def test_a_clean_report_without_skips_is_one_line() -> None:
+    assert _text(Report("verify")) == ["verify: no findings"]
+    skipped = Report("verify", skipped=[("revision r2", "an earlier revision failed")])
+    assert _text(skipped) == [
+        "not checked:",
+        "    revision r2: an earlier revision failed",
+        "verify: no findings",
+    ]
