@@ -279,6 +279,17 @@ def test_env_py_that_connects_elsewhere_is_refused(pg: Sandbox, tmp_path: Path) 
             ).fetchone() == (0,)
 
 
+def test_env_py_that_opens_a_sqlite_database_is_refused(pg: Sandbox, tmp_path: Path) -> None:
+    """An application default (a settings module's fallback URL) is not a scratch database."""
+    app_db = tmp_path / "app.db"
+    write_project(
+        tmp_path, [table(1, None)], env=ENV_HARDCODED.replace("{url}", f"sqlite:///{app_db}")
+    )
+    with pytest.raises(DatabaseError, match="opened a sqlite3 connection, not one to migproof's"):
+        run(pg, tmp_path)
+    assert not app_db.exists() or app_db.stat().st_size == 0  # nothing ran there
+
+
 def test_upgrade_failure_names_statement_and_postgres_error(pg: Sandbox, tmp_path: Path) -> None:
     write_project(
         tmp_path,

@@ -204,3 +204,12 @@ def test_version_locations_split_as_alembic_splits_them(
     project = load_project(load_config(tmp_path), tmp_path)
     assert project.version_locations == [tmp_path / "db" / "a", tmp_path / "db" / "b"]
     assert sorted(project.graph.by_id) == ["ra", "rb"]
+
+
+def test_sqlalchemy_1_4_is_a_usage_error() -> None:
+    from migproof.chain.project import _check_sqlalchemy
+    from migproof.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"SQLAlchemy 1\.4\.54 is installed"):
+        _check_sqlalchemy("1.4.54")
+    _check_sqlalchemy("2.0.36")  # nothing raised

@@ -108,6 +108,7 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
     """
     from alembic.config import Config as AlembicConfig
 
+    _check_sqlalchemy()
     root = (project_dir or config.root).resolve()
     if not root.is_dir():
         raise ConfigError(
@@ -166,6 +167,20 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         flask_root=flask_root,
         graph=RevisionGraph(files),
     )
+
+
+def _check_sqlalchemy(version: str | None = None) -> None:
+    """SQLAlchemy 2 (its psycopg 3 dialect) runs env.py; an application that pins 1.4 in the
+    same environment would get a 'Can't load plugin' failure of every revision instead."""
+    if version is None:
+        import sqlalchemy
+
+        version = sqlalchemy.__version__
+    if int(version.split(".")[0]) < 2:
+        raise ConfigError(
+            f"SQLAlchemy {version} is installed; migproof runs env.py with SQLAlchemy 2.0 or later",
+            fix="run migproof where the project uses SQLAlchemy 2 (pip install 'SQLAlchemy>=2.0')",
+        )
 
 
 def _check_ini(ini: Path, section: str) -> None:

@@ -222,10 +222,19 @@ class Stepper:
 
     def _check_target(self, dbapi_connection: Any, connection_record: Any) -> None:
         del connection_record
+        driver = type(dbapi_connection).__module__.split(".")[0]
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"SELECT current_setting('{SCRATCH_SETTING}', true), current_database()")
             row = cursor.fetchone()
+        except Exception as exc:  # not PostgreSQL: SQLite has no current_setting()
+            raise DatabaseError(
+                f"env.py (or code it imports) opened a {driver} connection, not one to "
+                f"migproof's scratch PostgreSQL database ({type(exc).__name__}: {exc}): "
+                "refusing to run migrations there",
+                fix="make env.py take its URL from the Alembic config (sqlalchemy.url) or from "
+                "an environment variable, and name that variable with --url-env",
+            ) from exc
         finally:
             cursor.close()
         if not row or row[0] != self._token:
