@@ -110,6 +110,30 @@ def test_empty_downgrade_of_a_schema_change(tmp_path: Path) -> None:
     assert findings(tmp_path) == [("MP006", "r1", "r1.py", line_of(path, "def downgrade"))]
 
 
+@pytest.mark.parametrize(
+    ("upgrade", "says"),
+    [
+        ('op.add_column("t", sa.Column("c", sa.Text))', "changes the schema"),
+        ('op.execute("ALTER TABLE t ADD COLUMN c text")', "changes the schema"),
+        ('op.execute("DELETE FROM runs WHERE status IS NULL")', "runs statements"),
+        (
+            'op.bulk_insert(sa.table("plans", sa.column("name")), [{"name": "free"}])',
+            "runs statements",
+        ),
+    ],
+    ids=["schema-operation", "literal-ddl", "data-only", "bulk-insert"],
+)
+def test_an_empty_downgrade_says_what_the_upgrade_does(
+    tmp_path: Path, upgrade: str, says: str
+) -> None:
+    write_project(tmp_path, [Revision(id="r1", down=None, upgrade=upgrade, downgrade="pass")])
+    config = load_config(tmp_path)
+    project = load_project(config, tmp_path)
+    [finding] = check_graph(project, config)
+    assert finding.check == "MP006"
+    assert finding.message == f"revision r1 {says} in upgrade() but has an empty downgrade()"
+
+
 def test_empty_downgrade_of_an_empty_upgrade_is_fine(tmp_path: Path) -> None:
     write_project(tmp_path, [rev(1, None, upgrade="pass", downgrade="pass")])
     assert findings(tmp_path) == []

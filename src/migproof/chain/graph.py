@@ -51,6 +51,7 @@ class RevisionFile:
     downgrade_line: int | None = None
     downgrade: DowngradeKind = DowngradeKind.MISSING
     upgrade_is_empty: bool = True
+    upgrade_alters_schema: bool = False  # it calls a schema operation (op.create_table ...)
     syntax_error: tuple[str, int, int] | None = None  # message, line, column
     down_path: Path | None = None  # where downgrade lives when not in ``path`` (SQL down files)
 
@@ -96,6 +97,7 @@ def read_revision_file(path: Path) -> RevisionFile:
         downgrade_line=downgrade.lineno if downgrade else None,
         downgrade=_downgrade_kind(downgrade),
         upgrade_is_empty=upgrade is None or _is_empty_body(upgrade.body),
+        upgrade_alters_schema=upgrade is not None and _calls_schema_operation(upgrade),
     )
 
 
@@ -159,6 +161,34 @@ def _guess_header(source: str) -> dict[str, object]:
             except (ValueError, SyntaxError):
                 continue
     return values
+
+
+# op. methods that only run statements or read: every other op. method changes the schema
+_STATEMENT_OPERATIONS = frozenset(
+    {"execute", "bulk_insert", "get_bind", "get_context", "inline_literal", "f", "run_async"}
+)
+_DDL = re.compile(r"\s*(?:create|alter|drop|comment|rename)\b", re.IGNORECASE)
+
+
+def _calls_schema_operation(func: ast.FunctionDef) -> bool:
+    """Whether a function calls an Alembic schema operation (``op.add_column`` ...) or runs
+    literal DDL; data migrations (``op.execute("UPDATE ...")``, ``op.bulk_insert``) do not."""
+    for node in ast.walk(func):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if (
+                isinstance(owner, ast.Name)
+                and owner.id == "op"
+                and node.func.attr not in _STATEMENT_OPERATIONS
+            ):
+                return True
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and _DDL.match(node.value)
+        ):
+            return True
+    return False
 
 
 def _is_empty_body(body: list[ast.stmt]) -> bool:

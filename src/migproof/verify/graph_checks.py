@@ -62,7 +62,7 @@ TOO_LONG = verify_check(
 NO_DOWNGRADE = verify_check(
     "MP006",
     "downgrade-missing",
-    "upgrade() changes the schema but downgrade() is missing or empty",
+    "upgrade() does something but downgrade() is missing or empty",
     what="Flags revisions whose `downgrade()` is missing or only `pass` while `upgrade()` does "
     "something, unless the revision is declared irreversible.",
     why="The rollback you count on during an incident silently does nothing: the schema stays "
@@ -235,11 +235,12 @@ def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Findin
                 if rev.downgrade is DowngradeKind.MISSING
                 else "has an empty downgrade()"
             )
+            changes = "changes the schema" if rev.upgrade_alters_schema else "runs statements"
             yield Finding(
                 check=NO_DOWNGRADE.code,
                 severity=NO_DOWNGRADE.severity,
                 revision=rid,
-                message=f"revision {rid} changes the schema in upgrade() but {what}",
+                message=f"revision {rid} {changes} in upgrade() but {what}",
                 fix="write the downgrade, or raise NotImplementedError in it, or list the revision "
                 "in [tool.migproof.verify] irreversible",
                 location=_at(rev, rev.downgrade_line or rev.upgrade_line),
