@@ -590,3 +590,28 @@ def test_a_python_error_names_its_line_not_the_last_statement(pg: Sandbox, tmp_p
     assert (failure.location.path, failure.location.line) == (path, line_of(path, "raise "))
     assert "RuntimeError: no downgrade is possible" in failure.message
     assert "alembic_version" not in failure.message
+
+
+def test_a_module_level_metadata_is_fresh_for_each_run(pg: Sandbox, tmp_path: Path) -> None:
+    """upgrade() and downgrade() each add the same Table to the module's MetaData, which
+    separate `alembic` commands allow: each loads the file afresh (airflow's c306b5b5ae4a)."""
+    rebuild = Revision(
+        id="r2",
+        down="r1",
+        header="metadata = sa.MetaData()",
+        upgrade="""
+        t1 = sa.Table("t1", metadata, sa.Column("id", sa.Integer))
+        op.execute(t1.delete().where(t1.c.id < 0))
+        op.add_column("t1", sa.Column("note", sa.Text))
+        """,
+        downgrade="""
+        t1 = sa.Table("t1", metadata, sa.Column("id", sa.Integer))
+        op.execute(t1.delete().where(t1.c.id < 0))
+        op.drop_column("t1", "note")
+        """,
+    )
+    write_project(tmp_path, [table(1, None), rebuild, table(3, "r2")])
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert set(statuses(report).values()) == {("ok", "ok")}
+    assert report.skipped == []  # the whole-chain runs too

@@ -237,3 +237,23 @@ def test_sqlalchemy_1_4_is_a_usage_error() -> None:
     with pytest.raises(ConfigError, match=r"SQLAlchemy 1\.4\.54 is installed"):
         _check_sqlalchemy("1.4.54")
     _check_sqlalchemy("2.0.36")  # nothing raised
+
+
+@pytest.mark.parametrize(
+    ("header", "state"),
+    [
+        ("", False),
+        ('revision_note: str = "x"\nALIAS = sa.Integer', False),
+        ("metadata = sa.MetaData()", True),
+        ("class Legacy:\n    pass", True),
+    ],
+    ids=["template", "constants-and-aliases", "metadata", "class"],
+)
+def test_module_state_is_what_top_level_code_makes(
+    tmp_path: Path, header: str, state: bool
+) -> None:
+    from migproof.chain.graph import read_revision_file
+
+    path = tmp_path / "r1.py"
+    path.write_text(Revision(id="r1", down=None, upgrade="pass", header=header).source())
+    assert read_revision_file(path).module_state is state

@@ -52,6 +52,9 @@ class RevisionFile:
     downgrade: DowngradeKind = DowngradeKind.MISSING
     upgrade_is_empty: bool = True
     upgrade_alters_schema: bool = False  # it calls a schema operation (op.create_table ...)
+    # top-level code that makes objects (a MetaData, a Table, a model class) its functions
+    # may change: loaded afresh for each run, as each `alembic` command loads it
+    module_state: bool = False
     syntax_error: tuple[str, int, int] | None = None  # message, line, column
     down_path: Path | None = None  # where downgrade lives when not in ``path`` (SQL down files)
 
@@ -98,6 +101,7 @@ def read_revision_file(path: Path) -> RevisionFile:
         downgrade=_downgrade_kind(downgrade),
         upgrade_is_empty=upgrade is None or _is_empty_body(upgrade.body),
         upgrade_alters_schema=upgrade is not None and _calls_schema_operation(upgrade),
+        module_state=any(_makes_state(node) for node in tree.body),
     )
 
 
@@ -189,6 +193,27 @@ def _calls_schema_operation(func: ast.FunctionDef) -> bool:
         ):
             return True
     return False
+
+
+def _makes_state(node: ast.stmt) -> bool:
+    """Whether a top-level statement of a revision file makes an object: anything but
+    imports, function definitions, the docstring and assignments of literals or names."""
+    if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.Pass):
+        return False
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return False
+    value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+    if isinstance(node, ast.AnnAssign) and value is None:
+        return False
+    if value is None:
+        return True  # a class, a call, an if, a loop ...
+    return not all(isinstance(part, _PLAIN_VALUE) for part in ast.walk(value))
+
+
+_PLAIN_VALUE = (
+    ast.Constant, ast.Name, ast.Attribute, ast.Tuple, ast.List, ast.Set, ast.Dict,
+    ast.expr_context,
+)  # fmt: skip
 
 
 def _is_empty_body(body: list[ast.stmt]) -> bool:

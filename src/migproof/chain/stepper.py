@@ -140,6 +140,7 @@ class Stepper:
         self.version_table: tuple[str | None, str] = (None, "alembic_version")
         self._one_run_per_step = False
         self.configure_options: dict[str, Any] = {}  # env.py's context.configure(...) arguments
+        self._ran: set[str] = set()  # revisions whose module ran a step in this process
 
     @classmethod
     def on(
@@ -252,11 +253,13 @@ class Stepper:
         """Everything up to ``target`` ("heads", ids) in one run, as ``alembic upgrade``."""
         label = target if isinstance(target, str) else ",".join(target)
         self.recorder.step = (label, "upgrade")
+        self._fresh_modules()
         return self._run(lambda heads: self.script_dir._upgrade_revs(target, heads), label)
 
     def downgrade_to_base(self) -> StepFailure | None:
         """Everything down to base in one run, as ``alembic downgrade base``."""
         self.recorder.step = ("base", "downgrade")
+        self._fresh_modules()
         return self._run(lambda heads: self.script_dir._downgrade_revs("base", heads), "base")
 
     def step(self, revision: str, *, up: bool) -> Any:
@@ -266,10 +269,30 @@ class Stepper:
 
         self.recorder.step = (revision, "upgrade" if up else "downgrade")
         script = self.script_dir.get_revision(revision)
+        self._fresh_module(script)
         revision_map = self.script_dir.revision_map
         if up:
             return MigrationStep.upgrade_from_script(revision_map, script)
         return MigrationStep.downgrade_from_script(revision_map, script)
+
+    def _fresh_module(self, script: Any) -> None:
+        """Load a revision file again before it runs a second time, when its top-level code
+        makes objects its functions may change (a module-level MetaData that upgrade() and
+        downgrade() each add the same Table to): each `alembic` command loads it afresh."""
+        from alembic.util.pyfiles import load_python_file
+
+        rid = script.revision
+        revision = self.project.graph.by_id.get(rid)
+        if rid in self._ran and revision is not None and revision.module_state:
+            path = Path(script.path)
+            script.module = load_python_file(str(path.parent), path.name)
+        self._ran.add(rid)
+
+    def _fresh_modules(self) -> None:
+        """Before a run of many revisions (``upgrade_to``, ``downgrade_to_base``)."""
+        for rid in list(self._ran):
+            self._fresh_module(self.script_dir.get_revision(rid))
+        self._ran.update(self.project.graph.by_id)
 
     def run_steps(self, steps: Iterator[Any]) -> StepFailure | None:
         """Apply every step ``steps`` yields, each committed before the next is asked for.
