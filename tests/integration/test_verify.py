@@ -169,6 +169,43 @@ def test_irreversible_revision_is_skipped_not_failed(pg: Sandbox, tmp_path: Path
     assert [f.check for f in report.findings] == ["MP008"]
     assert not report.has_failures
     assert statuses(report) == {"r1": ("ok", "skipped"), "r2": ("ok", "ok")}
+    assert report.skipped == [
+        (
+            "downgrade to base",
+            "the chain has irreversible revisions (the upgrade from base to head in one run is"
+            " checked)",
+        )
+    ]
+
+
+def test_an_irreversible_chain_is_still_upgraded_from_base_in_one_run(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """r3 reads t1 through a connection of its own: one revision at a time (each committed)
+    it sees t1; in one run (one transaction, as `alembic upgrade head` on a fresh database)
+    t1 is not committed yet. r2 cannot be undone, so the chain never goes down to base."""
+    reads_t1 = """
+    with op.get_bind().engine.connect() as own:
+        own.execute(sa.text("SELECT count(*) FROM t1")).scalar()
+    op.create_table("t3", sa.Column("id", sa.Integer, primary_key=True))
+    """
+    write_project(
+        tmp_path,
+        [
+            table(1, None),
+            table(2, "r1", downgrade='raise NotImplementedError("one way")'),
+            table(3, "r2", upgrade=reads_t1),
+        ],
+    )
+    report = run(pg, tmp_path)
+    assert sorted((f.check, f.revision) for f in report.findings) == [
+        ("MP008", "r2"),
+        ("MP015", "r3"),
+    ]
+    chain = next(f for f in report.findings if f.check == "MP015")
+    assert chain.message.startswith("upgrading base to head in one run")
+    assert 'relation "t1" does not exist' in chain.message
+    assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "skipped"), "r3": ("ok", "ok")}
 
 
 def test_broken_revision_file_blocks_only_what_builds_on_it(pg: Sandbox, tmp_path: Path) -> None:
