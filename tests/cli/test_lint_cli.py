@@ -112,6 +112,22 @@ def test_lint_in_an_alembic_project_reads_its_revisions(
     assert "migrations/versions/a_x.py:5:5: MP510" in capsys.readouterr().out
 
 
+def test_static_lint_finds_revisions_under_a_package_script_location(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """script_location = mypkg:db/alembic, found where the package is, as Alembic finds it."""
+    versions = project / "src" / "mypkg" / "db" / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (project / "src" / "mypkg" / "__init__.py").write_text("")
+    (versions / "a_x.py").write_text(
+        'import psycopg\nrevision = "a"\n\ndef upgrade():\n    psycopg.connect("")\n'
+    )
+    (project / "alembic.ini").write_text("[alembic]\nscript_location = mypkg:db/alembic\n")
+    monkeypatch.syspath_prepend(str(project / "src"))
+    assert main(["lint", "--static"]) == 1
+    assert "src/mypkg/db/alembic/versions/a_x.py:5:5: MP510" in capsys.readouterr().out
+
+
 def test_rules_lists_every_check(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules"]) == 0
     out = capsys.readouterr().out.splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,4 +100,18 @@ def revision_directories(ini: Path, section: str = "alembic") -> list[Path]:
         directories.extend(ini.parent / p for p in locations.items)
     elif ":" not in script[0] or Path(script[0]).is_absolute():
         directories.append(ini.parent / script[0] / "versions")
+    else:  # package:path, as Alembic resolves it (the package found, not imported)
+        package, _, inside = script[0].partition(":")
+        found = _package_directory(package.strip())
+        if found is not None:
+            directories.append(found / inside.strip() / "versions")
     return [d.resolve() for d in directories if d.is_dir()]
+
+
+def _package_directory(package: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or ()) if spec else []
+    return Path(locations[0]) if locations else None
