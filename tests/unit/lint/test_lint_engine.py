@@ -647,3 +647,14 @@ def test_a_table_moved_to_another_schema_keeps_its_columns() -> None:
         "ALTER TABLE archive.users ALTER COLUMN id TYPE int;\n"
     )
     assert lint(sql, setup=setup) == [("MP301", 4), ("MP402", 2)]
+
+
+def test_validate_after_another_lock_of_its_transaction_scans_under_it() -> None:
+    sql = (
+        "SET lock_timeout = '2s';\nBEGIN;\n"
+        "ALTER TABLE t ADD COLUMN note text;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT t_check;\nCOMMIT;\n"
+    )
+    assert lint(sql) == [("MP206", 4)]
+    committed = sql.replace("ADD COLUMN note text;\n", "ADD COLUMN note text;\nCOMMIT;\nBEGIN;\n")
+    assert lint(committed) == []

@@ -277,7 +277,7 @@ def check_without_not_valid(constraint: ast.Constraint, ctx: StatementContext) -
     severity=Severity.WARNING,
     nodes=(ast.AlterTableCmd,),
     kinds=(AT.AT_ValidateConstraint,),
-    summary="VALIDATE CONSTRAINT in the transaction that added it NOT VALID",
+    summary="VALIDATE CONSTRAINT under a lock its transaction or statement already holds",
 )
 def validate_in_same_transaction(
     cmd: ast.AlterTableCmd, ctx: StatementContext
@@ -285,15 +285,18 @@ def validate_in_same_transaction(
     """
     ## What it does
     Flags `VALIDATE CONSTRAINT` run in the same transaction as the `ADD CONSTRAINT ...
-    NOT VALID` it validates.
+    NOT VALID` it validates, after another statement of its transaction locked the table
+    (ADD COLUMN, CREATE INDEX ...), or in an `ALTER TABLE` with other subcommands.
 
     ## Why is this bad?
-    The ADD took an ACCESS EXCLUSIVE (CHECK) or SHARE ROW EXCLUSIVE (foreign key) lock that
-    is held until the transaction ends, so the validation scan runs under it: the same
-    outage `NOT VALID` was meant to avoid.
+    VALIDATE alone takes SHARE UPDATE EXCLUSIVE, which lets reads and writes go on during
+    its scan. But a lock already held is kept until the transaction ends (the ADD's ACCESS
+    EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE for a foreign key), and one ALTER TABLE takes
+    the strongest lock of its subcommands: the validation scan then runs under it, the
+    same outage `NOT VALID` was meant to avoid.
 
     ## How to fix
-    Validate in a later migration, or `COMMIT` between the two statements.
+    Validate in a statement of its own, in a later migration or after a `COMMIT`.
 
     ## PostgreSQL versions
     All supported versions.
@@ -301,18 +304,47 @@ def validate_in_same_transaction(
     ## With Alembic
     Put the VALIDATE in the next revision, or in `autocommit_block()`.
     """
-    if cmd.subtype != AT.AT_ValidateConstraint or not ctx.in_transaction:
+    if cmd.subtype != AT.AT_ValidateConstraint:
         return
     relation = ctx.alter_table_target()
     if relation is None:
         return
     table = qualified(relation)
+    others = [
+        c
+        for c in getattr(ctx.node, "cmds", None) or ()
+        if isinstance(c, ast.AlterTableCmd) and c.subtype != AT.AT_ValidateConstraint
+    ]
+    if others:  # the statement takes the strongest lock of its subcommands, for the scan too
+        yield ctx.finding(
+            f"constraint {cmd.name} is validated in the ALTER TABLE that also runs"
+            f" {_subcommand(others[0])} on {table}: the scan runs under that subcommand's lock",
+            fix=f"validate it in a statement of its own: ALTER TABLE {table} VALIDATE CONSTRAINT"
+            f" {cmd.name};",
+        )
+        return
+    if not ctx.in_transaction:
+        return
     if (table, cmd.name) in ctx.state.not_valid_added:
         yield ctx.finding(
             f"constraint {cmd.name} is validated in the transaction that added it to {table}:"
             " the scan runs under the ADD's lock",
             fix="validate it in a later migration, or COMMIT first",
         )
+        return
+    holder = ctx.state.strong_locks.get(table)
+    if holder is not None:
+        yield ctx.finding(
+            f"constraint {cmd.name} is validated while this transaction holds the lock on"
+            f" {table} that line {holder.line} took: the scan runs under it",
+            fix="validate it in a later migration, or COMMIT first",
+        )
+
+
+def _subcommand(cmd: ast.AlterTableCmd) -> str:
+    """``ADD COLUMN``, ``DROP COLUMN`` ...: a subcommand as a reader names it."""
+    name = cmd.subtype.name.removeprefix("AT_") if cmd.subtype is not None else "ALTER"
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).upper()
 
 
 @rule(
