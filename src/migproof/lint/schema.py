@@ -121,6 +121,7 @@ class ColumnInfo:
     name: str
     type_name: Any  # the pglast TypeName as written (or None); ``type`` normalises it
     not_null: bool = False
+    has_default: bool = False  # a DEFAULT, identity or generated value fills it when omitted
     _type: SqlType | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -300,9 +301,12 @@ class Schema:
     def _add_column(self, table: TableInfo, column: Any, *, new: bool) -> None:
         info = ColumnInfo(column.colname, column.typeName, bool(column.is_not_null))
         table.columns[column.colname] = info
+        info.has_default = bool(column.typeName is not None and sql_type(column.typeName).is_serial)
         for constraint in column.constraints or ():
             if constraint.contype in (CT.CONSTR_NOTNULL, CT.CONSTR_PRIMARY):
                 info.not_null = True
+            if constraint.contype in _FILLED:
+                info.has_default = True
             if constraint.contype in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_FOREIGN):
                 self._add_constraint(table.name, constraint, new=new, column=column.colname)
 
@@ -352,14 +356,10 @@ class Schema:
             self._add_column(table, cmd.def_, new=new)
         elif subtype == AT.AT_DropColumn and table is not None:
             table.columns.pop(name, None)
-        elif subtype == AT.AT_AlterColumnType and table is not None:
-            column = table.columns.get(name)
-            if column is not None and cmd.def_ is not None and cmd.def_.typeName is not None:
-                column.type_name, column._type = cmd.def_.typeName, None
-        elif subtype in (AT.AT_SetNotNull, AT.AT_DropNotNull) and table is not None:
+        elif subtype in _COLUMN_CHANGES and table is not None:
             column = table.columns.get(name)
             if column is not None:
-                column.not_null = subtype == AT.AT_SetNotNull
+                _alter_column(column, subtype, cmd)
         elif subtype == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             self._add_constraint(table_name, cmd.def_, new=new)
         elif subtype == AT.AT_ValidateConstraint:
@@ -439,6 +439,24 @@ class Schema:
                 columns[node.newname] = column
 
 
+_COLUMN_CHANGES = frozenset(
+    {AT.AT_AlterColumnType, AT.AT_ColumnDefault, AT.AT_SetNotNull, AT.AT_DropNotNull}
+)
+
+
+def _alter_column(column: ColumnInfo, subtype: Any, cmd: Any) -> None:
+    """ALTER COLUMN ... TYPE / SET or DROP DEFAULT / SET or DROP NOT NULL."""
+    if subtype == AT.AT_AlterColumnType:
+        if cmd.def_ is not None and cmd.def_.typeName is not None:
+            column.type_name, column._type = cmd.def_.typeName, None
+    elif subtype == AT.AT_ColumnDefault:
+        column.has_default = cmd.def_ is not None
+    else:
+        column.not_null = subtype == AT.AT_SetNotNull
+
+
+# column constraints that give an omitted column a value
+_FILLED = frozenset({CT.CONSTR_DEFAULT, CT.CONSTR_IDENTITY, CT.CONSTR_GENERATED})
 _CONSTRAINT_KINDS = {
     CT.CONSTR_CHECK: "check",
     CT.CONSTR_FOREIGN: "foreign",

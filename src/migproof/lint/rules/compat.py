@@ -375,6 +375,53 @@ def add_required_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterat
     )
 
 
+@rule(
+    "MP412",
+    "drop-default-of-required-column",
+    severity=Severity.ERROR,
+    nodes=(ast.AlterTableCmd,),
+    kinds=(AT.AT_ColumnDefault,),
+    summary="DROP DEFAULT of a NOT NULL column breaks inserts that leave it out",
+    aliases=("ban-drop-default",),
+)
+def drop_default_of_required_column(
+    cmd: ast.AlterTableCmd, ctx: StatementContext
+) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `ALTER COLUMN ... DROP DEFAULT` of a `NOT NULL` column with a default, both known
+    from this migration, an earlier one or the setup SQL, on an existing table.
+
+    ## Why is this bad?
+    Every INSERT that leaves the column out (the code still running, which relied on the
+    default) fails with a NOT NULL violation from the moment the change commits: the mirror
+    image of MP408.
+
+    ## How to fix
+    Release code that always sets the column first, then drop the default; or keep it.
+
+    ## PostgreSQL versions
+    All supported versions.
+
+    ## With Alembic
+    `op.alter_column(..., server_default=None)` emits this statement.
+    """
+    if cmd.subtype != AT.AT_ColumnDefault or cmd.def_ is not None or not cmd.name:
+        return
+    table = ctx.existing_alter_table()
+    if table is None:
+        return
+    column = ctx.schema.column(table, cmd.name)
+    if column is None or not column.not_null or not column.has_default:
+        return  # unknown, nullable, or it had no default: dropping one changes nothing
+    yield ctx.finding(
+        f"dropping the default of NOT NULL column {table}.{cmd.name} breaks inserts that leave"
+        f" it out, from {_RUNNING_CODE}",
+        fix="release code that always sets the column, then drop the default (suppress with"
+        " the reason)",
+    )
+
+
 _OTHER_OBJECTS = {
     OT.OBJECT_SCHEMA: "schema",
     OT.OBJECT_TYPE: "type",
