@@ -167,6 +167,28 @@ def test_the_migrations_directory_itself_and_a_factory_named_in_flaskenv(
     assert statuses(report) == {"0001": ("ok", "ok"), "0002": ("ok", "ok")}
 
 
+def test_revisions_import_the_applications_modules(pg: Sandbox, tmp_path: Path) -> None:
+    """`flask db upgrade` runs from the application's directory, which is on sys.path: a
+    revision may import the application's modules (a custom column type)."""
+    email = Revision(
+        id=EMAIL.id,
+        down=EMAIL.down,
+        header="import shoptypes",
+        upgrade=EMAIL.upgrade.replace("sa.String(length=120)", "shoptypes.Email()"),
+        downgrade=EMAIL.downgrade,
+    )
+    root = flask_project(
+        tmp_path / "shop", "postgresql+psycopg://app@localhost/app", [CUSTOMERS, email]
+    )
+    (root / "shoptypes.py").write_text(
+        "import sqlalchemy as sa\n\n\nclass Email(sa.types.TypeDecorator):\n"
+        "    impl = sa.String(120)\n    cache_ok = True\n"
+    )
+    report = run(pg, root)
+    assert report.findings == []
+    assert statuses(report) == {"0001": ("ok", "ok"), "0002": ("ok", "ok")}
+
+
 def test_an_application_that_cannot_be_found_is_a_usage_error(
     pg: Sandbox,
     tmp_path: Path,

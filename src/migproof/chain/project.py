@@ -58,20 +58,26 @@ class AlembicProject:
         """Alembic's ScriptDirectory with every revision imported; broken files in ``broken``.
 
         Imported from the project's directory, as ``alembic`` run there would, so that
-        ``prepend_sys_path = .`` and the revisions' own imports resolve.
+        ``prepend_sys_path = .`` and the revisions' own imports resolve (a Flask-Migrate
+        project's from the application's directory, on sys.path as `flask` puts it).
         """
         from migproof.chain.tolerant import tolerant_script_directory
 
         if self._script_dir is None:
-            with working_directory(self.root), warnings.catch_warnings():
+            with working_directory(self.flask_root or self.root), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # Alembic warns of what the graph checks report
                 before = list(sys.path)
+                if self.flask_root is not None:  # as `flask` puts the application's directory
+                    sys.path.insert(0, str(self.flask_root))
                 script_dir = tolerant_script_directory(self.alembic_config, self.broken)
                 _absolute_sys_path(before, self.root)
                 try:
                     script_dir.revision_map.heads  # noqa: B018 - builds the map: imports every file
                 except Exception as exc:  # cycles, missing ids: graph findings
                     self.map_error = f"{type(exc).__name__}: {exc}"
+                finally:
+                    if self.flask_root is not None and str(self.flask_root) in sys.path:
+                        sys.path.remove(str(self.flask_root))
             self._script_dir = script_dir
         return self._script_dir
 
