@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tests.helpers.alembic_projects import (
     write_project,
 )
 
+from migproof.cli import main
 from migproof.config import load_config
 from migproof.errors import DatabaseError, MigproofError
 from migproof.findings import Report
@@ -652,3 +654,28 @@ def test_a_module_level_metadata_is_fresh_for_each_run(pg: Sandbox, tmp_path: Pa
     assert report.findings == []
     assert set(statuses(report).values()) == {("ok", "ok")}
     assert report.skipped == []  # the whole-chain runs too
+
+
+def test_what_revisions_print_stays_out_of_the_json_report(
+    pg: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            table(
+                1,
+                None,
+                upgrade='print("creating t1")\nop.create_table("t1", sa.Column("id", sa.Integer))',
+            )
+        ],
+    )
+    capsys.readouterr()
+    assert (
+        main(
+            ["verify", "--database-url", pg.url_for("postgres"), "--format", "json", str(tmp_path)]
+        )
+        == 0
+    )
+    out, err = capsys.readouterr()
+    assert json.loads(out)["command"] == "verify"
+    assert "creating t1" in err

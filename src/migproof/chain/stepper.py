@@ -202,6 +202,9 @@ class Stepper:
 
                     named = app_import_path(self._flask_app, workdir)
                     stack.enter_context(flask_app_context(named, self._sqlalchemy_url))
+                # what env.py and the revisions print goes to stderr: stdout carries the
+                # report (`--format json > report.json`)
+                stack.enter_context(contextlib.redirect_stdout(sys.stderr))
                 self.recorder.install()
                 previous_disable = logging.root.manager.disable
                 logging.disable(logging.WARNING)
