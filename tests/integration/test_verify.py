@@ -288,6 +288,18 @@ def test_async_env_py(pg: Sandbox, tmp_path: Path) -> None:
     assert set(statuses(report).values()) == {("ok", "ok")}
 
 
+@pytest.mark.parametrize(
+    "url", ["", "driver://user:pass@localhost/dbname"], ids=["none", "template"]
+)
+def test_async_env_py_with_no_driver_in_alembic_ini(pg: Sandbox, tmp_path: Path, url: str) -> None:
+    """pytest-alembic hands env.py a connection, so its alembic.ini may name no async
+    driver: psycopg's async one is used."""
+    write_project(tmp_path, [table(1, None), table(2, "r1")], env=ENV_ASYNC, url=url)
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert set(statuses(report).values()) == {("ok", "ok")}
+
+
 def test_two_configurations_with_their_own_version_tables(pg: Sandbox, tmp_path: Path) -> None:
     write_project(tmp_path, [table(1, None)])
     reporting = tmp_path / "reporting"

@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import logging
 import os
+import re
 import secrets
 import sys
 import traceback
@@ -189,10 +190,12 @@ class Stepper:
         workdir = self.project.flask_root or self.project.root
         with working_directory(workdir), contextlib.ExitStack() as stack:
             try:
-                cfg.set_main_option(
-                    "sqlalchemy.url",
-                    _keep_driver(saved_url, self._sqlalchemy_url).replace("%", "%%"),
-                )
+                url = _keep_driver(saved_url, self._sqlalchemy_url)
+                if url.startswith("postgresql+psycopg://") and _is_async(self.env_py):
+                    # an async env.py given no async driver (pytest-alembic hands it a
+                    # connection, so its alembic.ini may name none): psycopg's async one
+                    url = url.replace("+psycopg://", "+psycopg_async://", 1)
+                cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
                 for name in self._url_env:
                     os.environ[name] = _keep_scheme(saved_env[name], self._libpq_url)
                 event.listen(Pool, "connect", self._check_target)
@@ -441,6 +444,17 @@ def _keep_driver(existing: str | None, url: str) -> str:
         if scheme.startswith(("postgresql+", "postgres+")) and "psycopg2" not in scheme:
             return scheme.replace("postgres+", "postgresql+", 1) + "://" + url.split("://", 1)[1]
     return url
+
+
+_ASYNC_ENV = re.compile(r"\basync_engine_from_config\b|\bcreate_async_engine\b|\bAsyncEngine\(")
+
+
+def _is_async(env_py: Path) -> bool:
+    """Whether env.py builds an asyncio engine from the URL it is given."""
+    try:
+        return _ASYNC_ENV.search(env_py.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
 
 
 def _keep_scheme(existing: str | None, url: str) -> str:
