@@ -292,9 +292,17 @@ def test_async_env_py(pg: Sandbox, tmp_path: Path) -> None:
     "url", ["", "driver://user:pass@localhost/dbname"], ids=["none", "template"]
 )
 def test_async_env_py_with_no_driver_in_alembic_ini(pg: Sandbox, tmp_path: Path, url: str) -> None:
-    """pytest-alembic hands env.py a connection, so its alembic.ini may name no async
-    driver: psycopg's async one is used."""
-    write_project(tmp_path, [table(1, None), table(2, "r1")], env=ENV_ASYNC, url=url)
+    """pytest-alembic's async example wraps a sync engine: AsyncEngine(engine_from_config(..)),
+    which needs an async driver in the URL, and its alembic.ini names none (pytest-alembic
+    hands env.py a connection): psycopg's async one is used."""
+    env = ENV_ASYNC.replace(
+        "from sqlalchemy.ext.asyncio import async_engine_from_config",
+        "from sqlalchemy import engine_from_config\nfrom sqlalchemy.ext.asyncio import AsyncEngine",
+    ).replace(
+        "connectable = async_engine_from_config(", "connectable = AsyncEngine(engine_from_config("
+    )
+    env = env.replace("poolclass=pool.NullPool\n    )", "poolclass=pool.NullPool\n    ))")
+    write_project(tmp_path, [table(1, None), table(2, "r1")], env=env, url=url)
     report = run(pg, tmp_path)
     assert report.findings == []
     assert set(statuses(report).values()) == {("ok", "ok")}
