@@ -699,3 +699,46 @@ def test_what_revisions_print_stays_out_of_the_json_report(
     out, err = capsys.readouterr()
     assert json.loads(out)["command"] == "verify"
     assert "creating t1" in err
+
+
+ENV_APP_ENGINE = """
+import os, sys
+sys.path.insert(0, os.getcwd())
+from alembic import context
+from appdb import engine  # the application's module-level engine, pooled (FastAPI style)
+
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+@pytest.mark.parametrize("defect", ["irreversible", "not-reproducible"])
+def test_an_application_engine_outlives_a_rebuilt_database(
+    pg: Sandbox, tmp_path: Path, defect: str
+) -> None:
+    """The walk makes its database anew (the one-run check of an irreversible chain, the
+    rebuild after MP014); an engine that outlives env.py runs must not hand out
+    connections to the database dropped."""
+    revisions = (
+        [
+            table(1, None),
+            table(2, "r1", downgrade='raise NotImplementedError("one way")'),
+            table(3, "r2"),
+        ]
+        if defect == "irreversible"
+        else [*_widened_then_not_null(head=False)]
+    )
+    write_project(tmp_path, revisions, env=ENV_APP_ENGINE)
+    (tmp_path / "appdb.py").write_text(
+        "import os\nimport sqlalchemy as sa\n\nengine = sa.create_engine(os.environ['DATABASE_URL'])\n"
+    )
+    report = run(pg, tmp_path, **{"url-env": ["DATABASE_URL"], "verify.jobs": 1})
+    found = sorted({(f.check, f.revision) for f in report.findings})
+    if defect == "irreversible":
+        assert found == [("MP008", "r2")]
+    else:
+        assert found == [("MP012", "b2"), ("MP014", "b2")]
+        assert statuses(report)["c3"] == ("ok", "ok")
+    assert not any("could not be rebuilt" in why for _, why in report.skipped)

@@ -122,6 +122,24 @@ def test_the_applications_database_is_replaced_by_the_scratch_one(
             ).fetchone() == (0,)
 
 
+def test_an_irreversible_chain_is_upgraded_in_one_run_through_the_applications_engine(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """Flask-SQLAlchemy's engine lives for the whole session: its pool must not keep
+    connections to the database the one-run check makes anew."""
+    one_way = Revision(
+        id=EMAIL.id,
+        down=EMAIL.down,
+        upgrade=EMAIL.upgrade,
+        downgrade='raise NotImplementedError("one way")',
+    )
+    root = flask_project(
+        tmp_path / "shop", "postgresql+psycopg://app@localhost/app", [CUSTOMERS, one_way]
+    )
+    report = run(pg, root, **{"verify.jobs": 1})
+    assert [(f.check, f.revision) for f in report.findings] == [("MP008", "0002")]
+
+
 def test_the_models_come_from_the_application(pg: Sandbox, tmp_path: Path) -> None:
     """target_metadata is current_app's db.metadata: a column the models lack is MP110."""
     root = flask_project(

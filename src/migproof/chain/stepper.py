@@ -18,6 +18,7 @@ import re
 import secrets
 import sys
 import traceback
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -142,6 +143,7 @@ class Stepper:
         self._one_run_per_step = False
         self.configure_options: dict[str, Any] = {}  # env.py's context.configure(...) arguments
         self._ran: set[str] = set()  # revisions whose module ran a step in this process
+        self._engines: weakref.WeakSet[Any] = weakref.WeakSet()  # what env.py connected with
 
     @classmethod
     def on(
@@ -166,7 +168,11 @@ class Stepper:
         )
 
     def on_rebuild(self) -> None:
-        """The database was recreated: nothing to do, every env.py run connects anew."""
+        """The database was recreated: the pools of engines that outlive an env.py run (an
+        application's module-level engine, Flask-SQLAlchemy's) hold connections to the one
+        dropped; they are let go, so the next run connects anew."""
+        for engine in list(self._engines):
+            engine.dispose(close=False)  # no I/O on connections the server has ended
 
     @property
     def env_py(self) -> Path:
@@ -180,6 +186,7 @@ class Stepper:
     def session(self) -> Iterator[Stepper]:
         """Point env.py at the scratch database for the duration, and restore everything."""
         from sqlalchemy import event
+        from sqlalchemy.engine import Engine
         from sqlalchemy.pool import Pool
 
         saved_env = {name: os.environ.get(name) for name in self._url_env}
@@ -200,6 +207,8 @@ class Stepper:
                     os.environ[name] = _keep_scheme(saved_env[name], self._libpq_url)
                 event.listen(Pool, "connect", self._check_target)
                 stack.callback(event.remove, Pool, "connect", self._check_target)
+                event.listen(Engine, "engine_connect", self._note_engine)
+                stack.callback(event.remove, Engine, "engine_connect", self._note_engine)
                 if self.project.flask_root is not None:
                     from migproof.chain.flaskapp import app_import_path, flask_app_context
 
@@ -226,6 +235,9 @@ class Stepper:
                         os.environ[name] = value
                 if saved_url is not None:
                     cfg.set_main_option("sqlalchemy.url", saved_url.replace("%", "%%"))
+
+    def _note_engine(self, connection: Any) -> None:
+        self._engines.add(connection.engine)
 
     def _check_target(self, dbapi_connection: Any, connection_record: Any) -> None:
         del connection_record

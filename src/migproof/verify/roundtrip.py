@@ -224,6 +224,7 @@ class _Walk:
         self.records: dict[str, RevisionRecord] = {}
         self.had_failure = False
         self.env_failed = False
+        self.skip_reason = "env.py failed"  # why the revisions left are not run
         self.stop = 0
 
     def close(self) -> None:
@@ -275,7 +276,10 @@ class _Walk:
         """Recreate the database at exactly the applied revisions, after a failed round trip."""
         self._recreate()
         walked = self.applied[self.preloaded :]
-        self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in walked)
+        failure = self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in walked)
+        if failure is not None:  # the walk cannot go on from a database it cannot rebuild
+            self.env_failed = True
+            self.skip_reason = f"the database could not be rebuilt ({failure.error})"
 
     def _recreate(self) -> None:
         """The scratch database dropped and created again (from the bootstrap file's template
@@ -533,10 +537,11 @@ class _Walk:
         self.env_failed = True
 
     def _skip_rest(self) -> None:
-        """After env.py failed: the revisions left, reported as not run."""
+        """After env.py failed (or the database could not be rebuilt): the revisions left,
+        reported as not run."""
         while self.index < self.stop:
             record = self._record(self.order[self.index])
-            self.report.skipped.append((f"revision {record.revision}", "env.py failed"))
+            self.report.skipped.append((f"revision {record.revision}", self.skip_reason))
             self._next()
 
     def _passes_without_rows(self, rev: RevisionFile, failure: StepFailure) -> bool:
