@@ -742,3 +742,26 @@ def test_an_application_engine_outlives_a_rebuilt_database(
         assert found == [("MP012", "b2"), ("MP014", "b2")]
         assert statuses(report)["c3"] == ("ok", "ok")
     assert not any("could not be rebuilt" in why for _, why in report.skipped)
+
+
+def test_a_table_added_to_the_applications_metadata_at_import_is_not_added_twice(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """The revision file adds a Table to a MetaData it imports: loading it again would add
+    the table a second time ('already defined'); alembic loads it once per process."""
+    uses_app_metadata = Revision(
+        id="r2",
+        down="r1",
+        header=(
+            "import os, sys\nsys.path.insert(0, os.getcwd())\n"
+            "from appmodels import metadata\n"
+            't1 = sa.Table("t1", metadata, sa.Column("id", sa.Integer))'
+        ),
+        upgrade='op.execute(t1.delete().where(t1.c.id < 0))\nop.add_column("t1", sa.Column("note", sa.Text))',
+        downgrade='op.execute(t1.delete().where(t1.c.id < 0))\nop.drop_column("t1", "note")',
+    )
+    write_project(tmp_path, [table(1, None), uses_app_metadata])
+    (tmp_path / "appmodels.py").write_text("import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n")
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert set(statuses(report).values()) == {("ok", "ok")}

@@ -245,9 +245,12 @@ def test_sqlalchemy_1_4_is_a_usage_error() -> None:
         ("", False),
         ('revision_note: str = "x"\nALIAS = sa.Integer', False),
         ("metadata = sa.MetaData()", True),
-        ("class Legacy:\n    pass", True),
+        ("Base = declarative_base()", True),
+        ("class Base(DeclarativeBase):\n    pass", True),
+        ('from shop.models import metadata\nt = sa.Table("t", metadata, sa.Column("id"))', False),
+        ("class Legacy:\n    pass", False),
     ],
-    ids=["template", "constants-and-aliases", "metadata", "class"],
+    ids=["template", "constants", "metadata", "base", "base-class", "imported-metadata", "class"],
 )
 def test_module_state_is_what_top_level_code_makes(
     tmp_path: Path, header: str, state: bool

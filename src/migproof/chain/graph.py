@@ -52,8 +52,8 @@ class RevisionFile:
     downgrade: DowngradeKind = DowngradeKind.MISSING
     upgrade_is_empty: bool = True
     upgrade_alters_schema: bool = False  # it calls a schema operation (op.create_table ...)
-    # top-level code that makes objects (a MetaData, a Table, a model class) its functions
-    # may change: loaded afresh for each run, as each `alembic` command loads it
+    # top-level code makes a MetaData of its own (a declarative base) its functions may add
+    # tables to: loaded afresh for each run, as each `alembic` command loads it
     module_state: bool = False
     syntax_error: tuple[str, int, int] | None = None  # message, line, column
     down_path: Path | None = None  # where downgrade lives when not in ``path`` (SQL down files)
@@ -196,24 +196,28 @@ def _calls_schema_operation(func: ast.FunctionDef) -> bool:
 
 
 def _makes_state(node: ast.stmt) -> bool:
-    """Whether a top-level statement of a revision file makes an object: anything but
-    imports, function definitions, the docstring and assignments of literals or names."""
-    if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.Pass):
+    """Whether a top-level statement of a revision file makes a MetaData of its own (directly,
+    or through a declarative base) that its functions may add tables to. A Table added to
+    one imported from the application is not: loading the file again would add it twice."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         return False
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-        return False
-    value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
-    if isinstance(node, ast.AnnAssign) and value is None:
-        return False
-    if value is None:
-        return True  # a class, a call, an if, a loop ...
-    return not all(isinstance(part, _PLAIN_VALUE) for part in ast.walk(value))
+    if isinstance(node, ast.ClassDef):
+        return any(_dotted_tail(base) in _DECLARATIVE_BASES for base in node.bases)
+    return any(
+        isinstance(part, ast.Call) and _dotted_tail(part.func) in _METADATA_MAKERS
+        for part in ast.walk(node)
+    )
 
 
-_PLAIN_VALUE = (
-    ast.Constant, ast.Name, ast.Attribute, ast.Tuple, ast.List, ast.Set, ast.Dict,
-    ast.expr_context,
-)  # fmt: skip
+_METADATA_MAKERS = frozenset({"MetaData", "declarative_base", "registry", "automap_base"})
+_DECLARATIVE_BASES = frozenset({"DeclarativeBase", "DeclarativeBaseNoMeta"})
+
+
+def _dotted_tail(node: ast.expr) -> str:
+    """``MetaData`` of ``sa.MetaData`` or ``MetaData``; '' for anything else."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def _is_empty_body(body: list[ast.stmt]) -> bool:

@@ -303,7 +303,8 @@ class Stepper:
         revision = self.project.graph.by_id.get(rid)
         if rid in self._ran and revision is not None and revision.module_state:
             path = Path(script.path)
-            script.module = load_python_file(str(path.parent), path.name)
+            with contextlib.suppress(Exception):  # it loaded once: keep that module
+                script.module = load_python_file(str(path.parent), path.name)
         self._ran.add(rid)
 
     def _fresh_modules(self) -> None:
