@@ -15,9 +15,24 @@ from typing import Any
 from migproof.lint.pgsql import Deferred, ast, enums, iter_nodes
 from migproof.lint.schema import Schema, qualified, qualified_list
 
-__all__ = ["named_relations", "strong_lock_targets"]
+__all__ = ["WEAK_SUBCOMMANDS", "named_relations", "strong_lock_targets"]
 
 OT = enums.ObjectType
+AT = enums.AlterTableType
+# ALTER TABLE subcommands that take SHARE UPDATE EXCLUSIVE, which blocks neither reads nor
+# writes (https://www.postgresql.org/docs/current/sql-altertable.html)
+WEAK_SUBCOMMANDS = frozenset(
+    {
+        AT.AT_ValidateConstraint,
+        AT.AT_SetStatistics,
+        AT.AT_ClusterOn,
+        AT.AT_DropCluster,
+        AT.AT_SetRelOptions,
+        AT.AT_ResetRelOptions,
+        AT.AT_SetOptions,
+        AT.AT_ResetOptions,
+    }
+)
 # DROP and COMMENT name their objects by name lists, not RangeVars.
 _RELATION_OBJECTS = frozenset(
     {
@@ -67,6 +82,8 @@ def strong_lock_targets(  # noqa: PLR0912
     if isinstance(node, ast.AlterTableStmt) and node.relation is not None:
         if node.objtype not in (OT.OBJECT_TABLE, OT.OBJECT_MATVIEW, OT.OBJECT_FOREIGN_TABLE):
             return []
+        if all(getattr(cmd, "subtype", None) in WEAK_SUBCOMMANDS for cmd in node.cmds or ()):
+            return []  # SHARE UPDATE EXCLUSIVE: reads and writes go on
         tables.append(qualified(node.relation))
         tables.extend(referenced)
     elif isinstance(node, ast.CreateStmt):

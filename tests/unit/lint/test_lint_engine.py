@@ -658,3 +658,15 @@ def test_validate_after_another_lock_of_its_transaction_scans_under_it() -> None
     assert lint(sql) == [("MP206", 4)]
     committed = sql.replace("ADD COLUMN note text;\n", "ADD COLUMN note text;\nCOMMIT;\nBEGIN;\n")
     assert lint(committed) == []
+
+
+def test_validations_and_statistics_lock_nothing_a_later_validate_waits_under() -> None:
+    """Two VALIDATEs in one transaction (the follow-up migration to NOT VALID), or one with
+    SET STATISTICS, take SHARE UPDATE EXCLUSIVE: reads and writes go on."""
+    sql = (
+        "SET lock_timeout = '2s';\nBEGIN;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT t_a;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT t_b, ALTER COLUMN c SET STATISTICS 500;\nCOMMIT;\n"
+    )
+    assert lint(sql) == []
+    assert lint(sql.replace("SET lock_timeout = '2s';\n", "")) == []  # no MP210 either

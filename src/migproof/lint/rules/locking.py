@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from migproof.findings import Finding, Severity
 from migproof.lint.context import MigrationContext, StatementContext
+from migproof.lint.effects import WEAK_SUBCOMMANDS
 from migproof.lint.pgsql import ast, enums
 from migproof.lint.registry import migration_rule, rule
 from migproof.lint.schema import qualified, qualified_list
@@ -313,7 +314,7 @@ def validate_in_same_transaction(
     others = [
         c
         for c in getattr(ctx.node, "cmds", None) or ()
-        if isinstance(c, ast.AlterTableCmd) and c.subtype != AT.AT_ValidateConstraint
+        if isinstance(c, ast.AlterTableCmd) and c.subtype not in WEAK_SUBCOMMANDS
     ]
     if others:  # the statement takes the strongest lock of its subcommands, for the scan too
         yield ctx.finding(
@@ -334,9 +335,11 @@ def validate_in_same_transaction(
         return
     holder = ctx.state.strong_locks.get(table)
     if holder is not None:
+        taken = " ".join(holder.text.split())
+        taken = taken if len(taken) <= 60 else taken[:57] + "..."
         yield ctx.finding(
             f"constraint {cmd.name} is validated while this transaction holds the lock on"
-            f" {table} that line {holder.line} took: the scan runs under it",
+            f" {table} that `{taken}` took: the scan runs under it",
             fix="validate it in a later migration, or COMMIT first",
         )
 
@@ -489,6 +492,9 @@ def missing_lock_timeout(ctx: MigrationContext) -> Iterator[Finding]:
     ## What it does
     Flags the first statement that locks an existing table (ALTER, DROP, RENAME, TRUNCATE,
     CREATE INDEX, a foreign key to it) when the migration has not set `lock_timeout`.
+    Statements whose lock lets reads and writes go on (`CREATE INDEX CONCURRENTLY`, an
+    `ALTER TABLE` that only validates constraints or sets statistics or storage options)
+    are left out.
 
     ## Why is this bad?
     The lock request queues behind any long-running query on the table, and every query
