@@ -207,6 +207,47 @@ def test_revisions_import_the_applications_modules(pg: Sandbox, tmp_path: Path) 
     assert statuses(report) == {"0001": ("ok", "ok"), "0002": ("ok", "ok")}
 
 
+MODULE_APP = """
+from flask import Flask
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+app = Flask(__name__)
+app.config["SQLALCHEMY_DATABASE_URI"] = "{url}"
+db = SQLAlchemy(app)
+Migrate(app, db)
+
+
+class Customer(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(50), nullable=False)
+    email = db.Column(db.String(120), unique=True, index=True)
+"""
+
+
+def test_a_revision_importing_a_module_level_application_does_not_reach_its_database(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """The revision imports app.py while the chain is read, which makes Flask-SQLAlchemy's
+    engine for the application's own database; the application is loaded again for the
+    scratch one."""
+    with pg.database() as theirs:
+        url = pg.sqlalchemy_url_for(theirs)
+        email = Revision(
+            id=EMAIL.id, down=EMAIL.down, header="import app  # noqa: F401",
+            upgrade=EMAIL.upgrade, downgrade=EMAIL.downgrade,
+        )  # fmt: skip
+        root = flask_project(tmp_path / "shop", url, [CUSTOMERS, email])
+        (root / "app.py").write_text(MODULE_APP.replace("{url}", url))
+        report = run(pg, root)
+        assert report.findings == []
+        assert statuses(report) == {"0001": ("ok", "ok"), "0002": ("ok", "ok")}
+        with pg.connect(theirs) as conn:
+            assert conn.execute(
+                "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+            ).fetchone() == (0,)
+
+
 def test_an_application_that_cannot_be_found_is_a_usage_error(
     pg: Sandbox,
     tmp_path: Path,

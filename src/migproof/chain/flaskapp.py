@@ -13,6 +13,7 @@ stepper's check of every new connection still refuses any that reaches another d
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ _CURRENT_APP = re.compile(
     r"^\s*from\s+flask\s+import\s[^\n]*\bcurrent_app\b|\bflask\.current_app\b", re.MULTILINE
 )
 _FLASKENV = (".flaskenv", ".env")
+_INSTALLED = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
 
 
 def uses_flask(env_py: Path) -> bool:
@@ -69,13 +71,48 @@ def flask_app_context(import_path: str | None, sqlalchemy_url: str) -> Iterator[
             fix="install migproof in the environment the application runs in, and run it there",
         ) from exc
     search_path = list(sys.path)  # Flask puts the application's directory first
+    root = Path.cwd()
     try:
+        _forget_application(root, _import_names(import_path))
         with _database_forced(sqlalchemy_url):
             app = _load(import_path)
         with app.app_context():
             yield app
     finally:
         sys.path[:] = search_path
+        _forget_application(root)  # the next project, or the next run, loads its own
+
+
+def _forget_application(root: Path, names: frozenset[str] = frozenset()) -> None:
+    """Unload the application's modules (those under ``root``, but installed packages), and
+    modules of the top-level ``names`` Flask is about to import that come from elsewhere.
+
+    A revision file that imported the application while the chain was read made a
+    Flask-SQLAlchemy engine for the application's own database, which ``load_app`` would
+    reuse; another project's ``app`` module would be taken for this one's.
+    """
+    prefix = str(root.resolve()) + os.sep
+    for name, module in list(sys.modules.items()):
+        path = os.path.realpath(getattr(module, "__file__", None) or "")
+        if path.startswith(prefix):
+            if not _INSTALLED.search(path):
+                del sys.modules[name]
+        elif name.partition(".")[0] in names and path and not _INSTALLED.search(path):
+            del sys.modules[name]
+
+
+def _import_names(import_path: str | None) -> frozenset[str]:
+    """The top-level modules ``load_app`` imports: ``pkg`` of ``pkg.app:create_app()``."""
+    if not import_path:
+        return frozenset({"wsgi", "app"})
+    module = re.split(r":(?![\\/])", import_path, maxsplit=1)[0]
+    return frozenset(
+        {
+            Path(module).stem.partition(".")[0]
+            if module.endswith(".py")
+            else module.partition(".")[0]
+        }
+    )
 
 
 def _load(import_path: str | None) -> Any:
