@@ -971,23 +971,20 @@ class _Chain:
         return [*first, *rest], len(first)
 
     def finish(self, walk: _Walk) -> None:
-        """After the last revision: repeatability, the records, the checks at head."""
+        """After the last revision: the checks at head (while the database stands there, as
+        a worker runs them), the whole-chain repeatability, the records."""
+        head_checked = self.at_head is not None and self._reached_head(walk.blocked, walk.applied)
+        if head_checked:
+            self._check_head(walk)
         walk.finish()
         self.report.records.extend(walk.record_rows())
-        if self.at_head is None:
-            return
-        if self._reached_head(walk.blocked, walk.applied):
-            self._check_head(walk)
-        else:
+        if self.at_head is not None and not head_checked:
             self.report.skipped.append(_HEAD_NOT_REACHED)
 
     def _reached_head(self, blocked: set[str], applied: list[str]) -> bool:
-        # a failed downgrade to base or upgrade to head leaves the database elsewhere
-        return (
-            not blocked
-            and len(applied) == len(self.order)
-            and not any(f.check == NOT_REPEATABLE.code for f in self.report.findings)
-        )
+        """Whether every revision was upgraded, one at a time, so the database stands at head
+        (the checks at head run before the repeatability moves it)."""
+        return not blocked and len(applied) == len(self.order)
 
     def _check_head(self, walk: _Walk) -> None:
         assert self.at_head is not None
