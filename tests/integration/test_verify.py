@@ -281,6 +281,30 @@ def test_url_from_a_named_environment_variable(pg: Sandbox, tmp_path: Path) -> N
     assert set(statuses(report).values()) == {("ok", "ok")}
 
 
+ENV_SET_MAIN_OPTION = """
+import os
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+# very common: the variable handed on unescaped ("%" is ConfigParser interpolation there)
+config.set_main_option("sqlalchemy.url", os.environ["APP_DATABASE_URL"])
+engine = engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool)
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def test_an_env_py_that_sets_the_url_it_reads_unescaped(pg: Sandbox, tmp_path: Path) -> None:
+    write_project(tmp_path, [table(1, None), table(2, "r1")], env=ENV_SET_MAIN_OPTION)
+    report = run(pg, tmp_path, **{"url-env": ["APP_DATABASE_URL"]})
+    assert report.findings == []
+    assert "%" not in pg.url_for("postgres")
+
+
 def test_async_env_py(pg: Sandbox, tmp_path: Path) -> None:
     write_project(tmp_path, [table(1, None), table(2, "r1")], env=ENV_ASYNC)
     report = run(pg, tmp_path)

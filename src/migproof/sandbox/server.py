@@ -113,7 +113,10 @@ class Sandbox(DatabaseHost):
         return self._dir is not None
 
     def url_for(self, dbname: str) -> str:
-        host = urllib.parse.quote(str(self.directory), safe="")
+        # slashes unencoded: env.py files pass the URL to config.set_main_option, where a
+        # "%" (of "%2F") is ConfigParser interpolation (Flask-Migrate before 2.5, and
+        # set_main_option("sqlalchemy.url", os.environ["DATABASE_URL"]))
+        host = urllib.parse.quote(str(self.directory), safe="/")
         return f"postgresql://postgres@/{urllib.parse.quote(dbname)}?host={host}"
 
     def start(self) -> Self:
