@@ -232,3 +232,30 @@ def test_a_rewrite_by_a_statement_that_takes_no_new_lock_is_still_seen(
         f"ACCESS EXCLUSIVE on public.events (held since line {add}) for "
     )
     assert observed["MP301", change].endswith(", rewrote public.events")
+
+
+def test_revisions_that_cannot_run_are_listed_as_not_checked(pg: Sandbox, tmp_path: Path) -> None:
+    broken = Revision(id="r2", down="r1", header="import not_installed_module", upgrade="pass")
+    write_project(tmp_path, [BASE, broken, Revision(id="r3", down="r2", upgrade="pass")])
+    config = load_config(tmp_path)
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    assert report.findings == []
+    assert report.skipped == [
+        (
+            "revision r2",
+            "its file fails to import (ModuleNotFoundError: No module named"
+            " 'not_installed_module'); `migproof verify` reports it",
+        ),
+        ("revision r3", "it builds on a revision that is missing or fails to import"),
+    ]
+
+
+def test_a_chain_with_nothing_runnable_and_a_failing_env_py_is_no_crash(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    orphan = Revision(id="r2", down="gone", upgrade="pass")
+    write_project(tmp_path, [orphan], env='raise RuntimeError("settings missing")')
+    config = load_config(tmp_path)
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    assert report.findings == []
+    assert [what for what, _ in report.skipped] == ["revision r2"]

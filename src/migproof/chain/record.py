@@ -69,9 +69,10 @@ def record_chain(
             failure = stepper.run_steps(
                 _walk(stepper, [r.revision for r in order], runs, applied, up=True)
             )
-            if failure is not None:  # env.py failing before any step names no revision:
-                # the one after the last applied carries it
-                run = runs.get(failure.revision) or runs[order[len(applied)].revision]
+            if failure is not None and order:  # env.py failing before any step names no
+                # revision: the one after the last applied carries it
+                next_one = order[min(len(applied), len(order) - 1)].revision
+                run = runs.get(failure.revision) or runs[next_one]
                 run.failure = failure
             stepper.run_steps(_walk(stepper, list(reversed(applied)), runs, [], up=False))
         return list(runs.values())

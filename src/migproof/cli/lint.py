@@ -161,6 +161,7 @@ def _lint_by_running(projects: list[Path], config: Config, report: Report, err: 
             ran = lint_alembic_project(project_config, project, host)
             report.extend(ran.findings)
             report.records.extend(ran.records)
+            report.skipped.extend(ran.skipped)
 
 
 def _print_lock_summaries(report: Report, out: Console) -> None:

@@ -10,6 +10,7 @@ EXCLUSIVE, table rewrite)") go into the report's records.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from migproof.chain.capture import RecordedStatement as Recorded
 from migproof.chain.project import AlembicProject
@@ -43,8 +44,13 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
     from migproof.verify.roundtrip import UPGRADE_FAILED
 
     project.script_directory()
-    runs = record_chain(project, config, host, runnable_order(project))
+    order = runnable_order(project)
+    runs = record_chain(project, config, host, order)
     report = Report(command="lint")
+    runnable = {rev.revision for rev in order}
+    for rev in project.graph.topological_order():  # what cannot run is said, not dropped
+        if rev.revision not in runnable:
+            report.skipped.append((f"revision {rev.label}", _why_not_run(project, rev)))
     sources = [_source(run) for run in runs if run.upgrade]
     report.extend(lint_sources(sources, config))
     for run in runs:
@@ -74,6 +80,14 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
             }
         )
     return report
+
+
+def _why_not_run(project: AlembicProject, rev: Any) -> str:
+    broken = project.broken.get(rev.path.resolve())
+    if rev.syntax_error or broken is not None:
+        error = broken.error if broken is not None else rev.syntax_error[0]
+        return f"its file fails to import ({error}); `migproof verify` reports it"
+    return "it builds on a revision that is missing or fails to import"
 
 
 def lock_summary(run: RevisionRun) -> list[str]:
