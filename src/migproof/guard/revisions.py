@@ -51,6 +51,8 @@ def parse_revision(source: str, path: str, *, whole: bool = False) -> Revision |
         if target in _HEADER_NAMES and value is not None:
             values[target] = (_strings(value), stmt.lineno)
     found = values.get("revision")
+    if (not found or not found[0]) and match is not None:  # declared below a class or def
+        return parse_revision(source, path, whole=True)
     if not found or not found[0]:
         return None
     down, down_line = values.get("down_revision", ((), found[1]))

@@ -39,6 +39,17 @@ def test_annotated_header_and_docstring_with_def() -> None:
     )
 
 
+def test_header_declared_below_the_models_of_the_revision() -> None:
+    """superset's 258b5280a45e declares its ids after the model classes it uses."""
+    source = (
+        "import sqlalchemy as sa\n\n\nclass Slice(Base):\n    id = sa.Column(sa.Integer)\n\n\n"
+        'revision = "258b"\ndown_revision = "2b4a"\n'
+    )
+    assert parse_revision(source, "v/258b.py") == Revision(
+        revision="258b", down_revisions=("2b4a",), branch_labels=(), path="v/258b.py", line=9
+    )
+
+
 def test_merge_revision_and_branch_labels() -> None:
     source = 'revision = "m1"\ndown_revision = ("a", "b")\nbranch_labels = ("core",)\n'
     found = parse_revision(source, "m1.py")
