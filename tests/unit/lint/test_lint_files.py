@@ -120,6 +120,7 @@ down_revision = None
 def upgrade():
     conn = pg.connect("postgresql://localhost/app")
     engine = create_engine("postgresql://localhost/app")  # migproof: ignore MP510 -- read-only
+    engine.connect()
 
 
 def downgrade():
@@ -298,3 +299,30 @@ def test_version_locations_are_split_as_alembic_splits_them(tmp_path: Path, sepa
     )
     found = revision_directories(tmp_path / "alembic.ini")
     assert found == [(tmp_path / "db" / "a").resolve(), (tmp_path / "db" / "b").resolve()]
+
+
+@pytest.mark.parametrize(
+    ("body", "reported"),
+    [
+        (
+            'engine = create_engine(URL)\n    if engine.dialect.name == "postgresql":\n        pass',
+            False,
+        ),
+        ("dialect = create_engine(URL).dialect", False),
+        ("engine = create_engine(URL)\n    with engine.connect() as conn:\n        pass", True),
+        ("create_engine(URL).connect()", True),
+        ("Session(create_engine(URL))", True),
+    ],
+    ids=["dialect-of-a-name", "dialect-on-the-spot", "connect", "connect-on-the-spot", "passed-on"],
+)
+def test_an_engine_asked_only_for_its_dialect_connects_nowhere(
+    tmp_path: Path, body: str, reported: bool
+) -> None:
+    source = (
+        'from sqlalchemy import create_engine\nfrom sqlalchemy.orm import Session\n\nURL = "sqlite://"\n'
+        'revision = "a1"\ndown_revision = None\n\n\ndef upgrade():\n    ' + body + "\n"
+    )
+    write(tmp_path, {"r.py": source})
+    assert [code for code, _ in found(tmp_path, [tmp_path / "r.py"])] == (
+        ["MP510"] if reported else []
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from migproof.findings import Finding, Location, Severity
@@ -9,6 +10,30 @@ from migproof.lint.registry import revision_rule
 from migproof.lint.revisions import RevisionFile
 
 _VERSION_NUM_LENGTH = 32  # alembic_version.version_num is varchar(32)
+
+_ENGINE_MAKERS = frozenset({"create_engine", "create_async_engine"})
+# what an engine answers without connecting
+_HARMLESS = frozenset({"dialect", "url", "name", "driver", "dispose"})
+
+
+def _engine_used(call: ast.Call, parents: dict[ast.AST, ast.AST], tree: ast.Module) -> bool:
+    """Whether the engine ``call`` makes is used for more than its dialect or URL: kept in
+    a name that is used otherwise, or used on the spot (``create_engine(url).connect()``)."""
+    parent = parents.get(call)
+    if isinstance(parent, ast.Attribute):
+        return parent.attr not in _HARMLESS
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1):
+        return True
+    target = parent.targets[0]
+    if not isinstance(target, ast.Name):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == target.id and isinstance(node.ctx, ast.Load):
+            use = parents.get(node)
+            if not (isinstance(use, ast.Attribute) and use.attr in _HARMLESS):
+                return True
+    return False
+
 
 _CONNECTORS = frozenset(
     {
@@ -78,7 +103,8 @@ def revision_opens_connection(revision: RevisionFile) -> Iterator[Finding]:
     ## What it does
     Flags calls in a revision file that open a database connection of their own:
     `psycopg.connect`, `psycopg2.connect`, `asyncpg.connect`, `create_engine`,
-    `create_async_engine`, however they were imported.
+    `create_async_engine`, however they were imported. An engine that is only asked for its
+    `dialect` or `url` (which connects nowhere) is not reported.
 
     ## Why is this bad?
     The statements run outside Alembic's connection: outside its transaction (a failure
@@ -97,10 +123,17 @@ def revision_opens_connection(revision: RevisionFile) -> Iterator[Finding]:
     `autocommit_block()` exists since Alembic 1.2.
     """
     imported = revision.imported_names()
+    parents: dict[ast.AST, ast.AST] | None = None
     for name, call in revision.calls():
         head, _, rest = name.partition(".")
         resolved = imported.get(head, head) + (f".{rest}" if rest else "")
         if resolved in _CONNECTORS or (not rest and resolved in {"create_engine"}):
+            if resolved.rpartition(".")[2] in _ENGINE_MAKERS:
+                parents = parents or {
+                    c: n for n in ast.walk(revision.tree) for c in ast.iter_child_nodes(n)
+                }
+                if not _engine_used(call, parents, revision.tree):
+                    continue  # an engine only asked for its dialect or URL connects nowhere
             yield Finding(
                 check="MP510",
                 severity=Severity.ERROR,
