@@ -153,3 +153,11 @@ def test_other_index_differences_name_both_definitions(
         )
     assert [f.message.removeprefix("models and head differ: ") for f in found] == expected
     assert {f.check for f in found} == {"MP110"}
+
+
+def test_models_that_declare_no_table_are_one_finding(pg: Sandbox, project: Path) -> None:
+    """Metadata with no table (the model modules never imported) is said once, not once per
+    table and index of head."""
+    assert model_drift(pg, project, "metadata.remove(orders)") == [
+        "the models' metadata declares no table, and head has 1"
+    ]

@@ -233,6 +233,19 @@ def check_models(
     from sqlalchemy import create_engine, pool
 
     metadatas = metadata if isinstance(metadata, list | tuple) else [metadata]
+    if head is not None and head.tables and not any(m.tables for m in metadatas):
+        return [  # one finding, not one per table: the models were never imported
+            Finding(
+                check=MODELS_DRIFT.code,
+                severity=MODELS_DRIFT.severity,
+                message="models and head differ: the models' metadata declares no table,"
+                f" and head has {len(head.tables)}",
+                fix="import the modules that define the models before the metadata is read"
+                " (env.py's target_metadata, or verify.models), or leave it out if the project"
+                " keeps no models",
+                location=Location(path=origin) if origin else None,
+            )
+        ]
     opts = {k: v for k, v in (options or {}).items() if k in _COMPARE_OPTIONS}
     schemas = {t.schema for m in metadatas for t in m.tables.values()}
     if schemas - {None}:
