@@ -128,6 +128,31 @@ def test_static_lint_finds_revisions_under_a_package_script_location(
     assert "src/mypkg/db/alembic/versions/a_x.py:5:5: MP510" in capsys.readouterr().out
 
 
+def test_an_alembic_project_s_other_sql_files_are_not_migrations(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Test fixtures and dumps in an Alembic project's tree are not linted as migrations."""
+    (project / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    (project / "migrations/versions").mkdir()
+    (project / "migrations/versions/a_x.py").write_text('revision = "a"\ndown_revision = None\n')
+    (project / "tests/fixtures").mkdir(parents=True)
+    (project / "tests/fixtures/seed.sql").write_text("DROP TABLE users;\n")
+    assert main(["lint", "--static"]) == 0
+    assert "no findings" in capsys.readouterr().out
+
+
+def test_the_bootstrap_file_is_no_migration(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.migproof.verify]\nbootstrap-sql = "migrations/0000_schema.sql"\n'
+    )
+    (project / "migrations/0000_schema.sql").write_text("DROP TABLE legacy;\n")
+    (project / "migrations/0001_good.sql").write_text(GOOD)
+    assert main(["lint", "migrations"]) == 0
+    assert "no findings" in capsys.readouterr().out
+
+
 def test_rules_lists_every_check(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules"]) == 0
     out = capsys.readouterr().out.splitlines()

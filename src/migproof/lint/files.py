@@ -124,6 +124,10 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
             declared = revision_directories(ini, config.alembic_name) if ini else []
             declared = [d for d in declared if d.is_dir()]
             sql_below, versions_below = _walk(path)
+            if declared:  # an Alembic project: its .sql files elsewhere are fixtures and dumps
+                sql_below = [
+                    f for f in sql_below if any(f.resolve().is_relative_to(d) for d in declared)
+                ]
             for versions in declared or versions_below:
                 files = (p for p in versions.glob("*.py") if p.name != "__init__.py")
                 # every file of a declared directory; elsewhere, those that look like revisions
@@ -141,6 +145,11 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
                 fix="pass .sql files, revision files or directories",
             )
     seen: set[tuple[int, int] | None] = set()
+    if config.verify.bootstrap_sql:  # the schema made out of band: no migration
+        seen.add(
+            _identity(Path(config.located("verify.bootstrap-sql", config.verify.bootstrap_sql)))
+        )
+        seen.discard(None)
     pending = [p for p in sql_files if not _excluded(p, config)]
     ups = [p for p in pending if p.name.endswith(".up.sql")]
     paired = {_identity(_down_partner(p)) for p in ups} - {None}
