@@ -81,6 +81,7 @@ def flask_project(
     module: str = "app.py",
     extra: str = EMAIL_COLUMN,
     body: str = "",
+    multidb: bool = False,
 ) -> Path:
     """An application module and the migrations directory `flask db init` makes."""
     from flask import Flask
@@ -94,7 +95,7 @@ def flask_project(
     scaffold.config["SQLALCHEMY_DATABASE_URI"] = url
     Migrate(scaffold, SQLAlchemy(scaffold))
     with scaffold.app_context():
-        init(directory=str(root / "migrations"))
+        init(directory=str(root / "migrations"), multidb=multidb)
     for rev in revisions:
         (root / "migrations" / "versions" / f"{rev.id}.py").write_text(rev.source())
     return root
@@ -267,6 +268,23 @@ def test_an_application_that_cannot_be_found_is_a_usage_error(
     err = capsys.readouterr().err
     assert "cannot load the Flask application (nowhere) that env.py needs" in err
     assert "FLASK_APP=module:create_app" in err
+
+
+def test_a_multi_database_project_is_a_usage_error(pg: Sandbox, tmp_path: Path) -> None:
+    with pg.database() as audit:
+        root = flask_project(
+            tmp_path / "shop",
+            "postgresql+psycopg://app@localhost/app",
+            [CUSTOMERS],
+            body=f'app.config["SQLALCHEMY_BINDS"] = {{"audit": "{pg.sqlalchemy_url_for(audit)}"}}',
+            multidb=True,
+        )
+        with pytest.raises(ConfigError, match=r"has 1 \(audit\): migproof checks one database"):
+            run(pg, root)
+        with pg.connect(audit) as conn:  # the bind's database: never touched
+            assert conn.execute(
+                "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+            ).fetchone() == (0,)
 
 
 def test_an_application_that_fails_to_load_names_its_error(pg: Sandbox, tmp_path: Path) -> None:

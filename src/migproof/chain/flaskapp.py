@@ -22,13 +22,21 @@ from typing import Any
 
 from migproof.errors import ConfigError, MigproofError
 
-__all__ = ["app_import_path", "flask_app_context", "uses_flask"]
+__all__ = ["app_import_path", "flask_app_context", "uses_binds", "uses_flask"]
 
 _CURRENT_APP = re.compile(
     r"^\s*from\s+flask\s+import\s[^\n]*\bcurrent_app\b|\bflask\.current_app\b", re.MULTILINE
 )
 _FLASKENV = (".flaskenv", ".env")
 _INSTALLED = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
+
+
+def uses_binds(env_py: Path) -> bool:
+    """Whether an env.py migrates every Flask-SQLAlchemy bind (`flask db init --multidb`)."""
+    try:
+        return "bind_names" in env_py.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
 
 
 def uses_flask(env_py: Path) -> bool:
@@ -56,7 +64,9 @@ def app_import_path(configured: str | None, root: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def flask_app_context(import_path: str | None, sqlalchemy_url: str) -> Iterator[Any]:
+def flask_app_context(
+    import_path: str | None, sqlalchemy_url: str, *, multidb: bool = False
+) -> Iterator[Any]:
     """Load the Flask application from the working directory, as ``flask`` does, with its
     Flask-SQLAlchemy database at ``sqlalchemy_url``, and hold its application context.
 
@@ -76,6 +86,14 @@ def flask_app_context(import_path: str | None, sqlalchemy_url: str) -> Iterator[
         _forget_application(root, _import_names(import_path))
         with _database_forced(sqlalchemy_url):
             app = _load(import_path)
+        binds = app.config.get("SQLALCHEMY_BINDS") or {}
+        if binds and multidb:
+            raise ConfigError(
+                "env.py migrates every Flask-SQLAlchemy bind (flask db init --multidb), and the"
+                f" application has {len(binds)} ({', '.join(map(str, binds))}): migproof checks"
+                " one database, a multi-database project is not supported",
+                fix="verify a single-database configuration of the application",
+            )
         with app.app_context():
             yield app
     finally:

@@ -210,10 +210,17 @@ class Stepper:
                 event.listen(Engine, "engine_connect", self._note_engine)
                 stack.callback(event.remove, Engine, "engine_connect", self._note_engine)
                 if self.project.flask_root is not None:
-                    from migproof.chain.flaskapp import app_import_path, flask_app_context
+                    from migproof.chain.flaskapp import (
+                        app_import_path,
+                        flask_app_context,
+                        uses_binds,
+                    )
 
                     named = app_import_path(self._flask_app, workdir)
-                    stack.enter_context(flask_app_context(named, self._sqlalchemy_url))
+                    multidb = uses_binds(self.env_py)
+                    stack.enter_context(
+                        flask_app_context(named, self._sqlalchemy_url, multidb=multidb)
+                    )
                 # what env.py and the revisions print goes to stderr: stdout carries the
                 # report (`--format json > report.json`)
                 stack.enter_context(contextlib.redirect_stdout(sys.stderr))
