@@ -328,11 +328,10 @@ class MigproofCollector(pytest.Collector):
 
 def _revision_files(state: _State) -> tuple[list[str], dict[str, Path]]:
     """The project's revisions in topological order, and their files."""
-    from migproof.verify import sqldir
+    from migproof.verify import is_sql_project, sqldir
 
     root = state.project_dir
-    ini = Path(state.config.alembic_config)
-    if not (ini if ini.is_absolute() else root / ini).is_file() and sqldir.is_sql_directory(root):
+    if is_sql_project(state.config, root):
         graph = sqldir.load(state.config, root)[0]
     else:
         from migproof.chain.project import load_project

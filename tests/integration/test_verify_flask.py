@@ -141,6 +141,19 @@ def test_an_irreversible_chain_is_upgraded_in_one_run_through_the_applications_e
     assert [(f.check, f.revision) for f in report.findings] == [("MP008", "0002")]
 
 
+def test_sql_files_beside_the_application_do_not_make_it_a_sql_directory(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    root = flask_project(
+        tmp_path / "shop", "postgresql+psycopg://app@localhost/app", [CUSTOMERS, EMAIL]
+    )
+    (root / "db").mkdir()
+    (root / "db" / "V1__seed_demo_data.sql").write_text("INSERT INTO customer VALUES (1, 'a');\n")
+    report = run(pg, root)
+    assert report.findings == []
+    assert statuses(report) == {"0001": ("ok", "ok"), "0002": ("ok", "ok")}
+
+
 def test_the_models_come_from_the_application(pg: Sandbox, tmp_path: Path) -> None:
     """target_metadata is current_app's db.metadata: a column the models lack is MP110."""
     root = flask_project(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from migproof.chain.graph import RevisionFile, RevisionGraph
     from migproof.verify.roundtrip import AtHead, Bootstrap, StepperFactory
 
-__all__ = ["verify"]
+__all__ = ["is_sql_project", "verify"]
 
 
 def verify(
@@ -159,8 +159,7 @@ def _plan(
     from migproof.verify.graph_checks import check_graph, irreversible_revisions
     from migproof.verify.roundtrip import alembic_stepper
 
-    ini = Path(config.alembic_config)
-    if not (ini if ini.is_absolute() else root / ini).is_file() and sqldir.is_sql_directory(root):
+    if is_sql_project(config, root):
         graph, make_stepper, irreversible, findings = sqldir.load(config, root)
         report.extend(findings)
         return graph, make_stepper, graph.topological_order(), irreversible
@@ -184,4 +183,15 @@ def _plan(
         alembic_stepper(project, config),
         order,
         irreversible_revisions(project, config),
+    )
+
+
+def is_sql_project(config: Config, root: Path) -> bool:
+    """A directory of plain-SQL migrations (no Alembic project, Flask-Migrate's included)."""
+    from migproof.alembic_ini import project_ini
+    from migproof.verify import sqldir
+
+    default = config.uses_default("alembic-config")
+    return project_ini(root, config.alembic_config, default=default) is None and (
+        sqldir.is_sql_directory(root)
     )
