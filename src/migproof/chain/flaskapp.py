@@ -25,9 +25,10 @@ from migproof.errors import ConfigError, MigproofError
 __all__ = ["app_import_path", "flask_app_context", "uses_binds", "uses_flask"]
 
 _CURRENT_APP = re.compile(
-    r"^\s*from\s+flask\s+import\s[^\n]*\bcurrent_app\b|\bflask\.current_app\b", re.MULTILINE
+    r"^\s*from\s+flask\s+import\s+(?:\([^)]*|[^\n]*)\bcurrent_app\b|\bflask\.current_app\b",
+    re.MULTILINE,
 )
-_FLASKENV = (".flaskenv", ".env")
+_FLASKENV = (".env", ".flaskenv")  # flask lets .env override .flaskenv
 _INSTALLED = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
 
 
@@ -50,8 +51,8 @@ def uses_flask(env_py: Path) -> bool:
 
 def app_import_path(configured: str | None, root: Path) -> str | None:
     """The application to load: ``flask-app`` (or ``FLASK_APP``), else the ``FLASK_APP`` line
-    of ``.flaskenv`` / ``.env`` in ``root`` (the files ``flask`` reads), else None (Flask looks
-    for ``wsgi.py`` or ``app.py``)."""
+    of ``.env`` or ``.flaskenv`` in ``root`` (the files ``flask`` reads, ``.env`` first),
+    else None (Flask looks for ``wsgi.py`` or ``app.py``)."""
     if configured:
         return configured
     for name in _FLASKENV:
@@ -59,7 +60,12 @@ def app_import_path(configured: str | None, root: Path) -> str | None:
             for line in (root / name).read_text(encoding="utf-8").splitlines():
                 key, sep, value = line.strip().removeprefix("export ").partition("=")
                 if sep and key.strip() == "FLASK_APP":
-                    return value.strip().strip("'\"") or None
+                    value = value.strip()
+                    if value[:1] in ("'", '"'):  # quoted: up to the closing quote
+                        value = value[1:].partition(value[0])[0]
+                    else:  # bare: an inline comment ends it
+                        value = value.partition(" #")[0].strip()
+                    return value or None
     return None
 
 

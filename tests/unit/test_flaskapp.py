@@ -1,0 +1,39 @@
+"""Flask-Migrate projects read without importing them: env.py's use of current_app, and the
+application `flask` would load from .env / .flaskenv."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migproof.chain.flaskapp import app_import_path, uses_binds, uses_flask
+
+
+@pytest.mark.parametrize(
+    ("source", "flask"),
+    [
+        ("from flask import current_app\n", True),
+        ("from flask import (\n    Flask,\n    current_app,\n)\n", True),
+        ("import flask\nengine = flask.current_app.extensions['migrate'].db.engine\n", True),
+        ("from flask import Flask\n", False),
+        ("from alembic import context\n", False),
+    ],
+    ids=["import", "parenthesised", "attribute", "other-name", "plain"],
+)
+def test_env_py_using_current_app(tmp_path: Path, source: str, flask: bool) -> None:
+    env = tmp_path / "env.py"
+    env.write_text(source)
+    assert uses_flask(env) is flask
+    assert uses_binds(env) is False
+
+
+def test_the_application_is_named_as_flask_names_it(tmp_path: Path) -> None:
+    assert app_import_path("given:create_app()", tmp_path) == "given:create_app()"
+    assert app_import_path(None, tmp_path) is None  # Flask looks for wsgi.py or app.py
+    (tmp_path / ".flaskenv").write_text("FLASK_DEBUG=1\nFLASK_APP=factory:create_app()\n")
+    assert app_import_path(None, tmp_path) == "factory:create_app()"
+    (tmp_path / ".env").write_text("FLASK_APP=wsgi:app  # the application\n")
+    assert app_import_path(None, tmp_path) == "wsgi:app"  # .env overrides .flaskenv
+    (tmp_path / ".env").write_text("export FLASK_APP='pkg:make(\"a # b\")'  # quoted\n")
+    assert app_import_path(None, tmp_path) == 'pkg:make("a # b")'
