@@ -106,7 +106,8 @@ class LintConfig:
     assume_in_transaction: bool = _opt(
         False,
         "Lint .sql files as if the runner wraps each in a transaction (Flyway, sqitch);"
-        " a file of one statement runs without one, as Flyway runs a lone CONCURRENTLY.",
+        " a file of only CONCURRENTLY / VACUUM statements (and SETs) runs without one, as"
+        " Flyway runs it.",
         "true",
     )
 

@@ -419,7 +419,12 @@ class Linter:
         # assume-in-transaction (Flyway): a runner runs a lone statement that cannot run in
         # a transaction (CREATE INDEX CONCURRENTLY) without one
         implicit = source.in_transaction or (
-            self.settings.assume_in_transaction and len(statements) > 1
+            self.settings.assume_in_transaction
+            and not all(
+                _runs_outside_transaction(s.node)
+                for s in statements
+                if not isinstance(s.node, ast.VariableSetStmt)
+            )
         )
         if source.whole_file_query and len(statements) > 1:
             implicit = implicit or not any(
@@ -781,7 +786,18 @@ def _constraints_of(element: Any) -> Iterable[tuple[Any, str | None]]:
 _LEADING_NUMBER = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)")
 
 
+def _runs_outside_transaction(node: Any) -> bool:
+    """A statement PostgreSQL refuses in a transaction block: Flyway runs a migration of only
+    such statements (and SETs) without one."""
+    if isinstance(node, ast.IndexStmt | ast.DropStmt):
+        return bool(node.concurrent)
+    if isinstance(node, ast.ReindexStmt):
+        return any(p.defname == "concurrently" for p in node.params or ())
+    return isinstance(node, ast.VacuumStmt | ast.CreatedbStmt | ast.DropdbStmt)
+
+
 _SET_CONFIG = re.compile(r"\bset_config\b", re.IGNORECASE).search
+_BOOLEANS = {"true": True, "t": True, "on": True, "false": False, "f": False, "off": False}
 _TRACKED_SETTINGS = frozenset({"lock_timeout", "statement_timeout", "timezone"})
 # TimeZone values at offset 0 all year (PostgreSQL's tz database names for UTC)
 _UTC_ZONES = frozenset(
@@ -823,17 +839,22 @@ def _set_config_calls(node: Any) -> Iterator[tuple[str, bool, bool]]:
         if [n.sval for n in call.funcname or ()][-1:] != ["set_config"]:
             continue
         name, value, local = (getattr(a, "val", None) for a in call.args or ())
-        if not isinstance(name, ast.String) or name.sval not in _TRACKED_SETTINGS:
+        setting = (name.sval or "").lower() if isinstance(name, ast.String) else ""
+        if setting not in _TRACKED_SETTINGS or not isinstance(value, ast.String):
             continue
-        if not isinstance(value, ast.String) or not isinstance(local, ast.Boolean):
+        if isinstance(local, ast.Boolean):
+            is_local = bool(local.boolval)
+        elif isinstance(local, ast.String) and (local.sval or "").lower() in _BOOLEANS:
+            is_local = _BOOLEANS[(local.sval or "").lower()]
+        else:
             continue
         text = (value.sval or "").strip()
-        if name.sval == "timezone":
+        if setting == "timezone":
             is_set = text.lower() in _UTC_ZONES
         else:
             number = _LEADING_NUMBER.match(text)
             is_set = float(number[1]) != 0 if number else text != ""
-        yield name.sval, is_set, bool(local.boolval)
+        yield setting, is_set, is_local
 
 
 def _timeout_value(node: Any) -> bool:

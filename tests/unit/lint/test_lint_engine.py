@@ -148,7 +148,7 @@ def test_in_transaction_source_makes_concurrently_fail() -> None:
     assert lint(sql) == []
     # assume-in-transaction is Flyway's: it runs a lone non-transactional statement without one
     assert lint(sql, assume_in_transaction=True) == []
-    two = "SET lock_timeout = '1s';\n" + sql
+    two = "CREATE TABLE u (id int);\n" + sql
     assert lint(two, assume_in_transaction=True) == [("MP203", 2)]
 
 
@@ -670,3 +670,34 @@ def test_validations_and_statistics_lock_nothing_a_later_validate_waits_under() 
     )
     assert lint(sql) == []
     assert lint(sql.replace("SET lock_timeout = '2s';\n", "")) == []  # no MP210 either
+
+
+def test_set_config_names_and_flags_as_postgresql_reads_them() -> None:
+    setup = "CREATE TABLE users (id bigint PRIMARY KEY, created_at timestamp);"
+    alter = "ALTER TABLE users ALTER COLUMN created_at TYPE timestamptz;\n"
+    utc = "SET lock_timeout = '2s';\nSELECT set_config('TimeZone', 'UTC', false);\n"
+    assert lint(utc + alter, setup=setup) == []
+    add = "ALTER TABLE orders ADD COLUMN note text;\n"
+    assert lint("SELECT set_config('lock_timeout', '2s', 'false');\n" + add) == []
+
+
+def test_a_using_expression_computes_every_row_again() -> None:
+    setup = "CREATE TABLE users (id bigint PRIMARY KEY, seen_at timestamp(3), name varchar(20));"
+    head = "SET lock_timeout = '2s';\n"
+    same = "ALTER TABLE users ALTER COLUMN seen_at TYPE timestamp(6) USING seen_at::timestamp(6);\n"
+    shifted = "ALTER TABLE users ALTER COLUMN seen_at TYPE timestamp(6) USING seen_at + interval '1 hour';\n"
+    upper = "ALTER TABLE users ALTER COLUMN name TYPE varchar(40) USING upper(name);\n"
+    assert lint(head + same, setup=setup) == []
+    assert lint(head + shifted, setup=setup) == [("MP301", 2)]
+    assert lint(head + upper, setup=setup) == [("MP301", 2)]
+
+
+def test_set_default_null_of_a_required_column_is_a_dropped_default() -> None:
+    setup = "CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL DEFAULT 'new');"
+    sql = "SET lock_timeout = '2s';\nALTER TABLE orders ALTER COLUMN status SET DEFAULT NULL;\n"
+    assert lint(sql, setup=setup) == [("MP412", 2)]
+
+
+def test_a_setting_beside_a_lone_concurrent_index_leaves_it_alone() -> None:
+    sql = "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY i ON t (c);\n"
+    assert lint(sql, assume_in_transaction=True) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from migproof.findings import Finding, Severity
 from migproof.lint.context import StatementContext
@@ -389,8 +390,9 @@ def drop_default_of_required_column(
 ) -> Iterator[Finding]:
     """
     ## What it does
-    Flags `ALTER COLUMN ... DROP DEFAULT` of a `NOT NULL` column with a default, both known
-    from this migration, an earlier one or the setup SQL, on an existing table.
+    Flags `ALTER COLUMN ... DROP DEFAULT` (or `SET DEFAULT NULL`) of a `NOT NULL` column with
+    a default, both known from this migration, an earlier one or the setup SQL, on an
+    existing table.
 
     ## Why is this bad?
     Every INSERT that leaves the column out (the code still running, which relied on the
@@ -406,7 +408,7 @@ def drop_default_of_required_column(
     ## With Alembic
     `op.alter_column(..., server_default=None)` emits this statement.
     """
-    if cmd.subtype != AT.AT_ColumnDefault or cmd.def_ is not None or not cmd.name:
+    if cmd.subtype != AT.AT_ColumnDefault or not cmd.name or not _drops_default(cmd.def_):
         return
     table = ctx.existing_alter_table()
     if table is None:
@@ -420,6 +422,13 @@ def drop_default_of_required_column(
         fix="release code that always sets the column, then drop the default (suppress with"
         " the reason)",
     )
+
+
+def _drops_default(expr: Any) -> bool:
+    """DROP DEFAULT (no expression), or SET DEFAULT NULL, which is the same to an INSERT."""
+    while isinstance(expr, ast.TypeCast):
+        expr = expr.arg
+    return expr is None or (isinstance(expr, ast.A_Const) and bool(expr.isnull))
 
 
 _OTHER_OBJECTS = {

@@ -134,8 +134,8 @@ def concurrently_in_transaction(node: object, ctx: StatementContext) -> Iterator
     ## What it does
     Flags `CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX CONCURRENTLY`
     and `DETACH PARTITION CONCURRENTLY` in a transaction: after `BEGIN`, in a migration
-    its runner wraps in one (Alembic, goose, dbmate; `assume-in-transaction`, unless the
-    statement is alone in its file, which Flyway runs without a transaction), or in a
+    its runner wraps in one (Alembic, goose, dbmate; `assume-in-transaction`, unless its
+    file holds only such statements and SETs, which Flyway runs without a transaction), or in a
     golang-migrate file with other statements (sent as one query, which PostgreSQL runs as
     one implicit transaction).
 

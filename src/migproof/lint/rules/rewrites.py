@@ -62,6 +62,20 @@ def _binary_compatible(  # noqa: PLR0911
     return old.name == "cidr" and new.name == "inet"
 
 
+def _using_expression(cmd: Any, column: str) -> bool:
+    """Whether ``ALTER ... TYPE ... USING expr`` computes the values: anything but the
+    column itself (or a cast of it)."""
+    expr = cmd.def_.raw_default if cmd.def_ is not None else None
+    while isinstance(expr, ast.TypeCast):
+        expr = expr.arg
+    if expr is None:
+        return False
+    if isinstance(expr, ast.ColumnRef):
+        fields = [f.sval for f in expr.fields or () if isinstance(f, ast.String)]
+        return fields[-1:] != [column]
+    return True
+
+
 def _precision(type_: SqlType) -> int:
     return type_.mods[0] if type_.mods else _MAX_PRECISION
 
@@ -123,7 +137,8 @@ def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterat
     column = ctx.schema.column(table, cmd.name)
     old = column.type if column else None
     utc = ctx.state.timezone_utc
-    if old is not None and _binary_compatible(old, new, ctx.pg_version, utc=utc):
+    converts = _using_expression(cmd, cmd.name)  # USING name + 1: every row computed again
+    if not converts and old is not None and _binary_compatible(old, new, ctx.pg_version, utc=utc):
         return
     if ctx.cleared_by_facts(table):
         return  # it ran in the sandbox and the table kept its relfilenode: no rewrite
