@@ -106,7 +106,7 @@ def render(report: Report, out: Console) -> None:
         _render_finding(finding, out)
     if report.skipped:
         out.print("not checked:")
-        for what, why in report.skipped:
+        for what, why in _grouped(report.skipped):
             out.print(f"    {escape(what)}: {escape(why)}")
     counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
     if not report.findings:
@@ -114,6 +114,35 @@ def render(report: Report, out: Console) -> None:
         return
     parts = [f"{n} {s.value}{'s' if n != 1 else ''}" for s, n in counts.items() if n]
     out.print(f"{escape(report.command)}: {', '.join(parts)}")
+
+
+def _grouped(skipped: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Consecutive revisions skipped for one reason as one line: ``revisions r2 … r40 (39)``."""
+    lines: list[tuple[str, str]] = []
+    run: list[str] = []
+    reason = ""
+
+    def flush() -> None:
+        if len(run) > 2:
+            lines.append((f"revisions {run[0]} … {run[-1]} ({len(run)})", reason))
+        else:
+            lines.extend((f"revision {rid}", reason) for rid in run)
+        run.clear()
+
+    for what, why in skipped:
+        rid = what.removeprefix("revision ") if what.startswith("revision ") else None
+        if rid is not None and (not run or why == reason):
+            run.append(rid)
+            reason = why
+            continue
+        flush()
+        if rid is not None:
+            run.append(rid)
+            reason = why
+        else:
+            lines.append((what, why))
+    flush()
+    return lines
 
 
 def _render_finding(finding: Finding, out: Console) -> None:

@@ -38,3 +38,15 @@ def test_a_clean_report_without_skips_is_one_line() -> None:
         "    revision r2: an earlier revision failed",
         "verify: no findings",
     ]
+
+
+def test_consecutive_revisions_skipped_for_one_reason_are_one_line() -> None:
+    skipped = [(f"revision r{n}", "an earlier revision failed") for n in range(2, 41)]
+    skipped += [("revision x1", "env.py failed"), ("comparisons with head", "head was not reached")]
+    assert _text(Report("verify", skipped=skipped)) == [
+        "not checked:",
+        "    revisions r2 … r40 (39): an earlier revision failed",
+        "    revision x1: env.py failed",
+        "    comparisons with head: head was not reached",
+        "verify: no findings",
+    ]
