@@ -113,7 +113,7 @@ def test_lint_in_an_alembic_project_reads_its_revisions(
 
 
 def test_static_lint_finds_revisions_under_a_package_script_location(
-    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """script_location = mypkg:db/alembic, found where the package is, as Alembic finds it."""
     versions = project / "src" / "mypkg" / "db" / "alembic" / "versions"
@@ -122,8 +122,12 @@ def test_static_lint_finds_revisions_under_a_package_script_location(
     (versions / "a_x.py").write_text(
         'import psycopg\nrevision = "a"\n\ndef upgrade():\n    psycopg.connect("")\n'
     )
-    (project / "alembic.ini").write_text("[alembic]\nscript_location = mypkg:db/alembic\n")
-    monkeypatch.syspath_prepend(str(project / "src"))
+    (project / "alembic.ini").write_text(
+        "[alembic]\nscript_location = mypkg.db:alembic\nprepend_sys_path = src\n"
+    )
+    # found where prepend_sys_path says, as Alembic finds it; the package is not imported
+    (project / "src" / "mypkg" / "__init__.py").write_text('raise RuntimeError("imported")\n')
+    (project / "src" / "mypkg" / "db" / "__init__.py").write_text("")
     assert main(["lint", "--static"]) == 1
     assert "src/mypkg/db/alembic/versions/a_x.py:5:5: MP510" in capsys.readouterr().out
 

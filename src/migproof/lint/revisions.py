@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
+import importlib.machinery
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,16 +103,22 @@ def revision_directories(ini: Path, section: str = "alembic") -> list[Path]:
         directories.append(ini.parent / script[0] / "versions")
     else:  # package:path, as Alembic resolves it (the package found, not imported)
         package, _, inside = script[0].partition(":")
-        found = _package_directory(package.strip())
+        prepend = settings.prepend_sys_path()
+        search = [*(ini.parent / p for p in (prepend.items if prepend else ())), ini.parent]
+        found = _package_directory(package.strip(), search)
         if found is not None:
             directories.append(found / inside.strip() / "versions")
     return [d.resolve() for d in directories if d.is_dir()]
 
 
-def _package_directory(package: str) -> Path | None:
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
+def _package_directory(package: str, first: list[Path]) -> Path | None:
+    """Where a package is, looked for in ``first`` (prepend_sys_path, the project) and then on
+    sys.path, its dotted parts as directories: nothing is imported."""
+    top, *rest = package.split(".")
+    paths = [str(p) for p in first] + [p for p in sys.path if isinstance(p, str)]
+    spec = importlib.machinery.PathFinder.find_spec(top, paths)
     locations = list(spec.submodule_search_locations or ()) if spec else []
-    return Path(locations[0]) if locations else None
+    if not locations:
+        return None
+    directory = Path(locations[0]).joinpath(*rest)
+    return directory if directory.is_dir() else None
