@@ -115,7 +115,7 @@ def test_lint_in_an_alembic_project_reads_its_revisions(
 def test_static_lint_finds_revisions_under_a_package_script_location(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """script_location = mypkg:db/alembic, found where the package is, as Alembic finds it."""
+    """script_location = mypkg.db:alembic, found where the package is, as Alembic finds it."""
     versions = project / "src" / "mypkg" / "db" / "alembic" / "versions"
     versions.mkdir(parents=True)
     (project / "src" / "mypkg" / "__init__.py").write_text("")
