@@ -32,21 +32,14 @@ _FLASKENV = (".env", ".flaskenv")  # flask lets .env override .flaskenv
 _INSTALLED = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
 
 
-def uses_binds(env_py: Path) -> bool:
+def uses_binds(env_source: str) -> bool:
     """Whether an env.py migrates every Flask-SQLAlchemy bind (`flask db init --multidb`)."""
-    try:
-        return "bind_names" in env_py.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
+    return "bind_names" in env_source
 
 
-def uses_flask(env_py: Path) -> bool:
+def uses_flask(env_source: str) -> bool:
     """Whether an env.py takes its engine and models from Flask's ``current_app``."""
-    try:
-        text = env_py.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return _CURRENT_APP.search(text) is not None
+    return _CURRENT_APP.search(env_source) is not None
 
 
 def app_import_path(configured: str | None, root: Path) -> str | None:

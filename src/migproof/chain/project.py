@@ -49,6 +49,7 @@ class AlembicProject:
     # a Flask-Migrate project: env.py runs in the Flask application's context, loaded from
     # this directory (where `flask db upgrade` runs) by chain/flaskapp.py
     flask_root: Path | None
+    env_source: str  # env.py's text, read once: what it connects with is looked up in it
     graph: RevisionGraph
     broken: dict[Path, BrokenRevision] = field(default_factory=dict)
     map_error: str | None = None  # Alembic could not build its revision map (cycle, missing id)
@@ -160,8 +161,14 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         alembic_config.get_main_option("recursive_version_locations") or ""
     ).lower() == "true"
     files = [read_revision_file(p) for p in iter_python_files(versions, recursive=recursive)]
+    try:
+        env_source = (location / "env.py").read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {location / 'env.py'}: {exc}", fix="check its permissions"
+        ) from exc
     flask_root = None
-    if uses_flask(location / "env.py"):  # run from the directory given, or above migrations/
+    if uses_flask(env_source):  # run from the directory given, or above migrations/
         flask_root = root if root != project_root else project_root.parent
     return AlembicProject(
         root=project_root,
@@ -171,6 +178,7 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         script_location=location,
         version_locations=versions,
         flask_root=flask_root,
+        env_source=env_source,
         graph=RevisionGraph(files),
     )
 

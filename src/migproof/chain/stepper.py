@@ -198,7 +198,9 @@ class Stepper:
         with working_directory(workdir), contextlib.ExitStack() as stack:
             try:
                 url = _keep_driver(saved_url, self._sqlalchemy_url)
-                if url.startswith("postgresql+psycopg://") and _is_async(self.env_py):
+                if url.startswith("postgresql+psycopg://") and _ASYNC_ENV.search(
+                    self.project.env_source
+                ):
                     # an async env.py given no async driver (pytest-alembic hands it a
                     # connection, so its alembic.ini may name none): psycopg's async one
                     url = url.replace("+psycopg://", "+psycopg_async://", 1)
@@ -217,7 +219,7 @@ class Stepper:
                     )
 
                     named = app_import_path(self._flask_app, workdir)
-                    multidb = uses_binds(self.env_py)
+                    multidb = uses_binds(self.project.env_source)
                     stack.enter_context(
                         flask_app_context(named, self._sqlalchemy_url, multidb=multidb)
                     )
@@ -466,15 +468,8 @@ def _keep_driver(existing: str | None, url: str) -> str:
     return url
 
 
+# an env.py that builds an asyncio engine from the URL it is given
 _ASYNC_ENV = re.compile(r"\basync_engine_from_config\b|\bcreate_async_engine\b|\bAsyncEngine\(")
-
-
-def _is_async(env_py: Path) -> bool:
-    """Whether env.py builds an asyncio engine from the URL it is given."""
-    try:
-        return _ASYNC_ENV.search(env_py.read_text(encoding="utf-8", errors="replace")) is not None
-    except OSError:
-        return False
 
 
 def _keep_scheme(existing: str | None, url: str) -> str:
