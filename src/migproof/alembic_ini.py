@@ -23,8 +23,12 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migproof.errors import ConfigError
+
+if TYPE_CHECKING:
+    from migproof.config import Config
 
 __all__ = [
     "FLASK_DIRECTORY",
@@ -62,16 +66,17 @@ _SEPARATOR_KEYS = {
 }
 
 
-def project_ini(directory: Path, configured: str, *, default: bool) -> Path | None:
-    """The alembic.ini of the project in ``directory``: ``configured`` (alembic-config,
-    relative to it), or, when that is the default and absent, a Flask-Migrate project's
+def project_ini(directory: Path, config: Config) -> Path | None:
+    """The alembic.ini of the project in ``directory``: alembic-config (relative to it), or,
+    when that option kept its default and the file is absent, a Flask-Migrate project's
     ``migrations/alembic.ini`` beside its env.py; None when there is none.
     """
-    ini = Path(configured)
+    ini = Path(config.alembic_config)
     ini = ini if ini.is_absolute() else directory / ini
     if ini.is_file():
         return ini
     flask = directory / FLASK_DIRECTORY
+    default = config.uses_default("alembic-config")
     if default and (flask / "alembic.ini").is_file() and (flask / "env.py").is_file():
         return flask / "alembic.ini"
     return None

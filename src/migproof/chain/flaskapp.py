@@ -122,14 +122,8 @@ def _import_names(import_path: str | None) -> frozenset[str]:
     """The top-level modules ``load_app`` imports: ``pkg`` of ``pkg.app:create_app()``."""
     if not import_path:
         return frozenset({"wsgi", "app"})
-    module = re.split(r":(?![\\/])", import_path, maxsplit=1)[0]
-    return frozenset(
-        {
-            Path(module).stem.partition(".")[0]
-            if module.endswith(".py")
-            else module.partition(".")[0]
-        }
-    )
+    module = re.split(r":(?![\\/])", import_path, maxsplit=1)[0].removesuffix(".py")
+    return frozenset({Path(module).name.partition(".")[0]})
 
 
 def _load(import_path: str | None) -> Any:

@@ -121,7 +121,7 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         raise ConfigError(
             f"{root} is not a directory", fix="pass the directory of your Alembic project"
         )
-    found = project_ini(root, config.alembic_config, default=config.uses_default("alembic-config"))
+    found = project_ini(root, config)
     ini = found or root / config.alembic_config
     if found is None:
         raise ConfigError(

@@ -110,16 +110,7 @@ def command(
     config = _with_flags(config, disable, enable, protected)
     targets = list(paths) or [Path()]
     report = lint_paths(targets, config)
-    default_ini = config.uses_default("alembic-config")
-    projects = (
-        []
-        if static
-        else [
-            p
-            for p in targets
-            if p.is_dir() and project_ini(p, config.alembic_config, default=default_ini)
-        ]
-    )
+    projects = [] if static else [p for p in targets if p.is_dir() and project_ini(p, config)]
     consoles = make_consoles()
     if projects:
         _lint_by_running(projects, config, report, consoles.err)

@@ -118,9 +118,7 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
                 f"{path} does not exist", fix="pass .sql files or directories that exist"
             )
         if path.is_dir():
-            ini = project_ini(
-                path, config.alembic_config, default=config.uses_default("alembic-config")
-            )
+            ini = project_ini(path, config)
             declared = revision_directories(ini, config.alembic_name) if ini else []
             declared = [d for d in declared if d.is_dir()]
             sql_below, versions_below = _walk(path)

@@ -191,7 +191,4 @@ def is_sql_project(config: Config, root: Path) -> bool:
     from migproof.alembic_ini import project_ini
     from migproof.verify import sqldir
 
-    default = config.uses_default("alembic-config")
-    return project_ini(root, config.alembic_config, default=default) is None and (
-        sqldir.is_sql_directory(root)
-    )
+    return project_ini(root, config) is None and sqldir.is_sql_directory(root)
