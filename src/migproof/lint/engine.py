@@ -524,20 +524,12 @@ class Linter:
             elif node.kind in (TS.TRANS_STMT_COMMIT, TS.TRANS_STMT_ROLLBACK):
                 state.end_transaction()
             return
-        if isinstance(node, ast.VariableSetStmt):
-            if node.kind == enums.VariableSetKind.VAR_RESET_ALL:
-                _set(state, "lock_timeout", False, local=False)
-                _set(state, "statement_timeout", False, local=False)
-                _set(state, "timezone", False, local=False)
-            elif node.name in _TRACKED_SETTINGS and (ctx.in_transaction or not node.is_local):
-                # SET LOCAL outside a transaction block only warns: nothing is set
-                value = _utc(node) if node.name == "timezone" else _timeout_value(node)
-                _set(state, node.name, value, local=bool(node.is_local))
-            return
-        if isinstance(node, ast.SelectStmt):
-            for name, value, local in _set_config_calls(node):
-                if ctx.in_transaction or not local:
+        if isinstance(node, ast.VariableSetStmt | ast.SelectStmt):
+            for name, value, local in _settings_made(node):
+                if ctx.in_transaction or not local:  # SET LOCAL outside one only warns
                     _set(state, name, value, local=local)
+            if isinstance(node, ast.VariableSetStmt):
+                return
         constraints = list(_constraints_in(node))
         referenced = [  # last first, the order the lock messages have always listed them in
             qualified(c.pktable)
@@ -818,20 +810,41 @@ def _set(state: MigrationState, name: str, value: bool, *, local: bool) -> None:
         state.timezone_utc = value
 
 
-def _utc(node: Any) -> bool:
-    """Whether a SET TIME ZONE / SET timezone makes the session's zone UTC."""
+def _set_value(node: Any) -> bool:
+    """Whether a SET sets what the migration needs: a timeout (not 0, DEFAULT or RESET), or
+    the TimeZone UTC."""
     if node.kind != enums.VariableSetKind.VAR_SET_VALUE or not node.args:
         return False
     value = getattr(node.args[0], "val", None)
     if isinstance(value, ast.Integer):
-        return value.ival == 0
-    text = value.sval if isinstance(value, ast.String) else None
-    return (text or "").strip().lower() in _UTC_ZONES
+        text = str(value.ival)
+    elif isinstance(value, ast.Float):
+        text = value.fval or ""
+    elif isinstance(value, ast.String):
+        text = value.sval or ""
+    else:  # an expression: some timeout, no zone migproof can read
+        return bool(node.name != "timezone")
+    return _value_sets(node.name, text)
 
 
-def _set_config_calls(node: Any) -> Iterator[tuple[str, bool, bool]]:
-    """(setting, value set, is_local) of each ``set_config('lock_timeout', '2s', false)``
-    with constant arguments in a SELECT's target list."""
+def _value_sets(setting: str, text: str) -> bool:
+    """Whether ``setting`` set to ``text`` (a SET's or set_config's value) does it."""
+    if setting == "timezone":
+        return text.strip().lower() in _UTC_ZONES
+    number = _LEADING_NUMBER.match(text)
+    return float(number[1]) != 0 if number else text.strip() != ""
+
+
+def _settings_made(node: Any) -> Iterator[tuple[str, bool, bool]]:
+    """(setting, whether it is set, is_local) of what a SET, RESET ALL or a SELECT of
+    ``set_config('lock_timeout', '2s', false)`` (constant arguments) does to the settings
+    migproof tracks."""
+    if isinstance(node, ast.VariableSetStmt):
+        if node.kind == enums.VariableSetKind.VAR_RESET_ALL:
+            yield from ((name, False, False) for name in _TRACKED_SETTINGS)
+        elif node.name in _TRACKED_SETTINGS:
+            yield node.name, _set_value(node), bool(node.is_local)
+        return
     for target in node.targetList or ():
         call = getattr(target, "val", None)
         if not isinstance(call, ast.FuncCall) or len(call.args or ()) != 3:
@@ -848,29 +861,7 @@ def _set_config_calls(node: Any) -> Iterator[tuple[str, bool, bool]]:
             is_local = _BOOLEANS[(local.sval or "").lower()]
         else:
             continue
-        text = (value.sval or "").strip()
-        if setting == "timezone":
-            is_set = text.lower() in _UTC_ZONES
-        else:
-            number = _LEADING_NUMBER.match(text)
-            is_set = float(number[1]) != 0 if number else text != ""
-        yield setting, is_set, is_local
-
-
-def _timeout_value(node: Any) -> bool:
-    """Whether a SET of a timeout sets one: 0 in any unit, DEFAULT and RESET turn it off."""
-    if node.kind != enums.VariableSetKind.VAR_SET_VALUE or not node.args:
-        return False
-    value = getattr(node.args[0], "val", None)
-    if isinstance(value, ast.Integer):
-        return value.ival != 0
-    if isinstance(value, ast.Float | ast.String):
-        text = (value.fval if isinstance(value, ast.Float) else value.sval) or ""
-        number = _LEADING_NUMBER.match(text)
-        if number is not None:
-            return float(number[1]) != 0
-        return text.strip() != ""
-    return True
+        yield setting, _value_sets(setting, value.sval or ""), is_local
 
 
 def _sql_suppressions(
