@@ -24,6 +24,7 @@ __all__ = [
     "TableInfo",
     "created_type",
     "dropped_names",
+    "drops_default",
     "qualified",
     "qualified_list",
     "sql_type",
@@ -301,7 +302,8 @@ class Schema:
     def _add_column(self, table: TableInfo, column: Any, *, new: bool) -> None:
         info = ColumnInfo(column.colname, column.typeName, bool(column.is_not_null))
         table.columns[column.colname] = info
-        info.has_default = bool(column.typeName is not None and sql_type(column.typeName).is_serial)
+        names: Any = column.typeName.names if column.typeName is not None else None
+        info.has_default = bool(names) and names[-1].sval in SERIALS  # no sql_type: hot path
         for constraint in column.constraints or ():
             if constraint.contype in (CT.CONSTR_NOTNULL, CT.CONSTR_PRIMARY):
                 info.not_null = True
@@ -450,9 +452,17 @@ def _alter_column(column: ColumnInfo, subtype: Any, cmd: Any) -> None:
         if cmd.def_ is not None and cmd.def_.typeName is not None:
             column.type_name, column._type = cmd.def_.typeName, None
     elif subtype == AT.AT_ColumnDefault:
-        column.has_default = cmd.def_ is not None
+        column.has_default = not drops_default(cmd.def_)
     else:
         column.not_null = subtype == AT.AT_SetNotNull
+
+
+def drops_default(expr: Any) -> bool:
+    """Whether ``ALTER COLUMN ... SET DEFAULT expr`` leaves no default: DROP DEFAULT (no
+    expression), or SET DEFAULT NULL, which is the same to an INSERT."""
+    while isinstance(expr, ast.TypeCast):
+        expr = expr.arg
+    return expr is None or (isinstance(expr, ast.A_Const) and bool(expr.isnull))
 
 
 # column constraints that give an omitted column a value

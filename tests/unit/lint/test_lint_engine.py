@@ -696,6 +696,9 @@ def test_set_default_null_of_a_required_column_is_a_dropped_default() -> None:
     setup = "CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL DEFAULT 'new');"
     sql = "SET lock_timeout = '2s';\nALTER TABLE orders ALTER COLUMN status SET DEFAULT NULL;\n"
     assert lint(sql, setup=setup) == [("MP412", 2)]
+    # after SET DEFAULT NULL the column has no default left to drop
+    again = sql + "ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;\n"
+    assert lint(again, setup=setup) == [("MP412", 2)]
 
 
 def test_a_setting_beside_a_lone_concurrent_index_leaves_it_alone() -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from migproof.findings import Finding, Severity
 from migproof.lint.context import StatementContext
 from migproof.lint.pgsql import ast, enums
 from migproof.lint.registry import rule
-from migproof.lint.schema import dropped_names, qualified, sql_type
+from migproof.lint.schema import dropped_names, drops_default, qualified, sql_type
 
 AT = enums.AlterTableType
 CT = enums.ConstrType
@@ -408,7 +407,7 @@ def drop_default_of_required_column(
     ## With Alembic
     `op.alter_column(..., server_default=None)` emits this statement.
     """
-    if cmd.subtype != AT.AT_ColumnDefault or not cmd.name or not _drops_default(cmd.def_):
+    if cmd.subtype != AT.AT_ColumnDefault or not cmd.name or not drops_default(cmd.def_):
         return
     table = ctx.existing_alter_table()
     if table is None:
@@ -422,13 +421,6 @@ def drop_default_of_required_column(
         fix="release code that always sets the column, then drop the default (suppress with"
         " the reason)",
     )
-
-
-def _drops_default(expr: Any) -> bool:
-    """DROP DEFAULT (no expression), or SET DEFAULT NULL, which is the same to an INSERT."""
-    while isinstance(expr, ast.TypeCast):
-        expr = expr.arg
-    return expr is None or (isinstance(expr, ast.A_Const) and bool(expr.isnull))
 
 
 _OTHER_OBJECTS = {
