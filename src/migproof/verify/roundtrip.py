@@ -590,7 +590,7 @@ class _Walk:
                 self.report.skipped.append((words.what, "the chain has irreversible revisions"))
                 return
             self.report.skipped.append((_DOWN_TO_BASE, _IRREVERSIBLE_CHAIN))
-            self._upgrade_in_one_run(base, head, words)
+            self._upgrade_in_one_run(head, words)
             return
         if self.had_failure or not walked:
             after = self.preloaded and not self.had_failure
@@ -619,14 +619,12 @@ class _Walk:
         if differences:
             self._chain_diff(differences, words.not_head, "first head", "second head")
 
-    def _upgrade_in_one_run(self, base: Snapshot, head: Snapshot, words: _RepeatWords) -> None:
+    def _upgrade_in_one_run(self, head: Snapshot, words: _RepeatWords) -> None:
         """Without a way down to base, the upgrade from base to head in one run (as
         `alembic upgrade head` on a fresh database) is still checked: on the database made
         anew. A migration's own session that waits on what an earlier revision's statements
         hold in that one transaction hangs here, not one revision at a time."""
-        self._recreate()
-        if self.snapshot() != base:  # the database template brought objects: not a fresh one
-            return
+        self._recreate()  # no bootstrap file here (the caller checks): an empty database
         failure = self.stepper.upgrade_to(tuple(self._heads_of(self.applied)))
         if failure is not None:
             self._chain_finding(failure, words.up_fails)
