@@ -13,13 +13,13 @@ stepper's check of every new connection still refuses any that reaches another d
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from migproof.chain.modules import unload_modules
 from migproof.errors import ConfigError, MigproofError
 
 __all__ = ["app_import_path", "flask_app_context", "uses_binds", "uses_flask"]
@@ -29,7 +29,6 @@ _CURRENT_APP = re.compile(
     re.MULTILINE,
 )
 _FLASKENV = (".env", ".flaskenv")  # flask lets .env override .flaskenv
-_INSTALLED = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
 
 
 def uses_binds(env_source: str) -> bool:
@@ -82,7 +81,10 @@ def flask_app_context(
     search_path = list(sys.path)  # Flask puts the application's directory first
     root = Path.cwd()
     try:
-        _forget_application(root, _import_names(import_path))
+        # a revision that imported the application while the chain was read made an engine
+        # for its own database, which load_app would reuse; another project's `app` would
+        # be taken for this one's
+        unload_modules(root, names=_import_names(import_path))
         with _database_forced(sqlalchemy_url):
             app = _load(import_path)
         binds = app.config.get("SQLALCHEMY_BINDS") or {}
@@ -97,25 +99,7 @@ def flask_app_context(
             yield app
     finally:
         sys.path[:] = search_path
-        _forget_application(root)  # the next project, or the next run, loads its own
-
-
-def _forget_application(root: Path, names: frozenset[str] = frozenset()) -> None:
-    """Unload the application's modules (those under ``root``, but installed packages), and
-    modules of the top-level ``names`` Flask is about to import that come from elsewhere.
-
-    A revision file that imported the application while the chain was read made a
-    Flask-SQLAlchemy engine for the application's own database, which ``load_app`` would
-    reuse; another project's ``app`` module would be taken for this one's.
-    """
-    prefix = str(root.resolve()) + os.sep
-    for name, module in list(sys.modules.items()):
-        path = os.path.realpath(getattr(module, "__file__", None) or "")
-        if path.startswith(prefix):
-            if not _INSTALLED.search(path):
-                del sys.modules[name]
-        elif name.partition(".")[0] in names and path and not _INSTALLED.search(path):
-            del sys.modules[name]
+        unload_modules(root)  # the next project, or the next run, loads its own
 
 
 def _import_names(import_path: str | None) -> frozenset[str]:

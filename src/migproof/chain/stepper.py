@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migproof.chain.capture import StatementRecorder
+from migproof.chain.modules import unload_modules
 from migproof.chain.project import AlembicProject, working_directory
 from migproof.errors import DatabaseError
 from migproof.sandbox.databases import pg_message
@@ -236,7 +237,9 @@ class Stepper:
                     self.recorder.uninstall()
             finally:
                 stack.close()
-                _forget_project_modules(modules_before, workdir)
+                # the project's modules env.py imported (models, settings): the next run in
+                # this process (another project, the pytest plugin) imports them afresh
+                unload_modules(workdir, among=set(sys.modules) - modules_before)
                 for name, value in saved_env.items():
                     if value is None:
                         os.environ.pop(name, None)
@@ -447,16 +450,6 @@ def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None, bo
     if not from_database:
         message = f"{type(exc).__name__}: {message}"
     return message, sqlstate, statement if isinstance(statement, str) else None, from_database
-
-
-def _forget_project_modules(before: set[str], root: Path) -> None:
-    """Unload the project's own modules env.py imported (models, settings), so that the next
-    run in this process (another project, the pytest plugin) imports them afresh."""
-    prefix = str(root.resolve()) + os.sep
-    for name in set(sys.modules) - before:
-        filename = getattr(sys.modules.get(name), "__file__", None) or ""
-        if os.path.realpath(filename).startswith(prefix):
-            del sys.modules[name]
 
 
 def _keep_driver(existing: str | None, url: str) -> str:
