@@ -144,10 +144,9 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
             )
     seen: set[tuple[int, int] | None] = set()
     if config.verify.bootstrap_sql:  # the schema made out of band: no migration
-        seen.add(
-            _identity(Path(config.located("verify.bootstrap-sql", config.verify.bootstrap_sql)))
-        )
-        seen.discard(None)
+        bootstrap = config.located("verify.bootstrap-sql", config.verify.bootstrap_sql)
+        if (identity := _identity(Path(bootstrap))) is not None:
+            seen.add(identity)
     pending = [p for p in sql_files if not _excluded(p, config)]
     ups = [p for p in pending if p.name.endswith(".up.sql")]
     paired = {_identity(_down_partner(p)) for p in ups} - {None}

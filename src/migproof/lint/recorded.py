@@ -10,9 +10,9 @@ EXCLUSIVE, table rewrite)") go into the report's records.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from migproof.chain.capture import RecordedStatement as Recorded
+from migproof.chain.graph import RevisionFile
 from migproof.chain.project import AlembicProject
 from migproof.chain.record import RevisionRun, lock_mode, record_chain
 from migproof.config import Config
@@ -82,10 +82,10 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
     return report
 
 
-def _why_not_run(project: AlembicProject, rev: Any) -> str:
+def _why_not_run(project: AlembicProject, rev: RevisionFile) -> str:
     broken = project.broken.get(rev.path.resolve())
-    if rev.syntax_error or broken is not None:
-        error = broken.error if broken is not None else rev.syntax_error[0]
+    error = broken.error if broken else rev.syntax_error[0] if rev.syntax_error else None
+    if error is not None:
         return f"its file fails to import ({error}); `migproof verify` reports it"
     return "it builds on a revision that is missing or fails to import"
 
