@@ -118,7 +118,6 @@ def test_static_lint_finds_revisions_under_a_package_script_location(
     """script_location = mypkg.db:alembic, found where the package is, as Alembic finds it."""
     versions = project / "src" / "mypkg" / "db" / "alembic" / "versions"
     versions.mkdir(parents=True)
-    (project / "src" / "mypkg" / "__init__.py").write_text("")
     (versions / "a_x.py").write_text(
         'import psycopg\nrevision = "a"\n\ndef upgrade():\n    psycopg.connect("")\n'
     )

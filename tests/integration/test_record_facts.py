@@ -137,4 +137,4 @@ def test_relations_are_scanned_once_per_transaction_not_after_every_statement(
         assert len(runs["r2"].upgrade) == inserts + 1
         return len(scans)
 
-    assert scans_for(20) == scans_for(1)
+    assert scans_for(20) == scans_for(1) > 0

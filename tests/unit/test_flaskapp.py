@@ -26,6 +26,15 @@ def test_env_py_using_current_app(source: str, flask: bool) -> None:
     assert uses_binds(source) is False
 
 
+def test_a_multidb_env_py_migrates_every_bind() -> None:
+    """Flask-Migrate's flask-multidb template, as `flask db init --multidb` writes it."""
+    import flask_migrate
+
+    template = Path(flask_migrate.__file__).parent / "templates" / "flask-multidb" / "env.py"
+    assert uses_binds(template.read_text()) is True
+    assert uses_flask(template.read_text()) is True
+
+
 def test_the_application_is_named_as_flask_names_it(tmp_path: Path) -> None:
     assert app_import_path("given:create_app()", tmp_path) == "given:create_app()"
     assert app_import_path(None, tmp_path) is None  # Flask looks for wsgi.py or app.py

@@ -677,8 +677,19 @@ def test_set_config_names_and_flags_as_postgresql_reads_them() -> None:
     alter = "ALTER TABLE users ALTER COLUMN created_at TYPE timestamptz;\n"
     utc = "SET lock_timeout = '2s';\nSELECT set_config('TimeZone', 'UTC', false);\n"
     assert lint(utc + alter, setup=setup) == []
+    paris = utc.replace("'UTC'", "'Europe/Paris'")
+    assert lint(paris + alter, setup=setup) == [("MP301", 3)]
+    assert lint(
+        paris.replace(
+            "SELECT set_config('TimeZone', 'Europe/Paris', false)", "SET TIME ZONE 'Europe/Paris'"
+        )
+        + alter,
+        setup=setup,
+    ) == [("MP301", 3)]
     add = "ALTER TABLE orders ADD COLUMN note text;\n"
     assert lint("SELECT set_config('lock_timeout', '2s', 'false');\n" + add) == []
+    # is_local 'true' outside a transaction: nothing set
+    assert lint("SELECT set_config('lock_timeout', '2s', 'true');\n" + add) == [("MP210", 2)]
 
 
 def test_a_using_expression_computes_every_row_again() -> None:

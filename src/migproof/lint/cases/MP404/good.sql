@@ -4,3 +4,8 @@ DROP TABLE import_batch;
 SET lock_timeout = '2s';
 -- migproof: ignore MP404 -- unused since release 2.4, backed up in ticket OPS-12
 DROP TABLE legacy_sessions;
+-- a type created in the same migration may be dropped, with CASCADE too
+CREATE TYPE kind AS ENUM ('a', 'b');
+DROP TYPE kind CASCADE;
+-- without CASCADE it drops only a type no column uses (else it fails); MP410, off by default
+DROP TYPE retired;
