@@ -7,6 +7,7 @@ names a database migproof was not handed, which must stay untouched.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from pathlib import Path
@@ -47,6 +48,7 @@ def create_app():
     return app
 """
 
+APP_URL = "postgresql+psycopg://app@localhost/app"  # the application's own: never reached
 CUSTOMERS = Revision(
     id="0001",
     down=None,
@@ -75,9 +77,9 @@ EMAIL_COLUMN = "    email = db.Column(db.String(120), unique=True, index=True)\n
 
 def flask_project(
     root: Path,
-    url: str,
     revisions: list[Revision],
     *,
+    url: str = APP_URL,
     module: str = "app.py",
     extra: str = EMAIL_COLUMN,
     body: str = "",
@@ -113,7 +115,9 @@ def test_the_applications_database_is_replaced_by_the_scratch_one(
     pg: Sandbox, tmp_path: Path
 ) -> None:
     with pg.database() as theirs:
-        root = flask_project(tmp_path / "shop", pg.sqlalchemy_url_for(theirs), [CUSTOMERS, EMAIL])
+        root = flask_project(
+            tmp_path / "shop", [CUSTOMERS, EMAIL], url=pg.sqlalchemy_url_for(theirs)
+        )
         report = run(pg, root)
         assert report.findings == []
         assert statuses(report) == {"0001": ("ok", "ok"), "0002": ("ok", "ok")}
@@ -128,15 +132,8 @@ def test_an_irreversible_chain_is_upgraded_in_one_run_through_the_applications_e
 ) -> None:
     """Flask-SQLAlchemy's engine lives for the whole session: its pool must not keep
     connections to the database the one-run check makes anew."""
-    one_way = Revision(
-        id=EMAIL.id,
-        down=EMAIL.down,
-        upgrade=EMAIL.upgrade,
-        downgrade='raise NotImplementedError("one way")',
-    )
-    root = flask_project(
-        tmp_path / "shop", "postgresql+psycopg://app@localhost/app", [CUSTOMERS, one_way]
-    )
+    one_way = dataclasses.replace(EMAIL, downgrade='raise NotImplementedError("one way")')
+    root = flask_project(tmp_path / "shop", [CUSTOMERS, one_way])
     report = run(pg, root, **{"verify.jobs": 1})
     assert [(f.check, f.revision) for f in report.findings] == [("MP008", "0002")]
 
@@ -144,9 +141,7 @@ def test_an_irreversible_chain_is_upgraded_in_one_run_through_the_applications_e
 def test_sql_files_beside_the_application_do_not_make_it_a_sql_directory(
     pg: Sandbox, tmp_path: Path
 ) -> None:
-    root = flask_project(
-        tmp_path / "shop", "postgresql+psycopg://app@localhost/app", [CUSTOMERS, EMAIL]
-    )
+    root = flask_project(tmp_path / "shop", [CUSTOMERS, EMAIL])
     (root / "db").mkdir()
     (root / "db" / "V1__seed_demo_data.sql").write_text("INSERT INTO customer VALUES (1, 'a');\n")
     report = run(pg, root)
@@ -156,9 +151,7 @@ def test_sql_files_beside_the_application_do_not_make_it_a_sql_directory(
 
 def test_the_models_come_from_the_application(pg: Sandbox, tmp_path: Path) -> None:
     """target_metadata is current_app's db.metadata: a column the models lack is MP110."""
-    root = flask_project(
-        tmp_path / "shop", "postgresql+psycopg://app@localhost/app", [CUSTOMERS, EMAIL], extra=""
-    )
+    root = flask_project(tmp_path / "shop", [CUSTOMERS, EMAIL], extra="")
     report = run(pg, root)
     assert sorted((f.check, f.message) for f in report.findings) == [
         ("MP110", "models and head differ: column public.customer.email exists at head but not in the models"),
@@ -167,15 +160,10 @@ def test_the_models_come_from_the_application(pg: Sandbox, tmp_path: Path) -> No
 
 
 def test_a_round_trip_defect_is_found_in_a_flask_project(pg: Sandbox, tmp_path: Path) -> None:
-    keeps_column = Revision(
-        id=EMAIL.id,
-        down=EMAIL.down,
-        upgrade=EMAIL.upgrade,
-        downgrade='op.drop_index("ix_customer_email", table_name="customer")',
+    keeps_column = dataclasses.replace(
+        EMAIL, downgrade='op.drop_index("ix_customer_email", table_name="customer")'
     )
-    root = flask_project(
-        tmp_path / "shop", "postgresql+psycopg://app@localhost/app", [CUSTOMERS, keeps_column]
-    )
+    root = flask_project(tmp_path / "shop", [CUSTOMERS, keeps_column])
     report = run(pg, root)
     found = {(f.check, f.revision) for f in report.findings}
     # the column stays: the schema is not the one before, and upgrading again fails
@@ -189,7 +177,6 @@ def test_the_migrations_directory_itself_and_a_factory_named_in_flaskenv(
 ) -> None:
     root = flask_project(
         tmp_path / "shop",
-        "postgresql+psycopg://app@localhost/app",
         [CUSTOMERS, EMAIL],
         module="factory.py",
     )
@@ -202,16 +189,12 @@ def test_the_migrations_directory_itself_and_a_factory_named_in_flaskenv(
 def test_revisions_import_the_applications_modules(pg: Sandbox, tmp_path: Path) -> None:
     """`flask db upgrade` runs from the application's directory, which is on sys.path: a
     revision may import the application's modules (a custom column type)."""
-    email = Revision(
-        id=EMAIL.id,
-        down=EMAIL.down,
+    email = dataclasses.replace(
+        EMAIL,
         header="import shoptypes",
         upgrade=EMAIL.upgrade.replace("sa.String(length=120)", "shoptypes.Email()"),
-        downgrade=EMAIL.downgrade,
     )
-    root = flask_project(
-        tmp_path / "shop", "postgresql+psycopg://app@localhost/app", [CUSTOMERS, email]
-    )
+    root = flask_project(tmp_path / "shop", [CUSTOMERS, email])
     (root / "shoptypes.py").write_text(
         "import sqlalchemy as sa\n\n\nclass Email(sa.types.TypeDecorator):\n"
         "    impl = sa.String(120)\n    cache_ok = True\n"
@@ -247,11 +230,8 @@ def test_a_revision_importing_a_module_level_application_does_not_reach_its_data
     scratch one."""
     with pg.database() as theirs:
         url = pg.sqlalchemy_url_for(theirs)
-        email = Revision(
-            id=EMAIL.id, down=EMAIL.down, header="import app  # noqa: F401",
-            upgrade=EMAIL.upgrade, downgrade=EMAIL.downgrade,
-        )  # fmt: skip
-        root = flask_project(tmp_path / "shop", url, [CUSTOMERS, email])
+        email = dataclasses.replace(EMAIL, header="import app  # noqa: F401")
+        root = flask_project(tmp_path / "shop", [CUSTOMERS, email], url=url)
         (root / "app.py").write_text(MODULE_APP.replace("{url}", url))
         report = run(pg, root)
         assert report.findings == []
@@ -268,9 +248,7 @@ def test_an_application_that_cannot_be_found_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    root = flask_project(
-        tmp_path / "shop", "postgresql+psycopg://app@localhost/app", [CUSTOMERS], module="web.py"
-    )
+    root = flask_project(tmp_path / "shop", [CUSTOMERS], module="web.py")
     with pytest.raises(
         ConfigError, match=r"cannot load the Flask application \(wsgi.py or app.py\)"
     ):
@@ -287,7 +265,6 @@ def test_a_multi_database_project_is_a_usage_error(pg: Sandbox, tmp_path: Path) 
     with pg.database() as audit:
         root = flask_project(
             tmp_path / "shop",
-            "postgresql+psycopg://app@localhost/app",
             [CUSTOMERS],
             body=f'app.config["SQLALCHEMY_BINDS"] = {{"audit": "{pg.sqlalchemy_url_for(audit)}"}}',
             multidb=True,
@@ -303,7 +280,6 @@ def test_a_multi_database_project_is_a_usage_error(pg: Sandbox, tmp_path: Path) 
 def test_an_application_that_fails_to_load_names_its_error(pg: Sandbox, tmp_path: Path) -> None:
     root = flask_project(
         tmp_path / "shop",
-        "postgresql+psycopg://app@localhost/app",
         [CUSTOMERS],
         body='raise KeyError("SECRET_KEY")',
     )
@@ -316,9 +292,7 @@ def test_an_application_that_fails_to_load_names_its_error(pg: Sandbox, tmp_path
 def test_lint_runs_the_revisions_inside_the_application(
     pg: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = flask_project(
-        tmp_path / "shop", "postgresql+psycopg://app@localhost/app", [CUSTOMERS, EMAIL]
-    )
+    root = flask_project(tmp_path / "shop", [CUSTOMERS, EMAIL])
     config = load_config(root)
     ran = lint_alembic_project(config, load_project(config, root), pg)
     path = root / "migrations" / "versions" / "0002.py"
