@@ -105,6 +105,21 @@ with engine.connect() as connection:
         context.run_migrations()
 """
 
+ENV_GIVEN_CONNECTION = """
+from alembic import context
+
+config = context.config
+
+# Written to be run from the application's code only (Alembic's cookbook recipe, as dagster
+# does): the caller hands in the connection.
+connection = config.attributes.get("connection", None)
+if connection is None:
+    raise Exception("No connection set in alembic config: run the migrations from the app")
+context.configure(connection=connection)
+with context.begin_transaction():
+    context.run_migrations()
+"""
+
 
 @dataclass(frozen=True)
 class Revision:

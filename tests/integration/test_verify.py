@@ -10,6 +10,7 @@ from tests.conftest import REPO
 from tests.helpers.alembic_projects import (
     ENV_ASYNC,
     ENV_FROM_ENVIRONMENT,
+    ENV_GIVEN_CONNECTION,
     ENV_HARDCODED,
     ENV_OUTER_TRANSACTION,
     Revision,
@@ -330,6 +331,32 @@ def test_async_env_py_with_no_driver_in_alembic_ini(pg: Sandbox, tmp_path: Path,
     report = run(pg, tmp_path)
     assert report.findings == []
     assert set(statuses(report).values()) == {("ok", "ok")}
+
+
+@pytest.mark.parametrize(
+    "lookup", ['config.attributes.get("connection", None)', 'config.attributes["connection"]']
+)
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_env_py_that_needs_a_connection_handed_in_gets_one(
+    pg: Sandbox, tmp_path: Path, lookup: str, jobs: int
+) -> None:
+    """Alembic's cookbook recipe for running migrations from code: env.py takes the
+    caller's connection from config.attributes and raises without one (dagster's)."""
+    env = ENV_GIVEN_CONNECTION.replace('config.attributes.get("connection", None)', lookup)
+    chain = [table(1, None), table(2, "r1", downgrade="pass"), table(3, "r2")]
+    write_project(tmp_path, chain, env=env)
+    report = run(pg, tmp_path, **{"verify.jobs": jobs})
+    assert [(f.check, f.revision) for f in report.findings] == [
+        ("MP006", "r2"),
+        ("MP012", "r2"),
+        ("MP013", "r2"),
+    ]
+    assert "table public.t2 is left behind" in report.findings[1].message
+    assert statuses(report) == {
+        "r1": ("ok", "ok"),
+        "r2": ("ok", "failed"),
+        "r3": ("ok", "ok"),
+    }
 
 
 def test_two_configurations_with_their_own_version_tables(pg: Sandbox, tmp_path: Path) -> None:

@@ -145,6 +145,7 @@ class Stepper:
         self.configure_options: dict[str, Any] = {}  # env.py's context.configure(...) arguments
         self._ran: set[str] = set()  # revisions whose module ran a step in this process
         self._engines: weakref.WeakSet[Any] = weakref.WeakSet()  # what env.py connected with
+        self._give_connection = False  # env.py needs config.attributes["connection"]
 
     @classmethod
     def on(
@@ -371,7 +372,6 @@ class Stepper:
     ) -> StepFailure | None:
         """Run env.py once; ``steps(current_heads)`` (or ``steps(context)`` for generators)
         gives the migration steps to apply."""
-        from alembic.runtime.environment import EnvironmentContext
 
         def fn(heads: Any, context: Any) -> Any:
             self.version_table = (
@@ -381,16 +381,23 @@ class Stepper:
             return steps(context) if per_migration else steps(heads)
 
         self.recorder.last = None
+        step = self.recorder.step
         try:
-            environment = EnvironmentContext(
-                self.project.alembic_config, self.script_dir, fn=fn, destination_rev=destination
-            )
-            _watch_configure(environment, self.configure_options, per_migration=per_migration)
-            with environment:
-                self.script_dir.run_env()
+            self._run_env(fn, destination, per_migration=per_migration)
         except (DatabaseError, StepInterrupt, _OuterTransactionError):
             raise
         except Exception as exc:  # a failing migration is a finding, not a crash
+            if self.recorder.step is None and self._may_offer_connection():
+                # before Alembic asked for a step: env.py itself failed, and it may be one
+                # written for programmatic runs only, which needs a connection handed in
+                failure = self._failure("", "upgrade", exc, in_env=True)
+                self._give_connection = True
+                self.recorder.step = step
+                retried = self._run(steps, destination, per_migration=per_migration)
+                if retried is None or not retried.in_env:
+                    return retried
+                self._give_connection = False
+                return failure  # the error env.py gives as `alembic` runs it
             step = self.recorder.step
             if step is None:  # before Alembic asked for a step: env.py itself failed
                 return self._failure("", "upgrade", exc, in_env=True)
@@ -398,6 +405,49 @@ class Stepper:
         finally:
             self.recorder.step = None
         return None
+
+    def _run_env(self, fn: Callable[..., Any], destination: str, *, per_migration: bool) -> None:
+        from alembic.runtime.environment import EnvironmentContext
+
+        attributes = self.project.alembic_config.attributes
+        with contextlib.ExitStack() as stack:
+            if self._give_connection:
+                attributes["connection"] = stack.enter_context(self._connection())
+                stack.callback(attributes.pop, "connection", None)
+            environment = EnvironmentContext(
+                self.project.alembic_config, self.script_dir, fn=fn, destination_rev=destination
+            )
+            _watch_configure(environment, self.configure_options, per_migration=per_migration)
+            with environment:
+                self.script_dir.run_env()
+
+    def _may_offer_connection(self) -> bool:
+        """Whether an env.py that failed before any step may be one that needs a connection
+        in ``config.attributes["connection"]`` (Alembic's cookbook recipe for running
+        migrations from code; dagster's env.py raises without one): not yet tried, none
+        there already, and env.py connected nowhere itself."""
+        return (
+            not self._give_connection
+            and "connection" not in self.project.alembic_config.attributes
+            and self.configure_options.get("connection") is None
+        )
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """A connection to the scratch database for ``config.attributes["connection"]``:
+        synchronous, as the recipe's ``context.configure(connection=...)`` takes it, and
+        not in a transaction, so Alembic commits each migration itself."""
+        from sqlalchemy import create_engine, pool
+
+        url = self.project.alembic_config.get_main_option("sqlalchemy.url") or ""
+        for driver in ("+psycopg_async://", "+asyncpg://"):
+            url = url.replace(driver, "+psycopg://", 1)
+        engine = create_engine(url, poolclass=pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                yield connection
+        finally:
+            engine.dispose()
 
     def _failure(
         self, revision: str, direction: str, exc: BaseException, *, in_env: bool = False
