@@ -205,6 +205,15 @@ class Schema:
         """Whether this migration created the object ``name`` (as dropped_names spells it)."""
         return bool(self.types.get(name) or self.objects.get(name) or self.is_new(name))
 
+    def type_in_use(self, name: str) -> bool:
+        """Whether a known column has the type ``name`` (qualified), or an array of it."""
+        bare = name.removeprefix("public.")
+        return any(
+            column.type is not None and column.type.name in (name, bare)
+            for table in self.tables.values()
+            for column in table.columns.values()
+        )
+
     def add_index(self, index: IndexInfo) -> None:
         self.pop_index(index.name)
         self.indexes[index.name] = index

@@ -155,7 +155,9 @@ def drop_table(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
     `DROP SCHEMA ... CASCADE` of a schema this migration did not create. Also
     `DROP TYPE`, `DROP DOMAIN` and `DROP EXTENSION` with `CASCADE`, which drop every column
     of the type (or of the extension's types, such as `citext` or `hstore`) without naming
-    them; without CASCADE they fail while a column uses the type (MP410 covers those).
+    them; without CASCADE they fail while a column uses the type (MP410 covers those). A
+    type an earlier migration created is not flagged when no column the linted migrations
+    made uses it.
 
     ## Why is this bad?
     Running code that still queries it fails, and the data is gone for good: a rollback of
@@ -206,6 +208,8 @@ def _drop_type_cascade(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Fi
     for name in dropped_names(stmt):
         if ctx.schema.created_here(name):
             continue
+        if kind != "extension" and name in ctx.schema.types and not ctx.schema.type_in_use(name):
+            continue  # an earlier migration made it, and no column of those seen uses it
         yield ctx.finding(
             f"DROP {kind.upper()} {name} CASCADE drops every column of {of}, with its data",
             fix=f"drop or convert those columns by name first, then drop the {kind} without"

@@ -9,3 +9,5 @@ CREATE TYPE kind AS ENUM ('a', 'b');
 DROP TYPE kind CASCADE;
 -- without CASCADE it drops only a type no column uses (else it fails); MP410, off by default
 DROP TYPE retired;
+-- an earlier migration's type that no column uses drops nothing else
+DROP TYPE unused_kind CASCADE;
