@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.unit.guard.gitrepo import GitRepo
-from tests.unit.guard.scenario import MODELS, make_shop, revision
+from tests.helpers.gitrepo import GitRepo
+from tests.unit.guard.scenario import EMAIL, MODELS, make_shop, revision
 
 from migproof.cli import main
 
@@ -16,9 +16,6 @@ from migproof.cli import main
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
     return make_shop(tmp_path, monkeypatch)
-
-
-EMAIL = "    email: Mapped[str | None] = mapped_column(sa.String(200))\n"
 
 
 def test_failing_run_text(repo: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:

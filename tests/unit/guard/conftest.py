@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.unit.guard.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 from tests.unit.guard.scenario import make_shop
 
 

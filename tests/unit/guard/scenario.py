@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.unit.guard.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 
 MODELS = '''
 """Models of the shop."""
@@ -24,6 +24,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(50))  # shown on invoices
 '''
+# a nullable column added to User: the model change most guard tests make
+EMAIL = "    email: Mapped[str | None] = mapped_column(sa.String(200))\n"
 
 ENV_PY = """
 from alembic import context

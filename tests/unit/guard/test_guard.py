@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.unit.guard.gitrepo import GitRepo
-from tests.unit.guard.scenario import MODELS, revision
+from tests.helpers.gitrepo import GitRepo
+from tests.unit.guard.scenario import EMAIL, MODELS, revision
 
 from migproof.config import load_config
 from migproof.errors import ConfigError, SourceError
 from migproof.findings import Finding
 from migproof.guard import guard
-
-EMAIL = "    email: Mapped[str | None] = mapped_column(sa.String(200))\n"
 
 
 def run(repo: GitRepo, base: str = "main") -> list[tuple[str, str, int | None, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.guard.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 from tests.unit.guard.scenario import MODELS, revision
 
 from migproof.config import load_config

@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.unit.guard.gitrepo import GitRepo
-from tests.unit.guard.scenario import ENV_PY, MODELS, revision
+from tests.helpers.gitrepo import GitRepo
+from tests.unit.guard.scenario import EMAIL, ENV_PY, MODELS, revision
 
 from migproof.config import load_config
 from migproof.errors import SourceError
 from migproof.guard import guard
 from migproof.guard.gitdiff import ObjectReader, _parse_header
-
-EMAIL = "    email: Mapped[str | None] = mapped_column(sa.String(200))\n"
 
 
 def test_missing_names_with_spaces_keep_the_batch_in_step(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from tests.unit.guard.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 from tests.unit.guard.scenario import MODELS
 
 from migproof.config import load_config

@@ -6,15 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.unit.guard.gitrepo import GitRepo
-from tests.unit.guard.scenario import MODELS, revision
+from tests.helpers.gitrepo import GitRepo
+from tests.unit.guard.scenario import EMAIL, MODELS, revision
 
 from migproof.config import load_config
 from migproof.errors import ConfigError
 from migproof.guard import guard
 from migproof.guard.project import absolute_module, compile_glob, is_test_path, load_project
-
-EMAIL = "    email: Mapped[str | None] = mapped_column(sa.String(200))\n"
 
 
 def dirs(repo: GitRepo, start: Path | None = None) -> list[tuple[str, str]]:

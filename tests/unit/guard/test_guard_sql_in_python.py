@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.unit.guard.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 from tests.unit.guard.scenario import revision
 
 from migproof.config import load_config

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.helpers.gitrepo import GitRepo
 from tests.unit.report.conftest import SCHEMAS
 
 from migproof.checks import find_check
@@ -199,26 +199,11 @@ def downgrade():
 """
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def _commit(repo: Path, files: dict[str, str], message: str) -> None:
-    for name, text in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-        _git(repo, "add", name)
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
-
-
 @pytest.fixture
 def monorepo(tmp_path: Path) -> Path:
     """A git repository whose Alembic project is backend/; HEAD adds a model column."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
-    _commit(
-        repo,
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(
         {
             "backend/alembic.ini": "[alembic]\nscript_location = migrations\n",
             "backend/migrations/env.py": "from shop.models import Base\n",
@@ -228,10 +213,10 @@ def monorepo(tmp_path: Path) -> Path:
         },
         "initial",
     )
-    _git(repo, "checkout", "-qb", "feature")
+    repo.branch("feature")
     email = "    email: Mapped[str] = mapped_column(sa.String(100))\n"
-    _commit(repo, {"backend/shop/models.py": MODELS + email}, "email")
-    return repo
+    repo.commit({"backend/shop/models.py": MODELS + email}, "email")
+    return repo.path
 
 
 def _places(run: Any) -> list[tuple[str, str, int | None]]:
