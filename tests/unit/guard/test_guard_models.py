@@ -48,8 +48,11 @@ class Order(Base):
 '''
 
 
-def deltas(base: str, head: str) -> list[tuple[str, int, bool]]:
-    found = compare_declarations(extract_declarations(base), extract_declarations(head))
+def deltas(base: str, head: str, package: str | None = None) -> list[tuple[str, int, bool]]:
+    """What guard sees change between two versions of a models file (of ``package``)."""
+    found = compare_declarations(
+        extract_declarations(base, package), extract_declarations(head, package)
+    )
     return [(d.description, d.line, d.in_base) for d in found]
 
 
@@ -443,16 +446,9 @@ def test_relative_imports_resolve_against_the_package() -> None:
     )
     absolute = relative.replace("from .db import", "from shop.db import")
     parent = relative.replace("from .db import", "from ..db import")
-    assert deltas_in(relative, absolute, "shop") == []
-    assert deltas_in(parent, absolute, "shop.models") == []
-    assert deltas_in(relative, absolute, None) == [("table u: bases changed", 4, False)]
-
-
-def deltas_in(base: str, head: str, package: str | None) -> list[tuple[str, int, bool]]:
-    found = compare_declarations(
-        extract_declarations(base, package), extract_declarations(head, package)
-    )
-    return [(d.description, d.line, d.in_base) for d in found]
+    assert deltas(relative, absolute, "shop") == []
+    assert deltas(parent, absolute, "shop.models") == []
+    assert deltas(relative, absolute, None) == [("table u: bases changed", 4, False)]
 
 
 NAMED = """
