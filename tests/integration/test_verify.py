@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -297,6 +299,23 @@ with engine.connect() as connection:
     with context.begin_transaction():
         context.run_migrations()
 """
+
+
+def test_a_revision_that_reads_the_url_variable_at_import_imports(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Revisions that import the application's settings, which require the variable: they
+    are imported before the scratch database exists, and the variable may be unset there."""
+    monkeypatch.delenv("APP_DATABASE_URL", raising=False)
+    settings = 'import os\nDATABASE_URL = os.environ["APP_DATABASE_URL"]\n'
+    chain = [table(1, None), dataclasses.replace(table(2, "r1"), header=settings)]
+    write_project(tmp_path, chain, env=ENV_FROM_ENVIRONMENT)
+    unset = summary(run(pg, tmp_path))  # without url-env, as under `alembic` unset
+    assert unset == [("MP001", "r2", "r2.py", 7), ("MP010", "r1", "env.py", 8)]
+    report = run(pg, tmp_path, **{"url-env": ["APP_DATABASE_URL"]})
+    assert report.findings == []
+    assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "ok")}
+    assert "APP_DATABASE_URL" not in os.environ
 
 
 def test_an_env_py_that_sets_the_url_it_reads_unescaped(pg: Sandbox, tmp_path: Path) -> None:

@@ -51,6 +51,7 @@ class AlembicProject:
     flask_root: Path | None
     env_source: str  # env.py's text, read once: what it connects with is looked up in it
     graph: RevisionGraph
+    url_env: tuple[str, ...] = ()  # the variables verify points at the scratch database
     broken: dict[Path, BrokenRevision] = field(default_factory=dict)
     map_error: str | None = None  # Alembic could not build its revision map (cycle, missing id)
     _script_dir: Any = None
@@ -65,7 +66,11 @@ class AlembicProject:
         from migproof.chain.tolerant import tolerant_script_directory
 
         if self._script_dir is None:
-            with working_directory(self.flask_root or self.root), warnings.catch_warnings():
+            with (
+                working_directory(self.flask_root or self.root),
+                warnings.catch_warnings(),
+                _placeholder_urls(self.url_env),
+            ):
                 warnings.simplefilter("ignore")  # Alembic warns of what the graph checks report
                 before = list(sys.path)
                 if self.flask_root is not None:  # as `flask` puts the application's directory
@@ -81,6 +86,27 @@ class AlembicProject:
                         sys.path.remove(str(self.flask_root))
             self._script_dir = script_dir
         return self._script_dir
+
+
+# What the url-env variables the environment lacks hold while the revision files are
+# imported, before any database exists: a URL that parses and never connects anywhere.
+PLACEHOLDER_URL = "postgresql://migproof-no-database-yet.invalid/migproof"
+
+
+@contextlib.contextmanager
+def _placeholder_urls(names: tuple[str, ...]) -> Iterator[None]:
+    """Set the unset ``names`` to ``PLACEHOLDER_URL`` for the duration: a revision that
+    imports the application's settings, which require ``DATABASE_URL``, imports as it does
+    under `alembic` (where the variable is set), instead of failing with a KeyError. Each
+    step sets them to the scratch database's URL."""
+    unset = [name for name in names if name not in os.environ]
+    for name in unset:
+        os.environ[name] = PLACEHOLDER_URL
+    try:
+        yield
+    finally:
+        for name in unset:
+            os.environ.pop(name, None)
 
 
 def _absolute_sys_path(before: list[str], root: Path) -> None:
@@ -180,6 +206,7 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         flask_root=flask_root,
         env_source=env_source,
         graph=RevisionGraph(files),
+        url_env=config.url_env,
     )
 
 
