@@ -378,6 +378,44 @@ def test_env_py_that_needs_a_connection_handed_in_gets_one(
     }
 
 
+ENV_CREATES_ITS_SCHEMA = """
+from alembic import context
+from sqlalchemy import engine_from_config, pool, text
+
+config = context.config
+engine = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool)
+with engine.connect() as connection:
+    # common in real projects: the version table's schema made before Alembic runs
+    connection.execute(text("CREATE SCHEMA IF NOT EXISTS app"))
+    connection.commit()
+    context.configure(connection=connection, version_table_schema="app")
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_schema_env_py_makes_is_not_the_first_revisions(
+    pg: Sandbox, tmp_path: Path, jobs: int
+) -> None:
+    write_project(tmp_path, [table(1, None), table(2, "r1")], env=ENV_CREATES_ITS_SCHEMA)
+    report = run(pg, tmp_path, **{"verify.jobs": jobs})
+    assert report.findings == []
+    assert report.skipped == []
+    assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "ok")}
+
+
+def test_a_schema_the_first_revision_leaves_is_still_found_under_such_an_env_py(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    create = 'op.execute("CREATE SCHEMA IF NOT EXISTS reports")\n' + table(1, None).upgrade
+    first = dataclasses.replace(table(1, None), upgrade=create)
+    write_project(tmp_path, [first, table(2, "r1")], env=ENV_CREATES_ITS_SCHEMA)
+    report = run(pg, tmp_path)
+    assert [(f.check, f.revision) for f in report.findings] == [("MP012", "r1")]
+    assert report.findings[0].message.endswith(": schema reports is left behind")
+
+
 def test_two_configurations_with_their_own_version_tables(pg: Sandbox, tmp_path: Path) -> None:
     write_project(tmp_path, [table(1, None)])
     reporting = tmp_path / "reporting"

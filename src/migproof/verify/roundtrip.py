@@ -224,6 +224,7 @@ class _Walk:
         self.records: dict[str, RevisionRecord] = {}
         self.had_failure = False
         self.env_failed = False
+        self._settled = False  # the base includes what env.py makes before the first step
         self.skip_reason = "env.py failed"  # why the revisions left are not run
         self.stop = 0
 
@@ -308,7 +309,7 @@ class _Walk:
             self._take_stamped(order[:start])
         elif start:
             ids = [rev.revision or "" for rev in order[:start]]
-            failure = self.stepper.run_steps(self.stepper.step(rid, up=True) for rid in ids)
+            failure = self.stepper.run_steps(self._plain_upgrades(ids))
             if failure is not None:
                 return failure
             self.applied = ids
@@ -385,12 +386,33 @@ class _Walk:
     def record_rows(self) -> list[dict[str, object]]:
         return [r.to_dict() for r in self.records.values()]
 
+    def _plain_upgrades(self, ids: list[str]) -> Iterator[Any]:
+        self._settle_base()
+        for rid in ids:
+            yield self.stepper.step(rid, up=True)
+
+    def _settle_base(self) -> None:
+        """Once env.py has run up to its first step: what it made itself before handing
+        Alembic the connection (``CREATE SCHEMA IF NOT EXISTS`` for its version table, then
+        a commit) belongs to the base schema, not to the first revision, whose downgrade
+        cannot be expected to drop it."""
+        if self._settled:
+            return
+        self._settled = True
+        if len(self.applied) != self.preloaded:
+            return
+        snapshot = self.snapshot()
+        if snapshot != self.base:
+            self.base = self.before = self.after = snapshot
+
     def _steps(self) -> Iterator[Any]:
         """The walk, as the steps Alembic applies; between steps, snapshots and comparisons.
 
         Resumable: ``index`` and ``phase`` say where it is, so after a failed step (which
         ends the env.py run) ``walk`` handles the failure and starts a new run from there.
+        Generators run lazily: this code runs inside the env.py run, as Alembic asks for steps.
         """
+        self._settle_base()
         while self.index < self.stop:
             rev = self.order[self.index]
             rid = rev.revision or ""
