@@ -51,6 +51,12 @@ class VerifyConfig:
     irreversible: tuple[str, ...] = _opt(
         (), "Revisions whose downgrade is knowingly impossible: round trip skipped.", '["a1b2c3"]'
     )
+    minimum_downgrade_revision: str | None = _opt(
+        None,
+        "This revision and every one it builds on are upgraded, never downgraded (an old"
+        " history whose downgrades were not kept up; pytest-alembic's option of that name).",
+        '"a1b2c3"',
+    )
     heads: tuple[str, ...] = _opt(
         (), "Heads the chain is meant to have; empty means exactly one.", '["core@head"]'
     )

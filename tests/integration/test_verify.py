@@ -213,6 +213,64 @@ def test_an_irreversible_chain_is_still_upgraded_from_base_in_one_run(
     assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "skipped"), "r3": ("ok", "ok")}
 
 
+def _old_history() -> list[Revision]:
+    """r1 and r2 from before downgrades were kept up: r1's fails, r2's is empty."""
+    return [
+        table(1, None, downgrade='op.drop_table("t1_renamed_since")'),
+        table(2, "r1", downgrade="pass"),
+        table(3, "r2"),
+        table(4, "r3"),
+    ]
+
+
+def test_old_revisions_below_the_minimum_downgrade_revision_are_upgraded_only(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(tmp_path, _old_history())
+    unbounded = run(pg, tmp_path)
+    assert [(f.check, f.revision) for f in unbounded.findings] == [
+        ("MP006", "r2"),
+        ("MP011", "r1"),
+        ("MP012", "r2"),
+        ("MP013", "r2"),
+    ]
+    report = run(pg, tmp_path, **{"verify.minimum-downgrade-revision": "r2"})
+    assert report.findings == []
+    assert statuses(report) == {
+        "r1": ("ok", "skipped"),
+        "r2": ("ok", "skipped"),
+        "r3": ("ok", "ok"),
+        "r4": ("ok", "ok"),
+    }
+    assert [what for what, _ in report.skipped] == [
+        "round trips of r2 and the revisions it builds on (2 in all)",
+        "downgrade to base",
+    ]
+
+
+def test_the_round_trips_above_the_minimum_are_still_checked(pg: Sandbox, tmp_path: Path) -> None:
+    chain = _old_history()
+    chain[3] = table(4, "r3", downgrade="op.drop_table('t3')")  # t4 left behind
+    write_project(tmp_path, chain)
+    report = run(pg, tmp_path, **{"verify.minimum-downgrade-revision": "r2"})
+    assert [(f.check, f.revision) for f in report.findings] == [
+        ("MP012", "r4"),
+        ("MP013", "r4"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("minimum", "error"),
+    [("r9", "no revision of the chain has that id"), ("r", "4 revisions start with it")],
+)
+def test_a_minimum_downgrade_revision_not_in_the_chain_is_a_usage_error(
+    pg: Sandbox, tmp_path: Path, minimum: str, error: str
+) -> None:
+    write_project(tmp_path, _old_history())
+    with pytest.raises(MigproofError, match=f"^minimum-downgrade-revision '{minimum}': {error}"):
+        run(pg, tmp_path, **{"verify.minimum-downgrade-revision": minimum})
+
+
 def test_broken_revision_file_blocks_only_what_builds_on_it(pg: Sandbox, tmp_path: Path) -> None:
     write_project(tmp_path, [table(1, None), table(2, "r1"), table(3, "r2")])
     broken = tmp_path / "migrations" / "versions" / "r2.py"

@@ -156,7 +156,7 @@ def _plan(
     """The graph, the stepper factory, the revisions to walk and the irreversible ones;
     None when nothing can be run (the findings say why)."""
     from migproof.verify import sqldir
-    from migproof.verify.graph_checks import check_graph, irreversible_revisions
+    from migproof.verify.graph_checks import below_minimum, check_graph, irreversible_revisions
     from migproof.verify.roundtrip import alembic_stepper
 
     if is_sql_project(config, root):
@@ -178,6 +178,15 @@ def _plan(
     order = runnable_order(project)
     if not order:
         return None
+    below = below_minimum(project, config)
+    if below:
+        minimum = config.verify.minimum_downgrade_revision
+        report.skipped.append(
+            (
+                f"round trips of {minimum} and the revisions it builds on ({len(below)} in all)",
+                "minimum-downgrade-revision: upgraded, never downgraded",
+            )
+        )
     return (
         project.graph,
         alembic_stepper(project, config),

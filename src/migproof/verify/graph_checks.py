@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from migproof.chain.graph import VERSION_NUM_LENGTH, DowngradeKind, RevisionFile
 from migproof.chain.project import AlembicProject
 from migproof.config import Config
+from migproof.errors import ConfigError
 from migproof.findings import Finding, Location, Severity
 from migproof.verify._register import verify_check
 
-__all__ = ["check_graph", "irreversible_revisions"]
+__all__ = ["below_minimum", "check_graph", "irreversible_revisions"]
 
 BROKEN = verify_check(
     "MP001",
@@ -91,13 +92,38 @@ IRREVERSIBLE = verify_check(
 
 
 def irreversible_revisions(project: AlembicProject, config: Config) -> set[str]:
+    """The revisions whose round trip is skipped: declared irreversible (the config list, a
+    downgrade() that raises NotImplementedError), and those not above the minimum."""
     declared = set(config.verify.irreversible)
-    return {
+    return below_minimum(project, config) | {
         rev.revision
         for rev in project.graph.by_id.values()
         if rev.revision
         and (rev.downgrade is DowngradeKind.IRREVERSIBLE or _declared(rev, declared))
     }
+
+
+def below_minimum(project: AlembicProject, config: Config) -> set[str]:
+    """``verify.minimum-downgrade-revision`` and every revision it builds on; a ConfigError
+    when no revision (or several) has that id or id prefix."""
+    minimum = config.verify.minimum_downgrade_revision
+    if not minimum:
+        return set()
+    graph = project.graph
+    found = [rid for rid in graph.by_id if rid == minimum] or [
+        rid for rid in graph.by_id if rid.startswith(minimum)
+    ]
+    if len(found) != 1:
+        what = (
+            f"{len(found)} revisions start with it ({', '.join(sorted(found)[:3])}, ...)"
+            if found
+            else "no revision of the chain has that id"
+        )
+        raise ConfigError(
+            f"minimum-downgrade-revision {minimum!r}: {what}",
+            fix="give the id (or a unique prefix) of a revision in the chain",
+        )
+    return {found[0], *graph.ancestors(found[0])}
 
 
 def _declared(rev: RevisionFile, declared: set[str]) -> bool:
@@ -204,7 +230,8 @@ def _matches_head(head: RevisionFile, declared: str) -> bool:
 
 
 def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Finding]:
-    irreversible = irreversible_revisions(project, config)
+    below = below_minimum(project, config)  # one "not checked" entry says so, not a finding each
+    irreversible = irreversible_revisions(project, config) - below
     for rev in project.graph.by_id.values():
         rid = rev.revision or ""
         if len(rid) > VERSION_NUM_LENGTH:
@@ -229,6 +256,7 @@ def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Findin
         elif (
             rev.downgrade in (DowngradeKind.MISSING, DowngradeKind.EMPTY)
             and not rev.upgrade_is_empty
+            and rid not in below
         ):
             what = (
                 "has no downgrade()"
