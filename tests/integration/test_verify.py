@@ -689,6 +689,35 @@ def test_env_py_that_fails_before_any_revision_is_one_finding(
     assert {what for what, _ in report.skipped} >= {"revision r2", "revision r3"}
 
 
+@pytest.mark.parametrize("code", [0, 1])
+def test_an_env_py_that_calls_sys_exit_is_one_finding_not_the_exit_code(
+    pg: Sandbox, tmp_path: Path, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """octavia's env.py exits unless its own `octavia-db-manage` runs it: sys.exit(0) would
+    have ended migproof with "clean" and no report."""
+    env = f'import sys\nprint("use the app command")\nsys.exit({code})\n'
+    write_project(tmp_path, [table(1, None), table(2, "r1")])
+    env_py = tmp_path / "migrations" / "env.py"
+    env_py.write_text(env + env_py.read_text())
+    url = pg.url_for("postgres")
+    assert main(["verify", "--database-url", url, "--format", "json", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    (finding,) = json.loads(out)["findings"]
+    assert (finding["check"], finding["line"]) == ("MP010", 3)
+    assert finding["message"].endswith(f"SystemExit: sys.exit({code}) was called")
+    assert "use the app command" in err
+
+
+def test_a_revision_that_calls_sys_exit_at_import_is_a_broken_file(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    exits = dataclasses.replace(table(2, "r1"), header="import sys\nsys.exit(0)\n")
+    write_project(tmp_path, [table(1, None), exits])
+    report = run(pg, tmp_path)
+    assert summary(report) == [("MP001", "r2", "r2.py", 7)]
+    assert statuses(report) == {"r1": ("ok", "ok")}
+
+
 def test_a_project_without_revisions_is_a_usage_error(pg: Sandbox, tmp_path: Path) -> None:
     write_project(tmp_path, [table(1, None)])
     versions = tmp_path / "migrations" / "versions"

@@ -124,7 +124,7 @@ def _load(import_path: str | None) -> Any:
         ) from exc
     except MigproofError:  # the application connected somewhere migproof refuses
         raise
-    except Exception as exc:  # the application's own code failed
+    except (Exception, SystemExit) as exc:  # the application's own code failed
         raise ConfigError(
             f"loading the Flask application {named} failed: {type(exc).__name__}: {exc}",
             fix="make the application load as `flask db upgrade` would load it here "

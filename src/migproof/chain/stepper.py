@@ -386,7 +386,8 @@ class Stepper:
             self._run_env(fn, destination, per_migration=per_migration)
         except (DatabaseError, StepInterrupt, _OuterTransactionError):
             raise
-        except Exception as exc:  # a failing migration is a finding, not a crash
+        except (Exception, SystemExit) as exc:  # a finding, not a crash (sys.exit() too:
+            # an env.py that only runs under the project's own command must not end migproof)
             if self.recorder.step is None and self._may_offer_connection():
                 # before Alembic asked for a step: env.py itself failed, and it may be one
                 # written for programmatic runs only, which needs a connection handed in
@@ -497,7 +498,9 @@ def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None, bo
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     message = pg_message(orig)
     from_database = bool(sqlstate) or orig is not exc
-    if not from_database:
+    if isinstance(exc, SystemExit):
+        message = f"SystemExit: sys.exit({exc.code!r}) was called"
+    elif not from_database:
         message = f"{type(exc).__name__}: {message}"
     return message, sqlstate, statement if isinstance(statement, str) else None, from_database
 

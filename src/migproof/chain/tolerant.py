@@ -36,7 +36,7 @@ def _load_revisions(
             seen.add(real_path)
             try:
                 script = Script._from_path(script_dir, real_path)
-            except Exception as exc:  # any error in project code is a finding, not a crash
+            except (Exception, SystemExit) as exc:  # project code's errors are findings
                 broken[real_path] = _describe(real_path, exc)
                 script = _stand_in(real_path, exc)
             if script is not None:

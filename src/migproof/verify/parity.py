@@ -153,7 +153,7 @@ def _import_models(module_name: str, root: Path) -> Any:
                 fix=f"run migproof from the project's root ({root}), or correct --models",
             ) from exc
         raise _import_error(module_name, exc, root) from exc
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in project code is its error too
         raise _import_error(module_name, exc, root) from exc
     finally:
         for entry in added:
