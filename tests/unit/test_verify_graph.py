@@ -66,6 +66,24 @@ def test_two_heads_fire_unless_declared(tmp_path: Path) -> None:
     assert findings(tmp_path, **{"verify.heads": ["r2", "r3"]}) == []
 
 
+def test_declared_heads_match_the_branch_labels_of_their_ancestors(tmp_path: Path) -> None:
+    """As Alembic resolves ``expand@head``: keystone labels the first revision of each
+    branch, and the heads build on them."""
+    write_project(tmp_path, [rev(1, None), rev(2, "r1"), rev(3, "r1"), rev(4, "r2"), rev(5, "r3")])
+    for n, label in ((2, "expand"), (3, "contract")):
+        path = tmp_path / "migrations" / "versions" / f"r{n}.py"
+        path.write_text(
+            path.read_text().replace("branch_labels = None", f"branch_labels = ({label!r},)")
+        )
+    assert findings(tmp_path, **{"verify.heads": ["expand@head", "contract@head"]}) == []
+    config = load_config(tmp_path, overrides={"verify.heads": ["expand@head", "other@head"]})
+    project = load_project(config, tmp_path)
+    project.script_directory()
+    (finding,) = check_graph(project, config)
+    assert finding.check == "MP002"
+    assert finding.message.endswith("; declared other@head: no such head")
+
+
 def test_syntax_error_is_a_finding_on_that_file_and_line(tmp_path: Path) -> None:
     write_project(tmp_path, [rev(1, None), rev(2, "r1", upgrade="op.execute('SELECT 1'")])
     path = tmp_path / "migrations" / "versions" / "r2.py"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migproof.chain.graph import VERSION_NUM_LENGTH, DowngradeKind, RevisionFile
+from migproof.chain.graph import VERSION_NUM_LENGTH, DowngradeKind, RevisionFile, RevisionGraph
 from migproof.chain.project import AlembicProject
 from migproof.config import Config
 from migproof.errors import ConfigError
@@ -204,29 +204,47 @@ def check_graph(project: AlembicProject, config: Config) -> Iterator[Finding]:
 
 
 def _check_heads(project: AlembicProject, config: Config) -> Iterator[Finding]:
-    heads = project.graph.heads()
+    graph = project.graph
+    heads = graph.heads()
     declared = config.verify.heads
+    unmatched: list[str] = []
     if declared:
-        unexpected = [h for h in heads if not any(_matches_head(h, d) for d in declared)]
+        labels = {h.revision: _branch_labels(graph, h) for h in heads}
+        unexpected = [
+            h for h in heads if not any(_matches_head(h, labels[h.revision], d) for d in declared)
+        ]
+        unmatched = [
+            d for d in declared if not any(_matches_head(h, labels[h.revision], d) for h in heads)
+        ]
         if len(heads) == len(declared) and not unexpected:
             return
     elif len(heads) <= 1:
         return
     names = ", ".join(f"{h.revision} ({h.path.name})" for h in heads)
+    matched_nothing = f"; declared {', '.join(unmatched)}: no such head" if unmatched else ""
     yield Finding(
         check=HEADS.code,
         severity=HEADS.severity,
         revision=heads[-1].revision if heads else None,
-        message=f"the chain has {len(heads)} heads: {names}",
+        message=f"the chain has {len(heads)} heads: {names}{matched_nothing}",
         fix="merge them with `alembic merge heads -m merge`, or declare the intended heads "
         "in [tool.migproof.verify] heads",
         location=_at(heads[-1], 1) if heads else None,
     )
 
 
-def _matches_head(head: RevisionFile, declared: str) -> bool:
+def _branch_labels(graph: RevisionGraph, head: RevisionFile) -> set[str]:
+    """The branch labels a head carries: its own and, as Alembic resolves ``label@head``,
+    those of every revision it builds on (keystone labels the first of each branch)."""
+    labels = set(head.branch_labels)
+    for rid in graph.ancestors(head.revision) if head.revision else ():
+        labels.update(graph.by_id[rid].branch_labels)
+    return labels
+
+
+def _matches_head(head: RevisionFile, labels: set[str], declared: str) -> bool:
     name = declared.removesuffix("@head")
-    return bool(head.revision and head.revision.startswith(name)) or name in head.branch_labels
+    return bool(head.revision and head.revision.startswith(name)) or name in labels
 
 
 def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Finding]:
