@@ -163,7 +163,9 @@ def write_project(
     (root / "alembic.ini").write_text(ini)
     (root / "migrations" / "env.py").write_text(env.replace("{configure}", configure))
     for rev in revisions:
-        (versions / (rev.filename or f"{rev.id}.py")).write_text(rev.source())
+        path = versions / (rev.filename or f"{rev.id}.py")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(rev.source())
     return root
 
 

@@ -718,6 +718,29 @@ def test_a_revision_that_calls_sys_exit_at_import_is_a_broken_file(
     assert statuses(report) == {"r1": ("ok", "ok")}
 
 
+def test_revisions_in_subdirectories_alembic_skips_are_listed_as_not_checked(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """keystone keeps its revisions in versions/<release>/{expand,contract}/ and sets the
+    version locations in code: read as alembic.ini says, the chain is its first file."""
+    nested = [
+        dataclasses.replace(table(2, "r1"), filename="2024.1/expand/r2.py"),
+        dataclasses.replace(table(3, "r2"), filename="2024.1/contract/r3.py"),
+    ]
+    write_project(tmp_path, [table(1, None), *nested])
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert statuses(report) == {"r1": ("ok", "ok")}
+    ((what, why),) = report.skipped
+    assert what.startswith("2 revision files in subdirectories (")
+    assert "recursive_version_locations = true" in why
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(ini.read_text() + "recursive_version_locations = true\n")
+    report = run(pg, tmp_path)
+    assert (report.findings, report.skipped) == ([], [])
+    assert list(statuses(report)) == ["r1", "r2", "r3"]
+
+
 def test_a_project_without_revisions_is_a_usage_error(pg: Sandbox, tmp_path: Path) -> None:
     write_project(tmp_path, [table(1, None)])
     versions = tmp_path / "migrations" / "versions"

@@ -6,7 +6,8 @@ have down files (golang-migrate, Flyway undo files, dbmate, goose sections).
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+import re
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,26 @@ def _load_bootstrap(config: Config, host: DatabaseHost, stack: ExitStack) -> Boo
     return Bootstrap(path, template)
 
 
+_REVISION_ID = re.compile(r"^revision\s*(?::[^=]*)?=", re.MULTILINE)
+
+
+def _nested_revisions(locations: list[Path], found: list[RevisionFile]) -> list[Path]:
+    """Revision files below the version locations that the chain does not include: Alembic
+    does not look into subdirectories unless told to (keystone's expand/contract ones)."""
+    seen = {rev.path.resolve() for rev in found}
+    nested = []
+    for directory in locations:
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.glob("*/**/*.py")):
+            if path.resolve() in seen or path.name.startswith("__"):
+                continue
+            with suppress(OSError, UnicodeDecodeError):
+                if _REVISION_ID.search(path.read_text(encoding="utf-8")):
+                    nested.append(path)
+    return nested
+
+
 def _no_revisions(locations: list[Path]) -> ConfigError:
     """Nothing to verify: say where migproof looked, and where revisions may be instead."""
     where = ", ".join(str(p) for p in locations) or "(no version locations)"
@@ -170,6 +191,16 @@ def _plan(
         raise _no_revisions(project.version_locations)
     project.script_directory()  # imports every revision file; the broken ones become findings
     report.extend(check_graph(project, config))
+    nested = _nested_revisions(project.version_locations, project.graph.files)
+    if nested:
+        where = ", ".join(sorted({str(p.parent) for p in nested})[:3])
+        report.skipped.append(
+            (
+                f"{len(nested)} revision files in subdirectories ({where})",
+                "Alembic reads them only with recursive_version_locations = true, or with"
+                " their directories in version_locations",
+            )
+        )
     if project.map_error is not None:
         report.skipped.append(
             ("upgrade and round trips", f"Alembic cannot load the chain: {project.map_error}")
