@@ -69,6 +69,29 @@ def test_not_null_column_without_default_fails_on_real_tables(pg: Sandbox, tmp_p
     assert [r["upgrade"] for r in report.records] == ["ok", "ok"]
 
 
+def test_an_upgrade_that_fails_on_empty_tables_too_reports_that_error(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """octavia's: a NOT NULL column (which the rows break), then a statement that fails on
+    any database. The second is the upgrade's failure; the rows' is MP104 as well."""
+    write_after_t1(
+        tmp_path,
+        'op.add_column("t", sa.Column("w", sa.Integer, nullable=False))\n'
+        'op.drop_constraint("PRIMARY", "t", type_="primary")',
+        'op.drop_column("t", "w")',
+    )
+    report = run(pg, tmp_path)
+    assert codes(report) == [("MP010", "r2"), ("MP104", "r2")]
+    failed = next(f for f in report.findings if f.check == "MP010")
+    assert 'constraint "PRIMARY" of relation "t" does not exist' in failed.message
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    assert failed.location is not None
+    assert failed.location.line == line_of(path, "op.drop_constraint")
+    rows = next(f for f in report.findings if f.check == "MP104")
+    assert rows.context == (("tables holding rows", "public.t"),)
+    assert [r["upgrade"] for r in report.records] == ["ok", "failed"]
+
+
 def test_examples_keep_their_rows(pg: Sandbox) -> None:
     assert run(pg, REPO / "examples" / "shop").findings == []
 

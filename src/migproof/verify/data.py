@@ -1068,7 +1068,10 @@ def fails_with_rows_finding(
     """
     if not is_value_independent(error, statement):
         return None
-    tables = ", ".join(sorted(seeded.tables)[:5]) + (" …" if len(seeded.tables) > 5 else "")
+    text = (statement or "").lower()
+    # the tables the statement names first: the one it alters is the one that matters
+    ranked = sorted(seeded.tables, key=lambda t: (t.rpartition(".")[2].lower() not in text, t))
+    tables = ", ".join(ranked[:5]) + (" …" if len(ranked) > 5 else "")
     return Finding(
         check=FAILS_WITH_ROWS.code,
         severity=FAILS_WITH_ROWS.severity,

@@ -528,8 +528,11 @@ class _Walk:
             self._env_failed(rev, failure)
             return
         record = self.records[rid]
-        if self.phase == "upgrade" and self._passes_without_rows(rev, failure):
-            return
+        if self.phase == "upgrade":
+            retried = self._retry_without_rows(rev, failure)
+            if retried is None:
+                return
+            failure = retried
         elapsed = (time.perf_counter() - self.step_started) * 1000
         if self.phase == "upgrade":
             record.upgrade_ms = elapsed
@@ -566,22 +569,24 @@ class _Walk:
             self.report.skipped.append((f"revision {record.revision}", self.skip_reason))
             self._next()
 
-    def _passes_without_rows(self, rev: RevisionFile, failure: StepFailure) -> bool:
-        """An upgrade that failed with migproof's rows in the tables, run again without them.
+    def _retry_without_rows(self, rev: RevisionFile, failure: StepFailure) -> StepFailure | None:
+        """An upgrade that failed with migproof's rows in the tables, run again without them;
+        None when it passes, else the failure to report.
 
         When it passes on empty tables, what the rows caused is reported (MP104 for a NOT NULL
         column without a default, which any real rows break; a note for made-up values), and
-        the walk goes on from the upgraded revision.
+        the walk goes on from the upgraded revision. When it fails there too, that failure is
+        the upgrade's (it fails on any database), and MP104 is reported as well when the rows'
+        failure is one any rows cause.
         """
         from migproof.verify.data import fails_with_rows_finding, rows_note
 
         if self.rows is None or not self.rows.tracked.tables or self.snapshot() != self.before:
-            return False
+            return failure
         seeded = self.rows.tracked
         self.rows.clear()
         rid = rev.revision or ""
-        if self.stepper.run_steps(iter([self.stepper.step(rid, up=True)])) is not None:
-            return False
+        retried = self.stepper.run_steps(iter([self.stepper.step(rid, up=True)]))
         finding = fails_with_rows_finding(
             revision=rid,
             direction="upgrade",
@@ -592,10 +597,12 @@ class _Walk:
         )
         if finding is not None:
             self.report.findings.append(finding)
-        else:
+        elif retried is None:
             self.report.skipped.append(rows_note(rid, "upgrade", failure.error))
+        if retried is not None:
+            return retried
         self.upgraded_by_retry = True
-        return True
+        return None
 
     @property
     def recorder(self) -> Any:
