@@ -166,6 +166,21 @@ def test_empty_downgrade_is_found_statically_and_by_the_round_trip(
     )
 
 
+def test_a_revision_without_downgrade_is_walked_as_irreversible(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """MP006 says it has none; the round trip is not run (Alembic's own AttributeError,
+    located in env.py, said the same thing again), and the chain goes up in one run."""
+    write_project(tmp_path, [table(1, None), table(2, "r1"), table(3, "r2")])
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    text = path.read_text()
+    path.write_text(text[: text.index("\n\ndef downgrade():")] + "\n")
+    report = run(pg, tmp_path)
+    assert summary(report) == [("MP006", "r2", "r2.py", line_of(path, "def upgrade"))]
+    assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "skipped"), "r3": ("ok", "ok")}
+    assert [what for what, _ in report.skipped] == ["downgrade to base"]
+
+
 def test_irreversible_revision_is_skipped_not_failed(pg: Sandbox, tmp_path: Path) -> None:
     write_project(
         tmp_path, [table(1, None, downgrade='raise NotImplementedError("one way")'), table(2, "r1")]

@@ -128,6 +128,29 @@ def test_empty_downgrade_of_a_schema_change(tmp_path: Path) -> None:
     assert findings(tmp_path) == [("MP006", "r1", "r1.py", line_of(path, "def downgrade"))]
 
 
+def _without_downgrade(root: Path, rid: str) -> Path:
+    path = root / "migrations" / "versions" / f"{rid}.py"
+    text = path.read_text()
+    path.write_text(text[: text.index("\n\ndef downgrade():")] + "\n")
+    return path
+
+
+def test_a_missing_downgrade_is_found_even_after_an_empty_upgrade(tmp_path: Path) -> None:
+    """keystone's placeholder revisions: `def upgrade(): pass` and no downgrade() at all,
+    which `alembic downgrade` through them fails on."""
+    write_project(tmp_path, [rev(1, None), rev(2, "r1", upgrade="pass")])
+    _without_downgrade(tmp_path, "r2")
+    config = load_config(tmp_path)
+    project = load_project(config, tmp_path)
+    [finding] = check_graph(project, config)
+    assert (finding.check, finding.revision) == ("MP006", "r2")
+    assert finding.message == "revision r2 has no downgrade(): Alembic cannot downgrade past it"
+    _without_downgrade(tmp_path, "r1")
+    project = load_project(config, tmp_path)
+    messages = sorted(f.message for f in check_graph(project, config))
+    assert messages[0] == "revision r1 changes the schema in upgrade() but has no downgrade()"
+
+
 @pytest.mark.parametrize(
     ("upgrade", "says"),
     [

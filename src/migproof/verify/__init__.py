@@ -184,6 +184,7 @@ def _plan(
         graph, make_stepper, irreversible, findings = sqldir.load(config, root)
         report.extend(findings)
         return graph, make_stepper, graph.topological_order(), irreversible
+    from migproof.chain.graph import DowngradeKind
     from migproof.chain.project import load_project, runnable_order
 
     project = load_project(config, root)
@@ -218,11 +219,14 @@ def _plan(
                 "minimum-downgrade-revision: upgraded, never downgraded",
             )
         )
+    # no downgrade() at all: Alembic cannot downgrade through it (MP006 says so), so the walk
+    # treats it as irreversible rather than report an AttributeError from Alembic's code
+    missing = {rev.revision for rev in order if rev.downgrade is DowngradeKind.MISSING}
     return (
         project.graph,
         alembic_stepper(project, config),
         order,
-        irreversible_revisions(project, config),
+        irreversible_revisions(project, config) | {rid for rid in missing if rid},
     )
 
 

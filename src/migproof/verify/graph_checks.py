@@ -271,10 +271,9 @@ def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Findin
                 message=f"revision {rid} is irreversible: its round trip is not checked",
                 location=_at(rev, rev.downgrade_line),
             )
-        elif (
-            rev.downgrade in (DowngradeKind.MISSING, DowngradeKind.EMPTY)
-            and not rev.upgrade_is_empty
-            and rid not in below
+        elif rid not in below and (
+            (rev.downgrade is DowngradeKind.MISSING and rev.syntax_error is None)
+            or (rev.downgrade is DowngradeKind.EMPTY and not rev.upgrade_is_empty)
         ):
             what = (
                 "has no downgrade()"
@@ -282,11 +281,14 @@ def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Findin
                 else "has an empty downgrade()"
             )
             changes = "changes the schema" if rev.upgrade_alters_schema else "runs statements"
+            message = f"revision {rid} {changes} in upgrade() but {what}"
+            if rev.upgrade_is_empty:  # `alembic downgrade` through it fails all the same
+                message = f"revision {rid} has no downgrade(): Alembic cannot downgrade past it"
             yield Finding(
                 check=NO_DOWNGRADE.code,
                 severity=NO_DOWNGRADE.severity,
                 revision=rid,
-                message=f"revision {rid} {changes} in upgrade() but {what}",
+                message=message,
                 fix="write the downgrade, or raise NotImplementedError in it, or list the revision "
                 "in [tool.migproof.verify] irreversible",
                 location=_at(rev, rev.downgrade_line or rev.upgrade_line),
