@@ -92,6 +92,45 @@ def test_an_upgrade_that_fails_on_empty_tables_too_reports_that_error(
     assert [r["upgrade"] for r in report.records] == ["ok", "failed"]
 
 
+NOT_NULL_X = Revision(
+    id="r3",
+    down="r2",
+    upgrade='op.add_column("t", sa.Column("x", sa.Text, nullable=False))',
+    downgrade='op.drop_column("t", "x")',
+)
+
+
+def test_rows_a_downgrade_renumbered_do_not_fail_the_retry_on_empty_tables(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """r2's downgrade gives the rows new keys (MP101): migproof loses track of them, and
+    r3's retry on empty tables must not meet them (CKAN's 047 stopped the walk there)."""
+    renumbers = Revision(
+        id="r2",
+        down="r1",
+        upgrade='op.add_column("t", sa.Column("w", sa.Integer))',
+        downgrade='op.drop_column("t", "w")\nop.execute("UPDATE t SET id = id + 100000")',
+    )
+    write_project(tmp_path, [T1, renumbers, NOT_NULL_X])
+    report = run(pg, tmp_path)
+    assert codes(report) == [("MP101", "r2"), ("MP104", "r3")]
+    assert [r["upgrade"] for r in report.records] == ["ok", "ok", "ok"]
+
+
+def test_the_revision_after_a_rebuild_meets_rows(pg: Sandbox, tmp_path: Path) -> None:
+    """r2's second upgrade fails (an index its downgrade leaves): the database is rebuilt,
+    and r3's upgrade must still meet rows, as it would after any other revision."""
+    leaves_index = Revision(
+        id="r2",
+        down="r1",
+        upgrade='op.create_index("t_v", "t", ["v"])',
+        downgrade="op.execute('SELECT 1')",
+    )
+    write_project(tmp_path, [T1, leaves_index, NOT_NULL_X])
+    report = run(pg, tmp_path)
+    assert codes(report) == [("MP012", "r2"), ("MP013", "r2"), ("MP104", "r3")]
+
+
 def test_examples_keep_their_rows(pg: Sandbox) -> None:
     assert run(pg, REPO / "examples" / "shop").findings == []
 

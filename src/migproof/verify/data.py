@@ -1129,6 +1129,7 @@ class RowTracker:
         self.rows_per_table = rows_per_table
         self.tracked = SeedResult()
         self._skipped: list[tuple[str, str]] = []
+        self._lost_track = False  # some rows were forgotten (they may still be there)
         # a minute of slack: the server's clock, not ours, wrote the values
         self.since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
 
@@ -1145,7 +1146,14 @@ class RowTracker:
 
     def after_upgrade(self, snapshot: Snapshot) -> None:
         """Take the tracked rows, as the upgrade left them, as the reference."""
+        self._refresh(snapshot)
+
+    def _refresh(self, snapshot: Snapshot) -> None:
+        """Re-read the tracked rows; the ones not found by their key are forgotten, though
+        they may still be there under another key (a downgrade that renumbered them)."""
+        count = self.tracked.row_count
         self.tracked = refresh_rows(self.conn, snapshot, self.tracked)
+        self._lost_track |= self.tracked.row_count < count
 
     def after_round_trip(
         self,
@@ -1158,24 +1166,32 @@ class RowTracker:
         """Findings for rows lost or changed by the round trip; then seed new tables."""
         problems = compare_rows(self.conn, snapshot, self.tracked, before=before, since=self.since)
         if any(p.check == ROWS_LOST.code for p in problems):  # forget them: seed those tables
-            self.tracked = refresh_rows(self.conn, snapshot, self.tracked)
+            self._refresh(snapshot)
         self.seed(snapshot)
         return row_findings(problems, revision=revision, location=location)
 
-    def clear(self) -> None:
-        """Delete the rows migproof put in (children first) and forget them.
+    def clear(self) -> bool:
+        """Delete the rows migproof put in (children first) and forget them; False when some
+        may be left: rows it lost track of, or rows PostgreSQL would not delete.
 
         For retrying a step that failed with rows in the tables, when the failed step left
-        the schema as it was (else rebuild the database, which is slower).
+        the schema as it was (else, or when this returns False, rebuild the database).
         """
         pending = list(self.tracked.tables.values())[::-1]
         for _ in range(len(pending)):  # a parent refused while its child has rows: next pass
             pending = [t for t in pending if not _delete_rows(self.conn, t)]
             if not pending:
                 break
+        complete = not pending and not self._lost_track
+        self.forget()
+        return complete
+
+    def forget(self) -> None:
+        """Track no rows (the database was made anew, or they were deleted)."""
         self.tracked = SeedResult(
             skipped=self.tracked.skipped, next_number=self.tracked.next_number
         )
+        self._lost_track = False
 
     def reconnect(self, conn: psycopg.Connection[Any]) -> None:
         """The walk rebuilt its database: use ``conn`` from now on."""
