@@ -39,6 +39,17 @@ def test_findings_exit_1_with_text(project: Path, capsys: pytest.CaptureFixture[
     assert out[-1] == "lint: 1 error, 1 warning"
 
 
+def test_a_location_at_line_100_is_not_an_emoji(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """rich reads ``:100:`` as an emoji code: CKAN's findings at line 100 came out as 💯."""
+    (project / "migrations/1_bad.sql").write_text("\n" * 99 + BAD)
+    assert main(["lint", "migrations/1_bad.sql"]) == 1
+    assert capsys.readouterr().out.startswith("migrations/1_bad.sql:100:1: MP201 ")
+    assert main(["lint", "migrations/1_bad.sql", "--output", "report.txt"]) == 1
+    assert (project / "report.txt").read_text().startswith("migrations/1_bad.sql:100:1: MP201 ")
+
+
 def test_json_and_github_formats(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "migrations/1_bad.sql").write_text(BAD)
     assert main(["lint", "migrations", "--format", "json"]) == 1

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import click
-from rich.console import Console
 
 from migproof.config import Config, load_config
 from migproof.errors import EXIT_CLEAN, EXIT_FINDINGS
 from migproof.findings import Report
 from migproof.report import FORMATS, render_machine
-from migproof.report.terminal import Consoles, render
+from migproof.report.terminal import Consoles, render, text_console
 
 __all__ = ["config_from_flags", "emit", "output_options", "server_options"]
 
@@ -173,7 +172,7 @@ def _write(report: Report, fmt: str, output: Path | None, consoles: Consoles) ->
             render(report, consoles.out)
         else:
             with output.open("w", encoding="utf-8") as handle:
-                render(report, Console(file=handle, no_color=True, width=120, highlight=False))
+                render(report, text_console(handle, no_color=True, width=120))
     elif output is None:
         render_machine(report, fmt, sys.stdout)
     else:

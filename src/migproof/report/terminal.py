@@ -33,8 +33,21 @@ def make_consoles(out: TextIO | None = None, err: TextIO | None = None) -> Conso
     """Consoles for one run; colour only on a terminal and never with NO_COLOR."""
     no_color = bool(os.environ.get("NO_COLOR"))
     return Consoles(
-        out=Console(file=out or sys.stdout, no_color=no_color, highlight=False, soft_wrap=True),
-        err=Console(file=err or sys.stderr, no_color=no_color, highlight=False, soft_wrap=True),
+        out=text_console(out or sys.stdout, no_color=no_color),
+        err=text_console(err or sys.stderr, no_color=no_color),
+    )
+
+
+def text_console(file: TextIO, *, no_color: bool, width: int | None = None) -> Console:
+    """A console for migproof's text: no highlighting of numbers and paths, and no emoji
+    codes (rich would turn the location ``m.sql:100:`` into a hundred-points emoji)."""
+    return Console(
+        file=file,
+        no_color=no_color,
+        width=width,
+        highlight=False,
+        soft_wrap=width is None,
+        emoji=False,
     )
 
 
