@@ -181,6 +181,37 @@ def test_a_revision_without_downgrade_is_walked_as_irreversible(
     assert [what for what, _ in report.skipped] == ["downgrade to base"]
 
 
+def test_a_round_trip_that_only_reorders_columns_is_a_warning(pg: Sandbox, tmp_path: Path) -> None:
+    """A downgrade that adds back the column its upgrade dropped can only append it
+    (CKAN's): MP016, a warning, and the whole chain is still checked."""
+    abc = table(
+        1,
+        None,
+        upgrade=(
+            'op.create_table("t", sa.Column("a", sa.Integer), sa.Column("b", sa.Integer),'
+            ' sa.Column("c", sa.Integer))'
+        ),
+        downgrade='op.drop_table("t")',
+    )
+    drops_b = table(
+        2,
+        "r1",
+        upgrade='op.drop_column("t", "b")',
+        downgrade='op.add_column("t", sa.Column("b", sa.Integer))',
+    )
+    write_project(tmp_path, [abc, drops_b, table(3, "r2")])
+    report = run(pg, tmp_path)
+    assert [(f.check, f.severity.value, f.revision) for f in report.findings] == [
+        ("MP016", "warning", "r2")
+    ]
+    assert report.findings[0].message == (
+        "after the downgrade of r2, the columns of public.t are in another order"
+        " (nothing else differs)"
+    )
+    assert set(statuses(report).values()) == {("ok", "ok")}
+    assert report.skipped == []  # the downgrade to base and upgrade to head ran
+
+
 def test_irreversible_revision_is_skipped_not_failed(pg: Sandbox, tmp_path: Path) -> None:
     write_project(
         tmp_path, [table(1, None, downgrade='raise NotImplementedError("one way")'), table(2, "r1")]

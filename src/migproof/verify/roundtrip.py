@@ -28,7 +28,7 @@ from migproof.chain.graph import RevisionFile, RevisionGraph
 from migproof.chain.project import AlembicProject
 from migproof.chain.stepper import StepFailure, StepInterrupt, Stepper, mark_scratch
 from migproof.config import Config
-from migproof.findings import Finding, Location, Report
+from migproof.findings import Finding, Location, Report, Severity
 from migproof.progress import NullProgress, Progress
 from migproof.sandbox import DatabaseHost
 from migproof.verify._register import verify_check
@@ -100,6 +100,19 @@ NOT_REPRODUCIBLE = verify_check(
     what="Compares the schema after the second upgrade with the schema after the first.",
     why="The same revision produces two different schemas depending on history.",
     fix="Make the downgrade restore exactly the previous state so the upgrade starts from it.",
+)
+COLUMN_ORDER = verify_check(
+    "MP016",
+    "round-trip-column-order",
+    "a round trip gives a table its columns back in another order",
+    what="Reports a round trip whose only difference is the order of a table's columns: a "
+    "downgrade that adds back a column the upgrade dropped (`op.add_column` appends it).",
+    why="`SELECT *` and `INSERT` without a column list see the columns in another order after "
+    "a rollback than on a database built from scratch. Nothing else differs, so this is a "
+    "warning, and the checks that follow still run.",
+    fix="Name the columns in queries; or, where the order matters, rebuild the table in the "
+    "downgrade (create it anew, copy the rows, rename).",
+    severity=Severity.WARNING,
 )
 NOT_REPEATABLE = verify_check(
     "MP015",
@@ -225,6 +238,7 @@ class _Walk:
         self.had_failure = False
         self.env_failed = False
         self._settled = False  # the base includes what env.py makes before the first step
+        self.order_changed = False  # a round trip changed only the order of some columns
         self.skip_reason = "env.py failed"  # why the revisions left are not run
         self.stop = 0
 
@@ -477,7 +491,9 @@ class _Walk:
         record.statements += [
             s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
         ]
-        differences = diff_snapshots(self.before, self.snapshot())
+        differences = self._unless_order_only(
+            diff_snapshots(self.before, self.snapshot()), rev, "downgrade"
+        )
         if differences:
             self._diff_finding(
                 INCOMPLETE_DOWNGRADE.code,
@@ -491,7 +507,9 @@ class _Walk:
         self.phase = "reupgrade"
         yield self.stepper.step(rid, up=True)
         again = self.snapshot()
-        differences = diff_snapshots(self.after, again)
+        differences = self._unless_order_only(diff_snapshots(self.after, again), rev, "upgrade")
+        if not differences:
+            self.after = again  # the same but for the order of columns: go on from it
         if not differences and self.rows is not None:
             self.report.extend(
                 self.rows.after_round_trip(
@@ -645,7 +663,7 @@ class _Walk:
         if failure is not None:
             self._chain_finding(failure, words.down_fails)
             return
-        differences = diff_snapshots(base, self.snapshot())
+        differences = self._chain_diffs(base, self.snapshot())
         if differences:
             self._chain_diff(differences, words.not_base, words.base, words.after_down)
             return
@@ -653,7 +671,7 @@ class _Walk:
         if failure is not None:
             self._chain_finding(failure, words.up_fails)
             return
-        differences = diff_snapshots(head, self.snapshot())
+        differences = self._chain_diffs(head, self.snapshot())
         if differences:
             self._chain_diff(differences, words.not_head, "first head", "second head")
 
@@ -667,7 +685,7 @@ class _Walk:
         if failure is not None:
             self._chain_finding(failure, words.up_fails)
             return
-        differences = diff_snapshots(head, self.snapshot())
+        differences = self._chain_diffs(head, self.snapshot())
         if differences:
             self._chain_diff(
                 differences,
@@ -763,6 +781,41 @@ class _Walk:
                 context=() if failure.from_database else (("Python error", failure.error),),
             )
         )
+
+    def _chain_diffs(self, a: Snapshot, b: Snapshot) -> list[Any]:
+        """The whole chain's comparisons: without column order once a round trip changed it
+        (MP016 said so; a chain built afresh has the first order)."""
+        differences = diff_snapshots(a, b)
+        if self.order_changed:
+            differences = [d for d in differences if not d.is_order_only]
+        return differences
+
+    def _unless_order_only(self, differences: list[Any], rev: RevisionFile, step: str) -> list[Any]:
+        """``differences``, or [] when they are of column order alone: then MP016 (once per
+        revision) says so, and the whole-chain check compares without the order."""
+        if not differences or not all(d.is_order_only for d in differences):
+            return differences
+        self.order_changed = True
+        rid = rev.revision or ""
+        if not any(
+            f.revision == rid and f.check == COLUMN_ORDER.code for f in self.report.findings
+        ):
+            tables = ", ".join(sorted({d.name for d in differences}))
+            self.report.findings.append(
+                Finding(
+                    check=COLUMN_ORDER.code,
+                    severity=COLUMN_ORDER.severity,
+                    revision=rid,
+                    message=f"after the {step} of {rid}, the columns of {tables} are in another"
+                    " order (nothing else differs)",
+                    location=Location(
+                        path=rev.downgrade_path if step == "downgrade" else rev.path,
+                        line=rev.downgrade_line if step == "downgrade" else rev.upgrade_line,
+                    ),
+                    context=(("diff", render_diff(differences, "before", "after")),),
+                )
+            )
+        return []
 
     def _diff_finding(
         self,
