@@ -175,9 +175,25 @@ def test_an_empty_downgrade_says_what_the_upgrade_does(
     assert finding.message == f"revision r1 {says} in upgrade() but has an empty downgrade()"
 
 
-def test_empty_downgrade_of_an_empty_upgrade_is_fine(tmp_path: Path) -> None:
-    write_project(tmp_path, [rev(1, None, upgrade="pass", downgrade="pass")])
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        "pass",
+        '"""Nothing to do on PostgreSQL."""\nreturn',
+        # CKAN's guard for databases its legacy engine made
+        "if skip_based_on_legacy_engine_version(op, __name__):\n    return\npass",
+    ],
+    ids=["pass", "docstring-return", "guard"],
+)
+def test_empty_downgrade_of_an_empty_upgrade_is_fine(tmp_path: Path, upgrade: str) -> None:
+    write_project(tmp_path, [rev(1, None, upgrade=upgrade, downgrade="pass")])
     assert findings(tmp_path) == []
+
+
+def test_a_guard_before_real_work_is_not_an_empty_upgrade(tmp_path: Path) -> None:
+    upgrade = "if op.get_bind().dialect.name != 'postgresql':\n    return\n" + TABLE.format(n=1)
+    write_project(tmp_path, [rev(1, None, upgrade=upgrade, downgrade="pass")])
+    assert [f[0] for f in findings(tmp_path)] == ["MP006"]
 
 
 def test_not_implemented_downgrade_is_reported_as_irreversible(tmp_path: Path) -> None:

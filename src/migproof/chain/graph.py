@@ -221,11 +221,17 @@ def _dotted_tail(node: ast.expr) -> str:
 
 
 def _is_empty_body(body: list[ast.stmt]) -> bool:
+    """Nothing but ``pass``, docstrings, ``...`` and bare returns, also under an ``if`` (a
+    guard such as CKAN's ``if skip_based_on_legacy_engine_version(op, __name__): return``)."""
     for node in body:
         if isinstance(node, ast.Pass):
             continue
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            continue  # docstring or ...
+        if isinstance(node, ast.Expr | ast.Return) and (
+            node.value is None or isinstance(node.value, ast.Constant)
+        ):
+            continue  # docstring, ..., return
+        if isinstance(node, ast.If) and _is_empty_body(node.body) and _is_empty_body(node.orelse):
+            continue
         return False
     return True
 
