@@ -87,7 +87,8 @@ def strong_lock_targets(  # noqa: PLR0912
         tables.append(qualified(node.relation))
         tables.extend(referenced)
     elif isinstance(node, ast.CreateStmt):
-        tables.extend(referenced)
+        created = qualified(node.relation) if node.relation is not None else None
+        tables.extend(t for t in referenced if t != created)  # a self-reference locks nothing
     elif isinstance(node, ast.IndexStmt) and node.relation is not None:
         if node.concurrent:
             return []

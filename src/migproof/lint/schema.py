@@ -146,6 +146,7 @@ class IndexInfo:
     table: str
     columns: tuple[str, ...]
     new: bool = False
+    unique: bool = False  # and not partial: one row at most per value of its columns
 
 
 @dataclass(slots=True)
@@ -238,10 +239,13 @@ class Schema:
         return info is not None and info.new
 
     def has_index_on(self, table: str, columns: tuple[str, ...]) -> bool:
-        """An index of ``table`` starts with ``columns``, in any order (a foreign key's)."""
+        """An index of ``table`` starts with ``columns``, in any order (a foreign key's), or
+        a unique one covers some of them: a lookup by all of them finds one row through it."""
         wanted, width = set(columns), len(columns)
         return any(
-            set(index.columns[:width]) == wanted for index in self._by_table.get(table, {}).values()
+            set(index.columns[:width]) == wanted
+            or (index.unique and all(index.columns) and set(index.columns) <= wanted)
+            for index in self._by_table.get(table, {}).values()
         )
 
     def constraints_of(self, table: str) -> list[ConstraintInfo]:
@@ -350,7 +354,7 @@ class Schema:
                 if existing is not None:
                     columns = existing.columns
                     info.columns = columns
-            self.add_index(IndexInfo(f"{table}:{name}", table, columns, new=new))
+            self.add_index(IndexInfo(f"{table}:{name}", table, columns, new=new, unique=True))
             if kind == "primary":
                 for col in columns:
                     known = self.column(table, col)
@@ -390,7 +394,8 @@ class Schema:
         name = f"{schema}.{node.idxname}" if node.idxname else f"{table}:{','.join(columns)}"
         if node.if_not_exists and name in self.indexes:
             return
-        self.add_index(IndexInfo(name, table, columns, new=new))
+        unique = bool(node.unique) and node.whereClause is None
+        self.add_index(IndexInfo(name, table, columns, new=new, unique=unique))
 
     def _drop(self, node: Any) -> None:
         for obj in node.objects or ():

@@ -518,6 +518,10 @@ def test_foreign_keys_lock_the_tables_they_reference() -> None:
     # tables created in this migration are nobody else's yet: they are not named
     assert _locked("CREATE TABLE ta (id int PRIMARY KEY);\n" + create) == ["public.tb"]
     assert _locked("CREATE TABLE t (id int, a int);\n") == []
+    # a table that references itself (a tree: keystone's project.parent_id) is new too
+    tree = "CREATE TABLE node (id int PRIMARY KEY, parent_id int REFERENCES node (id));\n"
+    assert _locked(tree) == []
+    assert _locked(tree.replace("REFERENCES node", "REFERENCES other")) == ["public.other"]
 
 
 @pytest.mark.parametrize(

@@ -113,7 +113,8 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Finding]:
     ## What it does
     Flags a foreign key added in this migration when no index (this migration's, the next
     migration's, or an existing one that migproof knows of) starts with its referencing
-    columns.
+    columns. A unique index (not partial) on some of them is enough: a lookup by all of
+    the key's columns finds its one row through it.
 
     ## Why is this bad?
     PostgreSQL indexes the referenced key, never the referencing columns. Every DELETE or

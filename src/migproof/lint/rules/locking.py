@@ -363,7 +363,8 @@ def set_not_null_without_check(cmd: ast.AlterTableCmd, ctx: StatementContext) ->
     """
     ## What it does
     Flags `ALTER COLUMN ... SET NOT NULL` on an existing table, unless a validated
-    `CHECK (column IS NOT NULL)` constraint already proves it (PostgreSQL 12+).
+    `CHECK (column IS NOT NULL)` constraint already proves it (PostgreSQL 12+), or the
+    column is already NOT NULL (then PostgreSQL does nothing).
 
     ## Why is this bad?
     PostgreSQL scans the whole table under an ACCESS EXCLUSIVE lock to prove there is no
@@ -386,6 +387,9 @@ def set_not_null_without_check(cmd: ast.AlterTableCmd, ctx: StatementContext) ->
     table = ctx.existing_alter_table()
     if table is None:
         return
+    column = ctx.schema.column(table, cmd.name or "")
+    if column is not None and column.not_null:
+        return  # already NOT NULL (alter_column(nullable=False) says it again): no scan
     if ctx.pg_version >= 12:
         for constraint in ctx.schema.constraints_of(table):
             # validated even in this transaction (MP206 reports that scan): no scan here

@@ -6,3 +6,10 @@ CREATE TABLE release_reconciliation_log (
 -- PostgreSQL does not index the referencing side
 CREATE INDEX idx_release_reconciliation_log_identity_id
     ON release_reconciliation_log (identity_id);
+-- a unique index on some of the key's columns finds the one row that all of them match
+CREATE TABLE local_user (
+    id bigint PRIMARY KEY,
+    user_id bigint NOT NULL UNIQUE,
+    domain_id bigint NOT NULL,
+    FOREIGN KEY (user_id, domain_id) REFERENCES account (id, domain_id)
+);
