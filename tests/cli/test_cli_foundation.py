@@ -170,7 +170,8 @@ def test_internal_error_without_debug_is_a_bug_notice_and_exit_3(
     assert code == 3
     assert err.splitlines() == [
         "error: a bug in migproof: RuntimeError: simulated bug; password postgresql://u:***@h/d",
-        "  rerun with --debug for the traceback and report it",
+        "  rerun as `migproof --debug <command> ...` (or with MIGPROOF_DEBUG=1) for the"
+        " traceback, and report it",
     ]
 
 

@@ -62,7 +62,8 @@ def print_bug_notice(console: Console, exc: BaseException) -> None:
     console.print(
         f"[bold red]error:[/] a bug in migproof: {escape(type(exc).__name__)}: "
         f"{escape(mask_password(str(exc)))}\n"
-        "  rerun with --debug for the traceback and report it"
+        "  rerun as `migproof --debug <command> ...` (or with MIGPROOF_DEBUG=1) for the"
+        " traceback, and report it"
     )
 
 
