@@ -71,6 +71,36 @@ def test_index_on_existing_table_is_found_at_the_op_line_with_its_lock(
     assert summaries["r1"] == []  # a table created in the revision blocks nobody
 
 
+def _codes(report: Report, revision: str = "r2") -> list[str]:
+    return sorted(f.check for f in report.findings if f.revision == revision)
+
+
+CONCURRENT_INDEX = 'op.execute("CREATE INDEX CONCURRENTLY ix_total ON orders (total)")'
+
+
+def test_concurrently_inside_alembics_autocommit_block_is_outside_the_transaction(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """Alembic's way to run CONCURRENTLY and backfills: PostgreSQL sees no transaction
+    there, though SQLAlchemy's connection says it is in one (prefect: 23 false MP203)."""
+    backfill = (
+        'op.add_column("orders", sa.Column("note", sa.Text))\n'
+        "with op.get_context().autocommit_block():\n"
+        '    op.execute("UPDATE orders SET note = total::text WHERE note IS NULL")\n'
+        "    " + CONCURRENT_INDEX
+    )
+    report, _ = _lint_r2(pg, tmp_path / "block", backfill, 'op.drop_column("orders", "note")')
+    assert _codes(report) == ["MP210"]  # the ADD COLUMN's lock, with no lock_timeout
+    # the same backfill in the migration's transaction runs while the ADD COLUMN's lock is held
+    plain = backfill.replace("with op.get_context().autocommit_block():\n    ", "")
+    plain = plain.replace("\n    " + CONCURRENT_INDEX, "")
+    report, path = _lint_r2(pg, tmp_path / "plain", plain, 'op.drop_column("orders", "note")')
+    assert sorted((f.check, f.location.line if f.location else 0) for f in report.findings) == [
+        ("MP210", line_of(path, "op.add_column")),
+        ("MP213", line_of(path, "UPDATE orders")),
+    ]
+
+
 def test_type_change_is_confirmed_as_a_rewrite_and_a_nullable_column_is_not(
     pg: Sandbox, tmp_path: Path
 ) -> None:

@@ -137,7 +137,7 @@ class StatementRecorder:
                 path=path,
                 line=line,
                 started=started,
-                in_transaction=bool(conn.in_transaction()),
+                in_transaction=_in_transaction(conn),
                 locks=locks,
                 rewritten=rewritten,
                 preexisting=preexisting,
@@ -300,3 +300,16 @@ def _literal(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]"
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _in_transaction(conn: Any) -> bool:
+    """Whether the statement ran inside a database transaction. Alembic's
+    ``autocommit_block()`` (the way to run CREATE INDEX CONCURRENTLY) sets AUTOCOMMIT and
+    then begins a transaction that PostgreSQL never sees: SQLAlchemy says "in a transaction"
+    there, and the statement is not in one."""
+    if not conn.in_transaction():
+        return False
+    level = conn.get_execution_options().get("isolation_level") or getattr(
+        conn.dialect, "isolation_level", None
+    )
+    return bool(level != "AUTOCOMMIT")

@@ -436,6 +436,8 @@ class Linter:
             in_txn = implicit
             if origin is not None and origin.in_transaction is not None:
                 in_txn = origin.in_transaction
+                if not in_txn:  # it ran outside one: the transaction before it has ended
+                    state.end_transaction()  # (committed by the driver, no COMMIT recorded)
             ctx.in_transaction = state.explicit_transaction or in_txn
             if isinstance(statement.node, Deferred):
                 locked = state.strong_locks or state.enum_values_added
