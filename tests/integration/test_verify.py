@@ -422,6 +422,56 @@ def test_a_revision_that_reads_the_url_variable_at_import_imports(
     assert "APP_DATABASE_URL" not in os.environ
 
 
+ENV_FROM_APP_SETTINGS = """
+import os, sys
+sys.path.insert(0, os.getcwd())
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+import appsettings  # the application's settings: read once, when first imported
+
+engine = create_engine(appsettings.DATABASE_URL, poolclass=pool.NullPool)
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_settings_frozen_while_the_revisions_were_imported_still_reach_the_scratch_database(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """prefect's: revisions import the application, whose settings read the URL once; env.py
+    builds its engine from those settings, made before any scratch database existed."""
+    monkeypatch.delenv("APP_DATABASE_URL", raising=False)
+    (tmp_path / "appsettings.py").write_text(
+        'import os\nDATABASE_URL = os.environ["APP_DATABASE_URL"]\n'
+    )
+    imports_app = "import sys, os\nsys.path.insert(0, os.getcwd())\nimport appsettings\n"
+    chain = [dataclasses.replace(table(1, None), header=imports_app), table(2, "r1")]
+    write_project(tmp_path, chain, env=ENV_FROM_APP_SETTINGS)
+    report = run(pg, tmp_path, **{"url-env": ["APP_DATABASE_URL"], "verify.jobs": jobs})
+    assert report.findings == []
+    assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "ok")}
+
+
+def test_a_raw_connection_from_the_placeholder_url_is_explained(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("APP_DATABASE_URL", raising=False)
+    header = 'import os\nimport psycopg\nURL = os.environ["APP_DATABASE_URL"]\n'
+    opens = dataclasses.replace(
+        table(2, "r1"), header=header, upgrade="psycopg.connect(URL).close()"
+    )
+    write_project(tmp_path, [table(1, None), opens], env=ENV_FROM_ENVIRONMENT)
+    report = run(pg, tmp_path, **{"url-env": ["APP_DATABASE_URL"]})
+    assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r2")]
+    assert "is what the url-env variables held while migproof imported" in (
+        report.findings[0].message
+    )
+
+
 def test_an_env_py_that_sets_the_url_it_reads_unescaped(pg: Sandbox, tmp_path: Path) -> None:
     write_project(tmp_path, [table(1, None), table(2, "r1")], env=ENV_SET_MAIN_OPTION)
     report = run(pg, tmp_path, **{"url-env": ["APP_DATABASE_URL"]})

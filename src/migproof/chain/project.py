@@ -90,7 +90,8 @@ class AlembicProject:
 
 # What the url-env variables the environment lacks hold while the revision files are
 # imported, before any database exists: a URL that parses and never connects anywhere.
-PLACEHOLDER_URL = "postgresql://migproof-no-database-yet.invalid/migproof"
+PLACEHOLDER_HOST = "migproof-no-database-yet.invalid"
+PLACEHOLDER_URL = f"postgresql://{PLACEHOLDER_HOST}/migproof"
 
 
 @contextlib.contextmanager
@@ -98,7 +99,8 @@ def _placeholder_urls(names: tuple[str, ...]) -> Iterator[None]:
     """Set the unset ``names`` to ``PLACEHOLDER_URL`` for the duration: a revision that
     imports the application's settings, which require ``DATABASE_URL``, imports as it does
     under `alembic` (where the variable is set), instead of failing with a KeyError. Each
-    step sets them to the scratch database's URL."""
+    step sets them to the scratch database's URL, and an SQLAlchemy engine made from the
+    placeholder meanwhile (settings frozen at import) connects there (chain/stepper.py)."""
     unset = [name for name in names if name not in os.environ]
     for name in unset:
         os.environ[name] = PLACEHOLDER_URL

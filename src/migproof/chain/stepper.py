@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from migproof.chain.capture import StatementRecorder
 from migproof.chain.modules import unload_modules
-from migproof.chain.project import AlembicProject, working_directory
+from migproof.chain.project import PLACEHOLDER_HOST, AlembicProject, working_directory
 from migproof.errors import DatabaseError
 from migproof.sandbox.databases import pg_message
 
@@ -213,6 +213,8 @@ class Stepper:
                 stack.callback(event.remove, Pool, "connect", self._check_target)
                 event.listen(Engine, "engine_connect", self._note_engine)
                 stack.callback(event.remove, Engine, "engine_connect", self._note_engine)
+                event.listen(Engine, "do_connect", self._redirect_placeholder)
+                stack.callback(event.remove, Engine, "do_connect", self._redirect_placeholder)
                 if self.project.flask_root is not None:
                     from migproof.chain.flaskapp import (
                         app_import_path,
@@ -251,6 +253,23 @@ class Stepper:
 
     def _note_engine(self, connection: Any) -> None:
         self._engines.add(connection.engine)
+
+    def _redirect_placeholder(
+        self, dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]
+    ) -> None:
+        """An engine made from the placeholder URL the url-env variables held while the
+        revision files were imported (an application's settings, frozen then) connects to
+        this stepper's scratch database, with the driver it names."""
+        from sqlalchemy.engine import make_url
+
+        del conn_rec
+        if cparams.get("host") != PLACEHOLDER_HOST:
+            return
+        url = make_url(self._sqlalchemy_url).set(drivername=f"{dialect.name}+{dialect.driver}")
+        args, params = dialect.create_connect_args(url)
+        cargs[:] = list(args)
+        cparams.clear()
+        cparams.update(params)
 
     def _check_target(self, dbapi_connection: Any, connection_record: Any) -> None:
         del connection_record
@@ -502,6 +521,12 @@ def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None, bo
         message = f"SystemExit: sys.exit({exc.code!r}) was called"
     elif not from_database:
         message = f"{type(exc).__name__}: {message}"
+    if PLACEHOLDER_HOST in message:
+        message += (
+            f" ({PLACEHOLDER_HOST} is what the url-env variables held while migproof imported"
+            " the revision files; a connection made by hand from a URL read then cannot be"
+            " pointed at the scratch database: read the variable when connecting)"
+        )
     return message, sqlstate, statement if isinstance(statement, str) else None, from_database
 
 
