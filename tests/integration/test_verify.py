@@ -212,6 +212,25 @@ def test_a_round_trip_that_only_reorders_columns_is_a_warning(pg: Sandbox, tmp_p
     assert report.skipped == []  # the downgrade to base and upgrade to head ran
 
 
+def test_an_empty_downgrade_the_round_trip_proves_harmless_is_no_finding(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """A data fix or a repair ("no downgrade necessary"): MP006 judges by the source; the
+    exact round trip shows nothing is left behind."""
+    repair = table(2, "r1", upgrade='op.execute("CREATE INDEX IF NOT EXISTS t1_id ON t1 (id)")')
+    chain = [
+        table(1, None, upgrade=table(1, None).upgrade + '\nop.create_index("t1_id", "t1", ["id"])'),
+        dataclasses.replace(repair, downgrade="pass"),
+        dataclasses.replace(
+            table(3, "r2"), upgrade='op.execute("UPDATE t1 SET id = id")', downgrade="pass"
+        ),
+    ]
+    write_project(tmp_path, chain)
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert set(statuses(report).values()) == {("ok", "ok")}
+
+
 def test_irreversible_revision_is_skipped_not_failed(pg: Sandbox, tmp_path: Path) -> None:
     write_project(
         tmp_path, [table(1, None, downgrade='raise NotImplementedError("one way")'), table(2, "r1")]

@@ -62,6 +62,7 @@ def verify(
             at_head=head_checks,
             bootstrap=bootstrap,
         )
+        _drop_disproved_no_downgrade(report)
         if bootstrap is not None:
             from migproof.verify.parity import check_bootstrap
 
@@ -77,6 +78,18 @@ def verify(
                 )
             )
     return report
+
+
+def _drop_disproved_no_downgrade(report: Report) -> None:
+    """MP006 says, from the source alone, that an empty downgrade() leaves the upgrade's
+    work in place; a round trip that restored the schema (and the rows) exactly disproves
+    it (a data fix, a repair that changes nothing on a sound database): the finding goes."""
+    from migproof.verify.graph_checks import NO_DOWNGRADE
+
+    passed = {r["revision"] for r in report.records if r.get("roundtrip") == "ok"}
+    report.findings = [
+        f for f in report.findings if not (f.check == NO_DOWNGRADE.code and f.revision in passed)
+    ]
 
 
 def _load_bootstrap(config: Config, host: DatabaseHost, stack: ExitStack) -> Bootstrap | None:
