@@ -137,13 +137,24 @@ def _presence(a: CatalogObject | None, b: CatalogObject | None, name: str) -> Di
 def _compare(a: CatalogObject, b: CatalogObject, name: str) -> Iterator[Difference]:
     kind = a.kind_label
     for (prop, value_a), (_, value_b) in zip(a.properties(), b.properties(), strict=True):
-        if value_a != value_b and not _is_implied(prop, value_a, value_b):
+        if value_a != value_b and not _is_equivalent(prop, value_a, value_b):
             yield Difference(kind=kind, name=name, property=prop, a=value_a, b=value_b)
 
 
-def _is_implied(prop: str, a: Value, b: Value) -> bool:
-    """A table becoming partitioned is one difference, its partition key, not two."""
-    return prop == "kind" and {a, b} == {"table", "partitioned table"}
+def _is_equivalent(prop: str, a: Value, b: Value) -> bool:
+    """Values that differ and mean the same: a table becoming partitioned is one difference
+    (its partition key), not two; a function body that differs only in its lines'
+    indentation and blank lines (a downgrade that recreates it from differently indented
+    source) is the same body."""
+    if prop == "kind":
+        return {a, b} == {"table", "partitioned table"}
+    if prop == "body" and isinstance(a, str) and isinstance(b, str):
+        return _lines(a) == _lines(b)
+    return False
+
+
+def _lines(text: str) -> list[str]:
+    return [stripped for line in text.splitlines() if (stripped := line.strip())]
 
 
 def _compare_tables(a: Table, b: Table, key: str) -> Iterator[tuple[_SortKey, Difference]]:

@@ -1,0 +1,7 @@
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.updated := now();
+
+            RETURN NEW;
+        END;
+    $$;

@@ -1,0 +1,6 @@
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated := clock_timestamp();
+    RETURN NEW;
+END;
+$$;
