@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from migproof.chain.capture import StatementRecorder
 from migproof.chain.modules import unload_modules
+from migproof.chain.parking import Parking
 from migproof.chain.project import PLACEHOLDER_HOST, AlembicProject, working_directory
 from migproof.errors import DatabaseError
 from migproof.sandbox.databases import pg_message
@@ -146,6 +147,8 @@ class Stepper:
         self._ran: set[str] = set()  # revisions whose module ran a step in this process
         self._engines: weakref.WeakSet[Any] = weakref.WeakSet()  # what env.py connected with
         self._give_connection = False  # env.py needs config.attributes["connection"]
+        self.parking = Parking()  # env.py's sessions, kept from one run to the next
+        self._dbname = _database_of(sqlalchemy_url)
 
     @classmethod
     def on(
@@ -175,6 +178,7 @@ class Stepper:
         dropped; they are let go, so the next run connects anew."""
         for engine in list(self._engines):
             engine.dispose(close=False)  # no I/O on connections the server has ended
+        self.parking.close()
 
     @property
     def env_py(self) -> Path:
@@ -187,10 +191,6 @@ class Stepper:
     @contextmanager
     def session(self) -> Iterator[Stepper]:
         """Point env.py at the scratch database for the duration, and restore everything."""
-        from sqlalchemy import event
-        from sqlalchemy.engine import Engine
-        from sqlalchemy.pool import Pool
-
         saved_env = {name: os.environ.get(name) for name in self._url_env}
         modules_before = set(sys.modules)
         cfg = self.project.alembic_config
@@ -209,12 +209,7 @@ class Stepper:
                 cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
                 for name in self._url_env:
                     os.environ[name] = _keep_scheme(saved_env[name], self._libpq_url)
-                event.listen(Pool, "connect", self._check_target)
-                stack.callback(event.remove, Pool, "connect", self._check_target)
-                event.listen(Engine, "engine_connect", self._note_engine)
-                stack.callback(event.remove, Engine, "engine_connect", self._note_engine)
-                event.listen(Engine, "do_connect", self._redirect_placeholder)
-                stack.callback(event.remove, Engine, "do_connect", self._redirect_placeholder)
+                self._listen(stack)
                 if self.project.flask_root is not None:
                     from migproof.chain.flaskapp import (
                         app_import_path,
@@ -251,6 +246,23 @@ class Stepper:
                 if saved_url is not None:
                     cfg.set_main_option("sqlalchemy.url", saved_url.replace("%", "%%"))
 
+    def _listen(self, stack: contextlib.ExitStack) -> None:
+        """SQLAlchemy's events for every engine env.py and the project make, until ``stack``
+        closes: connections checked, engines noted, placeholders redirected, sessions parked."""
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+        from sqlalchemy.pool import Pool
+
+        for target, name, listener in (
+            (Pool, "connect", self._check_target),
+            (Engine, "engine_connect", self._note_engine),
+            (Engine, "do_connect", self._redirect_placeholder),  # before parking: it retargets
+            (Engine, "do_connect", self._park),
+        ):
+            event.listen(target, name, listener)
+            stack.callback(event.remove, target, name, listener)
+        stack.callback(self.parking.close)
+
     def _note_engine(self, connection: Any) -> None:
         self._engines.add(connection.engine)
 
@@ -270,6 +282,19 @@ class Stepper:
         cargs[:] = list(args)
         cparams.clear()
         cparams.update(params)
+
+    def _park(self, dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
+        """A connection to the scratch database through psycopg (synchronous) comes from
+        the parking: the session the last env.py run closed, reset, when there is one."""
+        del conn_rec
+        if (
+            dialect.driver != "psycopg"
+            or dialect.is_async  # psycopg's async dialect has the same driver name
+            or cparams.get("dbname") != self._dbname
+            or cargs
+        ):
+            return None
+        return self.parking.connect(cargs, cparams)
 
     def _check_target(self, dbapi_connection: Any, connection_record: Any) -> None:
         del connection_record
@@ -528,6 +553,13 @@ def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None, bo
             " pointed at the scratch database: read the variable when connecting)"
         )
     return message, sqlstate, statement if isinstance(statement, str) else None, from_database
+
+
+def _database_of(url: str) -> str | None:
+    """The database a SQLAlchemy URL names."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).database
 
 
 def _keep_driver(existing: str | None, url: str) -> str:
