@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -115,8 +115,9 @@ QUERIES: tuple[str, ...] = (*(kind.query for kind in KINDS), *CHILD_QUERIES)
 
 
 @functools.cache
-def _query(name: str, major: int, only: bool = False) -> sql.Composed:
-    """A catalog query for a server major version; read from the package once per process.
+def _query(name: str, major: int, only: bool = False) -> bytes:
+    """A catalog query for a server major version; read from the package and rendered once
+    per process (psycopg would render a ``Composed`` again at every execution).
 
     With ``only``, the variant that reads the objects whose oid is in ``%(only)s``.
     """
@@ -129,7 +130,7 @@ def _query(name: str, major: int, only: bool = False) -> sql.Composed:
         elif only:
             lines.append(indent + condition)
     # The text is a file of this package, never user input: safe to treat as a literal.
-    return sql.SQL("".join(lines)).format(**_version_columns(major))
+    return sql.SQL("".join(lines)).format(**_version_columns(major)).as_bytes(None)
 
 
 def take_snapshot(conn: psycopg.Connection[Any], filters: SnapshotFilter | None = None) -> Snapshot:
@@ -179,7 +180,11 @@ def read_catalog(
             )
             for name in names
         ]
-        return {name: Result.fetch(cur) for name, cur in zip(names, cursors, strict=True)}
+        shape = (major, only is not None)
+        return {
+            name: Result.fetch(cur, (name, *shape))
+            for name, cur in zip(names, cursors, strict=True)
+        }
 
 
 def oid_array(values: Iterable[int]) -> str:
@@ -249,9 +254,20 @@ class Result:
     rows: list[tuple[Any, ...]]
 
     @classmethod
-    def fetch(cls, cursor: psycopg.Cursor[Any]) -> Result:
+    def fetch(cls, cursor: psycopg.Cursor[Any], query: Hashable = None) -> Result:
+        """The cursor's rows; ``query`` names a query whose columns never change (its
+        text and the server's major version): they are read from the first result only
+        (``cursor.description`` builds an object per column, every time)."""
         rows = cursor.fetchall()
-        return cls(tuple(d.name for d in cursor.description or ()), rows)
+        columns = _COLUMNS.get(query) if query is not None else None
+        if columns is None:
+            columns = tuple(d.name for d in cursor.description or ())
+            if query is not None:
+                _COLUMNS[query] = columns
+        return cls(columns, rows)
+
+
+_COLUMNS: dict[Hashable, tuple[str, ...]] = {}
 
 
 _Reader = Callable[..., Any]
