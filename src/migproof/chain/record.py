@@ -49,35 +49,70 @@ class RevisionRun:
     downgrade: list[RecordedStatement] = field(default_factory=list)
     held_seconds: dict[int, float] = field(default_factory=dict)  # id(statement) -> seconds
     failure: StepFailure | None = None
+    from_bootstrap: bool = False  # stamped in the bootstrap file: taken as applied, not run
 
 
 def record_chain(
-    project: AlembicProject, config: Config, host: DatabaseHost, order: list[Any]
+    project: AlembicProject,
+    config: Config,
+    host: DatabaseHost,
+    order: list[Any],
+    *,
+    bootstrap: Path | None = None,
 ) -> list[RevisionRun]:
     """Upgrade ``order`` one revision at a time, then downgrade back, recording facts.
 
     Stops at the first revision that fails to upgrade (its run carries the failure); the
-    downgrades of the ones applied are recorded as far as they go.
+    downgrades of the ones applied are recorded as far as they go. With ``bootstrap`` (an
+    SQL file, as verify's ``bootstrap-sql``), the database is loaded from it first; the
+    revisions it stamps in the version table, and their ancestors, are taken as applied
+    (``from_bootstrap``) and the rest run on top of it.
     """
-    db = host.create_database()
+    from migproof.verify.parity import load_bootstrap
+
+    db = load_bootstrap(host, bootstrap, config=config) if bootstrap else host.create_database()
     try:
         token = mark_scratch(host, db, config)
         stepper = Stepper.on(project, config, host, db, token, facts=True)
         runs = {rev.revision: RevisionRun(rev.revision, rev.path) for rev in order}
-        applied: list[str] = []
         with stepper.session():
+            if bootstrap is not None:
+                for rid in _stamped(project, host, db, stepper, bootstrap):
+                    runs[rid].from_bootstrap = True
+            todo = [rev for rev in order if not runs[rev.revision].from_bootstrap]
+            applied: list[str] = []
             failure = stepper.run_steps(
-                _walk(stepper, [r.revision for r in order], runs, applied, up=True)
+                _walk(stepper, [r.revision for r in todo], runs, applied, up=True)
             )
-            if failure is not None and order:  # env.py failing before any step names no
+            if failure is not None and todo:  # env.py failing before any step names no
                 # revision: the one after the last applied carries it
-                next_one = order[min(len(applied), len(order) - 1)].revision
+                next_one = todo[min(len(applied), len(todo) - 1)].revision
                 run = runs.get(failure.revision) or runs[next_one]
                 run.failure = failure
             stepper.run_steps(_walk(stepper, list(reversed(applied)), runs, [], up=False))
         return list(runs.values())
     finally:
         host.drop_database(db)
+
+
+def _stamped(
+    project: AlembicProject, host: DatabaseHost, db: str, stepper: Stepper, bootstrap: Path
+) -> set[str]:
+    """The revisions the bootstrap file stamps, with their ancestors; env.py runs once with
+    no step to say which version table it uses. Unknown revisions are a usage error (exit
+    2), as in verify; an env.py that fails leaves the set empty (the walk reports it)."""
+    from migproof.verify.parity import stamped_revisions, unknown_stamp_error
+
+    if stepper.run_steps(iter(())) is not None:
+        return set()
+    with host.connect(db) as conn:
+        stamped = stamped_revisions(conn, stepper.version_table)
+    graph = project.graph
+    unknown = [rid for rid in stamped if rid not in graph.by_id]
+    if unknown:
+        schema, table = stepper.version_table
+        raise unknown_stamp_error(bootstrap, unknown, f"{schema}.{table}" if schema else table)
+    return set(stamped).union(*(graph.ancestors(rid) for rid in stamped))
 
 
 def _walk(

@@ -17,7 +17,7 @@ from migproof.findings import Report
 from migproof.report import FORMATS, render_machine
 from migproof.report.terminal import Consoles, render, text_console
 
-__all__ = ["config_from_flags", "emit", "output_options", "server_options"]
+__all__ = ["config_from_flags", "emit", "from_cwd", "output_options", "server_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -178,3 +178,8 @@ def _write(report: Report, fmt: str, output: Path | None, consoles: Consoles) ->
     else:
         with output.open("w", encoding="utf-8") as handle:
             render_machine(report, fmt, handle)
+
+
+def from_cwd(path: str | None) -> str | None:
+    """A path given on the command line is relative to where the user typed it."""
+    return str(Path(path).resolve()) if path else None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
-from migproof.cli._options import emit, output_options, server_options
+from migproof.cli._options import emit, from_cwd, output_options, server_options
 from migproof.config import Config, load_config
 from migproof.findings import Report, display_path
 from migproof.report.terminal import make_consoles
@@ -74,6 +75,12 @@ def _with_flags(
 @click.option(
     "--url-env", multiple=True, metavar="VAR", help="As for verify: env.py's URL variable."
 )
+@click.option(
+    "--bootstrap-sql",
+    metavar="FILE",
+    help="As for verify: load this SQL before running the revisions; the ones it stamps are "
+    "taken as applied.",
+)
 @server_options
 @output_options
 def command(
@@ -84,6 +91,7 @@ def command(
     protected: tuple[str, ...],
     static: bool,
     url_env: tuple[str, ...],
+    bootstrap_sql: str | None,
     pg_bin: str | None,
     database_url: str | None,
     fmt: str,
@@ -99,21 +107,24 @@ def command(
     from migproof.alembic_ini import project_ini
     from migproof.lint import lint_paths
 
-    config = load_config(
-        overrides={
-            "lint.pg-version": pg_version,
-            "pg-bin": pg_bin,
-            "database-url": database_url,
-            "url-env": url_env or None,
-        }
-    )
-    config = _with_flags(config, disable, enable, protected)
+    overrides = {
+        "lint.pg-version": pg_version,
+        "pg-bin": pg_bin,
+        "database-url": database_url,
+        "url-env": url_env or None,
+        "verify.bootstrap-sql": from_cwd(bootstrap_sql),
+    }
+
+    def configured(start: Path | None = None) -> Config:
+        return _with_flags(load_config(start, overrides=overrides), disable, enable, protected)
+
+    config = configured()
     targets = list(paths) or [Path()]
     report = lint_paths(targets, config)
     projects = [] if static else [p for p in targets if p.is_dir() and project_ini(p, config)]
     consoles = make_consoles()
     if projects:
-        _lint_by_running(projects, config, report, consoles.err)
+        _lint_by_running(projects, config, configured, report, consoles.err)
     if not report.records:
         where = ", ".join(escape(str(p)) for p in targets)
         consoles.err.print(f"warning: no .sql migrations or Alembic revisions found in {where}")
@@ -122,11 +133,19 @@ def command(
     return emit(report, fmt, output, consoles)
 
 
-def _lint_by_running(projects: list[Path], config: Config, report: Report, err: Console) -> None:
+def _lint_by_running(
+    projects: list[Path],
+    config: Config,
+    configured: Callable[[Path], Config],
+    report: Report,
+    err: Console,
+) -> None:
     """Add what running each Alembic project's revisions shows to ``report``.
 
-    A project whose Alembic configuration cannot be loaded (no env.py, say) is linted from
-    its files only, with a warning saying why.
+    Each project runs with its own configuration (``configured(directory)``: the file found
+    from its directory upwards, as verify reads it, and the same flags). A project whose
+    Alembic configuration cannot be loaded (no env.py, say) is linted from its files only,
+    with a warning saying why.
     """
     from migproof.chain.project import load_project
     from migproof.errors import ConfigError
@@ -135,7 +154,7 @@ def _lint_by_running(projects: list[Path], config: Config, report: Report, err: 
 
     runnable = []
     for directory in projects:
-        project_config = dataclasses.replace(config, root=directory.resolve())
+        project_config = configured(directory)
         try:
             project = load_project(project_config, directory)
         except ConfigError as exc:

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from migproof.cli._options import config_from_flags, emit, output_options, server_options
+from migproof.cli._options import (
+    config_from_flags,
+    emit,
+    from_cwd,
+    output_options,
+    server_options,
+)
 from migproof.report.terminal import RichProgress, make_consoles
 from migproof.report.verify_table import render_verify_table
 
@@ -96,8 +102,8 @@ def command(
         database_url=database_url,
         **{
             "verify.data": False if no_data else None,
-            "verify.schema-sql": _from_cwd(schema_sql),
-            "verify.bootstrap-sql": _from_cwd(bootstrap_sql),
+            "verify.schema-sql": from_cwd(schema_sql),
+            "verify.bootstrap-sql": from_cwd(bootstrap_sql),
             "verify.models": models,
             "verify.jobs": jobs,
         },
@@ -108,8 +114,3 @@ def command(
     if fmt == "text" and output is None:
         render_verify_table(report, consoles.out)
     return emit(report, fmt, output, consoles)
-
-
-def _from_cwd(path: str | None) -> str | None:
-    """A path given on the command line is relative to where the user typed it."""
-    return str(Path(path).resolve()) if path else None

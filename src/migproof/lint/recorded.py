@@ -45,12 +45,26 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
 
     project.script_directory()
     order = runnable_order(project)
-    runs = record_chain(project, config, host, order)
+    bootstrap = config.verify.bootstrap_sql
+    bootstrap_path = config.path(bootstrap).resolve() if bootstrap else None
+    runs = record_chain(project, config, host, order, bootstrap=bootstrap_path)
     report = Report(command="lint")
     runnable = {rev.revision for rev in order}
     for rev in project.graph.topological_order():  # what cannot run is said, not dropped
         if rev.revision not in runnable:
             report.skipped.append((f"revision {rev.label}", _why_not_run(project, rev)))
+    preloaded = [run.revision for run in runs if run.from_bootstrap]
+    if preloaded and bootstrap_path is not None:
+        what = f"revision {preloaded[0]}"
+        if len(preloaded) > 1:
+            what = f"{len(preloaded)} revisions ({preloaded[0]} … {preloaded[-1]})"
+        report.skipped.append(
+            (
+                what,
+                f"{bootstrap_path.name} is stamped at them: taken as applied, not run or linted",
+            )
+        )
+    runs = [run for run in runs if not run.from_bootstrap]
     sources = [_source(run) for run in runs if run.upgrade]
     report.extend(lint_sources(sources, config))
     for run in runs:
