@@ -172,6 +172,11 @@ def test_cli_prints_lock_summaries_and_static_mode_runs_nothing(
     assert main(["lint", "--static", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "blocks writes" not in out
+    # what --static leaves out is said, not passed off as "no findings"
+    assert "the SQL of 2 revision files: --static reads revision files" in " ".join(out.split())
+    (tmp_path / "0001.sql").write_text("SELECT 1;\n")
+    assert main(["lint", "--static", str(tmp_path / "0001.sql")]) == 0
+    assert "not checked" not in capsys.readouterr().out
 
 
 def test_env_py_that_fails_before_any_revision_is_one_finding(pg: Sandbox, tmp_path: Path) -> None:

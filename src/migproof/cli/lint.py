@@ -70,7 +70,8 @@ def _with_flags(
 @click.option(
     "--static",
     is_flag=True,
-    help="Do not run Alembic revisions in a sandbox: lint .sql files and revision files only.",
+    help="Do not run Alembic revisions in a sandbox: lint .sql files, and revision files for "
+    "the revision rules only (the SQL they send is not linted).",
 )
 @click.option(
     "--url-env", multiple=True, metavar="VAR", help="As for verify: env.py's URL variable."
@@ -122,6 +123,16 @@ def command(
     targets = list(paths) or [Path()]
     report = lint_paths(targets, config)
     projects = [] if static else [p for p in targets if p.is_dir() and project_ini(p, config)]
+    revisions = sum(1 for r in report.records if r.get("kind") == "revision")
+    if static and revisions:
+        report.skipped.append(
+            (
+                f"the SQL of {revisions} revision file{'s' if revisions > 1 else ''}",
+                "--static reads revision files without running them: only the revision rules "
+                "(revision id length, own connections) apply; without --static, lint runs them "
+                "in a sandbox and lints the SQL they send",
+            )
+        )
     consoles = make_consoles()
     if projects:
         _lint_by_running(projects, config, configured, report, consoles.err)
