@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import sys
@@ -12,7 +13,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from migproof.config import Config, load_config
-from migproof.errors import EXIT_CLEAN, EXIT_FINDINGS
+from migproof.errors import EXIT_CLEAN, EXIT_FINDINGS, MigproofError, mask_password
 from migproof.findings import Report
 from migproof.report import FORMATS, render_machine
 from migproof.report.terminal import Consoles, render, text_console
@@ -62,7 +63,14 @@ def output_options(func: F) -> F:
         primary = next((pair for pair in pairs if pair[1] is None), pairs[0])
         meta[_EXTRA_OUTPUTS] = [pair for pair in pairs if pair is not primary]
         meta[_HTML_OUTPUT] = html
-        return func(*args, fmt=primary[0], output=primary[1], **kwargs)
+        try:
+            return func(*args, fmt=primary[0], output=primary[1], **kwargs)
+        except MigproofError as exc:  # main() prints it and returns its exit code
+            _write_error(pairs, exc.what, exc.fix, exc.exit_code)
+            raise
+        except Exception as exc:  # a bug: main() prints its notice (exit 3)
+            _write_error(pairs, f"internal error: {type(exc).__name__}: {exc}", None, 3)
+            raise
 
     options = [
         click.option(
@@ -151,6 +159,25 @@ def _pair_outputs(
             "only one --format can write to standard output: give the others an --output FILE"
         )
     return [(fmt or "text", out) for fmt, out in pairs] or [("text", None)]
+
+
+def _write_error(
+    pairs: list[tuple[str, Path | None]], message: str, fix: str | None, exit_code: int
+) -> None:
+    """A JSON document saying why, where ``--format json`` was to write a report: scripts
+    that parse the output get the error instead of nothing."""
+    from migproof.report.json_format import render_error
+
+    command = click.get_current_context().info_name or "migproof"
+    message = mask_password(message)
+    for fmt, output in pairs:
+        if fmt != "json":
+            continue
+        if output is None:
+            render_error(command, message, fix, exit_code, sys.stdout)
+            continue
+        with contextlib.suppress(OSError), output.open("w", encoding="utf-8") as handle:
+            render_error(command, message, fix, exit_code, handle)
 
 
 def emit(report: Report, fmt: str, output: Path | None, consoles: Consoles) -> int:

@@ -4,6 +4,10 @@
 "summary": {"error": n, "warning": n, "info": n}, "findings": [...], "records": [...],
 "skipped": [{"what": …, "why": …}]}``; a finding is ``{check, severity, message, fix, path,
 line, column, end_line, end_column, revision, statement, context: [{title, body}]}``.
+
+A run that could not look (exit 2) or hit a bug (exit 3) still writes a document, with no
+findings and ``"error": {"message": …, "fix": …, "exit_code": 2}``, so a script reading the
+output finds why instead of an empty file.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import TextIO
 from migproof import __version__
 from migproof.findings import Finding, Report, Severity
 
-__all__ = ["SCHEMA_VERSION", "finding_to_dict", "render", "report_to_dict"]
+__all__ = ["SCHEMA_VERSION", "finding_to_dict", "render", "render_error", "report_to_dict"]
 
 SCHEMA_VERSION = 1
 
@@ -53,3 +57,10 @@ def report_to_dict(report: Report) -> dict[str, object]:
 def render(report: Report, out: TextIO) -> None:
     # one string, one write: json.dump writes every token to ``out`` on its own
     out.write(json.dumps(report_to_dict(report), indent=2, sort_keys=True, default=str) + "\n")
+
+
+def render_error(command: str, message: str, fix: str | None, exit_code: int, out: TextIO) -> None:
+    """The document of a run that ended with an error instead of a report."""
+    document = report_to_dict(Report(command=command))
+    document["error"] = {"message": message, "fix": fix, "exit_code": exit_code}
+    out.write(json.dumps(document, indent=2, sort_keys=True) + "\n")

@@ -75,3 +75,63 @@ def test_the_schema_rejects_what_it_does_not_describe() -> None:
     document = _document(Report(command="lint"))
     document["findings"] = [{"check": "X1", "severity": "fatal"}]
     assert _errors(document) != []
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from migproof.cli import main
+
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_a_usage_error_still_writes_a_document_that_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere"
+    code, out, err = _run(["verify", str(missing), "--format", "json"], capsys)
+    assert code == 2
+    document = json.loads(out)
+    assert _errors(document) == []
+    assert document["error"] == {
+        "message": f"{missing}: no such directory",
+        "fix": "pass the directory of your Alembic project",
+        "exit_code": 2,
+    }
+    assert (document["command"], document["findings"]) == ("verify", [])
+    assert "no such directory" in err  # and the terminal is told as before
+
+
+def test_the_error_document_goes_to_the_json_output_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.json"
+    args = ["lint", str(tmp_path / "nowhere.sql"), "--format", "json", "--output", str(report)]
+    code, out, _ = _run(args, capsys)
+    assert (code, out) == (2, "")
+    document = json.loads(report.read_text())
+    assert document["command"] == "lint"
+    assert document["error"]["exit_code"] == 2
+    assert "does not exist" in document["error"]["message"]
+
+
+def test_no_document_for_a_text_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["verify", str(tmp_path / "nowhere")], capsys)
+    assert (code, out) == (2, "")
+    assert "no such directory" in err
+
+
+def test_an_internal_error_writes_exit_code_3_with_passwords_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom at postgresql://app:secret@db/app")
+
+    monkeypatch.setattr("migproof.lint.lint_paths", broken)
+    (tmp_path / "0001.sql").write_text("SELECT 1;\n")
+    monkeypatch.delenv("MIGPROOF_DEBUG", raising=False)
+    code, out, _ = _run(["lint", str(tmp_path / "0001.sql"), "--format", "json"], capsys)
+    assert code == 3
+    error = json.loads(out)["error"]
+    assert error["exit_code"] == 3
+    assert error["message"] == "internal error: RuntimeError: boom at postgresql://app:***@db/app"
