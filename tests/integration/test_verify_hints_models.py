@@ -161,3 +161,156 @@ def test_models_that_declare_no_table_are_one_finding(pg: Sandbox, project: Path
     assert model_drift(pg, project, "metadata.remove(orders)") == [
         "the models' metadata declares no table, and head has 1"
     ]
+
+
+def drift(pg: Sandbox, db: str, tmp_path: Path, head_sql: str, models: str) -> list[str]:
+    """MP110 messages (with fixes) of ``models`` against a database built by ``head_sql``."""
+    from migproof.catalog import take_snapshot
+
+    with pg.connect(db) as conn:
+        conn.execute(head_sql)
+        head = take_snapshot(conn)
+    module = f"mp_hint_models_{next(_names)}"
+    (tmp_path / f"{module}.py").write_text(
+        "import sqlalchemy as sa\nmetadata = sa.MetaData()\n" + models
+    )
+    metadata, _ = load_metadata(f"{module}:metadata", tmp_path)
+    found = check_models(
+        pg.sqlalchemy_url_for(db), metadata, config=load_config(tmp_path), head=head
+    )
+    assert {f.check for f in found} <= {"MP110"}
+    return [f"{f.message.removeprefix('models and head differ: ')} | {f.fix}" for f in found]
+
+
+USERS_AT_HEAD = """
+CREATE TABLE users (id int PRIMARY KEY, name text, team_id int);
+CREATE TABLE teams (id int PRIMARY KEY);
+ALTER TABLE users ADD CONSTRAINT users_name_key UNIQUE (name);
+ALTER TABLE users ADD CONSTRAINT users_team_id_fkey FOREIGN KEY (team_id) REFERENCES teams (id);
+CREATE INDEX users_team_idx ON users (team_id);
+"""
+USERS_MODEL = """
+teams = sa.Table("teams", metadata, sa.Column("id", sa.Integer, primary_key=True))
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("team_id", sa.Integer),
+    sa.UniqueConstraint("name", name="{unique}"),
+    sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name="{fk}"),
+    sa.Index("{index}", "{indexed}"),
+)
+"""
+
+
+def users_model(
+    unique: str = "users_name_key",
+    fk: str = "users_team_id_fkey",
+    index: str = "users_team_idx",
+    indexed: str = "team_id",
+) -> str:
+    return (
+        USERS_MODEL.replace("{unique}", unique)
+        .replace("{fk}", fk)
+        .replace("{index}", index)
+        .replace("{indexed}", indexed)
+    )
+
+
+def test_models_alike_but_for_names_match(pg: Sandbox, db: str, tmp_path: Path) -> None:
+    assert drift(pg, db, tmp_path, USERS_AT_HEAD, users_model()) == []
+
+
+def test_a_renamed_constraint_and_index_are_one_line_each(
+    pg: Sandbox, db: str, tmp_path: Path
+) -> None:
+    """jupyterhub's models name unique constraints uq_*, its database has PostgreSQL's
+    *_key names: one line per constraint naming both, not two that look like two objects.
+    (A foreign key's name alone is no difference to Alembic: nothing to say.)"""
+    models = users_model(unique="uq_users_name", fk="fk_users_team", index="ix_users_team")
+    found = drift(pg, db, tmp_path, USERS_AT_HEAD, models)
+    assert sorted(line.split(" | ")[0] for line in found) == [
+        "index on public.users (team_id): named users_team_idx at head, ix_users_team in the "
+        "models",
+        "unique constraint on public.users (name): named users_name_key at head, uq_users_name "
+        "in the models",
+    ]
+    assert all("naming_convention" in line.split(" | ")[1] for line in found)
+
+
+def test_an_index_on_other_columns_under_another_name_stays_two_lines(
+    pg: Sandbox, db: str, tmp_path: Path
+) -> None:
+    found = drift(
+        pg, db, tmp_path, USERS_AT_HEAD, users_model(index="ix_users_name", indexed="name")
+    )
+    assert sorted(line.split(" | ")[0] for line in found) == [
+        "index ix_users_name on public.users is declared in the models but not at head",
+        "index users_team_idx on public.users exists at head but not in the models",
+    ]
+
+
+def test_a_table_only_at_head_is_one_line_not_one_per_part(
+    pg: Sandbox, db: str, tmp_path: Path
+) -> None:
+    head = (
+        USERS_AT_HEAD
+        + "CREATE TABLE audit (id int PRIMARY KEY, user_id int REFERENCES users (id));\n"
+    )
+    head += "CREATE INDEX audit_user_idx ON audit (user_id);\n"
+    found = drift(pg, db, tmp_path, head, users_model())
+    assert [line.split(" | ")[0] for line in found] == [
+        "table public.audit exists at head but not in the models"
+    ]
+
+
+def test_most_tables_missing_from_the_models_are_one_line(
+    pg: Sandbox, db: str, tmp_path: Path
+) -> None:
+    """keystone's env.py passes a metadata few model modules were imported into: one line
+    for the tables it lacks, saying why that happens, not fifty."""
+    head = USERS_AT_HEAD + "".join(f"CREATE TABLE t{n} (id int PRIMARY KEY);\n" for n in range(6))
+    found = drift(pg, db, tmp_path, head, users_model())
+    (line,) = found
+    text, fix = line.split(" | ")
+    assert text == (
+        "6 of the 8 tables at head are not in the models (public.t0, public.t1, public.t2, "
+        "public.t3, public.t4, … and 1 more)"
+    )
+    assert "import every module that defines models" in fix
+
+
+def test_a_few_tables_missing_from_the_models_are_named_one_by_one(
+    pg: Sandbox, db: str, tmp_path: Path
+) -> None:
+    head = USERS_AT_HEAD + "".join(f"CREATE TABLE t{n} (id int PRIMARY KEY);\n" for n in range(2))
+    found = drift(pg, db, tmp_path, head, users_model())
+    assert sorted(line.split(" | ")[0] for line in found) == [
+        "table public.t0 exists at head but not in the models",
+        "table public.t1 exists at head but not in the models",
+    ]
+
+
+def test_sqlalchemy_s_remarks_while_comparing_are_not_printed(
+    pg: Sandbox, db: str, tmp_path: Path
+) -> None:
+    """galaxy: tables in a foreign-key cycle made SQLAlchemy warn from inside the comparison,
+    printed with migproof's own file and line."""
+    import warnings
+
+    head = (
+        "CREATE TABLE a (id int PRIMARY KEY, b_id int);"
+        "CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a (id));"
+        "ALTER TABLE a ADD FOREIGN KEY (b_id) REFERENCES b (id);"
+    )
+    models = (
+        'sa.Table("a", metadata, sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("b_id", sa.Integer, sa.ForeignKey("b.id")))\n'
+        'sa.Table("b", metadata, sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("a_id", sa.Integer, sa.ForeignKey("a.id")))\n'
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert drift(pg, db, tmp_path, head, models) == []
+    assert [str(w.message) for w in caught] == []

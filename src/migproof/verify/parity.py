@@ -23,6 +23,7 @@ import logging
 import re
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -231,6 +232,7 @@ def check_models(
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine, pool
+    from sqlalchemy.exc import SAWarning
 
     metadatas = metadata if isinstance(metadata, list | tuple) else [metadata]
     if head is not None and head.tables and not any(m.tables for m in metadatas):
@@ -254,7 +256,10 @@ def check_models(
     engine = create_engine(url, poolclass=pool.NullPool)
     quiet = _quiet_alembic()
     try:
-        with quiet, engine.connect() as connection:
+        with quiet, engine.connect() as connection, warnings.catch_warnings():
+            # SQLAlchemy's remarks on what it reflects and sorts (tables in a foreign-key
+            # cycle, expression indexes) would print with migproof's file and line: noise
+            warnings.simplefilter("ignore", SAWarning)
             context = MigrationContext.configure(connection, opts=opts)
             target: Any = metadatas[0] if len(metadatas) == 1 else list(metadatas)
             diffs = compare_metadata(context, target)  # Alembic takes a list too (target_metadata)
@@ -264,9 +269,10 @@ def check_models(
         "write the revision that makes head match the models "
         "(`alembic revision --autogenerate`), or change the model back"
     )
-    differences = [
-        (text, autogenerate)
-        for text in _describe_model_diffs(_clean(list(_flatten(diffs)), config))
+    entries = _without_parts_of_missing_tables(_clean(list(_flatten(diffs)), config))
+    entries, unmodelled = _unmodelled_tables(entries, head)
+    differences = unmodelled + [
+        (text, fix or autogenerate) for text, fix in _describe_model_diffs(entries)
     ]
     if head is not None:
         enum_fix = (
@@ -452,24 +458,137 @@ def _drop_unique_pairs(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [entry for entry, k in keyed if not is_pair(k)]
 
 
-def _describe_model_diffs(entries: list[tuple[Any, ...]]) -> list[str]:
-    """Each difference in words; an index that Alembic reports as removed and added again
-    (same name, same table: its columns or uniqueness changed) as one line saying what differs.
+def _without_parts_of_missing_tables(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The indexes, constraints and foreign keys of a table that is only at head (or only in
+    the models) are said by that table's own line: Alembic lists them too."""
+    missing = {
+        (entry[0].split("_", 1)[0], _qualified(entry[1].schema, entry[1].name))
+        for entry in entries
+        if entry[0] in ("add_table", "remove_table")
+    }
+    if not missing:
+        return entries
+
+    def of_missing_table(entry: tuple[Any, ...]) -> bool:
+        kind = entry[0]
+        side, _, what = kind.partition("_")
+        if what not in ("index", "constraint", "fk"):
+            return False
+        table = getattr(entry[1], "table", None)
+        if table is None:
+            return False
+        return (side, _qualified(table.schema, table.name)) in missing
+
+    return [entry for entry in entries if not of_missing_table(entry)]
+
+
+# So many tables at head missing from the models means the models were not all imported.
+_UNMODELLED_MIN = 5
+_UNMODELLED_SHOWN = 5
+
+
+def _unmodelled_tables(
+    entries: list[tuple[Any, ...]], head: Snapshot | None
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]]]:
+    """When most of head's tables are missing from the models, one line for all of them
+    instead of one each (keystone's env.py passes a metadata only some model modules were
+    imported into); the entries left, and that line with its fix."""
+    removed = [entry for entry in entries if entry[0] == "remove_table"]
+    at_head = len(head.tables) if head is not None else 0
+    if len(removed) < _UNMODELLED_MIN or len(removed) * 2 < at_head:
+        return entries, []
+    names = sorted(_qualified(e[1].schema, e[1].name) for e in removed)
+    shown = ", ".join(names[:_UNMODELLED_SHOWN])
+    more = len(names) - _UNMODELLED_SHOWN
+    listed = f"{shown}, … and {more} more" if more > 0 else shown
+    total = f" of the {at_head}" if at_head else ""
+    text = f"{len(names)}{total} tables at head are not in the models ({listed})"
+    fix = (
+        "import every module that defines models before env.py reads target_metadata (or "
+        "name the complete metadata with verify.models); tables the project keeps no models "
+        "for are left out with an include_object filter in env.py"
+    )
+    return [entry for entry in entries if entry[0] != "remove_table"], [(text, fix)]
+
+
+def _describe_model_diffs(entries: list[tuple[Any, ...]]) -> list[tuple[str, str | None]]:
+    """Each difference in words, with its fix when the general one does not apply.
+
+    An index that Alembic reports as removed and added again (same name, same table: its
+    columns or uniqueness changed) is one line saying what differs; an index or a unique
+    constraint that is the same on both sides but for its name is one line naming both.
     """
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for kind, obj, *_ in entries:
         key = _index_key(kind, obj)
         if key is not None:
             pairs.setdefault(key, {})[kind] = obj
-    out: list[str] = []
+    renamed = _renamed(entries)
+    out: list[tuple[str, str | None]] = []
     for entry in entries:
+        if id(entry) in renamed:
+            line = renamed[id(entry)]
+            if line is not None:  # the pair's line, once, where its first half was
+                out.append(line)
+            continue
         key = _index_key(entry[0], entry[1])
         pair = pairs.get(key) if key is not None else None
         if pair is None or len(pair) < 2:
-            out.append(describe_model_diff(entry))
+            out.append((describe_model_diff(entry), None))
         elif entry[0] == "remove_index":  # the pair's line, once, where the first half was
-            out.append(_describe_changed_index(pair["remove_index"], pair["add_index"]))
+            out.append((_describe_changed_index(pair["remove_index"], pair["add_index"]), None))
     return out
+
+
+def _renamed(entries: list[tuple[Any, ...]]) -> dict[int, tuple[str, str] | None]:
+    """id(entry) -> the one line of a rename for the first entry of each pair (a removed
+    and an added object alike but for their names), None for the second."""
+    sides: dict[tuple[str, ...], dict[str, list[tuple[Any, ...]]]] = {}
+    for entry in entries:
+        shape = _shape(entry)
+        if shape is not None:
+            side = entry[0].split("_", 1)[0]
+            sides.setdefault(shape, {}).setdefault(side, []).append(entry)
+    found: dict[int, tuple[str, str] | None] = {}
+    for shape, by_side in sides.items():
+        removed, added = by_side.get("remove", []), by_side.get("add", [])
+        if len(removed) != 1 or len(added) != 1:
+            continue  # several alike on a side: which was renamed to which is a guess
+        old, new = removed[0][1], added[0][1]
+        if not getattr(old, "name", None) or not getattr(new, "name", None) or old.name == new.name:
+            continue  # the same name: something else differs (an index's line says what)
+        label, where, columns = shape[0], shape[1], shape[2]
+        text = f"{label} on {where} ({columns}): named {old.name} at head, {new.name} in the models"
+        fix = (
+            f"rename it in a revision (ALTER {'INDEX' if label.endswith('index') else 'TABLE'} "
+            "… RENAME …), or give the model the name head has (name=, or the MetaData's "
+            "naming_convention)"
+        )
+        first, second = sorted((removed[0], added[0]), key=entries.index)
+        found[id(first)] = (text, fix)
+        found[id(second)] = None
+    return found
+
+
+def _shape(entry: tuple[Any, ...]) -> tuple[str, ...] | None:
+    """What an index or a unique constraint is, but its name: (label, table, columns); None
+    for the rest (Alembic matches foreign keys by what they are, so a name alone never
+    shows up as a difference)."""
+    side, _, what = entry[0].partition("_")
+    obj = entry[1]
+    table = getattr(obj, "table", None)
+    if table is None or side not in ("add", "remove"):
+        return None
+    where = _qualified(table.schema, table.name)
+    shape: tuple[str, ...] | None = None
+    if what == "index":
+        keys = _index_keys(obj)
+        if all(plain for _, plain in keys):  # expressions print differently on each side
+            label = "unique index" if obj.unique else "index"
+            shape = (label, where, ", ".join(k for k, _ in keys))
+    elif what == "constraint" and type(obj).__name__ == "UniqueConstraint":
+        shape = ("unique constraint", where, ", ".join(c.name for c in obj.columns))
+    return shape
 
 
 def _index_key(kind: str, obj: Any) -> tuple[str, str] | None:
@@ -558,6 +677,8 @@ def describe_model_diff(entry: tuple[Any, ...]) -> str:
         name = _qualified(entry[1], entry[2], entry[3])
         what = kind.removeprefix("modify_").replace("_", " ")
         head, models = _show_value(kind, entry[5]), _show_value(kind, entry[6])
+        if kind == "modify_nullable":  # "NOT NULL at head", not "nullable at head NOT NULL"
+            return f"column {name}: {head} at head, {models} in the models"
         return f"column {name}: {what} at head {head}, in the models {models}"
     obj = entry[1]
     table = getattr(obj, "table", None) if kind != "add_table_comment" else obj

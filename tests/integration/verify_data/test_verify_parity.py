@@ -122,7 +122,7 @@ def test_type_nullability_and_default_drift_are_named(
         options={"compare_server_default": True},
     )
     assert sorted(f.message.removeprefix("models and head differ: ") for f in found) == [
-        "column public.customers.note: nullable at head NOT NULL, in the models nullable",
+        "column public.customers.note: NOT NULL at head, nullable in the models",
         "column public.customers.score: type at head REAL, in the models DOUBLE PRECISION",
         "column public.customers.status: default at head old, in the models new",
     ]
