@@ -255,6 +255,22 @@ class Config:
             return str(self.path(value))
         return value
 
+    def setting(self, key: str) -> str:
+        """Where a user writes option ``key`` (``verify.irreversible``), for fix lines: in
+        the configuration file this project has (``[verify]`` of migproof.toml), else in
+        pyproject.toml's ``[tool.migproof.verify]``.
+
+        >>> Config().setting("verify.irreversible")
+        'irreversible in [tool.migproof.verify] of pyproject.toml'
+        >>> Config(source_file=Path("migproof.toml")).setting("alembic-name")
+        'alembic-name in migproof.toml'
+        """
+        section, _, name = key.rpartition(".")
+        where = self.source_file.name if self.source_file is not None else "pyproject.toml"
+        prefix = _table_prefix(where)
+        table = (prefix + section) if section else prefix.rstrip(".")
+        return f"{name} in [{table}] of {where}" if table else f"{name} in {where}"
+
     def uses_default(self, key: str) -> bool:
         """Whether an option kept its default: no flag, variable or file set it."""
         return key not in dict(self.origins)

@@ -317,3 +317,86 @@ def test_module_state_is_what_top_level_code_makes(
     path = tmp_path / "r1.py"
     path.write_text(Revision(id="r1", down=None, upgrade="pass", header=header).source())
     assert read_revision_file(path).module_state is state
+
+
+@pytest.mark.parametrize(
+    ("config_file", "text", "where"),
+    [
+        (None, "", "heads in [tool.migproof.verify] of pyproject.toml"),
+        ("migproof.toml", "[verify]\n", "heads in [verify] of migproof.toml"),
+        (
+            "pyproject.toml",
+            "[tool.migproof]\n",
+            "heads in [tool.migproof.verify] of pyproject.toml",
+        ),
+    ],
+)
+def test_the_fix_names_the_table_of_the_project_s_own_configuration_file(
+    tmp_path: Path, config_file: str | None, text: str, where: str
+) -> None:
+    write_project(tmp_path, [rev(1, None), rev(2, "r1"), rev(3, "r1")])
+    if config_file:
+        (tmp_path / config_file).write_text(text)
+    config = load_config(tmp_path)
+    project = load_project(config, tmp_path)
+    project.script_directory()
+    (finding,) = check_graph(project, config)
+    assert finding.fix is not None and finding.fix.endswith(f"declare the intended heads ({where})")
+
+
+def label(root: Path, n: int, name: str) -> None:
+    path = root / "migrations" / "versions" / f"r{n}.py"
+    path.write_text(
+        path.read_text().replace("branch_labels = None", f"branch_labels = ({name!r},)")
+    )
+
+
+def heads_finding(root: Path) -> tuple[str, str]:
+    config = load_config(root)
+    project = load_project(config, root)
+    project.script_directory()
+    (finding,) = check_graph(project, config)
+    assert finding.check == "MP002" and finding.fix is not None
+    return finding.message, finding.fix
+
+
+def test_separate_labelled_branches_are_told_to_be_declared_not_merged(tmp_path: Path) -> None:
+    """galaxy keeps two labelled branches from two bases on purpose: merging them is the
+    wrong advice; declaring them is the right one."""
+    write_project(tmp_path, [rev(1, None), rev(2, "r1"), rev(3, None), rev(4, "r3")])
+    label(tmp_path, 1, "gxy")
+    label(tmp_path, 3, "tsi")
+    message, fix = heads_finding(tmp_path)
+    assert message == (
+        "the chain has 2 separate labelled branches, each with its own base and head: "
+        "r2 (r2.py), r4 (r4.py)"
+    )
+    assert fix == (
+        'declare them, heads = ["gxy@head", "tsi@head"] (heads in [tool.migproof.verify] of '
+        "pyproject.toml)"
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.migproof.verify]\nheads = ["gxy@head", "tsi@head"]\n'
+    )
+    assert findings(tmp_path) == []
+
+
+@pytest.mark.parametrize("labels", [{1: "gxy"}, {}], ids=["one-unlabelled", "none-labelled"])
+def test_a_fork_or_unlabelled_bases_are_still_told_to_merge(
+    tmp_path: Path, labels: dict[int, str]
+) -> None:
+    write_project(tmp_path, [rev(1, None), rev(2, "r1"), rev(3, None), rev(4, "r3")])
+    for n, name in labels.items():
+        label(tmp_path, n, name)
+    message, fix = heads_finding(tmp_path)
+    assert message.startswith("the chain has 2 heads: ")
+    assert fix.startswith("merge them with `alembic merge heads -m merge`")
+
+
+def test_labelled_branches_of_one_base_are_a_fork(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None), rev(2, "r1"), rev(3, "r1")])
+    label(tmp_path, 2, "a")
+    label(tmp_path, 3, "b")
+    message, fix = heads_finding(tmp_path)
+    assert message.startswith("the chain has 2 heads: ")
+    assert fix.startswith("merge them")

@@ -155,10 +155,10 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         raise ConfigError(
             f"no Alembic configuration: {ini} does not exist",
             fix="run migproof in the directory that has alembic.ini, pass it with -c FILE, "
-            "or set alembic-config in [tool.migproof]",
+            f"or set {config.setting('alembic-config')}",
         )
     section = config.alembic_name
-    _check_ini(ini, section)
+    _check_ini(ini, section, config)
     alembic_config = AlembicConfig(str(ini), ini_section=section)
     script_location = alembic_config.get_main_option("script_location")
     if not script_location and (ini.parent / "env.py").is_file():
@@ -226,7 +226,7 @@ def _check_sqlalchemy(version: str | None = None) -> None:
         )
 
 
-def _check_ini(ini: Path, section: str) -> None:
+def _check_ini(ini: Path, section: str, config: Config) -> None:
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(ini, encoding="utf-8")
@@ -239,7 +239,7 @@ def _check_ini(ini: Path, section: str) -> None:
         known = ", ".join(parser.sections()) or "none"
         raise ConfigError(
             f"{ini} has no [{section}] section (sections: {known})",
-            fix="choose the section with --name SECTION, or set alembic-name in [tool.migproof]",
+            fix=f"choose the section with --name SECTION, or set {config.setting('alembic-name')}",
         )
 
 

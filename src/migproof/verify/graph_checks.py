@@ -32,7 +32,9 @@ HEADS = verify_check(
     why="With two heads, `alembic upgrade head` refuses to run; it usually means two branches "
     "each added a revision on the same parent and were merged without a merge revision.",
     fix="Create a merge revision (`alembic merge heads -m merge`), or list the intended heads "
-    "in `[tool.migproof.verify] heads`.",
+    "in `[tool.migproof.verify] heads` (`[verify]` in migproof.toml). Branches that are "
+    "meant to stay apart (each from its own base, with a branch label) are said as such, and "
+    'declared by label: `heads = ["core@head", "plugins@head"]`.',
 )
 DANGLING = verify_check(
     "MP003",
@@ -222,15 +224,44 @@ def _check_heads(project: AlembicProject, config: Config) -> Iterator[Finding]:
         return
     names = ", ".join(f"{h.revision} ({h.path.name})" for h in heads)
     matched_nothing = f"; declared {', '.join(unmatched)}: no such head" if unmatched else ""
+    message = f"the chain has {len(heads)} heads: {names}{matched_nothing}"
+    fix = (
+        "merge them with `alembic merge heads -m merge`, or declare the intended heads "
+        f"({config.setting('verify.heads')})"
+    )
+    separate = _separate_branches(graph, heads) if not declared else None
+    if separate is not None:  # galaxy: branches meant to stay apart, not a fork to merge
+        message = (
+            f"the chain has {len(heads)} separate labelled branches, each with its own base "
+            f"and head: {names}"
+        )
+        wanted = ", ".join(f'"{label}@head"' for label in separate)
+        fix = f"declare them, heads = [{wanted}] ({config.setting('verify.heads')})"
     yield Finding(
         check=HEADS.code,
         severity=HEADS.severity,
         revision=heads[-1].revision if heads else None,
-        message=f"the chain has {len(heads)} heads: {names}{matched_nothing}",
-        fix="merge them with `alembic merge heads -m merge`, or declare the intended heads "
-        "in [tool.migproof.verify] heads",
+        message=message,
+        fix=fix,
         location=_at(heads[-1], 1) if heads else None,
     )
+
+
+def _separate_branches(graph: RevisionGraph, heads: list[RevisionFile]) -> list[str] | None:
+    """One branch label per head when the heads share no revision and each carries a label
+    of its own (Alembic's independent branches, each from its own base); else None."""
+    lineages = [{h.revision, *graph.ancestors(h.revision)} for h in heads if h.revision]
+    if len(lineages) != len(heads) or any(
+        a & b for i, a in enumerate(lineages) for b in lineages[i + 1 :]
+    ):
+        return None
+    chosen = []
+    for head in heads:
+        labels = sorted(_branch_labels(graph, head))
+        if not labels:
+            return None
+        chosen.append(labels[0])
+    return chosen if len(set(chosen)) == len(chosen) else None
 
 
 def _branch_labels(graph: RevisionGraph, head: RevisionFile) -> set[str]:
@@ -290,6 +321,6 @@ def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Findin
                 revision=rid,
                 message=message,
                 fix="write the downgrade, or raise NotImplementedError in it, or list the revision "
-                "in [tool.migproof.verify] irreversible",
+                f"({config.setting('verify.irreversible')})",
                 location=_at(rev, rev.downgrade_line or rev.upgrade_line),
             )
