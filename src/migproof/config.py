@@ -49,7 +49,10 @@ class VerifyConfig:
     """``[tool.migproof.verify]``: how ``migproof verify`` walks an Alembic chain."""
 
     irreversible: tuple[str, ...] = _opt(
-        (), "Revisions whose downgrade is knowingly impossible: round trip skipped.", '["a1b2c3"]'
+        (),
+        "Revisions whose downgrade is knowingly impossible: round trip skipped. Ids, id "
+        'prefixes or glob patterns ("*": an upgrade-only chain).',
+        '["a1b2c3"]',
     )
     minimum_downgrade_revision: str | None = _opt(
         None,

@@ -248,6 +248,49 @@ def test_irreversible_revision_is_skipped_not_failed(pg: Sandbox, tmp_path: Path
     ]
 
 
+@pytest.mark.parametrize("declared", [["*"], ["r*"]])
+def test_an_upgrade_only_chain_is_declared_with_a_pattern(
+    pg: Sandbox, tmp_path: Path, declared: list[str]
+) -> None:
+    """OpenStack projects dropped every downgrade(): without a declaration each revision is
+    an MP006; ``irreversible = ["*"]`` says the chain is upgrade-only, once."""
+    write_project(tmp_path, [table(1, None), table(2, "r1"), table(3, "r2")])
+    for n in (1, 2, 3):
+        path = tmp_path / "migrations" / "versions" / f"r{n}.py"
+        text = path.read_text()
+        path.write_text(text[: text.index("\n\ndef downgrade():")] + "\n")
+    assert [f.check for f in run(pg, tmp_path).findings] == ["MP006"] * 3
+    report = run(pg, tmp_path, **{"verify.irreversible": declared})
+    assert report.findings == []
+    assert statuses(report) == {rid: ("ok", "skipped") for rid in ("r1", "r2", "r3")}
+    patterns = ", ".join(declared)
+    assert report.skipped == [
+        (
+            "round trips of 3 revisions",
+            f"declared irreversible ({patterns} in verify.irreversible): upgraded, never "
+            "downgraded",
+        ),
+        (
+            "downgrade to base",
+            "the chain has irreversible revisions (the upgrade from base to head in one run is"
+            " checked)",
+        ),
+    ]
+
+
+def test_an_irreversible_id_prefix_and_pattern_reach_only_their_revisions(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(tmp_path, [table(1, None), table(2, "r1"), table(3, "r2")])
+    report = run(pg, tmp_path, **{"verify.irreversible": ["r1", "r[2]"]})
+    assert [(f.check, f.revision) for f in report.findings] == [("MP008", "r1")]
+    assert statuses(report) == {
+        "r1": ("ok", "skipped"),
+        "r2": ("ok", "skipped"),
+        "r3": ("ok", "ok"),
+    }
+
+
 def test_an_irreversible_chain_is_still_upgraded_from_base_in_one_run(
     pg: Sandbox, tmp_path: Path
 ) -> None:

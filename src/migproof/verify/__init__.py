@@ -190,7 +190,12 @@ def _plan(
     """The graph, the stepper factory, the revisions to walk and the irreversible ones;
     None when nothing can be run (the findings say why)."""
     from migproof.verify import sqldir
-    from migproof.verify.graph_checks import below_minimum, check_graph, irreversible_revisions
+    from migproof.verify.graph_checks import (
+        below_minimum,
+        check_graph,
+        declared_by_pattern,
+        irreversible_revisions,
+    )
     from migproof.verify.roundtrip import alembic_stepper
 
     if is_sql_project(config, root):
@@ -230,6 +235,16 @@ def _plan(
             (
                 f"round trips of {minimum} and the revisions it builds on ({len(below)} in all)",
                 "minimum-downgrade-revision: upgraded, never downgraded",
+            )
+        )
+    patterned = declared_by_pattern(project, config) - below
+    if patterned:
+        patterns = ", ".join(d for d in config.verify.irreversible if any(c in d for c in "*?["))
+        report.skipped.append(
+            (
+                f"round trips of {len(patterned)} revision{'s' if len(patterned) > 1 else ''}",
+                f"declared irreversible ({patterns} in verify.irreversible): upgraded, never "
+                "downgraded",
             )
         )
     # no downgrade() at all: Alembic cannot downgrade through it (MP006 says so), so the walk

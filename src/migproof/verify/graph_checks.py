@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator
 
 from migproof.chain.graph import VERSION_NUM_LENGTH, DowngradeKind, RevisionFile, RevisionGraph
@@ -11,7 +12,7 @@ from migproof.errors import ConfigError
 from migproof.findings import Finding, Location, Severity
 from migproof.verify._register import verify_check
 
-__all__ = ["below_minimum", "check_graph", "irreversible_revisions"]
+__all__ = ["below_minimum", "check_graph", "declared_by_pattern", "irreversible_revisions"]
 
 BROKEN = verify_check(
     "MP001",
@@ -129,7 +130,31 @@ def below_minimum(project: AlembicProject, config: Config) -> set[str]:
 
 
 def _declared(rev: RevisionFile, declared: set[str]) -> bool:
-    return any(rev.revision and rev.revision.startswith(d) for d in declared if d)
+    """Whether ``irreversible`` names the revision: by id, id prefix or glob pattern."""
+    rid = rev.revision
+    if not rid:
+        return False
+    return any(
+        fnmatch.fnmatchcase(rid, d) if _is_pattern(d) else rid.startswith(d) for d in declared if d
+    )
+
+
+def _is_pattern(declared: str) -> bool:
+    return any(char in declared for char in "*?[")
+
+
+def declared_by_pattern(project: AlembicProject, config: Config) -> set[str]:
+    """The revisions ``irreversible`` reaches through a glob pattern (``"*"``: an
+    upgrade-only chain, as OpenStack's are): said once, in a "not checked" entry, rather
+    than with one MP008 each."""
+    patterns = {d for d in config.verify.irreversible if _is_pattern(d)}
+    if not patterns:
+        return set()
+    return {
+        rev.revision
+        for rev in project.graph.by_id.values()
+        if rev.revision and _declared(rev, patterns)
+    }
 
 
 def _at(rev: RevisionFile, line: int | None = None) -> Location:
@@ -279,7 +304,8 @@ def _matches_head(head: RevisionFile, labels: set[str], declared: str) -> bool:
 
 
 def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Finding]:
-    below = below_minimum(project, config)  # one "not checked" entry says so, not a finding each
+    # one "not checked" entry says so for each of these, not a finding each
+    below = below_minimum(project, config) | declared_by_pattern(project, config)
     irreversible = irreversible_revisions(project, config) - below
     for rev in project.graph.by_id.values():
         rid = rev.revision or ""
