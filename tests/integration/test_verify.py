@@ -262,7 +262,7 @@ def test_an_upgrade_only_chain_is_declared_with_a_pattern(
     assert [f.check for f in run(pg, tmp_path).findings] == ["MP006"] * 3
     report = run(pg, tmp_path, **{"verify.irreversible": declared})
     assert report.findings == []
-    assert statuses(report) == {rid: ("ok", "skipped") for rid in ("r1", "r2", "r3")}
+    assert statuses(report) == dict.fromkeys(("r1", "r2", "r3"), ("ok", "skipped"))
     patterns = ", ".join(declared)
     assert report.skipped == [
         (
@@ -845,6 +845,24 @@ def test_env_py_that_fails_before_any_revision_is_one_finding(
     assert "env.py fails before r1 runs: RuntimeError: needs the app" in report.findings[0].message
     assert set(statuses(report).values()) == {("not run", "not run")}
     assert {what for what, _ in report.skipped} >= {"revision r2", "revision r3"}
+
+
+def test_env_py_importing_a_package_this_python_lacks_says_where_to_install(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """keystone's and octavia's env.py import the application: run from a Python without
+    it, MP010 says how to run migproof where the project is installed."""
+    write_project(tmp_path, [table(1, None)])
+    env_py = tmp_path / "migrations" / "env.py"
+    env_py.write_text("import no_such_application.models\n" + env_py.read_text())
+    report = run(pg, tmp_path)
+    assert summary(report) == [("MP010", "r1", "env.py", 1)]
+    (finding,) = report.findings
+    assert finding.fix is not None
+    assert finding.fix.startswith(
+        "the Python running migproof cannot import 'no_such_application': install migproof in "
+        "the project's virtualenv"
+    )
 
 
 @pytest.mark.parametrize("code", [0, 1])

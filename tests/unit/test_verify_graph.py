@@ -95,6 +95,24 @@ def test_import_error_is_a_finding_on_that_file(tmp_path: Path) -> None:
     path = tmp_path / "migrations" / "versions" / "r2.py"
     result = findings(tmp_path)
     assert result == [("MP001", "r2", "r2.py", line_of(path, "import no_such_module_anywhere"))]
+    config = load_config(tmp_path)
+    project = load_project(config, tmp_path)
+    project.script_directory()
+    (finding,) = check_graph(project, config)
+    assert finding.fix is not None
+    assert finding.fix.startswith(
+        "the Python running migproof cannot import 'no_such_module_anywhere': install migproof "
+        "in the project's virtualenv"
+    )
+
+
+def test_another_import_error_gets_the_general_fix(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None), rev(2, "r1", header="raise ImportError('half-built')")])
+    config = load_config(tmp_path)
+    project = load_project(config, tmp_path)
+    project.script_directory()
+    (finding,) = check_graph(project, config)
+    assert finding.fix == "correct the import or the code the error names"
 
 
 def test_dangling_down_revision(tmp_path: Path) -> None:

@@ -183,6 +183,8 @@ def check_graph(project: AlembicProject, config: Config) -> Iterator[Finding]:
                 fix="declare the revision id (and down_revision) at the top of the file",
                 location=_at(rev, 1),
             )
+    from migproof.verify.hints import import_fix  # it loads the catalog model: only here
+
     for broken in project.broken.values():
         owner = next((f for f in graph.files if f.path.resolve() == broken.path), None)
         if owner is not None and owner.syntax_error is not None:
@@ -192,7 +194,7 @@ def check_graph(project: AlembicProject, config: Config) -> Iterator[Finding]:
             severity=BROKEN.severity,
             revision=owner.revision if owner else None,
             message=f"revision file {broken.path.name} fails to import: {broken.error}",
-            fix="correct the import or the code the error names",
+            fix=import_fix(broken.error) or "correct the import or the code the error names",
             location=Location(path=owner.path if owner else broken.path, line=broken.line),
         )
     for rid, revs in sorted(graph.duplicates.items()):

@@ -18,7 +18,7 @@ from migproof.catalog.model import Snapshot
 from migproof.chain.graph import RevisionFile
 from migproof.chain.stepper import StepFailure
 
-__all__ = ["missing_object", "outside_schema_fix"]
+__all__ = ["import_fix", "missing_object", "outside_schema_fix"]
 
 
 def outside_schema_fix(
@@ -157,3 +157,22 @@ def missing_object(failure: StepFailure) -> tuple[str, str] | None:
 def _names(sql: str, name: str) -> bool:
     """Whether ``sql`` mentions the identifier ``name`` (quoted or not, any case)."""
     return re.search(rf'(?<![\w$])"?{re.escape(name)}"?(?![\w$])', sql, re.IGNORECASE) is not None
+
+
+_NO_MODULE = re.compile(r"^ModuleNotFoundError: No module named '(?P<name>[^']+)'")
+
+
+def import_fix(error: str) -> str | None:
+    """The hint for env.py or a revision that imports a module this Python cannot find (the
+    application's package, a driver): migproof runs the project's code in its own process,
+    so it must be installed where the project's dependencies are. ``error`` is Python's
+    ``ModuleNotFoundError: No module named '…'``; None for any other error."""
+    match = _NO_MODULE.match(error)
+    if match is None:
+        return None
+    top = match["name"].split(".")[0]
+    return (
+        f"the Python running migproof cannot import {top!r}: install migproof in the project's "
+        "virtualenv (or install the project and its dependencies, e.g. `pip install -e .`, "
+        "where migproof is), then run it again"
+    )

@@ -32,7 +32,7 @@ from migproof.findings import Finding, Location, Report, Severity
 from migproof.progress import NullProgress, Progress
 from migproof.sandbox import DatabaseHost
 from migproof.verify._register import verify_check
-from migproof.verify.hints import outside_schema_fix
+from migproof.verify.hints import import_fix, outside_schema_fix
 
 
 def diff_snapshots(a: Snapshot, b: Snapshot) -> list[Any]:
@@ -759,6 +759,8 @@ class _Walk:
                 " a deployed database does) fails: where the type already exists, use"
                 " postgresql.ENUM(..., name=..., create_type=False)"
             )
+        elif not failure.from_database and (hint := import_fix(failure.error)) is not None:
+            fix = hint
         elif code == UPGRADE_FAILED.code:
             fix = outside_schema_fix(
                 rev,
