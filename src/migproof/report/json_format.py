@@ -13,24 +13,27 @@ output finds why instead of an empty file.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from migproof import __version__
-from migproof.findings import Finding, Report, Severity
+from migproof.findings import Finding, Report, Severity, display_path
+from migproof.report.paths import TOPLEVEL_RELATIVE
 
 __all__ = ["SCHEMA_VERSION", "finding_to_dict", "render", "render_error", "report_to_dict"]
 
 SCHEMA_VERSION = 1
 
 
-def finding_to_dict(finding: Finding) -> dict[str, object]:
+def finding_to_dict(finding: Finding, show: Callable[[Path], str] = str) -> dict[str, object]:
     location = finding.location
     return {
         "check": finding.check,
         "severity": finding.severity.value,
         "message": finding.message,
         "fix": finding.fix,
-        "path": str(location.path) if location else None,
+        "path": show(location.path) if location else None,
         "line": location.line if location else None,
         "column": location.column if location else None,
         "end_line": location.end_line if location else None,
@@ -42,16 +45,27 @@ def finding_to_dict(finding: Finding) -> dict[str, object]:
 
 
 def report_to_dict(report: Report) -> dict[str, object]:
+    """The document; paths relative to the working directory when inside it, as the terminal
+    shows them (guard's stay relative to the git top level, as ``git diff`` names them)."""
+    show: Callable[[Path], str] = str if report.command in TOPLEVEL_RELATIVE else display_path
+    records = [_with_file_shown(record, show) for record in report.records]
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": "migproof",
         "version": __version__,
         "command": report.command,
         "summary": {s.value: sum(1 for f in report.findings if f.severity is s) for s in Severity},
-        "findings": [finding_to_dict(f) for f in report.sorted_findings()],
-        "records": report.records,
+        "findings": [finding_to_dict(f, show) for f in report.sorted_findings()],
+        "records": records,
         "skipped": [{"what": what, "why": why} for what, why in report.skipped],
     }
+
+
+def _with_file_shown(record: dict[str, object], show: Callable[[Path], str]) -> dict[str, object]:
+    file = record.get("file")
+    if not isinstance(file, str) or not Path(file).is_absolute():
+        return record
+    return {**record, "file": show(Path(file))}
 
 
 def render(report: Report, out: TextIO) -> None:

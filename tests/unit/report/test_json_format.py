@@ -135,3 +135,47 @@ def test_an_internal_error_writes_exit_code_3_with_passwords_masked(
     error = json.loads(out)["error"]
     assert error["exit_code"] == 3
     assert error["message"] == "internal error: RuntimeError: boom at postgresql://app:***@db/app"
+
+
+def test_paths_inside_the_working_directory_are_relative(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lint named its files absolute and verify relative: one convention, as the terminal."""
+    monkeypatch.chdir(tmp_path)
+    inside, outside = tmp_path / "migrations" / "r1.py", Path("/elsewhere/r2.py")
+    report = Report(command="lint")
+    report.findings = [
+        Finding(
+            check="MP201",
+            severity=Severity.ERROR,
+            message="m",
+            location=Location(path=inside, line=3),
+        ),
+        Finding(
+            check="MP201",
+            severity=Severity.ERROR,
+            message="m",
+            location=Location(path=outside, line=4),
+        ),
+    ]
+    report.records = [{"file": str(inside), "kind": "revision"}, {"file": "rel.sql", "kind": "sql"}]
+    document = _document(report)
+    assert [f["path"] for f in document["findings"]] == ["/elsewhere/r2.py", "migrations/r1.py"]
+    assert [r["file"] for r in document["records"]] == ["migrations/r1.py", "rel.sql"]
+    assert _errors(document) == []
+
+
+def test_guard_paths_stay_as_git_names_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    report = Report(command="guard")
+    report.findings = [
+        Finding(
+            check="MP301",
+            severity=Severity.ERROR,
+            message="m",
+            location=Location(path=tmp_path / "app" / "models.py", line=1),
+        )
+    ]
+    assert _document(report)["findings"][0]["path"] == str(tmp_path / "app" / "models.py")
