@@ -418,3 +418,13 @@ def test_labelled_branches_of_one_base_are_a_fork(tmp_path: Path) -> None:
     message, fix = heads_finding(tmp_path)
     assert message.startswith("the chain has 2 heads: ")
     assert fix.startswith("merge them")
+
+
+def test_an_irreversible_revision_without_downgrade_points_at_its_upgrade(tmp_path: Path) -> None:
+    write_project(tmp_path, [rev(1, None)])
+    path = tmp_path / "migrations" / "versions" / "r1.py"
+    text = path.read_text()
+    path.write_text(text[: text.index("\n\ndef downgrade():")] + "\n")
+    assert findings(tmp_path, **{"verify.irreversible": ["r1"]}) == [
+        ("MP008", "r1", "r1.py", line_of(path, "def upgrade"))
+    ]

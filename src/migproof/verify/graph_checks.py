@@ -328,7 +328,7 @@ def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Findin
                 severity=IRREVERSIBLE.severity,
                 revision=rid,
                 message=f"revision {rid} is irreversible: its round trip is not checked",
-                location=_at(rev, rev.downgrade_line),
+                location=_at(rev, rev.downgrade_line or rev.upgrade_line),
             )
         elif rid not in below and (
             (rev.downgrade is DowngradeKind.MISSING and rev.syntax_error is None)
