@@ -405,8 +405,13 @@ class _TableSeeder:
         return dict.fromkeys(columns, literals)
 
     def _plan_foreign_keys(self) -> str | None:
-        """Values of FK columns from the parents' rows; a reason when a NOT NULL FK has none."""
-        for fk in self.table.foreign_keys:
+        """Values of FK columns from the parents' rows; a reason when a NOT NULL FK has none.
+
+        Wider foreign keys first: where two share a column (keystone's federated_user:
+        idp_id alone, and (protocol_id, idp_id) together), the wider one's parent row gives
+        all its columns, and the narrower one is met through that parent's own reference.
+        """
+        for fk in sorted(self.table.foreign_keys, key=lambda fk: -len(fk.columns)):
             if not fk.references or any(c in self.fk_columns for c in fk.columns):
                 continue
             nullable = _is_nullable(self.table, fk)

@@ -154,6 +154,29 @@ def test_foreign_key_chains_take_values_from_parents(conn: Conn) -> None:
     assert not result.skipped
 
 
+def test_overlapping_foreign_keys_take_the_wider_one_s_parent_rows(conn: Conn) -> None:
+    """keystone's federated_user: idp_id references identity_provider alone and, with
+    protocol_id, federation_protocol: both columns come from one federation_protocol row
+    (whose idp_id is an identity_provider's), not each from its own parent."""
+    result = seed(
+        conn,
+        """
+        CREATE TABLE idp (id text PRIMARY KEY);
+        CREATE TABLE protocol (id text, idp_id text REFERENCES idp, PRIMARY KEY (id, idp_id));
+        CREATE TABLE fed_user (
+            id serial PRIMARY KEY,
+            idp_id text NOT NULL REFERENCES idp,
+            protocol_id text NOT NULL,
+            FOREIGN KEY (protocol_id, idp_id) REFERENCES protocol (id, idp_id)
+        );
+        """,
+    )
+    assert not result.skipped
+    protocols = {(r["id"], r["idp_id"]) for r in values(result, "public.protocol")}
+    users = values(result, "public.fed_user")
+    assert users and {(r["protocol_id"], r["idp_id"]) for r in users} <= protocols
+
+
 def test_self_reference_points_the_second_row_at_the_first(conn: Conn) -> None:
     result = seed(
         conn,
