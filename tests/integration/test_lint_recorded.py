@@ -71,6 +71,34 @@ def test_index_on_existing_table_is_found_at_the_op_line_with_its_lock(
     assert summaries["r1"] == []  # a table created in the revision blocks nobody
 
 
+BATCH = """
+    with op.batch_alter_table("orders") as batch_op:
+        batch_op.add_column(sa.Column("note", sa.Text))
+        batch_op.create_index("ix_total", ["total"])
+        batch_op.alter_column("total", type_=sa.BigInteger)
+    """
+
+
+def test_statements_of_a_batch_block_are_found_at_their_own_batch_op_lines(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """Alembic sends a batch_alter_table block's SQL when the block ends; each statement is
+    still found at the ``batch_op.`` call it came from, not at the ``with`` line."""
+    downgrade = """
+    with op.batch_alter_table("orders") as batch_op:
+        batch_op.alter_column("total", type_=sa.Integer)
+        batch_op.drop_index("ix_total")
+        batch_op.drop_column("note")
+    """
+    report, path = _lint_r2(pg, tmp_path, BATCH, downgrade)
+    found = {
+        (f.check, f.location.line) for f in report.findings if f.location and f.revision == "r2"
+    }
+    assert ("MP201", line_of(path, "batch_op.create_index")) in found
+    assert ("MP301", line_of(path, 'batch_op.alter_column("total", type_=sa.BigInteger')) in found
+    assert not any(line == line_of(path, "with op.batch_alter_table") for _, line in found)
+
+
 def _codes(report: Report, revision: str = "r2") -> list[str]:
     return sorted(f.check for f in report.findings if f.revision == revision)
 

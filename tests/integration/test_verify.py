@@ -847,6 +847,22 @@ def test_env_py_that_fails_before_any_revision_is_one_finding(
     assert {what for what, _ in report.skipped} >= {"revision r2", "revision r3"}
 
 
+def test_a_failing_statement_of_a_batch_block_is_located_at_its_batch_op_line(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    upgrade = """
+    with op.batch_alter_table("t1") as batch_op:
+        batch_op.add_column(sa.Column("note", sa.Text))
+        batch_op.alter_column("missing", new_column_name="other")
+    """
+    write_project(tmp_path, [table(1, None), table(2, "r1", upgrade=upgrade)])
+    report = run(pg, tmp_path)
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    assert summary(report) == [
+        ("MP010", "r2", "r2.py", line_of(path, 'batch_op.alter_column("missing"'))
+    ]
+
+
 def test_env_py_importing_a_package_this_python_lacks_says_where_to_install(
     pg: Sandbox, tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -65,6 +66,11 @@ class StatementRecorder:
         self.last: tuple[str, Path | None, int | None] | None = None
         self._started: dict[int, float] = {}
         self._installed = False
+        # while a batch_alter_table block applies its operations: the line of the
+        # ``batch_op.`` call the one being applied came from (its SQL is sent at the end of
+        # the ``with`` block, where the call stack shows only the ``with`` line)
+        self.batch_line: tuple[Path, int] | None = None
+        self._batch_init: Any = None
 
     def install(self) -> None:
         from sqlalchemy import event
@@ -75,6 +81,7 @@ class StatementRecorder:
         event.listen(Engine, "before_cursor_execute", self._before)
         event.listen(Engine, "after_cursor_execute", self._after)
         event.listen(Engine, "handle_error", self._error)
+        self._locate_batch_operations()
         self._installed = True
 
     def uninstall(self) -> None:
@@ -86,10 +93,36 @@ class StatementRecorder:
         event.remove(Engine, "before_cursor_execute", self._before)
         event.remove(Engine, "after_cursor_execute", self._after)
         event.remove(Engine, "handle_error", self._error)
+        if self._batch_init is not None:
+            from alembic.operations.batch import BatchOperationsImpl
+
+            setattr(BatchOperationsImpl, "__init__", self._batch_init)  # noqa: B010
+            self._batch_init = None
         self._installed = False
 
+    def _locate_batch_operations(self) -> None:
+        """Give every batch_alter_table block a list of operations that remembers where each
+        was called and says so while Alembic applies it (``_LocatedBatch``)."""
+        from alembic.operations.batch import BatchOperationsImpl
+
+        original: Any = BatchOperationsImpl.__init__
+        recorder = self
+
+        def located_init(impl: Any, *args: Any, **kwargs: Any) -> None:
+            original(impl, *args, **kwargs)
+            impl.batch = _LocatedBatch(recorder)
+
+        self._batch_init = original
+        setattr(BatchOperationsImpl, "__init__", located_init)  # noqa: B010 - untyped in Alembic
+
     def _where(self) -> tuple[Path | None, int | None]:
-        frame: FrameType | None = sys._getframe(2)  # the cheapest way to walk the stack
+        if self.batch_line is not None:
+            return self.batch_line
+        return self.revision_frame(3)
+
+    def revision_frame(self, depth: int) -> tuple[Path | None, int | None]:
+        """The innermost frame of a revision file on the stack, ``depth`` frames up."""
+        frame: FrameType | None = sys._getframe(depth)  # the cheapest way to walk the stack
         while frame is not None:
             filename = frame.f_code.co_filename
             real = self._real.get(filename)
@@ -164,6 +197,37 @@ class StatementRecorder:
                 failed=True,
             )
         )
+
+
+class _LocatedBatch(list[Any]):
+    """A batch_alter_table block's operations (Alembic appends each ``batch_op.`` call and
+    applies them all when the block ends), each with the revision line that called it.
+
+    While Alembic iterates over them to apply them, the recorder attributes what each one
+    sends to its own line; SQL sent after the iteration (a table recreated as a whole)
+    keeps the line of the ``with`` block.
+    """
+
+    def __init__(self, recorder: StatementRecorder) -> None:
+        super().__init__()
+        self._recorder = recorder
+        self._lines: list[tuple[Path, int] | None] = []
+
+    def append(self, item: Any) -> None:
+        path, line = self._recorder.revision_frame(2)
+        self._lines.append((path, line) if path is not None and line is not None else None)
+        super().append(item)
+
+    def __iter__(self) -> Iterator[Any]:
+        recorder = self._recorder
+        items = list(super().__iter__())
+        lines = self._lines if len(self._lines) == len(items) else [None] * len(items)
+        try:
+            for item, line in zip(items, lines, strict=True):
+                recorder.batch_line = line
+                yield item
+        finally:
+            recorder.batch_line = None
 
 
 # A relation's relfilenode (the ones _FILENODES reads; else NULL) comes with its locks: a
