@@ -610,11 +610,30 @@ with engine.connect() as connection:
 """
 
 
+# the same, in the one outer transaction env.py holds around everything
+ENV_CREATES_ITS_SCHEMA_IN_ITS_TRANSACTION = """
+from alembic import context
+from sqlalchemy import engine_from_config, pool, text
+
+config = context.config
+engine = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool)
+with engine.begin() as connection:
+    connection.execute(text("CREATE SCHEMA IF NOT EXISTS app"))
+    context.configure(connection=connection, version_table_schema="app")
+    context.run_migrations()
+"""
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize(
+    "env",
+    [ENV_CREATES_ITS_SCHEMA, ENV_CREATES_ITS_SCHEMA_IN_ITS_TRANSACTION],
+    ids=["committed-first", "outer-transaction"],
+)
 def test_a_schema_env_py_makes_is_not_the_first_revisions(
-    pg: Sandbox, tmp_path: Path, jobs: int
+    pg: Sandbox, tmp_path: Path, jobs: int, env: str
 ) -> None:
-    write_project(tmp_path, [table(1, None), table(2, "r1")], env=ENV_CREATES_ITS_SCHEMA)
+    write_project(tmp_path, [table(1, None), table(2, "r1")], env=env)
     report = run(pg, tmp_path, **{"verify.jobs": jobs})
     assert report.findings == []
     assert report.skipped == []

@@ -147,6 +147,8 @@ class Stepper:
         self._ran: set[str] = set()  # revisions whose module ran a step in this process
         self._engines: weakref.WeakSet[Any] = weakref.WeakSet()  # what env.py connected with
         self._give_connection = False  # env.py needs config.attributes["connection"]
+        # told when steps start to run one env.py run each (see run_steps)
+        self.before_own_runs: Callable[[], None] | None = None
         self.parking = Parking()  # env.py's sessions, kept from one run to the next
         self._dbname = _database_of(sqlalchemy_url)
 
@@ -402,6 +404,13 @@ class Stepper:
             return self._run(committed, "steps", per_migration=True)
         except _OuterTransactionError:
             self._one_run_per_step = True
+            # what env.py makes before the first step (its version table's schema) was
+            # rolled back with it: a run with no step commits it, as the base's
+            failure = self._run(lambda _heads: [], "base")
+            if failure is not None:
+                return failure
+            if self.before_own_runs is not None:
+                self.before_own_runs()
             return self._run_each(itertools.chain(pulled[:1], steps))
 
     def _run_each(self, steps: Iterator[Any]) -> StepFailure | None:

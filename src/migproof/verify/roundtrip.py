@@ -150,6 +150,9 @@ class ChainStepper(Protocol):
 
     recorder: Any  # has .statements: list[RecordedStatement]
     version_table: tuple[str | None, str]
+    # called when steps start to run one env.py run each (env.py holds an outer transaction),
+    # after a run with no step committed what env.py makes itself
+    before_own_runs: Callable[[], None] | None
 
     def session(self) -> AbstractContextManager[Any]: ...
     def step(self, revision: str, *, up: bool) -> Any: ...
@@ -225,6 +228,7 @@ class _Walk:
         else:
             self.db, self.token = database
         self.stepper = make_stepper(host, self.db, self.token)
+        self.stepper.before_own_runs = self._resettle
         self._filters: tuple[tuple[str | None, str], Any] | None = None
         self.conn: Any = host.connect(self.db)
         self.watch = self._watch()
@@ -424,6 +428,13 @@ class _Walk:
         snapshot = self.snapshot()
         if snapshot != self.base:
             self.base = self.before = self.after = snapshot
+
+    def _resettle(self) -> None:
+        """env.py holds an outer transaction: what it makes before the first step (its
+        version table's schema) was rolled back with that step, then committed by a run with
+        no step; it belongs to the base."""
+        self._settled = False
+        self._settle_base()
 
     def _steps(self) -> Iterator[Any]:
         """The walk, as the steps Alembic applies; between steps, snapshots and comparisons.

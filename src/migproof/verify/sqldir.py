@@ -8,7 +8,7 @@ cannot run in one), and the walk compares the schema exactly as it does for Alem
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -116,6 +116,7 @@ class SqlStepper:
         self._migrations, self._order, self._url = migrations, order, libpq_url
         self.recorder = _Recorder()
         self.version_table: tuple[str | None, str] = (None, "")
+        self.before_own_runs: Callable[[], None] | None = None  # SQL files have no env.py
         self._applied: list[str] = []
         self._conn: psycopg.Connection[Any] | None = None
 
