@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from migproof import __version__
 from migproof.findings import Finding, Report, Severity, display_path
@@ -61,11 +61,20 @@ def report_to_dict(report: Report) -> dict[str, object]:
     }
 
 
-def _with_file_shown(record: dict[str, object], show: Callable[[Path], str]) -> dict[str, object]:
-    file = record.get("file")
-    if not isinstance(file, str) or not Path(file).is_absolute():
-        return record
-    return {**record, "file": show(Path(file))}
+def _with_file_shown(value: Any, show: Callable[[Path], str]) -> Any:
+    """``value`` (a record, or anything in one) with the absolute paths under its ``file``
+    and ``path`` keys shown as ``show`` shows them (a verify record's statements have them)."""
+    if isinstance(value, list):
+        return [_with_file_shown(item, show) for item in value]
+    if not isinstance(value, dict):
+        return value
+    shown = {}
+    for key, item in value.items():
+        if key in ("file", "path") and isinstance(item, str) and Path(item).is_absolute():
+            shown[key] = show(Path(item))
+        else:
+            shown[key] = _with_file_shown(item, show)
+    return shown
 
 
 def render(report: Report, out: TextIO) -> None:

@@ -158,11 +158,15 @@ def test_paths_inside_the_working_directory_are_relative(
             location=Location(path=outside, line=4),
         ),
     ]
-    report.records = [{"file": str(inside), "kind": "revision"}, {"file": "rel.sql", "kind": "sql"}]
+    report.records = [
+        {"file": str(inside), "kind": "revision"},
+        {"file": "rel.sql", "kind": "sql"},
+        {"revision": "r1", "statements": [{"path": str(inside), "sql": "SELECT 1"}]},
+    ]
     document = _document(report)
     assert [f["path"] for f in document["findings"]] == ["/elsewhere/r2.py", "migrations/r1.py"]
-    assert [r["file"] for r in document["records"]] == ["migrations/r1.py", "rel.sql"]
-    assert _errors(document) == []
+    assert [r.get("file") for r in document["records"]] == ["migrations/r1.py", "rel.sql", None]
+    assert document["records"][2]["statements"][0]["path"] == "migrations/r1.py"
 
 
 def test_guard_paths_stay_as_git_names_them(
