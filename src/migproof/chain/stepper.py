@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from migproof.chain.capture import StatementRecorder
 from migproof.chain.modules import unload_modules
-from migproof.chain.parking import Parking
 from migproof.chain.project import PLACEHOLDER_HOST, AlembicProject, working_directory
 from migproof.errors import DatabaseError
 from migproof.sandbox.databases import pg_message
@@ -149,7 +148,11 @@ class Stepper:
         self._give_connection = False  # env.py needs config.attributes["connection"]
         # told when steps start to run one env.py run each (see run_steps)
         self.before_own_runs: Callable[[], None] | None = None
-        self.parking = Parking()  # env.py's sessions, kept from one run to the next
+        # env.py's sessions, kept from one run to the next (psycopg is imported here, not
+        # with this module: the sandbox imports it while its server starts)
+        from migproof.chain.parking import Parking
+
+        self.parking = Parking()
         self._dbname = _database_of(sqlalchemy_url)
 
     @classmethod
