@@ -138,3 +138,35 @@ def test_relations_are_scanned_once_per_transaction_not_after_every_statement(
         return len(scans)
 
     assert scans_for(20) == scans_for(1) > 0
+
+
+def test_a_dropped_table_s_lock_is_recorded_by_its_name(pg: Sandbox, tmp_path: Path) -> None:
+    """The drop removes the table's pg_class row inside its transaction while its ACCESS
+    EXCLUSIVE lock stays: the lock is still named (glance's pike_contract01)."""
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.execute("CREATE TABLE c (id int PRIMARY KEY)")',
+                downgrade='op.drop_table("c")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade="""
+                op.execute("SET lock_timeout = '2s'")
+                op.drop_table("c")
+                """,
+                downgrade='op.execute("CREATE TABLE c (id int PRIMARY KEY)")',
+            ),
+        ],
+    )
+    runs = record(pg, tmp_path)
+    _, drop = runs["r2"].upgrade
+    assert ("public.c", "AccessExclusiveLock") in drop.locks
+    assert "public.c" in drop.preexisting  # and its primary key index
+    from migproof.lint.recorded import lock_summary
+
+    assert lock_summary(runs["r2"])[0].startswith("blocks reads and writes on public.c for ")

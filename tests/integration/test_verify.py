@@ -862,6 +862,8 @@ def test_env_py_that_fails_before_any_revision_is_one_finding(
     report = run(pg, tmp_path, **{"verify.jobs": jobs})
     assert summary(report) == [("MP010", "r1", "env.py", 3)]
     assert "env.py fails before r1 runs: RuntimeError: needs the app" in report.findings[0].message
+    fix = report.findings[0].fix or ""
+    assert fix.startswith("migproof gives env.py the scratch database as sqlalchemy.url")
     assert set(statuses(report).values()) == {("not run", "not run")}
     assert {what for what, _ in report.skipped} >= {"revision r2", "revision r3"}
 
@@ -880,6 +882,79 @@ def test_a_failing_statement_of_a_batch_block_is_located_at_its_batch_op_line(
     assert summary(report) == [
         ("MP010", "r2", "r2.py", line_of(path, 'batch_op.alter_column("missing"'))
     ]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_contract_revision_runs_after_the_expand_revision_it_depends_on(
+    pg: Sandbox, tmp_path: Path, jobs: int
+) -> None:
+    """glance's expand/contract branches: ``r2`` (contract, sorting first) depends on ``r3``
+    (expand, on the other branch) and uses its column; Alembic applies r3 first."""
+    base = table(
+        1,
+        None,
+        upgrade='op.execute("CREATE TABLE t (id int PRIMARY KEY, old int)")',
+        downgrade='op.execute("DROP TABLE t")',
+    )
+    contract = table(
+        2,
+        "r1",
+        upgrade='op.execute("ALTER TABLE t DROP COLUMN old")\n'
+        'op.execute("ALTER TABLE t ALTER COLUMN new SET DEFAULT 0")',
+        downgrade='op.execute("ALTER TABLE t ALTER COLUMN new DROP DEFAULT")\n'
+        'op.execute("ALTER TABLE t ADD COLUMN old int")',
+    )
+    expand = table(
+        3,
+        "r1",
+        upgrade='op.execute("ALTER TABLE t ADD COLUMN new int")',
+        downgrade='op.execute("ALTER TABLE t DROP COLUMN new")',
+    )
+    write_project(tmp_path, [base, contract, expand])
+    versions = tmp_path / "migrations" / "versions"
+    for name, header in (("r2", "depends_on = 'r3'"), ("r3", "branch_labels = ('expand',)")):
+        path = versions / f"{name}.py"
+        field = header.split(" = ")[0]
+        path.write_text(path.read_text().replace(f"{field} = None", header))
+    path = versions / "r2.py"
+    path.write_text(
+        path.read_text().replace("branch_labels = None", "branch_labels = ('contract',)")
+    )
+    report = run(
+        pg, tmp_path, **{"verify.heads": ["expand@head", "contract@head"], "verify.jobs": jobs}
+    )
+    # r2's downgrade adds the column back last (MP016, a warning); nothing else
+    assert [(f.check, f.revision) for f in report.findings] == [("MP016", "r2")]
+    assert list(statuses(report)) == ["r1", "r3", "r2"]
+    assert set(statuses(report).values()) == {("ok", "ok")}
+
+
+def test_a_database_error_an_application_wraps_keeps_its_statement(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """oslo.db raises DBError from SQLAlchemy's error (inner_exception and __cause__): the
+    finding still names the statement and PostgreSQL's message, as for the plain error."""
+    upgrade = """
+    class DBError(Exception):
+        def __init__(self, inner):
+            super().__init__(f"wrapped: {inner}")
+            self.inner_exception = inner
+
+    try:
+        op.execute("ALTER TABLE t1 ADD COLUMN id int")
+    except Exception as exc:
+        raise DBError(exc) from exc
+    """
+    write_project(tmp_path, [table(1, None), table(2, "r1", upgrade=upgrade)])
+    report = run(pg, tmp_path)
+    (finding,) = report.findings
+    assert (finding.check, finding.revision) == ("MP010", "r2")
+    assert finding.statement == "ALTER TABLE t1 ADD COLUMN id int"
+    assert finding.message == 'upgrade fails: column "id" of relation "t1" already exists'
+    assert finding.context == ()  # PostgreSQL's error, not a Python one
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    assert finding.location is not None
+    assert finding.location.line == line_of(path, "op.execute")
 
 
 def test_env_py_importing_a_package_this_python_lacks_says_where_to_install(

@@ -155,6 +155,11 @@ def test_models_that_drift_by_one_column_are_named(pg: Sandbox, tmp_path: Path) 
     report = run(pg, root)
     assert codes(report) == [("MP110", None)]
     assert "coupon" in report.findings[0].message
+    # found where env.py hands Alembic the models
+    env_py = root / "migrations" / "env.py"
+    location = report.findings[0].location
+    assert location is not None
+    assert (location.path, location.line) == (env_py, line_of(env_py, "target_metadata = "))
 
 
 def test_schema_file_that_lacks_a_column_is_named(pg: Sandbox, tmp_path: Path) -> None:

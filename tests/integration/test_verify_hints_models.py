@@ -314,3 +314,20 @@ def test_sqlalchemy_s_remarks_while_comparing_are_not_printed(
         warnings.simplefilter("always")
         assert drift(pg, db, tmp_path, head, models) == []
     assert [str(w.message) for w in caught] == []
+
+
+def test_a_primary_key_the_models_call_nullable_is_no_difference(
+    pg: Sandbox, db: str, tmp_path: Path
+) -> None:
+    """cinder: ``primary_key=True, nullable=True``; PostgreSQL makes it NOT NULL anyway."""
+    head = "CREATE TABLE encryption (encryption_id varchar(36) PRIMARY KEY, note text NOT NULL);"
+    models = (
+        'sa.Table("encryption", metadata,'
+        ' sa.Column("encryption_id", sa.String(36), primary_key=True, nullable=True),'
+        ' sa.Column("note", sa.Text, nullable=True))\n'
+    )
+    found = drift(pg, db, tmp_path, head, models)
+    # the plain column's nullability still differs
+    assert [line.split(" | ")[0] for line in found] == [
+        "column public.encryption.note: NOT NULL at head, nullable in the models"
+    ]

@@ -411,13 +411,19 @@ def test_a_fork_or_unlabelled_bases_are_still_told_to_merge(
     assert fix.startswith("merge them with `alembic merge heads -m merge`")
 
 
-def test_labelled_branches_of_one_base_are_a_fork(tmp_path: Path) -> None:
+def test_labelled_branches_of_one_base_are_a_fork_or_expand_and_contract(tmp_path: Path) -> None:
+    """Two labelled branches from one base: a fork to merge, or keystone's and glance's
+    expand/contract branches to declare; the fix says both, with the labels to declare."""
     write_project(tmp_path, [rev(1, None), rev(2, "r1"), rev(3, "r1")])
-    label(tmp_path, 2, "a")
-    label(tmp_path, 3, "b")
+    label(tmp_path, 2, "expand")
+    label(tmp_path, 3, "contract")
     message, fix = heads_finding(tmp_path)
     assert message.startswith("the chain has 2 heads: ")
-    assert fix.startswith("merge them")
+    assert fix == (
+        "merge them with `alembic merge heads -m merge`; if the labelled branches are meant to "
+        'stay apart (expand/contract), declare them, heads = ["expand@head", "contract@head"] '
+        "(heads in [tool.migproof.verify] of pyproject.toml)"
+    )
 
 
 def test_an_irreversible_revision_without_downgrade_points_at_its_upgrade(tmp_path: Path) -> None:
@@ -428,3 +434,50 @@ def test_an_irreversible_revision_without_downgrade_points_at_its_upgrade(tmp_pa
     assert findings(tmp_path, **{"verify.irreversible": ["r1"]}) == [
         ("MP008", "r1", "r1.py", line_of(path, "def upgrade"))
     ]
+
+
+def set_header(root: Path, n: int, name: str, value: str) -> None:
+    path = root / "migrations" / "versions" / f"r{n}.py"
+    path.write_text(path.read_text().replace(f"{name} = None", f"{name} = {value}"))
+
+
+def expand_contract(root: Path, *, labels: tuple[str, str]) -> None:
+    """r1, then r3 'expand' and r2 'contract' on it; r2 depends on r3 (glance's layout:
+    the contract revision sorts first by id, and needs the expand one applied)."""
+    write_project(root, [rev(1, None), rev(2, "r1"), rev(3, "r1")])
+    set_header(root, 3, "branch_labels", labels[0])
+    set_header(root, 2, "branch_labels", labels[1])
+    set_header(root, 2, "depends_on", "'r3'")
+
+
+def test_a_revision_comes_after_what_it_depends_on(tmp_path: Path) -> None:
+    expand_contract(tmp_path, labels=("('expand',)", "('contract',)"))
+    config = load_config(tmp_path, overrides={"verify.heads": ["expand@head", "contract@head"]})
+    project = load_project(config, tmp_path)
+    project.script_directory()
+    graph = project.graph
+    assert [r.revision for r in graph.topological_order()] == ["r1", "r3", "r2"]
+    assert graph.descendants("r3") == {"r2"}  # a failed r3 blocks r2
+    assert graph.ancestors("r2") == {"r1", "r3"}
+    assert graph.ancestors("r2", dependencies=False) == {"r1"}
+    assert [h.revision for h in graph.heads()] == ["r2", "r3"]  # depends_on makes no head
+    assert list(check_graph(project, config)) == []
+
+
+def test_branch_labels_written_as_names_are_read_from_the_module(tmp_path: Path) -> None:
+    """glance: ``branch_labels = (migration.EXPAND_BRANCH,)``; Alembic knows the label, and
+    so must the heads declared with it."""
+    expand_contract(tmp_path, labels=("(EXPAND,)", "('ocata01', CONTRACT)"))
+    for n, name in ((3, "EXPAND"), (2, "CONTRACT")):
+        path = tmp_path / "migrations" / "versions" / f"r{n}.py"
+        text = path.read_text()
+        path.write_text(
+            text.replace("\nrevision = ", f'\n{name} = "{name.lower()}"\nrevision = ', 1)
+        )
+    config = load_config(tmp_path, overrides={"verify.heads": ["expand@head", "contract@head"]})
+    project = load_project(config, tmp_path)
+    assert project.graph.by_id["r3"].branch_labels == ()  # the source alone does not say
+    project.script_directory()
+    assert project.graph.by_id["r3"].branch_labels == ("expand",)
+    assert set(project.graph.by_id["r2"].branch_labels) == {"ocata01", "contract"}
+    assert list(check_graph(project, config)) == []

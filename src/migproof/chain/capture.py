@@ -233,19 +233,24 @@ class _LocatedBatch(list[Any]):
 # A relation's relfilenode (the ones _FILENODES reads; else NULL) comes with its locks: a
 # rewrite takes an ACCESS EXCLUSIVE lock held to the transaction's end, so a relation it
 # rewrote is in this result, and no scan of every relation is needed to find it.
+# A relation the transaction dropped has no pg_class row any more (its lock is still held):
+# its name comes from the transaction's start (``_LockObserver``: oid -> name).
 _LOCKS = """
-SELECT n.nspname || '.' || c.relname, l.mode,
+SELECT l.relation, n.nspname || '.' || c.relname, l.mode,
   CASE WHEN c.relkind IN ('r', 'p', 'm', 'i') THEN c.relfilenode END
-FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation
+  LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-  AND c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND (c.oid IS NULL OR (n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND n.nspname NOT LIKE 'pg_toast%' AND c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')))
 """
 _FILENODES = """
-SELECT n.nspname || '.' || c.relname, c.relfilenode
+SELECT c.oid, n.nspname || '.' || c.relname,
+  CASE WHEN c.relkind IN ('r', 'p', 'm', 'i') THEN c.relfilenode END
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'm', 'i') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-  AND n.nspname NOT LIKE 'pg_toast%'
+WHERE c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
 """
 
 
@@ -268,6 +273,7 @@ class _LockObserver:
         self._held: dict[tuple[str, str], int | None] = {}
         self._filenodes: dict[str, int] = {}
         self._existing: set[str] = set()
+        self._names: dict[int, str] = {}  # oid -> name of each relation at the transaction's start
 
     def _query(self, conn: Any, sql: str) -> list[tuple[Any, ...]]:
         try:
@@ -284,13 +290,25 @@ class _LockObserver:
         transaction = conn.get_transaction() if conn.in_transaction() else None
         if transaction is None or transaction is not self._transaction:
             self._transaction = transaction
+            relations = self._query(conn, _FILENODES)
+            self._names = {int(oid): str(name) for oid, name, _ in relations}
+            self._filenodes = {str(name): node for _, name, node in relations if node is not None}
+            self._existing = set(self._filenodes)
             self._held = (
-                {(str(name), str(mode)): None for name, mode, _ in self._query(conn, _LOCKS)}
+                {(name, str(mode)): None for name, mode, _ in self._locks(conn)}
                 if transaction
                 else {}
             )
-            self._filenodes = dict(self._query(conn, _FILENODES))
-            self._existing = set(self._filenodes)
+
+    def _locks(self, conn: Any) -> list[tuple[str, str, int | None]]:
+        """(relation, mode, relfilenode) of each relation lock the backend holds; a relation
+        dropped in the transaction by the name it had when the transaction began."""
+        found = []
+        for oid, current, mode, node in self._query(conn, _LOCKS):
+            name = current if current is not None else self._names.get(int(oid))
+            if name is not None:
+                found.append((str(name), str(mode), node))
+        return found
 
     def preexisting(self, locks: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
         """The locked relations that were there when the transaction began."""
@@ -311,8 +329,8 @@ class _LockObserver:
         self, conn: Any, line: int | None
     ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
         """The locks the statement on ``line`` newly took, and the relations it rewrote."""
-        rows = self._query(conn, _LOCKS)
-        held = {(str(name), str(mode)) for name, mode, _ in rows}
+        rows = self._locks(conn)
+        held = {(name, mode) for name, mode, _ in rows}
         new = sorted(held - self._held.keys())
         if conn.in_transaction():
             self._held = {lock: self._held.get(lock, line) for lock in held}

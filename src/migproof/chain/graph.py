@@ -8,11 +8,13 @@ database and run no project code.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import enum
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "VERSION_NUM_LENGTH",
@@ -57,6 +59,9 @@ class RevisionFile:
     module_state: bool = False
     syntax_error: tuple[str, int, int] | None = None  # message, line, column
     down_path: Path | None = None  # where downgrade lives when not in ``path`` (SQL down files)
+    # header names whose value is no literal (glance: ``branch_labels = (EXPAND_BRANCH,)``):
+    # read from the imported module instead (``with_module_header``)
+    unresolved: tuple[str, ...] = ()
 
     @property
     def downgrade_path(self) -> Path:
@@ -84,7 +89,7 @@ def read_revision_file(path: Path) -> RevisionFile:
             down_revisions=_as_ids(guessed.get("down_revision")),
             syntax_error=(exc.msg, exc.lineno or 1, exc.offset or 1),
         )
-    values = _module_assignments(tree)
+    values, unresolved = _module_assignments(tree)
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     upgrade, downgrade = functions.get("upgrade"), functions.get("downgrade")
     revision = values.get("revision")
@@ -102,11 +107,38 @@ def read_revision_file(path: Path) -> RevisionFile:
         upgrade_is_empty=upgrade is None or _is_empty_body(upgrade.body),
         upgrade_alters_schema=upgrade is not None and _calls_schema_operation(upgrade),
         module_state=any(_makes_state(node) for node in tree.body),
+        unresolved=tuple(sorted(unresolved & set(_HEADER))),
     )
 
 
-def _module_assignments(tree: ast.Module) -> dict[str, object]:
+# the header fields read from the module when they are no literal
+_HEADER = ("down_revision", "depends_on", "branch_labels")
+
+
+def with_module_header(rev: RevisionFile, module: Any) -> RevisionFile:
+    """``rev`` with the header fields its source gave no literal for read from ``module``,
+    the revision file as imported."""
+    if not rev.unresolved:
+        return rev
+
+    def read(name: str, current: tuple[str, ...]) -> tuple[str, ...]:
+        if name in rev.unresolved and hasattr(module, name):
+            return _as_ids(getattr(module, name))
+        return current
+
+    return dataclasses.replace(
+        rev,
+        down_revisions=read("down_revision", rev.down_revisions),
+        depends_on=read("depends_on", rev.depends_on),
+        branch_labels=read("branch_labels", rev.branch_labels),
+        unresolved=(),
+    )
+
+
+def _module_assignments(tree: ast.Module) -> tuple[dict[str, object], set[str]]:
+    """The module's literal assignments, and the names assigned something else."""
     values: dict[str, object] = {}
+    unresolved: set[str] = set()
     for node in tree.body:
         targets: list[ast.expr] = []
         value: ast.expr | None = None
@@ -118,9 +150,10 @@ def _module_assignments(tree: ast.Module) -> dict[str, object]:
             if isinstance(target, ast.Name) and value is not None:
                 try:
                     values[target.id] = ast.literal_eval(value)
+                    unresolved.discard(target.id)
                 except ValueError:
-                    continue
-    return values
+                    unresolved.add(target.id)
+    return values, unresolved
 
 
 def _assignment_line(tree: ast.Module, name: str) -> int | None:
@@ -299,7 +332,24 @@ class RevisionGraph:
         return matches[0] if len(matches) == 1 else None
 
     def parents(self, rev: RevisionFile) -> list[str]:
+        """``rev``'s down revisions: what makes heads and branches (and carries labels)."""
         return [p for p in rev.down_revisions if p in self.by_id]
+
+    def requires(self, rev: RevisionFile) -> list[str]:
+        """What must be applied before ``rev``: its down revisions and what it ``depends_on``
+        (an id, an id prefix or a branch label, as Alembic resolves them). glance's
+        ``*_contract01`` revisions depend on their release's expand revision, on another
+        branch: applied first, as ``alembic upgrade`` does."""
+        found = self.parents(rev)
+        if not rev.depends_on:
+            return found
+        labels = self._labels()
+        for dependency in rev.depends_on:
+            rid = dependency if dependency in self.by_id else labels.get(dependency)
+            rid = rid or self._prefix(dependency)
+            if rid is not None and rid not in found:
+                found.append(rid)
+        return found
 
     def heads(self) -> list[RevisionFile]:
         referenced = {p for rev in self.by_id.values() for p in rev.down_revisions}
@@ -315,7 +365,7 @@ class RevisionGraph:
             if state.get(start):
                 continue
             stack: list[tuple[str, Iterator[str]]] = [
-                (start, iter(self.parents(self.by_id[start])))
+                (start, iter(self.requires(self.by_id[start])))
             ]
             path = [start]
             state[start] = 1
@@ -331,21 +381,21 @@ class RevisionGraph:
                 elif not state.get(child):
                     state[child] = 1
                     path.append(child)
-                    stack.append((child, iter(self.parents(self.by_id[child]))))
+                    stack.append((child, iter(self.requires(self.by_id[child]))))
         return found
 
     def children(self) -> dict[str, list[str]]:
-        """The revisions built on each revision (its down revision), in a stable order."""
+        """The revisions that require each revision (``requires``), in a stable order."""
         children: dict[str, list[str]] = {rid: [] for rid in self.by_id}
         for rid in sorted(self.by_id):
-            for parent in dict.fromkeys(self.parents(self.by_id[rid])):
+            for parent in dict.fromkeys(self.requires(self.by_id[rid])):
                 children[parent].append(rid)
         return children
 
     def topological_order(self) -> list[RevisionFile]:
-        """Base first; each revision after all its down revisions; ties in a stable order."""
+        """Base first; each revision after all it requires; ties in a stable order."""
         children = self.children()
-        waiting = {rid: len(set(self.parents(rev))) for rid, rev in self.by_id.items()}
+        waiting = {rid: len(set(self.requires(rev))) for rid, rev in self.by_id.items()}
         ready = sorted(rid for rid, count in waiting.items() if count == 0)
         order: list[RevisionFile] = []
         while ready:
@@ -357,19 +407,21 @@ class RevisionGraph:
                     ready.append(child)
         return order  # revisions on a cycle are left out; cycles() names them
 
-    def ancestors(self, revision: str) -> set[str]:
-        """Every revision ``revision`` builds on, directly or not."""
+    def ancestors(self, revision: str, *, dependencies: bool = True) -> set[str]:
+        """Every revision ``revision`` requires, directly or not; with ``dependencies``
+        False, only what it builds on through down revisions (its branch's history)."""
         result: set[str] = set()
         frontier = [revision]
+        step = self.requires if dependencies else self.parents
         while frontier:
-            for parent in self.parents(self.by_id[frontier.pop()]):
+            for parent in step(self.by_id[frontier.pop()]):
                 if parent not in result:
                     result.add(parent)
                     frontier.append(parent)
         return result
 
     def descendants(self, revision: str) -> set[str]:
-        """Every revision that builds on ``revision``, directly or not."""
+        """Every revision that requires ``revision``, directly or not."""
         children = self.children()
         result: set[str] = set()
         frontier = [revision]

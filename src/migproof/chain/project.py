@@ -14,7 +14,12 @@ from typing import Any
 
 from migproof.alembic_ini import project_ini
 from migproof.chain.flaskapp import uses_flask
-from migproof.chain.graph import RevisionGraph, iter_python_files, read_revision_file
+from migproof.chain.graph import (
+    RevisionGraph,
+    iter_python_files,
+    read_revision_file,
+    with_module_header,
+)
 from migproof.config import Config
 from migproof.errors import ConfigError
 
@@ -85,7 +90,24 @@ class AlembicProject:
                     if self.flask_root is not None and str(self.flask_root) in sys.path:
                         sys.path.remove(str(self.flask_root))
             self._script_dir = script_dir
+            self._read_module_headers(script_dir)
         return self._script_dir
+
+    def _read_module_headers(self, script_dir: Any) -> None:
+        """Header fields written as names, not literals (glance's ``branch_labels =
+        (migration.EXPAND_BRANCH,)``), taken from the imported revisions: the graph then
+        has the labels and dependencies Alembic has."""
+        files = self.graph.files
+        if not any(rev.unresolved for rev in files):
+            return
+        resolved = []
+        for rev in files:
+            module = None
+            if rev.unresolved and rev.revision:
+                with contextlib.suppress(Exception):  # not loaded: it stays as read
+                    module = script_dir.revision_map.get_revision(rev.revision).module
+            resolved.append(with_module_header(rev, module) if module is not None else rev)
+        self.graph = RevisionGraph(resolved)
 
 
 # What the url-env variables the environment lacks hold while the revision files are

@@ -549,6 +549,7 @@ class Stepper:
 
 def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None, bool]:
     """The message, SQLSTATE, failing statement, and whether PostgreSQL raised it."""
+    exc = _database_error_within(exc)
     statement = getattr(exc, "statement", None)
     orig = getattr(exc, "orig", None) or exc
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
@@ -565,6 +566,23 @@ def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None, bo
             " pointed at the scratch database: read the variable when connecting)"
         )
     return message, sqlstate, statement if isinstance(statement, str) else None, from_database
+
+
+def _database_error_within(exc: BaseException) -> BaseException:
+    """The SQLAlchemy or driver error an application's wrapper raised from (oslo.db's
+    DBError keeps it as ``inner_exception`` and its cause): it has the statement and the
+    SQLSTATE. ``exc`` itself when it has them, or when nothing within does."""
+    current: BaseException | None = exc
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(getattr(current, "statement", None), str) or getattr(
+            current, "sqlstate", None
+        ):
+            return current
+        inner = getattr(current, "inner_exception", None)
+        current = inner if isinstance(inner, BaseException) else current.__cause__
+    return exc
 
 
 def _database_of(url: str) -> str | None:

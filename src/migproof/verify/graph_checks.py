@@ -256,7 +256,15 @@ def _check_heads(project: AlembicProject, config: Config) -> Iterator[Finding]:
         "merge them with `alembic merge heads -m merge`, or declare the intended heads "
         f"({config.setting('verify.heads')})"
     )
-    separate = _separate_branches(graph, heads) if not declared else None
+    labelled = _head_labels(graph, heads) if not declared else None
+    separate = _separate_branches(graph, heads) if labelled else None
+    if labelled and separate is None:  # a fork, unless the labels say otherwise
+        wanted = ", ".join(f'"{label}@head"' for label in labelled)
+        fix = (
+            "merge them with `alembic merge heads -m merge`; if the labelled branches are meant "
+            f"to stay apart (expand/contract), declare them, heads = [{wanted}] "
+            f"({config.setting('verify.heads')})"
+        )
     if separate is not None:  # galaxy: branches meant to stay apart, not a fork to merge
         message = (
             f"the chain has {len(heads)} separate labelled branches, each with its own base "
@@ -274,28 +282,38 @@ def _check_heads(project: AlembicProject, config: Config) -> Iterator[Finding]:
     )
 
 
+def _head_labels(graph: RevisionGraph, heads: list[RevisionFile]) -> list[str] | None:
+    """A branch label for each head, different for each (one only its own branch carries);
+    None when a head has none."""
+    labels = [_branch_labels(graph, head) for head in heads]
+    chosen = []
+    for index, own in enumerate(labels):
+        others = set().union(*(other for i, other in enumerate(labels) if i != index))
+        distinct = sorted(own - others)
+        if not distinct:
+            return None
+        chosen.append(distinct[0])
+    return chosen
+
+
 def _separate_branches(graph: RevisionGraph, heads: list[RevisionFile]) -> list[str] | None:
     """One branch label per head when the heads share no revision and each carries a label
     of its own (Alembic's independent branches, each from its own base); else None."""
-    lineages = [{h.revision, *graph.ancestors(h.revision)} for h in heads if h.revision]
+    lineages = [
+        {h.revision, *graph.ancestors(h.revision, dependencies=False)} for h in heads if h.revision
+    ]
     if len(lineages) != len(heads) or any(
         a & b for i, a in enumerate(lineages) for b in lineages[i + 1 :]
     ):
         return None
-    chosen = []
-    for head in heads:
-        labels = sorted(_branch_labels(graph, head))
-        if not labels:
-            return None
-        chosen.append(labels[0])
-    return chosen if len(set(chosen)) == len(chosen) else None
+    return _head_labels(graph, heads)
 
 
 def _branch_labels(graph: RevisionGraph, head: RevisionFile) -> set[str]:
     """The branch labels a head carries: its own and, as Alembic resolves ``label@head``,
     those of every revision it builds on (keystone labels the first of each branch)."""
     labels = set(head.branch_labels)
-    for rid in graph.ancestors(head.revision) if head.revision else ():
+    for rid in graph.ancestors(head.revision, dependencies=False) if head.revision else ():
         labels.update(graph.by_id[rid].branch_labels)
     return labels
 

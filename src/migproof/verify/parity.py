@@ -270,6 +270,7 @@ def check_models(
         "(`alembic revision --autogenerate`), or change the model back"
     )
     entries = _without_parts_of_missing_tables(_clean(list(_flatten(diffs)), config))
+    entries = _without_primary_key_nullability(entries, metadatas)
     entries, unmodelled = _unmodelled_tables(entries, head)
     differences = unmodelled + [
         (text, fix or autogenerate) for text, fix in _describe_model_diffs(entries)
@@ -280,7 +281,7 @@ def check_models(
             "or change the model back"
         )
         differences += [(text, enum_fix) for text in _enum_drift(metadatas, head)]
-    location = Location(path=origin) if origin else None
+    location = Location(path=origin, line=_metadata_line(origin)) if origin else None
     return [
         Finding(
             check=MODELS_DRIFT.code,
@@ -291,6 +292,21 @@ def check_models(
         )
         for difference, fix in differences
     ]
+
+
+_TARGET_METADATA = re.compile(r"^[ \t]*target_metadata[ \t]*(?::[^=\n]*)?=", re.MULTILINE)
+
+
+def _metadata_line(origin: Path) -> int | None:
+    """The line of env.py's ``target_metadata = …``; None for a models module (or none)."""
+    if origin.name != "env.py":
+        return None
+    try:
+        text = origin.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    match = _TARGET_METADATA.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def _enum_drift(metadatas: Sequence[Any], head: Snapshot) -> Iterator[str]:
@@ -456,6 +472,32 @@ def _drop_unique_pairs(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         return bool(other - {k[1]})  # an index facing a constraint, or the reverse
 
     return [entry for entry, k in keyed if not is_pair(k)]
+
+
+def _without_primary_key_nullability(
+    entries: list[tuple[Any, ...]], metadatas: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """A primary-key column the models declare ``nullable=True`` is NOT NULL all the same:
+    PostgreSQL makes every primary-key column NOT NULL (cinder's encryption.encryption_id)."""
+
+    def is_primary_key(schema: str | None, table: str, column: str) -> bool:
+        for metadata in metadatas:
+            for candidate in metadata.tables.values():
+                if candidate.name == table and (candidate.schema or None) == (schema or None):
+                    found = candidate.columns.get(column)
+                    return found is not None and bool(found.primary_key)
+        return False
+
+    return [
+        entry
+        for entry in entries
+        if not (
+            entry[0] == "modify_nullable"
+            and entry[5] is False
+            and entry[6] is True
+            and is_primary_key(entry[1], entry[2], entry[3])
+        )
+    ]
 
 
 def _without_parts_of_missing_tables(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

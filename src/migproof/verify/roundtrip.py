@@ -383,8 +383,9 @@ class _Walk:
         return self._heads_of(self.applied[: self.preloaded])
 
     def _heads_of(self, revisions: list[str]) -> list[str]:
-        """Those of ``revisions`` no other of them builds on."""
-        parents = {p for rid in revisions for p in self.graph.by_id[rid].down_revisions}
+        """Those of ``revisions`` no other of them requires (a revision another depends on
+        is no target of its own: Alembic refuses targets that overlap)."""
+        parents = {p for rid in revisions for p in self.graph.requires(self.graph.by_id[rid])}
         return [rid for rid in revisions if rid not in parents]
 
     def walk(self, stop: int) -> None:
@@ -772,6 +773,14 @@ class _Walk:
             )
         elif not failure.from_database and (hint := import_fix(failure.error)) is not None:
             fix = hint
+        elif failure.in_env and not failure.from_database:
+            fix = (
+                "migproof gives env.py the scratch database as sqlalchemy.url, through the "
+                "variables --url-env names, and (when it fails without one) as "
+                "config.attributes['connection']: make env.py take one of them, or set up "
+                "what it reads instead (the application's configuration) in the environment "
+                "migproof runs in"
+            )
         elif code == UPGRADE_FAILED.code:
             fix = outside_schema_fix(
                 rev,
@@ -1095,6 +1104,7 @@ class _Chain:
                 sqlalchemy_url=self.host.sqlalchemy_url_for(walk.db),
                 snapshot=walk.snapshot(),
                 configure_options=dict(getattr(walk.stepper, "configure_options", {})),
+                env_py=getattr(walk.stepper, "env_py", None),
             )
         )
 
