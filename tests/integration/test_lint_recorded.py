@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
@@ -322,3 +323,19 @@ def test_a_chain_with_nothing_runnable_and_a_failing_env_py_is_no_crash(
     report = lint_alembic_project(config, load_project(config, tmp_path), pg)
     assert report.findings == []
     assert [what for what, _ in report.skipped] == ["revision r2"]
+
+
+def test_a_project_that_cannot_be_run_is_listed_as_not_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow 2 under SQLAlchemy 1.4: lint read the files only and said "no findings" in a
+    JSON report with nothing under "skipped"; what it could not run is said there too."""
+    write_project(tmp_path, [BASE])
+    (tmp_path / "migrations" / "env.py").unlink()
+    monkeypatch.chdir(tmp_path)
+    main(["lint", "--format", "json", str(tmp_path)])
+    captured = capsys.readouterr()
+    skipped = json.loads(captured.out)["skipped"]
+    assert [s["what"] for s in skipped] == [f"the SQL the revisions of {tmp_path} send"]
+    assert skipped[0]["why"].startswith("not run: ")
+    assert "linted its files only" in captured.err

@@ -170,3 +170,41 @@ def test_a_dropped_table_s_lock_is_recorded_by_its_name(pg: Sandbox, tmp_path: P
     from migproof.lint.recorded import lock_summary
 
     assert lock_summary(runs["r2"])[0].startswith("blocks reads and writes on public.c for ")
+
+
+def test_a_renamed_table_is_still_the_one_that_was_there(pg: Sandbox, tmp_path: Path) -> None:
+    """Airflow renames tables and goes on altering them in the same revision: the locks on
+    the renamed table are on a table that existed, under its new name, and the add_column
+    after the rename takes no lock the rename did not take already."""
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.execute("CREATE TABLE usr (id int PRIMARY KEY)")',
+                downgrade='op.drop_table("usr")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade="""
+                op.rename_table("usr", "users")
+                op.add_column("users", sa.Column("email", sa.Text))
+                """,
+                downgrade="""
+                op.drop_column("users", "email")
+                op.rename_table("users", "usr")
+                """,
+            ),
+        ],
+    )
+    runs = record(pg, tmp_path)
+    rename, add = runs["r2"].upgrade
+    assert ("public.users", "AccessExclusiveLock") in rename.locks
+    assert "public.users" in rename.preexisting
+    assert add.locks == ()  # the rename holds it already
+    assert ("public.users", "AccessExclusiveLock", rename.line) in add.held
+    from migproof.lint.recorded import lock_summary
+
+    assert lock_summary(runs["r2"])[0].startswith("blocks reads and writes on public.users for ")

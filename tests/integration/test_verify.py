@@ -957,6 +957,62 @@ def test_a_database_error_an_application_wraps_keeps_its_statement(
     assert finding.location.line == line_of(path, "op.execute")
 
 
+APP_SETTINGS = """
+import contextlib, os
+from sqlalchemy import create_engine
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+engine = create_engine(os.environ["APP_DB_URL"], pool_pre_ping=True)
+Session = scoped_session(sessionmaker(bind=engine))
+"""
+
+ENV_APP_SESSION_ENGINE = """
+from alembic import context
+import {module}
+
+with {module}.engine.connect() as connection:
+    context.configure(connection=connection, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def test_an_application_session_a_revision_leaves_open_survives_a_rebuild(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow: a revision reads through the application's scoped session and leaves it in a
+    transaction; after a round trip that needs the database made again, the next revision
+    ran into that session's dead connection ("the database could not be rebuilt")."""
+    module = f"mp_app_settings_{tmp_path.name.replace('-', '_')}"
+    settings = tmp_path / "site"
+    settings.mkdir()
+    (settings / f"{module}.py").write_text(APP_SETTINGS)
+    monkeypatch.syspath_prepend(str(settings))
+    reads = table(
+        2,
+        "r1",
+        upgrade=f'import {module}\n{module}.Session().execute(sa.text("SELECT 1"))',
+        downgrade=f'import {module}\n{module}.Session().execute(sa.text("SELECT 1"))',
+    )
+    leaves_index = table(
+        3,
+        "r2",
+        upgrade='op.create_index("ix_a", "t1", ["id"])',
+        downgrade='op.drop_index("ix_a", table_name="t1")\nop.create_index("ix_b", "t1", ["id"])',
+    )
+    chain = [table(1, None), reads, leaves_index, table(4, "r3")]
+    root = write_project(
+        tmp_path / "project", chain, env=ENV_APP_SESSION_ENGINE.replace("{module}", module)
+    )
+    report = run(pg, root, **{"url-env": ["APP_DB_URL"], "verify.jobs": 1})
+    assert sorted({(f.check, f.revision) for f in report.findings}) == [
+        ("MP012", "r3"),
+        ("MP014", "r3"),
+    ]
+    assert statuses(report)["r4"] == ("ok", "ok")
+    assert not [what for what, _ in report.skipped if what.startswith("revision")]
+
+
 def test_env_py_importing_a_package_this_python_lacks_says_where_to_install(
     pg: Sandbox, tmp_path: Path
 ) -> None:

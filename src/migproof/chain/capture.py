@@ -269,11 +269,13 @@ class _LockObserver:
 
     def __init__(self) -> None:
         self._transaction: object = None
-        # (relation, mode) -> line of the statement that took it (None: before the first)
-        self._held: dict[tuple[str, str], int | None] = {}
-        self._filenodes: dict[str, int] = {}
-        self._existing: set[str] = set()
-        self._names: dict[int, str] = {}  # oid -> name of each relation at the transaction's start
+        # (relation oid, mode) -> line of the statement that took it (None: before the first)
+        self._held: dict[tuple[int, str], int | None] = {}
+        # relations by oid, as they were when the transaction began: a table renamed or
+        # dropped in it is still the one that was there
+        self._filenodes: dict[int, int] = {}  # tables, indexes, matviews: relfilenode
+        self._existing: frozenset[int] = frozenset()  # those of them there when it began
+        self._names: dict[int, str] = {}  # every relation: its name then, then its last name
 
     def _query(self, conn: Any, sql: str) -> list[tuple[Any, ...]]:
         try:
@@ -292,36 +294,42 @@ class _LockObserver:
             self._transaction = transaction
             relations = self._query(conn, _FILENODES)
             self._names = {int(oid): str(name) for oid, name, _ in relations}
-            self._filenodes = {str(name): node for _, name, node in relations if node is not None}
-            self._existing = set(self._filenodes)
+            self._filenodes = {int(oid): node for oid, _, node in relations if node is not None}
+            self._existing = frozenset(self._filenodes)
             self._held = (
-                {(name, str(mode)): None for name, mode, _ in self._locks(conn)}
-                if transaction
-                else {}
+                {(oid, mode): None for oid, mode, _ in self._locks(conn)} if transaction else {}
             )
 
-    def _locks(self, conn: Any) -> list[tuple[str, str, int | None]]:
-        """(relation, mode, relfilenode) of each relation lock the backend holds; a relation
-        dropped in the transaction by the name it had when the transaction began."""
+    def _locks(self, conn: Any) -> list[tuple[int, str, int | None]]:
+        """(relation oid, mode, relfilenode) of each relation lock the backend holds; each
+        relation's name as it is now (a dropped one keeps the one it had)."""
         found = []
-        for oid, current, mode, node in self._query(conn, _LOCKS):
-            name = current if current is not None else self._names.get(int(oid))
+        for oid, name, mode, node in self._query(conn, _LOCKS):
+            key = int(oid)
             if name is not None:
-                found.append((str(name), str(mode), node))
+                self._names[key] = str(name)
+            if key in self._names:
+                found.append((key, str(mode), node))
         return found
+
+    def _existed(self, oid: int) -> bool:
+        """Whether the relation was there (a table, index or matview) when the transaction
+        began: a new one blocks nobody."""
+        return oid in self._existing
 
     def preexisting(self, locks: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
         """The locked relations that were there when the transaction began."""
-        return tuple(sorted({name for name, _ in locks if name in self._existing}))
+        existing = {self._names[oid] for oid in self._existing if oid in self._names}
+        return tuple(sorted({name for name, _ in locks if name in existing}))
 
     def holding(self) -> tuple[tuple[str, str, int | None], ...]:
         """The locks held now on relations that were there when the transaction began,
         each with the line of the statement that took it."""
         return tuple(
             sorted(
-                (name, mode, line)
-                for (name, mode), line in self._held.items()
-                if name in self._existing
+                (self._names[oid], mode, line)
+                for (oid, mode), line in self._held.items()
+                if self._existed(oid)
             )
         )
 
@@ -330,19 +338,19 @@ class _LockObserver:
     ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
         """The locks the statement on ``line`` newly took, and the relations it rewrote."""
         rows = self._locks(conn)
-        held = {(name, mode) for name, mode, _ in rows}
-        new = sorted(held - self._held.keys())
+        held = {(oid, mode) for oid, mode, _ in rows}
+        new = sorted((self._names[oid], mode) for oid, mode in held - self._held.keys())
         if conn.in_transaction():
             self._held = {lock: self._held.get(lock, line) for lock in held}
         else:
             self._held = {}
         rewritten: set[str] = set()
-        for name, _, node in rows:
+        for oid, _, node in rows:
             if node is None:
                 continue
-            if name in self._filenodes and self._filenodes[name] != node:
-                rewritten.add(str(name))  # once, though it may be locked in several modes
-            self._filenodes[name] = node
+            if oid in self._filenodes and self._filenodes[oid] != node:
+                rewritten.add(self._names[oid])  # once, though it may be locked in several modes
+            self._filenodes[oid] = node
         return tuple(new), tuple(sorted(rewritten))
 
 

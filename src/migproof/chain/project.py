@@ -244,7 +244,9 @@ def _check_sqlalchemy(version: str | None = None) -> None:
     if int(version.split(".")[0]) < 2:
         raise ConfigError(
             f"SQLAlchemy {version} is installed; migproof runs env.py with SQLAlchemy 2.0 or later",
-            fix="run migproof where the project uses SQLAlchemy 2 (pip install 'SQLAlchemy>=2.0')",
+            fix="a project that pins SQLAlchemy 1.4 (Airflow 2) cannot be run by this migproof: "
+            "upgrade the project to SQLAlchemy 2 to verify it, and meanwhile lint its files "
+            "with `migproof lint --static`",
         )
 
 

@@ -178,12 +178,28 @@ class Stepper:
         )
 
     def on_rebuild(self) -> None:
-        """The database was recreated: the pools of engines that outlive an env.py run (an
-        application's module-level engine, Flask-SQLAlchemy's) hold connections to the one
-        dropped; they are let go, so the next run connects anew."""
+        """The database was made again (``before_rebuild`` let go of the old one)."""
+
+    def before_rebuild(self) -> None:
+        """The database is about to be dropped and made again: what outlives an env.py run
+        lets go of it, so the next run connects anew. An application's sessions bound to
+        the engines env.py and the revisions used (Airflow's ``settings.Session``, left in
+        a transaction by a revision) are closed; the pools of those engines (a module-level
+        engine, Flask-SQLAlchemy's) are let go; the parked sessions are closed."""
+        self._close_sessions()
         for engine in list(self._engines):
-            engine.dispose(close=False)  # no I/O on connections the server has ended
+            engine.dispose(close=False)  # no I/O on connections the server may have ended
         self.parking.close()
+
+    def _close_sessions(self) -> None:
+        from sqlalchemy.orm import session as orm_session
+
+        engines = set(self._engines)
+        registry = getattr(orm_session, "_sessions", {})  # SQLAlchemy's weak registry
+        for session in list(registry.values()):
+            if getattr(session, "bind", None) in engines:
+                with contextlib.suppress(Exception):  # a connection already ended
+                    session.close()
 
     @property
     def env_py(self) -> Path:

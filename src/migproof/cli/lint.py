@@ -173,6 +173,11 @@ def _lint_by_running(
                 f"warning: not running {escape(str(directory))}: {escape(exc.what)}; "
                 "linted its files only"
             )
+            # what was not linted is in the report too, not only on the terminal: a CI job
+            # must not pass it off as clean
+            report.skipped.append(
+                (f"the SQL the revisions of {directory} send", f"not run: {exc.what}")
+            )
             continue
         runnable.append((project, project_config))
     if not runnable:

@@ -166,10 +166,14 @@ class SqlStepper:
             self.step(rid, up=True) for rid in self._order[: last + 1] if rid not in self._applied
         )
 
+    def before_rebuild(self) -> None:
+        """The walk is about to drop the database: let go of it."""
+        if self._conn is not None:
+            self._conn.close()
+
     def on_rebuild(self) -> None:
         """The walk recreated the database: reconnect, and start from nothing applied."""
         if self._conn is not None:
-            self._conn.close()
             self._conn = psycopg.connect(self._url, autocommit=True)
         self._applied = []
 
