@@ -441,6 +441,8 @@ def test_lock_wait_on_the_migrations_own_connection_hits_the_lock_timeout(
     failure = next(f for f in report.findings if f.check == "MP010")
     assert failure.revision == "r2"
     assert "lock timeout" in failure.message
+    assert failure.fix is not None
+    assert failure.fix.endswith("run all of it on Alembic's connection (op.get_bind())")
 
 
 def test_url_from_a_named_environment_variable(pg: Sandbox, tmp_path: Path) -> None:

@@ -763,8 +763,9 @@ class _Walk:
         if failure.timeout:
             fix = (
                 "the statement ran past --statement-timeout or waited past --lock-timeout: make it "
-                "faster; if it waits on a lock held by a connection the migration opened itself, "
-                "run it on Alembic's connection"
+                "faster; if the migration runs work on a connection or session of its own (an "
+                "application's session, a second engine), one of the two waits on what the other "
+                "holds: run all of it on Alembic's connection (op.get_bind())"
             )
         elif code == UPGRADE_FAILED.code and _TYPE_EXISTS.search(failure.error):
             fix = (
