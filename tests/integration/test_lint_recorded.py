@@ -339,3 +339,24 @@ def test_a_project_that_cannot_be_run_is_listed_as_not_checked(
     assert [s["what"] for s in skipped] == [f"the SQL the revisions of {tmp_path} send"]
     assert skipped[0]["why"].startswith("not run: ")
     assert "linted its files only" in captured.err
+
+
+def test_a_failing_revision_blocks_only_what_builds_on_it(pg: Sandbox, tmp_path: Path) -> None:
+    """r2 fails; r4 builds on it and is not run; r3, on another branch, is still run and
+    linted (its index on an existing table is MP201)."""
+    fails = Revision(id="r2", down="r1", upgrade='op.execute("ALTER TABLE nowhere ADD x int")')
+    after_it = Revision(id="r4", down="r2", upgrade='op.execute("SELECT 1")')
+    other_branch = Revision(
+        id="r3",
+        down="r1",
+        upgrade='op.create_index("ix_total", "orders", ["total"])',
+        downgrade='op.drop_index("ix_total", table_name="orders")',
+    )
+    write_project(tmp_path, [BASE, fails, other_branch, after_it])
+    config = load_config(tmp_path, overrides={"verify.heads": ["r3", "r4"]})
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    assert ("MP010", "r2") in {(f.check, f.revision) for f in report.findings}
+    assert "MP201" in _codes(report, "r3")
+    assert _codes(report, "r4") == []
+    failure = next(f for f in report.findings if f.check == "MP010")
+    assert "so it and the revisions that build on it were not linted" in failure.message

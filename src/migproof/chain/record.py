@@ -62,11 +62,11 @@ def record_chain(
 ) -> list[RevisionRun]:
     """Upgrade ``order`` one revision at a time, then downgrade back, recording facts.
 
-    Stops at the first revision that fails to upgrade (its run carries the failure); the
-    downgrades of the ones applied are recorded as far as they go. With ``bootstrap`` (an
-    SQL file, as verify's ``bootstrap-sql``), the database is loaded from it first; the
-    revisions it stamps in the version table, and their ancestors, are taken as applied
-    (``from_bootstrap``) and the rest run on top of it.
+    A revision that fails to upgrade carries the failure; those that build on it are not run,
+    the others are; the downgrades of the ones applied are recorded as far as they go.
+    With ``bootstrap`` (an SQL file, as verify's ``bootstrap-sql``), the database is loaded
+    from it first; the revisions it stamps in the version table, and their ancestors, are
+    taken as applied (``from_bootstrap``) and the rest run on top of it.
     """
     from migproof.verify.parity import load_bootstrap
 
@@ -79,20 +79,38 @@ def record_chain(
             if bootstrap is not None:
                 for rid in _stamped(project, host, db, stepper, bootstrap):
                     runs[rid].from_bootstrap = True
-            todo = [rev for rev in order if not runs[rev.revision].from_bootstrap]
+            todo = [rev.revision for rev in order if not runs[rev.revision].from_bootstrap]
             applied: list[str] = []
-            failure = stepper.run_steps(
-                _walk(stepper, [r.revision for r in todo], runs, applied, up=True)
-            )
-            if failure is not None and todo:  # env.py failing before any step names no
-                # revision: the one after the last applied carries it
-                next_one = todo[min(len(applied), len(todo) - 1)].revision
-                run = runs.get(failure.revision) or runs[next_one]
-                run.failure = failure
+            _upgrade(project, stepper, todo, runs, applied)
             stepper.run_steps(_walk(stepper, list(reversed(applied)), runs, [], up=False))
         return list(runs.values())
     finally:
         host.drop_database(db)
+
+
+def _upgrade(
+    project: AlembicProject,
+    stepper: Stepper,
+    todo: list[str],
+    runs: dict[str, RevisionRun],
+    applied: list[str],
+) -> None:
+    """Upgrade ``todo`` in order; a revision that fails carries its failure, and the
+    revisions that do not build on it still run (another branch of the chain)."""
+    blocked: set[str] = set()
+    remaining = todo
+    while remaining:
+        failure = stepper.run_steps(_walk(stepper, remaining, runs, applied, up=True))
+        if failure is None:
+            return
+        # env.py failing before any step names no revision: the next one carries it
+        next_one = next((rid for rid in remaining if rid not in applied), remaining[-1])
+        failed = failure.revision if failure.revision in runs else next_one
+        runs[failed].failure = failure
+        if failure.in_env:
+            return  # every run would fail the same way
+        blocked |= {failed, *project.graph.descendants(failed)}
+        remaining = [rid for rid in remaining if rid not in applied and rid not in blocked]
 
 
 def _stamped(

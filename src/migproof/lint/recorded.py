@@ -78,7 +78,7 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
                         f"env.py fails before {run.revision} runs, so no revision was linted"
                         if run.failure.in_env
                         else f"revision {run.revision} fails to upgrade, so it and the revisions"
-                        " after it were not linted"
+                        " that build on it were not linted"
                     )
                     + f": {run.failure.error}",
                     statement=run.failure.statement,
