@@ -101,13 +101,37 @@ def test_a_session_the_server_ended_is_replaced(
     assert parking.reused == 0
 
 
-def test_close_ends_parked_sessions(parking: Parking, params: dict[str, Any]) -> None:
+def test_close_ends_parked_sessions_and_parks_no_more(
+    parking: Parking, params: dict[str, Any]
+) -> None:
     conn = parking.connect([], params)
+    later = parking.connect([], params)
     conn.rollback()
     conn.close()
     assert not conn.closed  # parked
     parking.close()
     assert conn.closed
+    later.rollback()
+    later.close()  # after the parking closed: closed, not kept
+    assert later.closed
+
+
+def test_release_ends_parked_sessions_and_parks_again(
+    parking: Parking, params: dict[str, Any]
+) -> None:
+    """Before the database is made again: the parked sessions go; the walk's next env.py
+    runs park theirs again."""
+    conn = parking.connect([], params)
+    conn.rollback()
+    conn.close()
+    parking.release()
+    assert conn.closed
+    again = parking.connect([], params)
+    pid = backend(again)
+    again.rollback()
+    again.close()
+    assert not again.closed
+    assert backend(parking.connect([], params)) == pid
 
 
 def test_a_forked_process_does_not_use_its_parents_sessions(

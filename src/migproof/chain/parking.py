@@ -44,6 +44,7 @@ class Parking:
     def __init__(self) -> None:
         self._parked: dict[str, _ParkedConnection] = {}
         self._pid = os.getpid()
+        self._open = True  # closed: connections closed after it are closed, not kept
         self.reused = 0  # how many connects a parked connection served (benchmarks, tests)
 
     def connect(self, cargs: list[Any], cparams: dict[str, Any]) -> psycopg.Connection[Any]:
@@ -68,7 +69,8 @@ class Parking:
     def park(self, conn: _ParkedConnection) -> bool:
         """Keep ``conn`` for the next connect; False when it is to be closed instead."""
         if (
-            os.getpid() != self._pid
+            not self._open
+            or os.getpid() != self._pid
             or conn.closed
             or conn.broken
             or conn._key in self._parked
@@ -78,13 +80,19 @@ class Parking:
         self._parked[conn._key] = conn
         return True
 
-    def close(self) -> None:
-        """Close every parked connection (before the database is dropped or recreated)."""
+    def release(self) -> None:
+        """Close every parked connection (before the database is dropped and made again);
+        connections closed later are parked again."""
         parked, self._parked = self._parked, {}
         if os.getpid() != self._pid:
             return  # a forked child's copies belong to its parent
         for conn in parked.values():
             _unpark(conn).close()
+
+    def close(self) -> None:
+        """Release the parked connections and park no more: those closed later close."""
+        self._open = False
+        self.release()
 
 
 def _unpark(conn: _ParkedConnection) -> _ParkedConnection:

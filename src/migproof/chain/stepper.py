@@ -189,7 +189,7 @@ class Stepper:
         self._close_sessions()
         for engine in list(self._engines):
             engine.dispose(close=False)  # no I/O on connections the server may have ended
-        self.parking.close()
+        self.parking.release()
 
     def _close_sessions(self) -> None:
         from sqlalchemy.orm import session as orm_session
