@@ -360,3 +360,4 @@ def test_a_failing_revision_blocks_only_what_builds_on_it(pg: Sandbox, tmp_path:
     assert _codes(report, "r4") == []
     failure = next(f for f in report.findings if f.check == "MP010")
     assert "so it and the revisions that build on it were not linted" in failure.message
+    assert report.skipped == [("revision r4", "not run: a revision it builds on fails")]

@@ -67,6 +67,15 @@ def test_not_null_column_without_default_fails_on_real_tables(pg: Sandbox, tmp_p
     assert codes(report) == [("MP104", "r2")]
     assert "contains null values" in report.findings[0].message
     assert [r["upgrade"] for r in report.records] == ["ok", "ok"]
+    # the record keeps the statements and time of the upgrade the walk went on from
+    r2 = report.records[1]
+    statements = r2["statements"]
+    assert isinstance(statements, list)
+    assert (statements[0]["direction"], statements[0]["sql"]) == (
+        "upgrade",
+        "ALTER TABLE t ADD COLUMN w INTEGER NOT NULL",
+    )
+    assert isinstance(r2["upgrade_ms"], float) and r2["upgrade_ms"] > 0
 
 
 def test_an_upgrade_that_fails_on_empty_tables_too_reports_that_error(

@@ -50,6 +50,7 @@ class RevisionRun:
     held_seconds: dict[int, float] = field(default_factory=dict)  # id(statement) -> seconds
     failure: StepFailure | None = None
     from_bootstrap: bool = False  # stamped in the bootstrap file: taken as applied, not run
+    blocked: bool = False  # builds on a revision that failed: not run
 
 
 def record_chain(
@@ -102,15 +103,20 @@ def _upgrade(
     while remaining:
         failure = stepper.run_steps(_walk(stepper, remaining, runs, applied, up=True))
         if failure is None:
-            return
+            break
         # env.py failing before any step names no revision: the next one carries it
         next_one = next((rid for rid in remaining if rid not in applied), remaining[-1])
         failed = failure.revision if failure.revision in runs else next_one
         runs[failed].failure = failure
-        if failure.in_env:
-            return  # every run would fail the same way
+        if failure.in_env:  # every run would fail the same way
+            blocked |= {rid for rid in remaining if rid not in applied}
+            break
         blocked |= {failed, *project.graph.descendants(failed)}
         remaining = [rid for rid in remaining if rid not in applied and rid not in blocked]
+    for rid in blocked:
+        run = runs.get(rid)
+        if run is not None and run.failure is None:
+            run.blocked = True
 
 
 def _stamped(

@@ -65,6 +65,9 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
             )
         )
     runs = [run for run in runs if not run.from_bootstrap]
+    env_failed = any(run.failure is not None and run.failure.in_env for run in runs)
+    why = "not run: env.py fails" if env_failed else "not run: a revision it builds on fails"
+    report.skipped.extend((f"revision {run.revision}", why) for run in runs if run.blocked)
     sources = [_source(run) for run in runs if run.upgrade]
     report.extend(lint_sources(sources, config))
     for run in runs:

@@ -627,7 +627,14 @@ class _Walk:
             if self.env_failed:
                 return failure
         rid = rev.revision or ""
+        count, started = len(self.recorder.statements), time.perf_counter()
         retried = self.stepper.run_steps(iter([self.stepper.step(rid, up=True)]))
+        record = self.records.get(rid)
+        if retried is None and record is not None:  # the upgrade the walk goes on from
+            record.upgrade_ms = (time.perf_counter() - started) * 1000
+            record.statements = [
+                s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
+            ]
         finding = fails_with_rows_finding(
             revision=rid,
             direction="upgrade",
