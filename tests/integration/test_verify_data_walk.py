@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.conftest import REPO
 from tests.helpers.alembic_projects import Revision, line_of, write_project
 
@@ -76,6 +77,58 @@ def test_not_null_column_without_default_fails_on_real_tables(pg: Sandbox, tmp_p
         "ALTER TABLE t ADD COLUMN w INTEGER NOT NULL",
     )
     assert isinstance(r2["upgrade_ms"], float) and r2["upgrade_ms"] > 0
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        'op.alter_column("t", "w", nullable=False)',
+        'op.create_check_constraint("w_nn", "t", "w IS NOT NULL")',
+        'op.execute("ALTER TABLE t DROP CONSTRAINT t_pkey")\nop.create_primary_key("t_pkey", "t", ["w"])',
+    ],
+    ids=["set-not-null", "check-is-not-null", "primary-key"],
+)
+def test_a_column_added_then_required_fails_on_real_tables(
+    pg: Sandbox, tmp_path: Path, then: str
+) -> None:
+    """rucio's, and Alembic's usual pattern: add_column nullable, then require it. The new
+    column is NULL in every existing row, so any table with rows fails: MP104."""
+    write_after_t1(
+        tmp_path,
+        'op.add_column("t", sa.Column("w", sa.Integer))\n' + then,
+        'op.drop_column("t", "w")'
+        if "pkey" not in then
+        else (
+            'op.execute("ALTER TABLE t DROP CONSTRAINT t_pkey")\n'
+            'op.create_primary_key("t_pkey", "t", ["id"])\nop.drop_column("t", "w")'
+        ),
+    )
+    report = run(pg, tmp_path)
+    assert codes(report) == [("MP104", "r2")]
+    assert not [what for what, _ in report.skipped if what.startswith("rows during")]
+
+
+def test_requiring_a_column_that_was_there_is_a_note_not_a_finding(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """SET NOT NULL on a column the table had: production rows may hold values where
+    migproof's made-up rows held NULL; a note says the rows were removed for it."""
+    first = Revision(
+        id="r1",
+        down=None,
+        upgrade='op.execute("CREATE TABLE t (id int PRIMARY KEY, v int)")',
+        downgrade='op.execute("DROP TABLE t")',
+    )
+    second = Revision(
+        id="r2",
+        down="r1",
+        upgrade='op.execute("UPDATE t SET v = NULL")\nop.alter_column("t", "v", nullable=False)',
+        downgrade='op.alter_column("t", "v", nullable=True)',
+    )
+    write_project(tmp_path, [first, second])
+    report = run(pg, tmp_path)
+    assert codes(report) == []
+    assert [what for what, _ in report.skipped] == ["rows during the upgrade of r2"]
 
 
 def test_an_upgrade_that_fails_on_empty_tables_too_reports_that_error(

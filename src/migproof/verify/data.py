@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1062,6 +1063,8 @@ def fails_with_rows_finding(
     statement: str | None,
     location: Location | None,
     seeded: SeedResult,
+    before: Snapshot | None = None,
+    after: Snapshot | None = None,
 ) -> Finding | None:
     """MP104 when ``direction`` ("upgrade" or "downgrade") of ``revision`` failed with rows in
     the tables and passed without them, and any rows at all make it fail; else None.
@@ -1071,7 +1074,7 @@ def fails_with_rows_finding(
     existing columns fails on the values migproof made up, which production rows may well
     satisfy: not a finding (``rows_note`` says what happened instead).
     """
-    if not is_value_independent(error, statement):
+    if not is_value_independent(error, statement, before=before, after=after):
         return None
     text = (statement or "").lower()
     # the tables the statement names first: the one it alters is the one that matters
@@ -1092,10 +1095,55 @@ def fails_with_rows_finding(
     )
 
 
-def is_value_independent(error: str, statement: str | None) -> bool:
-    """A failure any row causes: ``ADD COLUMN … NOT NULL`` without a default."""
+_NULLS_IN = re.compile(r'column "(?P<column>[^"]+)" of relation "(?P<table>[^"]+)" contains null')
+_CHECK_VIOLATED = re.compile(
+    r'check constraint "(?P<name>[^"]+)" of relation "(?P<table>[^"]+)" is violated by some row'
+)
+
+
+def is_value_independent(
+    error: str,
+    statement: str | None,
+    *,
+    before: Snapshot | None = None,
+    after: Snapshot | None = None,
+) -> bool:
+    """A failure any row causes: ``ADD COLUMN … NOT NULL`` without a default, or, in two
+    steps, a column the revision added (NULL in every existing row) then made NOT NULL, a
+    primary key, or checked ``IS NOT NULL`` (rucio's, and Alembic's usual add_column then
+    alter_column(nullable=False)). ``before`` and ``after`` are the schema before the
+    revision and after it passed on empty tables: the columns it added are the difference.
+    """
     text = " ".join((statement or "").upper().split())
-    return "contains null values" in error and "ADD COLUMN" in text and "NOT NULL" in text
+    if "contains null values" in error and "ADD COLUMN" in text and "NOT NULL" in text:
+        return True
+    if before is None or after is None:
+        return False
+    if (match := _NULLS_IN.search(error)) is not None:
+        return match["column"] in _added_columns(before, after, match["table"])
+    if (match := _CHECK_VIOLATED.search(error)) is not None:
+        added = _added_columns(before, after, match["table"])
+        for table in _tables_named(after, match["table"]):
+            for constraint in table.constraints:
+                expression = constraint.expression or ""
+                if constraint.name == match["name"] and "IS NOT NULL" in expression.upper():
+                    return any(re.search(rf'\b"?{re.escape(c)}"?\b', expression) for c in added)
+    return False
+
+
+def _tables_named(snapshot: Snapshot, name: str) -> list[Table]:
+    return [t for t in snapshot.tables.values() if t.name == name]
+
+
+def _added_columns(before: Snapshot, after: Snapshot, table: str) -> set[str]:
+    """The columns of the tables named ``table`` that are in ``after`` and not in ``before``
+    (tables that existed before only: a new table has no rows)."""
+    added: set[str] = set()
+    for key, now in after.tables.items():
+        then = before.tables.get(key)
+        if now.name == table and then is not None:
+            added |= {c.name for c in now.columns} - {c.name for c in then.columns}
+    return added
 
 
 def rows_note(revision: str, direction: str, error: str) -> tuple[str, str]:

@@ -642,6 +642,8 @@ class _Walk:
             statement=failure.statement,
             location=Location(path=failure.path or rev.path, line=failure.line),
             seeded=seeded,
+            before=self.before,
+            after=self.snapshot() if retried is None else None,
         )
         if finding is not None:
             self.report.findings.append(finding)
