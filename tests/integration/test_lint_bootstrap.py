@@ -66,7 +66,7 @@ def test_the_revisions_after_the_stamp_are_run_on_the_bootstrapped_database(
     assert (finding.location.path, finding.location.line) == (r3, line_of(r3, "create_index"))
     assert [r["revision"] for r in report.records] == ["r2", "r3"]
     assert report.skipped == [
-        ("revision r1", "prod.sql is stamped at them: taken as applied, not run or linted")
+        ("revision r1", "prod.sql is stamped at it: taken as applied, not run or linted")
     ]
 
 

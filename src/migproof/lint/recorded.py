@@ -58,10 +58,11 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
         what = f"revision {preloaded[0]}"
         if len(preloaded) > 1:
             what = f"{len(preloaded)} revisions ({preloaded[0]} … {preloaded[-1]})"
+        them = "them" if len(preloaded) > 1 else "it"
         report.skipped.append(
             (
                 what,
-                f"{bootstrap_path.name} is stamped at them: taken as applied, not run or linted",
+                f"{bootstrap_path.name} is stamped at {them}: taken as applied, not run or linted",
             )
         )
     runs = [run for run in runs if not run.from_bootstrap]

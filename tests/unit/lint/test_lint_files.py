@@ -326,3 +326,23 @@ def test_an_engine_asked_only_for_its_dialect_connects_nowhere(
     assert [code for code, _ in found(tmp_path, [tmp_path / "r.py"])] == (
         ["MP510"] if reported else []
     )
+
+
+def test_the_drop_type_fix_quotes_a_name_sql_must_quote(tmp_path: Path) -> None:
+    """rucio's types are upper case: an unquoted DROP TYPE in the fix would name another."""
+    from migproof.config import Config
+    from migproof.lint import lint_paths
+
+    write(
+        tmp_path,
+        {
+            "db/1_init.up.sql": "CREATE TYPE \"STATE_CHK\" AS ENUM ('a');\nCREATE TYPE mood AS ENUM ('b');\n",
+            "db/1_init.down.sql": "SELECT 1;\n",
+        },
+    )
+    report = lint_paths([tmp_path / "db"], Config(root=tmp_path))
+    fixes = sorted(f.fix or "" for f in report.findings if f.check == "MP503")
+    assert fixes == [
+        'add DROP TYPE public."STATE_CHK"; to the downgrade',
+        "add DROP TYPE public.mood; to the downgrade",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -211,8 +212,19 @@ def enum_left_by_downgrade(ctx: MigrationContext) -> Iterator[Finding]:
             statement,
             f"type {name} is created here but the downgrade does not drop it: the next upgrade"
             f' fails with type "{name.split(".")[-1]}" already exists',
-            fix=f"add DROP TYPE {name}; to the downgrade",
+            fix=f"add DROP TYPE {_quoted(name)}; to the downgrade",
         )
+
+
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+def _quoted(name: str) -> str:
+    """``public.Status_Type`` as SQL names it: ``public."Status_Type"``."""
+    return ".".join(
+        part if _PLAIN.match(part) else '"' + part.replace('"', '""') + '"'
+        for part in name.split(".")
+    )
 
 
 def _protected_names(stmt: Any) -> list[str]:
