@@ -150,7 +150,86 @@ def _is_equivalent(prop: str, a: Value, b: Value) -> bool:
         return {a, b} == {"table", "partitioned table"}
     if prop == "body" and isinstance(a, str) and isinstance(b, str):
         return _lines(a) == _lines(b)
+    if prop == "expression" and isinstance(a, str) and isinstance(b, str):
+        return _cast_arrays(a) == _cast_arrays(b)
     return False
+
+
+def _cast_arrays(expression: str) -> str:
+    """An expression with each ``ARRAY[x::S::T, y::S::T]`` written ``ARRAY[x::S, y::S]::T[]``.
+
+    PostgreSQL stores ``c IN ('a', 'b')`` on a varchar column as the second form; printed
+    and parsed again (a pg_dump file a walk starts from, a downgrade that recreates the
+    CHECK from its printed text) it comes back as the first: the same condition.
+
+    >>> _cast_arrays("c::text = ANY (ARRAY['a'::varchar::text, 'b'::varchar::text])")
+    "c::text = ANY (ARRAY['a'::varchar, 'b'::varchar]::text[])"
+    """
+    out: list[str] = []
+    index = 0
+    while (start := expression.find("ARRAY[", index)) != -1:
+        end = _closing(expression, start + len("ARRAY"))
+        if end is None:
+            break
+        elements = _top_level_split(expression[start + len("ARRAY[") : end])
+        casts = [_last_cast(element) for element in elements]
+        types = {cast[1] for cast in casts if cast is not None}
+        out.append(expression[index:start])
+        if elements and all(cast is not None for cast in casts) and len(types) == 1:
+            inner = ", ".join(cast[0] for cast in casts if cast is not None)
+            out.append(f"ARRAY[{inner}]::{types.pop()}[]")
+        else:
+            out.append(expression[start : end + 1])
+        index = end + 1
+    out.append(expression[index:])
+    return "".join(out)
+
+
+def _closing(text: str, opening: int) -> int | None:
+    """The index of the bracket that closes the one at ``opening`` (quotes respected)."""
+    depth, quoted = 0, False
+    for index in range(opening, len(text)):
+        char = text[index]
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char in "([":
+            depth += 1
+        elif not quoted and char in ")]":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
+def _top_level_split(text: str, separator: str = ",") -> list[str]:
+    """``text`` split at each ``separator`` outside brackets and quotes."""
+    parts: list[str] = []
+    depth, quoted, last, index = 0, False, 0, 0
+    while index < len(text):
+        char = text[index]
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char in "([":
+            depth += 1
+        elif not quoted and char in ")]":
+            depth -= 1
+        elif not quoted and depth == 0 and text.startswith(separator, index):
+            parts.append(text[last:index].strip())
+            index += len(separator)
+            last = index
+            continue
+        index += 1
+    parts.append(text[last:].strip())
+    return parts
+
+
+def _last_cast(element: str) -> tuple[str, str] | None:
+    """``'a'::character varying::text`` -> (``'a'::character varying``, ``text``): an
+    element cast twice, split at its last cast; None for anything else."""
+    parts = _top_level_split(element, "::")
+    if len(parts) < 3 or any(char in parts[-1] for char in "()[]'"):
+        return None
+    return "::".join(parts[:-1]), parts[-1]
 
 
 def _lines(text: str) -> list[str]:

@@ -1,0 +1,1 @@
+CREATE TABLE t (c varchar(10), CONSTRAINT ck CHECK (c IN ('a', 'b')));
