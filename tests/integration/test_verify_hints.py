@@ -90,10 +90,12 @@ def test_a_failing_base_revision_names_the_empty_database_as_its_start(
         'no revision before r1 creates relation "users", and no table exists before r1: '
     )
     assert (
-        " Write that schema as it stood before r1 to a SQL file (e.g. `pg_dump --schema-only "
-        "--no-owner` of a database `create_all()` made then). Pass the file as "
+        " Write that schema as it stood after r1 to a SQL file (e.g. `pg_dump --schema-only "
+        "--no-owner` of a database `create_all()` made then, with r1 applied), then `CREATE "
+        "TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO "
+        "alembic_version VALUES ('r1');`. Pass the file as "
     ) in finding.fix
-    assert "alembic_version" not in finding.fix  # no revision to stamp it at
+    assert "takes r1 as applied, and round-trips the revisions after it" in finding.fix
 
 
 def test_with_a_bootstrap_file_that_stamps_nothing_the_hint_says_to_stamp_it(
@@ -158,9 +160,20 @@ def test_a_failing_base_revision_with_a_bootstrap_file_has_nothing_to_stamp(
     assert finding.fix is not None
     assert finding.fix.endswith(
         " prod.sql stamps no revision, so the walk started from an empty database, where r1 "
-        "cannot run. r1 is a base revision, so there is no revision to stamp prod.sql at: to "
-        "verify r1, let it create those tables"
+        "cannot run. r1 is a base revision: put the schema as it stood after r1 in prod.sql and "
+        "end it with `CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT "
+        "INTO alembic_version VALUES ('r1');`. Then the walk starts from the database prod.sql "
+        "builds, takes r1 as applied, and round-trips the revisions after it; to verify r1 too, "
+        "let it create those tables"
     )
+    # as it says (rucio): the walk goes on after r1
+    bootstrap.write_text(
+        "CREATE TABLE users (id serial PRIMARY KEY, name text);\n"
+        "CREATE INDEX ix_users_name ON users (name);\n"
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);\n"
+        "INSERT INTO alembic_version VALUES ('r1');\n"
+    )
+    assert upgrade_failures(run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})) == []
 
 
 def test_a_table_an_earlier_revision_dropped_gets_no_hint(pg: Sandbox, tmp_path: Path) -> None:

@@ -62,11 +62,11 @@ def outside_schema_fix(
         return f"{seems}{_stamp_advice(rev, Path(bootstrap).name, version_table)}"
     parents = " and ".join(p for p in rev.down_revisions if p)
     write = f"{seems}{_bootstrap_contents(rev, version_table)}"
-    if not parents:  # nothing to stamp the file at: the walk would still start empty
+    if not parents:  # a base revision: the file is stamped at it, with its work done
         return (
             f"{write} Pass the file as `--bootstrap-sql FILE`"
-            " (bootstrap-sql in [tool.migproof.verify]): migproof loads it into a fresh"
-            f" database and upgrades that to head. {also}"
+            " (bootstrap-sql in [tool.migproof.verify]): the walk then starts from the database"
+            f" it builds, takes {rid} as applied, and round-trips the revisions after it. {also}"
         )
     return (
         f"{write} Pass the file as `--bootstrap-sql FILE`"
@@ -84,10 +84,12 @@ def _stamp_advice(rev: RevisionFile, name: str, version_table: tuple[str | None,
         " cannot run."
     )
     parents = [p for p in rev.down_revisions if p]
-    if not parents:
+    if not parents:  # a base revision: stamp the file at it, with its work in it
         return (
-            f"{empty} {rid} is a base revision, so there is no revision to stamp {name} at:"
-            f" to verify {rid}, let it create those tables"
+            f"{empty} {rid} is a base revision: put the schema as it stood after {rid} in"
+            f" {name} and end it with {_stamp_sql([rid], version_table)} Then the walk starts"
+            f" from the database {name} builds, takes {rid} as applied, and round-trips the"
+            f" revisions after it; to verify {rid} too, let it create those tables"
         )
     at = " and ".join(parents)
     return (
@@ -113,10 +115,12 @@ def _bootstrap_contents(rev: RevisionFile, version_table: tuple[str | None, str]
     """What to write to a bootstrap file for a chain that fails at ``rev``: the schema
     ``create_all()`` made when ``rev``'s parents were head, stamped at them."""
     parents = [p for p in rev.down_revisions if p]
-    if not parents:
+    if not parents:  # nothing before it to stamp at: the schema after it, stamped at it
+        rid = rev.revision or ""
         return (
-            f"Write that schema as it stood before {rev.revision} to a SQL file (e.g."
-            " `pg_dump --schema-only --no-owner` of a database `create_all()` made then)."
+            f"Write that schema as it stood after {rid} to a SQL file (e.g. `pg_dump"
+            " --schema-only --no-owner` of a database `create_all()` made then, with"
+            f" {rid} applied), then {_stamp_sql([rid], version_table)}"
         )
     schema, table = version_table
     name = f"{schema}.{table}" if schema else table
