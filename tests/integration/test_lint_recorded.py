@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -361,3 +362,35 @@ def test_a_failing_revision_blocks_only_what_builds_on_it(pg: Sandbox, tmp_path:
     failure = next(f for f in report.findings if f.check == "MP010")
     assert "so it and the revisions that build on it were not linted" in failure.message
     assert report.skipped == [("revision r4", "not run: a revision it builds on fails")]
+
+
+def test_revisions_below_a_failing_downgrade_are_said_not_downgraded(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """The chain goes down from head; a downgrade that fails leaves the revisions below it
+    up, so the rules that read their downgrades (MP503) had nothing to read: said under
+    "not checked", not passed off as clean (rucio)."""
+    enum_left = Revision(
+        id="r1",
+        down=None,
+        upgrade='op.create_table("u", sa.Column("s", sa.Enum("a", name="u_state")))',
+        downgrade='op.drop_table("u")',
+    )
+    typo = Revision(
+        id="r2",
+        down="r1",
+        upgrade='op.execute("CREATE TABLE w (id int)")',
+        downgrade='op.execute("DROP TABLE w_typo")',
+    )
+    write_project(tmp_path, [enum_left, typo])
+    config = load_config(tmp_path)
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    assert "MP503" not in _codes(report, "r1")
+    assert report.skipped == [
+        ("downgrade rules of revision r1", "not downgraded: the downgrade of r2, run before, fails")
+    ]
+    typo_fixed = dataclasses.replace(typo, downgrade='op.execute("DROP TABLE w")')
+    write_project(tmp_path, [enum_left, typo_fixed])
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    assert "MP503" in _codes(report, "r1")
+    assert report.skipped == []

@@ -51,6 +51,7 @@ class RevisionRun:
     failure: StepFailure | None = None
     from_bootstrap: bool = False  # stamped in the bootstrap file: taken as applied, not run
     blocked: bool = False  # builds on a revision that failed: not run
+    not_downgraded: str | None = None  # the revision whose failing downgrade stopped it
 
 
 def record_chain(
@@ -83,7 +84,13 @@ def record_chain(
             todo = [rev.revision for rev in order if not runs[rev.revision].from_bootstrap]
             applied: list[str] = []
             _upgrade(project, stepper, todo, runs, applied)
-            stepper.run_steps(_walk(stepper, list(reversed(applied)), runs, [], up=False))
+            downgraded: list[str] = []
+            down = list(reversed(applied))
+            failure = stepper.run_steps(_walk(stepper, down, runs, downgraded, up=False))
+            if failure is not None:  # the ones below it stay up: their downgrades never ran
+                stopped = down[len(downgraded)] if len(downgraded) < len(down) else None
+                for rid in down[len(downgraded) + 1 :]:
+                    runs[rid].not_downgraded = stopped
         return list(runs.values())
     finally:
         host.drop_database(db)
@@ -159,7 +166,7 @@ def _walk(
                 run.held_seconds[id(statement)] = committed - statement.started
         if up:
             run.upgrade = statements
-            applied.append(rid)
         else:
             run.downgrade = statements
+        applied.append(rid)
         del recorder.statements[count:]  # keep memory flat on long chains

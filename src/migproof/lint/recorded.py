@@ -66,6 +66,20 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
             )
         )
     runs = [run for run in runs if not run.from_bootstrap]
+    not_down = [run for run in runs if run.not_downgraded]
+    if not_down:
+        names = f"{not_down[0].revision} … {not_down[-1].revision}" if len(not_down) > 1 else ""
+        what = (
+            f"downgrade rules of {len(not_down)} revisions ({names})"
+            if names
+            else (f"downgrade rules of revision {not_down[0].revision}")
+        )
+        report.skipped.append(
+            (
+                what,
+                f"not downgraded: the downgrade of {not_down[0].not_downgraded}, run before, fails",
+            )
+        )
     env_failed = any(run.failure is not None and run.failure.in_env for run in runs)
     why = "not run: env.py fails" if env_failed else "not run: a revision it builds on fails"
     report.skipped.extend((f"revision {run.revision}", why) for run in runs if run.blocked)
