@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import enum
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -311,7 +312,9 @@ class RevisionGraph:
                 continue
             self.by_id[rev.revision] = rev
 
+    @functools.cached_property
     def _labels(self) -> dict[str, str]:
+        """Each branch label's revision (read once: ``requires`` asks for every revision)."""
         return {
             label: rev.revision
             for rev in self.by_id.values()
@@ -321,7 +324,7 @@ class RevisionGraph:
 
     def dangling(self) -> Iterator[tuple[RevisionFile, str]]:
         """(revision, missing id) for every down_revision or depends_on that names nothing."""
-        labels = self._labels()
+        labels = self._labels
         for rev in self.by_id.values():
             for parent in (*rev.down_revisions, *rev.depends_on):
                 if parent not in self.by_id and parent not in labels and not self._prefix(parent):
@@ -343,7 +346,7 @@ class RevisionGraph:
         found = self.parents(rev)
         if not rev.depends_on:
             return found
-        labels = self._labels()
+        labels = self._labels
         for dependency in rev.depends_on:
             rid = dependency if dependency in self.by_id else labels.get(dependency)
             rid = rid or self._prefix(dependency)
