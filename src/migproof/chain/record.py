@@ -132,18 +132,13 @@ def _stamped(
     """The revisions the bootstrap file stamps, with their ancestors; env.py runs once with
     no step to say which version table it uses. Unknown revisions are a usage error (exit
     2), as in verify; an env.py that fails leaves the set empty (the walk reports it)."""
-    from migproof.verify.parity import stamped_revisions, unknown_stamp_error
+    from migproof.verify.parity import applied_by_stamp, stamped_revisions
 
     if stepper.run_steps(iter(())) is not None:
         return set()
     with host.connect(db) as conn:
         stamped = stamped_revisions(conn, stepper.version_table)
-    graph = project.graph
-    unknown = [rid for rid in stamped if rid not in graph.by_id]
-    if unknown:
-        schema, table = stepper.version_table
-        raise unknown_stamp_error(bootstrap, unknown, f"{schema}.{table}" if schema else table)
-    return set(stamped).union(*(graph.ancestors(rid) for rid in stamped))
+    return applied_by_stamp(project.graph, stamped, stepper.version_table, bootstrap)
 
 
 def _walk(

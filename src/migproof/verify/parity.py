@@ -35,6 +35,7 @@ from migproof.verify._register import verify_check
 
 if TYPE_CHECKING:
     from migproof.catalog import Difference, Snapshot, SnapshotFilter
+    from migproof.chain.graph import RevisionGraph
     from migproof.chain.stepper import StepFailure
     from migproof.sandbox import DatabaseHost
 
@@ -43,6 +44,7 @@ __all__ = [
     "LOCKFILE_DRIFT",
     "MODELS_DRIFT",
     "SCHEMA_FILE_DRIFT",
+    "applied_by_stamp",
     "bootstrap_finding",
     "check_bootstrap",
     "check_lockfile",
@@ -54,7 +56,6 @@ __all__ = [
     "read_bootstrap",
     "snapshot_schema_file",
     "stamped_revisions",
-    "unknown_stamp_error",
 ]
 
 MODELS_DRIFT = verify_check(
@@ -945,7 +946,22 @@ def stamped_revisions(conn: Any, version_table: tuple[str | None, str]) -> tuple
     return tuple(str(row[0]) for row in rows if row[0])
 
 
-def unknown_stamp_error(path: Path, revisions: list[str], version_table: str) -> SourceError:
+def applied_by_stamp(
+    graph: RevisionGraph,
+    stamped: Sequence[str],
+    version_table: tuple[str | None, str],
+    path: Path,
+) -> set[str]:
+    """What a database the bootstrap file ``path`` stamped at ``stamped`` has applied: those
+    revisions and all they require. A stamp the chain does not have is a SourceError (exit 2)."""
+    unknown = [rid for rid in stamped if rid not in graph.by_id]
+    if unknown:
+        schema, table = version_table
+        raise _unknown_stamp_error(path, unknown, f"{schema}.{table}" if schema else table)
+    return set(stamped).union(*(graph.ancestors(rid) for rid in stamped))
+
+
+def _unknown_stamp_error(path: Path, revisions: list[str], version_table: str) -> SourceError:
     """The usage error for a bootstrap file stamped at revisions the chain does not have."""
     ids = ", ".join(repr(r) for r in revisions)
     many = len(revisions) > 1

@@ -1081,14 +1081,9 @@ class _Chain:
     ) -> tuple[list[RevisionFile], int]:
         """The walk's order with the stamped revisions and their ancestors first (still a
         topological order: they are closed under ancestry), and how many they are."""
-        from migproof.verify.parity import unknown_stamp_error
+        from migproof.verify.parity import applied_by_stamp
 
-        graph = self.graph
-        unknown = [rid for rid in stamped if rid not in graph.by_id]
-        if unknown:
-            schema, table = walk.stepper.version_table
-            raise unknown_stamp_error(path, unknown, f"{schema}.{table}" if schema else table)
-        applied = set(stamped).union(*(graph.ancestors(rid) for rid in stamped))
+        applied = applied_by_stamp(self.graph, stamped, walk.stepper.version_table, path)
         first = [rev for rev in self.order if rev.revision in applied]
         rest = [rev for rev in self.order if rev.revision not in applied]
         return [*first, *rest], len(first)
