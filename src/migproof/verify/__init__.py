@@ -197,6 +197,7 @@ def _plan(
         below_minimum,
         check_graph,
         declared_by_pattern,
+        irreversible_patterns,
         irreversible_revisions,
     )
     from migproof.verify.roundtrip import alembic_stepper
@@ -242,7 +243,7 @@ def _plan(
         )
     patterned = declared_by_pattern(project, config) - below
     if patterned:
-        patterns = ", ".join(d for d in config.verify.irreversible if any(c in d for c in "*?["))
+        patterns = ", ".join(irreversible_patterns(config))
         report.skipped.append(
             (
                 f"round trips of {len(patterned)} revision{'s' if len(patterned) > 1 else ''}",

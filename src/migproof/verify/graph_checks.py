@@ -12,7 +12,13 @@ from migproof.errors import ConfigError
 from migproof.findings import Finding, Location, Severity
 from migproof.verify._register import verify_check
 
-__all__ = ["below_minimum", "check_graph", "declared_by_pattern", "irreversible_revisions"]
+__all__ = [
+    "below_minimum",
+    "check_graph",
+    "declared_by_pattern",
+    "irreversible_patterns",
+    "irreversible_revisions",
+]
 
 BROKEN = verify_check(
     "MP001",
@@ -143,11 +149,16 @@ def _is_pattern(declared: str) -> bool:
     return any(char in declared for char in "*?[")
 
 
+def irreversible_patterns(config: Config) -> list[str]:
+    """The glob patterns among ``verify.irreversible`` (``"*"``: an upgrade-only chain)."""
+    return [d for d in config.verify.irreversible if _is_pattern(d)]
+
+
 def declared_by_pattern(project: AlembicProject, config: Config) -> set[str]:
     """The revisions ``irreversible`` reaches through a glob pattern (``"*"``: an
     upgrade-only chain, as OpenStack's are): said once, in a "not checked" entry, rather
     than with one MP008 each."""
-    patterns = {d for d in config.verify.irreversible if _is_pattern(d)}
+    patterns = set(irreversible_patterns(config))
     if not patterns:
         return set()
     return {
