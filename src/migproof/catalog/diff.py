@@ -185,42 +185,36 @@ def _cast_arrays(expression: str) -> str:
     return "".join(out)
 
 
-def _closing(text: str, opening: int) -> int | None:
-    """The index of the bracket that closes the one at ``opening`` (quotes respected)."""
+def _top_level(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(index, depth) of each character of ``text`` from ``start`` that is outside quotes,
+    depth counted in brackets, and the depth after it for a closing bracket."""
     depth, quoted = 0, False
-    for index in range(opening, len(text)):
+    for index in range(start, len(text)):
         char = text[index]
         if char == "'":
             quoted = not quoted
-        elif not quoted and char in "([":
+            continue
+        if quoted:
+            continue
+        if char in "([":
             depth += 1
-        elif not quoted and char in ")]":
+        elif char in ")]":
             depth -= 1
-            if depth == 0:
-                return index
-    return None
+        yield index, depth
+
+
+def _closing(text: str, opening: int) -> int | None:
+    """The index of the bracket that closes the one at ``opening`` (quotes respected)."""
+    return next(
+        (i for i, depth in _top_level(text, opening) if depth == 0 and text[i] in ")]"), None
+    )
 
 
 def _top_level_split(text: str, separator: str = ",") -> list[str]:
     """``text`` split at each ``separator`` outside brackets and quotes."""
-    parts: list[str] = []
-    depth, quoted, last, index = 0, False, 0, 0
-    while index < len(text):
-        char = text[index]
-        if char == "'":
-            quoted = not quoted
-        elif not quoted and char in "([":
-            depth += 1
-        elif not quoted and char in ")]":
-            depth -= 1
-        elif not quoted and depth == 0 and text.startswith(separator, index):
-            parts.append(text[last:index].strip())
-            index += len(separator)
-            last = index
-            continue
-        index += 1
-    parts.append(text[last:].strip())
-    return parts
+    cuts = [i for i, depth in _top_level(text) if depth == 0 and text.startswith(separator, i)]
+    bounds = [0, *(cut for i in cuts for cut in (i, i + len(separator))), len(text)]
+    return [text[a:b].strip() for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
 
 
 def _last_cast(element: str) -> tuple[str, str] | None:
