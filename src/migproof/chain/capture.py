@@ -159,8 +159,7 @@ class StatementRecorder:
         held: tuple[tuple[str, str, int | None], ...] = ()
         if self._observer is not None and path is not None:
             held = self._observer.holding()
-            locks, rewritten = self._observer.after(conn, line)
-            preexisting = self._observer.preexisting(locks)
+            locks, rewritten, preexisting = self._observer.after(conn, line)
         self.statements.append(
             RecordedStatement(
                 revision=revision,
@@ -312,34 +311,27 @@ class _LockObserver:
                 found.append((key, str(mode), node))
         return found
 
-    def _existed(self, oid: int) -> bool:
-        """Whether the relation was there (a table, index or matview) when the transaction
-        began: a new one blocks nobody."""
-        return oid in self._existing
-
-    def preexisting(self, locks: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
-        """The locked relations that were there when the transaction began."""
-        existing = {self._names[oid] for oid in self._existing if oid in self._names}
-        return tuple(sorted({name for name, _ in locks if name in existing}))
-
     def holding(self) -> tuple[tuple[str, str, int | None], ...]:
-        """The locks held now on relations that were there when the transaction began,
-        each with the line of the statement that took it."""
+        """The locks held now on relations that were there when the transaction began (a
+        new one blocks nobody), each with the line of the statement that took it."""
         return tuple(
             sorted(
                 (self._names[oid], mode, line)
                 for (oid, mode), line in self._held.items()
-                if self._existed(oid)
+                if oid in self._existing
             )
         )
 
     def after(
         self, conn: Any, line: int | None
-    ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
-        """The locks the statement on ``line`` newly took, and the relations it rewrote."""
+    ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...]]:
+        """The locks the statement on ``line`` newly took, the relations it rewrote, and
+        which of the newly locked relations were there when the transaction began."""
         rows = self._locks(conn)
         held = {(oid, mode) for oid, mode, _ in rows}
-        new = sorted((self._names[oid], mode) for oid, mode in held - self._held.keys())
+        taken = held - self._held.keys()
+        new = sorted((self._names[oid], mode) for oid, mode in taken)
+        preexisting = sorted({self._names[oid] for oid, _ in taken if oid in self._existing})
         if conn.in_transaction():
             self._held = {lock: self._held.get(lock, line) for lock in held}
         else:
@@ -351,7 +343,7 @@ class _LockObserver:
             if oid in self._filenodes and self._filenodes[oid] != node:
                 rewritten.add(self._names[oid])  # once, though it may be locked in several modes
             self._filenodes[oid] = node
-        return tuple(new), tuple(sorted(rewritten))
+        return tuple(new), tuple(sorted(rewritten)), tuple(preexisting)
 
 
 _NAMED = re.compile(r"%\((\w+)\)s")
