@@ -88,9 +88,8 @@ def record_chain(
             down = list(reversed(applied))
             failure = stepper.run_steps(_walk(stepper, down, runs, downgraded, up=False))
             if failure is not None:  # the ones below it stay up: their downgrades never ran
-                stopped = down[len(downgraded)] if len(downgraded) < len(down) else None
                 for rid in down[len(downgraded) + 1 :]:
-                    runs[rid].not_downgraded = stopped
+                    runs[rid].not_downgraded = down[len(downgraded)]
         return list(runs.values())
     finally:
         host.drop_database(db)

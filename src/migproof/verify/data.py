@@ -1114,6 +1114,8 @@ def is_value_independent(
     alter_column(nullable=False)). ``before`` and ``after`` are the schema before the
     revision and after it passed on empty tables: the columns it added are the difference.
     """
+    from migproof.verify.hints import mentions
+
     text = " ".join((statement or "").upper().split())
     if "contains null values" in error and "ADD COLUMN" in text and "NOT NULL" in text:
         return True
@@ -1127,7 +1129,7 @@ def is_value_independent(
             for constraint in table.constraints:
                 expression = constraint.expression or ""
                 if constraint.name == match["name"] and "IS NOT NULL" in expression.upper():
-                    return any(re.search(rf'\b"?{re.escape(c)}"?\b', expression) for c in added)
+                    return any(mentions(expression, column) for column in added)
     return False
 
 

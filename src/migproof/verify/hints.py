@@ -18,7 +18,7 @@ from migproof.catalog.model import Snapshot
 from migproof.chain.graph import RevisionFile
 from migproof.chain.stepper import StepFailure
 
-__all__ = ["import_fix", "missing_object", "outside_schema_fix"]
+__all__ = ["import_fix", "mentions", "missing_object", "outside_schema_fix"]
 
 
 def outside_schema_fix(
@@ -43,7 +43,7 @@ def outside_schema_fix(
     if missing is None or failure.in_env or before.tables:
         return None
     rid = rev.revision or ""
-    if any(s.revision != rid and _names(s.sql, missing[1]) for s in statements):
+    if any(s.revision != rid and mentions(s.sql, missing[1]) for s in statements):
         return None
     seems = (
         f'no revision before {rid} creates {missing[0]} "{missing[1]}", and no table exists '
@@ -158,7 +158,7 @@ def missing_object(failure: StepFailure) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
-def _names(sql: str, name: str) -> bool:
+def mentions(sql: str, name: str) -> bool:
     """Whether ``sql`` mentions the identifier ``name`` (quoted or not, any case)."""
     return re.search(rf'(?<![\w$])"?{re.escape(name)}"?(?![\w$])', sql, re.IGNORECASE) is not None
 
