@@ -137,6 +137,12 @@ def test_an_internal_error_writes_exit_code_3_with_passwords_masked(
     assert error["message"] == "internal error: RuntimeError: boom at postgresql://app:***@db/app"
 
 
+def _found_at(path: Path, line: int) -> Finding:
+    return Finding(
+        check="MP201", severity=Severity.ERROR, message="m", location=Location(path=path, line=line)
+    )
+
+
 def test_paths_inside_the_working_directory_are_relative(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -144,20 +150,7 @@ def test_paths_inside_the_working_directory_are_relative(
     monkeypatch.chdir(tmp_path)
     inside, outside = tmp_path / "migrations" / "r1.py", Path("/elsewhere/r2.py")
     report = Report(command="lint")
-    report.findings = [
-        Finding(
-            check="MP201",
-            severity=Severity.ERROR,
-            message="m",
-            location=Location(path=inside, line=3),
-        ),
-        Finding(
-            check="MP201",
-            severity=Severity.ERROR,
-            message="m",
-            location=Location(path=outside, line=4),
-        ),
-    ]
+    report.findings = [_found_at(inside, 3), _found_at(outside, 4)]
     report.records = [
         {"file": str(inside), "kind": "revision"},
         {"file": "rel.sql", "kind": "sql"},
@@ -174,12 +167,5 @@ def test_guard_paths_stay_as_git_names_them(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     report = Report(command="guard")
-    report.findings = [
-        Finding(
-            check="MP301",
-            severity=Severity.ERROR,
-            message="m",
-            location=Location(path=tmp_path / "app" / "models.py", line=1),
-        )
-    ]
+    report.findings = [_found_at(tmp_path / "app" / "models.py", 1)]
     assert _document(report)["findings"][0]["path"] == str(tmp_path / "app" / "models.py")
