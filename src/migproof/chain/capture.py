@@ -7,6 +7,7 @@ the statement was sent: the ``op.`` call that emitted it.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
@@ -219,10 +220,8 @@ class _LocatedBatch(list[Any]):
 
     def __iter__(self) -> Iterator[Any]:
         recorder = self._recorder
-        items = list(super().__iter__())
-        lines = self._lines if len(self._lines) == len(items) else [None] * len(items)
-        try:
-            for item, line in zip(items, lines, strict=True):
+        try:  # an item put in another way than append() has no line: the stack says
+            for item, line in itertools.zip_longest(list(super().__iter__()), self._lines):
                 recorder.batch_line = line
                 yield item
         finally:
