@@ -121,6 +121,29 @@ def test_usage_errors_exit_2(project: Path, args: list[str], message: str) -> No
     assert message in err and "s3cret" not in err and "fix:" in err
 
 
+@pytest.mark.parametrize(
+    ("config_file", "text", "setting"),
+    [
+        (
+            "pyproject.toml",
+            "[project]\nname = 'app'\n",
+            "[tool.migproof.migrate] of pyproject.toml",
+        ),
+        ("migproof.toml", "[migrate]\nlayout = 'plain'\n", "[migrate] of migproof.toml"),
+    ],
+)
+def test_a_fix_names_the_option_where_the_projects_config_file_sets_it(
+    project: Path, config_file: str, text: str, setting: str
+) -> None:
+    (project.parent / config_file).write_text(text)
+    code, _, err = run(["status", "migrations"])
+    assert code == 2
+    assert f"or set database-url in {setting}" in err
+    code, _, err = run(["status", "--database-url", "postgresql:///x"])
+    assert code == 2
+    assert f"pass DIR, or set directory in {setting}" in err
+
+
 def test_malformed_file_name_exits_2(project: Path) -> None:
     (project / "seed.sql").write_text("INSERT INTO users VALUES (1);")
     code, _, err = run(["status", "migrations", "--database-url", "postgresql:///x"])

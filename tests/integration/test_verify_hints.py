@@ -64,9 +64,21 @@ def test_a_chain_whose_base_revision_does_nothing_gets_the_bootstrap_hint(
         "--exclude-table=alembic_version` of such a database), then `CREATE TABLE "
         "alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version "
         "VALUES ('r1');`. Pass the file as `--bootstrap-sql FILE` (bootstrap-sql in "
-        "[tool.migproof.verify]): the walk then starts from the database it builds, takes r1 "
-        "and every revision before as applied, and round-trips r2 and the revisions after it"
+        "[tool.migproof.verify] of pyproject.toml): the walk then starts from the database it "
+        "builds, takes r1 and every revision before as applied, and round-trips r2 and the "
+        "revisions after it"
     )
+
+
+def test_the_bootstrap_hint_names_the_table_of_the_projects_own_config_file(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(tmp_path, [Revision(id="r1", down=None, upgrade="pass"), ADD_AUTH_STATE])
+    (tmp_path / "migproof.toml").write_text("[verify]\njobs = 1\n")
+    (finding,) = run(pg, tmp_path).findings
+    assert finding.fix is not None
+    assert "(bootstrap-sql in [verify] of migproof.toml): the walk then starts" in finding.fix
+    assert "tool.migproof" not in finding.fix
 
 
 def test_a_failing_base_revision_names_the_empty_database_as_its_start(

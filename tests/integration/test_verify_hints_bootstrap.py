@@ -77,12 +77,13 @@ def _latin1(tmp_path: Path) -> Path:
         (
             _missing,
             "no such bootstrap file: {path}",
-            "check --bootstrap-sql, or bootstrap-sql in [tool.migproof.verify]",
+            "check --bootstrap-sql, or bootstrap-sql in [tool.migproof.verify] of pyproject.toml",
         ),
         (
             _directory,
             "bootstrap file {path} is a directory",
-            "name the SQL file in --bootstrap-sql, or bootstrap-sql in [tool.migproof.verify]",
+            "name the SQL file in --bootstrap-sql, or bootstrap-sql in [tool.migproof.verify] of "
+            "pyproject.toml",
         ),
         (
             _latin1,

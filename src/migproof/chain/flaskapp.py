@@ -63,13 +63,18 @@ def app_import_path(configured: str | None, root: Path) -> str | None:
 
 @contextlib.contextmanager
 def flask_app_context(
-    import_path: str | None, sqlalchemy_url: str, *, multidb: bool = False
+    import_path: str | None,
+    sqlalchemy_url: str,
+    *,
+    multidb: bool = False,
+    setting: str = "flask-app in [tool.migproof] of pyproject.toml",
 ) -> Iterator[Any]:
     """Load the Flask application from the working directory, as ``flask`` does, with its
     Flask-SQLAlchemy database at ``sqlalchemy_url``, and hold its application context.
 
     A missing Flask, an application that cannot be found or that fails to load is a
-    ConfigError naming the application and how to name another.
+    ConfigError naming the application and how to name another (``setting``: where the
+    project's configuration names it).
     """
     try:
         import flask.cli  # noqa: F401 - the application is loaded as `flask` loads it
@@ -86,7 +91,7 @@ def flask_app_context(
         # be taken for this one's
         unload_modules(root, names=_import_names(import_path))
         with _database_forced(sqlalchemy_url):
-            app = _load(import_path)
+            app = _load(import_path, setting)
         binds = app.config.get("SQLALCHEMY_BINDS") or {}
         if binds and multidb:
             raise ConfigError(
@@ -110,7 +115,7 @@ def _import_names(import_path: str | None) -> frozenset[str]:
     return frozenset({Path(module).name.partition(".")[0]})
 
 
-def _load(import_path: str | None) -> Any:
+def _load(import_path: str | None, setting: str) -> Any:
     from flask.cli import NoAppException, ScriptInfo
 
     named = import_path or "wsgi.py or app.py"
@@ -119,8 +124,7 @@ def _load(import_path: str | None) -> Any:
     except NoAppException as exc:
         raise ConfigError(
             f"cannot load the Flask application ({named}) that env.py needs: {exc}",
-            fix="name it as `flask --app` takes it: FLASK_APP=module:create_app, or "
-            "flask-app in [tool.migproof]",
+            fix=f"name it as `flask --app` takes it: FLASK_APP=module:create_app, or {setting}",
         ) from exc
     except MigproofError:  # the application connected somewhere migproof refuses
         raise

@@ -130,6 +130,7 @@ class Stepper:
         token: str,
         url_env: tuple[str, ...] = (),
         flask_app: str | None = None,
+        flask_setting: str = "flask-app in [tool.migproof] of pyproject.toml",
         facts: bool = False,
     ) -> None:
         self.project = project
@@ -138,6 +139,7 @@ class Stepper:
         self._token = token
         self._url_env = url_env
         self._flask_app = flask_app
+        self._flask_setting = flask_setting  # where the project names its application
         paths = {str(f.path): f.path for f in project.graph.files}
         self.recorder = StatementRecorder(paths, facts=facts)
         self.version_table: tuple[str | None, str] = (None, "alembic_version")
@@ -174,6 +176,7 @@ class Stepper:
             token=token,
             url_env=config.url_env,
             flask_app=config.flask_app,
+            flask_setting=config.setting("flask-app"),
             facts=facts,
         )
 
@@ -241,7 +244,12 @@ class Stepper:
                     named = app_import_path(self._flask_app, workdir)
                     multidb = uses_binds(self.project.env_source)
                     stack.enter_context(
-                        flask_app_context(named, self._sqlalchemy_url, multidb=multidb)
+                        flask_app_context(
+                            named,
+                            self._sqlalchemy_url,
+                            multidb=multidb,
+                            setting=self._flask_setting,
+                        )
                     )
                 # what env.py and the revisions print goes to stderr: stdout carries the
                 # report (`--format json > report.json`)

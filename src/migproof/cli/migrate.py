@@ -64,7 +64,7 @@ def resolve_target(
         if config.migrate.directory is None:
             raise ConfigError(
                 "no migration directory given",
-                fix="pass DIR, or set [tool.migproof.migrate] directory",
+                fix=f"pass DIR, or set {config.setting('migrate.directory')}",
             )
         directory = config.path(config.migrate.directory)
     url = config.migrate.database_url
@@ -72,7 +72,7 @@ def resolve_target(
         raise ConfigError(
             "no database given to work on",
             fix='pass --database-url URL (e.g. --database-url "$DATABASE_URL"), or set '
-            "[tool.migproof.migrate] database-url",
+            f"{config.setting('migrate.database-url')}",
         )
     return config, directory, url
 

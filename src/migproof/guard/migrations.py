@@ -53,7 +53,7 @@ def check_edited_migrations(context: GuardContext) -> Iterator[Finding]:
             message=f"migration {old} exists on {ref} and was {what}: databases that applied "
             "it will never run the new version",
             fix="restore it and make the change in a new migration, or list it in "
-            "allow-edited under [tool.migproof.guard] if no database has applied it",
+            f"{context.project.allow_edited_setting} if no database has applied it",
             location=_location(change.path if change.status != "D" else old, 1),
         )
 

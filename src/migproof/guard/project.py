@@ -92,6 +92,7 @@ class GuardProject:
     allow_edited: tuple[re.Pattern[str], ...]
     env_py: str | None = None
     search_roots: tuple[str, ...] = ()
+    allow_edited_setting: str = "allow-edited in [tool.migproof.guard] of pyproject.toml"
     _scope: list[_ImportScope] = field(default_factory=list, repr=False)
 
     def migration_dir_of(self, path: str) -> str | None:
@@ -167,7 +168,7 @@ def load_project(config: Config, toplevel: Path) -> GuardProject:
         raise ConfigError(
             "no migration directory found: no alembic.ini with a script_location, and no "
             "migrations/ directory of .sql files",
-            fix="set migration-dirs under [tool.migproof.guard], e.g. migration-dirs = "
+            fix=f"set {config.setting('guard.migration-dirs')}, e.g. migration-dirs = "
             '["migrations/versions"] (or alembic-config for an alembic.ini elsewhere)',
         )
     return GuardProject(
@@ -178,6 +179,7 @@ def load_project(config: Config, toplevel: Path) -> GuardProject:
         allow_edited=tuple(compile_glob(under_root(g)) for g in guard.allow_edited),
         env_py=env_py if env_py and (toplevel / env_py).is_file() else None,
         search_roots=tuple(dict.fromkeys(search_roots)),
+        allow_edited_setting=config.setting("guard.allow-edited"),
     )
 
 
@@ -224,7 +226,7 @@ def _alembic_locations(
         prepend = settings.prepend_sys_path()
     except ConfigError as exc:
         raise ConfigError(
-            exc.what, fix=f"{exc.fix}, or set migration-dirs under [tool.migproof.guard]"
+            exc.what, fix=f"{exc.fix}, or set {config.setting('guard.migration-dirs')}"
         ) from exc
     if script is None:
         return None

@@ -10,7 +10,7 @@ The whole run holds a session advisory lock keyed on the tracker's name.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +90,7 @@ class _Settings:
     legacy_table: str | None
     lock_timeout: float
     statement_timeout: float
+    setting: Callable[[str], str]  # where the project sets an option, for fix lines
 
     @property
     def tracker_name(self) -> str:
@@ -109,6 +110,7 @@ def _settings(config: Config, directory: Path, url: str) -> _Settings:
         legacy_table=m.legacy_table,
         lock_timeout=config.lock_timeout,
         statement_timeout=config.statement_timeout,
+        setting=config.setting,
     )
 
 
@@ -133,9 +135,9 @@ def migrate(
     progress = progress or NullProgress()
     s = _settings(config, directory, url)
     report = Report("migrate")
-    layout, migrations = scan_directory(directory, s.layout)
-    with _connect(url, "migproof migrate") as conn:
-        tracker = Tracker(conn, s.schema, s.table)
+    layout, migrations = scan_directory(directory, s.layout, setting=s.setting)
+    with _connect(url, "migproof migrate", s.setting) as conn:
+        tracker = Tracker(conn, s.schema, s.table, setting=s.setting)
         with tracker.locked(s.lock_wait):
             tracker.ensure()
             applied = tracker.rows()
@@ -171,10 +173,10 @@ def status(config: Config, directory: Path, url: str, *, check: bool = False) ->
     """
     s = _settings(config, directory, url)
     report = Report("status")
-    layout, migrations = scan_directory(directory, s.layout)
-    with _connect(url, "migproof status") as conn:
+    layout, migrations = scan_directory(directory, s.layout, setting=s.setting)
+    with _connect(url, "migproof status", s.setting) as conn:
         applied = _read_applied(
-            conn, Tracker(conn, s.schema, s.table), layout, migrations, s, report
+            conn, Tracker(conn, s.schema, s.table, setting=s.setting), layout, migrations, s, report
         )
         if applied is None:
             return report
@@ -192,9 +194,9 @@ def dry_run(
     progress = progress or NullProgress()
     s = _settings(config, directory, url)
     report = Report("dry-run")
-    layout, migrations = scan_directory(directory, s.layout)
-    with _connect(url, "migproof dry-run") as conn:
-        tracker = Tracker(conn, s.schema, s.table)
+    layout, migrations = scan_directory(directory, s.layout, setting=s.setting)
+    with _connect(url, "migproof dry-run", s.setting) as conn:
+        tracker = Tracker(conn, s.schema, s.table, setting=s.setting)
         with tracker.locked(s.lock_wait):
             applied = _read_applied(conn, tracker, layout, migrations, s, report)
             if applied is None:
@@ -220,7 +222,7 @@ def _runnable_plan(
 
 
 @contextmanager
-def _connect(url: str, application: str) -> Iterator[Connection]:
+def _connect(url: str, application: str, setting: Callable[[str], str]) -> Iterator[Connection]:
     url = _libpq_url(url)
     try:
         conn = psycopg.connect(
@@ -253,7 +255,7 @@ def _connect(url: str, application: str) -> Iterator[Connection]:
             f"PostgreSQL refused migproof's own bookkeeping on {mask_password(url)}: "
             f"{exc.diag.message_primary or first_line(exc)}",
             fix="grant the role the privileges on the tracking table's schema "
-            "(USAGE, CREATE), or set [tool.migproof.migrate] tracker-schema to one it may use",
+            f"(USAGE, CREATE), or set {setting('migrate.tracker-schema')} to one it may use",
         ) from exc
     finally:
         conn.close()

@@ -21,10 +21,11 @@ import enum
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from migproof.config import Config
 from migproof.errors import SourceError
 
 __all__ = [
@@ -160,16 +161,22 @@ def load_migrations(directory: Path, layout: str | None = None) -> list[Migratio
     return scan_directory(directory, layout)[1]
 
 
-def scan_directory(directory: Path, layout: str | None = None) -> tuple[Layout, list[Migration]]:
-    """Like ``load_migrations``, also returning the layout that was set or detected."""
+def scan_directory(
+    directory: Path, layout: str | None = None, *, setting: Callable[[str], str] | None = None
+) -> tuple[Layout, list[Migration]]:
+    """Like ``load_migrations``, also returning the layout that was set or detected.
+
+    ``setting`` tells fix lines where the project sets an option (``Config.setting``).
+    """
+    setting = setting or Config().setting
     if not directory.is_dir():
         raise SourceError(
             f"migration directory {directory} does not exist"
             if not directory.exists()
             else f"{directory} is not a directory",
-            fix="pass the directory of .sql migrations, or set [tool.migproof.migrate] directory",
+            fix=f"pass the directory of .sql migrations, or set {setting('migrate.directory')}",
         )
-    chosen = _parse_layout(layout) if layout else detect_layout(directory)
+    chosen = _parse_layout(layout) if layout else detect_layout(directory, setting)
     files = _sql_files(directory, recursive=chosen is Layout.FLYWAY)
     match chosen:
         case Layout.GOLANG_MIGRATE:
@@ -223,7 +230,7 @@ def _scheme_of(path: Path) -> Layout | None:
     return None
 
 
-def detect_layout(directory: Path) -> Layout:
+def detect_layout(directory: Path, setting: Callable[[str], str] | None = None) -> Layout:
     """The one scheme every ``.sql`` file of ``directory`` follows; anything else is an error."""
     files = _sql_files(directory, recursive=False)
     if not files:
@@ -246,8 +253,8 @@ def detect_layout(directory: Path) -> Layout:
         examples = "; ".join(f"{s.value}: {p.name}" for s, p in found.items())
         raise SourceError(
             f"{directory} mixes migration layouts ({examples})",
-            fix="keep one layout per directory, or set [tool.migproof.migrate] layout and rename "
-            "the other files",
+            fix="keep one layout per directory, or set "
+            f"{(setting or Config().setting)('migrate.layout')} and rename the other files",
         )
     if unknown:
         raise _malformed(unknown[0], next(iter(found), None))

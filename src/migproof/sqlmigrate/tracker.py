@@ -13,7 +13,7 @@ import hashlib
 import re
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +21,7 @@ from datetime import datetime
 import psycopg
 from psycopg import sql
 
+from migproof.config import Config
 from migproof.errors import DatabaseError
 from migproof.sandbox.databases import first_line
 from migproof.sqlmigrate.layout import (
@@ -72,10 +73,18 @@ class LegacyState:
 class Tracker:
     """The tracking table ``schema.table`` on one connection."""
 
-    def __init__(self, conn: Connection, schema: str, table: str) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        schema: str,
+        table: str,
+        *,
+        setting: Callable[[str], str] | None = None,
+    ) -> None:
         self.conn = conn
         self.schema = schema
         self.table = table
+        self.setting = setting or Config().setting  # where an option is set, for fix lines
         self._ident = sql.Identifier(schema, table)
 
     @property
@@ -147,7 +156,7 @@ class Tracker:
             f"column{plural} {', '.join(missing)} (it has {', '.join(sorted(columns)) or 'none'})"
         )
         fix = (
-            "set [tool.migproof.migrate] tracker-table (and tracker-schema) to a table no other "
+            f"set {self.setting('migrate.tracker-table')} (and tracker-schema) to a table no other "
             'tool uses; the default is "migproof_migrations", which migproof creates'
         )
         if kind is not None:
@@ -242,7 +251,7 @@ class Tracker:
                 f"another deploy holds the advisory lock on {self.qualified} "
                 f"({self._holder(key)}); waited {time.monotonic() - started:.1f} s "
                 f"(lock-wait {wait_seconds:g} s)",
-                fix="let it finish and run again, or raise [tool.migproof.migrate] lock-wait",
+                fix=f"let it finish and run again, or raise {self.setting('migrate.lock-wait')}",
             ) from None
         except psycopg.errors.QueryCanceled as exc:
             raise DatabaseError(

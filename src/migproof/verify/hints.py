@@ -30,6 +30,7 @@ def outside_schema_fix(
     bootstrap: str | None,
     stamped: list[str] | None,
     version_table: tuple[str | None, str],
+    option: str,
 ) -> str | None:
     """The hint for a chain that starts from a schema ``create_all()`` built, or None.
 
@@ -37,7 +38,8 @@ def outside_schema_fix(
     and ``alembic stamp head``: their base revision does nothing and the next one alters a
     table no revision created. Only when no table exists before ``rev`` and no statement
     an earlier revision ran names the missing object (a table a revision dropped is the
-    chain's own bug, not a schema from outside).
+    chain's own bug, not a schema from outside). ``option`` is where the project's
+    configuration sets the bootstrap file (``Config.setting("verify.bootstrap-sql")``).
     """
     missing = missing_object(failure)
     if missing is None or failure.in_env or before.tables:
@@ -65,12 +67,12 @@ def outside_schema_fix(
     if not parents:  # a base revision: the file is stamped at it, with its work done
         return (
             f"{write} Pass the file as `--bootstrap-sql FILE`"
-            " (bootstrap-sql in [tool.migproof.verify]): the walk then starts from the database"
+            f" ({option}): the walk then starts from the database"
             f" it builds, takes {rid} as applied, and round-trips the revisions after it. {also}"
         )
     return (
         f"{write} Pass the file as `--bootstrap-sql FILE`"
-        " (bootstrap-sql in [tool.migproof.verify]): the walk then starts from the database"
+        f" ({option}): the walk then starts from the database"
         f" it builds, takes {parents} and every revision before as applied, and round-trips"
         f" {rid} and the revisions after it"
     )

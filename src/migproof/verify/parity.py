@@ -795,7 +795,7 @@ def snapshot_schema_file(
     if not path.is_file():
         raise SourceError(
             f"no such schema file: {path}",
-            fix="check --schema-sql, or schema-sql in [tool.migproof.verify]",
+            fix=f"check --schema-sql, or {(config or Config()).setting('verify.schema-sql')}",
         )
     return snapshot_sql_file(host, path, filters, config or Config())
 
@@ -847,9 +847,9 @@ def load_bootstrap(host: DatabaseHost, path: Path, *, config: Config | None = No
     """
     from migproof.sources import apply_sql_file
 
-    text = read_bootstrap(path)
+    limits = config or Config()
+    text = read_bootstrap(path, limits)
     try:
-        limits = config or Config()
         return apply_sql_file(
             host,
             path,
@@ -864,21 +864,21 @@ def load_bootstrap(host: DatabaseHost, path: Path, *, config: Config | None = No
         ) from exc
 
 
-_BOOTSTRAP_OPTION = "--bootstrap-sql, or bootstrap-sql in [tool.migproof.verify]"
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
-def read_bootstrap(path: Path) -> str:
+def read_bootstrap(path: Path, config: Config | None = None) -> str:
     """The text of the bootstrap file ``path``; a SourceError (exit 2) when it is missing,
     unreadable, not UTF-8, or holds no statement: loading nothing would quietly check the
-    chain from an empty database again.
+    chain from an empty database again. Fixes name where ``config``'s project sets the file.
     """
+    option = f"--bootstrap-sql, or {(config or Config()).setting('verify.bootstrap-sql')}"
     if path.is_dir():
         raise SourceError(
-            f"bootstrap file {path} is a directory", fix=f"name the SQL file in {_BOOTSTRAP_OPTION}"
+            f"bootstrap file {path} is a directory", fix=f"name the SQL file in {option}"
         )
     if not path.is_file():
-        raise SourceError(f"no such bootstrap file: {path}", fix=f"check {_BOOTSTRAP_OPTION}")
+        raise SourceError(f"no such bootstrap file: {path}", fix=f"check {option}")
     try:
         data = path.read_bytes()
     except OSError as exc:

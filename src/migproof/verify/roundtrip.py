@@ -802,6 +802,7 @@ class _Walk:
                 bootstrap=self.config.verify.bootstrap_sql,
                 stamped=self._stamped_heads() if self.preloaded else None,
                 version_table=self.stepper.version_table,
+                option=self.config.setting("verify.bootstrap-sql"),
             )
         self.report.findings.append(
             Finding(

@@ -72,6 +72,17 @@ def test_a_tracker_table_of_golang_migrate_is_refused_naming_its_missing_columns
     assert conn.execute("SELECT * FROM schema_migrations").fetchall() == [(1, False)]
 
 
+def test_the_tracker_fix_names_the_table_of_a_migproof_toml(
+    tmp_path: Path, pg: Sandbox, db: str, conn: Conn
+) -> None:
+    conn.execute(GOLANG)
+    (tmp_path / "migproof.toml").write_text('[migrate]\ntracker-table = "schema_migrations"\n')
+    with pytest.raises(DatabaseError) as raised:
+        status(config(tmp_path), project(tmp_path), pg.url_for(db))
+    fix = raised.value.fix or ""
+    assert fix.startswith("set tracker-table in [migrate] of migproof.toml (and tracker-schema)")
+
+
 def test_a_tracker_table_of_no_known_tool_is_refused_without_a_legacy_hint(
     tmp_path: Path, pg: Sandbox, db: str, conn: Conn
 ) -> None:

@@ -222,6 +222,29 @@ def test_edited_old_migration_fails(repo: GitRepo) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("config_file", "where"),
+    [
+        (None, "[tool.migproof.guard] of pyproject.toml"),
+        ("migproof.toml", "[guard] of migproof.toml"),
+    ],
+)
+def test_edited_old_migration_fix_names_allow_edited_where_the_project_sets_it(
+    repo: GitRepo, config_file: str | None, where: str
+) -> None:
+    files: dict[str, str | None] = {
+        "migrations/versions/a1_init.py": revision("a1", None, "op.create_table('t')")
+    }
+    if config_file:
+        files[config_file] = "[guard]\nmodels = []\n"
+    repo.commit(files, "edit")
+    (finding,) = guard(load_config(repo.path), "main").findings
+    assert finding.fix == (
+        f"restore it and make the change in a new migration, or list it in allow-edited in "
+        f"{where} if no database has applied it"
+    )
+
+
 def test_comment_only_edit_of_old_revision_passes(repo: GitRepo) -> None:
     text = revision("a1", None).replace('"""a1\n', '"""a1: the first one\n')
     repo.commit({"migrations/versions/a1_init.py": text + "# reviewed\n"}, "docs")
