@@ -154,6 +154,87 @@ def test_an_upgrade_that_fails_on_empty_tables_too_reports_that_error(
     assert [r["upgrade"] for r in report.records] == ["ok", "failed"]
 
 
+def test_a_downgrade_that_brings_back_a_not_null_column_fails_on_real_tables(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """rucio's bf3baa1c1474: the downgrade adds the dropped column back NOT NULL without a
+    default, which any rows break. It passes on empty tables: MP104 for the downgrade, not
+    MP011, and the round trip goes on from the downgrade that passed."""
+    write_after_t1(
+        tmp_path,
+        'op.drop_column("t", "v")',
+        'op.add_column("t", sa.Column("v", sa.Integer, nullable=False))',
+    )
+    report = run(pg, tmp_path)
+    assert codes(report) == [("MP104", "r2")]
+    (finding,) = report.findings
+    assert finding.message.startswith("downgrade of r2 fails when the tables hold rows")
+    assert "contains null values" in finding.message
+    assert finding.fix is not None and "the column the downgrade brings back" in finding.fix
+    path = tmp_path / "migrations" / "versions" / "r2.py"
+    assert finding.location is not None
+    assert (finding.location.path, finding.location.line) == (path, line_of(path, "op.add_column"))
+    r2 = report.records[1]
+    assert (r2["upgrade"], r2["roundtrip"]) == ("ok", "ok")
+    statements = r2["statements"]
+    assert isinstance(statements, list)
+    assert [(s["direction"], s["sql"]) for s in statements] == [
+        ("upgrade", "ALTER TABLE t DROP COLUMN v"),
+        ("downgrade", "ALTER TABLE t ADD COLUMN v INTEGER NOT NULL"),
+    ]
+    assert not run(pg, tmp_path, **{"verify.data": False}).findings
+
+
+def test_the_repeatability_of_another_worker_downgrades_without_rows_too(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """r2's downgrade fails with rows (MP104, found by the first worker). The last worker
+    runs the whole chain's downgrade to base with rows seeded too: it removes them and
+    downgrades again instead of reporting the same cause as MP015."""
+    brings_back = Revision(
+        id="r2",
+        down="r1",
+        upgrade='op.drop_column("t", "v")',
+        downgrade='op.add_column("t", sa.Column("v", sa.Integer, nullable=False))',
+    )
+    later = [
+        Revision(
+            id=f"r{n}",
+            down=f"r{n - 1}",
+            upgrade=f'op.execute("CREATE TABLE t{n} (id int PRIMARY KEY)")',
+            downgrade=f'op.execute("DROP TABLE t{n}")',
+        )
+        for n in (3, 4, 5)
+    ]
+    write_project(tmp_path, [T1, brings_back, *later])
+    report = run(pg, tmp_path, **{"verify.jobs": 2})
+    assert codes(report) == [("MP104", "r2")]
+    assert [what for what, _ in report.skipped if what.startswith("rows during")] == [
+        "rows during downgrade to base and upgrade to head"
+    ]
+
+
+def test_a_downgrade_that_fails_on_made_up_values_is_a_note_and_the_round_trip_goes_on(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """A CHECK the downgrade puts back fails on migproof's values, which production rows may
+    well satisfy: a note, not MP011, and the round trip goes on."""
+    write_after_t1(
+        tmp_path,
+        'op.execute("ALTER TABLE t ADD COLUMN w int")',
+        'op.execute("ALTER TABLE t ADD CONSTRAINT v_tiny CHECK (v = -424242) NOT VALID")\n'
+        'op.execute("ALTER TABLE t VALIDATE CONSTRAINT v_tiny")\n'
+        'op.execute("ALTER TABLE t DROP CONSTRAINT v_tiny")\n'
+        'op.execute("ALTER TABLE t DROP COLUMN w")',
+    )
+    report = run(pg, tmp_path)
+    assert codes(report) == []
+    assert [(r["upgrade"], r["roundtrip"]) for r in report.records] == [("ok", "ok")] * 2
+    notes = [(what, why) for what, why in report.skipped if what.startswith("rows during")]
+    assert [what for what, _ in notes] == ["rows during the downgrade of r2"]
+    assert 'check constraint "v_tiny"' in notes[0][1]
+
+
 NOT_NULL_X = Revision(
     id="r3",
     down="r2",

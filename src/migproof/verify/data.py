@@ -103,14 +103,15 @@ VALUES_LOST = verify_check(
 FAILS_WITH_ROWS = verify_check(
     "MP104",
     "migration-fails-with-rows",
-    "a revision's upgrade fails once its tables hold rows",
-    what="Reports a revision whose upgrade fails on the database holding the rows migproof "
-    "seeded, passes on the same schema with empty tables, and would fail on any rows: a "
-    "NOT NULL column added without a default. Failures that depend on the values (a foreign "
-    "key, CHECK or cast added over existing columns, which real rows may satisfy) are noted "
-    "as skipped, not reported.",
+    "a revision's upgrade or downgrade fails once its tables hold rows",
+    what="Reports a revision whose upgrade (or downgrade) fails on the database holding the "
+    "rows migproof seeded, passes on the same schema with empty tables, and would fail on any "
+    "rows: a NOT NULL column added without a default, or one a downgrade brings back that "
+    "way. Failures that depend on the values (a foreign key, CHECK or cast added over "
+    "existing columns, which real rows may satisfy; an enum value a downgrade takes away) "
+    "are noted as skipped, not reported.",
     why="Production tables are not empty: `ADD COLUMN … NOT NULL` without a default passes CI "
-    "on an empty database and stops the deploy.",
+    "on an empty database and stops the deploy, or the rollback when a downgrade does it.",
     fix="Give the new column a server default, or add it nullable, backfill it, then "
     "`SET NOT NULL`.",
 )
@@ -1088,7 +1089,10 @@ def fails_with_rows_finding(
             f"{direction} of {revision} fails when the tables hold rows (it passes on empty "
             f"tables): {error}"
         ),
-        fix=FAILS_WITH_ROWS_FIX,
+        fix=FAILS_WITH_ROWS_FIX
+        if direction == "upgrade"
+        else "production tables hold rows: give the column the downgrade brings back a server "
+        "default, or add it nullable, fill it, then SET NOT NULL",
         statement=statement,
         location=location,
         context=(("tables holding rows", tables),) if tables else (),

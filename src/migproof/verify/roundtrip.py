@@ -237,7 +237,10 @@ class _Walk:
         self.applied: list[str] = []
         self.blocked: set[str] = set()
         self.rows: Any = None  # verify.data.RowTracker when data preservation is on
-        self.upgraded_by_retry = False
+        # the step ("upgrade" or "downgrade") of order[index] that passed when retried
+        # without rows: the walk goes on after it
+        self.passed_by_retry: str | None = None
+        self.downgrade_retried = False  # a downgrade failed with rows, and was run without
         self.step_started = time.perf_counter()
         self.records: dict[str, RevisionRecord] = {}
         self.had_failure = False
@@ -455,9 +458,12 @@ class _Walk:
                 self.report.skipped.append((f"revision {rid}", "an earlier revision failed"))
                 self._next()
                 continue
-            if self.upgraded_by_retry:  # the upgrade passed on empty tables: go on from it
-                self.upgraded_by_retry = False
-            else:
+            retried, self.passed_by_retry = self.passed_by_retry, None
+            if retried == "downgrade":  # it passed on empty tables: the round trip goes on
+                yield from self._round_trip(rev, record, downgraded=True)
+                self._round_trip_done(rev, record)
+                continue
+            if retried is None:  # else the upgrade passed on empty tables: go on from it
                 self.phase, started = "upgrade", time.perf_counter()
                 self.step_started = started
                 count = len(self.recorder.statements)
@@ -477,11 +483,14 @@ class _Walk:
                 self._next()
                 continue
             yield from self._round_trip(rev, record)
-            if not any(
-                f.revision == rid and f.check in _ROUNDTRIP_CODES for f in self.report.findings
-            ):
-                record.roundtrip = "ok"
-            self._next()
+            self._round_trip_done(rev, record)
+
+    def _round_trip_done(self, rev: RevisionFile, record: RevisionRecord) -> None:
+        if not any(
+            f.revision == rev.revision and f.check in _ROUNDTRIP_CODES for f in self.report.findings
+        ):
+            record.roundtrip = "ok"
+        self._next()
 
     def _record(self, rev: RevisionFile) -> RevisionRecord:
         """The revision's record, made the first time the walk reaches it."""
@@ -493,18 +502,22 @@ class _Walk:
             )
         return record
 
-    def _round_trip(self, rev: RevisionFile, record: RevisionRecord) -> Iterator[Any]:
-        """Downgrade R and upgrade it again, comparing schema (and rows) each time."""
+    def _round_trip(
+        self, rev: RevisionFile, record: RevisionRecord, *, downgraded: bool = False
+    ) -> Iterator[Any]:
+        """Downgrade R and upgrade it again, comparing schema (and rows) each time;
+        ``downgraded``: R's downgrade already ran (it passed when retried without rows)."""
         rid = rev.revision or ""
         record.roundtrip = "failed"
-        self.phase, started = "downgrade", time.perf_counter()
-        self.step_started = started
-        count = len(self.recorder.statements)
-        yield self.stepper.step(rid, up=False)
-        record.downgrade_ms = (time.perf_counter() - started) * 1000
-        record.statements += [
-            s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
-        ]
+        if not downgraded:
+            self.phase, started = "downgrade", time.perf_counter()
+            self.step_started = started
+            count = len(self.recorder.statements)
+            yield self.stepper.step(rid, up=False)
+            record.downgrade_ms = (time.perf_counter() - started) * 1000
+            record.statements += [
+                s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
+            ]
         differences = self._unless_order_only(
             diff_snapshots(self.before, self.snapshot()), rev, "downgrade"
         )
@@ -566,7 +579,7 @@ class _Walk:
             self._env_failed(rev, failure)
             return
         record = self.records[rid]
-        if self.phase == "upgrade":
+        if self.phase in ("upgrade", "downgrade"):
             retried = self._retry_without_rows(rev, failure)
             if retried is None:
                 return
@@ -608,18 +621,21 @@ class _Walk:
             self._next()
 
     def _retry_without_rows(self, rev: RevisionFile, failure: StepFailure) -> StepFailure | None:
-        """An upgrade that failed with migproof's rows in the tables, run again without them;
-        None when it passes, else the failure to report.
+        """An upgrade or downgrade (``phase``) that failed with migproof's rows in the
+        tables, run again without them; None when it passes, else the failure to report.
 
         When it passes on empty tables, what the rows caused is reported (MP104 for a NOT NULL
-        column without a default, which any real rows break; a note for made-up values), and
-        the walk goes on from the upgraded revision. When it fails there too, that failure is
-        the upgrade's (it fails on any database), and MP104 is reported as well when the rows'
-        failure is one any rows cause.
+        column without a default, which any real rows break, be it added by an upgrade or
+        brought back by a downgrade; a note for made-up values, such as an enum value the
+        downgrade takes away), and the walk goes on after the step. When it fails there too,
+        that failure is the step's (it fails on any database), and MP104 is reported as well
+        when the rows' failure is one any rows cause.
         """
         from migproof.verify.data import fails_with_rows_finding, rows_note
 
-        if self.rows is None or not self.rows.tracked.tables or self.snapshot() != self.before:
+        direction = self.phase
+        start = self.before if direction == "upgrade" else self.after
+        if self.rows is None or not self.rows.tracked.tables or self.snapshot() != start:
             return failure
         seeded = self.rows.tracked
         if not self.rows.clear():  # some of migproof's rows may be left: start anew
@@ -628,30 +644,38 @@ class _Walk:
                 return failure
         rid = rev.revision or ""
         count, started = len(self.recorder.statements), time.perf_counter()
-        retried = self.stepper.run_steps(iter([self.stepper.step(rid, up=True)]))
+        up = direction == "upgrade"
+        retried = self.stepper.run_steps(iter([self.stepper.step(rid, up=up)]))
         record = self.records.get(rid)
-        if retried is None and record is not None:  # the upgrade the walk goes on from
-            record.upgrade_ms = (time.perf_counter() - started) * 1000
-            record.statements = [
+        if retried is None and record is not None:  # the step the walk goes on from
+            statements = [
                 s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
             ]
+            if up:
+                record.upgrade_ms = (time.perf_counter() - started) * 1000
+                record.statements = statements
+            else:
+                record.downgrade_ms = (time.perf_counter() - started) * 1000
+                record.statements += statements
+        path = rev.path if up else rev.downgrade_path
         finding = fails_with_rows_finding(
             revision=rid,
-            direction="upgrade",
+            direction=direction,
             error=failure.error,
             statement=failure.statement,
-            location=Location(path=failure.path or rev.path, line=failure.line),
+            location=Location(path=failure.path or path, line=failure.line),
             seeded=seeded,
-            before=self.before,
+            before=start,
             after=self.snapshot() if retried is None else None,
         )
         if finding is not None:
             self.report.findings.append(finding)
         elif retried is None:
-            self.report.skipped.append(rows_note(rid, "upgrade", failure.error))
+            self.report.skipped.append(rows_note(rid, direction, failure.error))
         if retried is not None:
             return retried
-        self.upgraded_by_retry = True
+        self.passed_by_retry = direction
+        self.downgrade_retried |= not up
         return None
 
     @property
@@ -683,6 +707,19 @@ class _Walk:
             failure = self.stepper.run_steps(steps)
         else:
             failure = self.stepper.downgrade_to_base()
+            if failure is not None and self.rows is not None and self.rows.tracked.tables:
+                # a downgrade that fails only with rows was reported by the round trip that
+                # met it (MP104, or a note): down to base, the schema is what is compared
+                self.rows.clear()
+                if not self.downgrade_retried:  # met in another worker's part, or only here
+                    self.report.skipped.append(
+                        (
+                            f"rows during {words.what}",
+                            f"downgrading fails with migproof's rows in the tables "
+                            f"({failure.error}); they were removed and the downgrade run again",
+                        )
+                    )
+                failure = self.stepper.downgrade_to_base()
         if failure is not None:
             self._chain_finding(failure, words.down_fails)
             return
