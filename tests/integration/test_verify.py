@@ -1033,6 +1033,47 @@ def test_env_py_importing_a_package_this_python_lacks_says_where_to_install(
     )
 
 
+def test_an_upgrade_only_chain_is_upgraded_and_said_once(pg: Sandbox, tmp_path: Path) -> None:
+    raises = 'raise Exception("Downgrades not supported")'
+    write_project(tmp_path, [table(1, None, downgrade=raises), table(2, "r1", downgrade=raises)])
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert statuses(report) == {"r1": ("ok", "skipped"), "r2": ("ok", "skipped")}
+    assert (
+        "round trips of 2 revisions",
+        "every downgrade() raises (an upgrade-only chain): upgraded, never downgraded",
+    ) in report.skipped
+
+
+def test_a_downgrade_without_the_argument_env_py_passes_is_found_at_its_def_line(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """zuul's env.py calls context.run_migrations(table_prefix=...), which Alembic hands to
+    upgrade() and downgrade(): a downgrade() without the parameter fails before any of its
+    code runs, so no frame of the revision is in the traceback; the finding is at its def
+    line (not env.py's call) and says what to add."""
+    write_project(tmp_path, [table(1, None), table(2, "r1")])
+    env_py = tmp_path / "migrations" / "env.py"
+    env_py.write_text(
+        env_py.read_text().replace("run_migrations()", 'run_migrations(table_prefix="")')
+    )
+    for path in (tmp_path / "migrations" / "versions").glob("r*.py"):
+        text = path.read_text().replace("def upgrade():", 'def upgrade(table_prefix=""):')
+        if path.name == "r1.py":
+            text = text.replace("def downgrade():", 'def downgrade(table_prefix=""):')
+        path.write_text(text)
+    report = run(pg, tmp_path)
+    r2 = tmp_path / "migrations" / "versions" / "r2.py"
+    assert summary(report) == [("MP011", "r2", "r2.py", line_of(r2, "def downgrade"))]
+    (finding,) = report.findings
+    assert finding.message == (
+        "downgrade fails: TypeError: downgrade() got an unexpected keyword argument 'table_prefix'"
+    )
+    assert finding.fix is not None
+    assert finding.fix.startswith("env.py passes table_prefix to context.run_migrations()")
+    assert "def downgrade(table_prefix=...)" in finding.fix
+
+
 @pytest.mark.parametrize("code", [0, 1])
 def test_an_env_py_that_calls_sys_exit_is_one_finding_not_the_exit_code(
     pg: Sandbox, tmp_path: Path, code: int, capsys: pytest.CaptureFixture[str]

@@ -214,10 +214,40 @@ def test_a_guard_before_real_work_is_not_an_empty_upgrade(tmp_path: Path) -> Non
     assert [f[0] for f in findings(tmp_path)] == ["MP006"]
 
 
-def test_not_implemented_downgrade_is_reported_as_irreversible(tmp_path: Path) -> None:
-    write_project(tmp_path, [rev(1, None, downgrade='raise NotImplementedError("one way")')])
+@pytest.mark.parametrize(
+    "downgrade",
+    [
+        'raise NotImplementedError("one way")',
+        '"""No way back."""\nraise Exception("Downgrades not supported")',  # zuul's
+        "raise alembic.util.CommandError('irreversible')",
+    ],
+)
+def test_a_downgrade_that_can_only_raise_is_reported_as_irreversible(
+    tmp_path: Path, downgrade: str
+) -> None:
+    write_project(tmp_path, [rev(1, None, downgrade=downgrade)])
     path = tmp_path / "migrations" / "versions" / "r1.py"
     assert findings(tmp_path) == [("MP008", "r1", "r1.py", line_of(path, "def downgrade"))]
+
+
+def test_a_chain_whose_every_downgrade_raises_is_said_once_not_per_revision(
+    tmp_path: Path,
+) -> None:
+    """zuul: all 38 downgrades raise. An upgrade-only chain by policy: no MP008 each (verify
+    says it once under "not checked"); one revision that can go down keeps them."""
+    raises = 'raise Exception("Downgrades not supported")'
+    write_project(tmp_path, [rev(1, None, downgrade=raises), rev(2, "r1", downgrade=raises)])
+    assert findings(tmp_path) == []
+    write_project(tmp_path, [rev(3, "r2")])
+    assert [(f[0], f[1]) for f in findings(tmp_path)] == [("MP008", "r1"), ("MP008", "r2")]
+
+
+def test_a_downgrade_that_raises_only_on_a_condition_is_not_irreversible(tmp_path: Path) -> None:
+    downgrade = "if op.get_bind().dialect.name == 'sqlite':\n    raise Exception('no')\n" + (
+        "op.drop_table('t1')"
+    )
+    write_project(tmp_path, [rev(1, None, downgrade=downgrade)])
+    assert findings(tmp_path) == []
 
 
 def test_declared_irreversible_revision_is_not_a_missing_downgrade(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ class DowngradeKind(enum.Enum):
     PRESENT = "present"
     MISSING = "missing"  # no downgrade() at all
     EMPTY = "empty"  # only pass, ..., a docstring or comments
-    IRREVERSIBLE = "irreversible"  # raises NotImplementedError (or similar) unconditionally
+    IRREVERSIBLE = "irreversible"  # raises NotImplementedError (or anything) unconditionally
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,16 +280,9 @@ def _downgrade_kind(func: ast.FunctionDef | None) -> DowngradeKind:
     ]
     first = meaningful[0]
     if isinstance(first, ast.Raise) and first.exc is not None:
-        exc = first.exc.func if isinstance(first.exc, ast.Call) else first.exc
-        name = (
-            exc.id
-            if isinstance(exc, ast.Name)
-            else exc.attr
-            if isinstance(exc, ast.Attribute)
-            else ""
-        )
-        if name in ("NotImplementedError", "IrreversibleMigration", "IrreversibleMigrationError"):
-            return DowngradeKind.IRREVERSIBLE
+        # NotImplementedError, or whatever the project raises (zuul's `raise Exception(
+        # "Downgrades not supported")`): a downgrade that can only raise is a declaration
+        return DowngradeKind.IRREVERSIBLE
     return DowngradeKind.PRESENT
 
 

@@ -543,6 +543,9 @@ class Stepper:
         frame_path, frame_line = self._revision_frame(exc)
         if frame_path is not None and (path is None or failed_statement is None):
             path, line = frame_path, frame_line
+        called = self._call_refused(exc, revision, frame_path)
+        if called is not None:  # Alembic's call of the revision's function failed: there
+            path, line = called
         # in a multi-revision run, the file the error came from names the revision
         by_path = {f.path: f.revision for f in self.project.graph.files if f.revision}
         revision = by_path.get(path, revision) if path is not None else revision
@@ -558,6 +561,23 @@ class Stepper:
             in_env=in_env,
             sqlstate=sqlstate,
         )
+
+    def _call_refused(
+        self, exc: BaseException, revision: str, frame_path: Path | None
+    ) -> tuple[Path, int | None] | None:
+        """The revision's ``def`` line when calling its ``upgrade()`` or ``downgrade()`` raised
+        TypeError: env.py passed ``context.run_migrations()`` keyword arguments the function
+        does not take (zuul's ``table_prefix``). No frame of the revision is in the traceback;
+        the last known one is env.py's."""
+        if not isinstance(exc, TypeError):
+            return None
+        function = str(exc).partition("(")[0]
+        rev = self.project.graph.by_id.get(revision)
+        if rev is None or function not in ("upgrade", "downgrade") or frame_path == rev.path:
+            return None
+        if frame_path is not None and frame_path != self.project.script_location / "env.py":
+            return None  # raised in another revision's code
+        return rev.path, rev.upgrade_line if function == "upgrade" else rev.downgrade_line
 
     def _revision_frame(self, exc: BaseException) -> tuple[Path | None, int | None]:
         paths = {os.path.realpath(f.path): f.path for f in self.project.graph.files}

@@ -199,6 +199,7 @@ def _plan(
         declared_by_pattern,
         irreversible_patterns,
         irreversible_revisions,
+        upgrade_only,
     )
     from migproof.verify.roundtrip import alembic_stepper
 
@@ -249,6 +250,14 @@ def _plan(
                 f"round trips of {len(patterned)} revision{'s' if len(patterned) > 1 else ''}",
                 f"declared irreversible ({patterns} in verify.irreversible): upgraded, never "
                 "downgraded",
+            )
+        )
+    raising = upgrade_only(project, config)
+    if raising:
+        report.skipped.append(
+            (
+                f"round trips of {len(raising)} revisions",
+                "every downgrade() raises (an upgrade-only chain): upgraded, never downgraded",
             )
         )
     # no downgrade() at all: Alembic cannot downgrade through it (MP006 says so), so the walk

@@ -92,8 +92,9 @@ IRREVERSIBLE = verify_check(
     "MP008",
     "irreversible-revision",
     "a revision is declared irreversible: its round trip is skipped",
-    what="Reports revisions whose `downgrade()` raises `NotImplementedError`, or that are listed "
-    "in `[tool.migproof.verify] irreversible`.",
+    what="Reports revisions whose `downgrade()` raises an exception before doing anything "
+    '(`NotImplementedError`, or zuul\'s `Exception("Downgrades not supported")`), or that '
+    "are listed in `[tool.migproof.verify] irreversible`.",
     why="Not a defect: a note that this revision's downgrade is not checked and cannot be used.",
     fix="Nothing to fix; make sure the team knows a rollback past this revision needs a restore.",
     severity=Severity.INFO,
@@ -102,7 +103,7 @@ IRREVERSIBLE = verify_check(
 
 def irreversible_revisions(project: AlembicProject, config: Config) -> set[str]:
     """The revisions whose round trip is skipped: declared irreversible (the config list, a
-    downgrade() that raises NotImplementedError), and those not above the minimum."""
+    downgrade() that can only raise), and those not above the minimum."""
     declared = set(config.verify.irreversible)
     return below_minimum(project, config) | {
         rev.revision
@@ -166,6 +167,17 @@ def declared_by_pattern(project: AlembicProject, config: Config) -> set[str]:
         for rev in project.graph.by_id.values()
         if rev.revision and _declared(rev, patterns)
     }
+
+
+def upgrade_only(project: AlembicProject, config: Config) -> set[str]:
+    """Every revision, when each one's ``downgrade()`` can only raise (zuul's 38 raise
+    ``Exception("Downgrades not supported")``): an upgrade-only chain by policy, said once
+    in a "not checked" entry rather than with one MP008 each. Else the empty set."""
+    skipped = below_minimum(project, config) | declared_by_pattern(project, config)
+    rest = [rev for rid, rev in project.graph.by_id.items() if rid not in skipped]
+    if len(rest) < 2 or any(rev.downgrade is not DowngradeKind.IRREVERSIBLE for rev in rest):
+        return set()
+    return {rev.revision for rev in rest if rev.revision}
 
 
 def _at(rev: RevisionFile, line: int | None = None) -> Location:
@@ -336,7 +348,11 @@ def _matches_head(head: RevisionFile, labels: set[str], declared: str) -> bool:
 
 def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Finding]:
     # one "not checked" entry says so for each of these, not a finding each
-    below = below_minimum(project, config) | declared_by_pattern(project, config)
+    below = (
+        below_minimum(project, config)
+        | declared_by_pattern(project, config)
+        | upgrade_only(project, config)
+    )
     irreversible = irreversible_revisions(project, config) - below
     for rev in project.graph.by_id.values():
         rid = rev.revision or ""

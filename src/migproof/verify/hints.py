@@ -18,7 +18,7 @@ from migproof.catalog.model import Snapshot
 from migproof.chain.graph import RevisionFile
 from migproof.chain.stepper import StepFailure
 
-__all__ = ["import_fix", "mentions", "missing_object", "outside_schema_fix"]
+__all__ = ["import_fix", "mentions", "missing_object", "outside_schema_fix", "signature_fix"]
 
 
 def outside_schema_fix(
@@ -166,6 +166,27 @@ def mentions(sql: str, name: str) -> bool:
 
 
 _NO_MODULE = re.compile(r"^ModuleNotFoundError: No module named '(?P<name>[^']+)'")
+
+
+_UNEXPECTED_ARGUMENT = re.compile(
+    r"TypeError: (?P<function>upgrade|downgrade)\(\) got an unexpected keyword argument "
+    r"'(?P<argument>\w+)'"
+)
+
+
+def signature_fix(error: str) -> str | None:
+    """The hint for a revision whose ``upgrade()`` or ``downgrade()`` does not take what
+    env.py passes to ``context.run_migrations(...)``: Alembic hands those keyword arguments
+    to every revision's functions. None for any other error."""
+    match = _UNEXPECTED_ARGUMENT.match(error)
+    if match is None:
+        return None
+    function, argument = match["function"], match["argument"]
+    return (
+        f"env.py passes {argument} to context.run_migrations(), and Alembic passes it on to"
+        f" every revision's upgrade() and downgrade(): give this one the parameter, def"
+        f" {function}({argument}=...), as the others have it"
+    )
 
 
 def import_fix(error: str) -> str | None:

@@ -32,7 +32,7 @@ from migproof.findings import Finding, Location, Report, Severity
 from migproof.progress import NullProgress, Progress
 from migproof.sandbox import DatabaseHost
 from migproof.verify._register import verify_check
-from migproof.verify.hints import import_fix, outside_schema_fix
+from migproof.verify.hints import import_fix, outside_schema_fix, signature_fix
 
 
 def diff_snapshots(a: Snapshot, b: Snapshot) -> list[Any]:
@@ -821,6 +821,8 @@ class _Walk:
                 " postgresql.ENUM(..., name=..., create_type=False)"
             )
         elif not failure.from_database and (hint := import_fix(failure.error)) is not None:
+            fix = hint
+        elif not failure.from_database and (hint := signature_fix(failure.error)) is not None:
             fix = hint
         elif failure.in_env and not failure.from_database:
             fix = (
