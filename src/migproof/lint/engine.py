@@ -347,7 +347,7 @@ class Linter:
         return dict(unindexed_foreign_keys(MigrationContext(where, None)))
 
     def _has_index(self, fk: AddedForeignKey) -> bool:
-        return self.schema.has_index_on(fk.table, fk.columns)
+        return self.schema.has_index_on(self.schema.current_name(fk.table), fk.columns)
 
     def _lint(self, source: SqlSource) -> list[Finding]:
         self.schema.begin_migration()

@@ -175,6 +175,7 @@ class Schema:
     _constraints_by_table: dict[str, dict[str, ConstraintInfo]] = field(default_factory=dict)
     _new: list[TableInfo | IndexInfo | ConstraintInfo] = field(default_factory=list)
     _new_names: list[str] = field(default_factory=list)
+    _renamed: dict[str, str] = field(default_factory=dict)  # table: old name -> new name
 
     def begin_migration(self) -> None:
         """What earlier migrations created exists in production by the time this one runs."""
@@ -237,6 +238,15 @@ class Schema:
     def is_new(self, table: str) -> bool:
         info = self.tables.get(table)
         return info is not None and info.new
+
+    def current_name(self, table: str) -> str:
+        """The name ``table`` has now, after the renames and schema moves since it was named
+        (a table rebuilt as ``t_new`` and renamed to ``t`` in the same migration)."""
+        for _ in range(len(self._renamed)):
+            if table in self.tables or table not in self._renamed:
+                break
+            table = self._renamed[table]
+        return table
 
     def has_index_on(self, table: str, columns: tuple[str, ...]) -> bool:
         """An index of ``table`` starts with ``columns``, in any order (a foreign key's), or
@@ -420,6 +430,7 @@ class Schema:
         table = self.tables.pop(old)
         table.name = new_name
         self.tables[new_name] = table
+        self._renamed[old] = new_name
         moved = self._by_table.pop(old, {})
         for index in moved.values():
             index.table = new_name

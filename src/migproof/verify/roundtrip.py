@@ -820,9 +820,9 @@ class _Walk:
                 " a deployed database does) fails: where the type already exists, use"
                 " postgresql.ENUM(..., name=..., create_type=False)"
             )
-        elif not failure.from_database and (hint := import_fix(failure.error)) is not None:
-            fix = hint
-        elif not failure.from_database and (hint := signature_fix(failure.error)) is not None:
+        elif not failure.from_database and (
+            hint := import_fix(failure.error) or signature_fix(failure.error)
+        ):
             fix = hint
         elif failure.in_env and not failure.from_database:
             fix = (

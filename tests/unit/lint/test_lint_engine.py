@@ -323,6 +323,29 @@ CREATE INDEX d_a ON d (a_id);
     assert lint(sql) == [("MP502", 4)]
 
 
+def test_fk_index_of_a_table_renamed_afterwards_counts() -> None:
+    """zuul's bundle refactor: a table rebuilt as c_new, with its index and key, then
+    renamed: the index went with the table (and with the rename alone, it is still missing)."""
+    rebuild = """SET lock_timeout = '1s';
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c_new (id int PRIMARY KEY, p_id int);
+{index}ALTER TABLE c_new ADD CONSTRAINT c_new_p_id_fkey FOREIGN KEY (p_id) REFERENCES p (id);
+ALTER TABLE c_new RENAME TO c;
+"""
+    assert lint(rebuild.format(index="CREATE INDEX c_new_p_id_idx ON c_new (p_id);\n")) == []
+    (finding,) = lint_sources([SqlSource(rebuild.format(index=""), Path("1.sql"))], config())
+    assert finding.message.startswith(
+        "foreign key public.c_new (p_id) -> public.p has no index on public.c (p_id)"
+    )
+    assert finding.fix is not None and finding.fix.startswith("CREATE INDEX ... ON public.c (p_id)")
+    # in the next migration, under its new name
+    held = SqlSource(rebuild.format(index=""), Path("1.sql"))
+    index = SqlSource(
+        "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY c_p ON c (p_id);\n", Path("2.sql")
+    )
+    assert lint_sources([held, index], config()) == []
+
+
 def test_protected_schema_in_the_downgrade() -> None:
     source = SqlSource(
         "CREATE TABLE entity.log (id int);\n",

@@ -142,16 +142,17 @@ def unindexed_foreign_keys(ctx: MigrationContext) -> Iterator[tuple[Finding, Add
     """MP502's findings, each with its key (the engine holds them until the next migration)."""
     dropped = _dropped_tables(ctx) if ctx.state.foreign_keys else set()
     for fk in ctx.state.foreign_keys:
-        if not fk.columns or fk.table in dropped:
+        table = ctx.schema.current_name(fk.table)  # renamed since: its indexes went along
+        if not fk.columns or fk.table in dropped or table in dropped:
             continue
-        if ctx.schema.has_index_on(fk.table, fk.columns):
+        if ctx.schema.has_index_on(table, fk.columns):
             continue
         columns = ", ".join(fk.columns)
         finding = ctx.finding_at(
             fk.statement,
             f"foreign key {fk.table} ({columns}) -> {fk.referenced} has no index on"
-            f" {fk.table} ({columns}): deletes on {fk.referenced} scan {fk.table}",
-            fix=f"CREATE INDEX ... ON {fk.table} ({columns}) in this migration, or CONCURRENTLY"
+            f" {table} ({columns}): deletes on {fk.referenced} scan {table}",
+            fix=f"CREATE INDEX ... ON {table} ({columns}) in this migration, or CONCURRENTLY"
             " in the next one",
         )
         yield finding, fk
