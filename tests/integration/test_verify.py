@@ -1033,6 +1033,22 @@ def test_env_py_importing_a_package_this_python_lacks_says_where_to_install(
     )
 
 
+@pytest.mark.parametrize("level", ["READ COMMITTED", "SERIALIZABLE", "AUTOCOMMIT"])
+def test_an_engine_with_an_isolation_level_connects(
+    pg: Sandbox, tmp_path: Path, level: str
+) -> None:
+    """prefect's engine sets isolation_level: SQLAlchemy sets it on each new connection,
+    after migproof's check of where it points, which psycopg refuses inside a transaction."""
+    write_project(tmp_path, [table(1, None), table(2, "r1")])
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace("[alembic]\n", f"[alembic]\nsqlalchemy.isolation_level = {level}\n")
+    )
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "ok")}
+
+
 def test_an_upgrade_only_chain_is_upgraded_and_said_once(pg: Sandbox, tmp_path: Path) -> None:
     raises = 'raise Exception("Downgrades not supported")'
     write_project(tmp_path, [table(1, None, downgrade=raises), table(2, "r1", downgrade=raises)])

@@ -332,6 +332,10 @@ class Stepper:
         try:
             cursor.execute(f"SELECT current_setting('{SCRATCH_SETTING}', true), current_database()")
             row = cursor.fetchone()
+            if not getattr(dbapi_connection, "autocommit", False):
+                # end the transaction the query began: SQLAlchemy sets an engine's
+                # isolation_level next, which psycopg refuses inside one (prefect's engine)
+                dbapi_connection.rollback()
         except Exception as exc:  # not PostgreSQL: SQLite has no current_setting()
             raise DatabaseError(
                 f"env.py (or code it imports) opened a {driver} connection, not one to "
