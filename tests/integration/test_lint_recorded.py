@@ -171,6 +171,64 @@ def test_parameters_are_inlined_so_every_recorded_statement_parses(
     assert "r2" in {r["revision"] for r in report.records}
 
 
+def test_a_failed_statement_with_parameters_is_recorded_as_sent_and_judged_by_its_sql(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """privacyidea's revisions catch their errors: the failed statement was recorded with
+    its %(n)s placeholders, one MP901 silenced every rule on the file. Nothing was seen of
+    it in the sandbox, so its findings claim nothing observed either."""
+    upgrade = (
+        'op.create_index("ix_total", "orders", ["total"])\n'
+        "bind = op.get_bind()\n"
+        "try:\n"
+        "    with bind.begin_nested():\n"
+        '        bind.execute(sa.text("SELECT id FROM missing WHERE name = :n"), {"n": "x"})\n'
+        "except sa.exc.ProgrammingError:\n"
+        "    pass\n"
+        "try:\n"
+        "    with bind.begin_nested():\n"
+        '        op.execute("ALTER TABLE missing ALTER COLUMN id TYPE bigint")\n'
+        "except sa.exc.ProgrammingError:\n"
+        "    pass"
+    )
+    report, path = _lint_r2(pg, tmp_path, upgrade, 'op.drop_index("ix_total", table_name="orders")')
+    found = {(f.check, f.location.line if f.location else 0) for f in report.findings}
+    assert "MP901" not in {c for c, _ in found}
+    assert ("MP201", line_of(path, "op.create_index")) in found
+    rewrite = next(f for f in report.findings if f.check == "MP301")
+    assert rewrite.location is not None
+    assert rewrite.location.line == line_of(path, "ALTER COLUMN id TYPE bigint")
+    assert "observed" not in rewrite.message
+
+
+def test_an_autocommit_engine_keeps_the_static_verdicts(pg: Sandbox, tmp_path: Path) -> None:
+    """privacyidea's env.py runs in AUTOCOMMIT: each statement's locks are released before
+    pg_locks is read, so "no rewrite seen" proves nothing and MP301 stays."""
+    write_project(
+        tmp_path,
+        [
+            BASE,
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.alter_column("orders", "total", type_=sa.Text, postgresql_using="total::text")',
+                downgrade='op.alter_column("orders", "total", type_=sa.Integer, postgresql_using="total::int")',
+            ),
+        ],
+    )
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace(
+            "[alembic]\n", "[alembic]\nsqlalchemy.isolation_level = AUTOCOMMIT\n"
+        )
+    )
+    config = load_config(tmp_path)
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    rewrite = [f for f in report.findings if f.check == "MP301" and f.revision == "r2"]
+    assert len(rewrite) == 1
+    assert "no relation locks" not in rewrite[0].message
+
+
 def test_an_op_line_suppression_of_an_sql_rule_that_matches_nothing_is_reported(
     pg: Sandbox, tmp_path: Path
 ) -> None:

@@ -190,7 +190,9 @@ class StatementRecorder:
             RecordedStatement(
                 revision=revision,
                 direction=direction,
-                sql=context.statement or statement,
+                sql=with_literals(
+                    context.statement or statement, getattr(context, "parameters", None)
+                ),
                 duration_ms=elapsed,
                 path=path,
                 line=line,
@@ -387,9 +389,14 @@ def _in_transaction(conn: Any) -> bool:
     """Whether the statement ran inside a database transaction. Alembic's
     ``autocommit_block()`` (the way to run CREATE INDEX CONCURRENTLY) sets AUTOCOMMIT and
     then begins a transaction that PostgreSQL never sees: SQLAlchemy says "in a transaction"
-    there, and the statement is not in one."""
+    there, and the statement is not in one; so it does on an autocommit engine."""
     if not conn.in_transaction():
         return False
+    # the driver's own switch: an engine made with isolation_level="AUTOCOMMIT" (privacyidea's
+    # env.py) says so nowhere else
+    autocommit = getattr(getattr(conn.connection, "dbapi_connection", None), "autocommit", None)
+    if isinstance(autocommit, bool):
+        return not autocommit
     level = conn.get_execution_options().get("isolation_level") or getattr(
         conn.dialect, "isolation_level", None
     )

@@ -187,6 +187,11 @@ def _source(run: RevisionRun) -> SqlSource:
 
 
 def _statement(recorded: Recorded, run: RevisionRun) -> RecordedStatement:
+    """The statement for the rules, with what the sandbox saw it do. Nothing was seen of a
+    statement that failed (a revision caught the error), nor of one outside a transaction
+    (an autocommit env.py, an ``autocommit_block``): its locks were gone, and its rewrites
+    with them, before pg_locks could be read. The rules judge those by their SQL alone."""
+    observed = not recorded.failed and recorded.in_transaction is not False
     return RecordedStatement(
         sql=recorded.sql,
         location=Location(path=recorded.path, line=recorded.line) if recorded.path else None,
@@ -196,5 +201,7 @@ def _statement(recorded: Recorded, run: RevisionRun) -> RecordedStatement:
             rewritten=recorded.rewritten,
             seconds=_held_seconds(recorded, run),
             held=_held_locks(recorded),
-        ),
+        )
+        if observed
+        else None,
     )
