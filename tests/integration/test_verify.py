@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -1331,6 +1333,46 @@ def test_what_revisions_print_stays_out_of_the_json_report(
     out, err = capsys.readouterr()
     assert json.loads(out)["command"] == "verify"
     assert "creating t1" in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["verify", "lint"])
+def test_nothing_the_project_writes_reaches_the_json_on_standard_output(
+    pg: Sandbox, tmp_path: Path, command: str
+) -> None:
+    """privacyidea's application prints while it loads; a logging handler made with the
+    sys.stdout of import time, and a subprocess, write to file descriptor 1 itself."""
+    write_project(
+        tmp_path,
+        [
+            table(
+                1,
+                None,
+                upgrade='subprocess.run(["echo", "from a subprocess"], check=True)\n'
+                'log.error("from a handler")\n'
+                'op.create_table("t1", sa.Column("id", sa.Integer))',
+            )
+        ],
+    )
+    r1 = tmp_path / "migrations" / "versions" / "r1.py"
+    r1.write_text(
+        "import logging, subprocess, sys\n"
+        'print("at import")\n'
+        "log = logging.getLogger('app')\n"
+        "log.addHandler(logging.StreamHandler(sys.stdout))\n" + r1.read_text()
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "migproof", command, "--format", "json", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "MIGPROOF_DATABASE_URL": pg.url_for("postgres")},
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert json.loads(done.stdout)["command"] == command
+    for line in ("at import", "from a handler", "from a subprocess"):
+        assert line in done.stderr
 
 
 ENV_APP_ENGINE = """

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -18,7 +19,14 @@ from migproof.findings import Report
 from migproof.report import FORMATS, render_machine
 from migproof.report.terminal import Consoles, render, text_console
 
-__all__ = ["config_from_flags", "emit", "from_cwd", "output_options", "server_options"]
+__all__ = [
+    "config_from_flags",
+    "emit",
+    "from_cwd",
+    "output_options",
+    "project_output_to_stderr",
+    "server_options",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -205,6 +213,31 @@ def _write(report: Report, fmt: str, output: Path | None, consoles: Consoles) ->
     else:
         with output.open("w", encoding="utf-8") as handle:
             render_machine(report, fmt, handle)
+
+
+@contextlib.contextmanager
+def project_output_to_stderr() -> Iterator[None]:
+    """While the project's code runs (env.py, the revisions, the application they load),
+    what it prints goes to standard error: standard output carries the report
+    (``--format json > report.json``). At the file descriptor, so that prints through a
+    stream the project kept (a logging handler made with ``sys.stdout``), from C code or
+    from a subprocess do not land in the report either."""
+    try:
+        fd, err_fd = sys.stdout.fileno(), sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test runner's buffer)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        os.dup2(err_fd, fd)
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()  # what the project left in the buffer goes to stderr too
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 def from_cwd(path: str | None) -> str | None:

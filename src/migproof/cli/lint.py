@@ -11,7 +11,13 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from migproof.cli._options import emit, from_cwd, output_options, server_options
+from migproof.cli._options import (
+    emit,
+    from_cwd,
+    output_options,
+    project_output_to_stderr,
+    server_options,
+)
 from migproof.config import Config, load_config
 from migproof.findings import Report, display_path
 from migproof.report.terminal import make_consoles
@@ -135,7 +141,8 @@ def command(
         )
     consoles = make_consoles()
     if projects:
-        _lint_by_running(projects, config, configured, report, consoles.err)
+        with project_output_to_stderr():
+            _lint_by_running(projects, config, configured, report, consoles.err)
     if not report.records:
         where = ", ".join(escape(str(p)) for p in targets)
         consoles.err.print(f"warning: no .sql migrations or Alembic revisions found in {where}")

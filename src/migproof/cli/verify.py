@@ -11,6 +11,7 @@ from migproof.cli._options import (
     emit,
     from_cwd,
     output_options,
+    project_output_to_stderr,
     server_options,
 )
 from migproof.report.terminal import RichProgress, make_consoles
@@ -110,7 +111,8 @@ def command(
     )
     consoles = make_consoles()
     progress = RichProgress(consoles.err, enabled=fmt == "text")
-    report = verify(config, project_dir, progress=progress)
+    with project_output_to_stderr():
+        report = verify(config, project_dir, progress=progress)
     if fmt == "text" and output is None:
         render_verify_table(report, consoles.out)
     return emit(report, fmt, output, consoles)
