@@ -11,6 +11,7 @@ every time. Keys are written as PostgreSQL's ``quote_ident`` writes them: ``publ
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -55,10 +56,26 @@ _WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def quote_ident(name: str) -> str:
-    """Quote an identifier as PostgreSQL prints it (keywords aside): ``Order`` -> ``"Order"``."""
-    if _PLAIN_IDENT.match(name):
+    """Quote an identifier as PostgreSQL's ``quote_ident`` does, which wrote the snapshot's
+    keys: ``Order`` -> ``"Order"``, and a keyword that is not unreserved, ``user`` ->
+    ``"user"``; ``orders`` and ``name`` stay as they are.
+
+    >>> [quote_ident(n) for n in ("orders", "Order", "user", "group", "name")]
+    ['orders', '"Order"', '"user"', '"group"', 'name']
+    """
+    if _PLAIN_IDENT.match(name) and name not in _quoted_keywords():
         return name
     return '"' + name.replace('"', '""') + '"'
+
+
+@functools.cache
+def _quoted_keywords() -> frozenset[str]:
+    """The keywords PostgreSQL quotes as identifiers: all but the unreserved ones (its
+    ``quote_identifier``), from pglast's copy of the server's keyword list (imported on
+    first use: the snapshot itself never needs it)."""
+    from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+    return frozenset(RESERVED_KEYWORDS | COL_NAME_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS)
 
 
 class SnapshotFormatError(ValueError):
