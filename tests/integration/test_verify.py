@@ -392,6 +392,26 @@ def test_broken_revision_file_blocks_only_what_builds_on_it(pg: Sandbox, tmp_pat
     report = run(pg, tmp_path)
     assert summary(report) == [("MP001", "r2", "r2.py", line_of(broken, "import no_such_module"))]
     assert statuses(report) == {"r1": ("ok", "ok")}
+    # what builds on it is named as not run, never left out unsaid
+    assert ("1 revision building on r2", "not run: r2 is broken (its finding says why): r3") in (
+        report.skipped
+    )
+
+
+def test_a_broken_base_revision_leaves_nothing_unsaid(pg: Sandbox, tmp_path: Path) -> None:
+    """open-webui's revisions exit at import without the application's secret key."""
+    exits = dataclasses.replace(table(1, None), header='raise SystemExit("APP_KEY is not set")\n')
+    write_project(tmp_path, [exits, *(table(n, f"r{n - 1}") for n in range(2, 9))])
+    report = run(pg, tmp_path)
+    r1 = tmp_path / "migrations" / "versions" / "r1.py"
+    assert summary(report) == [("MP001", "r1", "r1.py", line_of(r1, "raise SystemExit"))]
+    assert report.skipped == [
+        (
+            "7 revisions building on r1",
+            "not run: r1 is broken (its finding says why): r2, r3, r4, r5, r6 and 2 more",
+        ),
+        ("upgrades, round trips and the whole chain", "no revision can run (see the findings)"),
+    ]
 
 
 def test_hung_statement_fails_fast_naming_the_revision(pg: Sandbox, tmp_path: Path) -> None:

@@ -311,13 +311,30 @@ def _version_locations(alembic_config: Any, root: Path, location: Path) -> list[
 
 def runnable_order(project: AlembicProject) -> list[Any]:
     """Revisions in topological order, without broken ones and those that build on them."""
+    blocked = unrunnable(project)
+    return [rev for rev in project.graph.topological_order() if rev.revision not in blocked]
+
+
+def unrunnable(project: AlembicProject) -> dict[str, str]:
+    """The revisions that cannot run, each to the one that stops it: a revision file that
+    does not import or parse, or names a down revision that does not exist (itself), and
+    every revision that builds on one."""
     graph = project.graph
-    blocked: set[str] = set()
+    causes: dict[str, str] = {}
     broken_paths = {b.path for b in project.broken.values()}
-    for rev in graph.by_id.values():
-        if rev.revision and (rev.syntax_error or rev.path.resolve() in broken_paths):
-            blocked |= {rev.revision, *graph.descendants(rev.revision)}
-    for rev, _missing in graph.dangling():
+    stoppers = [
+        rev
+        for rev in graph.by_id.values()
+        if rev.syntax_error or rev.path.resolve() in broken_paths
+    ] + [rev for rev, _missing in graph.dangling()]
+    for rev in stoppers:
         if rev.revision:
-            blocked |= {rev.revision, *graph.descendants(rev.revision)}
-    return [rev for rev in graph.topological_order() if rev.revision not in blocked]
+            causes[rev.revision] = rev.revision
+    order = [r.revision for r in graph.topological_order() if r.revision] if stoppers else []
+    for rev in stoppers:
+        if rev.revision:
+            below = graph.descendants(rev.revision)
+            for rid in order:
+                if rid in below:
+                    causes.setdefault(rid, rev.revision)
+    return causes

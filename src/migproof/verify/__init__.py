@@ -19,6 +19,7 @@ from migproof.sandbox import DatabaseHost, open_host
 
 if TYPE_CHECKING:
     from migproof.chain.graph import RevisionFile, RevisionGraph
+    from migproof.chain.project import AlembicProject
     from migproof.verify.roundtrip import AtHead, Bootstrap, StepperFactory
 
 __all__ = ["is_sql_project", "verify"]
@@ -109,6 +110,25 @@ def _load_bootstrap(config: Config, host: DatabaseHost, stack: ExitStack) -> Boo
 
 
 _REVISION_ID = re.compile(r"^revision\s*(?::[^=]*)?=", re.MULTILINE)
+
+
+def _say_unrunnable(project: AlembicProject, report: Report) -> None:
+    """Revisions left out because one they build on is broken: said, never left unnamed
+    (open-webui's revisions stop at import without the application's secret key)."""
+    from migproof.chain.project import unrunnable
+
+    stopped: dict[str, list[str]] = {}
+    for rid, cause in unrunnable(project).items():
+        if rid != cause:
+            stopped.setdefault(cause, []).append(rid)
+    for cause, rids in stopped.items():
+        shown = ", ".join(rids[:5]) + (f" and {len(rids) - 5} more" if len(rids) > 5 else "")
+        report.skipped.append(
+            (
+                f"{len(rids)} revision{'s' if len(rids) > 1 else ''} building on {cause}",
+                f"not run: {cause} is broken (its finding says why): {shown}",
+            )
+        )
 
 
 def _nested_revisions(locations: list[Path], found: list[RevisionFile]) -> list[Path]:
@@ -231,7 +251,11 @@ def _plan(
         )
         return None
     order = runnable_order(project)
+    _say_unrunnable(project, report)
     if not order:
+        report.skipped.append(
+            ("upgrades, round trips and the whole chain", "no revision can run (see the findings)")
+        )
         return None
     below = below_minimum(project, config)
     if below:
