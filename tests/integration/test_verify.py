@@ -398,6 +398,22 @@ def test_broken_revision_file_blocks_only_what_builds_on_it(pg: Sandbox, tmp_pat
     )
 
 
+def test_an_empty_downgrade_of_a_revision_that_never_ran_is_a_warning(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """dagster: an early revision fails, and 37 later ones with an empty downgrade() were
+    MP006 errors, most of which a run disproves (guarded by the dialect, they do nothing on
+    PostgreSQL). Unconfirmed, they are warnings that say so."""
+    fails = table(1, None, upgrade='op.execute("ALTER TABLE missing ADD COLUMN x int")')
+    write_project(tmp_path, [fails, table(2, "r1", downgrade="pass")])
+    report = run(pg, tmp_path)
+    assert [(f.check, f.revision, f.severity.value) for f in report.sorted_findings()] == [
+        ("MP010", "r1", "error"),
+        ("MP006", "r2", "warning"),
+    ]
+    assert report.sorted_findings()[-1].message.endswith("(not confirmed: it did not run)")
+
+
 def test_a_broken_base_revision_leaves_nothing_unsaid(pg: Sandbox, tmp_path: Path) -> None:
     """open-webui's revisions exit at import without the application's secret key."""
     exits = dataclasses.replace(table(1, None), header='raise SystemExit("APP_KEY is not set")\n')

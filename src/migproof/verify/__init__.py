@@ -6,6 +6,7 @@ have down files (golang-migrate, Flyway undo files, dbmate, goose sections).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from contextlib import ExitStack, suppress
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from migproof.config import Config
 from migproof.errors import ConfigError
-from migproof.findings import Report
+from migproof.findings import Report, Severity
 from migproof.progress import NullProgress, Progress
 from migproof.sandbox import DatabaseHost, open_host
 
@@ -87,13 +88,29 @@ def verify(
 def _drop_disproved_no_downgrade(report: Report) -> None:
     """MP006 says, from the source alone, that an empty downgrade() leaves the upgrade's
     work in place; a round trip that restored the schema (and the rows) exactly disproves
-    it (a data fix, a repair that changes nothing on a sound database): the finding goes."""
+    it (a data fix, a repair that changes nothing on a sound database): the finding goes.
+    One whose round trip never ran stays, as a warning that says so."""
     from migproof.verify.graph_checks import NO_DOWNGRADE
 
     passed = {r["revision"] for r in report.records if r.get("roundtrip") == "ok"}
-    report.findings = [
-        f for f in report.findings if not (f.check == NO_DOWNGRADE.code and f.revision in passed)
-    ]
+    ran = {r["revision"] for r in report.records if r.get("upgrade") == "ok"}
+    kept = []
+    for finding in report.findings:
+        if finding.check != NO_DOWNGRADE.code:
+            kept.append(finding)
+        elif finding.revision not in ran:
+            # never run (an earlier revision failed): what the upgrade does here is unknown,
+            # and dagster's dialect-guarded revisions do nothing on PostgreSQL
+            kept.append(
+                dataclasses.replace(
+                    finding,
+                    severity=Severity.WARNING,
+                    message=f"{finding.message} (not confirmed: it did not run)",
+                )
+            )
+        elif finding.revision not in passed:
+            kept.append(finding)
+    report.findings = kept
 
 
 def _load_bootstrap(config: Config, host: DatabaseHost, stack: ExitStack) -> Bootstrap | None:
