@@ -312,6 +312,29 @@ def test_fk_type_mismatch_across_files_and_primary_key_default() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("mine", "theirs", "found"),
+    [
+        ("text", "varchar", False),  # open-webui's user_id text -> "user".id varchar
+        ("text", "varchar(64)", False),
+        ("varchar", "text", False),
+        ("varchar(32)", "text", True),  # a key longer than 32 characters cannot be referenced
+        ("varchar(32)", "varchar(64)", True),
+        ("text[]", "varchar", True),
+        ("integer", "text", True),
+    ],
+)
+def test_fk_between_string_types_is_a_mismatch_only_when_it_can_be_too_narrow(
+    mine: str, theirs: str, found: bool
+) -> None:
+    sql = f"""SET lock_timeout = '1s';
+CREATE TABLE u (id {theirs} PRIMARY KEY);
+CREATE TABLE m (id int PRIMARY KEY, user_id {mine} REFERENCES u (id));
+CREATE INDEX m_user_id ON m (user_id);
+"""
+    assert [code for code, _ in lint(sql)] == (["MP501"] if found else [])
+
+
 def test_fk_index_from_a_later_statement_or_a_primary_key_counts() -> None:
     sql = """SET lock_timeout = '1s';
 CREATE TABLE a (id bigint PRIMARY KEY);

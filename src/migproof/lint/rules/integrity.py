@@ -91,11 +91,28 @@ def fk_type_mismatch(constraint: ast.Constraint, ctx: StatementContext) -> Itera
             continue
         if _base(mine) == _base(theirs) and (mine.mods == theirs.mods or not theirs.mods):
             continue
+        if _holds_any_string_of(mine, theirs):
+            continue
         yield ctx.finding(
             f"foreign key column {table}.{column} is {mine} but {referenced}.{ref_column} is"
             f" {theirs}",
             fix=f"declare {table}.{column} as {theirs}",
         )
+
+
+_STRINGS = frozenset({"text", "varchar"})
+
+
+def _holds_any_string_of(mine: SqlType, theirs: SqlType) -> bool:
+    """``text`` or unbounded ``varchar`` referencing a ``text`` or ``varchar`` key (open-webui's
+    ``user_id text`` to ``"user".id varchar``): binary-coercible, compared and indexed with
+    the same operators, and never too narrow for the key."""
+    return (
+        mine.name in _STRINGS
+        and theirs.name in _STRINGS
+        and mine.array == theirs.array
+        and not mine.mods
+    )
 
 
 def _known_type(ctx: StatementContext, table: str, column: str) -> SqlType | None:
