@@ -201,6 +201,24 @@ def test_a_failed_statement_with_parameters_is_recorded_as_sent_and_judged_by_it
     assert "observed" not in rewrite.message
 
 
+def test_drop_if_exists_of_a_table_the_sandbox_did_not_have_drops_nothing(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """open-webui drops a leftover batch table of Alembic's: nothing was there to drop or
+    to lock. The same statement on a table that exists is both findings."""
+    report, _ = _lint_r2(
+        pg, tmp_path / "tmp", 'op.execute("DROP TABLE IF EXISTS _alembic_tmp_orders")', "pass"
+    )
+    assert _codes(report) == []
+    report, path = _lint_r2(
+        pg, tmp_path / "real", 'op.execute("DROP TABLE IF EXISTS orders")', "pass"
+    )
+    assert sorted((f.check, f.location.line if f.location else 0) for f in report.findings) == [
+        ("MP210", line_of(path, "DROP TABLE")),
+        ("MP404", line_of(path, "DROP TABLE")),
+    ]
+
+
 def test_an_autocommit_engine_keeps_the_static_verdicts(pg: Sandbox, tmp_path: Path) -> None:
     """privacyidea's env.py runs in AUTOCOMMIT: each statement's locks are released before
     pg_locks is read, so "no rewrite seen" proves nothing and MP301 stays."""

@@ -183,6 +183,18 @@ class StatementContext(_Base):
         assert self.statement is not None
         return None if self.down else self.facts_of(self.statement)
 
+    def absent_when_run(self, relation: str) -> bool:
+        """True when the statement is a ``DROP ... IF EXISTS`` the sandbox ran and saw take
+        no lock on ``relation``: it did not exist (Alembic's leftover ``_alembic_tmp_*``
+        tables), so nothing was dropped and nobody waited."""
+        facts = self.facts
+        node = self.statement.node if self.statement is not None else None
+        if facts is None or not isinstance(node, ast.DropStmt) or not node.missing_ok:
+            return False
+        return all(r != relation for r, _ in facts.locks) and all(
+            r != relation for r, _, _ in facts.held
+        )
+
     def cleared_by_facts(self, table: str) -> bool:
         """True when the sandbox ran this statement and saw no rewrite of ``table``."""
         facts = self.facts

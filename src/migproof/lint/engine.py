@@ -538,7 +538,11 @@ class Linter:
             for _, c, _ in reversed(constraints)
             if c.contype == CT.CONSTR_FOREIGN and c.pktable is not None
         ]
-        targets = strong_lock_targets(node, self.schema, referenced)
+        targets = [
+            t
+            for t in strong_lock_targets(node, self.schema, referenced)
+            if not ctx.absent_when_run(t)
+        ]
         state.lock_events.append(
             LockEvent(
                 statement, tuple(targets), state.lock_timeout_set, state.statement_timeout_set

@@ -183,7 +183,7 @@ def drop_table(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
     if stmt.removeType != OT.OBJECT_TABLE:
         return
     for name in dropped_names(stmt):
-        if ctx.schema.is_new(name):
+        if ctx.schema.is_new(name) or ctx.absent_when_run(name):
             continue
         yield ctx.finding(
             f"dropping {name} destroys its data and breaks {_RUNNING_CODE} if it still uses it",
