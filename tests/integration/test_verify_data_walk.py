@@ -225,6 +225,37 @@ def test_a_downgrade_that_brings_back_a_not_null_column_fails_on_real_tables(
     assert not run(pg, tmp_path, **{"verify.data": False}).findings
 
 
+def test_a_second_upgrade_that_fails_on_made_up_values_is_a_note(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """open-webui's 242a2047eae0: its first upgrade turned migproof's values into NULL, and
+    the second one fails on those NULLs. Passing on empty tables, that is a note (as for the
+    first upgrade and the downgrade), not MP013."""
+    first = Revision(
+        id="r1",
+        down=None,
+        upgrade='op.execute("CREATE TABLE t (id int PRIMARY KEY, v text)")',
+        downgrade='op.execute("DROP TABLE t")',
+    )
+    nulls = Revision(
+        id="r2",
+        down="r1",
+        upgrade=(
+            'if op.get_bind().execute(sa.text("SELECT count(*) FROM t WHERE v IS NULL")).scalar():\n'
+            '    raise ValueError("v holds NULL")\n'
+            'op.execute("UPDATE t SET v = NULL")'
+        ),
+        downgrade='op.execute("SELECT 1")',
+    )
+    write_project(tmp_path, [first, nulls])
+    report = run(pg, tmp_path)
+    assert codes(report) == []
+    assert [what for what, _ in report.skipped if what.startswith("rows during")] == [
+        "rows during the second upgrade of r2"
+    ]
+    assert [(r["upgrade"], r["roundtrip"]) for r in report.records] == [("ok", "ok")] * 2
+
+
 def test_the_repeatability_of_another_worker_downgrades_without_rows_too(
     pg: Sandbox, tmp_path: Path
 ) -> None:

@@ -1089,10 +1089,10 @@ def fails_with_rows_finding(
             f"{direction} of {revision} fails when the tables hold rows (it passes on empty "
             f"tables): {error}"
         ),
-        fix=FAILS_WITH_ROWS_FIX
-        if direction == "upgrade"
-        else "production tables hold rows: give the column the downgrade brings back a server "
-        "default, or add it nullable, fill it, then SET NOT NULL",
+        fix="production tables hold rows: give the column the downgrade brings back a server "
+        "default, or add it nullable, fill it, then SET NOT NULL"
+        if direction == "downgrade"
+        else FAILS_WITH_ROWS_FIX,
         statement=statement,
         location=location,
         context=(("tables holding rows", tables),) if tables else (),

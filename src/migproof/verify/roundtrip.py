@@ -240,6 +240,7 @@ class _Walk:
         # the step ("upgrade" or "downgrade") of order[index] that passed when retried
         # without rows: the walk goes on after it
         self.passed_by_retry: str | None = None
+        self.downgraded: Snapshot | None = None  # the schema after R's downgrade
         self.downgrade_retried = False  # a downgrade failed with rows, and was run without
         self.step_started = time.perf_counter()
         self.records: dict[str, RevisionRecord] = {}
@@ -463,6 +464,10 @@ class _Walk:
                 yield from self._round_trip(rev, record, downgraded=True)
                 self._round_trip_done(rev, record)
                 continue
+            if retried == "reupgrade":
+                self._check_second_upgrade(rev)
+                self._round_trip_done(rev, record)
+                continue
             if retried is None:  # else the upgrade passed on empty tables: go on from it
                 self.phase, started = "upgrade", time.perf_counter()
                 self.step_started = started
@@ -518,8 +523,9 @@ class _Walk:
             record.statements += [
                 s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
             ]
+        self.downgraded = self.snapshot()
         differences = self._unless_order_only(
-            diff_snapshots(self.before, self.snapshot()), rev, "downgrade"
+            diff_snapshots(self.before, self.downgraded), rev, "downgrade"
         )
         if differences:
             self._diff_finding(
@@ -533,6 +539,11 @@ class _Walk:
             )
         self.phase = "reupgrade"
         yield self.stepper.step(rid, up=True)
+        self._check_second_upgrade(rev)
+
+    def _check_second_upgrade(self, rev: RevisionFile) -> None:
+        """The schema (and rows) after R's second upgrade, against its first."""
+        rid = rev.revision or ""
         again = self.snapshot()
         differences = self._unless_order_only(diff_snapshots(self.after, again), rev, "upgrade")
         if not differences:
@@ -579,7 +590,7 @@ class _Walk:
             self._env_failed(rev, failure)
             return
         record = self.records[rid]
-        if self.phase in ("upgrade", "downgrade"):
+        if self.phase in ("upgrade", "downgrade", "reupgrade"):
             retried = self._retry_without_rows(rev, failure)
             if retried is None:
                 return
@@ -621,8 +632,9 @@ class _Walk:
             self._next()
 
     def _retry_without_rows(self, rev: RevisionFile, failure: StepFailure) -> StepFailure | None:
-        """An upgrade or downgrade (``phase``) that failed with migproof's rows in the
-        tables, run again without them; None when it passes, else the failure to report.
+        """An upgrade, downgrade or second upgrade (``phase``) that failed with migproof's
+        rows in the tables, run again without them; None when it passes, else the failure to
+        report.
 
         When it passes on empty tables, what the rows caused is reported (MP104 for a NOT NULL
         column without a default, which any real rows break, be it added by an upgrade or
@@ -633,8 +645,8 @@ class _Walk:
         """
         from migproof.verify.data import fails_with_rows_finding, rows_note
 
-        direction = self.phase
-        start = self.before if direction == "upgrade" else self.after
+        phase = self.phase
+        start = {"upgrade": self.before, "downgrade": self.after}.get(phase, self.downgraded)
         if self.rows is None or not self.rows.tracked.tables or self.snapshot() != start:
             return failure
         seeded = self.rows.tracked
@@ -644,20 +656,22 @@ class _Walk:
                 return failure
         rid = rev.revision or ""
         count, started = len(self.recorder.statements), time.perf_counter()
-        up = direction == "upgrade"
+        up = phase != "downgrade"
         retried = self.stepper.run_steps(iter([self.stepper.step(rid, up=up)]))
         record = self.records.get(rid)
-        if retried is None and record is not None:  # the step the walk goes on from
+        if retried is None and record is not None and phase != "reupgrade":  # the step the
+            # walk goes on from (a second upgrade's statements are not kept: the first's are)
             statements = [
                 s.to_dict() for s in self.recorder.statements[count:] if s.path is not None
             ]
-            if up:
+            if phase == "upgrade":
                 record.upgrade_ms = (time.perf_counter() - started) * 1000
                 record.statements = statements
             else:
                 record.downgrade_ms = (time.perf_counter() - started) * 1000
                 record.statements += statements
         path = rev.path if up else rev.downgrade_path
+        direction = "second upgrade" if phase == "reupgrade" else phase
         finding = fails_with_rows_finding(
             revision=rid,
             direction=direction,
@@ -674,7 +688,7 @@ class _Walk:
             self.report.skipped.append(rows_note(rid, direction, failure.error))
         if retried is not None:
             return retried
-        self.passed_by_retry = direction
+        self.passed_by_retry = phase
         self.downgrade_retried |= not up
         return None
 
