@@ -440,33 +440,61 @@ def test_a_failing_revision_blocks_only_what_builds_on_it(pg: Sandbox, tmp_path:
     assert report.skipped == [("revision r4", "not run: a revision it builds on fails")]
 
 
-def test_revisions_below_a_failing_downgrade_are_said_not_downgraded(
+ENUM_LEFT = Revision(
+    id="r1",
+    down=None,
+    upgrade='op.create_table("u", sa.Column("s", sa.Enum("a", name="u_state")))',
+    downgrade='op.drop_table("u")',
+)
+
+
+def _typo(n: int) -> Revision:
+    return Revision(
+        id=f"r{n}",
+        down=f"r{n - 1}",
+        upgrade=f'op.execute("CREATE TABLE w{n} (id int)")',
+        downgrade=f'op.execute("DROP TABLE w{n}_typo")',
+    )
+
+
+def test_revisions_below_a_failing_or_irreversible_downgrade_are_downgraded_too(
     pg: Sandbox, tmp_path: Path
 ) -> None:
-    """The chain goes down from head; a downgrade that fails leaves the revisions below it
-    up, so the rules that read their downgrades (MP503) had nothing to read: said under
-    "not checked", not passed off as clean (rucio)."""
-    enum_left = Revision(
-        id="r1",
-        down=None,
-        upgrade='op.create_table("u", sa.Column("s", sa.Enum("a", name="u_state")))',
-        downgrade='op.drop_table("u")',
-    )
-    typo = Revision(
-        id="r2",
-        down="r1",
-        upgrade='op.execute("CREATE TABLE w (id int)")',
-        downgrade='op.execute("DROP TABLE w_typo")',
-    )
-    write_project(tmp_path, [enum_left, typo])
+    """The chain goes down from head; past a downgrade that fails (rucio) or an irreversible
+    revision (optuna, zuul), the database is made again up to the revisions below, whose
+    downgrades run from there: r1's enum left behind (MP503) is found all the same."""
+    for name, above in [
+        ("fails", _typo(2)),
+        ("irreversible", dataclasses.replace(_typo(2), downgrade="raise NotImplementedError")),
+        ("raises", dataclasses.replace(_typo(2), downgrade='raise Exception("no way back")')),
+    ]:
+        write_project(tmp_path / name, [ENUM_LEFT, above])
+        config = load_config(tmp_path / name)
+        report = lint_alembic_project(config, load_project(config, tmp_path / name), pg)
+        assert "MP503" in _codes(report, "r1"), name
+        assert report.skipped == (
+            []
+            if name == "fails"
+            else [
+                (
+                    "downgrade rules of 1 irreversible revision",
+                    "not downgraded: their downgrade() can only raise, or verify.irreversible "
+                    "lists them",
+                )
+            ]
+        )
+
+
+def test_revisions_below_many_failing_downgrades_are_said_not_downgraded(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """The database is made again a few times at most: below that, the rules that read the
+    downgrades had nothing to read, which is said under "not checked", not passed off as
+    clean."""
+    write_project(tmp_path, [ENUM_LEFT, *(_typo(n) for n in range(2, 6))])
     config = load_config(tmp_path)
     report = lint_alembic_project(config, load_project(config, tmp_path), pg)
     assert "MP503" not in _codes(report, "r1")
     assert report.skipped == [
         ("downgrade rules of revision r1", "not downgraded: the downgrade of r2, run before, fails")
     ]
-    typo_fixed = dataclasses.replace(typo, downgrade='op.execute("DROP TABLE w")')
-    write_project(tmp_path, [enum_left, typo_fixed])
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
-    assert "MP503" in _codes(report, "r1")
-    assert report.skipped == []

@@ -9,7 +9,7 @@ its revision's transaction).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,8 @@ class RevisionRun:
     failure: StepFailure | None = None
     from_bootstrap: bool = False  # stamped in the bootstrap file: taken as applied, not run
     blocked: bool = False  # builds on a revision that failed: not run
-    not_downgraded: str | None = None  # the revision whose failing downgrade stopped it
+    not_downgraded: str | None = None  # why its downgrade was not run: what stopped it
+    irreversible: bool = False  # declared irreversible: its downgrade is not run
 
 
 def record_chain(
@@ -61,11 +62,15 @@ def record_chain(
     order: list[Any],
     *,
     bootstrap: Path | None = None,
+    irreversible: set[str] | None = None,
 ) -> list[RevisionRun]:
     """Upgrade ``order`` one revision at a time, then downgrade back, recording facts.
 
     A revision that fails to upgrade carries the failure; those that build on it are not run,
-    the others are; the downgrades of the ones applied are recorded as far as they go.
+    the others are. The downgrades of the ones applied are recorded, but for the irreversible
+    ones (``irreversible``): past one of those, or past a downgrade that fails, the database
+    is made again up to the revisions below it, and their downgrades run from there (a few
+    times at most; the rest are then not downgraded).
     With ``bootstrap`` (an SQL file, as verify's ``bootstrap-sql``), the database is loaded
     from it first; the revisions it stamps in the version table, and their ancestors, are
     taken as applied (``from_bootstrap``) and the rest run on top of it.
@@ -84,12 +89,22 @@ def record_chain(
             todo = [rev.revision for rev in order if not runs[rev.revision].from_bootstrap]
             applied: list[str] = []
             _upgrade(project, stepper, todo, runs, applied)
-            downgraded: list[str] = []
-            down = list(reversed(applied))
-            failure = stepper.run_steps(_walk(stepper, down, runs, downgraded, up=False))
-            if failure is not None:  # the ones below it stay up: their downgrades never ran
-                for rid in down[len(downgraded) + 1 :]:
-                    runs[rid].not_downgraded = down[len(downgraded)]
+
+            def rebuild(below: list[str]) -> bool:
+                """The database made again, upgraded through ``below`` (unrecorded)."""
+                if bootstrap is not None:  # its revisions were never run: no way back to them
+                    return False
+                stepper.before_rebuild()
+                host.drop_database(db)
+                host.create_database(db)
+                mark_scratch(host, db, config, token)
+                stepper.on_rebuild()
+                count = len(stepper.recorder.statements)
+                failure = stepper.run_steps(stepper.step(rid, up=True) for rid in below)
+                del stepper.recorder.statements[count:]
+                return failure is None
+
+            _downgrade(stepper, list(reversed(applied)), runs, irreversible or set(), rebuild)
         return list(runs.values())
     finally:
         host.drop_database(db)
@@ -123,6 +138,49 @@ def _upgrade(
         run = runs.get(rid)
         if run is not None and run.failure is None:
             run.blocked = True
+
+
+_REBUILDS = 3  # databases made again to downgrade below a failing or irreversible downgrade
+
+
+def _downgrade(
+    stepper: Stepper,
+    down: list[str],
+    runs: dict[str, RevisionRun],
+    irreversible: set[str],
+    rebuild: Callable[[list[str]], bool],
+) -> None:
+    """Run the downgrades of ``down`` (head first), recording them. An irreversible revision
+    is passed over, and so is one whose downgrade fails; the revisions below are reached by
+    ``rebuild`` (a database upgraded through them), at most ``_REBUILDS`` times: optuna's
+    and zuul's lower revisions lost their downgrade rules to one such revision above."""
+    i, rebuilds, at_top, why = 0, 0, True, ""
+    while i < len(down):
+        if down[i] in irreversible:
+            runs[down[i]].irreversible = True
+            why = f"{down[i]}, above, is irreversible"
+            i, at_top = i + 1, False
+            continue
+        if not at_top:
+            if rebuilds == _REBUILDS or not rebuild(list(reversed(down[i:]))):
+                break
+            rebuilds, at_top = rebuilds + 1, True
+        end = next((j for j in range(i, len(down)) if down[j] in irreversible), len(down))
+        done: list[str] = []
+        if stepper.run_steps(_walk(stepper, down[i:end], runs, done, up=False)) is None:
+            i = end
+            continue
+        failed = i + len(done)
+        if failed == end:  # env.py failed after the last step: every downgrade ran
+            i = end
+            continue
+        why = f"the downgrade of {down[failed]}, run before, fails"  # rolled back
+        i, at_top = failed + 1, False
+    for rid in down[i:]:  # the ones below stay up: their downgrades never ran
+        if rid in irreversible:
+            runs[rid].irreversible = True
+        else:
+            runs[rid].not_downgraded = why
 
 
 def _stamped(

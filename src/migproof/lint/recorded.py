@@ -41,13 +41,21 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
     """Run the project's revisions in ``host`` and lint what they sent."""
     from migproof.chain.project import runnable_order
     from migproof.lint.engine import lint_sources
+    from migproof.verify.graph_checks import irreversible_revisions
     from migproof.verify.roundtrip import UPGRADE_FAILED
 
     project.script_directory()
     order = runnable_order(project)
     bootstrap = config.verify.bootstrap_sql
     bootstrap_path = config.path(bootstrap).resolve() if bootstrap else None
-    runs = record_chain(project, config, host, order, bootstrap=bootstrap_path)
+    runs = record_chain(
+        project,
+        config,
+        host,
+        order,
+        bootstrap=bootstrap_path,
+        irreversible=irreversible_revisions(project, config),
+    )
     report = Report(command="lint")
     runnable = {rev.revision for rev in order}
     for rev in project.graph.topological_order():  # what cannot run is said, not dropped
@@ -74,10 +82,15 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
             if names
             else (f"downgrade rules of revision {not_down[0].revision}")
         )
+        report.skipped.append((what, f"not downgraded: {not_down[0].not_downgraded}"))
+    irreversible = [run for run in runs if run.irreversible]
+    if irreversible:
+        count = len(irreversible)
         report.skipped.append(
             (
-                what,
-                f"not downgraded: the downgrade of {not_down[0].not_downgraded}, run before, fails",
+                f"downgrade rules of {count} irreversible revision{'s' if count > 1 else ''}",
+                "not downgraded: their downgrade() can only raise, or verify.irreversible "
+                "lists them",
             )
         )
     env_failed = any(run.failure is not None and run.failure.in_env for run in runs)
