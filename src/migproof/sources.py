@@ -9,6 +9,7 @@ need and torn down when the ``Sources`` block ends.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -201,14 +202,26 @@ def _read_sql(path: Path) -> str:
 
 
 def without_psql_meta(text: str, path: Path) -> str:
-    """``text`` with the psql meta-commands pg_dump writes (``\\restrict``) blanked, line
-    numbers kept; any other meta-command (a line starting with a backslash) is a SourceError.
+    """``text`` as SQL alone, line numbers kept: the psql meta-commands pg_dump writes
+    (``\\restrict``) blanked, and the rows of its ``COPY … FROM stdin;`` blocks (a data dump,
+    pg_dump's default) made one ``INSERT`` each. Any other meta-command (a line starting
+    with a backslash) is a SourceError.
     """
-    if "\\" not in text:
+    if "\\" not in text and not _COPY_FROM_STDIN.search(text):
         return text
     lines = text.splitlines(keepends=True)
+    copying: str | None = None  # the INSERT a row of the COPY block being read goes into
     for number, line in enumerate(lines, start=1):
-        if line.startswith("\\"):
+        if copying is not None:
+            if line.rstrip("\r\n") == "\\.":
+                copying, lines[number - 1] = None, "\n"
+            else:
+                lines[number - 1] = f"{copying} ({_copy_row(line)});\n"
+            continue
+        copy = _COPY_FROM_STDIN.match(line)
+        if copy is not None:
+            copying, lines[number - 1] = f"INSERT INTO {copy['target']} VALUES", "\n"
+        elif line.startswith("\\"):
             if line.startswith(_IGNORED_META):
                 lines[number - 1] = "\n"  # keep the line numbers of what follows
                 continue
@@ -216,7 +229,34 @@ def without_psql_meta(text: str, path: Path) -> str:
                 f"{path}:{number}: psql meta-command {line.split()[0]} is not SQL",
                 fix="remove psql meta-commands (lines starting with a backslash) from the file",
             )
+    if copying is not None:
+        raise SourceError(
+            f"{path}: a COPY … FROM stdin block has no closing \\. line",
+            fix="dump the file again (pg_dump ends each block with \\.), or use --inserts",
+        )
     return "".join(lines)
+
+
+# pg_dump's data in text format: ``COPY public.t (a, b) FROM stdin;``, rows, ``\.``
+_COPY_FROM_STDIN = re.compile(
+    r"^COPY\s+(?P<target>[^;]+?)\s+FROM\s+stdin\s*;\s*$", re.IGNORECASE | re.MULTILINE
+)
+
+
+def _copy_row(line: str) -> str:
+    """One row of COPY's text format as SQL values: ``\\N`` is NULL, every other field
+    an escape-string literal (COPY's backslash escapes are E'' string escapes, but for
+    ``\\v``), which PostgreSQL casts to the column's type."""
+    values = []
+    for field in line.rstrip("\r\n").split("\t"):
+        if field == "\\N":
+            values.append("NULL")
+            continue
+        text = field.replace("'", "''")
+        if "\\v" in text:  # a backslash before v; an escaped backslash first stays one
+            text = re.sub(r"\\(\\|v)", lambda m: "\\013" if m[1] == "v" else m[0], text)
+        values.append(f"E'{text}'")
+    return ", ".join(values)
 
 
 def snapshot_sql_file(

@@ -9,6 +9,7 @@ gets its round trip, and the whole chain goes down to the stamp and up to head a
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from migproof.cli import main
 from migproof.config import load_config
 from migproof.findings import Report
 from migproof.sandbox import Sandbox
+from migproof.sources import apply_sql_file
 from migproof.verify import verify
 
 BASE = Revision(id="r1", down=None, upgrade="pass", message="empty: create_all made the schema")
@@ -114,6 +116,48 @@ def test_a_pg_dump_file_with_its_restrict_lines_is_loaded(
     url, bootstrap = pg.url_for("postgres"), str(root / "prod.sql")
     assert main(["verify", "--database-url", url, "--bootstrap-sql", bootstrap, str(root)]) == 2
     assert "psql meta-command \\connect is not SQL" in capsys.readouterr().err
+
+
+def test_a_whole_pg_dump_with_its_copy_blocks_is_loaded(pg: Sandbox, tmp_path: Path) -> None:
+    """pg_dump writes data as COPY … FROM stdin blocks, which no SQL parser reads (privacyidea's
+    version table dumped with pg_dump): each row becomes one INSERT, line numbers kept."""
+    source = pg.create_database()
+    try:
+        with pg.connect(source) as conn:
+            conn.execute(USERS.encode())
+            conn.execute(stamp("r1").encode())
+            conn.execute("INSERT INTO users (name) VALUES ('it''s a\\path' || chr(9) || 'tab')")
+            conn.execute("INSERT INTO users (name) VALUES (' ')")
+        dump = subprocess.run(
+            [str(pg.binaries.tool("pg_dump")), "--no-owner", pg.url_for(source)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        pg.drop_database(source)
+    assert "FROM stdin;" in dump
+    root = project(tmp_path, [BASE, AUTH_STATE], dump)
+    loaded = apply_sql_file(pg, root / "prod.sql")
+    try:
+        with pg.connect(loaded) as conn:
+            names = [r[0] for r in conn.execute("SELECT name FROM users ORDER BY id")]
+    finally:
+        pg.drop_database(loaded)
+    assert names == ["it's a\\path\ttab", " "]
+    report = run(pg, root)
+    assert report.findings == []
+    assert statuses(report) == [("r1", "bootstrap", "not run"), ("r2", "ok", "ok")]
+
+
+def test_a_copy_block_without_its_end_is_a_usage_error(
+    pg: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dump = USERS + "COPY public.users (id, name) FROM stdin;\n1\tann\n"
+    root = project(tmp_path, [BASE, AUTH_STATE], dump)
+    url, bootstrap = pg.url_for("postgres"), str(root / "prod.sql")
+    assert main(["verify", "--database-url", url, "--bootstrap-sql", bootstrap, str(root)]) == 2
+    assert "a COPY … FROM stdin block has no closing \\. line" in capsys.readouterr().err
 
 
 def test_every_report_format_shows_the_stamped_revisions_as_the_bootstrap_file_s(
