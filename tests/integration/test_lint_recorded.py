@@ -485,6 +485,42 @@ def test_revisions_below_a_failing_or_irreversible_downgrade_are_downgraded_too(
         )
 
 
+def test_an_enum_left_behind_is_said_to_break_the_next_upgrade_unless_it_is_looked_up_first(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """prefect creates its enums with checkfirst (a pg_type lookup first): the next upgrade
+    takes the type left behind and passes. The type still stays: MP503, worded so."""
+    for name, create in [
+        ("plain", "op.execute(\"CREATE TYPE mood AS ENUM ('a', 'b')\")"),
+        (
+            "checkfirst",
+            'postgresql.ENUM("a", "b", name="mood").create(op.get_bind(), checkfirst=True)',
+        ),
+    ]:
+        write_project(
+            tmp_path / name,
+            [
+                Revision(
+                    id="r1",
+                    down=None,
+                    upgrade=f"from sqlalchemy.dialects import postgresql\n{create}",
+                    downgrade='op.execute("SELECT 1")',
+                )
+            ],
+        )
+        config = load_config(tmp_path / name)
+        report = lint_alembic_project(config, load_project(config, tmp_path / name), pg)
+        (finding,) = (f for f in report.findings if f.check == "MP503")
+        assert finding.message.startswith(
+            "type public.mood is created here but the downgrade does not drop it: "
+        )
+        assert finding.message.endswith(
+            'the next upgrade fails with type "mood" already exists'
+            if name == "plain"
+            else "it stays after a downgrade (the upgrade looks for it first, and takes it as it is)"
+        )
+
+
 def test_revisions_below_many_failing_downgrades_are_said_not_downgraded(
     pg: Sandbox, tmp_path: Path
 ) -> None:

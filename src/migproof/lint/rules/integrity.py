@@ -8,7 +8,7 @@ from typing import Any
 
 from migproof.findings import Finding, Severity
 from migproof.lint.context import AddedForeignKey, MigrationContext, StatementContext
-from migproof.lint.pgsql import ast, enums, identifiers
+from migproof.lint.pgsql import Statement, ast, enums, identifiers
 from migproof.lint.registry import migration_rule, rule
 from migproof.lint.schema import SqlType, dropped_names, qualified, qualified_list, sql_type
 
@@ -226,12 +226,29 @@ def enum_left_by_downgrade(ctx: MigrationContext) -> Iterator[Finding]:
     for name, statement in ctx.state.types_created.items():
         if name in dropped or name.split(".")[0] in dropped_schemas:
             continue
+        bare = name.split(".")[-1]
+        then = (
+            "it stays after a downgrade (the upgrade looks for it first, and takes it as it is)"
+            if _looked_up_before(ctx, bare, statement)
+            else f'the next upgrade fails with type "{bare}" already exists'
+        )
         yield ctx.finding_at(
             statement,
-            f"type {name} is created here but the downgrade does not drop it: the next upgrade"
-            f' fails with type "{name.split(".")[-1]}" already exists',
+            f"type {name} is created here but the downgrade does not drop it: {then}",
             fix=f"add DROP TYPE {_quoted(name)}; to the downgrade",
         )
+
+
+def _looked_up_before(ctx: MigrationContext, bare: str, created: Statement) -> bool:
+    """Whether a query on ``pg_type`` for the type ran before its CREATE TYPE (SQLAlchemy's
+    ``checkfirst``, as prefect's ``postgresql.ENUM(...).create(bind)`` does)."""
+    literal = f"'{bare}'"
+    for statement in ctx.statements:
+        if statement is created:
+            return False
+        if "pg_type" in statement.text and literal in statement.text:
+            return True
+    return False
 
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
