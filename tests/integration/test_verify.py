@@ -1290,8 +1290,7 @@ def test_a_second_upgrade_that_differs_is_reported_and_the_walk_goes_on(
     ]
     reproducible = next(f for f in report.findings if f.check == "MP014")
     assert reproducible.message == (
-        "upgrading b2 again gives a different schema: column public.log.event: not null"
-        " false -> true"
+        "upgrading b2 again gives a different schema: column public.log.event: nullable -> NOT NULL"
     )
     expected = {"a1": ("ok", "ok"), "b2": ("ok", "failed")}
     if not head:  # the database is rebuilt and the walk goes on

@@ -59,6 +59,8 @@ class Difference:
         head = f"{self.kind} {self.name}"
         if self.property is None:
             return f"{head}: only in {a_label if self.a else b_label}"
+        if self.property == "not_null":  # "not null false -> true" read as a riddle
+            return f"{head}: {_NULLABILITY[bool(self.a)]} -> {_NULLABILITY[bool(self.b)]}"
         label = self.property.replace("_", " ")
         if self.is_multiline:
             return f"{head}: {label} differs"
@@ -78,6 +80,9 @@ class Difference:
             "is_order_only": self.is_order_only,
             "text": str(self),
         }
+
+
+_NULLABILITY = {False: "nullable", True: "NOT NULL"}
 
 
 def format_value(value: Value) -> str:

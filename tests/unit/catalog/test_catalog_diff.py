@@ -173,7 +173,7 @@ def test_describe_labels_and_value_formats() -> None:
     presence = Difference(kind="enum", name="public.status_enum", property=None, a=False, b=True)
     assert presence.describe("head", "schema.sql") == "enum public.status_enum: only in schema.sql"
     flags = Difference(kind="column", name="public.t.a", property="not_null", a=False, b=True)
-    assert str(flags) == "column public.t.a: not null false -> true"
+    assert str(flags) == "column public.t.a: nullable -> NOT NULL"
     none = Difference(kind="column", name="public.t.a", property="default", a=None, b="0")
     assert str(none) == "column public.t.a: default none -> 0"
 
