@@ -412,7 +412,9 @@ class _TableSeeder:
         Wider foreign keys first: where two share a column (keystone's federated_user:
         idp_id alone, and (protocol_id, idp_id) together), the wider one's parent row gives
         all its columns, and the narrower one is met through that parent's own reference.
+        Two keys to the same parent point at different rows of it in each row.
         """
+        planned: dict[str, int] = {}  # parent table -> its foreign keys planned so far
         for fk in sorted(self.table.foreign_keys, key=lambda fk: -len(fk.columns)):
             if not fk.references or any(c in self.fk_columns for c in fk.columns):
                 continue
@@ -439,7 +441,11 @@ class _TableSeeder:
                     self._set_fk(fk, [[None] * len(fk.columns)] * self.count)
                     continue
                 return f"foreign key {fk.name}: the referenced table {fk.references} has no rows"
-            self._set_fk(fk, [parents[i % len(parents)] for i in range(self.count)])
+            # a second key to the same parent starts at its next row: prefect's
+            # block_document_reference checks that its two references differ
+            shift = planned.get(fk.references, 0)
+            planned[fk.references] = shift + 1
+            self._set_fk(fk, [parents[(i + shift) % len(parents)] for i in range(self.count)])
         return None
 
     def _set_fk(self, fk: Constraint, values: list[list[str | None]]) -> None:

@@ -177,6 +177,26 @@ def test_overlapping_foreign_keys_take_the_wider_one_s_parent_rows(conn: Conn) -
     assert users and {(r["protocol_id"], r["idp_id"]) for r in users} <= protocols
 
 
+def test_two_foreign_keys_to_one_parent_point_at_different_rows(conn: Conn) -> None:
+    """prefect's block_document_reference: CHECK (parent_id != reference_id), both keys to
+    block_document. Given the same parent row each, every row broke the check."""
+    result = seed(
+        conn,
+        """
+        CREATE TABLE doc (id int PRIMARY KEY);
+        CREATE TABLE ref (
+            id serial PRIMARY KEY,
+            parent_id int NOT NULL REFERENCES doc,
+            reference_id int NOT NULL REFERENCES doc,
+            CHECK (parent_id <> reference_id)
+        );
+        """,
+    )
+    assert not result.skipped
+    rows = values(result, "public.ref")
+    assert len(rows) == 2 and all(r["parent_id"] != r["reference_id"] for r in rows)
+
+
 def test_self_reference_points_the_second_row_at_the_first(conn: Conn) -> None:
     result = seed(
         conn,
