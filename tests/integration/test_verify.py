@@ -1087,6 +1087,35 @@ def test_an_engine_with_an_isolation_level_connects(
     assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "ok")}
 
 
+def test_statements_an_upgrade_caught_the_failure_of_are_said(pg: Sandbox, tmp_path: Path) -> None:
+    """privacyidea wraps each change in try/except for databases that have it already: from
+    an empty database the upgrade is "ok" having done nothing, which is said."""
+    caught = table(
+        2,
+        "r1",
+        upgrade="try:\n"
+        "    with op.get_bind().begin_nested():\n"
+        '        op.add_column("tokeninfo", sa.Column("x", sa.Integer))\n'
+        "except Exception as exc:\n"
+        '    print("skipped:", exc)',
+        downgrade='op.execute("SELECT 1")',
+    )
+    write_project(tmp_path, [table(1, None), caught])
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert (
+        "1 statement of the upgrade of r2",
+        'failed, and the revision caught the error (relation "tokeninfo" does not exist): what '
+        "it would have done was not checked",
+    ) in report.skipped
+    (r2,) = (r for r in report.records if r["revision"] == "r2")
+    statements = r2["statements"]
+    assert isinstance(statements, list)
+    assert [(s["sql"], s["error"]) for s in statements if s["failed"]] == [
+        ("ALTER TABLE tokeninfo ADD COLUMN x INTEGER", 'relation "tokeninfo" does not exist')
+    ]
+
+
 def test_an_upgrade_only_chain_is_upgraded_and_said_once(pg: Sandbox, tmp_path: Path) -> None:
     raises = 'raise Exception("Downgrades not supported")'
     write_project(tmp_path, [table(1, None, downgrade=raises), table(2, "r1", downgrade=raises)])

@@ -41,6 +41,7 @@ class RecordedStatement:
     # each lock its transaction already held on a relation that existed before it, when it
     # began: a second ALTER of a table takes no new lock, pg_locks shows the first one's
     held: tuple[tuple[str, str, int | None], ...] = ()
+    error: str | None = None  # PostgreSQL's message, when it failed
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -51,6 +52,7 @@ class RecordedStatement:
             "path": str(self.path) if self.path else None,
             "line": self.line,
             "failed": self.failed,
+            "error": self.error,
         }
 
 
@@ -197,6 +199,7 @@ class StatementRecorder:
                 path=path,
                 line=line,
                 failed=True,
+                error=_message_of(getattr(context, "original_exception", None)),
             )
         )
 
@@ -383,6 +386,14 @@ def _literal(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]"
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _message_of(exc: BaseException | None) -> str | None:
+    if exc is None:
+        return None
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    return primary or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _in_transaction(conn: Any) -> bool:

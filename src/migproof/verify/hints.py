@@ -45,7 +45,7 @@ def outside_schema_fix(
     if missing is None or failure.in_env or before.tables:
         return None
     rid = rev.revision or ""
-    if any(s.revision != rid and mentions(s.sql, missing[1]) for s in statements):
+    if any(s.revision != rid and not s.failed and mentions(s.sql, missing[1]) for s in statements):
         return None
     seems = (
         f'no revision before {rid} creates {missing[0]} "{missing[1]}", and no table exists '
