@@ -521,6 +521,33 @@ def test_an_enum_left_behind_is_said_to_break_the_next_upgrade_unless_it_is_look
         )
 
 
+def test_a_tables_indexes_locked_with_it_are_not_listed_apart(pg: Sandbox, tmp_path: Path) -> None:
+    """DROP TABLE locks each of the table's indexes too: the summary names the table. An
+    index locked more strongly than its table (REINDEX) is still named."""
+    report, _ = _lint_r2(
+        pg,
+        tmp_path,
+        'op.execute("REINDEX INDEX orders_pkey")',
+        'op.execute("SELECT 1")',
+        then=[
+            Revision(
+                id="r3",
+                down="r2",
+                upgrade='op.drop_table("orders")',
+                downgrade='op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True))',
+            )
+        ],
+    )
+    summaries = _summaries(report)
+    assert [line.split(" for ")[0] for line in summaries["r3"]] == [
+        "blocks reads and writes on public.orders"
+    ]
+    assert sorted(line.split(" for ")[0] for line in summaries["r2"]) == [
+        "blocks reads and writes on public.orders_pkey",
+        "blocks writes on public.orders",
+    ]
+
+
 def test_revisions_below_many_failing_downgrades_are_said_not_downgraded(
     pg: Sandbox, tmp_path: Path
 ) -> None:

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -250,11 +250,30 @@ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
 """
 _FILENODES = """
 SELECT c.oid, n.nspname || '.' || c.relname,
-  CASE WHEN c.relkind IN ('r', 'p', 'm', 'i') THEN c.relfilenode END
+  CASE WHEN c.relkind IN ('r', 'p', 'm', 'i') THEN c.relfilenode END, x.indrelid
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_index x ON x.indexrelid = c.oid
 WHERE c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
 """
+
+
+# pg_locks' modes, weakest first
+_MODE_RANK = {
+    mode: rank
+    for rank, mode in enumerate(
+        (
+            "AccessShareLock",
+            "RowShareLock",
+            "RowExclusiveLock",
+            "ShareUpdateExclusiveLock",
+            "ShareLock",
+            "ShareRowExclusiveLock",
+            "ExclusiveLock",
+            "AccessExclusiveLock",
+        )
+    )
+}
 
 
 class _LockObserver:
@@ -279,6 +298,7 @@ class _LockObserver:
         self._filenodes: dict[int, int] = {}  # tables, indexes, matviews: relfilenode
         self._existing: frozenset[int] = frozenset()  # those of them there when it began
         self._names: dict[int, str] = {}  # every relation: its name then, then its last name
+        self._table_of: dict[int, int] = {}  # index -> its table, when the transaction began
 
     def _query(self, conn: Any, sql: str) -> list[tuple[Any, ...]]:
         try:
@@ -296,8 +316,9 @@ class _LockObserver:
         if transaction is None or transaction is not self._transaction:
             self._transaction = transaction
             relations = self._query(conn, _FILENODES)
-            self._names = {int(oid): str(name) for oid, name, _ in relations}
-            self._filenodes = {int(oid): node for oid, _, node in relations if node is not None}
+            self._names = {int(oid): str(name) for oid, name, _, _ in relations}
+            self._filenodes = {int(oid): node for oid, _, node, _ in relations if node is not None}
+            self._table_of = {int(oid): int(table) for oid, _, _, table in relations if table}
             self._existing = frozenset(self._filenodes)
             self._held = (
                 {(oid, mode): None for oid, mode, _ in self._locks(conn)} if transaction else {}
@@ -318,13 +339,23 @@ class _LockObserver:
     def holding(self) -> tuple[tuple[str, str, int | None], ...]:
         """The locks held now on relations that were there when the transaction began (a
         new one blocks nobody), each with the line of the statement that took it."""
+        held = self._held.keys()
         return tuple(
             sorted(
                 (self._names[oid], mode, line)
                 for (oid, mode), line in self._held.items()
-                if oid in self._existing
+                if oid in self._existing and not self._with_its_table(oid, mode, held)
             )
         )
+
+    def _with_its_table(self, oid: int, mode: str, locks: Iterable[tuple[int, str]]) -> bool:
+        """Whether ``oid`` is an index whose table is locked at least as strongly: the
+        table's lock says it all (DROP TABLE locks each of its indexes too)."""
+        table = self._table_of.get(oid)
+        if table is None:
+            return False
+        rank = _MODE_RANK.get(mode, 0)
+        return any(t == table and _MODE_RANK.get(m, 0) >= rank for t, m in locks)
 
     def after(
         self, conn: Any, line: int | None
@@ -334,8 +365,9 @@ class _LockObserver:
         rows = self._locks(conn)
         held = {(oid, mode) for oid, mode, _ in rows}
         taken = held - self._held.keys()
-        new = sorted((self._names[oid], mode) for oid, mode in taken)
-        preexisting = sorted({self._names[oid] for oid, _ in taken if oid in self._existing})
+        shown = [(oid, mode) for oid, mode in taken if not self._with_its_table(oid, mode, held)]
+        new = sorted((self._names[oid], mode) for oid, mode in shown)
+        preexisting = sorted({self._names[oid] for oid, _ in shown if oid in self._existing})
         if conn.in_transaction():
             self._held = {lock: self._held.get(lock, line) for lock in held}
         else:
