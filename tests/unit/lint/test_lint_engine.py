@@ -335,6 +335,48 @@ CREATE INDEX m_user_id ON m (user_id);
     assert [code for code, _ in lint(sql)] == (["MP501"] if found else [])
 
 
+@pytest.mark.parametrize(
+    ("default", "found"),
+    [
+        ("extract(epoch from now()) * 1000", False),  # synapse's inserted_ts
+        ("date_part('epoch', now())", False),
+        ("date_trunc('day', now())", False),
+        ("clock_timestamp()", True),
+        ("my_function()", True),  # unknown: maybe volatile
+    ],
+)
+def test_a_stable_default_adds_a_column_without_a_rewrite(default: str, found: bool) -> None:
+    sql = (
+        f"SET lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c bigint NOT NULL DEFAULT {default};\n"
+    )
+    source = SqlSource(sql, Path("1.sql"), setup_sql="CREATE TABLE t (id int);")
+    codes = [f.check for f in lint_sources([source], config())]
+    assert ("MP302" in codes) is found
+
+
+@pytest.mark.parametrize(
+    ("statement", "found"),
+    [
+        ("ALTER TABLE t ADD COLUMN p_id bigint REFERENCES p (id)", False),  # synapse's
+        ("ALTER TABLE t ADD COLUMN p_id bigint DEFAULT 1 REFERENCES p (id)", True),
+        (
+            "ALTER TABLE t ADD COLUMN p_id bigint REFERENCES p (id), ADD COLUMN n int DEFAULT 0",
+            True,
+        ),
+        ("ALTER TABLE t ADD CONSTRAINT t_p FOREIGN KEY (id) REFERENCES p (id)", True),
+    ],
+)
+def test_a_key_on_a_new_column_without_a_default_is_not_checked_row_by_row(
+    statement: str, found: bool
+) -> None:
+    """PostgreSQL marks it valid without a scan: every row holds NULL in the new column."""
+    sql = f"SET lock_timeout = '1s';\n{statement};\n"
+    setup = "CREATE TABLE p (id bigint PRIMARY KEY);\nCREATE TABLE t (id bigint);\n"
+    source = SqlSource(sql, Path("1.sql"), setup_sql=setup)
+    codes = [f.check for f in lint_sources([source], config())]
+    assert ("MP204" in codes) is found
+
+
 def test_fk_index_from_a_later_statement_or_a_primary_key_counts() -> None:
     sql = """SET lock_timeout = '1s';
 CREATE TABLE a (id bigint PRIMARY KEY);

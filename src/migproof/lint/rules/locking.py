@@ -181,7 +181,9 @@ def foreign_key_without_not_valid(
     """
     ## What it does
     Flags a foreign key added to an existing table (`ADD CONSTRAINT ... FOREIGN KEY`, or
-    `ADD COLUMN ... REFERENCES`) without `NOT VALID`.
+    `ADD COLUMN ... REFERENCES` in a statement that gives a new column a default) without
+    `NOT VALID`. A column added without a default is NULL in every row: PostgreSQL marks
+    its foreign key valid without a scan.
 
     ## Why is this bad?
     Adding a validated foreign key checks every row while holding SHARE ROW EXCLUSIVE
@@ -201,13 +203,35 @@ def foreign_key_without_not_valid(
     if constraint.contype != CT.CONSTR_FOREIGN or constraint.skip_validation:
         return
     table = ctx.existing_alter_table()
-    if table is None:
+    if table is None or _on_new_null_column(constraint, ctx):
         return
     target = qualified(constraint.pktable) if constraint.pktable else "the referenced table"
     yield ctx.finding(
         f"adding a validated foreign key scans {table} and blocks writes to {table} and"
         f" {target} until it is checked",
         fix=_not_valid_fix(ctx, table, target),
+    )
+
+
+def _on_new_null_column(constraint: ast.Constraint, ctx: StatementContext) -> bool:
+    """A key declared on a column the statement adds, when no column it adds has a default:
+    every row holds NULL there, and PostgreSQL skips the check (parse_utilcmd.c)."""
+    column = ctx.parent(ast.ColumnDef)
+    if column is None or not any(c is constraint for c in column.constraints or ()):
+        return False
+    statement = ctx.parent(ast.AlterTableStmt)
+    added = [
+        cmd.def_
+        for cmd in (statement.cmds or () if statement is not None else ())
+        if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef)
+    ]
+    return not any(
+        new.raw_default is not None
+        or any(
+            c.contype in (CT.CONSTR_DEFAULT, CT.CONSTR_IDENTITY, CT.CONSTR_GENERATED)
+            for c in new.constraints or ()
+        )
+        for new in added
     )
 
 

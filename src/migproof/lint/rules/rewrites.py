@@ -170,6 +170,21 @@ _STABLE_FUNCTIONS = frozenset(
         "to_jsonb",
         "make_interval",
         "interval",
+        # date and time arithmetic: synapse's DEFAULT extract(epoch from now()) * 1000
+        "extract",
+        "date_part",
+        "date_trunc",
+        "to_timestamp",
+        "timezone",
+        "make_date",
+        "make_timestamp",
+        "make_timestamptz",
+        "current_user",
+        "session_user",
+        "concat",
+        "concat_ws",
+        "md5",
+        "to_char",
     }
 )
 
