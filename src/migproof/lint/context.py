@@ -7,7 +7,7 @@ from typing import Any
 
 from migproof.findings import Finding, Location, Severity
 from migproof.lint.effects import named_relations
-from migproof.lint.pgsql import Statement, ast
+from migproof.lint.pgsql import Statement, ast, without_comments
 from migproof.lint.schema import Schema, qualified
 from migproof.lint.source import SqlSource, StatementFacts
 
@@ -259,5 +259,5 @@ class MigrationContext(_Base):
 
 
 def _one_line(text: str) -> str:
-    text = " ".join(text.split())
+    text = " ".join(without_comments(text).split())
     return text if len(text) <= 200 else text[:197] + "..."

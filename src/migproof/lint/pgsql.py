@@ -35,6 +35,7 @@ __all__ = [
     "parse_nodes",
     "parse_statements",
     "unvalidated_nodes",
+    "without_comments",
 ]
 
 # The PostgreSQL major version whose grammar pglast's parser is: newer syntax is unknown to it
@@ -247,6 +248,23 @@ def comments(sql: str) -> list[tuple[str, int, int]]:
             line, column = lines.locate(token.start)
             found.append((sql[token.start : token.end + 1], line, column))
     return found
+
+
+def without_comments(sql: str) -> str:
+    """``sql`` with its comments cut out (PostgreSQL's scanner finds them: a ``--`` in a
+    string stays), for showing a statement on one line."""
+    if "--" not in sql and "/*" not in sql:
+        return sql
+    try:
+        cuts = [(t.start, t.end + 1) for t in _parser.scan(sql) if t.name in _COMMENT_TOKENS]
+    except _parser.ParseError:  # pragma: no cover - the statement was parsed already
+        return sql
+    kept, at = [], 0
+    for start, end in cuts:
+        kept.append(sql[at:start])
+        at = end
+    kept.append(sql[at:])
+    return " ".join(kept)
 
 
 _CHILD_SLOTS: dict[type, tuple[str, ...]] = {}

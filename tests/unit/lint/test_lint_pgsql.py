@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pglast import ast, parser  # the test compares against pglast itself
 
-from migproof.lint.pgsql import comments, identifiers, parse_statements
+from migproof.lint.pgsql import comments, identifiers, parse_statements, without_comments
 
 CASES = Path(__file__).resolve().parents[3] / "src/migproof/lint/cases"
 SQL = sorted(p for p in CASES.glob("*/*.sql") if p.parent.name != "MP901")
@@ -89,3 +89,16 @@ def test_parse_nodes_gives_the_statements_nodes_and_the_same_syntax_errors() -> 
         parse_nodes("SELECT 1;\nCREATE TABLE t (id int,);\n")
     assert (caught.value.line, caught.value.column) == (2, 24)
     assert caught.value.message == 'syntax error at or near ")"'
+
+
+def test_a_statement_shown_on_one_line_loses_its_comments_not_its_strings() -> None:
+    """synapse's CREATE TABLE with a -- comment after its opening bracket read as if the
+    rest of the statement were commented out."""
+    sql = (
+        "CREATE TABLE x ( -- server name\n"
+        "  destination TEXT NOT NULL, /* a /* nested */ one */ note text DEFAULT '-- kept'\n)"
+    )
+    assert " ".join(without_comments(sql).split()) == (
+        "CREATE TABLE x ( destination TEXT NOT NULL, note text DEFAULT '-- kept' )"
+    )
+    assert without_comments("SELECT 1") == "SELECT 1"
