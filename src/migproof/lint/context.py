@@ -70,6 +70,7 @@ class MigrationState:
     types_created: dict[str, Statement] = field(default_factory=dict)
     lock_events: list[LockEvent] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
+    script: list[Statement] = field(default_factory=list)  # all of the migration's, up front
 
     def end_transaction(self) -> None:
         self.explicit_transaction = False

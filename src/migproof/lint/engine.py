@@ -364,6 +364,7 @@ class Linter:
             if origin is not None and origin.location is not None:  # a recorded statement
                 return [self._syntax_finding(exc, None, 0, source.revision, origin.location)]
             return [self._syntax_finding(exc, source.path, source.line_offset, source.revision)]
+        state.script = statements
         self._walk_up(statements, where, raw)
         down_statements = self._walk_down(source, raw)
         for rule in self.migration_rules:

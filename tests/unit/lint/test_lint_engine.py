@@ -377,6 +377,30 @@ def test_a_key_on_a_new_column_without_a_default_is_not_checked_row_by_row(
     assert ("MP204" in codes) is found
 
 
+@pytest.mark.parametrize(
+    ("setup", "script", "found"),
+    [
+        # synapse's deltas that can run twice: the scratch table a first run left
+        ("", "DROP TABLE IF EXISTS scratch;\nCREATE TABLE scratch AS SELECT 1 AS x;", False),
+        ("", "DROP TABLE IF EXISTS scratch;\nCREATE TABLE scratch (x int);", False),
+        ("", "DROP TABLE IF EXISTS scratch;", True),  # a legacy table, maybe with data
+        ("", "DROP TABLE scratch;\nCREATE TABLE scratch (x int);", True),
+        # a table the files made earlier: its rows are gone
+        (
+            "CREATE TABLE scratch (x int);",
+            "DROP TABLE IF EXISTS scratch;\nCREATE TABLE scratch (x int);",
+            True,
+        ),
+    ],
+)
+def test_a_table_dropped_if_it_exists_and_made_again_is_an_idempotent_script(
+    setup: str, script: str, found: bool
+) -> None:
+    source = SqlSource(f"SET lock_timeout = '1s';\n{script}\n", Path("1.sql"), setup_sql=setup)
+    codes = [f.check for f in lint_sources([source], config())]
+    assert ("MP404" in codes) is found
+
+
 def test_fk_index_from_a_later_statement_or_a_primary_key_counts() -> None:
     sql = """SET lock_timeout = '1s';
 CREATE TABLE a (id bigint PRIMARY KEY);

@@ -185,11 +185,32 @@ def drop_table(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
     for name in dropped_names(stmt):
         if ctx.schema.is_new(name) or ctx.absent_when_run(name):
             continue
+        if stmt.missing_ok and name not in ctx.schema.tables and _made_again(ctx, name):
+            continue  # "DROP TABLE IF EXISTS x; CREATE TABLE x": a script made idempotent
         yield ctx.finding(
             f"dropping {name} destroys its data and breaks {_RUNNING_CODE} if it still uses it",
             fix="release code that no longer uses it, back it up, then drop it"
             " (suppress with the reason)",
         )
+
+
+def _made_again(ctx: StatementContext, name: str) -> bool:
+    """Whether a statement after the current one creates table ``name`` again (synapse's
+    scratch tables: a delta that can run twice drops what an earlier run left)."""
+    script = ctx.state.script
+    later = next((i + 1 for i, s in enumerate(script) if s is ctx.statement), len(script))
+    for statement in script[later:]:
+        node = statement.node
+        relation = (
+            node.relation
+            if isinstance(node, ast.CreateStmt)
+            else node.into.rel
+            if isinstance(node, ast.CreateTableAsStmt) and node.into is not None
+            else None
+        )
+        if relation is not None and qualified(relation) == name:
+            return True
+    return False
 
 
 # What DROP ... CASCADE drops columns of: the columns of the type (or the extension's types)
