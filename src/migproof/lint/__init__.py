@@ -43,4 +43,13 @@ def lint_paths(paths: Sequence[Path], config: Config) -> Report:
         {"file": str(s.path), "kind": "sql"} for s in found.sources if s.path is not None
     )
     report.records.extend({"file": str(p), "kind": "revision"} for p in found.revisions)
+    if found.unread:
+        count, first = len(found.unread), found.unread[0].name
+        report.skipped.append(
+            (
+                f"{count} file{'s' if count > 1 else ''} named *.sql.* ({first}"
+                f"{', …' if count > 1 else ''})",
+                "not read: lint reads files ending .sql; give the PostgreSQL ones that ending",
+            )
+        )
     return report

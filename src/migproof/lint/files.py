@@ -41,6 +41,9 @@ _SECTION_MARKER = re.compile(r"(?i:\+goose)|migrate:up")
 class Discovered:
     sources: list[SqlSource] = field(default_factory=list)
     revisions: list[Path] = field(default_factory=list)
+    # SQL for one database, named after it (synapse's x.sql.postgres, x.sql.sqlite): not
+    # read, and said so
+    unread: list[Path] = field(default_factory=list)
 
 
 def _natural(path: Path) -> tuple[object, ...]:
@@ -61,18 +64,26 @@ def _excluded(path: Path, config: Config) -> bool:
     )
 
 
-def _walk(directory: Path) -> tuple[list[Path], list[Path]]:
-    """The ``.sql`` files under ``directory`` (in natural order), and the directories where
+# x.sql.<database>: SQL a project keeps per database (synapse's .sql.postgres, .sql.sqlite)
+_DATABASE_SUFFIXES = frozenset(
+    {"postgres", "postgresql", "pg", "psql", "sqlite", "sqlite3", "mysql", "mariadb", "mssql"}
+)
+
+
+def _walk(directory: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """The ``.sql`` files under ``directory`` (in natural order), the directories where
     revision files may be without a usable alembic.ini: ``directory`` itself and any
-    ``versions`` directory below it (Alembic's layout). Hidden and tool directories are
-    skipped; links to directories are not followed (as ``os.walk`` does not)."""
+    ``versions`` directory below it (Alembic's layout), and the files named ``*.sql.*``.
+    Hidden and tool directories are skipped; links to directories are not followed (as
+    ``os.walk`` does not)."""
     sql_files: list[Path] = []
     versions = [directory]
-    _scan(str(directory), sql_files, versions)
-    return sorted(sql_files, key=_natural), versions
+    unread: list[Path] = []
+    _scan(str(directory), sql_files, versions, unread)
+    return sorted(sql_files, key=_natural), versions, sorted(unread, key=_natural)
 
 
-def _scan(top: str, sql_files: list[Path], versions: list[Path]) -> None:
+def _scan(top: str, sql_files: list[Path], versions: list[Path], unread: list[Path]) -> None:
     """One directory of ``_walk``, then those below it, top-down in listing order.
 
     The directory entries say which are files without a ``stat`` per file (links aside).
@@ -94,10 +105,12 @@ def _scan(top: str, sql_files: list[Path], versions: list[Path]) -> None:
                 below.append(entry)
         elif name.endswith(".sql") and entry.is_file():
             sql_files.append(Path(top, name))
+        elif name.rpartition(".sql.")[2].lower() in _DATABASE_SUFFIXES:
+            unread.append(Path(top, name))
     versions.extend(Path(top, entry.name) for entry in below if entry.name == "versions")
     for entry in below:
         if not entry.is_symlink():
-            _scan(entry.path, sql_files, versions)
+            _scan(entry.path, sql_files, versions, unread)
 
 
 def _is_revision(path: Path) -> bool:
@@ -121,7 +134,8 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
             ini = project_ini(path, config)
             declared = revision_directories(ini, config.alembic_name) if ini else []
             declared = [d for d in declared if d.is_dir()]
-            sql_below, versions_below = _walk(path)
+            sql_below, versions_below, unread = _walk(path)
+            found.unread.extend(unread)
             if declared:  # an Alembic project: its .sql files elsewhere are fixtures and dumps
                 sql_below = [
                     f for f in sql_below if any(f.resolve().is_relative_to(d) for d in declared)

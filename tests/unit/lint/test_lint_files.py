@@ -346,3 +346,27 @@ def test_the_drop_type_fix_quotes_a_name_sql_must_quote(tmp_path: Path) -> None:
         'add DROP TYPE public."STATE_CHK"; to the downgrade',
         "add DROP TYPE public.mood; to the downgrade",
     ]
+
+
+def test_sql_kept_per_database_is_said_not_read(tmp_path: Path) -> None:
+    """synapse keeps deltas as x.sql, x.sql.postgres and x.sql.sqlite: the last two were
+    passed over without a word."""
+    write(
+        tmp_path,
+        {
+            "delta/1_a.sql": "SELECT 1;\n",
+            "delta/2_b.sql.postgres": "SELECT 2;\n",
+            "delta/3_c.sql.sqlite": "SELECT 3;\n",
+            "delta/dump.sql.gz": "",  # not SQL for a database: nothing to say
+        },
+    )
+    report = lint_paths([tmp_path / "delta"], Config(root=tmp_path))
+    assert [r["file"] for r in report.records] == [str(tmp_path / "delta/1_a.sql")]
+    assert report.skipped == [
+        (
+            "2 files named *.sql.* (2_b.sql.postgres, …)",
+            "not read: lint reads files ending .sql; give the PostgreSQL ones that ending",
+        )
+    ]
+    write(tmp_path, {"only/x.sql": "SELECT 1;\n"})
+    assert lint_paths([tmp_path / "only"], Config(root=tmp_path)).skipped == []
