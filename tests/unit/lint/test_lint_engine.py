@@ -322,9 +322,13 @@ def test_fk_type_mismatch_across_files_and_primary_key_default() -> None:
         ("varchar(32)", "varchar(64)", True),
         ("text[]", "varchar", True),
         ("integer", "text", True),
+        ("bigint", "integer", False),  # phoenix's: the key can never outgrow it
+        ("bigint", "smallint", False),
+        ("integer", "bigint", True),  # too narrow once the key passes 2^31
+        ("smallint", "integer", True),
     ],
 )
-def test_fk_between_string_types_is_a_mismatch_only_when_it_can_be_too_narrow(
+def test_fk_between_strings_or_integers_is_a_mismatch_only_when_it_can_be_too_narrow(
     mine: str, theirs: str, found: bool
 ) -> None:
     sql = f"""SET lock_timeout = '1s';

@@ -52,9 +52,11 @@ def fk_type_mismatch(constraint: ast.Constraint, ctx: StatementContext) -> Itera
 
     ## Why is this bad?
     Incompatible types (`integer` to `uuid`) make PostgreSQL refuse the constraint ("Key
-    columns ... are of incompatible types"), failing the deploy. Compatible but different
-    ones (`integer` to `bigint`, `varchar(32)` to `varchar(64)`) work until the referenced
-    key outgrows the referencing column, and make every join cast.
+    columns ... are of incompatible types"), failing the deploy. Compatible but narrower
+    ones (an `integer` column to a `bigint` key, `varchar(32)` to `varchar(64)`) work until
+    the referenced key outgrows the referencing column. A wider column (`bigint` to an
+    `integer` key, `text` to a `varchar` one) can hold every key and is compared with the
+    same operators: not reported.
 
     ## How to fix
     Declare the referencing column with exactly the referenced column's type (`bigint` for
@@ -91,7 +93,7 @@ def fk_type_mismatch(constraint: ast.Constraint, ctx: StatementContext) -> Itera
             continue
         if _base(mine) == _base(theirs) and (mine.mods == theirs.mods or not theirs.mods):
             continue
-        if _holds_any_string_of(mine, theirs):
+        if _holds_any_string_of(mine, theirs) or _wider_integer(mine, theirs):
             continue
         yield ctx.finding(
             f"foreign key column {table}.{column} is {mine} but {referenced}.{ref_column} is"
@@ -101,6 +103,22 @@ def fk_type_mismatch(constraint: ast.Constraint, ctx: StatementContext) -> Itera
 
 
 _STRINGS = frozenset({"text", "varchar"})
+
+
+_INTEGER_WIDTH = {"int2": 2, "int4": 4, "int8": 8}
+
+
+def _wider_integer(mine: SqlType, theirs: SqlType) -> bool:
+    """A ``bigint`` column referencing an ``integer`` key (phoenix's 37): the key can never
+    outgrow it, and int2, int4 and int8 share one btree operator family, so neither the
+    check nor a join casts. Narrower is the hazard: an ``integer`` to a ``bigint`` key."""
+    width, key_width = _INTEGER_WIDTH.get(mine.name), _INTEGER_WIDTH.get(theirs.name)
+    return (
+        width is not None
+        and key_width is not None
+        and width >= key_width
+        and mine.array == theirs.array
+    )
 
 
 def _holds_any_string_of(mine: SqlType, theirs: SqlType) -> bool:
