@@ -757,6 +757,27 @@ def test_upgrade_failure_names_statement_and_postgres_error(pg: Sandbox, tmp_pat
     assert ("downgrade to base and upgrade to head", "earlier revisions failed") in report.skipped
 
 
+def test_a_round_trip_that_is_not_exact_says_why_the_whole_chain_is_not_run(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """argilla: every revision ran, one downgrade left enum labels behind, and the reason
+    given for skipping the whole-chain run was "earlier revisions failed"."""
+    leaves = table(
+        2, "r1", downgrade='op.drop_table("t2")\nop.execute("CREATE TABLE extra (x int)")'
+    )
+    write_project(tmp_path, [table(1, None), leaves, table(3, "r2")])
+    report = run(pg, tmp_path)
+    assert sorted((f.check, f.revision) for f in report.findings) == [
+        ("MP012", "r2"),
+        ("MP014", "r2"),
+    ]
+    assert (
+        "downgrade to base and upgrade to head",
+        "earlier round trips were not exact (their findings say how): the whole chain would"
+        " meet the same differences",
+    ) in report.skipped
+
+
 def _parent_child_chain(fk_options: str) -> list[Revision]:
     """r1 creates p and c (c referencing p with ``fk_options``) with a row each; r2 alters c."""
     return [

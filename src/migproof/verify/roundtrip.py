@@ -244,7 +244,8 @@ class _Walk:
         self.downgrade_retried = False  # a downgrade failed with rows, and was run without
         self.step_started = time.perf_counter()
         self.records: dict[str, RevisionRecord] = {}
-        self.had_failure = False
+        self.had_failure = False  # a step failed, or a round trip was not exact
+        self.step_failed = False  # a step failed
         self.env_failed = False
         self._settled = False  # the base includes what env.py makes before the first step
         self.order_changed = False  # a round trip changed only the order of some columns
@@ -729,7 +730,7 @@ class _Walk:
         if self.had_failure or not walked:
             after = self.preloaded and not self.had_failure
             self.report.skipped.append(
-                (words.what, "no revision after them" if after else "earlier revisions failed")
+                (words.what, "no revision after them" if after else _why_not_repeated(self))
             )
             return
         if self.preloaded:  # the walked revisions, in one env.py run (`alembic downgrade` to
@@ -819,7 +820,7 @@ class _Walk:
         problem = explain_missing_extension(failure.error, self.host)
         if problem is not None:  # the sandbox cannot run this chain: migproof cannot look (exit 2)
             raise problem
-        self.had_failure = True
+        self.had_failure = self.step_failed = True
         message = f"{what}: {failure.error}"
         if failure.timeout:
             message = f"{what}: {failure.timeout} ({failure.error})"
@@ -979,10 +980,21 @@ _TYPE_EXISTS = re.compile(r'type "[^"]+" already exists')
 
 
 _DOWN_TO_BASE = "downgrade to base"
+_DOWN_AND_UP = "downgrade to base and upgrade to head"
 _IRREVERSIBLE_CHAIN = (
     "the chain has irreversible revisions (the upgrade from base to head in one run is checked)"
 )
-_NOT_REPEATED = ("downgrade to base and upgrade to head", "earlier revisions failed")
+
+
+def _why_not_repeated(walk: _Walk | _Part) -> str:
+    return (
+        "earlier revisions failed"
+        if walk.step_failed
+        else "earlier round trips were not exact (their findings say how): the whole chain"
+        " would meet the same differences"
+    )
+
+
 _HEAD_NOT_REACHED = ("comparisons with head", "head was not reached")
 
 
@@ -1062,6 +1074,7 @@ class _Part:
     blocked: set[str] = field(default_factory=set)
     applied: list[str] = field(default_factory=list)
     had_failure: bool = False
+    step_failed: bool = False
     # the last part's: what the head checks and the repeatability added (None: not run)
     head: tuple[list[Finding], list[tuple[str, str]]] | None = None
     repeat: tuple[list[Finding], list[tuple[str, str]]] = ([], [])
@@ -1268,6 +1281,7 @@ class _Chain:
                     blocked=set(walk.blocked),
                     applied=list(walk.applied),
                     had_failure=walk.had_failure,
+                    step_failed=walk.step_failed,
                 )
                 if stop < len(self.order):
                     return part
@@ -1300,9 +1314,10 @@ class _Chain:
             report.records.extend(part.records)
         last = parts[-1]
         assert last is not None
-        earlier_failed = walk.had_failure or any(p.had_failure for p in parts[:-1] if p)
-        if earlier_failed and not self.irreversible & set(last.applied):
-            report.skipped.append(_NOT_REPEATED)
+        earlier: list[_Walk | _Part] = [walk, *(p for p in parts[:-1] if p)]
+        if any(w.had_failure for w in earlier) and not self.irreversible & set(last.applied):
+            failed = next((w for w in earlier if w.step_failed), earlier[0])
+            report.skipped.append((_DOWN_AND_UP, _why_not_repeated(failed)))
         else:
             report.findings.extend(last.repeat[0])
             report.skipped.extend(last.repeat[1])
