@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from tests.helpers.alembic_projects import Revision, line_of, write_project
+from tests.helpers.alembic_projects import ENV_CONFIG_URL, Revision, line_of, write_project
 
 from migproof.chain.project import load_project
 from migproof.cli import main
@@ -546,6 +546,28 @@ def test_a_tables_indexes_locked_with_it_are_not_listed_apart(pg: Sandbox, tmp_p
         "blocks reads and writes on public.orders_pkey",
         "blocks writes on public.orders",
     ]
+
+
+def test_a_lock_timeout_env_py_sets_for_the_session_counts_for_every_revision(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """dstack's env.py runs SET lock_timeout = '15s' before the migrations: no revision
+    lacks one (121 false MP210). A SET LOCAL there would end with its transaction."""
+    for name, setting, found in [
+        ("session", "SET lock_timeout = '15s'", False),
+        ("local", "SET LOCAL lock_timeout = '15s'", True),
+    ]:
+        env = ENV_CONFIG_URL.replace(
+            "    with connectable.connect() as connection:\n",
+            "    with connectable.connect() as connection:\n"
+            f'        connection.exec_driver_sql("{setting}")\n'
+            "        connection.commit()\n",
+        )
+        write_project(tmp_path / name, [BASE, INDEX_ON_ORDERS], env=env)
+        config = load_config(tmp_path / name)
+        report = lint_alembic_project(config, load_project(config, tmp_path / name), pg)
+        assert ("MP210" in _codes(report)) is found, name
+        assert "MP201" in _codes(report)
 
 
 def test_revisions_below_many_failing_downgrades_are_said_not_downgraded(

@@ -42,6 +42,9 @@ class RecordedStatement:
     # began: a second ALTER of a table takes no new lock, pg_locks shows the first one's
     held: tuple[tuple[str, str, int | None], ...] = ()
     error: str | None = None  # PostgreSQL's message, when it failed
+    # (name, value) of the timeouts set for the session before its transaction began (an
+    # env.py's SET lock_timeout): in force for it, though no statement of the step set them
+    session: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -160,9 +163,11 @@ class StatementRecorder:
         rewritten: tuple[str, ...] = ()
         preexisting: tuple[str, ...] = ()
         held: tuple[tuple[str, str, int | None], ...] = ()
+        session: tuple[tuple[str, str], ...] = ()
         if self._observer is not None and path is not None:
             held = self._observer.holding()
             locks, rewritten, preexisting = self._observer.after(conn, line)
+            session = self._observer.session
         self.statements.append(
             RecordedStatement(
                 revision=revision,
@@ -177,6 +182,7 @@ class StatementRecorder:
                 rewritten=rewritten,
                 preexisting=preexisting,
                 held=held,
+                session=session,
             )
         )
 
@@ -248,6 +254,11 @@ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
   AND (c.oid IS NULL OR (n.nspname NOT IN ('pg_catalog', 'information_schema')
     AND n.nspname NOT LIKE 'pg_toast%' AND c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')))
 """
+# the timeouts a SET (not SET LOCAL) of the session gave it, read when a transaction begins
+_SESSION_TIMEOUTS = """
+SELECT name, setting || coalesce(unit, '') FROM pg_settings
+WHERE source = 'session' AND name IN ('lock_timeout', 'statement_timeout')
+"""
 _FILENODES = """
 SELECT c.oid, n.nspname || '.' || c.relname,
   CASE WHEN c.relkind IN ('r', 'p', 'm', 'i') THEN c.relfilenode END, x.indrelid
@@ -299,6 +310,7 @@ class _LockObserver:
         self._existing: frozenset[int] = frozenset()  # those of them there when it began
         self._names: dict[int, str] = {}  # every relation: its name then, then its last name
         self._table_of: dict[int, int] = {}  # index -> its table, when the transaction began
+        self.session: tuple[tuple[str, str], ...] = ()  # _SESSION_TIMEOUTS then
 
     def _query(self, conn: Any, sql: str) -> list[tuple[Any, ...]]:
         try:
@@ -315,6 +327,7 @@ class _LockObserver:
         transaction = conn.get_transaction() if conn.in_transaction() else None
         if transaction is None or transaction is not self._transaction:
             self._transaction = transaction
+            self.session = tuple((str(n), str(v)) for n, v in self._query(conn, _SESSION_TIMEOUTS))
             relations = self._query(conn, _FILENODES)
             self._names = {int(oid): str(name) for oid, name, _, _ in relations}
             self._filenodes = {int(oid): node for oid, _, node, _ in relations if node is not None}

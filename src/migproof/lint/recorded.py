@@ -191,8 +191,14 @@ def _held_seconds(recorded: Recorded, run: RevisionRun) -> float:
 
 
 def _source(run: RevisionRun) -> SqlSource:
+    # what env.py set for the session before the revision's transaction (dstack's SET
+    # lock_timeout) is in force for it: said first, as a statement of its own
+    session = [
+        RecordedStatement(sql=f"SET {name} = '{value}'", in_transaction=False)
+        for name, value in (run.upgrade[0].session if run.upgrade else ())
+    ]
     return SqlSource.from_statements(
-        [_statement(s, run) for s in run.upgrade],
+        [*session, *(_statement(s, run) for s in run.upgrade)],
         path=run.path,
         revision=run.revision,
         down=[_statement(s, run) for s in run.downgrade],
