@@ -560,7 +560,10 @@ class Linter:
         node, state = statement.node, ctx.state
         if isinstance(node, ast.AlterEnumStmt) and node.newVal and ctx.in_transaction:
             state.enum_values_added[node.newVal] = qualified_list(node.typeName or ())
-        elif (name := created_type(node)) is not None:
+        elif (name := created_type(node)) is not None and self.schema.types.get(name) is not False:
+            # a name an earlier migration made is made again here only after the old type
+            # was renamed away: alembic_postgresql_enum's swap (rename, create, convert,
+            # drop the old), whose downgrade swaps back; the type is not new (MP503)
             state.types_created[name] = statement
 
     def _note_constraint(

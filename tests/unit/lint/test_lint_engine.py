@@ -405,6 +405,39 @@ def test_a_table_dropped_if_it_exists_and_made_again_is_an_idempotent_script(
     assert ("MP404" in codes) is found
 
 
+def test_an_enum_swapped_for_a_new_one_of_the_same_name_is_not_left_by_the_downgrade() -> None:
+    """alembic_postgresql_enum's sync_enum_values (dstack's): rename the type away, create
+    it again with the new labels, convert the columns, drop the old one; the downgrade
+    swaps back. The type existed before: MP503 is for types the migration makes."""
+    first = SqlSource(
+        "CREATE TYPE mood AS ENUM ('a', 'b');\nCREATE TABLE t (id int PRIMARY KEY, m mood);\n",
+        Path("1.up.sql"),
+        down_sql="DROP TABLE t;\nDROP TYPE mood;\n",
+        down_path=Path("1.down.sql"),
+    )
+    swap = """SET lock_timeout = '2s';
+ALTER TYPE mood RENAME TO mood_old;
+CREATE TYPE mood AS ENUM ({labels});
+ALTER TABLE t ALTER COLUMN m TYPE mood USING m::text::mood;
+DROP TYPE mood_old;
+"""
+    second = SqlSource(
+        swap.format(labels="'a', 'b', 'c'"),
+        Path("2.up.sql"),
+        down_sql=swap.format(labels="'a', 'b'"),
+        down_path=Path("2.down.sql"),
+    )
+    assert "MP503" not in [f.check for f in lint_sources([first, second], config())]
+    # a type the migration makes and its downgrade leaves
+    third = SqlSource(
+        "CREATE TYPE level AS ENUM ('x');\n",
+        Path("3.up.sql"),
+        down_sql="SELECT 1;\n",
+        down_path=Path("3.down.sql"),
+    )
+    assert [f.check for f in lint_sources([first, third], config())] == ["MP503"]
+
+
 def test_fk_index_from_a_later_statement_or_a_primary_key_counts() -> None:
     sql = """SET lock_timeout = '1s';
 CREATE TABLE a (id bigint PRIMARY KEY);
