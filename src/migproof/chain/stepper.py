@@ -41,6 +41,7 @@ __all__ = [
     "StepFailure",
     "StepInterrupt",
     "Stepper",
+    "driver_name",
     "mark_scratch",
 ]
 
@@ -327,7 +328,7 @@ class Stepper:
 
     def _check_target(self, dbapi_connection: Any, connection_record: Any) -> None:
         del connection_record
-        driver = type(dbapi_connection).__module__.split(".")[0]
+        driver = driver_name(dbapi_connection)
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"SELECT current_setting('{SCRATCH_SETTING}', true), current_database()")
@@ -593,6 +594,16 @@ class Stepper:
             if path is not None:
                 found = (path, frame.lineno)
         return found
+
+
+def driver_name(dbapi_connection: Any) -> str:
+    """The driver a DBAPI connection comes from: ``sqlite3``, ``psycopg2``; an async one
+    is wrapped in SQLAlchemy's adapter, whose module is named after it (dstack's default
+    database: ``sqlalchemy.dialects.sqlite.aiosqlite``)."""
+    module = type(dbapi_connection).__module__
+    if module.startswith("sqlalchemy."):
+        return module.rpartition(".")[2]
+    return module.split(".")[0]
 
 
 def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None, bool]:
