@@ -34,7 +34,7 @@ import psycopg
 from psycopg import sql
 
 from migproof.catalog.model import Column, Constraint, Snapshot, Table, quote_ident
-from migproof.findings import Finding, Location
+from migproof.findings import Finding, Location, Severity
 from migproof.sandbox.databases import pg_message
 from migproof.verify._register import verify_check
 from migproof.verify.rows import (
@@ -107,9 +107,10 @@ FAILS_WITH_ROWS = verify_check(
     what="Reports a revision whose upgrade (or downgrade) fails on the database holding the "
     "rows migproof seeded, passes on the same schema with empty tables, and would fail on any "
     "rows: a NOT NULL column added without a default, or one a downgrade brings back that "
-    "way. Failures that depend on the values (a foreign key, CHECK or cast added over "
-    "existing columns, which real rows may satisfy; an enum value a downgrade takes away) "
-    "are noted as skipped, not reported.",
+    "way. An upgrade's failures that depend on the values (a foreign key, CHECK or cast "
+    "added over existing columns, which real rows may satisfy) are noted as skipped; a "
+    "downgrade's are a warning, since the rows were valid after the upgrade (an enum value "
+    "or CHECK it widened, which the downgrade narrows again).",
     why="Production tables are not empty: `ADD COLUMN … NOT NULL` without a default passes CI "
     "on an empty database and stops the deploy, or the rollback when a downgrade does it.",
     fix="Give the new column a server default, or add it nullable, backfill it, then "
@@ -1156,6 +1157,29 @@ def _added_columns(before: Snapshot, after: Snapshot, table: str) -> set[str]:
         if now.name == table and then is not None:
             added |= {c.name for c in now.columns} - {c.name for c in then.columns}
     return added
+
+
+def downgrade_rows_finding(
+    *, revision: str, error: str, statement: str | None, location: Location | None
+) -> Finding:
+    """MP104, a warning, for a downgrade that fails on the rows in the tables and passes
+    without them, on values that do not fail any rows: the rows were valid after the
+    upgrade (a value its widened CHECK or enum lets in: phoenix's 'CODE', rucio's 'P'),
+    and production will have such rows once the new code writes them."""
+    return Finding(
+        check=FAILS_WITH_ROWS.code,
+        severity=Severity.WARNING,
+        revision=revision,
+        message=(
+            f"downgrade of {revision} fails on rows the schema after {revision} allows (it "
+            f"passes on empty tables): {error}"
+        ),
+        fix="make the downgrade convert (or delete) the rows the upgrade lets in before it "
+        f"restores what refuses them; until then a rollback past {revision} fails once such "
+        "rows exist",
+        statement=statement,
+        location=location,
+    )
 
 
 def rows_note(revision: str, direction: str, error: str) -> tuple[str, str]:

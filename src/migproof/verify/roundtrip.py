@@ -661,7 +661,11 @@ class _Walk:
         that failure is the step's (it fails on any database), and MP104 is reported as well
         when the rows' failure is one any rows cause.
         """
-        from migproof.verify.data import fails_with_rows_finding, rows_note
+        from migproof.verify.data import (
+            downgrade_rows_finding,
+            fails_with_rows_finding,
+            rows_note,
+        )
 
         phase = self.phase
         start = {"upgrade": self.before, "downgrade": self.after}.get(phase, self.downgraded)
@@ -700,6 +704,13 @@ class _Walk:
             before=start,
             after=self.snapshot() if retried is None else None,
         )
+        if finding is None and retried is None and direction == "downgrade":
+            finding = downgrade_rows_finding(
+                revision=rid,
+                error=failure.error,
+                statement=failure.statement,
+                location=Location(path=failure.path or path, line=failure.line),
+            )
         if finding is not None:
             self.report.findings.append(finding)
         elif retried is None:
@@ -743,15 +754,24 @@ class _Walk:
                 # a downgrade that fails only with rows was reported by the round trip that
                 # met it (MP104, or a note): down to base, the schema is what is compared
                 self.rows.clear()
-                if not self.downgrade_retried:  # met in another worker's part, or only here
-                    self.report.skipped.append(
-                        (
-                            f"rows during {words.what}",
-                            f"downgrading fails with migproof's rows in the tables "
-                            f"({failure.error}); they were removed and the downgrade run again",
+                retried = self.stepper.downgrade_to_base()
+                if retried is None and not self.downgrade_retried:
+                    # met only here (another worker round-tripped that revision with other
+                    # rows): the rows were valid after its upgrade
+                    from migproof.verify.data import downgrade_rows_finding
+
+                    rid = failure.revision or ""
+                    rev = self.graph.by_id.get(rid)
+                    path = failure.path or (rev.downgrade_path if rev else None)
+                    self.report.findings.append(
+                        downgrade_rows_finding(
+                            revision=rid,
+                            error=failure.error,
+                            statement=failure.statement,
+                            location=Location(path=path, line=failure.line) if path else None,
                         )
                     )
-                failure = self.stepper.downgrade_to_base()
+                failure = retried
         if failure is not None:
             self._chain_finding(failure, words.down_fails)
             return
@@ -1318,8 +1338,9 @@ class _Chain:
         if any(w.had_failure for w in earlier) and not self.irreversible & set(last.applied):
             failed = next((w for w in earlier if w.step_failed), earlier[0])
             report.skipped.append((_DOWN_AND_UP, _why_not_repeated(failed)))
-        else:
-            report.findings.extend(last.repeat[0])
+        else:  # what the parts found about a revision already is not found again
+            found = {(f.check, f.revision) for f in report.findings}
+            report.findings.extend(f for f in last.repeat[0] if (f.check, f.revision) not in found)
             report.skipped.extend(last.repeat[1])
         if self.at_head is None:
             return
