@@ -290,9 +290,40 @@ def check_models(
             message=f"models and head differ: {difference}",
             fix=fix,
             location=location,
+            context=context,
         )
-        for difference, fix in differences
+        for difference, fix, context in _grouped(differences)
     ]
+
+
+_GROUP_FROM = 5  # columns that differ the same way, said in one finding from this many on
+
+
+def _grouped(
+    differences: list[tuple[str, str]],
+) -> Iterator[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    """The differences, those of many columns that differ the same way in one (phoenix:
+    85 columns BIGINT at head and INTEGER in the models, one mapping of its types), with
+    every column named in the finding's context."""
+    same: dict[tuple[str, str], list[str]] = {}
+    for text, fix in differences:
+        column, sep, how = text.partition(": ")
+        if sep and column.startswith("column "):
+            same.setdefault((how, fix), []).append(column.removeprefix("column "))
+    said: set[tuple[str, str]] = set()
+    for text, fix in differences:
+        column, _, how = text.partition(": ")
+        columns = same.get((how, fix), [])
+        if len(columns) < _GROUP_FROM or not column.startswith("column "):
+            yield text, fix, ()
+        elif (how, fix) not in said:
+            said.add((how, fix))
+            shown = ", ".join(columns[:3])
+            yield (
+                f"{len(columns)} columns: {how} ({shown} and {len(columns) - 3} more)",
+                fix,
+                (("columns", "\n".join(columns)),),
+            )
 
 
 _TARGET_METADATA = re.compile(r"^[ \t]*target_metadata[ \t]*(?::[^=\n]*)?=", re.MULTILINE)

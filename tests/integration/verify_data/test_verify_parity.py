@@ -128,6 +128,37 @@ def test_type_nullability_and_default_drift_are_named(
     ]
 
 
+def test_many_columns_that_differ_the_same_way_are_one_finding(
+    pg: Sandbox, db: str, conn: Conn, tmp_path: Path
+) -> None:
+    """phoenix: 85 columns are BIGINT at head (with_variant) and INTEGER in the models. One
+    finding names the pattern, its context every column; fewer than five stay one each."""
+    tables = [f"t{n}" for n in range(6)]
+    conn.execute("".join(f"CREATE TABLE {t} (id bigint PRIMARY KEY);" for t in tables))
+    package = f"mp_models_{next(_names)}"
+    (tmp_path / package).mkdir()
+    (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / package / "models.py").write_text(
+        "import sqlalchemy as sa\nmetadata = sa.MetaData()\n"
+        + "".join(
+            f"sa.Table('{t}', metadata, sa.Column('id', sa.Integer, primary_key=True))\n"
+            for t in tables
+        )
+    )
+    (metadata,), _ = load_metadata(f"{package}.models:metadata", tmp_path)
+    (found,) = check_models(pg.sqlalchemy_url_for(db), metadata, config=load_config(tmp_path))
+    assert found.message == (
+        "models and head differ: 6 columns: type at head BIGINT, in the models INTEGER "
+        "(public.t0.id, public.t1.id, public.t2.id and 3 more)"
+    )
+    assert found.context == (("columns", "\n".join(f"public.{t}.id" for t in tables)),)
+    conn.execute("DROP TABLE t4, t5")
+    metadata.remove(metadata.tables["t4"])
+    metadata.remove(metadata.tables["t5"])
+    found_each = check_models(pg.sqlalchemy_url_for(db), metadata, config=load_config(tmp_path))
+    assert len(found_each) == 4 and all(f.context == () for f in found_each)
+
+
 def test_schema_file_equal_to_head_reports_nothing(pg: Sandbox, conn: Conn, tmp_path: Path) -> None:
     conn.execute(HEAD)
     path = tmp_path / "create_database.sql"
