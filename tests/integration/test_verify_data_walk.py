@@ -324,6 +324,39 @@ def test_a_downgrade_that_fails_on_rows_the_upgraded_schema_allows_is_a_warning(
     assert not [what for what, _ in report.skipped if what.startswith("rows during")]
 
 
+def test_a_link_table_the_migration_fills_has_its_own_rows_tracked(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """argilla's and phoenix's: a table keyed by two foreign keys, filled by INSERT … SELECT
+    from migproof's parent rows; migproof's own pairs collided with them ("not checked").
+    Its rows are tracked as the migration made them, so a later loss of them is found."""
+    parents = Revision(
+        id="r1",
+        down=None,
+        upgrade='op.execute("CREATE TABLE p (id int PRIMARY KEY)")\n'
+        'op.execute("CREATE TABLE q (id int PRIMARY KEY)")',
+        downgrade='op.execute("DROP TABLE q")\nop.execute("DROP TABLE p")',
+    )
+    link = Revision(
+        id="r2",
+        down="r1",
+        upgrade='op.execute("CREATE TABLE pq (p_id int NOT NULL REFERENCES p, q_id int NOT NULL'
+        ' REFERENCES q, PRIMARY KEY (p_id, q_id))")\n'
+        'op.execute("INSERT INTO pq SELECT p.id, q.id FROM p CROSS JOIN q")',
+        downgrade='op.execute("DROP TABLE pq")',
+    )
+    loses = Revision(
+        id="r3",
+        down="r2",
+        upgrade='op.execute("ALTER TABLE pq ADD COLUMN note text")',
+        downgrade='op.execute("ALTER TABLE pq DROP COLUMN note")\nop.execute("DELETE FROM pq")',
+    )
+    write_project(tmp_path, [parents, link, loses])
+    report = run(pg, tmp_path)
+    assert not [what for what, _ in report.skipped if "public.pq" in what]
+    assert codes(report) == [("MP101", "r3")]
+
+
 NOT_NULL_X = Revision(
     id="r3",
     down="r2",

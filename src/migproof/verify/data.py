@@ -146,6 +146,7 @@ class SeededTable:
     key_columns: tuple[str, ...]  # empty: the whole row is the key
     partitioned: bool
     rows: tuple[SeededRow, ...]
+    adopted: bool = False  # rows a migration put there, not migproof: never deleted by it
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,12 +234,40 @@ def seed_rows(
         if isinstance(result, SeededTable):
             tracked[key] = result
             deferred += [(key, fk) for fk in seeder.deferred]
+        elif (adopted := _adopt(conn, table, key, rows_per_table)) is not None:
+            tracked[key] = adopted  # its own rows were in the way (a key made of two FKs)
         else:
             skip = SkippedTable(key, result, table)
             skipped[key] = skip
             new_skips.append(skip)
     _close_cycles(conn, snapshot, tracked, deferred)
     return SeedResult(tracked, skipped, tuple(new_skips), number)
+
+
+def _adopt(conn: psycopg.Connection[Any], table: Table, key: str, rows: int) -> SeededTable | None:
+    """Rows a migration put in a table migproof could not seed, tracked as they are (phoenix's
+    and argilla's link tables, filled by ``INSERT … SELECT`` over a key of two foreign keys
+    that migproof's own rows then collided with); None when the table has none."""
+    readable = [c.name for c in table.columns if not c.generated]
+    schema, name = _split_key(key)
+    query = sql.SQL("SELECT {} FROM {} LIMIT {}").format(
+        sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in readable),
+        sql.Identifier(schema, name),
+        sql.Literal(rows),
+    )
+    try:
+        found = conn.execute(query).fetchall()
+    except psycopg.Error:
+        return None
+    if not found:
+        return None
+    key_columns = _key_columns(table)
+    seeded = []
+    for row in found:
+        values = dict(zip(readable, row, strict=True))
+        seeded.append(SeededRow(tuple(values.get(c) for c in key_columns), values))
+    partitioned = table.kind == "partitioned table"
+    return SeededTable(key, key_columns, partitioned, tuple(seeded), adopted=True)
 
 
 def refresh_rows(
@@ -1266,7 +1295,7 @@ class RowTracker:
         For retrying a step that failed with rows in the tables, when the failed step left
         the schema as it was (else, or when this returns False, rebuild the database).
         """
-        pending = list(self.tracked.tables.values())[::-1]
+        pending = [t for t in self.tracked.tables.values() if not t.adopted][::-1]
         for _ in range(len(pending)):  # a parent refused while its child has rows: next pass
             pending = [t for t in pending if not _delete_rows(self.conn, t)]
             if not pending:
