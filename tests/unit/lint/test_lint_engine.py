@@ -438,6 +438,22 @@ DROP TYPE mood_old;
     assert [f.check for f in lint_sources([first, third], config())] == ["MP503"]
 
 
+@pytest.mark.parametrize(
+    ("change", "what"),
+    [("UPDATE t SET c = 0", "backfill of"), ("DELETE FROM t WHERE id < 0", "delete from")],
+)
+def test_rows_changed_under_the_ddl_lock_are_named_for_what_they_are(
+    change: str, what: str
+) -> None:
+    sql = f"SET lock_timeout = '1s';\nBEGIN;\nALTER TABLE t ADD COLUMN c int;\n{change};\nCOMMIT;\n"
+    source = SqlSource(sql, Path("1.sql"), setup_sql="CREATE TABLE t (id int);")
+    (finding,) = (f for f in lint_sources([source], config()) if f.check == "MP213")
+    assert finding.message == (
+        f"this {what} public.t runs while the transaction holds the lock on public.t taken on"
+        " line 3: that lock is held until it ends"
+    )
+
+
 def test_fk_index_from_a_later_statement_or_a_primary_key_counts() -> None:
     sql = """SET lock_timeout = '1s';
 CREATE TABLE a (id bigint PRIMARY KEY);

@@ -687,10 +687,11 @@ def backfill_in_ddl_transaction(node: object, ctx: StatementContext) -> Iterator
     locked, statement = next(iter(ctx.state.strong_locks.items()))
     where = ctx.location_of(statement)
     line = where.line if where is not None and where.line is not None else statement.line
+    what = "delete from" if isinstance(node, ast.DeleteStmt) else "backfill of"
     yield ctx.finding(
-        f"this backfill of {table} runs while the transaction holds the lock on {locked}"
-        f" taken on line {line}: that lock is held until the backfill ends",
-        fix="commit the DDL first and backfill in batches in a separate migration",
+        f"this {what} {table} runs while the transaction holds the lock on {locked}"
+        f" taken on line {line}: that lock is held until it ends",
+        fix="commit the DDL first and change the rows in batches in a separate migration",
     )
 
 

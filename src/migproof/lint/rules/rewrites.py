@@ -142,8 +142,11 @@ def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterat
         return
     if ctx.cleared_by_facts(table):
         return  # it ran in the sandbox and the table kept its relfilenode: no rewrite
+    seen = ctx.facts is not None and table in ctx.facts.rewritten  # the sandbox saw it
     if old is not None:
         verdict = f"from {old} to {new} rewrites {table}"
+    elif seen:
+        verdict = f"to {new} rewrites {table}"
     else:  # the old type is not in the migrations migproof saw
         verdict = f"to {new} rewrites {table} (unless its current type converts in place)"
     yield ctx.finding(
