@@ -357,6 +357,22 @@ def test_a_link_table_the_migration_fills_has_its_own_rows_tracked(
     assert codes(report) == [("MP101", "r3")]
 
 
+def test_a_table_that_cannot_be_given_rows_is_said_with_the_revision_it_was_tried_at(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    strict = Revision(
+        id="r2",
+        down="r1",
+        upgrade='op.execute("CREATE TABLE strict (id int PRIMARY KEY, code text NOT NULL '
+        "CHECK (code ~ '^[A-Z]{3}-[0-9]{4}$'))\")",
+        downgrade='op.execute("DROP TABLE strict")',
+    )
+    write_project(tmp_path, [T1, strict])
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert [what for what, _ in report.skipped] == ["rows for public.strict (at r2)"]
+
+
 NOT_NULL_X = Revision(
     id="r3",
     down="r2",

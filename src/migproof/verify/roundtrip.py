@@ -575,7 +575,7 @@ class _Walk:
                     location=Location(path=rev.downgrade_path, line=rev.downgrade_line),
                 )
             )
-            self.report.skipped.extend(self.rows.take_skipped())
+            self.report.skipped.extend(self._row_skips())
         if differences:
             self._diff_finding(
                 NOT_REPRODUCIBLE.code,
@@ -593,7 +593,13 @@ class _Walk:
         """Rows into the tables that have none, for a revision without a round trip."""
         if self.rows is not None:
             self.rows.seed(snapshot)
-            self.report.skipped.extend(self.rows.take_skipped())
+            self.report.skipped.extend(self._row_skips())
+
+    def _row_skips(self) -> list[tuple[str, str]]:
+        """The tables that could not be given rows, each with the revision whose schema it
+        was tried on (phoenix's three lines for one table said nothing of which was which)."""
+        at = self.applied[-1] if self.applied else "base"
+        return [(f"{what} (at {at})", why) for what, why in self.rows.take_skipped()]
 
     def _next(self) -> None:
         self.before = self.after
