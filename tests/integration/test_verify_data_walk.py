@@ -373,6 +373,55 @@ def test_a_table_that_cannot_be_given_rows_is_said_with_the_revision_it_was_trie
     assert [what for what, _ in report.skipped] == ["rows for public.strict (at r2)"]
 
 
+@pytest.mark.parametrize(
+    ("upgrade", "downgrade"),
+    [
+        (  # phoenix's 2f9d1a65945f: 'CODE' let in, and refused again by the downgrade
+            'op.execute("ALTER TABLE a DROP CONSTRAINT kind_known")\n'
+            "op.execute(\"ALTER TABLE a ADD CONSTRAINT kind_known CHECK (kind IN ('LLM', 'HUMAN',"
+            " 'CODE'))\")",
+            'op.execute("ALTER TABLE a DROP CONSTRAINT kind_known")\n'
+            "op.execute(\"ALTER TABLE a ADD CONSTRAINT kind_known CHECK (kind IN ('LLM',"
+            " 'HUMAN'))\")",
+        ),
+        (
+            'op.alter_column("a", "kind", nullable=True)',
+            'op.alter_column("a", "kind", nullable=False)',
+        ),
+        (
+            "op.execute(\"ALTER TYPE mood ADD VALUE 'sad'\")",
+            'op.execute("ALTER TYPE mood RENAME TO mood_old")\n'
+            "op.execute(\"CREATE TYPE mood AS ENUM ('ok')\")\n"
+            'op.execute("ALTER TABLE a ALTER COLUMN m TYPE mood USING m::text::mood")\n'
+            'op.execute("DROP TYPE mood_old")',
+        ),
+    ],
+    ids=["check-widened", "not-null-dropped", "enum-label-added"],
+)
+def test_a_downgrade_meets_a_row_holding_what_the_upgrade_newly_allows(
+    pg: Sandbox, tmp_path: Path, upgrade: str, downgrade: str
+) -> None:
+    """After an upgrade that lets new values in, the table gets a row holding one, as
+    production will once the new code writes it: a downgrade that refuses it again is
+    found in one process too (phoenix's was seen only by a worker that seeded later)."""
+    first = Revision(
+        id="r1",
+        down=None,
+        upgrade="op.execute(\"CREATE TYPE mood AS ENUM ('ok')\")\n"
+        'op.execute("CREATE TABLE a (id int PRIMARY KEY, kind text NOT NULL '
+        "CONSTRAINT kind_known CHECK (kind IN ('LLM', 'HUMAN')), m mood)\")",
+        downgrade='op.execute("DROP TABLE a")\nop.execute("DROP TYPE mood")',
+    )
+    write_project(
+        tmp_path, [first, Revision(id="r2", down="r1", upgrade=upgrade, downgrade=downgrade)]
+    )
+    report = run(pg, tmp_path, **{"verify.jobs": 1})
+    assert [(f.check, f.revision, f.severity.value) for f in report.findings] == [
+        ("MP104", "r2", "warning")
+    ]
+    assert report.findings[0].message.startswith("downgrade of r2 fails on rows the schema after")
+
+
 NOT_NULL_X = Revision(
     id="r3",
     down="r2",

@@ -244,6 +244,58 @@ def seed_rows(
     return SeedResult(tracked, skipped, tuple(new_skips), number)
 
 
+def seed_allowed(
+    conn: psycopg.Connection[Any], before: Snapshot, after: Snapshot, existing: SeedResult
+) -> SeedResult:
+    """One more row in each tracked table a revision let new values into, holding one:
+    a label its enum gained, a string its widened CHECK lets in, or NULL where it dropped
+    NOT NULL. The round trip then meets a row the old schema refuses, as production will
+    once the new code writes one (phoenix's 2f9d1a65945f narrows its CHECK again in the
+    downgrade). A row no value fits is not made, and not said: the table keeps its rows."""
+    tracked = dict(existing.tables)
+    number = existing.next_number
+    types: TypeCatalog | None = None
+    for key, table in after.tables.items():
+        old = before.tables.get(key)
+        if old is None or old is table or key not in tracked or tracked[key].adopted:
+            continue
+        forced = _newly_allowed(old, table, before, after)
+        if not forced:
+            continue
+        types = types or TypeCatalog.from_snapshot(after)
+        seeder = _TableSeeder(conn, after, table, types, tracked, number, 1, forced=forced)
+        result = seeder.run()
+        number = seeder.number
+        if isinstance(result, SeededTable):
+            tracked[key] = dataclasses.replace(tracked[key], rows=tracked[key].rows + result.rows)
+    return SeedResult(tracked, existing.skipped, (), number)
+
+
+def _newly_allowed(
+    old: Table, new: Table, before: Snapshot, after: Snapshot
+) -> dict[str, str | None]:
+    """One column and a value the new table takes and the old one refused, or {}."""
+    for column in new.columns:
+        was = old.column(column.name)
+        if was is None or column.generated or _is_generated_by_database(column):
+            continue
+        if was.not_null and not column.not_null:
+            return {column.name: None}
+        labels_before = before.enums.get(was.type)
+        labels_after = after.enums.get(column.type)
+        if labels_before is not None and labels_after is not None:
+            gained = [v for v in labels_after.labels if v not in labels_before.labels]
+            if gained:
+                return {column.name: gained[0]}
+        strings = column_literals(column, new).strings
+        if strings:
+            known = set(column_literals(was, old).strings)
+            gained = [v for v in strings if v not in known]
+            if gained:
+                return {column.name: gained[0]}
+    return {}
+
+
 def _adopt(conn: psycopg.Connection[Any], table: Table, key: str, rows: int) -> SeededTable | None:
     """Rows a migration put in a table migproof could not seed, tracked as they are (phoenix's
     and argilla's link tables, filled by ``INSERT … SELECT`` over a key of two foreign keys
@@ -369,9 +421,11 @@ class _TableSeeder:
         tracked: Mapping[str, SeededTable],
         number: int,
         rows: int,
+        forced: Mapping[str, str | None] | None = None,
     ) -> None:
         self.conn, self.snapshot, self.table, self.types = conn, snapshot, table, types
         self.tracked, self.number, self.count = tracked, number, rows
+        self.forced = forced or {}  # column -> the one value it gets (``seed_allowed``)
         self.key = _table_key(table)
         self.key_columns = _key_columns(table)
         self.readable = [c.name for c in table.columns if not c.generated]
@@ -416,6 +470,8 @@ class _TableSeeder:
         )
 
     def _candidates(self, column: Column, numbers: list[int]) -> dict[int, list[str | None]]:
+        if column.name in self.forced:
+            return {n: [self.forced[column.name]] for n in numbers}
         out: dict[int, list[str | None]] = {}
         literals = column_literals(column, self.table, self.extra.get(column.name))
         for n in numbers:
@@ -1262,9 +1318,13 @@ class RowTracker:
         )
         self._skipped += [skip.item for skip in self.tracked.new_skips]
 
-    def after_upgrade(self, snapshot: Snapshot) -> None:
-        """Take the tracked rows, as the upgrade left them, as the reference."""
+    def after_upgrade(self, snapshot: Snapshot, *, before: Snapshot | None = None) -> None:
+        """Take the tracked rows, as the upgrade left them, as the reference; with the
+        schema ``before`` the upgrade, add a row holding a value it newly allows
+        (``seed_allowed``)."""
         self._refresh(snapshot)
+        if before is not None and before is not snapshot:
+            self.tracked = seed_allowed(self.conn, before, snapshot, self.tracked)
 
     def _refresh(self, snapshot: Snapshot) -> None:
         """Re-read the tracked rows; the ones not found by their key are forgotten, though

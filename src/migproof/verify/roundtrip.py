@@ -483,7 +483,7 @@ class _Walk:
             self.applied.append(rid)
             self.after = self.snapshot()
             if self.rows is not None:
-                self.rows.after_upgrade(self.after)
+                self.rows.after_upgrade(self.after, before=self.before)
             if rid in self.irreversible:
                 record.roundtrip = "skipped"
                 self._seed(self.after)
