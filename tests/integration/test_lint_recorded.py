@@ -217,6 +217,22 @@ def test_drop_if_exists_of_a_table_the_sandbox_did_not_have_drops_nothing(
         ("MP210", line_of(path, "DROP TABLE")),
         ("MP404", line_of(path, "DROP TABLE")),
     ]
+    # found through the search_path in another schema: lint names it public.orders
+    in_app = Revision(
+        id="r1",
+        down=None,
+        upgrade='op.execute("CREATE SCHEMA app")\nop.execute("CREATE TABLE app.orders (id int)")',
+        downgrade='op.execute("DROP SCHEMA app CASCADE")',
+    )
+    report, path = _lint_r2(
+        pg,
+        tmp_path / "app",
+        'op.execute("SET LOCAL search_path TO app, public")\n'
+        'op.execute("DROP TABLE IF EXISTS orders")',
+        "pass",
+        base=in_app,
+    )
+    assert "MP404" in _codes(report)
 
 
 def test_an_autocommit_engine_keeps_the_static_verdicts(pg: Sandbox, tmp_path: Path) -> None:
@@ -478,8 +494,8 @@ def test_revisions_below_a_failing_or_irreversible_downgrade_are_downgraded_too(
             else [
                 (
                     "downgrade rules of 1 irreversible revision",
-                    "not downgraded: their downgrade() can only raise, or verify.irreversible "
-                    "lists them",
+                    "not downgraded: their downgrade() can only raise or is missing, or "
+                    "verify.irreversible or minimum-downgrade-revision names them",
                 )
             ]
         )
@@ -581,5 +597,9 @@ def test_revisions_below_many_failing_downgrades_are_said_not_downgraded(
     report = lint_alembic_project(config, load_project(config, tmp_path), pg)
     assert "MP503" not in _codes(report, "r1")
     assert report.skipped == [
-        ("downgrade rules of revision r1", "not downgraded: the downgrade of r2, run before, fails")
+        (
+            "downgrade rules of revision r1",
+            "not downgraded: the downgrade of r2, run before, fails, and below it the database"
+            " was made again 3 times, the most",
+        )
     ]

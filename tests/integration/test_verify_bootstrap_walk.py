@@ -150,6 +150,36 @@ def test_a_whole_pg_dump_with_its_copy_blocks_is_loaded(pg: Sandbox, tmp_path: P
     assert statuses(report) == [("r1", "bootstrap", "not run"), ("r2", "ok", "ok")]
 
 
+def test_a_downgrade_that_fails_only_with_rows_is_found_once_from_a_bootstrap_file_too(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """The downgrade to the stamp meets the same rows as the round trip did: removed, and
+    the downgrade run again from where it stopped, instead of MP015 for the same cause."""
+    drops_name = Revision(
+        id="r2",
+        down="r1",
+        upgrade='op.drop_column("users", "name")',
+        downgrade='op.add_column("users", sa.Column("name", sa.Text, nullable=False))',
+    )
+    root = project(
+        tmp_path,
+        [
+            BASE,
+            drops_name,
+            Revision(
+                id="r3",
+                down="r2",
+                upgrade='op.execute("CREATE TABLE t3 (id int)")',
+                downgrade='op.execute("DROP TABLE t3")',
+            ),
+        ],
+        USERS + stamp("r1"),
+    )
+    report = run(pg, root)
+    assert sorted((f.check, f.revision) for f in report.findings) == [("MP104", "r2")]
+    assert not [s for s in report.skipped if s[0].startswith("downgrade to r1")]
+
+
 def test_a_copy_block_without_its_end_is_a_usage_error(
     pg: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

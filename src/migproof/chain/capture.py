@@ -18,6 +18,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from migproof.sandbox.databases import pg_message
+
 __all__ = ["RecordedStatement", "StatementRecorder", "with_literals"]
 
 
@@ -205,7 +207,7 @@ class StatementRecorder:
                 path=path,
                 line=line,
                 failed=True,
-                error=_message_of(getattr(context, "original_exception", None)),
+                error=pg_message(error) if (error := context.original_exception) else None,
             )
         )
 
@@ -431,14 +433,6 @@ def _literal(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]"
     return "'" + str(value).replace("'", "''") + "'"
-
-
-def _message_of(exc: BaseException | None) -> str | None:
-    if exc is None:
-        return None
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None)
-    return primary or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _in_transaction(conn: Any) -> bool:

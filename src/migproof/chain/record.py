@@ -90,10 +90,11 @@ def record_chain(
             applied: list[str] = []
             _upgrade(project, stepper, todo, runs, applied)
 
-            def rebuild(below: list[str]) -> bool:
-                """The database made again, upgraded through ``below`` (unrecorded)."""
+            def rebuild(below: list[str]) -> str | None:
+                """The database made again, upgraded through ``below`` (unrecorded); why
+                not, when it cannot be."""
                 if bootstrap is not None:  # its revisions were never run: no way back to them
-                    return False
+                    return "a database loaded from the bootstrap file is not made again"
                 stepper.before_rebuild()
                 host.drop_database(db)
                 host.create_database(db)
@@ -102,7 +103,7 @@ def record_chain(
                 count = len(stepper.recorder.statements)
                 failure = stepper.run_steps(stepper.step(rid, up=True) for rid in below)
                 del stepper.recorder.statements[count:]
-                return failure is None
+                return None if failure is None else f"upgrading it again fails: {failure.error}"
 
             _downgrade(stepper, list(reversed(applied)), runs, irreversible or set(), rebuild)
         return list(runs.values())
@@ -148,7 +149,7 @@ def _downgrade(
     down: list[str],
     runs: dict[str, RevisionRun],
     irreversible: set[str],
-    rebuild: Callable[[list[str]], bool],
+    rebuild: Callable[[list[str]], str | None],
 ) -> None:
     """Run the downgrades of ``down`` (head first), recording them. An irreversible revision
     is passed over, and so is one whose downgrade fails; the revisions below are reached by
@@ -162,7 +163,13 @@ def _downgrade(
             i, at_top = i + 1, False
             continue
         if not at_top:
-            if rebuilds == _REBUILDS or not rebuild(list(reversed(down[i:]))):
+            cannot = (
+                f"the database was made again {_REBUILDS} times, the most"
+                if rebuilds == _REBUILDS
+                else rebuild(list(reversed(down[i:])))
+            )
+            if cannot is not None:
+                why = f"{why}, and below it {cannot}"
                 break
             rebuilds, at_top = rebuilds + 1, True
         end = next((j for j in range(i, len(down)) if down[j] in irreversible), len(down))

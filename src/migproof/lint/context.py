@@ -192,8 +192,11 @@ class StatementContext(_Base):
         node = self.statement.node if self.statement is not None else None
         if facts is None or not isinstance(node, ast.DropStmt) or not node.missing_ok:
             return False
-        return all(r != relation for r, _ in facts.locks) and all(
-            r != relation for r, _, _ in facts.held
+        # by name alone: lint writes an unqualified table public.x, pg_locks the schema the
+        # search_path found it in
+        name = relation.rpartition(".")[2]
+        return all(r.rpartition(".")[2] != name for r, _ in facts.locks) and all(
+            r.rpartition(".")[2] != name for r, _, _ in facts.held
         )
 
     def cleared_by_facts(self, table: str) -> bool:

@@ -105,7 +105,7 @@ def _scan(top: str, sql_files: list[Path], versions: list[Path], unread: list[Pa
                 below.append(entry)
         elif name.endswith(".sql") and entry.is_file():
             sql_files.append(Path(top, name))
-        elif name.rpartition(".sql.")[2].lower() in _DATABASE_SUFFIXES:
+        elif ".sql." in name and name.rpartition(".sql.")[2].lower() in _DATABASE_SUFFIXES:
             unread.append(Path(top, name))
     versions.extend(Path(top, entry.name) for entry in below if entry.name == "versions")
     for entry in below:

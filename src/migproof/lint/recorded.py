@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from migproof.chain.capture import RecordedStatement as Recorded
-from migproof.chain.graph import RevisionFile
+from migproof.chain.graph import DowngradeKind, RevisionFile
 from migproof.chain.project import AlembicProject
 from migproof.chain.record import RevisionRun, lock_mode, record_chain
 from migproof.config import Config
@@ -54,7 +54,9 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
         host,
         order,
         bootstrap=bootstrap_path,
-        irreversible=irreversible_revisions(project, config),
+        # as verify walks them: a revision without downgrade() cannot be downgraded past
+        irreversible=irreversible_revisions(project, config)
+        | {rev.revision or "" for rev in order if rev.downgrade is DowngradeKind.MISSING},
     )
     report = Report(command="lint")
     runnable = {rev.revision for rev in order}
@@ -89,8 +91,8 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
         report.skipped.append(
             (
                 f"downgrade rules of {count} irreversible revision{'s' if count > 1 else ''}",
-                "not downgraded: their downgrade() can only raise, or verify.irreversible "
-                "lists them",
+                "not downgraded: their downgrade() can only raise or is missing, or "
+                "verify.irreversible or minimum-downgrade-revision names them",
             )
         )
     env_failed = any(run.failure is not None and run.failure.in_env for run in runs)

@@ -93,7 +93,8 @@ def _drop_disproved_no_downgrade(report: Report) -> None:
     from migproof.verify.graph_checks import NO_DOWNGRADE
 
     passed = {r["revision"] for r in report.records if r.get("roundtrip") == "ok"}
-    ran = {r["revision"] for r in report.records if r.get("upgrade") == "ok"}
+    # not run because an earlier revision failed (a bootstrap file's are never run: no news)
+    ran = {r["revision"] for r in report.records if r.get("upgrade") != "not run"}
     kept = []
     for finding in report.findings:
         if finding.check != NO_DOWNGRADE.code:

@@ -234,7 +234,9 @@ def seed_rows(
         if isinstance(result, SeededTable):
             tracked[key] = result
             deferred += [(key, fk) for fk in seeder.deferred]
-        elif (adopted := _adopt(conn, table, key, rows_per_table)) is not None:
+        elif result.startswith("duplicate key value") and (
+            adopted := _adopt(conn, table, key, rows_per_table)
+        ):
             tracked[key] = adopted  # its own rows were in the way (a key made of two FKs)
         else:
             skip = SkippedTable(key, result, table)

@@ -241,7 +241,7 @@ class _Walk:
         # without rows: the walk goes on after it
         self.passed_by_retry: str | None = None
         self.downgraded: Snapshot | None = None  # the schema after R's downgrade
-        self.downgrade_retried = False  # a downgrade failed with rows, and was run without
+        self.downgrade_retried: set[str] = set()  # downgrades that failed with rows: rerun
         self.step_started = time.perf_counter()
         self.records: dict[str, RevisionRecord] = {}
         self.had_failure = False  # a step failed, or a round trip was not exact
@@ -662,10 +662,12 @@ class _Walk:
 
         When it passes on empty tables, what the rows caused is reported (MP104 for a NOT NULL
         column without a default, which any real rows break, be it added by an upgrade or
-        brought back by a downgrade; a note for made-up values, such as an enum value the
-        downgrade takes away), and the walk goes on after the step. When it fails there too,
-        that failure is the step's (it fails on any database), and MP104 is reported as well
-        when the rows' failure is one any rows cause.
+        brought back by a downgrade; for a downgrade that fails on other values, MP104 as a
+        warning: they were valid after the upgrade; for an upgrade, a note: the values were
+        made up), and the walk goes on after the step. When it fails there too, that failure
+        is the step's (it fails on any database), and MP104 is reported as well when the
+        rows' failure is one any rows cause. A second upgrade whose rows cannot all be
+        removed is not retried: the database cannot be made again at the downgraded state.
         """
         from migproof.verify.data import (
             downgrade_rows_finding,
@@ -679,6 +681,8 @@ class _Walk:
             return failure
         seeded = self.rows.tracked
         if not self.rows.clear():  # some of migproof's rows may be left: start anew
+            if phase == "reupgrade":  # a rebuild applies R again: not R's downgraded state
+                return failure
             self.rebuild(seed=False)
             if self.env_failed:
                 return failure
@@ -724,7 +728,8 @@ class _Walk:
         if retried is not None:
             return retried
         self.passed_by_retry = phase
-        self.downgrade_retried |= not up
+        if not up:
+            self.downgrade_retried.add(rid)
         return None
 
     @property
@@ -750,34 +755,19 @@ class _Walk:
                 (words.what, "no revision after them" if after else _why_not_repeated(self))
             )
             return
-        if self.preloaded:  # the walked revisions, in one env.py run (`alembic downgrade` to
-            # one stamp of several branches would leave the other branches' revisions applied)
-            steps = (self.stepper.step(rid, up=False) for rid in reversed(walked))
-            failure = self.stepper.run_steps(steps)
-        else:
-            failure = self.stepper.downgrade_to_base()
-            if failure is not None and self.rows is not None and self.rows.tracked.tables:
-                # a downgrade that fails only with rows was reported by the round trip that
-                # met it (MP104, or a note): down to base, the schema is what is compared
-                self.rows.clear()
-                retried = self.stepper.downgrade_to_base()
-                if retried is None and not self.downgrade_retried:
-                    # met only here (another worker round-tripped that revision with other
-                    # rows): the rows were valid after its upgrade
-                    from migproof.verify.data import downgrade_rows_finding
-
-                    rid = failure.revision or ""
-                    rev = self.graph.by_id.get(rid)
-                    path = failure.path or (rev.downgrade_path if rev else None)
-                    self.report.findings.append(
-                        downgrade_rows_finding(
-                            revision=rid,
-                            error=failure.error,
-                            statement=failure.statement,
-                            location=Location(path=path, line=failure.line) if path else None,
-                        )
-                    )
-                failure = retried
+        down = list(reversed(walked))
+        failure = self._down_in_one_run(down)
+        if failure is not None and self.rows is not None and self.rows.tracked.tables:
+            # a downgrade that fails only with rows was reported by the round trip that met
+            # it (MP104): down to base, the schema is what is compared
+            self.rows.clear()
+            left = down[down.index(failure.revision) :] if failure.revision in down else down
+            retried = self._down_in_one_run(left)
+            if retried is None and failure.revision not in self.downgrade_retried:
+                # met only here (another worker round-tripped that revision with other
+                # rows, or rows seeded later): the rows were valid after its upgrade
+                self._downgrade_rows_finding(failure)
+            failure = retried
         if failure is not None:
             self._chain_finding(failure, words.down_fails)
             return
@@ -792,6 +782,29 @@ class _Walk:
         differences = self._chain_diffs(head, self.snapshot())
         if differences:
             self._chain_diff(differences, words.not_head, "first head", "second head")
+
+    def _down_in_one_run(self, down: list[str]) -> StepFailure | None:
+        """``down`` (head first) in one env.py run: from a bootstrap file, each walked
+        revision (`alembic downgrade` to one stamp of several branches would leave the other
+        branches' revisions applied); else ``alembic downgrade base``."""
+        if self.preloaded:
+            return self.stepper.run_steps(self.stepper.step(rid, up=False) for rid in down)
+        return self.stepper.downgrade_to_base()  # from wherever it stopped, when run again
+
+    def _downgrade_rows_finding(self, failure: StepFailure) -> None:
+        from migproof.verify.data import downgrade_rows_finding
+
+        rid = failure.revision or ""
+        rev = self.graph.by_id.get(rid)
+        path = failure.path or (rev.downgrade_path if rev else None)
+        self.report.findings.append(
+            downgrade_rows_finding(
+                revision=rid,
+                error=failure.error,
+                statement=failure.statement,
+                location=Location(path=path, line=failure.line) if path else None,
+            )
+        )
 
     def _upgrade_in_one_run(self, head: Snapshot, words: _RepeatWords) -> None:
         """Without a way down to base, the upgrade from base to head in one run (as
@@ -1342,7 +1355,7 @@ class _Chain:
         assert last is not None
         earlier: list[_Walk | _Part] = [walk, *(p for p in parts[:-1] if p)]
         if any(w.had_failure for w in earlier) and not self.irreversible & set(last.applied):
-            failed = next((w for w in earlier if w.step_failed), earlier[0])
+            failed = next((w for w in (*earlier, last) if w.step_failed), earlier[0])
             report.skipped.append((_DOWN_AND_UP, _why_not_repeated(failed)))
         else:  # what the parts found about a revision already is not found again
             found = {(f.check, f.revision) for f in report.findings}

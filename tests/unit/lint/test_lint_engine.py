@@ -320,6 +320,7 @@ def test_fk_type_mismatch_across_files_and_primary_key_default() -> None:
         ("varchar", "text", False),
         ("varchar(32)", "text", True),  # a key longer than 32 characters cannot be referenced
         ("varchar(32)", "varchar(64)", True),
+        ("varchar(64)", "varchar(32)", False),  # holds every key
         ("text[]", "varchar", True),
         ("integer", "text", True),
         ("bigint", "integer", False),  # phoenix's: the key can never outgrow it

@@ -358,6 +358,7 @@ def test_sql_kept_per_database_is_said_not_read(tmp_path: Path) -> None:
             "delta/2_b.sql.postgres": "SELECT 2;\n",
             "delta/3_c.sql.sqlite": "SELECT 3;\n",
             "delta/dump.sql.gz": "",  # not SQL for a database: nothing to say
+            "delta/mysql": "",  # no .sql. in its name at all
         },
     )
     report = lint_paths([tmp_path / "delta"], Config(root=tmp_path))

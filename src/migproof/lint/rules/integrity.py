@@ -125,12 +125,12 @@ def _holds_any_string_of(mine: SqlType, theirs: SqlType) -> bool:
     """``text`` or unbounded ``varchar`` referencing a ``text`` or ``varchar`` key (open-webui's
     ``user_id text`` to ``"user".id varchar``): binary-coercible, compared and indexed with
     the same operators, and never too narrow for the key."""
-    return (
-        mine.name in _STRINGS
-        and theirs.name in _STRINGS
-        and mine.array == theirs.array
-        and not mine.mods
-    )
+    if mine.name not in _STRINGS or theirs.name not in _STRINGS or mine.array != theirs.array:
+        return False
+    if not mine.mods:  # text, or varchar without a length
+        return True
+    # varchar(64) to a varchar(32) key holds it; to text or varchar, it may not
+    return theirs.name == "varchar" and bool(theirs.mods) and mine.mods[0] >= theirs.mods[0]
 
 
 def _known_type(ctx: StatementContext, table: str, column: str) -> SqlType | None:
