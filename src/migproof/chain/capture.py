@@ -20,7 +20,7 @@ from typing import Any
 
 from migproof.sandbox.databases import pg_message
 
-__all__ = ["RecordedStatement", "StatementRecorder", "with_literals"]
+__all__ = ["LOCK_MODES", "RecordedStatement", "StatementRecorder", "with_literals"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,21 +272,18 @@ WHERE c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')
 
 
 # pg_locks' modes, weakest first
-_MODE_RANK = {
-    mode: rank
-    for rank, mode in enumerate(
-        (
-            "AccessShareLock",
-            "RowShareLock",
-            "RowExclusiveLock",
-            "ShareUpdateExclusiveLock",
-            "ShareLock",
-            "ShareRowExclusiveLock",
-            "ExclusiveLock",
-            "AccessExclusiveLock",
-        )
-    )
+# pg_locks' modes, weakest first, as the documentation names them
+LOCK_MODES = {
+    "AccessShareLock": "ACCESS SHARE",
+    "RowShareLock": "ROW SHARE",
+    "RowExclusiveLock": "ROW EXCLUSIVE",
+    "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE",
+    "ShareLock": "SHARE",
+    "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE",
+    "ExclusiveLock": "EXCLUSIVE",
+    "AccessExclusiveLock": "ACCESS EXCLUSIVE",
 }
+_MODE_RANK = {mode: rank for rank, mode in enumerate(LOCK_MODES)}
 
 
 class _LockObserver:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migproof.chain.capture import RecordedStatement
+from migproof.chain.capture import LOCK_MODES, RecordedStatement
 from migproof.chain.project import AlembicProject
 from migproof.chain.stepper import StepFailure, Stepper, mark_scratch
 from migproof.config import Config
@@ -22,21 +22,10 @@ from migproof.sandbox import DatabaseHost
 
 __all__ = ["RevisionRun", "lock_mode", "record_chain"]
 
-_MODES = {
-    "AccessShareLock": "ACCESS SHARE",
-    "RowShareLock": "ROW SHARE",
-    "RowExclusiveLock": "ROW EXCLUSIVE",
-    "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE",
-    "ShareLock": "SHARE",
-    "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE",
-    "ExclusiveLock": "EXCLUSIVE",
-    "AccessExclusiveLock": "ACCESS EXCLUSIVE",
-}
-
 
 def lock_mode(pg_locks_mode: str) -> str:
     """pg_locks' ``AccessExclusiveLock`` as the documentation writes it: ``ACCESS EXCLUSIVE``."""
-    return _MODES.get(pg_locks_mode, pg_locks_mode)
+    return LOCK_MODES.get(pg_locks_mode, pg_locks_mode)
 
 
 @dataclass
