@@ -669,11 +669,7 @@ class _Walk:
         rows' failure is one any rows cause. A second upgrade whose rows cannot all be
         removed is not retried: the database cannot be made again at the downgraded state.
         """
-        from migproof.verify.data import (
-            downgrade_rows_finding,
-            fails_with_rows_finding,
-            rows_note,
-        )
+        from migproof.verify.data import fails_with_rows_finding, rows_note
 
         phase = self.phase
         start = {"upgrade": self.before, "downgrade": self.after}.get(phase, self.downgraded)
@@ -715,12 +711,7 @@ class _Walk:
             after=self.snapshot() if retried is None else None,
         )
         if finding is None and retried is None and direction == "downgrade":
-            finding = downgrade_rows_finding(
-                revision=rid,
-                error=failure.error,
-                statement=failure.statement,
-                location=Location(path=failure.path or path, line=failure.line),
-            )
+            finding = self._downgrade_rows_finding(failure, rev)
         if finding is not None:
             self.report.findings.append(finding)
         elif retried is None:
@@ -766,7 +757,7 @@ class _Walk:
             if retried is None and failure.revision not in self.downgrade_retried:
                 # met only here (another worker round-tripped that revision with other
                 # rows, or rows seeded later): the rows were valid after its upgrade
-                self._downgrade_rows_finding(failure)
+                self.report.findings.append(self._downgrade_rows_finding(failure))
             failure = retried
         if failure is not None:
             self._chain_finding(failure, words.down_fails)
@@ -791,19 +782,20 @@ class _Walk:
             return self.stepper.run_steps(self.stepper.step(rid, up=False) for rid in down)
         return self.stepper.downgrade_to_base()  # from wherever it stopped, when run again
 
-    def _downgrade_rows_finding(self, failure: StepFailure) -> None:
+    def _downgrade_rows_finding(
+        self, failure: StepFailure, rev: RevisionFile | None = None
+    ) -> Finding:
+        """MP104, a warning, for ``failure``: a downgrade (of ``rev``, else the revision
+        the failure names) that failed on rows valid after its upgrade."""
         from migproof.verify.data import downgrade_rows_finding
 
-        rid = failure.revision or ""
-        rev = self.graph.by_id.get(rid)
+        rev = rev or self.graph.by_id.get(failure.revision or "")
         path = failure.path or (rev.downgrade_path if rev else None)
-        self.report.findings.append(
-            downgrade_rows_finding(
-                revision=rid,
-                error=failure.error,
-                statement=failure.statement,
-                location=Location(path=path, line=failure.line) if path else None,
-            )
+        return downgrade_rows_finding(
+            revision=(rev.revision if rev else None) or failure.revision or "",
+            error=failure.error,
+            statement=failure.statement,
+            location=Location(path=path, line=failure.line) if path else None,
         )
 
     def _upgrade_in_one_run(self, head: Snapshot, words: _RepeatWords) -> None:
@@ -829,7 +821,7 @@ class _Walk:
     def _repeat_words(self) -> _RepeatWords:
         if not self.preloaded:
             return _RepeatWords(
-                what="downgrade to base and upgrade to head",
+                what=_DOWN_AND_UP,
                 down_fails="downgrading head to base in one run fails",
                 not_base="after downgrading to base, the schema is not empty",
                 base="base",
