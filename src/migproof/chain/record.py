@@ -16,7 +16,7 @@ from typing import Any
 
 from migproof.chain.capture import LOCK_MODES, RecordedStatement
 from migproof.chain.project import AlembicProject
-from migproof.chain.stepper import StepFailure, Stepper, mark_scratch
+from migproof.chain.stepper import StepFailure, Stepper, mark_scratch, remake_scratch
 from migproof.config import Config
 from migproof.sandbox import DatabaseHost
 
@@ -84,11 +84,7 @@ def record_chain(
                 not, when it cannot be."""
                 if bootstrap is not None:  # its revisions were never run: no way back to them
                     return "a database loaded from the bootstrap file is not made again"
-                stepper.before_rebuild()
-                host.drop_database(db)
-                host.create_database(db)
-                mark_scratch(host, db, config, token)
-                stepper.on_rebuild()
+                remake_scratch(stepper, host, db, config, token)
                 count = len(stepper.recorder.statements)
                 failure = stepper.run_steps(stepper.step(rid, up=True) for rid in below)
                 del stepper.recorder.statements[count:]

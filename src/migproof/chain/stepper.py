@@ -43,6 +43,7 @@ __all__ = [
     "Stepper",
     "driver_name",
     "mark_scratch",
+    "remake_scratch",
 ]
 
 SCRATCH_SETTING = "migproof.scratch"
@@ -89,6 +90,25 @@ def mark_scratch(host: DatabaseHost, dbname: str, config: Config, token: str | N
     )
     host.on_admin(lambda admin: admin.execute(statements))  # one round trip
     return token
+
+
+def remake_scratch(
+    stepper: Any,
+    host: DatabaseHost,
+    dbname: str,
+    config: Config,
+    token: str,
+    *,
+    template: str | None = None,
+) -> None:
+    """Drop scratch database ``dbname`` and make it again (a clone of ``template`` when
+    given), empty of what was applied, under the same name and tag; ``stepper`` (a
+    ``Stepper``, or verify's SQL-directory one) lets go of it first and hears of it after."""
+    stepper.before_rebuild()
+    host.drop_database(dbname)
+    host.create_database(dbname, template=template)
+    mark_scratch(host, dbname, config, token)
+    stepper.on_rebuild()
 
 
 class StepInterrupt(Exception):  # noqa: N818 - a signal, not an error

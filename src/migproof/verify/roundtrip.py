@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from migproof.chain.graph import RevisionFile, RevisionGraph
 from migproof.chain.project import AlembicProject
-from migproof.chain.stepper import StepFailure, StepInterrupt, Stepper, mark_scratch
+from migproof.chain.stepper import (
+    StepFailure,
+    StepInterrupt,
+    Stepper,
+    mark_scratch,
+    remake_scratch,
+)
 from migproof.config import Config
 from migproof.findings import Finding, Location, Report, Severity
 from migproof.progress import NullProgress, Progress
@@ -317,16 +323,12 @@ class _Walk:
         when there is one), empty of what the walk applied, under the same name and tag."""
         self._close_watch()
         self.conn.close()
-        self.stepper.before_rebuild()
-        self.host.drop_database(self.db)
         template = self.bootstrap.template if self.bootstrap else None
-        self.host.create_database(self.db, template=template)
-        mark_scratch(self.host, self.db, self.config, self.token)
+        remake_scratch(self.stepper, self.host, self.db, self.config, self.token, template=template)
         self.conn = self.host.connect(self.db)
         self.watch = self._watch()
         if self.rows is not None:
             self.rows.reconnect(self.conn)
-        self.stepper.on_rebuild()
 
     def begin(
         self, order: list[RevisionFile], start: int = 0, *, preloaded: bool = False
