@@ -10,6 +10,7 @@ from migproof.findings import Finding, Severity
 from migproof.lint.context import AddedForeignKey, MigrationContext, StatementContext
 from migproof.lint.pgsql import Statement, ast, enums, identifiers
 from migproof.lint.registry import migration_rule, rule
+from migproof.lint.rules.rewrites import binary_compatible
 from migproof.lint.schema import SqlType, dropped_names, qualified, qualified_list, sql_type
 
 CT = enums.ConstrType
@@ -93,16 +94,15 @@ def fk_type_mismatch(constraint: ast.Constraint, ctx: StatementContext) -> Itera
             continue
         if _base(mine) == _base(theirs) and (mine.mods == theirs.mods or not theirs.mods):
             continue
-        if _holds_any_string_of(mine, theirs) or _wider_integer(mine, theirs):
+        # a column that holds every key as it is (text to varchar, varchar(64) to varchar(32)):
+        # what a type change does in place, the other way round
+        if binary_compatible(theirs, mine, ctx.pg_version) or _wider_integer(mine, theirs):
             continue
         yield ctx.finding(
             f"foreign key column {table}.{column} is {mine} but {referenced}.{ref_column} is"
             f" {theirs}",
             fix=f"declare {table}.{column} as {theirs}",
         )
-
-
-_STRINGS = frozenset({"text", "varchar"})
 
 
 _INTEGER_WIDTH = {"int2": 2, "int4": 4, "int8": 8}
@@ -119,18 +119,6 @@ def _wider_integer(mine: SqlType, theirs: SqlType) -> bool:
         and width >= key_width
         and mine.array == theirs.array
     )
-
-
-def _holds_any_string_of(mine: SqlType, theirs: SqlType) -> bool:
-    """``text`` or unbounded ``varchar`` referencing a ``text`` or ``varchar`` key (open-webui's
-    ``user_id text`` to ``"user".id varchar``): binary-coercible, compared and indexed with
-    the same operators, and never too narrow for the key."""
-    if mine.name not in _STRINGS or theirs.name not in _STRINGS or mine.array != theirs.array:
-        return False
-    if not mine.mods:  # text, or varchar without a length
-        return True
-    # varchar(64) to a varchar(32) key holds it; to text or varchar, it may not
-    return theirs.name == "varchar" and bool(theirs.mods) and mine.mods[0] >= theirs.mods[0]
 
 
 def _known_type(ctx: StatementContext, table: str, column: str) -> SqlType | None:

@@ -21,7 +21,7 @@ _MAX_PRECISION = 6  # what time, timestamp and interval keep without a precision
 _INTERVAL_FULL_RANGE = 32767  # the parser's fields mask for an interval without YEAR TO ...
 
 
-def _binary_compatible(  # noqa: PLR0911
+def binary_compatible(  # noqa: PLR0911
     old: SqlType, new: SqlType, pg_version: int, *, utc: bool = False
 ) -> bool:
     """True when PostgreSQL changes the type without rewriting or scanning the table.
@@ -138,7 +138,7 @@ def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterat
     old = column.type if column else None
     utc = ctx.state.timezone_utc
     converts = _using_expression(cmd, cmd.name)  # USING name + 1: every row computed again
-    if not converts and old is not None and _binary_compatible(old, new, ctx.pg_version, utc=utc):
+    if not converts and old is not None and binary_compatible(old, new, ctx.pg_version, utc=utc):
         return
     if ctx.cleared_by_facts(table):
         return  # it ran in the sandbox and the table kept its relfilenode: no rewrite
