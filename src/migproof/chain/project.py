@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -309,9 +309,10 @@ def _version_locations(alembic_config: Any, root: Path, location: Path) -> list[
     return [_resolve(root, part.strip()) for part in parts if part.strip()]
 
 
-def runnable_order(project: AlembicProject) -> list[Any]:
-    """Revisions in topological order, without broken ones and those that build on them."""
-    blocked = unrunnable(project)
+def runnable_order(project: AlembicProject, blocked: Mapping[str, str] | None = None) -> list[Any]:
+    """Revisions in topological order, without broken ones and those that build on them
+    (``blocked``: ``unrunnable(project)``, when the caller has it already)."""
+    blocked = unrunnable(project) if blocked is None else blocked
     return [rev for rev in project.graph.topological_order() if rev.revision not in blocked]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +21,6 @@ from migproof.sandbox import DatabaseHost, open_host
 
 if TYPE_CHECKING:
     from migproof.chain.graph import RevisionFile, RevisionGraph
-    from migproof.chain.project import AlembicProject
     from migproof.verify.roundtrip import AtHead, Bootstrap, StepperFactory
 
 __all__ = ["is_sql_project", "verify"]
@@ -130,13 +130,12 @@ def _load_bootstrap(config: Config, host: DatabaseHost, stack: ExitStack) -> Boo
 _REVISION_ID = re.compile(r"^revision\s*(?::[^=]*)?=", re.MULTILINE)
 
 
-def _say_unrunnable(project: AlembicProject, report: Report) -> None:
-    """Revisions left out because one they build on is broken: said, never left unnamed
-    (open-webui's revisions stop at import without the application's secret key)."""
-    from migproof.chain.project import unrunnable
-
+def _say_unrunnable(blocked: Mapping[str, str], report: Report) -> None:
+    """Revisions left out because one they build on is broken (``blocked``: each to the
+    one that stops it): said, never left unnamed (open-webui's revisions stop at import
+    without the application's secret key)."""
     stopped: dict[str, list[str]] = {}
-    for rid, cause in unrunnable(project).items():
+    for rid, cause in blocked.items():
         if rid != cause:
             stopped.setdefault(cause, []).append(rid)
     for cause, rids in stopped.items():
@@ -246,7 +245,7 @@ def _plan(
         report.extend(findings)
         return graph, make_stepper, graph.topological_order(), irreversible
     from migproof.chain.graph import DowngradeKind
-    from migproof.chain.project import load_project, runnable_order
+    from migproof.chain.project import load_project, runnable_order, unrunnable
 
     project = load_project(config, root)
     if not project.graph.files:
@@ -268,8 +267,9 @@ def _plan(
             ("upgrade and round trips", f"Alembic cannot load the chain: {project.map_error}")
         )
         return None
-    order = runnable_order(project)
-    _say_unrunnable(project, report)
+    blocked = unrunnable(project)
+    order = runnable_order(project, blocked)
+    _say_unrunnable(blocked, report)
     if not order:
         report.skipped.append(
             ("upgrades, round trips and the whole chain", "no revision can run (see the findings)")
