@@ -67,7 +67,7 @@ def flask_app_context(
     sqlalchemy_url: str,
     *,
     multidb: bool = False,
-    setting: str = "flask-app in [tool.migproof] of pyproject.toml",
+    setting: str,
 ) -> Iterator[Any]:
     """Load the Flask application from the working directory, as ``flask`` does, with its
     Flask-SQLAlchemy database at ``sqlalchemy_url``, and hold its application context.

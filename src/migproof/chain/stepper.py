@@ -151,7 +151,7 @@ class Stepper:
         token: str,
         url_env: tuple[str, ...] = (),
         flask_app: str | None = None,
-        flask_setting: str = "flask-app in [tool.migproof] of pyproject.toml",
+        flask_setting: str,
         facts: bool = False,
     ) -> None:
         self.project = project

@@ -92,7 +92,7 @@ class GuardProject:
     allow_edited: tuple[re.Pattern[str], ...]
     env_py: str | None = None
     search_roots: tuple[str, ...] = ()
-    allow_edited_setting: str = "allow-edited in [tool.migproof.guard] of pyproject.toml"
+    allow_edited_setting: str = ""  # where the project's configuration sets allow-edited
     _scope: list[_ImportScope] = field(default_factory=list, repr=False)
 
     def migration_dir_of(self, path: str) -> str | None:
