@@ -14,12 +14,18 @@ from migproof.findings import Report
 from migproof.sandbox import Sandbox
 from migproof.verify import verify
 
-T1 = Revision(
-    id="r1",
-    down=None,
-    upgrade='op.execute("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)")',
-    downgrade='op.execute("DROP TABLE t")',
-)
+
+def table_t(v: str) -> Revision:
+    """r1: table t, its key id and a column v of type (and constraints) ``v``."""
+    return Revision(
+        id="r1",
+        down=None,
+        upgrade=f'op.execute("CREATE TABLE t (id int PRIMARY KEY, v {v})")',
+        downgrade='op.execute("DROP TABLE t")',
+    )
+
+
+T1 = table_t("int NOT NULL")
 
 
 def run(pg: Sandbox, root: Path, **overrides: object) -> Report:
@@ -153,12 +159,7 @@ def test_requiring_a_column_that_was_there_is_a_note_not_a_finding(
 ) -> None:
     """SET NOT NULL on a column the table had: production rows may hold values where
     migproof's made-up rows held NULL; a note says the rows were removed for it."""
-    first = Revision(
-        id="r1",
-        down=None,
-        upgrade='op.execute("CREATE TABLE t (id int PRIMARY KEY, v int)")',
-        downgrade='op.execute("DROP TABLE t")',
-    )
+    first = table_t("int")
     second = Revision(
         id="r2",
         down="r1",
@@ -231,12 +232,7 @@ def test_a_second_upgrade_that_fails_on_made_up_values_is_a_note(
     """open-webui's 242a2047eae0: its first upgrade turned migproof's values into NULL, and
     the second one fails on those NULLs. Passing on empty tables, that is a note (as for the
     first upgrade and the downgrade), not MP013."""
-    first = Revision(
-        id="r1",
-        down=None,
-        upgrade='op.execute("CREATE TABLE t (id int PRIMARY KEY, v text)")',
-        downgrade='op.execute("DROP TABLE t")',
-    )
+    first = table_t("text")
     nulls = Revision(
         id="r2",
         down="r1",
