@@ -89,7 +89,7 @@ class VerifyConfig:
     jobs: int | None = _opt(
         None,
         "Processes that walk the chain side by side, each on a scratch database of its own; "
-        "default: one per core (at most 4) on Linux, for chains of 16 revisions or more.",
+        "default: one per core (at most 4) on Linux, for chains of 10 revisions or more.",
         "1",
         env="MIGPROOF_VERIFY_JOBS",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -239,10 +240,10 @@ def test_workers_die_with_their_parent(pg: Sandbox, tmp_path: Path) -> None:
     import time
 
     hang = {"upgrade": 'op.execute("SELECT pg_sleep(60)")', "downgrade": "pass"}
-    assert split(8, 2) == [0, 6]
+    start = split(8, 2)[1]
     # the worker's first revision hangs: it never reports progress, which would fail on the
     # closed pipe; only the kernel, told to, ends it with its parent
-    write_project(tmp_path, chain({7: hang}))
+    write_project(tmp_path, chain({start + 1: hang}))
     with pg.connect() as conn:
         before = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
     env = {k: v for k, v in os.environ.items() if k != "MIGPROOF_VERIFY_JOBS"}
@@ -294,3 +295,46 @@ def test_progress_counts_each_revision_once(
             host=pg,
         )
         assert progress.advanced == 8, f"jobs = {jobs}"
+
+
+def _scratch_databases(pg: Sandbox) -> set[str]:
+    with pg.connect() as conn:
+        names = {str(row[0]) for row in conn.execute("SELECT datname FROM pg_database")}
+    return {name for name in names if name.startswith("migproof_")}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_spare_database_serves_the_first_walk(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    # on a running host the first walk's database is created while the project loads: it is
+    # that walk's (or the first worker's), never one more, and it is dropped afterwards
+    write_project(tmp_path, chain({}))
+    before = _scratch_databases(pg)
+    created: list[str] = []  # by the thread that created each
+    create = pg.create_database
+
+    def counted(name: str | None = None, *, template: str | None = None) -> str:
+        created.append(threading.current_thread().name)
+        return create(name, template=template)
+
+    monkeypatch.setattr(pg, "create_database", counted)
+    report = run(pg, tmp_path, jobs)
+    assert not report.findings
+    assert len(report.records) == 8
+    assert created == ["migproof-spare"] + ["MainThread"] * (jobs - 1)
+    assert _scratch_databases(pg) == before
+
+
+def test_the_spare_database_is_dropped_when_nothing_can_run(pg: Sandbox, tmp_path: Path) -> None:
+    before = _scratch_databases(pg)
+    write_project(tmp_path, [Revision(id="r1", down=None, upgrade="op.create_table(")])
+    report = run(pg, tmp_path, 1)
+    assert [f.check for f in report.findings] == ["MP001"]  # it does not import
+    assert _scratch_databases(pg) == before
+    # and when loading the project fails outright
+    for path in (tmp_path / "migrations" / "versions").iterdir():
+        path.unlink()
+    with pytest.raises(ConfigError, match="no revision files"):
+        run(pg, tmp_path, 1)
+    assert _scratch_databases(pg) == before

@@ -39,17 +39,29 @@ def verify(
     >>> report.has_failures
     False
     """
+    from migproof.verify.early import Spare
     from migproof.verify.roundtrip import FROM_BOOTSTRAP, walk_chain
 
     progress = progress or NullProgress()
     root = (project_dir or config.root).resolve()
     report = Report(command="verify")
-    plan = _plan(config, root, report)
+    # on a running host, the walk's database is created on a thread meanwhile (a walk from
+    # a bootstrap file clones that file's database instead)
+    early = Spare(config, host) if host is not None and not config.verify.bootstrap_sql else None
+    try:
+        plan = _plan(config, root, report)
+    except BaseException:
+        if early is not None:
+            early.discard()
+        raise
     if plan is None:
+        if early is not None:
+            early.discard()
         return report
     graph, make_stepper, order, irreversible = plan
     with ExitStack() as stack:
         target = host if host is not None else stack.enter_context(open_host(config))
+        spare = early.join(stack) if early is not None else None
         head_checks = _HeadChecks(config, root, target, report)  # a bad schema file fails here
         bootstrap = _load_bootstrap(config, target, stack)  # and a bad bootstrap file here
         walk_chain(
@@ -63,6 +75,7 @@ def verify(
             irreversible,
             at_head=head_checks,
             bootstrap=bootstrap,
+            spare=spare,
         )
         _drop_disproved_no_downgrade(report)
         # a walk that started from the stamped file upgraded that database itself: its

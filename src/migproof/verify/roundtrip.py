@@ -1067,6 +1067,7 @@ def walk_chain(
     irreversible: set[str],
     at_head: Callable[[AtHead], None] | None = None,
     bootstrap: Bootstrap | None = None,
+    spare: tuple[str, str] | None = None,
 ) -> None:
     """Run the round trips on ``order`` and add the findings and records to ``report``.
 
@@ -1075,6 +1076,8 @@ def walk_chain(
     above 1 (the default on a multi-core Linux machine), worker processes walk later parts
     of the chain on databases of their own (verify/workers.py); the report is the same.
     With ``bootstrap`` stamped at revisions, the walk starts from it, in this process alone.
+    ``spare``, a scratch database made ready already (``(name, token)``, marked; its creator
+    drops it), serves the first walk that starts from an empty database.
     """
     from migproof.verify.workers import jobs_for, split
 
@@ -1083,9 +1086,9 @@ def walk_chain(
         return
     starts = split(len(order), jobs_for(config.verify.jobs, len(order)))
     if len(starts) > 1:
-        chain.walk_in_parts(progress, starts)
+        chain.walk_in_parts(progress, starts, spare)
         return
-    walk = chain.new_walk(progress)
+    walk = chain.new_walk(progress, spare)
     try:
         with walk.stepper.session():
             progress.start("verify", total=len(order))
@@ -1234,23 +1237,30 @@ class _Chain:
 
     # -- in parts -------------------------------------------------------------------------
 
-    def walk_in_parts(self, progress: Progress, starts: list[int]) -> None:
+    def walk_in_parts(
+        self, progress: Progress, starts: list[int], spare: tuple[str, str] | None = None
+    ) -> None:
         """This process walks ``order[:starts[1]]``; a forked worker each later part.
 
         Workers are forked first, before this process opens a connection or points env.py
-        anywhere. Should any worker fail to walk its part (its plain upgrade to the start
-        failed, or it crashed), or an upgrade failure here block revisions of a later part,
-        this process walks the rest itself, exactly as a walk in one process would.
+        anywhere; the first gets ``spare`` when there is one, and this process creates its
+        own database while they start. Should any worker fail to walk its part (its plain
+        upgrade to the start failed, or it crashed), or an upgrade failure here block
+        revisions of a later part, this process walks the rest itself, exactly as a walk in
+        one process would.
         """
         from migproof.verify.workers import Worker
 
         ends = [*starts[1:], len(self.order)]
-        workers: list[tuple[Worker, str]] = []
+        workers: list[tuple[Worker, str | None]] = []
         walk: _Walk | None = None
         try:
             for start, stop in zip(starts[1:], ends[1:], strict=True):
-                db = self.host.create_database()
-                database = (db, mark_scratch(self.host, db, self.config))
+                if spare is not None:
+                    database, spare, db = spare, None, None  # its creator drops it
+                else:
+                    db = self.host.create_database()
+                    database = (db, mark_scratch(self.host, db, self.config))
                 body = functools.partial(self._walk_part, database=database, start=start, stop=stop)
                 workers.append((Worker.fork(body), db))
             walk = self.new_walk(progress)
@@ -1276,7 +1286,8 @@ class _Chain:
         finally:
             for worker, db in workers:
                 worker.kill()
-                self.host.drop_database(db)
+                if db is not None:
+                    self.host.drop_database(db)
             if walk is not None:
                 walk.close()
 
