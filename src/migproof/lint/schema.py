@@ -176,6 +176,8 @@ class Schema:
     _new: list[TableInfo | IndexInfo | ConstraintInfo] = field(default_factory=list)
     _new_names: list[str] = field(default_factory=list)
     _renamed: dict[str, str] = field(default_factory=dict)  # table: old name -> new name
+    # tables and indexes the linted files dropped (or renamed away) and did not make again
+    _gone: set[str] = field(default_factory=set)
 
     def begin_migration(self) -> None:
         """What earlier migrations created exists in production by the time this one runs."""
@@ -216,8 +218,15 @@ class Schema:
             for column in table.columns.values()
         )
 
+    def known_absent(self, name: str) -> bool:
+        """Whether the table or index ``name`` is known not to exist: the linted files
+        dropped it (or its table) and did not make it again. An object they never named
+        may exist all the same (made before the first linted file)."""
+        return name in self._gone and name not in self.tables and name not in self.indexes
+
     def add_index(self, index: IndexInfo) -> None:
         self.pop_index(index.name)
+        self._gone.discard(index.name)
         self.indexes[index.name] = index
         self._by_table.setdefault(index.table, {})[index.name] = index
         self._created(index)
@@ -226,6 +235,7 @@ class Schema:
         index = self.indexes.pop(name, None)
         if index is not None:
             self._by_table.get(index.table, {}).pop(name, None)
+            self._gone.add(name)
         return index
 
     def table(self, name: str) -> TableInfo | None:
@@ -315,6 +325,7 @@ class Schema:
             return
         table = TableInfo(name, new=new)
         self.tables[name] = table
+        self._gone.discard(name)
         self._created(table)
         for element in node.tableElts or ():
             if isinstance(element, ast.ColumnDef):
@@ -414,7 +425,8 @@ class Schema:
                 continue
             name = qualified_list(names)
             if node.removeType in (OT.OBJECT_TABLE, OT.OBJECT_MATVIEW):
-                self.tables.pop(name, None)
+                if self.tables.pop(name, None) is not None:
+                    self._gone.add(name)
                 for key in list(self._by_table.get(name, {})):
                     self.pop_index(key)
                 self._constraints_by_table.pop(name, None)
@@ -431,6 +443,8 @@ class Schema:
         table.name = new_name
         self.tables[new_name] = table
         self._renamed[old] = new_name
+        self._gone.add(old)
+        self._gone.discard(new_name)
         moved = self._by_table.pop(old, {})
         for index in moved.values():
             index.table = new_name

@@ -406,6 +406,33 @@ def test_a_table_dropped_if_it_exists_and_made_again_is_an_idempotent_script(
     assert ("MP404" in codes) is found
 
 
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        # the index went with its table: DROP INDEX IF EXISTS drops nothing, locks nothing
+        ("DROP TABLE t;\nCREATE TABLE t (x int);\nDROP INDEX IF EXISTS t_x;", ["MP404"]),
+        ("DROP INDEX t_x;\nDROP INDEX IF EXISTS t_x;", ["MP202"]),
+        ("DROP TABLE t;\nDROP TABLE IF EXISTS t;", ["MP404"]),
+        # still there: each drop is reported
+        ("DROP INDEX IF EXISTS t_x;", ["MP202"]),
+        ("DROP TABLE IF EXISTS t;", ["MP404"]),
+        # renamed away, then dropped by its old name
+        ("ALTER TABLE t RENAME TO u;\nDROP TABLE IF EXISTS t;", ["MP402"]),
+        # made again after the drop (by this migration: its drop is no hazard either)
+        (
+            "DROP INDEX t_x;\nCREATE INDEX CONCURRENTLY t_x ON t (x);\nDROP INDEX IF EXISTS t_x;",
+            ["MP202"],
+        ),
+    ],
+)
+def test_a_drop_if_exists_of_what_the_files_dropped_already_is_no_drop(
+    script: str, expected: list[str]
+) -> None:
+    setup = "CREATE TABLE t (x int);\nCREATE INDEX t_x ON t (x);"
+    source = SqlSource(f"SET lock_timeout = '1s';\n{script}\n", Path("1.sql"), setup_sql=setup)
+    assert [f.check for f in lint_sources([source], config())] == expected
+
+
 def test_an_enum_swapped_for_a_new_one_of_the_same_name_is_not_left_by_the_downgrade() -> None:
     """alembic_postgresql_enum's sync_enum_values (dstack's): rename the type away, create
     it again with the new labels, convert the columns, drop the old one; the downgrade
