@@ -9,6 +9,7 @@ Unqualified names are taken to be in ``public`` (the default search_path).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -467,6 +468,9 @@ class Schema:
                 self._move_table(old, f"{node.newschema}.{node.relation.relname}")
 
     def _rename(self, node: Any) -> None:
+        if node.renameType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN) and node.object:
+            self._rename_type(qualified_list(node.object), node.newname)
+            return
         if node.relation is None:
             return
         old = qualified(node.relation)
@@ -478,6 +482,23 @@ class Schema:
                 column = columns.pop(node.subname)
                 column.name = node.newname
                 columns[node.newname] = column
+
+    def _rename_type(self, old: str, newname: str) -> None:
+        """A type renamed: the columns of that type keep it under its new name, and a type
+        made later under the old name is another one (alembic_postgresql_enum's swap). The
+        old name stays in ``types``: the engine tells that swap's ``CREATE TYPE`` of a name
+        an earlier migration made from a type this one makes (MP503)."""
+        schema = old.rpartition(".")[0]
+        new_name = f"{schema}.{newname}"
+        if old in self.types:
+            self._set_type(new_name, new=self.types[old])
+        spelled = {old, old.removeprefix("public.")}  # columns carry the name as written
+        for table in self.tables.values():
+            for column in table.columns.values():
+                current = column.type
+                if current is not None and current.name in spelled:
+                    name = new_name if "." in current.name else newname
+                    column._type = dataclasses.replace(current, name=name, written=newname)
 
 
 _COLUMN_CHANGES = frozenset(

@@ -433,6 +433,26 @@ def test_a_drop_if_exists_of_what_the_files_dropped_already_is_no_drop(
     assert [f.check for f in lint_sources([source], config())] == expected
 
 
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        # alembic_postgresql_enum's swap: the column's type is the old one, renamed away
+        (
+            "ALTER TYPE mood RENAME TO mood_old;\nCREATE TYPE mood AS ENUM ('a', 'b', 'c');\n"
+            "ALTER TABLE t ALTER COLUMN m TYPE mood USING m::text::mood;\nDROP TYPE mood_old;",
+            ["MP301"],
+        ),
+        # the same type under its new name: nothing to convert
+        ("ALTER TYPE mood RENAME TO feeling;\nALTER TABLE t ALTER COLUMN m TYPE feeling;", []),
+        ("ALTER TABLE t ALTER COLUMN m TYPE mood;", []),
+    ],
+)
+def test_a_column_keeps_its_type_when_the_type_is_renamed(script: str, expected: list[str]) -> None:
+    setup = "CREATE TYPE mood AS ENUM ('a', 'b');\nCREATE TABLE t (id int PRIMARY KEY, m mood);"
+    source = SqlSource(f"SET lock_timeout = '1s';\n{script}\n", Path("1.sql"), setup_sql=setup)
+    assert [f.check for f in lint_sources([source], config())] == expected
+
+
 def test_an_enum_swapped_for_a_new_one_of_the_same_name_is_not_left_by_the_downgrade() -> None:
     """alembic_postgresql_enum's sync_enum_values (dstack's): rename the type away, create
     it again with the new labels, convert the columns, drop the old one; the downgrade
