@@ -148,6 +148,9 @@ class IndexInfo:
     columns: tuple[str, ...]
     new: bool = False
     unique: bool = False  # and not partial: one row at most per value of its columns
+    # partial, with a condition a lookup by its columns alone does not imply (anything but
+    # "col IS NOT NULL" on them): a foreign key's checks and actions cannot use it
+    partial: bool = False
 
 
 @dataclass(slots=True)
@@ -264,8 +267,20 @@ class Schema:
         a unique one covers some of them: a lookup by all of them finds one row through it."""
         wanted, width = set(columns), len(columns)
         return any(
-            set(index.columns[:width]) == wanted
-            or (index.unique and all(index.columns) and set(index.columns) <= wanted)
+            not index.partial
+            and (
+                set(index.columns[:width]) == wanted
+                or (index.unique and all(index.columns) and set(index.columns) <= wanted)
+            )
+            for index in self._by_table.get(table, {}).values()
+        )
+
+    def has_partial_index_on(self, table: str, columns: tuple[str, ...]) -> bool:
+        """A partial index of ``table`` starts with ``columns``: one a lookup by them
+        alone cannot use (``has_index_on`` is False for it)."""
+        wanted, width = set(columns), len(columns)
+        return any(
+            index.partial and set(index.columns[:width]) == wanted
             for index in self._by_table.get(table, {}).values()
         )
 
@@ -417,7 +432,8 @@ class Schema:
         if node.if_not_exists and name in self.indexes:
             return
         unique = bool(node.unique) and node.whereClause is None
-        self.add_index(IndexInfo(name, table, columns, new=new, unique=unique))
+        partial = node.whereClause is not None and not _not_null_only(node.whereClause, columns)
+        self.add_index(IndexInfo(name, table, columns, new=new, unique=unique, partial=partial))
 
     def _drop(self, node: Any) -> None:
         for obj in node.objects or ():
@@ -474,6 +490,12 @@ class Schema:
         if node.relation is None:
             return
         old = qualified(node.relation)
+        if node.renameType == OT.OBJECT_INDEX and old in self.indexes:
+            index = self.indexes[old]
+            self.pop_index(old)
+            index.name = f"{old.rpartition('.')[0]}.{node.newname}"
+            self.add_index(index)
+            return
         if node.renameType == OT.OBJECT_TABLE and old in self.tables:
             self._move_table(old, f"{old.split('.')[0]}.{node.newname}")
         elif node.renameType == OT.OBJECT_COLUMN and old in self.tables:
@@ -504,6 +526,18 @@ class Schema:
 _COLUMN_CHANGES = frozenset(
     {AT.AT_AlterColumnType, AT.AT_ColumnDefault, AT.AT_SetNotNull, AT.AT_DropNotNull}
 )
+
+
+def _not_null_only(where: Any, columns: tuple[str, ...]) -> bool:
+    """Whether an index's WHERE is only ``col IS NOT NULL`` tests (ANDed) of its own
+    columns, which a lookup ``col = $1`` implies: PostgreSQL uses the index for it."""
+    if isinstance(where, ast.BoolExpr) and where.boolop == enums.BoolExprType.AND_EXPR:
+        return all(_not_null_only(arg, columns) for arg in where.args or ())
+    if not isinstance(where, ast.NullTest) or where.nulltesttype != enums.NullTestType.IS_NOT_NULL:
+        return False
+    fields = where.arg.fields if isinstance(where.arg, ast.ColumnRef) else ()
+    last = fields[-1] if fields else None
+    return isinstance(last, ast.String) and last.sval in columns
 
 
 def _alter_column(column: ColumnInfo, subtype: Any, cmd: Any) -> None:

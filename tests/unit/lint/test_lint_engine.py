@@ -453,6 +453,58 @@ def test_a_column_keeps_its_type_when_the_type_is_renamed(script: str, expected:
     assert [f.check for f in lint_sources([source], config())] == expected
 
 
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [
+        # procrastinate's worker_id: ON DELETE SET NULL looks rows up by worker_id alone
+        ("CREATE INDEX c_p ON c (p_id) WHERE s = 'doing'", ["MP502"]),
+        ("CREATE INDEX c_p ON c (p_id) WHERE p_id IS NOT NULL AND s = 'doing'", ["MP502"]),
+        # implied by p_id = $1: PostgreSQL uses it
+        ("CREATE INDEX c_p ON c (p_id) WHERE p_id IS NOT NULL", []),
+        ("CREATE INDEX c_p ON c (p_id)", []),
+    ],
+)
+def test_a_partial_index_serves_a_foreign_key_only_when_the_lookup_implies_it(
+    index: str, expected: list[str]
+) -> None:
+    setup = (
+        "CREATE TABLE p (id bigint PRIMARY KEY);\nCREATE TABLE c (id bigint PRIMARY KEY, s text);"
+    )
+    script = f"ALTER TABLE c ADD COLUMN p_id bigint REFERENCES p (id);\n{index};"
+    source = SqlSource(f"SET lock_timeout = '1s';\n{script}\n", Path("1.sql"), setup_sql=setup)
+    found = [f for f in lint_sources([source], config()) if f.check != "MP201"]
+    assert [f.check for f in found] == expected
+    if found:
+        assert "but a partial one" in found[0].message
+
+
+def test_a_renamed_index_keeps_its_table() -> None:
+    setup = (
+        "CREATE TABLE p (id bigint PRIMARY KEY);\nCREATE TABLE c (id bigint PRIMARY KEY, p_id bigint);"
+        "\nCREATE INDEX c_tmp ON c (p_id);\nALTER INDEX c_tmp RENAME TO c_p;"
+    )
+    script = "DROP INDEX c_p;"
+    source = SqlSource(f"SET lock_timeout = '1s';\n{script}\n", Path("1.sql"), setup_sql=setup)
+    (found,) = lint_sources([source], config())
+    assert found.check == "MP202"
+    assert (
+        found.message == "DROP INDEX public.c_p locks its table public.c against reads and writes"
+    )
+    # and it still serves the foreign key added later
+    script = "ALTER TABLE c ADD FOREIGN KEY (p_id) REFERENCES p (id) NOT VALID;"
+    source = SqlSource(f"SET lock_timeout = '1s';\n{script}\n", Path("1.sql"), setup_sql=setup)
+    assert [f.check for f in lint_sources([source], config())] == []
+
+
+def test_a_using_expression_to_the_same_type_rewrites() -> None:
+    setup = "CREATE TYPE st AS ENUM ('a', 'b');\nCREATE TABLE t (id int PRIMARY KEY, s st);"
+    script = "ALTER TABLE t ALTER COLUMN s TYPE st USING (CASE s::text WHEN 'a' THEN 'b' END)::st;"
+    source = SqlSource(f"SET lock_timeout = '1s';\n{script}\n", Path("1.sql"), setup_sql=setup)
+    (found,) = lint_sources([source], config())
+    assert found.check == "MP301"
+    assert "to its own type st with a USING expression rewrites public.t" in found.message
+
+
 def test_an_enum_swapped_for_a_new_one_of_the_same_name_is_not_left_by_the_downgrade() -> None:
     """alembic_postgresql_enum's sync_enum_values (dstack's): rename the type away, create
     it again with the new labels, convert the columns, drop the old one; the downgrade

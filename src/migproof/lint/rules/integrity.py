@@ -138,7 +138,9 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Finding]:
     Flags a foreign key added in this migration when no index (this migration's, the next
     migration's, or an existing one that migproof knows of) starts with its referencing
     columns. A unique index (not partial) on some of them is enough: a lookup by all of
-    the key's columns finds its one row through it.
+    the key's columns finds its one row through it. A partial index counts only when its
+    `WHERE` is `col IS NOT NULL` on the key's columns, which the key's lookup implies; one
+    with any other condition (`WHERE status = 'doing'`) cannot serve it.
 
     ## Why is this bad?
     PostgreSQL indexes the referenced key, never the referencing columns. Every DELETE or
@@ -173,6 +175,11 @@ def unindexed_foreign_keys(ctx: MigrationContext) -> Iterator[tuple[Finding, Add
         columns = ", ".join(fk.columns)
         has_none = (
             f"has no index on {table} ({columns})"
+            + (
+                " but a partial one, which a lookup by the key alone cannot use"
+                if ctx.schema.has_partial_index_on(table, fk.columns)
+                else ""
+            )
             if table in ctx.schema.tables
             # made before the files linted (synapse's deltas start from a schema): its
             # indexes are unknown

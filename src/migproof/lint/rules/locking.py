@@ -113,7 +113,7 @@ def drop_index_without_concurrently(stmt: ast.DropStmt, ctx: StatementContext) -
             continue
         if stmt.missing_ok and ctx.schema.known_absent(name):
             continue  # dropped already (with its table): nothing is dropped, nobody waits
-        on = f" on {index.table}" if index else ""
+        on = f" {index.table}" if index else ""
         yield ctx.finding(
             f"DROP INDEX {name} locks its table{on} against reads and writes",
             fix=_rewritten(

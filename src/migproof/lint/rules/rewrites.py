@@ -143,7 +143,9 @@ def column_type_change_rewrites_table(cmd: Any, ctx: StatementContext) -> Iterat
     if ctx.cleared_by_facts(table):
         return  # it ran in the sandbox and the table kept its relfilenode: no rewrite
     seen = ctx.facts is not None and table in ctx.facts.rewritten  # the sandbox saw it
-    if old is not None:
+    if old is not None and (old.name, old.mods, old.array) == (new.name, new.mods, new.array):
+        verdict = f"to its own type {new} with a USING expression rewrites {table}"
+    elif old is not None:
         verdict = f"from {old} to {new} rewrites {table}"
     elif seen:
         verdict = f"to {new} rewrites {table}"
