@@ -603,3 +603,32 @@ def test_revisions_below_many_failing_downgrades_are_said_not_downgraded(
             " was made again 3 times, the most",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("first", "hinted"),
+    [
+        ("pass", True),  # jupyterhub's: the schema came from create_all() and stamp head
+        ('op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))', False),
+    ],
+)
+def test_an_upgrade_failing_on_a_table_no_revision_made_says_how_to_lint_it(
+    pg: Sandbox, tmp_path: Path, first: str, hinted: bool
+) -> None:
+    second = 'op.add_column("users", sa.Column("name", sa.Text))'
+    if not hinted:  # made, then dropped again by the chain itself: its own bug
+        second = f'op.drop_table("users")\n{second}'
+    write_project(
+        tmp_path,
+        [Revision(id="r1", down=None, upgrade=first), Revision(id="r2", down="r1", upgrade=second)],
+    )
+    config = load_config(tmp_path)
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    (failed,) = [f for f in report.findings if f.check == "MP010"]
+    assert 'relation "users" does not exist' in failed.message
+    if hinted:
+        assert failed.fix is not None
+        assert 'no revision before r2 creates relation "users"' in failed.fix
+        assert "--bootstrap-sql FILE" in failed.fix
+    else:
+        assert failed.fix is None

@@ -10,6 +10,7 @@ EXCLUSIVE, table rewrite)") go into the report's records.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from migproof.chain.capture import RecordedStatement as Recorded
 from migproof.chain.graph import DowngradeKind, RevisionFile
@@ -116,6 +117,7 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
                     + f": {run.failure.error}",
                     statement=run.failure.statement,
                     location=Location(path=run.failure.path or run.path, line=run.failure.line),
+                    fix=_outside_schema_fix(run, runs, config),
                 )
             )
         report.records.append(
@@ -225,4 +227,34 @@ def _statement(recorded: Recorded, run: RevisionRun) -> RecordedStatement:
         )
         if observed
         else None,
+    )
+
+
+def _outside_schema_fix(run: RevisionRun, runs: list[RevisionRun], config: Config) -> str | None:
+    """For an upgrade that fails on an object no earlier revision names: the chain starts
+    from a schema made outside it (jupyterhub's ``create_all()``), and lint runs it only
+    from a bootstrap file, as verify does (whose MP010 says what to write in it)."""
+    from migproof.verify.hints import mentions, missing_object
+
+    failure = run.failure
+    missing = missing_object(failure) if failure is not None and not failure.in_env else None
+    if missing is None:
+        return None
+    earlier = runs[: runs.index(run)]
+    if any(mentions(s.sql, missing[1]) for r in earlier for s in r.upgrade if not s.failed):
+        return None
+    kind, name = missing
+    if config.verify.bootstrap_sql:
+        return (
+            f'no revision before {run.revision} creates {kind} "{name}": the schema in'
+            f" {Path(config.verify.bootstrap_sql).name} must hold it, stamped at the revision"
+            " it matches (`migproof verify` says how)"
+        )
+    return (
+        f'no revision before {run.revision} creates {kind} "{name}": the chain seems to start'
+        " from a schema created outside the migrations (as `metadata.create_all()` then"
+        " `alembic stamp head` do). Write that schema to a file stamped at the revision it"
+        " matches and pass it as `--bootstrap-sql FILE`"
+        f" ({config.setting('verify.bootstrap-sql')}); `migproof verify` says what to put in"
+        " it. Or read the revision files alone with `--static`"
     )
