@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from migproof.config import load_config
 from migproof.findings import Report
 from migproof.sandbox import Sandbox
@@ -94,12 +96,33 @@ def test_migration_without_down_file_is_irreversible_not_failed(
         tmp_path,
         {
             "1_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY);",
+            "1_users.down.sql": "DROP TABLE users;",
             "2_seed.up.sql": "INSERT INTO users VALUES (1);",
         },
     )
     report = run(pg, tmp_path)
-    assert [f.check for f in report.findings] == ["MP008", "MP008"]
+    assert [f.check for f in report.findings] == ["MP008"]  # one of two has no down file
+    assert report.findings[0].revision == "2"
     assert not report.has_failures
+
+
+def test_a_forward_only_directory_is_said_once(pg: Sandbox, tmp_path: Path) -> None:
+    # procrastinate's 38 files: no migration has down SQL, by design; one line, not 38 MP008s
+    write(
+        tmp_path,
+        {
+            "V1__users.sql": "CREATE TABLE users (id bigint PRIMARY KEY);",
+            "V2__seed.sql": "INSERT INTO users VALUES (1);",
+            "V3__email.sql": "ALTER TABLE users ADD COLUMN email text;",
+        },
+    )
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert (
+        "round trips of all 3 migrations",
+        "no migration has down SQL (a forward-only directory): each was upgraded, none downgraded",
+    ) in report.skipped
+    assert [r["upgrade"] for r in report.records] == ["ok", "ok", "ok"]
 
 
 def test_dbmate_sections(pg: Sandbox, tmp_path: Path) -> None:
@@ -115,3 +138,23 @@ def test_dbmate_sections(pg: Sandbox, tmp_path: Path) -> None:
         ("MP012", "20240102000000"),
         ("MP013", "20240102000000"),
     ]
+
+
+def test_sql_files_named_in_no_known_scheme_are_said_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # procrastinate's names: the user pointed at SQL migrations, not at an Alembic project
+    from migproof.cli import main
+
+    write(tmp_path, {"00.00.00_01_initial.sql": "CREATE TABLE t (a int);\n"})
+    assert main(["verify", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "00.00.00_01_initial.sql is not a migration file name migproof understands" in err
+    assert "golang-migrate: 1_create_users.up.sql" in err
+    assert "alembic.ini" not in err
+    # nested .sql files only (a project's docs, fixtures): the Alembic message stands
+    nested = tmp_path / "elsewhere"
+    (nested / "docs").mkdir(parents=True)
+    write(nested / "docs", {"schema.sql": "CREATE TABLE t (a int);\n"})
+    assert main(["verify", str(nested)]) == 2
+    assert "no Alembic configuration" in capsys.readouterr().err

@@ -254,8 +254,9 @@ def _plan(
     from migproof.verify.roundtrip import alembic_stepper
 
     if is_sql_project(config, root):
-        graph, make_stepper, irreversible, findings = sqldir.load(config, root)
+        graph, make_stepper, irreversible, findings, skipped = sqldir.load(config, root)
         report.extend(findings)
+        report.skipped.extend(skipped)
         return graph, make_stepper, graph.topological_order(), irreversible
     from migproof.chain.graph import DowngradeKind
     from migproof.chain.project import load_project, runnable_order, unrunnable
@@ -331,4 +332,6 @@ def is_sql_project(config: Config, root: Path) -> bool:
     from migproof.alembic_ini import project_ini
     from migproof.verify import sqldir
 
-    return project_ini(root, config) is None and sqldir.is_sql_directory(root)
+    return project_ini(root, config) is None and sqldir.is_sql_directory(
+        root, config.migrate.layout
+    )

@@ -27,28 +27,34 @@ from migproof.verify.graph_checks import IRREVERSIBLE
 
 if TYPE_CHECKING:
     from migproof.sandbox import DatabaseHost
+    from migproof.sqlmigrate import Migration
     from migproof.verify.roundtrip import ChainStepper, StepperFactory
 
 __all__ = ["SqlStepper", "is_sql_directory", "load"]
 
 
-def is_sql_directory(directory: Path) -> bool:
-    """True when ``directory`` holds SQL migrations in a layout migproof knows."""
+def is_sql_directory(directory: Path, layout: str | None = None) -> bool:
+    """True when ``directory`` holds SQL migrations in a layout migproof knows (``layout``
+    when set), or ``.sql`` files of its own in none: loading them then says what names
+    migproof understands (procrastinate's ``00.00.00_01_initial.sql``), where "no
+    alembic.ini" would send the user looking for an Alembic project."""
     from migproof.sqlmigrate import load_migrations
 
     if not directory.is_dir() or not any(directory.rglob("*.sql")):
         return False
     try:
-        return bool(load_migrations(directory))
+        return bool(load_migrations(directory, layout))
     except MigproofError:
-        return False
+        return any(directory.glob("*.sql"))
 
 
 def load(
     config: Config, directory: Path
-) -> tuple[RevisionGraph, StepperFactory, set[str], list[Finding]]:
-    """The migrations as a revision graph, a stepper factory, the ones without down SQL, and
-    findings about them (a migration without down SQL is reported as irreversible)."""
+) -> tuple[RevisionGraph, StepperFactory, set[str], list[Finding], list[tuple[str, str]]]:
+    """The migrations as a revision graph, a stepper factory, the ones without down SQL,
+    findings about them (a migration without down SQL is reported as irreversible) and what
+    is not checked: a directory where none has down SQL (forward-only, procrastinate's) is
+    said once, not as one finding per file."""
     from migproof.sqlmigrate import load_migrations
 
     migrations = [m for m in load_migrations(directory, config.migrate.layout) if not m.repeatable]
@@ -73,6 +79,18 @@ def load(
         )
         previous = version
     without_down = [m for m in migrations if m.down_sql is None]
+    skipped: list[tuple[str, str]] = []
+    if len(migrations) > 1 and len(without_down) == len(migrations):
+        skipped.append(
+            (
+                f"round trips of all {len(migrations)} migrations",
+                "no migration has down SQL (a forward-only directory): each was upgraded, none"
+                " downgraded",
+            )
+        )
+        without_down_findings: list[Migration] = []
+    else:
+        without_down_findings = without_down
     findings = [
         Finding(
             check=IRREVERSIBLE.code,
@@ -81,7 +99,7 @@ def load(
             message=f"migration {m.path.name} has no down SQL: its round trip is not checked",
             location=Location(path=m.path, line=1),
         )
-        for m in without_down
+        for m in without_down_findings
     ]
     by_version = {str(m.version): m for m in migrations}
 
@@ -89,7 +107,7 @@ def load(
         del token  # plain SQL runs on migproof's own connection: nothing to prove
         return SqlStepper(by_version, [str(m.version) for m in migrations], host.url_for(dbname))
 
-    return RevisionGraph(files), make, {str(m.version) for m in without_down}, findings
+    return RevisionGraph(files), make, {str(m.version) for m in without_down}, findings, skipped
 
 
 @dataclass(frozen=True, slots=True)
