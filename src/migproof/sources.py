@@ -363,8 +363,23 @@ def _apply_statements(
                 if position and position.isdigit():
                     line += statement.text[: int(position) - 1].count("\n")
                 message = exc.diag.message_primary or first_line(exc)
-                raise SourceError(
-                    f"{path}:{line}: {message}",
-                    fix="correct the SQL at that line (it ran in an empty database: objects "
-                    "it needs must be created earlier in the file)",
-                ) from exc
+                raise SourceError(f"{path}:{line}: {message}", fix=_load_fix(exc.sqlstate)) from exc
+
+
+def _load_fix(sqlstate: str | None) -> str:
+    """What to do about a statement of a schema file that failed to load."""
+    if sqlstate == "3F000":  # invalid_schema_name: "no schema has been selected to create in"
+        return (
+            "qualify the name with its schema (`public.alembic_version`): a pg_dump file"
+            " empties the search_path at its start, where an unqualified name has no schema"
+        )
+    if sqlstate in ("42P07", "42710"):  # duplicate_table, duplicate_object
+        return (
+            "create it once: the file made it already (a pg_dump of a database Alembic"
+            " upgraded holds its version table: keep the dump's, or dump with"
+            " --exclude-table, and only INSERT the stamp)"
+        )
+    return (
+        "correct the SQL at that line (it ran in an empty database: objects it needs must"
+        " be created earlier in the file)"
+    )

@@ -61,8 +61,8 @@ def test_a_chain_whose_base_revision_does_nothing_gets_the_bootstrap_hint(
     assert finding.fix == (
         f"{SEEMS} Write that schema as it stood at r1 to a SQL file: the tables `create_all()` "
         "made when r1 was head (e.g. `pg_dump --schema-only --no-owner "
-        "--exclude-table=alembic_version` of such a database), then `CREATE TABLE "
-        "alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version "
+        "--exclude-table=public.alembic_version` of such a database), then `CREATE TABLE "
+        "public.alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO public.alembic_version "
         "VALUES ('r1');`. Pass the file as `--bootstrap-sql FILE` (bootstrap-sql in "
         "[tool.migproof.verify] of pyproject.toml): the walk then starts from the database it "
         "builds, takes r1 and every revision before as applied, and round-trips r2 and the "
@@ -103,9 +103,9 @@ def test_a_failing_base_revision_names_the_empty_database_as_its_start(
     )
     assert (
         " Write that schema as it stood after r1 to a SQL file (e.g. `pg_dump --schema-only "
-        "--no-owner` of a database `create_all()` made then, with r1 applied), then `CREATE "
-        "TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO "
-        "alembic_version VALUES ('r1');`. Pass the file as "
+        "--no-owner --exclude-table=public.alembic_version` of a database `create_all()` made then, with r1 applied), then `CREATE "
+        "TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO "
+        "public.alembic_version VALUES ('r1');`. Pass the file as "
     ) in finding.fix
     assert "takes r1 as applied, and round-trips the revisions after it" in finding.fix
 
@@ -125,8 +125,8 @@ def test_with_a_bootstrap_file_that_stamps_nothing_the_hint_says_to_stamp_it(
     assert finding.fix == (
         f"{SEEMS} prod.sql stamps no revision, so the walk started from an empty database, "
         "where r2 cannot run. Stamp prod.sql at the revision its schema matches: end it with "
-        "`CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO "
-        "alembic_version VALUES ('r1');`. Then the walk starts from the database prod.sql "
+        "`CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO "
+        "public.alembic_version VALUES ('r1');`. Then the walk starts from the database prod.sql "
         "builds, takes r1 and every revision before as applied, and round-trips r2 and the "
         "revisions after it"
     )
@@ -138,11 +138,12 @@ def test_with_a_stamped_bootstrap_file_there_is_nothing_to_hint(
     root = write_project(
         tmp_path / "project", [Revision(id="r1", down=None, upgrade="pass"), ADD_AUTH_STATE]
     )
-    bootstrap = tmp_path / "prod.sql"  # what the hint says to write
+    bootstrap = tmp_path / "prod.sql"  # what the hint says to write, as pg_dump writes it
     bootstrap.write_text(
-        "CREATE TABLE users (id serial PRIMARY KEY, name text);\n"
-        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);\n"
-        "INSERT INTO alembic_version VALUES ('r1');\n"
+        "SELECT pg_catalog.set_config('search_path', '', false);\n"
+        "CREATE TABLE public.users (id serial PRIMARY KEY, name text);\n"
+        "CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY);\n"
+        "INSERT INTO public.alembic_version VALUES ('r1');\n"
     )
     report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
     assert report.findings == []
@@ -150,6 +151,29 @@ def test_with_a_stamped_bootstrap_file_there_is_nothing_to_hint(
         ("r1", "not run"),
         ("r2", "ok"),
     ]
+
+
+def test_an_empty_downgrade_the_bootstrap_file_stands_in_for_is_not_confirmed(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # mlflow's first revision: taken as applied from the file, never run here
+    first = Revision(
+        id="r1",
+        down=None,
+        upgrade='op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))',
+    )
+    root = write_project(tmp_path / "project", [first, ADD_AUTH_STATE])
+    bootstrap = tmp_path / "prod.sql"
+    bootstrap.write_text(
+        "CREATE TABLE users (id serial PRIMARY KEY, name text);\n"
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);\n"
+        "INSERT INTO alembic_version VALUES ('r1');\n"
+    )
+    report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
+    assert [(f.check, f.revision, f.severity.value) for f in report.findings] == [
+        ("MP006", "r1", "warning")
+    ]
+    assert report.findings[0].message.endswith("(not confirmed: it did not run)")
 
 
 def test_a_failing_base_revision_with_a_bootstrap_file_has_nothing_to_stamp(
@@ -173,8 +197,8 @@ def test_a_failing_base_revision_with_a_bootstrap_file_has_nothing_to_stamp(
     assert finding.fix.endswith(
         " prod.sql stamps no revision, so the walk started from an empty database, where r1 "
         "cannot run. r1 is a base revision: put the schema as it stood after r1 in prod.sql and "
-        "end it with `CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT "
-        "INTO alembic_version VALUES ('r1');`. Then the walk starts from the database prod.sql "
+        "end it with `CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY); INSERT "
+        "INTO public.alembic_version VALUES ('r1');`. Then the walk starts from the database prod.sql "
         "builds, takes r1 as applied, and round-trips the revisions after it; to verify r1 too, "
         "let it create those tables"
     )

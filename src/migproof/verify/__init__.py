@@ -104,10 +104,13 @@ def _drop_disproved_no_downgrade(report: Report) -> None:
     it (a data fix, a repair that changes nothing on a sound database): the finding goes.
     One whose round trip never ran stays, as a warning that says so."""
     from migproof.verify.graph_checks import NO_DOWNGRADE
+    from migproof.verify.roundtrip import FROM_BOOTSTRAP
 
     passed = {r["revision"] for r in report.records if r.get("roundtrip") == "ok"}
-    # not run because an earlier revision failed (a bootstrap file's are never run: no news)
-    ran = {r["revision"] for r in report.records if r.get("upgrade") != "not run"}
+    # not run because an earlier revision failed, or taken as applied from a bootstrap file
+    ran = {
+        r["revision"] for r in report.records if r.get("upgrade") not in ("not run", FROM_BOOTSTRAP)
+    }
     kept = []
     for finding in report.findings:
         if finding.check != NO_DOWNGRADE.code:

@@ -104,13 +104,19 @@ def _stamp_advice(rev: RevisionFile, name: str, version_table: tuple[str | None,
 
 def _stamp_sql(revisions: list[str], version_table: tuple[str | None, str]) -> str:
     """The statements that stamp a database at ``revisions``, in the walk's version table."""
-    schema, table = version_table
-    name = f"{schema}.{table}" if schema else table
+    name = _version_table_name(version_table)
     rows = ", ".join(f"('{r}')" for r in revisions)
     return (
         f"`CREATE TABLE {name} (version_num varchar(32) PRIMARY KEY);"
         f" INSERT INTO {name} VALUES {rows};`."
     )
+
+
+def _version_table_name(version_table: tuple[str | None, str]) -> str:
+    """The version table, schema-qualified (``public`` when env.py names none): a
+    ``pg_dump`` file empties the search_path, where an unqualified CREATE TABLE fails."""
+    schema, table = version_table
+    return f"{schema or 'public'}.{table}"
 
 
 def _bootstrap_contents(rev: RevisionFile, version_table: tuple[str | None, str]) -> str:
@@ -121,11 +127,11 @@ def _bootstrap_contents(rev: RevisionFile, version_table: tuple[str | None, str]
         rid = rev.revision or ""
         return (
             f"Write that schema as it stood after {rid} to a SQL file (e.g. `pg_dump"
-            " --schema-only --no-owner` of a database `create_all()` made then, with"
-            f" {rid} applied), then {_stamp_sql([rid], version_table)}"
+            f" --schema-only --no-owner --exclude-table={_version_table_name(version_table)}`"
+            f" of a database `create_all()` made then, with {rid} applied), then"
+            f" {_stamp_sql([rid], version_table)}"
         )
-    schema, table = version_table
-    name = f"{schema}.{table}" if schema else table
+    name = _version_table_name(version_table)
     at = " and ".join(parents)
     return (
         f"Write that schema as it stood at {at} to a SQL file: the tables `create_all()` made"

@@ -249,6 +249,37 @@ def test_a_bootstrap_file_that_fails_names_file_and_line(pg: Sandbox, tmp_path: 
     assert caught.value.what == (f'bootstrap file {bootstrap}:2: type "nosuchtype" does not exist')
 
 
+@pytest.mark.parametrize(
+    ("stamp", "fix"),
+    [
+        # pg_dump empties the search_path: an unqualified stamp has no schema to go to
+        (
+            "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);",
+            "qualify the name with its schema (`public.alembic_version`)",
+        ),
+        # and the dump of an upgraded database holds the version table already
+        (
+            "CREATE TABLE public.users (id int);",
+            "create it once: the file made it already",
+        ),
+        ("CREATE TABLE public.x (id nosuchtype);", "correct the SQL at that line"),
+    ],
+)
+def test_a_bootstrap_file_that_fails_as_pg_dump_files_do_says_why(
+    pg: Sandbox, tmp_path: Path, stamp: str, fix: str
+) -> None:
+    bootstrap = tmp_path / "prod.sql"
+    bootstrap.write_text(
+        "SELECT pg_catalog.set_config('search_path', '', false);\n"
+        f"CREATE TABLE public.users (id int);\n{stamp}\n"
+    )
+    with pytest.raises(SourceError) as caught:
+        load_bootstrap(pg, bootstrap)
+    assert caught.value.what.startswith(f"bootstrap file {bootstrap}:3: ")
+    assert caught.value.fix is not None
+    assert caught.value.fix.startswith(fix)
+
+
 def test_hanging_schema_and_bootstrap_files_stop_at_the_statement_timeout(
     pg: Sandbox, conn: Conn, tmp_path: Path
 ) -> None:

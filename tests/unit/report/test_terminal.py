@@ -50,3 +50,27 @@ def test_consecutive_revisions_skipped_for_one_reason_are_one_line() -> None:
         "    comparisons with head: head was not reached",
         "verify: no findings",
     ]
+
+
+def test_the_revision_table_fits_eighty_columns_with_every_status_whole() -> None:
+    from migproof.report.verify_table import render_verify_table
+
+    report = Report(command="verify")
+    report.records = [
+        {
+            "revision": rid,
+            "message": "add metric step, and a message longer than the column",
+            "upgrade": upgrade,
+            "roundtrip": "not run",
+            "upgrade_ms": 1234.0,
+            "downgrade_ms": 0.0,
+        }
+        for rid, upgrade in (("451aebb31d03", "bootstrap"), ("0006_add_billing_contact", "ok"))
+    ]
+    for width in (80, 120):
+        out = StringIO()
+        render_verify_table(report, Console(file=out, width=width, color_system=None))
+        lines = out.getvalue().splitlines()
+        assert max(len(line) for line in lines) <= width
+        assert "│ bootstrap │ not run    │ 1234 ms" in lines[2]
+        assert "add metric step" in lines[2]
