@@ -191,7 +191,8 @@ def read_snapshot_file(path: Path) -> Snapshot:
         ) from exc
 
 
-def _read_sql(path: Path) -> str:
+def read_sql(path: Path) -> str:
+    """A SQL file's text, the psql meta-commands of a pg_dump file made SQL."""
     if not path.is_file():
         raise SourceError(f"no such SQL file: {path}", fix="check the path")
     try:
@@ -294,7 +295,7 @@ def apply_sql_file(
     ``lock_timeout`` (seconds) bound every statement, so a file that hangs fails instead of
     wedging the run.
     """
-    text = _read_sql(path) if text is None else text
+    text = read_sql(path) if text is None else text
     dbname = host.create_database()
     try:
         with host.connect(dbname) as conn:

@@ -632,3 +632,35 @@ def test_an_upgrade_failing_on_a_table_no_revision_made_says_how_to_lint_it(
         assert "--bootstrap-sql FILE" in failed.fix
     else:
         assert failed.fix is None
+
+
+def test_the_bootstrap_files_tables_are_the_schema_the_rules_see(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # mlflow: metrics.value is NOT NULL in the schema the file builds; the revision's
+    # SET NOT NULL changes nothing (MP207 was reported), an ADD COLUMN on its table is linted
+    write_project(
+        tmp_path,
+        [
+            Revision(id="r1", down=None, upgrade="pass"),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.alter_column("metrics", "value", existing_type=sa.Float(),'
+                ' nullable=False)\nop.alter_column("metrics", "step", existing_type=sa.Integer(),'
+                " nullable=False)",
+            ),
+        ],
+    )
+    bootstrap = tmp_path / "prod.sql"
+    bootstrap.write_text(
+        "SELECT pg_catalog.set_config('search_path', '', false);\n"
+        "CREATE TABLE public.metrics (key text PRIMARY KEY, value float NOT NULL, step int);\n"
+        "CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY);\n"
+        "COPY public.alembic_version (version_num) FROM stdin;\nr1\n\\.\n"
+    )
+    config = load_config(tmp_path, overrides={"verify.bootstrap-sql": str(bootstrap)})
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    found = [f.message for f in report.findings if f.check == "MP207"]
+    assert len(found) == 1
+    assert found[0].startswith("SET NOT NULL on public.metrics.step ")
