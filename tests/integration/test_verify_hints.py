@@ -10,6 +10,7 @@ drop), or any other error, gets no such hint.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from tests.helpers.alembic_projects import Revision, line_of, write_project
@@ -101,27 +102,70 @@ def test_a_failing_base_revision_names_the_empty_database_as_its_start(
     assert finding.fix.startswith(
         'no revision before r1 creates relation "users", and no table exists before r1: '
     )
-    assert (
-        " Write that schema as it stood after r1 to a SQL file (e.g. `pg_dump --schema-only "
-        "--no-owner --exclude-table=public.alembic_version` of a database `create_all()` made then, with r1 applied), then `CREATE "
-        "TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO "
-        "public.alembic_version VALUES ('r1');`. Pass the file as "
-    ) in finding.fix
-    assert "takes r1 as applied, and round-trips the revisions after it" in finding.fix
+    assert finding.fix.endswith(
+        " Write those tables as they stood before r1 to a SQL file (e.g. `pg_dump --schema-only"
+        " --no-owner` of a database `create_all()` made of them), with no version table, and"
+        " pass it as `--bootstrap-sql FILE` (bootstrap-sql in [tool.migproof.verify] of"
+        " pyproject.toml): the walk then starts from the database it builds, at base, and"
+        " round-trips every revision, r1 included"
+    )
+    # as it says (mlflow): r1 is round-tripped too
+    bootstrap = tmp_path / "initial.sql"
+    bootstrap.write_text("CREATE TABLE users (id serial PRIMARY KEY, name text);\n")
+    report = run(pg, tmp_path, **{"verify.bootstrap-sql": str(bootstrap)})
+    assert report.findings == []
+    assert [(r["revision"], r["roundtrip"]) for r in report.records] == [("r1", "ok")]
 
 
-def test_with_a_bootstrap_file_that_stamps_nothing_the_hint_says_to_stamp_it(
+def test_a_bootstrap_file_that_stamps_nothing_is_the_base_the_chain_upgrades_from(
     pg: Sandbox, tmp_path: Path
 ) -> None:
+    # mlflow: create_all() of its first tables, then `alembic upgrade head` from base, never
+    # a stamp: every revision is walked from the database the file builds
     root = write_project(
         tmp_path / "project", [Revision(id="r1", down=None, upgrade="pass"), ADD_AUTH_STATE]
     )
-    bootstrap = tmp_path / "prod.sql"  # the schema, but no version table: the walk starts empty
+    bootstrap = tmp_path / "prod.sql"
     bootstrap.write_text("CREATE TABLE users (id serial PRIMARY KEY, name text);\n")
     report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
-    # upgrading the bootstrapped database works (no MP112); the walk from empty still fails
-    assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r2")]
-    (finding,) = report.findings
+    assert report.findings == []
+    assert [(r["revision"], r["upgrade"], r["roundtrip"]) for r in report.records] == [
+        ("r1", "ok", "ok"),
+        ("r2", "ok", "ok"),
+    ]
+    assert not report.skipped  # the downgrade to base and the upgrade to head ran too
+    # and what the walk checks, it checks from there: a downgrade that leaves the column
+    left = dataclasses.replace(ADD_AUTH_STATE, downgrade="pass")
+    root = write_project(tmp_path / "left", [Revision(id="r1", down=None, upgrade="pass"), left])
+    report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
+    assert [(f.check, f.revision) for f in report.findings] == [
+        ("MP006", "r2"),
+        ("MP012", "r2"),
+        ("MP013", "r2"),
+    ]
+
+
+def test_with_a_bootstrap_file_that_stamps_nothing_and_fails_the_hint_says_to_stamp_it(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    sessions = Revision(
+        id="r3",
+        down="r2",
+        upgrade='op.create_table("sessions", sa.Column("id", sa.Integer, primary_key=True))',
+        downgrade='op.drop_table("sessions")',
+    )
+    root = write_project(
+        tmp_path / "project",
+        [Revision(id="r1", down=None, upgrade="pass"), ADD_AUTH_STATE, sessions],
+    )
+    bootstrap = tmp_path / "prod.sql"  # a schema the chain cannot upgrade: the walk starts empty
+    bootstrap.write_text(
+        "CREATE TABLE users (id serial PRIMARY KEY, name text);\n"
+        "CREATE TABLE sessions (id serial PRIMARY KEY);\n"
+    )
+    report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
+    assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r2"), ("MP112", "r3")]
+    finding = report.findings[0]
     assert finding.fix == (
         f"{SEEMS} prod.sql stamps no revision, so the walk started from an empty database, "
         "where r2 cannot run. Stamp prod.sql at the revision its schema matches: end it with "
@@ -187,11 +231,19 @@ def test_a_failing_base_revision_with_a_bootstrap_file_has_nothing_to_stamp(
                 down=None,
                 upgrade='op.create_index("ix_users_name", "users", ["name"])',
                 downgrade='op.drop_index("ix_users_name")',
-            )
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.create_table("t2", sa.Column("id", sa.Integer, primary_key=True))',
+                downgrade='op.drop_table("t2")',
+            ),
         ],
     )
-    bootstrap = tmp_path / "prod.sql"
-    bootstrap.write_text("CREATE TABLE users (id serial PRIMARY KEY, name text);\n")
+    bootstrap = tmp_path / "prod.sql"  # t2 too: upgrading it fails at r2 (MP112)
+    bootstrap.write_text(
+        "CREATE TABLE users (id serial PRIMARY KEY, name text);\nCREATE TABLE t2 (id int);\n"
+    )
     (finding,) = upgrade_failures(run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)}))
     assert finding.fix is not None
     assert finding.fix.endswith(

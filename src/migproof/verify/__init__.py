@@ -81,7 +81,11 @@ def verify(
         # a walk that started from the stamped file upgraded that database itself: its
         # failures are MP010s already, and MP112 would say each again
         from_stamp = any(r.get("upgrade") == FROM_BOOTSTRAP for r in report.records)
-        if bootstrap is not None and not from_stamp:
+        if bootstrap is not None and bootstrap.upgrade_findings is not None:
+            # worked out before the walk (a file that stamps nothing): when the upgrade
+            # worked, the walk started from the file at base, and its failures are MP010s
+            report.extend(bootstrap.upgrade_findings)
+        elif bootstrap is not None and not from_stamp:
             from migproof.verify.parity import check_bootstrap
 
             paths = {rev.revision: rev.path for rev in order if rev.revision}

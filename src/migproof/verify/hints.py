@@ -52,7 +52,6 @@ def outside_schema_fix(
         f"before {rid}: the chain seems to start from a schema created outside the migrations"
         " (as `metadata.create_all()` then `alembic stamp head` do). "
     )
-    also = f"To verify {rid}'s round trip too, let the base revision create those tables"
     if bootstrap and stamped:  # stamped, but it holds no table
         at = " and ".join(stamped)
         return (
@@ -63,13 +62,15 @@ def outside_schema_fix(
     if bootstrap:  # the walk started empty: the file stamps no revision
         return f"{seems}{_stamp_advice(rev, Path(bootstrap).name, version_table)}"
     parents = " and ".join(p for p in rev.down_revisions if p)
-    write = f"{seems}{_bootstrap_contents(rev, version_table)}"
-    if not parents:  # a base revision: the file is stamped at it, with its work done
+    if not parents:  # a base revision: the file holds what it needs, unstamped (mlflow's)
         return (
-            f"{write} Pass the file as `--bootstrap-sql FILE`"
-            f" ({option}): the walk then starts from the database"
-            f" it builds, takes {rid} as applied, and round-trips the revisions after it. {also}"
+            f"{seems}Write those tables as they stood before {rid} to a SQL file (e.g."
+            " `pg_dump --schema-only --no-owner` of a database `create_all()` made of them),"
+            f" with no version table, and pass it as `--bootstrap-sql FILE` ({option}): the"
+            " walk then starts from the database it builds, at base, and round-trips every"
+            f" revision, {rid} included"
         )
+    write = f"{seems}{_bootstrap_contents(rev, version_table)}"
     return (
         f"{write} Pass the file as `--bootstrap-sql FILE`"
         f" ({option}): the walk then starts from the database"
@@ -120,17 +121,10 @@ def _version_table_name(version_table: tuple[str | None, str]) -> str:
 
 
 def _bootstrap_contents(rev: RevisionFile, version_table: tuple[str | None, str]) -> str:
-    """What to write to a bootstrap file for a chain that fails at ``rev``: the schema
-    ``create_all()`` made when ``rev``'s parents were head, stamped at them."""
+    """What to write to a bootstrap file for a chain that fails at ``rev`` (not a base
+    revision): the schema ``create_all()`` made when ``rev``'s parents were head, stamped
+    at them."""
     parents = [p for p in rev.down_revisions if p]
-    if not parents:  # nothing before it to stamp at: the schema after it, stamped at it
-        rid = rev.revision or ""
-        return (
-            f"Write that schema as it stood after {rid} to a SQL file (e.g. `pg_dump"
-            f" --schema-only --no-owner --exclude-table={_version_table_name(version_table)}`"
-            f" of a database `create_all()` made then, with {rid} applied), then"
-            f" {_stamp_sql([rid], version_table)}"
-        )
     name = _version_table_name(version_table)
     at = " and ".join(parents)
     return (

@@ -190,13 +190,15 @@ class _RepeatWords:
     not_head: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class Bootstrap:
     """The bootstrap file and the database loaded from it (``parity.load_bootstrap``), once
     per run: a walk from its stamp clones it, and again for each rebuild; MP112 clones it."""
 
     path: Path
     template: str
+    # MP112's findings (upgrading the loaded database to head), once worked out
+    upgrade_findings: list[Finding] | None = None
 
 
 def alembic_stepper(project: AlembicProject, config: Config) -> StepperFactory:
@@ -338,7 +340,7 @@ class _Walk:
         with ``preloaded``, take ``order[:start]`` as applied: the bootstrap file stamped them."""
         self.order, self.index = order, start
         self.base = self.before = self.after = self.snapshot()
-        if preloaded:
+        if preloaded and start:
             self._take_stamped(order[:start])
         elif start:
             ids = [rev.revision or "" for rev in order[:start]]
@@ -805,7 +807,9 @@ class _Walk:
         `alembic upgrade head` on a fresh database) is still checked: on the database made
         anew. A migration's own session that waits on what an earlier revision's statements
         hold in that one transaction hangs here, not one revision at a time."""
-        self._recreate()  # no bootstrap file here (the caller checks): an empty database
+        # an empty database, or the one a bootstrap file that stamps nothing builds (a file
+        # that stamps revisions skips this: the caller checks)
+        self._recreate()
         failure = self.stepper.upgrade_to(tuple(self._heads_of(self.applied)))
         if failure is not None:
             self._chain_finding(failure, words.up_fails)
@@ -821,6 +825,19 @@ class _Walk:
             )
 
     def _repeat_words(self) -> _RepeatWords:
+        if not self.preloaded and self.bootstrap is not None:  # from the file, at base
+            name = self.bootstrap.path.name
+            return _RepeatWords(
+                what=_DOWN_AND_UP,
+                down_fails="downgrading head to base in one run fails",
+                not_base=f"after downgrading to base, the schema differs from the one {name}"
+                " builds",
+                base=name,
+                after_down="after downgrade to base",
+                up_fails=f"upgrading the database loaded from {name} from base to head in one"
+                " run (`alembic upgrade head` on it) fails",
+                not_head="upgrading to head again gives a different schema",
+            )
         if not self.preloaded:
             return _RepeatWords(
                 what=_DOWN_AND_UP,
@@ -1173,8 +1190,11 @@ class _Chain:
         )
 
     def walk_from_bootstrap(self, progress: Progress, bootstrap: Bootstrap) -> bool:
-        """Walk from the database the bootstrap file builds, when the file stamps revisions;
-        False when it stamps none (the caller walks from an empty database, as before).
+        """Walk from the database the bootstrap file builds: from its stamp when it stamps
+        revisions; from base when it stamps none and the whole chain upgrades on it (mlflow
+        makes its first tables with ``create_all()`` and upgrades from base, never stamping:
+        its first revision alters one of them). False otherwise: the caller walks from an
+        empty database, and MP112 says where the upgrade from the file fails.
 
         In this process alone (``verify.jobs`` does not apply): which revisions the file
         stamps is known only once env.py has run on the loaded database, and ``walk_in_parts``
@@ -1184,9 +1204,12 @@ class _Chain:
         try:
             with walk.stepper.session():
                 stamped = walk.read_stamp()
-                if not stamped:
-                    return False
-                self.order, start = self._stamped_first(stamped, walk, bootstrap.path)
+            if not stamped and self._fails_from(bootstrap):
+                return False
+            with walk.stepper.session():
+                start = 0
+                if stamped:
+                    self.order, start = self._stamped_first(stamped, walk, bootstrap.path)
                 progress.start("verify", total=len(self.order) - start)
                 walk.begin(self.order, start, preloaded=True)
                 walk.walk(len(self.order))
@@ -1195,6 +1218,22 @@ class _Chain:
                 return True
         finally:
             walk.close()
+
+    def _fails_from(self, bootstrap: Bootstrap) -> bool:
+        """Whether upgrading the database the file builds to head fails (MP112, kept for
+        the caller's report)."""
+        from migproof.verify.parity import check_bootstrap
+
+        paths = {rev.revision: rev.path for rev in self.order if rev.revision}
+        bootstrap.upgrade_findings = check_bootstrap(
+            self.host,
+            bootstrap.path,
+            self.make_stepper,
+            config=self.config,
+            revision_paths=paths,
+            loaded=bootstrap.template,
+        )
+        return bool(bootstrap.upgrade_findings)
 
     def _stamped_first(
         self, stamped: tuple[str, ...], walk: _Walk, path: Path
