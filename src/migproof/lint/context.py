@@ -64,6 +64,9 @@ class MigrationState:
     timezone_utc: bool = False  # SET TIME ZONE 'UTC': timestamp <-> timestamptz in place (12+)
     local_settings: set[str] = field(default_factory=set)  # SET LOCAL: undone at COMMIT
     strong_locks: dict[str, Statement] = field(default_factory=dict)  # in this transaction
+    # of those, the tables a statement changed itself (not the ones its foreign keys point
+    # at, which take a weaker lock): the first such statement for each
+    own_locks: dict[str, Statement] = field(default_factory=dict)
     not_valid_added: set[tuple[str, str]] = field(default_factory=set)  # in this transaction
     enum_values_added: dict[str, str] = field(default_factory=dict)  # value -> type
     foreign_keys: list[AddedForeignKey] = field(default_factory=list)
@@ -82,6 +85,7 @@ class MigrationState:
             self.timezone_utc = False
         self.local_settings.clear()
         self.strong_locks.clear()
+        self.own_locks.clear()
         self.not_valid_added.clear()
         self.enum_values_added.clear()
 

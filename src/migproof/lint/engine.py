@@ -552,6 +552,8 @@ class Linter:
         if ctx.in_transaction:
             for table in targets:
                 state.strong_locks.setdefault(table, statement)
+                if table not in referenced:
+                    state.own_locks.setdefault(table, statement)
         self._track_types(statement, ctx)
         for table, constraint, column in constraints:
             self._note_constraint(table, constraint, column, statement, ctx)

@@ -505,6 +505,33 @@ def test_a_using_expression_to_the_same_type_rewrites() -> None:
     assert "to its own type st with a USING expression rewrites public.t" in found.message
 
 
+@pytest.mark.parametrize(
+    ("backfill", "message"),
+    [
+        # mlflow: the lock the backfilled table's own ALTER took, not the foreign key's
+        ("UPDATE jobs SET x = 1;", "holds the lock on public.jobs taken on line 5"),
+        # another table: the first lock a statement took on a table it changed itself
+        ("UPDATE other SET y = 1;", "holds the lock on public.jobs taken on line 5"),
+    ],
+)
+def test_a_backfill_names_the_lock_on_its_own_table(backfill: str, message: str) -> None:
+    setup = "CREATE TABLE jobs (id int PRIMARY KEY);\nCREATE TABLE other (y int);"
+    script = (
+        "SET lock_timeout = '1s';\nBEGIN;\n"
+        "CREATE TABLE job_locks (id int PRIMARY KEY, job_id int REFERENCES jobs (id));\n"
+        "CREATE INDEX ON job_locks (job_id);\n"
+        "ALTER TABLE jobs ADD COLUMN x int;\n"
+        f"{backfill}\nCOMMIT;\n"
+    )
+    found = [
+        f
+        for f in lint_sources([SqlSource(script, Path("1.sql"), setup_sql=setup)], config())
+        if f.check == "MP213"
+    ]
+    assert len(found) == 1
+    assert message in found[0].message
+
+
 def test_an_enum_swapped_for_a_new_one_of_the_same_name_is_not_left_by_the_downgrade() -> None:
     """alembic_postgresql_enum's sync_enum_values (dstack's): rename the type away, create
     it again with the new labels, convert the columns, drop the old one; the downgrade

@@ -686,7 +686,14 @@ def backfill_in_ddl_transaction(node: object, ctx: StatementContext) -> Iterator
         if not isinstance(select, ast.SelectStmt) or not select.fromClause:
             return
     table = qualified(relation)
-    locked, statement = next(iter(ctx.state.strong_locks.items()))
+    # the lock on the table it changes, the strongest kind first (mlflow: ALTER TABLE jobs
+    # on line 70, not the foreign key to jobs of a table created on line 52)
+    state = ctx.state
+    held = state.own_locks.get(table) or state.strong_locks.get(table)
+    if held is not None:
+        locked, statement = table, held
+    else:
+        locked, statement = next(iter(state.own_locks.items() or state.strong_locks.items()))
     where = ctx.location_of(statement)
     line = where.line if where is not None and where.line is not None else statement.line
     what = "delete from" if isinstance(node, ast.DeleteStmt) else "backfill of"
