@@ -511,3 +511,24 @@ def test_branch_labels_written_as_names_are_read_from_the_module(tmp_path: Path)
     assert project.graph.by_id["r3"].branch_labels == ("expand",)
     assert set(project.graph.by_id["r2"].branch_labels) == {"ocata01", "contract"}
     assert list(check_graph(project, config)) == []
+
+
+@pytest.mark.parametrize(("empty", "hinted"), [(4, False), (5, True)])
+def test_many_empty_downgrades_name_the_chain_wide_setting(
+    tmp_path: Path, empty: int, hinted: bool
+) -> None:
+    # mlflow: 25 revisions whose downgrade() is `pass` by policy
+    write_project(
+        tmp_path,
+        [rev(n, f"r{n - 1}" if n > 1 else None, downgrade="pass") for n in range(1, empty + 1)]
+        + [rev(empty + 1, f"r{empty}")],
+    )
+    config = load_config(tmp_path)
+    project = load_project(config, tmp_path)
+    project.script_directory()
+    fixes = [f.fix or "" for f in check_graph(project, config) if f.check == "MP006"]
+    assert len(fixes) == empty
+    assert all(fix.startswith("write the downgrade, or raise NotImplementedError") for fix in fixes)
+    assert all(('irreversible = ["*"]' in fix) is hinted for fix in fixes)
+    if hinted:
+        assert f"; {empty} revisions have none:" in fixes[0]

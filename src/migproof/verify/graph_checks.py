@@ -346,6 +346,33 @@ def _matches_head(head: RevisionFile, labels: set[str], declared: str) -> bool:
     return bool(head.revision and head.revision.startswith(name)) or name in labels
 
 
+# From this many revisions without a downgrade, MP006's fix names the chain-wide setting
+_MANY_WITHOUT_DOWNGRADE = 5
+
+
+def _no_downgrade_fix(project: AlembicProject, config: Config, declared: set[str]) -> str:
+    """MP006's fix; where many revisions have an empty or no downgrade() (mlflow's 25 by
+    policy), it says how to declare the whole chain upgrade-only too."""
+    fix = (
+        "write the downgrade, or raise NotImplementedError in it, or list the revision "
+        f"({config.setting('verify.irreversible')})"
+    )
+    empty = sum(
+        1
+        for rev in project.graph.by_id.values()
+        if rev.revision not in declared
+        and rev.downgrade in (DowngradeKind.MISSING, DowngradeKind.EMPTY)
+        and not rev.upgrade_is_empty
+    )
+    if empty >= _MANY_WITHOUT_DOWNGRADE:
+        fix += (
+            f"; {empty} revisions have none: a chain without downgrades by policy says so once"
+            ' with irreversible = ["*"] (each is then upgraded, and the chain upgraded from base'
+            " in one run, never downgraded)"
+        )
+    return fix
+
+
 def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Finding]:
     # one "not checked" entry says so for each of these, not a finding each
     below = (
@@ -354,6 +381,7 @@ def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Findin
         | upgrade_only(project, config)
     )
     irreversible = irreversible_revisions(project, config) - below
+    no_downgrade = _no_downgrade_fix(project, config, irreversible | below)
     for rev in project.graph.by_id.values():
         rid = rev.revision or ""
         if len(rid) > VERSION_NUM_LENGTH:
@@ -393,7 +421,6 @@ def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Findin
                 severity=NO_DOWNGRADE.severity,
                 revision=rid,
                 message=message,
-                fix="write the downgrade, or raise NotImplementedError in it, or list the revision "
-                f"({config.setting('verify.irreversible')})",
+                fix=no_downgrade,
                 location=_at(rev, rev.downgrade_line or rev.upgrade_line),
             )
