@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from migproof.config import Config
 from migproof.errors import ConfigError, SourceError
-from migproof.findings import Finding, Location
+from migproof.findings import Finding, Location, Severity
 from migproof.verify._register import verify_check
 
 if TYPE_CHECKING:
@@ -832,14 +832,16 @@ def snapshot_schema_file(
 
 
 def compare_schema_file(head: Snapshot, built: Snapshot, path: Path) -> list[Finding]:
-    """MP111, one finding per object that differs between head and the file's schema."""
+    """MP111, one finding per object that differs between head and the file's schema; a
+    warning for a table whose columns differ in order alone (the migrations append a column
+    the file declares in the middle, procrastinate's), as MP016 is for a round trip."""
     from migproof.catalog import diff_snapshots
 
     label = path.name
     return [
         Finding(
             check=SCHEMA_FILE_DRIFT.code,
-            severity=SCHEMA_FILE_DRIFT.severity,
+            severity=Severity.WARNING if difference.is_order_only else SCHEMA_FILE_DRIFT.severity,
             message=f"{label} and head differ: {_schema_drift(difference, label)}",
             fix=f"mirror the migrations' DDL into {label}, or correct the migration",
             location=Location(path=path),

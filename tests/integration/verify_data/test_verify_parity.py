@@ -16,6 +16,7 @@ from migproof.catalog.lockfile import write_lockfile
 from migproof.chain.project import load_project
 from migproof.config import load_config
 from migproof.errors import SourceError
+from migproof.findings import Severity
 from migproof.sandbox import Sandbox
 from migproof.verify.parity import (
     check_bootstrap,
@@ -183,6 +184,24 @@ def test_schema_file_drift_is_reported_both_ways(pg: Sandbox, conn: Conn, tmp_pa
         in messages
     )
     assert "table public.legacy is in create_database.sql but not at head" in messages
+
+
+def test_schema_file_whose_columns_differ_in_order_alone_is_a_warning(
+    pg: Sandbox, conn: Conn, tmp_path: Path
+) -> None:
+    # procrastinate: the migrations append priority, schema.sql declares it in the middle
+    conn.execute("CREATE TABLE jobs (id int PRIMARY KEY, status text, priority int);")
+    path = tmp_path / "schema.sql"
+    path.write_text("CREATE TABLE jobs (id int PRIMARY KEY, priority int, status text);\n")
+    (found,) = check_schema_file(pg, take_snapshot(conn), path, SnapshotFilter())
+    assert (found.check, found.severity) == ("MP111", Severity.WARNING)
+    assert "column order" in found.message
+    # anything else that differs stays an error
+    path.write_text("CREATE TABLE jobs (id int PRIMARY KEY, priority bigint, status text);\n")
+    found = check_schema_file(pg, take_snapshot(conn), path, SnapshotFilter())
+    errors = [f.message for f in found if f.severity is Severity.ERROR]
+    assert len(errors) == 1
+    assert "public.jobs.priority" in errors[0]
 
 
 def test_schema_file_with_invalid_sql_names_file_and_line(
