@@ -85,6 +85,16 @@ ALTER_C = {
     "upgrade": 'op.add_column("c", sa.Column("x", sa.Integer))',
     "downgrade": 'op.drop_column("c", "x")',
 }
+# A column added nullable early (its rows get NULL there), made NOT NULL late without a
+# backfill: the rows t1 was given when it was made meet it, in a worker's part too (MP104)
+ADD_NULLABLE = {
+    "upgrade": 'op.add_column("t1", sa.Column("w", sa.Integer))',
+    "downgrade": 'op.drop_column("t1", "w")',
+}
+SET_NOT_NULL = {
+    "upgrade": 'op.alter_column("t1", "w", existing_type=sa.Integer, nullable=False)',
+    "downgrade": 'op.alter_column("t1", "w", existing_type=sa.Integer, nullable=True)',
+}
 
 
 @pytest.mark.parametrize(
@@ -100,6 +110,7 @@ ALTER_C = {
         pytest.param(
             {2: LEFT_BEHIND, 7: DEFERRED_ROWS, 8: ALTER_C}, id="failure-before-repeatability"
         ),
+        pytest.param({2: ADD_NULLABLE, 8: SET_NOT_NULL}, id="rows-with-a-history"),
     ],
 )
 def test_workers_report_what_one_process_reports(
@@ -338,3 +349,11 @@ def test_the_spare_database_is_dropped_when_nothing_can_run(pg: Sandbox, tmp_pat
     with pytest.raises(ConfigError, match="no revision files"):
         run(pg, tmp_path, 1)
     assert _scratch_databases(pg) == before
+
+
+def test_a_worker_meets_rows_with_a_history(pg: Sandbox, tmp_path: Path) -> None:
+    # t1's rows were made at r1; w, added at r2, is NULL in them: r8 (a worker's) fails on them
+    write_project(tmp_path, chain({2: ADD_NULLABLE, 8: SET_NOT_NULL}))
+    assert split(8, 2)[1] < 8  # r8 is walked by the worker
+    report = run(pg, tmp_path, 2)
+    assert ("MP104", "r8") in [(f.check, f.revision) for f in report.findings]

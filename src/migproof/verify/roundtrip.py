@@ -340,6 +340,10 @@ class _Walk:
         with ``preloaded``, take ``order[:start]`` as applied: the bootstrap file stamped them."""
         self.order, self.index = order, start
         self.base = self.before = self.after = self.snapshot()
+        if self.config.verify.data:
+            from migproof.verify.data import RowTracker
+
+            self.rows = RowTracker(self.conn)
         if preloaded and start:
             self._take_stamped(order[:start])
         elif start:
@@ -349,12 +353,10 @@ class _Walk:
                 return failure
             self.applied = ids
             self.before = self.after = self.snapshot()
-        if self.config.verify.data:
-            from migproof.verify.data import RowTracker
-
-            self.rows = RowTracker(self.conn)
-            if start:
-                self._seed(self.before)
+            if self.rows is not None:
+                self.rows.after_upgrade(self.before)  # the rows as the upgrades left them
+        if self.rows is not None and start:
+            self._seed(self.before)
         return None
 
     def read_stamp(self) -> tuple[str, ...]:
@@ -423,9 +425,18 @@ class _Walk:
         return [r.to_dict() for r in self.records.values()]
 
     def _plain_upgrades(self, ids: list[str]) -> Iterator[Any]:
+        """The steps of a worker's plain upgrade to its part. A table is given rows right
+        after the revision that creates it, as a walk in one process gives them: the
+        revisions after it then meet rows with a history (a column added later is NULL in
+        them), not rows made to fit the schema at the part's start."""
         self._settle_base()
         for rid in ids:
+            count = len(self.recorder.statements)
             yield self.stepper.step(rid, up=True)
+            made = self.recorder.statements[count:]
+            if self.rows is not None and any(_CREATES_TABLE.search(s.sql) for s in made):
+                self.rows.seed(self.snapshot())
+                self.rows.take_skipped()  # said by the walk of the part those revisions are in
 
     def _settle_base(self) -> None:
         """Once env.py has run up to its first step: what it made itself before handing
@@ -1064,6 +1075,10 @@ def _phrase(difference: Any, a_label: str, b_label: str) -> str:
         return f"{head} is left behind" if difference.b else f"{head} is not restored"
     return str(difference.describe(a_label, b_label))
 
+
+_CREATES_TABLE = re.compile(
+    r"\bcreate\s+(?:(?:global|local)\s+)?(?:(?:temp|temporary|unlogged)\s+)?table\b", re.IGNORECASE
+)
 
 _ROUNDTRIP_CODES = {
     DOWNGRADE_FAILED.code,
