@@ -581,6 +581,41 @@ def test_an_env_py_that_sets_the_url_it_reads_unescaped(pg: Sandbox, tmp_path: P
     assert "%" not in pg.url_for("postgres")
 
 
+def test_a_pg8000_project_reaches_the_sandbox_and_its_errors_read_as_postgresql_words_them(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # letta's env.py makes every URL pg8000's; pg8000 dials a host name, never a socket
+    # directory, and keeps PostgreSQL's fields in a dict
+    pytest.importorskip("pg8000")
+    vector = Revision(
+        id="r2",
+        down="r1",
+        upgrade='op.add_column("t1", sa.Column("e", sa.dialects.postgresql.ARRAY(sa.Integer)))\n'
+        'op.execute("ALTER TABLE t1 ADD COLUMN v vector(3)")',
+        downgrade='op.drop_column("t1", "v")\nop.drop_column("t1", "e")',
+    )
+    write_project(tmp_path, [table(1, None), vector], url="postgresql+pg8000://localhost/app")
+    report = run(pg, tmp_path)
+    assert statuses(report)["r1"] == ("ok", "ok")
+    (failed,) = [f for f in report.findings if f.check == "MP010"]
+    assert failed.message == 'upgrade fails: type "vector" does not exist'
+    assert failed.statement == "ALTER TABLE t1 ADD COLUMN v vector(3)"
+    # letta creates the extension in an init script: the fix says where it goes instead
+    assert failed.fix is not None
+    assert "put `CREATE EXTENSION IF NOT EXISTS vector;` in a SQL file" in failed.fix
+    with pg.connect() as conn:
+        available = conn.execute(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"
+        ).fetchone()
+    if available is None:
+        return  # a server without pgvector (the system's PostgreSQL 15)
+    init = tmp_path / "init.sql"
+    init.write_text("CREATE EXTENSION IF NOT EXISTS vector;\n")
+    report = run(pg, tmp_path, **{"verify.bootstrap-sql": str(init)})
+    assert report.findings == []
+    assert set(statuses(report).values()) == {("ok", "ok")}
+
+
 def test_async_env_py(pg: Sandbox, tmp_path: Path) -> None:
     write_project(tmp_path, [table(1, None), table(2, "r1")], env=ENV_ASYNC)
     report = run(pg, tmp_path)

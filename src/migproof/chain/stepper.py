@@ -29,7 +29,7 @@ from migproof.chain.capture import StatementRecorder
 from migproof.chain.modules import unload_modules
 from migproof.chain.project import PLACEHOLDER_HOST, AlembicProject, working_directory
 from migproof.errors import DatabaseError
-from migproof.sandbox.databases import pg_message
+from migproof.sandbox.databases import pg_message, pg_sqlstate
 
 if TYPE_CHECKING:
     from migproof.config import Config
@@ -307,6 +307,7 @@ class Stepper:
             (Pool, "connect", self._check_target),
             (Engine, "engine_connect", self._note_engine),
             (Engine, "do_connect", self._redirect_placeholder),  # before parking: it retargets
+            (Engine, "do_connect", _unix_socket_for_pg8000),
             (Engine, "do_connect", self._park),
         ):
             event.listen(target, name, listener)
@@ -626,12 +627,26 @@ def driver_name(dbapi_connection: Any) -> str:
     return module.split(".")[0]
 
 
+def _unix_socket_for_pg8000(
+    dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]
+) -> None:
+    """pg8000 reaches a Unix socket only through ``unix_sock``; SQLAlchemy hands it the
+    URL's ``host``, a directory for the sandbox (libpq's way), which it would dial as a TCP
+    host name (letta's env.py makes every URL pg8000's)."""
+    del conn_rec, cargs
+    host = cparams.get("host")
+    if dialect.driver == "pg8000" and isinstance(host, str) and host.startswith("/"):
+        del cparams["host"]
+        port = cparams.pop("port", None) or 5432
+        cparams["unix_sock"] = f"{host}/.s.PGSQL.{port}"
+
+
 def _describe_error(exc: BaseException) -> tuple[str, str | None, str | None, bool]:
     """The message, SQLSTATE, failing statement, and whether PostgreSQL raised it."""
     exc = _database_error_within(exc)
     statement = getattr(exc, "statement", None)
     orig = getattr(exc, "orig", None) or exc
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    sqlstate = pg_sqlstate(orig)
     message = pg_message(orig)
     from_database = bool(sqlstate) or orig is not exc
     if isinstance(exc, SystemExit):

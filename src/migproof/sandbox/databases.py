@@ -302,13 +302,41 @@ def first_line(exc: BaseException) -> str:
 
 def pg_message(exc: BaseException) -> str:
     """A driver error as PostgreSQL words it: the primary message, its DETAIL in brackets;
-    the first line of the text for an error without PostgreSQL's diagnostics."""
+    the first line of the text for an error without PostgreSQL's diagnostics.
+
+    psycopg keeps them in ``diag``; pg8000 in a dict of the protocol's field codes as its
+    first argument (``M`` the message, ``D`` the detail, ``C`` the SQLSTATE).
+
+    >>> pg_message(Exception({"S": "ERROR", "C": "42704", "M": 'type "vector" does not exist'}))
+    'type "vector" does not exist'
+    """
     diag = getattr(exc, "diag", None)
     primary = getattr(diag, "message_primary", None)
+    detail = getattr(diag, "message_detail", None)
+    fields = _protocol_fields(exc)
+    if not primary and fields:
+        primary, detail = fields.get("M"), fields.get("D")
     if not primary:
         return first_line(exc)
-    detail = getattr(diag, "message_detail", None)
     return str(primary) + (f" ({detail})" if detail else "")
+
+
+def pg_sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a driver error: psycopg's ``sqlstate``, psycopg2's ``pgcode``,
+    pg8000's ``C`` field; None for an error that did not come from the server."""
+    code = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    if code:
+        return str(code)
+    code = _protocol_fields(exc).get("C")
+    return str(code) if code else None
+
+
+def _protocol_fields(exc: BaseException) -> dict[str, str]:
+    """pg8000's error fields (a dict of one-letter codes as the first argument), or {}."""
+    first = exc.args[0] if exc.args else None
+    if isinstance(first, dict) and isinstance(first.get("M"), str):
+        return {str(k): str(v) for k, v in first.items()}
+    return {}
 
 
 def connection_failure_reason(exc: BaseException) -> str:

@@ -113,6 +113,49 @@ def _stamp_sql(revisions: list[str], version_table: tuple[str | None, str]) -> s
     )
 
 
+# Types that come with an extension, which projects often create outside their migrations
+# (an init script, a Docker image's entrypoint): pgvector's above all
+_EXTENSION_TYPES = {
+    "vector": "vector",
+    "halfvec": "vector",
+    "sparsevec": "vector",
+    "hstore": "hstore",
+    "citext": "citext",
+    "ltree": "ltree",
+    "cube": "cube",
+    "geometry": "postgis",
+    "geography": "postgis",
+}
+
+
+def extension_type_fix(failure: StepFailure, *, bootstrap: str | None, option: str) -> str | None:
+    """For an upgrade that fails on a type an extension makes (letta's ``vector``, which
+    its ``init.sql`` creates): what to put in the bootstrap file. None for other failures.
+
+    >>> extension_type_fix(StepFailure("r1", "upgrade", 'type "vector" does not exist',
+    ...     None, None, None), bootstrap=None, option="bootstrap-sql").split(",")[0]
+    'type "vector" comes with the extension vector'
+    """
+    missing = missing_object(failure)
+    if missing is None or missing[0] != "type":
+        return None
+    name = missing[1].rpartition(".")[2]
+    extension = _EXTENSION_TYPES.get(name)
+    if extension is None:
+        return None
+    where = (
+        f"add `CREATE EXTENSION IF NOT EXISTS {extension};` to {Path(bootstrap).name}"
+        if bootstrap
+        else f"put `CREATE EXTENSION IF NOT EXISTS {extension};` in a SQL file and pass it as"
+        f" `--bootstrap-sql FILE` ({option})"
+    )
+    return (
+        f'type "{name}" comes with the extension {extension}, which no revision creates (the'
+        f" project creates it outside its migrations): {where}; the walk then starts from"
+        " the database the file builds"
+    )
+
+
 def _version_table_name(version_table: tuple[str | None, str]) -> str:
     """The version table, schema-qualified (``public`` when env.py names none): a
     ``pg_dump`` file empties the search_path, where an unqualified CREATE TABLE fails."""

@@ -38,7 +38,12 @@ from migproof.findings import Finding, Location, Report, Severity
 from migproof.progress import NullProgress, Progress
 from migproof.sandbox import DatabaseHost
 from migproof.verify._register import verify_check
-from migproof.verify.hints import import_fix, outside_schema_fix, signature_fix
+from migproof.verify.hints import (
+    extension_type_fix,
+    import_fix,
+    outside_schema_fix,
+    signature_fix,
+)
 
 
 def diff_snapshots(a: Snapshot, b: Snapshot) -> list[Any]:
@@ -925,6 +930,14 @@ class _Walk:
                 "what it reads instead (the application's configuration) in the environment "
                 "migproof runs in"
             )
+        elif code == UPGRADE_FAILED.code and (
+            hint := extension_type_fix(
+                failure,
+                bootstrap=self.config.verify.bootstrap_sql,
+                option=self.config.setting("verify.bootstrap-sql"),
+            )
+        ):
+            fix = hint
         elif code == UPGRADE_FAILED.code:
             fix = outside_schema_fix(
                 rev,
