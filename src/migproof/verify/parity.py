@@ -272,6 +272,7 @@ def check_models(
     )
     entries = _without_parts_of_missing_tables(_clean(list(_flatten(diffs)), config))
     entries = _without_primary_key_nullability(entries, metadatas)
+    entries = _without_uniques_of_the_primary_key(entries, metadatas)
     entries, unmodelled = _unmodelled_tables(entries, head)
     differences = unmodelled + [
         (text, fix or autogenerate) for text, fix in _describe_model_diffs(entries)
@@ -504,6 +505,31 @@ def _drop_unique_pairs(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         return bool(other - {k[1]})  # an index facing a constraint, or the reverse
 
     return [entry for entry, k in keyed if not is_pair(k)]
+
+
+def _without_uniques_of_the_primary_key(
+    entries: list[tuple[Any, ...]], metadatas: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """A model's UNIQUE on exactly its primary key's columns: PostgreSQL leaves it out of a
+    CREATE TABLE that declares both (letta's ``unique_block_tag``), so ``create_all()`` makes
+    no such constraint either, and a revision adding it would fail on the name."""
+
+    def primary_key(schema: str | None, table: str) -> set[str]:
+        for metadata in metadatas:
+            for candidate in metadata.tables.values():
+                if candidate.name == table and (candidate.schema or None) == (schema or None):
+                    return {c.name for c in candidate.primary_key.columns}
+        return set()
+
+    def folded(entry: tuple[Any, ...]) -> bool:
+        constraint = entry[1]
+        if entry[0] != "add_constraint" or type(constraint).__name__ != "UniqueConstraint":
+            return False
+        table = constraint.table
+        columns = {c.name for c in constraint.columns}
+        return bool(columns) and columns == primary_key(table.schema, table.name)
+
+    return [entry for entry in entries if not folded(entry)]
 
 
 def _without_primary_key_nullability(

@@ -110,6 +110,34 @@ def test_a_model_column_without_its_revision_is_reported(
     )
 
 
+@pytest.mark.parametrize(("columns", "found"), [(("block_id", "tag"), []), (("tag",), ["u"])])
+def test_a_unique_constraint_on_the_primary_key_is_folded_into_it(
+    pg: Sandbox, db: str, conn: Conn, tmp_path: Path, columns: tuple[str, ...], found: list[str]
+) -> None:
+    # letta's blocks_tags: PRIMARY KEY (block_id, tag) and UNIQUE (block_id, tag) in one
+    # CREATE TABLE; PostgreSQL keeps the key alone, as create_all() of the models would
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import postgresql
+
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "blocks_tags",
+        metadata,
+        sa.Column("block_id", sa.Integer, primary_key=True),
+        sa.Column("tag", sa.Text, primary_key=True),
+        sa.UniqueConstraint(*columns, name="u"),
+    )
+    conn.execute(str(sa.schema.CreateTable(table).compile(dialect=postgresql.dialect())))
+    if columns == ("tag",):  # a unique of its own: the table is made without it
+        conn.execute("ALTER TABLE blocks_tags DROP CONSTRAINT u")
+    result = check_models(pg.sqlalchemy_url_for(db), metadata, config=load_config(tmp_path))
+    assert [f.message for f in result] == [
+        f"models and head differ: unique constraint {name} on public.blocks_tags is declared"
+        " in the models but not at head"
+        for name in found
+    ]
+
+
 def test_type_nullability_and_default_drift_are_named(
     pg: Sandbox, db: str, conn: Conn, tmp_path: Path
 ) -> None:
