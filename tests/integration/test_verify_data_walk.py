@@ -154,6 +154,41 @@ def test_a_column_added_then_required_fails_on_real_tables(
     assert not [what for what, _ in report.skipped if what.startswith("rows during")]
 
 
+@pytest.mark.parametrize(
+    ("backfill", "found"),
+    [
+        # letta's: filled from a joined table, which holds no row for migproof's made-up keys
+        ('op.execute("UPDATE t SET w = o.w FROM other o WHERE o.id = t.v")', []),
+        # filled for some rows only, by a condition on made-up values: the same
+        ('op.execute("UPDATE ONLY t SET w = 1 WHERE v = -12345")', []),
+        # filled, but another column: w stays NULL in every row, whatever the values
+        ('op.execute("UPDATE t SET v = v")', [("MP104", "r2")]),
+    ],
+)
+def test_a_column_added_backfilled_then_required_fails_only_on_made_up_values(
+    pg: Sandbox, tmp_path: Path, backfill: str, found: list[tuple[str, str]]
+) -> None:
+    first = dataclasses.replace(
+        table_t("int"),
+        upgrade=table_t("int").upgrade
+        + '\nop.create_table("other", sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("w", sa.Integer))',
+        downgrade='op.drop_table("other")\n' + table_t("int").downgrade,
+    )
+    second = Revision(
+        id="r2",
+        down="r1",
+        upgrade=f'op.add_column("t", sa.Column("w", sa.Integer))\n{backfill}\n'
+        'op.alter_column("t", "w", nullable=False)',
+        downgrade='op.drop_column("t", "w")',
+    )
+    write_project(tmp_path, [first, second])
+    report = run(pg, tmp_path)
+    assert codes(report) == found
+    noted = [what for what, _ in report.skipped if what == "rows during the upgrade of r2"]
+    assert noted == ([] if found else ["rows during the upgrade of r2"])
+
+
 def test_requiring_a_column_that_was_there_is_a_note_not_a_finding(
     pg: Sandbox, tmp_path: Path
 ) -> None:

@@ -1160,6 +1160,7 @@ def fails_with_rows_finding(
     seeded: SeedResult,
     before: Snapshot | None = None,
     after: Snapshot | None = None,
+    earlier: Sequence[str] = (),
 ) -> Finding | None:
     """MP104 when ``direction`` ("upgrade" or "downgrade") of ``revision`` failed with rows in
     the tables and passed without them, and any rows at all make it fail; else None.
@@ -1169,7 +1170,7 @@ def fails_with_rows_finding(
     existing columns fails on the values migproof made up, which production rows may well
     satisfy: not a finding (``rows_note`` says what happened instead).
     """
-    if not is_value_independent(error, statement, before=before, after=after):
+    if not is_value_independent(error, statement, before=before, after=after, earlier=earlier):
         return None
     text = (statement or "").lower()
     # the tables the statement names first: the one it alters is the one that matters
@@ -1205,12 +1206,16 @@ def is_value_independent(
     *,
     before: Snapshot | None = None,
     after: Snapshot | None = None,
+    earlier: Sequence[str] = (),
 ) -> bool:
     """A failure any row causes: ``ADD COLUMN … NOT NULL`` without a default, or, in two
     steps, a column the revision added (NULL in every existing row) then made NOT NULL, a
     primary key, or checked ``IS NOT NULL`` (rucio's, and Alembic's usual add_column then
     alter_column(nullable=False)). ``before`` and ``after`` are the schema before the
     revision and after it passed on empty tables: the columns it added are the difference.
+    ``earlier``: the statements the step ran before the failing one; a column they fill
+    (``UPDATE t SET c = …``, letta's backfill from a joined table) is NULL only where the
+    backfill found nothing for migproof's made-up values: that depends on the values.
     """
     from migproof.verify.hints import mentions
 
@@ -1220,7 +1225,10 @@ def is_value_independent(
     if before is None or after is None:
         return False
     if (match := _NULLS_IN.search(error)) is not None:
-        return match["column"] in _added_columns(before, after, match["table"])
+        column, table = match["column"], match["table"]
+        if any(_fills(sql, table, column) for sql in earlier):
+            return False
+        return column in _added_columns(before, after, table)
     if (match := _CHECK_VIOLATED.search(error)) is not None:
         added = _added_columns(before, after, match["table"])
         for table in _tables_named(after, match["table"]):
@@ -1229,6 +1237,26 @@ def is_value_independent(
                 if constraint.name == match["name"] and "IS NOT NULL" in expression.upper():
                     return any(mentions(expression, column) for column in added)
     return False
+
+
+def _fills(sql: str, table: str, column: str) -> bool:
+    """Whether ``sql`` is an UPDATE of ``table`` that sets ``column``.
+
+    >>> _fills('UPDATE messages SET organization_id = users.organization_id FROM users',
+    ...        "messages", "organization_id")
+    True
+    """
+    match = _UPDATE_SET.match(sql)
+    if match is None or match["table"].strip('"').rpartition(".")[2] != table:
+        return False
+    name = re.escape(column)
+    return re.search(rf'(?:^|,)\s*"?{name}"?\s*=', match["rest"], re.IGNORECASE) is not None
+
+
+_UPDATE_SET = re.compile(
+    r'\s*UPDATE\s+(?:ONLY\s+)?(?P<table>[\w."]+)(?:\s+(?:AS\s+)?\w+)?\s+SET\s+(?P<rest>.*)',
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def _tables_named(snapshot: Snapshot, name: str) -> list[Table]:

@@ -705,6 +705,7 @@ class _Walk:
         rid = rev.revision or ""
         count, started = len(self.recorder.statements), time.perf_counter()
         up = phase != "downgrade"
+        earlier = self._failed_attempt(rid, "upgrade" if up else "downgrade", count)
         retried = self.stepper.run_steps(iter([self.stepper.step(rid, up=up)]))
         record = self.records.get(rid)
         if retried is None and record is not None and phase != "reupgrade":  # the step the
@@ -729,6 +730,7 @@ class _Walk:
             seeded=seeded,
             before=start,
             after=self.snapshot() if retried is None else None,
+            earlier=earlier,
         )
         if finding is None and retried is None and direction == "downgrade":
             finding = self._downgrade_rows_finding(failure, rev)
@@ -801,6 +803,17 @@ class _Walk:
         if self.preloaded:
             return self.stepper.run_steps(self.stepper.step(rid, up=False) for rid in down)
         return self.stepper.downgrade_to_base()  # from wherever it stopped, when run again
+
+    def _failed_attempt(self, rid: str, direction: str, end: int) -> list[str]:
+        """The SQL of the statements the attempt of ``rid``'s step that just failed ran
+        before its failing one: the last ones recorded before ``end`` for that step."""
+        sent: list[str] = []
+        for statement in reversed(self.recorder.statements[:end]):
+            if statement.revision != rid or statement.direction != direction:
+                break
+            if not statement.failed:
+                sent.append(statement.sql)
+        return sent[::-1]
 
     def _downgrade_rows_finding(
         self, failure: StepFailure, rev: RevisionFile | None = None
