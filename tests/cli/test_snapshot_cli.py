@@ -156,3 +156,22 @@ def test_write_lock_file_and_check(
         False,
     )
     assert len(report["differences"]) == 1
+
+
+def test_alembic_head_is_built_on_the_bootstrap_file(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # mlflow's way: create_all() of the first tables, then the chain from base
+    from tests.helpers.alembic_projects import Revision, write_project
+
+    write_project(
+        tmp_path,
+        [Revision(id="r1", down=None, upgrade='op.add_column("m", sa.Column("step", sa.Integer))')],
+    )
+    (tmp_path / "initial.sql").write_text("CREATE TABLE m (id int PRIMARY KEY);\n")
+    monkeypatch.chdir(tmp_path)
+    assert run(pg, "snapshot", "alembic:head", "--format", "text") == 2  # from an empty database
+    assert 'relation "m" does not exist' in capsys.readouterr().err
+    (tmp_path / "migproof.toml").write_text('[verify]\nbootstrap-sql = "initial.sql"\n')
+    assert run(pg, "snapshot", "alembic:head", "--format", "text") == 0
+    assert "    step integer" in capsys.readouterr().out.splitlines()

@@ -17,10 +17,15 @@ def database_at(
 ) -> str:
     """A scratch database on ``host`` upgraded to ``revision`` ("head", "base" or an id).
 
+    With ``bootstrap-sql`` set, the database starts as the file builds it (stamped or at
+    base), as verify's walk does: a chain that alters tables its revisions never create
+    (mlflow, jupyterhub, letta's pgvector) cannot be built from an empty database.
+
     >>> with Sandbox() as pg:                                   # doctest: +SKIP
     ...     name = database_at(load_config(), pg, "head")
     """
     from migproof.chain.stepper import Stepper, mark_scratch
+    from migproof.verify.parity import load_bootstrap
 
     project = load_project(config, project_dir)
     project.script_directory()
@@ -30,7 +35,11 @@ def database_at(
             f"cannot build alembic:{revision}: {broken.path.name} fails to import ({broken.error})",
             fix="run `migproof verify` for the details and correct the file",
         )
-    db = host.create_database()
+    bootstrap = config.verify.bootstrap_sql
+    if bootstrap:
+        db = load_bootstrap(host, config.path(bootstrap).resolve(), config=config)
+    else:
+        db = host.create_database()
     token = mark_scratch(host, db, config)
     if revision == "base":
         return db
