@@ -664,3 +664,35 @@ def test_the_bootstrap_files_tables_are_the_schema_the_rules_see(
     found = [f.message for f in report.findings if f.check == "MP207"]
     assert len(found) == 1
     assert found[0].startswith("SET NOT NULL on public.metrics.step ")
+
+
+def test_below_a_failing_downgrade_the_bootstrap_files_database_is_made_again(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # letta's: 152 downgrades were left unrecorded below the first one that failed
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.add_column("m", sa.Column("step", sa.Integer))',
+                downgrade='op.drop_column("m", "step")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.add_column("m", sa.Column("x", sa.Integer))',
+                downgrade='op.execute("DROP TABLE nowhere")',
+            ),
+        ],
+    )
+    bootstrap = tmp_path / "initial.sql"
+    bootstrap.write_text("CREATE TABLE m (id int PRIMARY KEY);\n")
+    config = load_config(tmp_path, overrides={"verify.bootstrap-sql": str(bootstrap)})
+    before = set(pg.created)
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    # r1's downgrade was recorded on a database made again from the file (before, it was
+    # "not downgraded: … a database loaded from the bootstrap file is not made again")
+    assert report.skipped == []
+    assert set(pg.created) == before  # the template and the clones are dropped

@@ -66,7 +66,14 @@ def record_chain(
     """
     from migproof.verify.parity import load_bootstrap
 
-    db = load_bootstrap(host, bootstrap, config=config) if bootstrap else host.create_database()
+    # the file loaded once, as a template: a rebuild below a failing downgrade clones it
+    template = load_bootstrap(host, bootstrap, config=config) if bootstrap else None
+    try:
+        db = host.create_database(template=template)
+    except BaseException:
+        if template is not None:
+            host.drop_database(template)
+        raise
     try:
         token = mark_scratch(host, db, config)
         stepper = Stepper.on(project, config, host, db, token, facts=True)
@@ -82,9 +89,7 @@ def record_chain(
             def rebuild(below: list[str]) -> str | None:
                 """The database made again, upgraded through ``below`` (unrecorded); why
                 not, when it cannot be."""
-                if bootstrap is not None:  # its revisions were never run: no way back to them
-                    return "a database loaded from the bootstrap file is not made again"
-                remake_scratch(stepper, host, db, config, token)
+                remake_scratch(stepper, host, db, config, token, template=template)
                 count = len(stepper.recorder.statements)
                 failure = stepper.run_steps(stepper.step(rid, up=True) for rid in below)
                 del stepper.recorder.statements[count:]
@@ -94,6 +99,8 @@ def record_chain(
         return list(runs.values())
     finally:
         host.drop_database(db)
+        if template is not None:
+            host.drop_database(template)
 
 
 def _upgrade(
