@@ -586,6 +586,27 @@ def test_a_lock_timeout_env_py_sets_for_the_session_counts_for_every_revision(
         assert "MP201" in _codes(report)
 
 
+def test_a_set_local_inside_env_pys_transaction_counts_for_every_revision_of_the_run(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """langflow's env.py: SET LOCAL lock_timeout inside `with context.begin_transaction():`.
+    `alembic upgrade head` runs every revision in that one transaction; migproof commits
+    each on its own, but the setting counts for all of them (99 false MP210)."""
+    env = ENV_CONFIG_URL.replace(
+        "        with context.begin_transaction():\n",
+        "        with context.begin_transaction():\n"
+        "            connection.exec_driver_sql(\"SET LOCAL lock_timeout = '180s'\")\n",
+    )
+    second = Revision(
+        id="r3", down="r2", upgrade='op.add_column("orders", sa.Column("memo", sa.Text))'
+    )
+    write_project(tmp_path, [BASE, INDEX_ON_ORDERS, second], env=env)
+    config = load_config(tmp_path)
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    assert "MP210" not in _codes(report) + _codes(report, "r3")
+    assert "MP201" in _codes(report)
+
+
 def test_revisions_below_many_failing_downgrades_are_said_not_downgraded(
     pg: Sandbox, tmp_path: Path
 ) -> None:

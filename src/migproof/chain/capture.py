@@ -80,6 +80,11 @@ class StatementRecorder:
         self.batch_line: tuple[Path, int] | None = None
         self._batch_init: Any = None
 
+    def begin_run(self) -> None:
+        """An env.py run begins: what its first transaction has set is noted afresh."""
+        if self._observer is not None:
+            self._observer.run_settings = None
+
     def install(self) -> None:
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
@@ -310,6 +315,11 @@ class _LockObserver:
         self._names: dict[int, str] = {}  # every relation: its name then, then its last name
         self._table_of: dict[int, int] = {}  # index -> its table, when the transaction began
         self.session: tuple[tuple[str, str], ...] = ()  # _SESSION_TIMEOUTS then
+        # what the env.py run's first transaction had set when its first statement ran: a
+        # SET LOCAL inside env.py's `with context.begin_transaction():` (langflow's
+        # lock_timeout) covers every revision of an `alembic upgrade` in Alembic's default
+        # one transaction, though migproof commits each revision on its own
+        self.run_settings: dict[str, str] | None = None
 
     def _query(self, conn: Any, sql: str) -> list[tuple[Any, ...]]:
         try:
@@ -326,7 +336,10 @@ class _LockObserver:
         transaction = conn.get_transaction() if conn.in_transaction() else None
         if transaction is None or transaction is not self._transaction:
             self._transaction = transaction
-            self.session = tuple((str(n), str(v)) for n, v in self._query(conn, _SESSION_TIMEOUTS))
+            observed = {str(n): str(v) for n, v in self._query(conn, _SESSION_TIMEOUTS)}
+            if self.run_settings is None:
+                self.run_settings = observed
+            self.session = tuple({**self.run_settings, **observed}.items())
             relations = self._query(conn, _FILENODES)
             self._names = {int(oid): str(name) for oid, name, _, _ in relations}
             self._filenodes = {int(oid): node for oid, _, node, _ in relations if node is not None}

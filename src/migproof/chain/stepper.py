@@ -517,6 +517,7 @@ class Stepper:
         from alembic.runtime.environment import EnvironmentContext
 
         attributes = self.project.alembic_config.attributes
+        self.recorder.begin_run()
         with contextlib.ExitStack() as stack:
             if self._give_connection:
                 attributes["connection"] = stack.enter_context(self._connection())

@@ -540,7 +540,9 @@ def missing_lock_timeout(ctx: MigrationContext) -> Iterator[Finding]:
 
     ## With Alembic
     `op.execute("SET LOCAL lock_timeout = '2s'")` first in `upgrade()`, or set it for every
-    revision in `env.py` (`connection.execute(text("SET lock_timeout = '2s'"))`).
+    revision in `env.py` (`connection.execute(text("SET lock_timeout = '2s'"))`, or `SET
+    LOCAL` inside `with context.begin_transaction():`, where it covers every revision
+    `alembic upgrade` runs in that one transaction).
     """
     for event in ctx.state.lock_events:
         if event.tables and not event.lock_timeout_set:
