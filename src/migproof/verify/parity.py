@@ -263,7 +263,11 @@ def check_models(
             warnings.simplefilter("ignore", SAWarning)
             context = MigrationContext.configure(connection, opts=opts)
             target: Any = metadatas[0] if len(metadatas) == 1 else list(metadatas)
-            diffs = compare_metadata(context, target)  # Alembic takes a list too (target_metadata)
+            hook = (options or {}).get("process_revision_directives")
+            if callable(hook):
+                diffs = _directed_diffs(context, target, hook)
+            else:  # Alembic takes a list of metadata too (target_metadata)
+                diffs = compare_metadata(context, target)
     finally:
         engine.dispose()
     autogenerate = (
@@ -393,6 +397,25 @@ def _flatten(diffs: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
             yield from (tuple(e) for e in entry)
         else:
             yield tuple(entry)
+
+
+def _directed_diffs(context: Any, target: Any, hook: Callable[..., Any]) -> list[Any]:
+    """Alembic's comparison as `alembic check` makes it when env.py passes a
+    ``process_revision_directives`` hook: the migration autogenerate would write, through
+    the hook (langflow's keeps columns of an expand window out of it), then its diffs. A
+    hook that cannot run outside `alembic revision` (it reads the command's options) is
+    left out: the comparison is then Alembic's own."""
+    from alembic.autogenerate import compare_metadata, produce_migrations
+
+    script = produce_migrations(context, target)
+    directives = [script]
+    try:
+        hook(context, ("head",), directives)
+    except Exception:  # the project's code; the plain comparison stands
+        return list(compare_metadata(context, target))
+    if not directives or directives[0].upgrade_ops is None:
+        return []  # the hook emptied it: "no changes", as `alembic check` reports
+    return list(directives[0].upgrade_ops.as_diffs())
 
 
 def _clean(entries: list[tuple[Any, ...]], config: Config) -> list[tuple[Any, ...]]:

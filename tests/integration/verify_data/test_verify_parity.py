@@ -138,6 +138,53 @@ def test_a_unique_constraint_on_the_primary_key_is_folded_into_it(
     ]
 
 
+def test_env_pys_process_revision_directives_shapes_the_comparison(
+    pg: Sandbox, db: str, conn: Conn, tmp_path: Path
+) -> None:
+    # langflow keeps the columns of an expand window out of autogenerate with a hook:
+    # `alembic check` passes, and so does MP110; without the hook the column is reported
+    import sqlalchemy as sa
+    from alembic.operations import ops
+
+    conn.execute("CREATE TABLE conf (id int PRIMARY KEY, legacy text)")
+    metadata = sa.MetaData()
+    sa.Table("conf", metadata, sa.Column("id", sa.Integer, primary_key=True))
+
+    def keep_legacy(context: Any, revision: Any, directives: list[Any]) -> None:
+        def keep(operations: list[Any]) -> list[Any]:
+            kept = []
+            for op in operations:
+                if isinstance(op, ops.ModifyTableOps):
+                    op.ops = keep(op.ops)
+                    if not op.ops:
+                        continue
+                elif isinstance(op, ops.DropColumnOp) and op.column_name == "legacy":
+                    continue
+                kept.append(op)
+            return kept
+
+        directives[0].upgrade_ops.ops = keep(directives[0].upgrade_ops.ops)
+
+    url, config = pg.sqlalchemy_url_for(db), load_config(tmp_path)
+    assert check_models(url, metadata, config=config, options={}) != []
+    hooked = {"process_revision_directives": keep_legacy}
+    assert check_models(url, metadata, config=config, options=hooked) == []
+
+    def empties(context: Any, revision: Any, directives: list[Any]) -> None:
+        directives[:] = []  # the usual "no changes, no file" hook
+
+    assert (
+        check_models(url, metadata, config=config, options={"process_revision_directives": empties})
+        == []
+    )
+
+    def fails(context: Any, revision: Any, directives: list[Any]) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'cmd_opts'")
+
+    failing = {"process_revision_directives": fails}  # needs `alembic revision`'s options
+    assert check_models(url, metadata, config=config, options=failing) != []
+
+
 def test_type_nullability_and_default_drift_are_named(
     pg: Sandbox, db: str, conn: Conn, tmp_path: Path
 ) -> None:
