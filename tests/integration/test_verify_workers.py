@@ -355,7 +355,7 @@ def test_a_worker_meets_rows_with_a_history(pg: Sandbox, tmp_path: Path) -> None
     # t1's rows were made at r1; w, added at r2, is NULL in them: r8 (a worker's) fails on
     # them, and says so, where rows made at the part's start had a value in w
     write_project(tmp_path, chain({2: ADD_NULLABLE, 8: SET_NOT_NULL}))
-    assert split(8, 2)[1] < 8  # r8 is walked by the worker
+    assert 2 < split(8, 2)[1] <= 7  # r8 is walked by the worker, r2 by this process
     report = run(pg, tmp_path, 2)
     said = [why for what, why in report.skipped if what == "rows during the upgrade of r8"]
     assert len(said) == 1

@@ -307,7 +307,7 @@ class Stepper:
             (Pool, "connect", self._check_target),
             (Engine, "engine_connect", self._note_engine),
             (Engine, "do_connect", self._redirect_placeholder),  # before parking: it retargets
-            (Engine, "do_connect", _unix_socket_for_pg8000),
+            (Engine, "do_connect", self._unix_socket_for_pg8000),
             (Engine, "do_connect", self._park),
         ):
             event.listen(target, name, listener)
@@ -333,6 +333,13 @@ class Stepper:
         cargs[:] = list(args)
         cparams.clear()
         cparams.update(params)
+
+    def _unix_socket_for_pg8000(
+        self, dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]
+    ) -> None:
+        # a listener of this stepper's own: SQLAlchemy keys listeners by function, and a
+        # second session's removal of a shared one would fail
+        unix_socket_for_pg8000(dialect, conn_rec, cargs, cparams)
 
     def _park(self, dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
         """A connection to the scratch database through psycopg (synchronous) comes from
@@ -628,7 +635,7 @@ def driver_name(dbapi_connection: Any) -> str:
     return module.split(".")[0]
 
 
-def _unix_socket_for_pg8000(
+def unix_socket_for_pg8000(
     dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]
 ) -> None:
     """pg8000 reaches a Unix socket only through ``unix_sock``; SQLAlchemy hands it the

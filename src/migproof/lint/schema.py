@@ -148,9 +148,9 @@ class IndexInfo:
     columns: tuple[str, ...]
     new: bool = False
     unique: bool = False  # and not partial: one row at most per value of its columns
-    # partial, with a condition a lookup by its columns alone does not imply (anything but
-    # "col IS NOT NULL" on them): a foreign key's checks and actions cannot use it
-    partial: bool = False
+    # partial: the columns its WHERE requires NOT NULL when that is all it requires (a
+    # lookup by them implies it), else None for any other condition; () when not partial
+    not_null_where: frozenset[str] | None = frozenset()
 
 
 @dataclass(slots=True)
@@ -267,7 +267,8 @@ class Schema:
         a unique one covers some of them: a lookup by all of them finds one row through it."""
         wanted, width = set(columns), len(columns)
         return any(
-            not index.partial
+            index.not_null_where is not None
+            and index.not_null_where <= wanted  # a lookup by them implies its WHERE
             and (
                 set(index.columns[:width]) == wanted
                 or (index.unique and all(index.columns) and set(index.columns) <= wanted)
@@ -276,11 +277,12 @@ class Schema:
         )
 
     def has_partial_index_on(self, table: str, columns: tuple[str, ...]) -> bool:
-        """A partial index of ``table`` starts with ``columns``: one a lookup by them
-        alone cannot use (``has_index_on`` is False for it)."""
+        """A partial index of ``table`` starts with ``columns``, whose WHERE a lookup by
+        them does not imply (``has_index_on`` is False for it)."""
         wanted, width = set(columns), len(columns)
         return any(
-            index.partial and set(index.columns[:width]) == wanted
+            (index.not_null_where is None or not index.not_null_where <= wanted)
+            and set(index.columns[:width]) == wanted
             for index in self._by_table.get(table, {}).values()
         )
 
@@ -432,8 +434,10 @@ class Schema:
         if node.if_not_exists and name in self.indexes:
             return
         unique = bool(node.unique) and node.whereClause is None
-        partial = node.whereClause is not None and not _not_null_only(node.whereClause, columns)
-        self.add_index(IndexInfo(name, table, columns, new=new, unique=unique, partial=partial))
+        where = frozenset() if node.whereClause is None else _not_null_only(node.whereClause)
+        self.add_index(
+            IndexInfo(name, table, columns, new=new, unique=unique, not_null_where=where)
+        )
 
     def _drop(self, node: Any) -> None:
         for obj in node.objects or ():
@@ -528,16 +532,20 @@ _COLUMN_CHANGES = frozenset(
 )
 
 
-def _not_null_only(where: Any, columns: tuple[str, ...]) -> bool:
-    """Whether an index's WHERE is only ``col IS NOT NULL`` tests (ANDed) of its own
-    columns, which a lookup ``col = $1`` implies: PostgreSQL uses the index for it."""
+def _not_null_only(where: Any) -> frozenset[str] | None:
+    """The columns an index's WHERE tests ``IS NOT NULL`` when that is all it does (ANDed
+    tests), else None: a lookup ``col = $1`` on those columns implies it, and PostgreSQL
+    uses the index for it."""
     if isinstance(where, ast.BoolExpr) and where.boolop == enums.BoolExprType.AND_EXPR:
-        return all(_not_null_only(arg, columns) for arg in where.args or ())
+        parts = [_not_null_only(arg) for arg in where.args or ()]
+        if any(part is None for part in parts):
+            return None
+        return frozenset().union(*(part for part in parts if part is not None))
     if not isinstance(where, ast.NullTest) or where.nulltesttype != enums.NullTestType.IS_NOT_NULL:
-        return False
+        return None
     fields = where.arg.fields if isinstance(where.arg, ast.ColumnRef) else ()
     last = fields[-1] if fields else None
-    return isinstance(last, ast.String) and last.sval in columns
+    return frozenset({last.sval}) if isinstance(last, ast.String) and last.sval else None
 
 
 def _alter_column(column: ColumnInfo, subtype: Any, cmd: Any) -> None:

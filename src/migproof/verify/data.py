@@ -1245,16 +1245,19 @@ def _fills(sql: str, table: str, column: str) -> bool:
     >>> _fills('UPDATE messages SET organization_id = users.organization_id FROM users',
     ...        "messages", "organization_id")
     True
+    >>> _fills('WITH o AS (SELECT 1) UPDATE "public"."t" SET w = 1', "t", "w")
+    True
     """
-    match = _UPDATE_SET.match(sql)
-    if match is None or match["table"].strip('"').rpartition(".")[2] != table:
+    match = _UPDATE_SET.search(sql)
+    if match is None or match["table"].rpartition(".")[2].strip('"') != table:
         return False
     name = re.escape(column)
     return re.search(rf'(?:^|,)\s*"?{name}"?\s*=', match["rest"], re.IGNORECASE) is not None
 
 
+# the UPDATE of a statement, a CTE's (WITH … UPDATE) too
 _UPDATE_SET = re.compile(
-    r'\s*UPDATE\s+(?:ONLY\s+)?(?P<table>[\w."]+)(?:\s+(?:AS\s+)?\w+)?\s+SET\s+(?P<rest>.*)',
+    r'\bUPDATE\s+(?:ONLY\s+)?(?P<table>[\w."]+)(?:\s+(?:AS\s+)?\w+)?\s+SET\s+(?P<rest>.*)',
     re.IGNORECASE | re.DOTALL,
 )
 

@@ -46,17 +46,23 @@ class Spare:
     def _create(self, config: Config) -> None:
         from migproof.chain.stepper import mark_scratch
 
+        name: str | None = None
         try:
             name = self.host.create_database()
             self.database = (name, mark_scratch(self.host, name, config))
         except BaseException as exc:  # raised again, in the caller's thread, by join()
             self.error = exc
+            if name is not None and self.database is None:  # made, but not marked
+                with suppress(Exception):
+                    self.host.drop_database(name)
 
     def join(self, stack: ExitStack) -> tuple[str, str]:
         """The database once ready, dropped when ``stack`` closes; what failed on the
         thread is raised here."""
-        self._thread.join()
-        self._release(stack)
+        try:
+            self._thread.join()
+        finally:  # a Ctrl-C while waiting: what the thread made is still let go
+            self._release(stack)
         if self.error is not None:
             raise self.error
         assert self.database is not None

@@ -537,19 +537,26 @@ def _without_uniques_of_the_primary_key(
     CREATE TABLE that declares both (letta's ``unique_block_tag``), so ``create_all()`` makes
     no such constraint either, and a revision adding it would fail on the name."""
 
-    def primary_key(schema: str | None, table: str) -> set[str]:
+    def primary_key(schema: str | None, table: str) -> list[str]:
+        # the models' table: the one in Alembic's entry is a copy without its key
         for metadata in metadatas:
             for candidate in metadata.tables.values():
                 if candidate.name == table and (candidate.schema or None) == (schema or None):
-                    return {c.name for c in candidate.primary_key.columns}
-        return set()
+                    return [c.name for c in candidate.primary_key.columns]
+        return []
 
     def folded(entry: tuple[Any, ...]) -> bool:
+        # PostgreSQL drops only an exact copy of the key: same columns in the same order,
+        # neither deferrable nor NULLS NOT DISTINCT
         constraint = entry[1]
         if entry[0] != "add_constraint" or type(constraint).__name__ != "UniqueConstraint":
             return False
+        if constraint.deferrable or constraint.initially:
+            return False
+        if constraint.dialect_options["postgresql"].get("nulls_not_distinct"):
+            return False
         table = constraint.table
-        columns = {c.name for c in constraint.columns}
+        columns = [c.name for c in constraint.columns]
         return bool(columns) and columns == primary_key(table.schema, table.name)
 
     return [entry for entry in entries if not folded(entry)]

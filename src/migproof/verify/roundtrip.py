@@ -695,6 +695,12 @@ class _Walk:
         start = {"upgrade": self.before, "downgrade": self.after}.get(phase, self.downgraded)
         if self.rows is None or not self.rows.tracked.tables or self.snapshot() != start:
             return failure
+        rid = rev.revision or ""
+        up = phase != "downgrade"
+        # before a rebuild below records the revisions it applies again
+        earlier = self._failed_attempt(
+            rid, "upgrade" if up else "downgrade", len(self.recorder.statements)
+        )
         seeded = self.rows.tracked
         if not self.rows.clear():  # some of migproof's rows may be left: start anew
             if phase == "reupgrade":  # a rebuild applies R again: not R's downgraded state
@@ -702,10 +708,7 @@ class _Walk:
             self.rebuild(seed=False)
             if self.env_failed:
                 return failure
-        rid = rev.revision or ""
         count, started = len(self.recorder.statements), time.perf_counter()
-        up = phase != "downgrade"
-        earlier = self._failed_attempt(rid, "upgrade" if up else "downgrade", count)
         retried = self.stepper.run_steps(iter([self.stepper.step(rid, up=up)]))
         record = self.records.get(rid)
         if retried is None and record is not None and phase != "reupgrade":  # the step the

@@ -461,6 +461,8 @@ def test_a_column_keeps_its_type_when_the_type_is_renamed(script: str, expected:
         ("CREATE INDEX c_p ON c (p_id) WHERE p_id IS NOT NULL AND s = 'doing'", ["MP502"]),
         # implied by p_id = $1: PostgreSQL uses it
         ("CREATE INDEX c_p ON c (p_id) WHERE p_id IS NOT NULL", []),
+        # a NOT NULL test on another column: p_id = $1 does not imply it
+        ("CREATE INDEX c_p ON c (p_id, s) WHERE s IS NOT NULL", ["MP502"]),
         ("CREATE INDEX c_p ON c (p_id)", []),
     ],
 )
