@@ -175,3 +175,31 @@ def test_alembic_head_is_built_on_the_bootstrap_file(
     (tmp_path / "migproof.toml").write_text('[verify]\nbootstrap-sql = "initial.sql"\n')
     assert run(pg, "snapshot", "alembic:head", "--format", "text") == 0
     assert "    step integer" in capsys.readouterr().out.splitlines()
+
+
+def test_revisions_a_stamped_bootstrap_file_is_past_are_built_from_empty(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.helpers.alembic_projects import Revision, write_project
+
+    users = 'op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))'
+    name = 'op.add_column("users", sa.Column("name", sa.Text))'
+    write_project(
+        tmp_path,
+        [Revision(id="r1", down=None, upgrade=users), Revision(id="r2", down="r1", upgrade=name)],
+    )
+    (tmp_path / "prod.sql").write_text(
+        "CREATE TABLE users (id int PRIMARY KEY);\n"
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);\n"
+        "INSERT INTO alembic_version VALUES ('r1');\n"
+    )
+    (tmp_path / "migproof.toml").write_text('[verify]\nbootstrap-sql = "prod.sql"\n')
+    monkeypatch.chdir(tmp_path)
+    tables = {}
+    for rev in ("base", "r1", "head"):
+        assert run(pg, "snapshot", f"alembic:{rev}", "--format", "text") == 0, rev
+        tables[rev] = capsys.readouterr().out.splitlines()
+    assert "table public.users" not in tables["base"]
+    assert "table public.users" in tables["r1"]  # from empty: the file is stamped past it
+    assert "    name text" not in tables["r1"]
+    assert "    name text" in tables["head"]  # from the file

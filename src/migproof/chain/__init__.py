@@ -17,16 +17,15 @@ def database_at(
 ) -> str:
     """A scratch database on ``host`` upgraded to ``revision`` ("head", "base" or an id).
 
-    With ``bootstrap-sql`` set, the database starts as the file builds it (stamped or at
-    base), as verify's walk does: a chain that alters tables its revisions never create
-    (mlflow, jupyterhub, letta's pgvector) cannot be built from an empty database.
+    With ``bootstrap-sql`` set, a revision is built on the database the file builds (stamped
+    or at base), as verify's walk is: a chain that alters tables its revisions never create
+    (mlflow, jupyterhub, letta's pgvector) cannot be built from an empty database. Base, and
+    a revision the file's stamp is past (Alembic does not upgrade to it), are built from an
+    empty database, as without the file.
 
     >>> with Sandbox() as pg:                                   # doctest: +SKIP
     ...     name = database_at(load_config(), pg, "head")
     """
-    from migproof.chain.stepper import Stepper, mark_scratch
-    from migproof.verify.parity import load_bootstrap
-
     project = load_project(config, project_dir)
     project.script_directory()
     if project.broken:
@@ -36,17 +35,40 @@ def database_at(
             fix="run `migproof verify` for the details and correct the file",
         )
     bootstrap = config.verify.bootstrap_sql
-    if bootstrap:
-        db = load_bootstrap(host, config.path(bootstrap).resolve(), config=config)
-    else:
-        db = host.create_database()
-    token = mark_scratch(host, db, config)
-    if revision == "base":
-        return db
-    target = "heads" if revision in ("head", "heads") else revision
-    stepper = Stepper.on(project, config, host, db, token)
-    with stepper.session():
-        failure = stepper.upgrade_to(target)
+    if revision == "base" or not bootstrap:
+        return _upgraded(project, config, host, None, revision)
+    try:
+        return _upgraded(project, config, host, config.path(bootstrap).resolve(), revision)
+    except SourceError as from_file:
+        try:
+            return _upgraded(project, config, host, None, revision)
+        except SourceError:
+            raise from_file from None
+
+
+def _upgraded(
+    project: AlembicProject,
+    config: Config,
+    host: DatabaseHost,
+    bootstrap: Path | None,
+    revision: str,
+) -> str:
+    """A scratch database (loaded from ``bootstrap`` when given) upgraded to ``revision``."""
+    from migproof.chain.stepper import Stepper, mark_scratch
+    from migproof.verify.parity import load_bootstrap
+
+    db = load_bootstrap(host, bootstrap, config=config) if bootstrap else host.create_database()
+    try:
+        token = mark_scratch(host, db, config)
+        if revision == "base":
+            return db
+        target = "heads" if revision in ("head", "heads") else revision
+        stepper = Stepper.on(project, config, host, db, token)
+        with stepper.session():
+            failure = stepper.upgrade_to(target)
+    except BaseException:
+        host.drop_database(db)
+        raise
     if failure is not None:
         host.drop_database(db)
         raise SourceError(
