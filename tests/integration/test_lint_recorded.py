@@ -717,3 +717,24 @@ def test_below_a_failing_downgrade_the_bootstrap_files_database_is_made_again(
     # "not downgraded: … a database loaded from the bootstrap file is not made again")
     assert report.skipped == []
     assert set(pg.created) == before  # the template and the clones are dropped
+
+
+def test_a_table_name_typo_in_a_chain_that_makes_its_tables_gets_no_bootstrap_hint(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))',
+            ),
+            Revision(id="r2", down="r1", upgrade='op.add_column("user", sa.Column("n", sa.Text))'),
+        ],
+    )
+    config = load_config(tmp_path)
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    (failed,) = [f for f in report.findings if f.check == "MP010"]
+    assert 'relation "user" does not exist' in failed.message
+    assert failed.fix is None

@@ -167,7 +167,8 @@ def test_with_a_bootstrap_file_that_stamps_nothing_and_fails_the_hint_says_to_st
     assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r2"), ("MP112", "r3")]
     finding = report.findings[0]
     assert finding.fix == (
-        f"{SEEMS} prod.sql stamps no revision, so the walk started from an empty database, "
+        f"{SEEMS} prod.sql stamps no revision and the chain does not upgrade on the database it"
+        " builds (MP112), so the walk started from an empty database, "
         "where r2 cannot run. Stamp prod.sql at the revision its schema matches: end it with "
         "`CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO "
         "public.alembic_version VALUES ('r1');`. Then the walk starts from the database prod.sql "
@@ -247,7 +248,8 @@ def test_a_failing_base_revision_with_a_bootstrap_file_has_nothing_to_stamp(
     (finding,) = upgrade_failures(run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)}))
     assert finding.fix is not None
     assert finding.fix.endswith(
-        " prod.sql stamps no revision, so the walk started from an empty database, where r1 "
+        " prod.sql stamps no revision and the chain does not upgrade on the database it builds"
+        " (MP112), so the walk started from an empty database, where r1 "
         "cannot run. r1 is a base revision: put the schema as it stood after r1 in prod.sql and "
         "end it with `CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY); INSERT "
         "INTO public.alembic_version VALUES ('r1');`. Then the walk starts from the database prod.sql "

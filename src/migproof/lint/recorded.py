@@ -10,6 +10,7 @@ EXCLUSIVE, table rewrite)") go into the report's records.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -242,6 +243,9 @@ def _statement(recorded: Recorded, run: RevisionRun) -> RecordedStatement:
     )
 
 
+_CREATES_TABLE = re.compile(r"\bcreate\s+(?:\w+\s+)*?table\b", re.IGNORECASE)
+
+
 def _outside_schema_fix(run: RevisionRun, runs: list[RevisionRun], config: Config) -> str | None:
     """For an upgrade that fails on an object no earlier revision names: the chain starts
     from a schema made outside it (jupyterhub's ``create_all()``), and lint runs it only
@@ -252,9 +256,11 @@ def _outside_schema_fix(run: RevisionRun, runs: list[RevisionRun], config: Confi
     missing = missing_object(failure) if failure is not None and not failure.in_env else None
     if missing is None:
         return None
-    earlier = runs[: runs.index(run)]
-    if any(mentions(s.sql, missing[1]) for r in earlier for s in r.upgrade if not s.failed):
+    earlier = [s for r in runs[: runs.index(run)] for s in r.upgrade if not s.failed]
+    if any(mentions(s.sql, missing[1]) for s in earlier):
         return None
+    if any(_CREATES_TABLE.search(s.sql) for s in earlier):
+        return None  # the chain makes its tables: a missing one is its own bug (a typo)
     kind, name = missing
     if config.verify.bootstrap_sql:
         return (
@@ -264,9 +270,10 @@ def _outside_schema_fix(run: RevisionRun, runs: list[RevisionRun], config: Confi
         )
     return (
         f'no revision before {run.revision} creates {kind} "{name}": the chain seems to start'
-        " from a schema created outside the migrations (as `metadata.create_all()` then"
-        " `alembic stamp head` do). Write that schema to a file stamped at the revision it"
-        " matches and pass it as `--bootstrap-sql FILE`"
+        " from a schema created outside the migrations (as `metadata.create_all()` does"
+        " before `alembic stamp head` or `alembic upgrade head`). Write that schema to a file"
+        " (stamped at the revision it matches, or with no stamp when the chain upgrades it"
+        " from base) and pass it as `--bootstrap-sql FILE`"
         f" ({config.setting('verify.bootstrap-sql')}); `migproof verify` says what to put in"
         " it. Or read the revision files alone with `--static`"
     )

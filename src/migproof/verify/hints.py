@@ -83,7 +83,8 @@ def _stamp_advice(rev: RevisionFile, name: str, version_table: tuple[str | None,
     """What to add to a bootstrap file that stamps nothing, for a chain failing at ``rev``."""
     rid = rev.revision or ""
     empty = (
-        f"{name} stamps no revision, so the walk started from an empty database, where {rid}"
+        f"{name} stamps no revision and the chain does not upgrade on the database it builds"
+        f" (MP112), so the walk started from an empty database, where {rid}"
         " cannot run."
     )
     parents = [p for p in rev.down_revisions if p]
