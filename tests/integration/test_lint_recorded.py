@@ -738,3 +738,32 @@ def test_a_table_name_typo_in_a_chain_that_makes_its_tables_gets_no_bootstrap_hi
     (failed,) = [f for f in report.findings if f.check == "MP010"]
     assert 'relation "user" does not exist' in failed.message
     assert failed.fix is None
+
+
+def test_a_bootstrap_file_lints_parser_cannot_read_leaves_the_rules_the_revisions_tables(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL loads it (a syntax newer than the parser lint uses): said, and linted on
+    from migproof.lint import pgsql
+
+    write_project(
+        tmp_path,
+        [Revision(id="r1", down=None, upgrade='op.add_column("m", sa.Column("w", sa.Integer))')],
+    )
+    bootstrap = tmp_path / "initial.sql"
+    bootstrap.write_text("CREATE TABLE m (id int PRIMARY KEY);\n")
+
+    def newer(sql: str) -> list[object]:
+        raise pgsql.SqlSyntaxError('syntax error at or near "ENFORCED"', 0, 1, 1)
+
+    monkeypatch.setattr(pgsql, "parse_nodes", newer)
+    config = load_config(tmp_path, overrides={"verify.bootstrap-sql": str(bootstrap)})
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    assert report.skipped == [
+        (
+            "the schema initial.sql builds, for the rules",
+            'line 1: syntax error at or near "ENFORCED": the rules know only the tables the'
+            " revisions make",
+        )
+    ]
+    assert "MP210" in _codes(report, "r1")  # the revision was linted all the same

@@ -105,7 +105,9 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
     if sources and bootstrap_path is not None:
         # the revisions run on the database the file builds: its tables are the schema
         # before them, for the rules that ask (a column NOT NULL there already, MP207)
-        sources[0] = dataclasses.replace(sources[0], setup_sql=_bootstrap_sql(bootstrap_path))
+        setup = _bootstrap_sql(bootstrap_path, report)
+        if setup is not None:
+            sources[0] = dataclasses.replace(sources[0], setup_sql=setup)
     report.extend(lint_sources(sources, config))
     for run in runs:
         if run.failure is not None:
@@ -200,11 +202,26 @@ def _held_seconds(recorded: Recorded, run: RevisionRun) -> float:
     return run.held_seconds.get(id(recorded), recorded.duration_ms / 1000)
 
 
-def _bootstrap_sql(path: Path) -> str:
-    """The bootstrap file as SQL alone (record_chain has loaded it already: it reads)."""
+def _bootstrap_sql(path: Path, report: Report) -> str | None:
+    """The bootstrap file as SQL alone (record_chain has loaded it already: it reads), or
+    None, said in ``report``, when the parser lint uses cannot read all of it (PostgreSQL
+    loaded it: a newer syntax than pglast knows)."""
+    from migproof.lint.pgsql import SqlSyntaxError, parse_nodes
     from migproof.sources import read_sql
 
-    return read_sql(path)
+    text = read_sql(path)
+    try:
+        parse_nodes(text)
+    except SqlSyntaxError as exc:
+        report.skipped.append(
+            (
+                f"the schema {path.name} builds, for the rules",
+                f"line {exc.line}: {exc.message}: the rules know only the tables the revisions"
+                " make",
+            )
+        )
+        return None
+    return text
 
 
 def _source(run: RevisionRun) -> SqlSource:
