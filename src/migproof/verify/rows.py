@@ -84,7 +84,8 @@ def candidates(
     """
     generated = _type_candidates(type_name.strip(), types, n, depth)
     literals = literals or Literals()
-    strings = _rotate(list(literals.strings), n - 1)
+    fits = _string_fits(type_name.strip())
+    strings = _rotate([s for s in literals.strings if fits(s)], n - 1)
     if literals.prefer_strings:
         out = strings + generated[:1] + list(literals.numbers) + generated[1:]
     else:
@@ -96,6 +97,39 @@ def candidates(
             seen.add(value)
             unique.append(value)
     return unique[:_MAX_CANDIDATES]
+
+
+_BOOLEAN_WORDS = frozenset({"true", "false", "t", "f", "yes", "no", "on", "off", "1", "0"})
+_NUMERIC_TYPES = frozenset(
+    {"smallint", "integer", "bigint", "numeric", "real", "double precision", "decimal"}
+)
+_UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I)
+
+
+def _string_fits(type_name: str) -> Callable[[str], bool]:
+    """Which of a CHECK's string literals can be a value of ``type_name``: a CHECK that
+    names a boolean and a text column (langflow's ``NOT enabled OR protocol = ANY
+    (ARRAY['oidc', 'saml'])``) gives its strings to both, and 'oidc' is no boolean.
+
+    >>> [s for s in ("oidc", "true") if _string_fits("boolean")(s)]
+    ['true']
+    """
+    base = type_name.split("(", maxsplit=1)[0].strip().lower()
+    if base in ("boolean", "bool"):
+        return lambda value: value.strip().lower() in _BOOLEAN_WORDS
+    if base in _NUMERIC_TYPES:
+        return lambda value: _NUMBER.match(value.strip()) is not None
+    if base == "uuid":
+        return lambda value: _UUID.match(value.strip()) is not None
+    return _any_string
+
+
+def _any_string(value: str) -> bool:
+    del value
+    return True
+
+
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$", re.I)
 
 
 def column_candidates(

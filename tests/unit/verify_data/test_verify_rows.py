@@ -120,6 +120,22 @@ def test_check_literals_go_first_for_in_lists_and_after_the_first_value_otherwis
     assert column_literals(qty, table).strings == ()
 
 
+def test_a_checks_strings_go_only_to_columns_of_a_type_they_can_be() -> None:
+    # langflow's sso_config: one CHECK names a boolean, a text and a jsonb column
+    expression = (
+        "NOT enabled OR (protocol = ANY (ARRAY['oidc'::text, 'saml'::text]) AND"
+        " (settings ->> 'discovery_url'::text) IS NOT NULL)"
+    )
+    literals = check_literals(expression)
+    assert {"oidc", "saml", "discovery_url"} <= set(literals.strings)
+    assert not {"oidc", "saml", "discovery_url"} & set(candidates("boolean", TYPES, 1, literals))
+    assert not {"oidc", "saml"} & set(candidates("integer", TYPES, 1, literals))
+    assert candidates("text", TYPES, 1, literals)[:2] == ["oidc", "saml"]
+    # strings that are values of the type stay
+    assert "42" in candidates("integer", TYPES, 1, Literals(strings=("42", "x")))
+    assert "x" not in candidates("integer", TYPES, 1, Literals(strings=("42", "x")))
+
+
 def test_check_literals_and_columns_of_an_expression() -> None:
     literals = check_literals("(price > 0.5) AND (code <> 'x''y')")
     assert literals.strings == ("x'y",)
