@@ -616,6 +616,25 @@ def test_a_pg8000_project_reaches_the_sandbox_and_its_errors_read_as_postgresql_
     assert set(statuses(report).values()) == {("ok", "ok")}
 
 
+def test_the_psycopg2_driver_alembic_ini_names_is_kept_for_its_revisions(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # a revision that uses psycopg2's own API (glance's execute_values) runs under it
+    pytest.importorskip("psycopg2")
+    fill = Revision(
+        id="r2",
+        down="r1",
+        upgrade="from psycopg2.extras import execute_values\n"
+        "cursor = op.get_bind().connection.cursor()\n"
+        'execute_values(cursor, "INSERT INTO t1 (id) VALUES %s", [(1000001,), (1000002,)])',
+        downgrade='op.execute("DELETE FROM t1 WHERE id > 1000000")',
+    )
+    write_project(tmp_path, [table(1, None), fill], url="postgresql+psycopg2://localhost/app")
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert statuses(report)["r2"] == ("ok", "ok")
+
+
 def test_async_env_py(pg: Sandbox, tmp_path: Path) -> None:
     write_project(tmp_path, [table(1, None), table(2, "r1")], env=ENV_ASYNC)
     report = run(pg, tmp_path)

@@ -695,10 +695,15 @@ def _database_of(url: str) -> str | None:
 
 
 def _keep_driver(existing: str | None, url: str) -> str:
-    """The scratch URL with the driver the project's own sqlalchemy.url names (asyncpg, …)."""
+    """The scratch URL with the driver the project's own sqlalchemy.url names (asyncpg,
+    psycopg2 when it is installed: a revision may use its API, glance's `execute_values`)."""
+    import importlib.util
+
     if existing and "://" in existing:
         scheme = existing.split("://", 1)[0]
-        if scheme.startswith(("postgresql+", "postgres+")) and "psycopg2" not in scheme:
+        if "psycopg2" in scheme and importlib.util.find_spec("psycopg2") is None:
+            return url  # named but not installed here: psycopg 3 serves as well
+        if scheme.startswith(("postgresql+", "postgres+")):
             return scheme.replace("postgres+", "postgresql+", 1) + "://" + url.split("://", 1)[1]
     return url
 
