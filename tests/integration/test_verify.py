@@ -254,14 +254,20 @@ def test_irreversible_revision_is_skipped_not_failed(pg: Sandbox, tmp_path: Path
 def test_an_upgrade_only_chain_is_declared_with_a_pattern(
     pg: Sandbox, tmp_path: Path, declared: list[str]
 ) -> None:
-    """OpenStack projects dropped every downgrade(): without a declaration each revision is
-    an MP006; ``irreversible = ["*"]`` says the chain is upgrade-only, once."""
+    """OpenStack projects dropped every downgrade(): undeclared, that is said once as an
+    upgrade-only chain (no MP006 each); ``irreversible = ["*"]`` says it, once, too."""
     write_project(tmp_path, [table(1, None), table(2, "r1"), table(3, "r2")])
     for n in (1, 2, 3):
         path = tmp_path / "migrations" / "versions" / f"r{n}.py"
         text = path.read_text()
         path.write_text(text[: text.index("\n\ndef downgrade():")] + "\n")
+    undeclared = run(pg, tmp_path)
+    assert undeclared.findings == []
+    assert undeclared.skipped[0][0] == "round trips of 3 revisions"
+    # one revision that can go down: the others' missing downgrade() is MP006 again
+    write_project(tmp_path, [table(4, "r3")])
     assert [f.check for f in run(pg, tmp_path).findings] == ["MP006"] * 3
+    (tmp_path / "migrations" / "versions" / "r4.py").unlink()
     report = run(pg, tmp_path, **{"verify.irreversible": declared})
     assert report.findings == []
     assert statuses(report) == dict.fromkeys(("r1", "r2", "r3"), ("ok", "skipped"))
@@ -1191,15 +1197,24 @@ def test_statements_an_upgrade_caught_the_failure_of_are_said(pg: Sandbox, tmp_p
     ]
 
 
-def test_an_upgrade_only_chain_is_upgraded_and_said_once(pg: Sandbox, tmp_path: Path) -> None:
+@pytest.mark.parametrize("policy", ["raises", "missing"])
+def test_an_upgrade_only_chain_is_upgraded_and_said_once(
+    pg: Sandbox, tmp_path: Path, policy: str
+) -> None:
+    # zuul's downgrades raise; ironic's 81 revisions have no downgrade() at all
     raises = 'raise Exception("Downgrades not supported")'
     write_project(tmp_path, [table(1, None, downgrade=raises), table(2, "r1", downgrade=raises)])
+    if policy == "missing":
+        for path in (tmp_path / "migrations" / "versions").glob("*.py"):
+            text = path.read_text()
+            path.write_text(text[: text.index("def downgrade():")])
     report = run(pg, tmp_path)
     assert report.findings == []
     assert statuses(report) == {"r1": ("ok", "skipped"), "r2": ("ok", "skipped")}
     assert (
         "round trips of 2 revisions",
-        "every downgrade() raises (an upgrade-only chain): upgraded, never downgraded",
+        "no downgrade() can run, each raises or is missing (an upgrade-only chain): upgraded,"
+        " never downgraded",
     ) in report.skipped
 
 

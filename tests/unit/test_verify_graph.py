@@ -164,6 +164,7 @@ def test_a_missing_downgrade_is_found_even_after_an_empty_upgrade(tmp_path: Path
     assert (finding.check, finding.revision) == ("MP006", "r2")
     assert finding.message == "revision r2 has no downgrade(): Alembic cannot downgrade past it"
     _without_downgrade(tmp_path, "r1")
+    write_project(tmp_path, [rev(3, "r2")])  # one that can go down: not an upgrade-only chain
     project = load_project(config, tmp_path)
     messages = sorted(f.message for f in check_graph(project, config))
     assert messages[0] == "revision r1 changes the schema in upgrade() but has no downgrade()"

@@ -320,7 +320,8 @@ def _plan(
         report.skipped.append(
             (
                 f"round trips of {len(raising)} revisions",
-                "every downgrade() raises (an upgrade-only chain): upgraded, never downgraded",
+                "no downgrade() can run, each raises or is missing (an upgrade-only chain):"
+                " upgraded, never downgraded",
             )
         )
     # no downgrade() at all: Alembic cannot downgrade through it (MP006 says so), so the walk

@@ -170,12 +170,14 @@ def declared_by_pattern(project: AlembicProject, config: Config) -> set[str]:
 
 
 def upgrade_only(project: AlembicProject, config: Config) -> set[str]:
-    """Every revision, when each one's ``downgrade()`` can only raise (zuul's 38 raise
-    ``Exception("Downgrades not supported")``): an upgrade-only chain by policy, said once
-    in a "not checked" entry rather than with one MP008 each. Else the empty set."""
+    """Every revision, when no ``downgrade()`` can run: each one can only raise (zuul's 38
+    raise ``Exception("Downgrades not supported")``) or there is none (ironic's 81, the
+    OpenStack policy): an upgrade-only chain by policy, said once in a "not checked" entry
+    rather than with one MP008 or MP006 each. Else the empty set."""
     skipped = below_minimum(project, config) | declared_by_pattern(project, config)
     rest = [rev for rid, rev in project.graph.by_id.items() if rid not in skipped]
-    if len(rest) < 2 or any(rev.downgrade is not DowngradeKind.IRREVERSIBLE for rev in rest):
+    none_runs = (DowngradeKind.IRREVERSIBLE, DowngradeKind.MISSING)
+    if len(rest) < 2 or any(rev.downgrade not in none_runs for rev in rest):
         return set()
     return {rev.revision for rev in rest if rev.revision}
 
