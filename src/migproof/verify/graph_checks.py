@@ -348,6 +348,13 @@ def _matches_head(head: RevisionFile, labels: set[str], declared: str) -> bool:
     return bool(head.revision and head.revision.startswith(name)) or name in labels
 
 
+def _lacks_downgrade(rev: RevisionFile) -> bool:
+    """MP006's test: no downgrade(), or an empty one after an upgrade that does work."""
+    return (rev.downgrade is DowngradeKind.MISSING and rev.syntax_error is None) or (
+        rev.downgrade is DowngradeKind.EMPTY and not rev.upgrade_is_empty
+    )
+
+
 # From this many revisions without a downgrade, MP006's fix names the chain-wide setting
 _MANY_WITHOUT_DOWNGRADE = 5
 
@@ -362,9 +369,7 @@ def _no_downgrade_fix(project: AlembicProject, config: Config, declared: set[str
     empty = sum(
         1
         for rev in project.graph.by_id.values()
-        if rev.revision not in declared
-        and rev.downgrade in (DowngradeKind.MISSING, DowngradeKind.EMPTY)
-        and not rev.upgrade_is_empty
+        if rev.revision not in declared and _lacks_downgrade(rev)
     )
     if empty >= _MANY_WITHOUT_DOWNGRADE:
         fix += (
@@ -405,10 +410,7 @@ def _check_revisions(project: AlembicProject, config: Config) -> Iterator[Findin
                 message=f"revision {rid} is irreversible: its round trip is not checked",
                 location=_at(rev, rev.downgrade_line or rev.upgrade_line),
             )
-        elif rid not in below and (
-            (rev.downgrade is DowngradeKind.MISSING and rev.syntax_error is None)
-            or (rev.downgrade is DowngradeKind.EMPTY and not rev.upgrade_is_empty)
-        ):
+        elif rid not in below and _lacks_downgrade(rev):
             what = (
                 "has no downgrade()"
                 if rev.downgrade is DowngradeKind.MISSING
