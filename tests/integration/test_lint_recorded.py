@@ -767,3 +767,33 @@ def test_a_bootstrap_file_lints_parser_cannot_read_leaves_the_rules_the_revision
         )
     ]
     assert "MP210" in _codes(report, "r1")  # the revision was linted all the same
+
+
+def test_a_dropped_index_shows_the_lock_held_on_its_table(pg: Sandbox, tmp_path: Path) -> None:
+    # ironic's 3bea56f25597: ADD CONSTRAINT UNIQUE, then DROP INDEX of the same table
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade='op.execute("CREATE TABLE t (id int PRIMARY KEY, a int)")\n'
+                'op.execute("CREATE INDEX ix_t_a ON t (a)")',
+                downgrade='op.execute("DROP TABLE t")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade="op.execute(\"SET LOCAL lock_timeout = '2s'\")\n"
+                'op.create_unique_constraint("uq_t_a", "t", ["a"])\n'
+                'op.drop_index("ix_t_a", "t")',
+                downgrade='op.create_index("ix_t_a", "t", ["a"])\n'
+                'op.drop_constraint("uq_t_a", "t")',
+            ),
+        ],
+    )
+    config = load_config(tmp_path)
+    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    (dropped,) = [f for f in report.findings if f.check == "MP202"]
+    observed = dict(dropped.context)["observed in the sandbox"]
+    assert observed.startswith("ACCESS EXCLUSIVE on public.t (held since line ")

@@ -8,7 +8,8 @@ from typing import Any
 from migproof.findings import Finding, Location, Severity
 from migproof.lint.effects import named_relations
 from migproof.lint.pgsql import Statement, ast, without_comments
-from migproof.lint.schema import Schema, qualified
+from migproof.lint.pgsql import enums as ast_enums
+from migproof.lint.schema import Schema, qualified, qualified_list
 from migproof.lint.source import SqlSource, StatementFacts
 
 __all__ = [
@@ -156,7 +157,7 @@ class _Base:
     ) -> Finding:
         facts = None if down else self.facts_of(statement)
         context = (
-            (("observed in the sandbox", facts.describe(named_relations(statement.node))),)
+            (("observed in the sandbox", facts.describe(self._named(statement.node))),)
             if facts
             else ()
         )
@@ -170,6 +171,20 @@ class _Base:
             revision=self.source.revision,
             statement=_one_line(statement.text),
         )
+
+    def _named(self, node: Any) -> set[str]:
+        """The relations a statement names, and the table of each index it drops: the lock
+        that counts is on that table (ironic's DROP INDEX after an ADD CONSTRAINT read "no
+        relation locks", the index being gone when pg_locks was read)."""
+        names = named_relations(node)
+        if isinstance(node, ast.DropStmt) and node.removeType == ast_enums.ObjectType.OBJECT_INDEX:
+            for obj in node.objects or ():
+                index = (
+                    self.schema.indexes.get(qualified_list(obj)) if isinstance(obj, tuple) else None
+                )
+                if index is not None:
+                    names.add(index.table)
+        return names
 
 
 class StatementContext(_Base):
