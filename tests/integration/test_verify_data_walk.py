@@ -189,6 +189,35 @@ def test_a_column_added_backfilled_then_required_fails_only_on_made_up_values(
     assert noted == ([] if found else ["rows during the upgrade of r2"])
 
 
+@pytest.mark.parametrize(
+    ("between", "found"),
+    [
+        ("pass", [("MP104", "r3")]),  # glance's visibility: NULL in every older row
+        ('op.execute("UPDATE t SET w = 1")', []),  # filled by r2b: the NOT NULL passes
+        # filled where a made-up value says so: the NULLs left depend on the values
+        ('op.execute("UPDATE t SET w = 1 WHERE v = -7")', []),
+    ],
+)
+def test_a_column_an_earlier_revision_added_then_required_fails_on_older_rows(
+    pg: Sandbox, tmp_path: Path, between: str, found: list[tuple[str, str]]
+) -> None:
+    add = Revision(
+        id="r2",
+        down="r1",
+        upgrade=f'op.add_column("t", sa.Column("w", sa.Integer))\n{between}',
+        downgrade='op.drop_column("t", "w")',
+    )
+    require = Revision(
+        id="r3",
+        down="r2",
+        upgrade='op.alter_column("t", "w", existing_type=sa.Integer, nullable=False)',
+        downgrade='op.alter_column("t", "w", existing_type=sa.Integer, nullable=True)',
+    )
+    write_project(tmp_path, [table_t("int"), add, require])
+    report = run(pg, tmp_path)
+    assert codes(report) == found
+
+
 def test_requiring_a_column_that_was_there_is_a_note_not_a_finding(
     pg: Sandbox, tmp_path: Path
 ) -> None:

@@ -147,6 +147,9 @@ class SeededTable:
     partitioned: bool
     rows: tuple[SeededRow, ...]
     adopted: bool = False  # rows a migration put there, not migproof: never deleted by it
+    # the columns the table had when the rows were made: one added since is NULL in them
+    # (unless a default or an UPDATE filled it), as in production's older rows
+    columns: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +324,9 @@ def _adopt(conn: psycopg.Connection[Any], table: Table, key: str, rows: int) -> 
         values = dict(zip(readable, row, strict=True))
         seeded.append(SeededRow(tuple(values.get(c) for c in key_columns), values))
     partitioned = table.kind == "partitioned table"
-    return SeededTable(key, key_columns, partitioned, tuple(seeded), adopted=True)
+    return SeededTable(
+        key, key_columns, partitioned, tuple(seeded), adopted=True, columns=frozenset(readable)
+    )
 
 
 def refresh_rows(
@@ -468,7 +473,11 @@ class _TableSeeder:
                     rows += self._insert_one_by_one(numbers[1:], choice)
         rows = self._link_self_references(rows)
         return SeededTable(
-            self.key, self.key_columns, self.table.kind == "partitioned table", tuple(rows)
+            self.key,
+            self.key_columns,
+            self.table.kind == "partitioned table",
+            tuple(rows),
+            columns=frozenset(c.name for c in self.table.columns),
         )
 
     def _candidates(self, column: Column, numbers: list[int]) -> dict[int, list[str | None]]:
@@ -1161,6 +1170,7 @@ def fails_with_rows_finding(
     before: Snapshot | None = None,
     after: Snapshot | None = None,
     earlier: Sequence[str] = (),
+    history: Sequence[str] = (),
 ) -> Finding | None:
     """MP104 when ``direction`` ("upgrade" or "downgrade") of ``revision`` failed with rows in
     the tables and passed without them, and any rows at all make it fail; else None.
@@ -1170,7 +1180,15 @@ def fails_with_rows_finding(
     existing columns fails on the values migproof made up, which production rows may well
     satisfy: not a finding (``rows_note`` says what happened instead).
     """
-    if not is_value_independent(error, statement, before=before, after=after, earlier=earlier):
+    if not is_value_independent(
+        error,
+        statement,
+        before=before,
+        after=after,
+        earlier=earlier,
+        seeded=seeded,
+        history=history,
+    ):
         return None
     text = (statement or "").lower()
     # the tables the statement names first: the one it alters is the one that matters
@@ -1207,6 +1225,8 @@ def is_value_independent(
     before: Snapshot | None = None,
     after: Snapshot | None = None,
     earlier: Sequence[str] = (),
+    seeded: SeedResult | None = None,
+    history: Sequence[str] = (),
 ) -> bool:
     """A failure any row causes: ``ADD COLUMN … NOT NULL`` without a default, or, in two
     steps, a column the revision added (NULL in every existing row) then made NOT NULL, a
@@ -1216,6 +1236,10 @@ def is_value_independent(
     ``earlier``: the statements the step ran before the failing one; a column they fill
     (``UPDATE t SET c = …``, letta's backfill from a joined table) is NULL only where the
     backfill found nothing for migproof's made-up values: that depends on the values.
+    With ``seeded`` (the rows' tables) and ``history`` (every statement the walk ran before),
+    a column an earlier revision added after the rows were made, and no statement since
+    filled, is NULL in them as in every older production row (glance's ``visibility``,
+    added in one revision, required in a later one): that depends on no value either.
     """
     from migproof.verify.hints import mentions
 
@@ -1228,7 +1252,10 @@ def is_value_independent(
         column, table = match["column"], match["table"]
         if any(_fills(sql, table, column) for sql in earlier):
             return False
-        return column in _added_columns(before, after, table)
+        return column in _added_columns(before, after, table) or (
+            _added_since_seeded(seeded, table, column)
+            and not any(_fills(sql, table, column) for sql in history)
+        )
     if (match := _CHECK_VIOLATED.search(error)) is not None:
         added = _added_columns(before, after, match["table"])
         for table in _tables_named(after, match["table"]):
@@ -1237,6 +1264,14 @@ def is_value_independent(
                 if constraint.name == match["name"] and "IS NOT NULL" in expression.upper():
                     return any(mentions(expression, column) for column in added)
     return False
+
+
+def _added_since_seeded(seeded: SeedResult | None, table: str, column: str) -> bool:
+    """Whether the rows of the tables named ``table`` were made before ``column`` existed."""
+    tables = [
+        t for key, t in (seeded.tables.items() if seeded else ()) if _split_key(key)[1] == table
+    ]
+    return bool(tables) and all(t.columns and column not in t.columns for t in tables)
 
 
 def _fills(sql: str, table: str, column: str) -> bool:

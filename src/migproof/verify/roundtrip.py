@@ -701,6 +701,7 @@ class _Walk:
         earlier = self._failed_attempt(
             rid, "upgrade" if up else "downgrade", len(self.recorder.statements)
         )
+        history = [s.sql for s in self.recorder.statements if not s.failed]
         seeded = self.rows.tracked
         if not self.rows.clear():  # some of migproof's rows may be left: start anew
             if phase == "reupgrade":  # a rebuild applies R again: not R's downgraded state
@@ -734,6 +735,7 @@ class _Walk:
             before=start,
             after=self.snapshot() if retried is None else None,
             earlier=earlier,
+            history=history,
         )
         if finding is None and retried is None and direction == "downgrade":
             finding = self._downgrade_rows_finding(failure, rev)
