@@ -40,6 +40,12 @@ def _summaries(report: Report) -> dict[object, list[str]]:
     return {r["revision"]: cast(list[str], r["locks"]) for r in report.records}
 
 
+def _lint(pg: Sandbox, root: Path, overrides: dict[str, object] | None = None) -> Report:
+    """Lint the Alembic project at ``root`` by running it in ``pg``."""
+    config = load_config(root, overrides=overrides)
+    return lint_alembic_project(config, load_project(config, root), pg)
+
+
 def _lint_r2(
     pg: Sandbox,
     root: Path,
@@ -54,8 +60,7 @@ def _lint_r2(
     write_project(
         root, [base, Revision(id="r2", down="r1", upgrade=upgrade, downgrade=downgrade), *then]
     )
-    config = load_config(root)
-    report = lint_alembic_project(config, load_project(config, root), pg)
+    report = _lint(pg, root)
     return report, root / "migrations" / "versions" / "r2.py"
 
 
@@ -256,8 +261,7 @@ def test_an_autocommit_engine_keeps_the_static_verdicts(pg: Sandbox, tmp_path: P
             "[alembic]\n", "[alembic]\nsqlalchemy.isolation_level = AUTOCOMMIT\n"
         )
     )
-    config = load_config(tmp_path)
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path)
     rewrite = [f for f in report.findings if f.check == "MP301" and f.revision == "r2"]
     assert len(rewrite) == 1
     assert "no relation locks" not in rewrite[0].message
@@ -305,8 +309,7 @@ def test_env_py_that_fails_before_any_revision_is_one_finding(pg: Sandbox, tmp_p
     write_project(tmp_path, [BASE])
     env_py = tmp_path / "migrations" / "env.py"
     env_py.write_text('raise RuntimeError("needs the app")\n' + env_py.read_text())
-    config = load_config(tmp_path)
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path)
     assert [(f.check, f.location.path, f.location.line) for f in report.findings if f.location] == [
         ("MP010", env_py, 1)
     ]
@@ -319,8 +322,7 @@ def test_env_py_that_fails_after_the_last_revision_is_a_finding_not_a_crash(
     write_project(tmp_path, [BASE])
     env_py = tmp_path / "migrations" / "env.py"
     env_py.write_text(env_py.read_text() + '\nraise RuntimeError("after the run")\n')
-    config = load_config(tmp_path)
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path)
     assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r1")]
     assert "RuntimeError: after the run" in report.findings[0].message
 
@@ -394,8 +396,7 @@ def test_a_rewrite_by_a_statement_that_takes_no_new_lock_is_still_seen(
 def test_revisions_that_cannot_run_are_listed_as_not_checked(pg: Sandbox, tmp_path: Path) -> None:
     broken = Revision(id="r2", down="r1", header="import not_installed_module", upgrade="pass")
     write_project(tmp_path, [BASE, broken, Revision(id="r3", down="r2", upgrade="pass")])
-    config = load_config(tmp_path)
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path)
     assert report.findings == []
     assert report.skipped == [
         (
@@ -412,8 +413,7 @@ def test_a_chain_with_nothing_runnable_and_a_failing_env_py_is_no_crash(
 ) -> None:
     orphan = Revision(id="r2", down="gone", upgrade="pass")
     write_project(tmp_path, [orphan], env='raise RuntimeError("settings missing")')
-    config = load_config(tmp_path)
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path)
     assert report.findings == []
     assert [what for what, _ in report.skipped] == ["revision r2"]
 
@@ -446,8 +446,7 @@ def test_a_failing_revision_blocks_only_what_builds_on_it(pg: Sandbox, tmp_path:
         downgrade='op.drop_index("ix_total", table_name="orders")',
     )
     write_project(tmp_path, [BASE, fails, other_branch, after_it])
-    config = load_config(tmp_path, overrides={"verify.heads": ["r3", "r4"]})
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path, {"verify.heads": ["r3", "r4"]})
     assert ("MP010", "r2") in {(f.check, f.revision) for f in report.findings}
     assert "MP201" in _codes(report, "r3")
     assert _codes(report, "r4") == []
@@ -485,8 +484,7 @@ def test_revisions_below_a_failing_or_irreversible_downgrade_are_downgraded_too(
         ("raises", dataclasses.replace(_typo(2), downgrade='raise Exception("no way back")')),
     ]:
         write_project(tmp_path / name, [ENUM_LEFT, above])
-        config = load_config(tmp_path / name)
-        report = lint_alembic_project(config, load_project(config, tmp_path / name), pg)
+        report = _lint(pg, tmp_path / name)
         assert "MP503" in _codes(report, "r1"), name
         assert report.skipped == (
             []
@@ -524,8 +522,7 @@ def test_an_enum_left_behind_is_said_to_break_the_next_upgrade_unless_it_is_look
                 )
             ],
         )
-        config = load_config(tmp_path / name)
-        report = lint_alembic_project(config, load_project(config, tmp_path / name), pg)
+        report = _lint(pg, tmp_path / name)
         (finding,) = (f for f in report.findings if f.check == "MP503")
         assert finding.message.startswith(
             "type public.mood is created here but the downgrade does not drop it: "
@@ -580,8 +577,7 @@ def test_a_lock_timeout_env_py_sets_for_the_session_counts_for_every_revision(
             "        connection.commit()\n",
         )
         write_project(tmp_path / name, [BASE, INDEX_ON_ORDERS], env=env)
-        config = load_config(tmp_path / name)
-        report = lint_alembic_project(config, load_project(config, tmp_path / name), pg)
+        report = _lint(pg, tmp_path / name)
         assert ("MP210" in _codes(report)) is found, name
         assert "MP201" in _codes(report)
 
@@ -601,8 +597,7 @@ def test_a_set_local_inside_env_pys_transaction_counts_for_every_revision_of_the
         id="r3", down="r2", upgrade='op.add_column("orders", sa.Column("memo", sa.Text))'
     )
     write_project(tmp_path, [BASE, INDEX_ON_ORDERS, second], env=env)
-    config = load_config(tmp_path)
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path)
     assert "MP210" not in _codes(report) + _codes(report, "r3")
     assert "MP201" in _codes(report)
 
@@ -614,8 +609,7 @@ def test_revisions_below_many_failing_downgrades_are_said_not_downgraded(
     downgrades had nothing to read, which is said under "not checked", not passed off as
     clean."""
     write_project(tmp_path, [ENUM_LEFT, *(_typo(n) for n in range(2, 6))])
-    config = load_config(tmp_path)
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path)
     assert "MP503" not in _codes(report, "r1")
     assert report.skipped == [
         (
@@ -643,8 +637,7 @@ def test_an_upgrade_failing_on_a_table_no_revision_made_says_how_to_lint_it(
         tmp_path,
         [Revision(id="r1", down=None, upgrade=first), Revision(id="r2", down="r1", upgrade=second)],
     )
-    config = load_config(tmp_path)
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path)
     (failed,) = [f for f in report.findings if f.check == "MP010"]
     assert 'relation "users" does not exist' in failed.message
     if hinted:
@@ -680,8 +673,7 @@ def test_the_bootstrap_files_tables_are_the_schema_the_rules_see(
         "CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY);\n"
         "COPY public.alembic_version (version_num) FROM stdin;\nr1\n\\.\n"
     )
-    config = load_config(tmp_path, overrides={"verify.bootstrap-sql": str(bootstrap)})
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path, {"verify.bootstrap-sql": str(bootstrap)})
     found = [f.message for f in report.findings if f.check == "MP207"]
     assert len(found) == 1
     assert found[0].startswith("SET NOT NULL on public.metrics.step ")
@@ -710,9 +702,8 @@ def test_below_a_failing_downgrade_the_bootstrap_files_database_is_made_again(
     )
     bootstrap = tmp_path / "initial.sql"
     bootstrap.write_text("CREATE TABLE m (id int PRIMARY KEY);\n")
-    config = load_config(tmp_path, overrides={"verify.bootstrap-sql": str(bootstrap)})
     before = set(pg.created)
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path, {"verify.bootstrap-sql": str(bootstrap)})
     # r1's downgrade was recorded on a database made again from the file (before, it was
     # "not downgraded: … a database loaded from the bootstrap file is not made again")
     assert report.skipped == []
@@ -733,8 +724,7 @@ def test_a_table_name_typo_in_a_chain_that_makes_its_tables_gets_no_bootstrap_hi
             Revision(id="r2", down="r1", upgrade='op.add_column("user", sa.Column("n", sa.Text))'),
         ],
     )
-    config = load_config(tmp_path)
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path)
     (failed,) = [f for f in report.findings if f.check == "MP010"]
     assert 'relation "user" does not exist' in failed.message
     assert failed.fix is None
@@ -757,8 +747,7 @@ def test_a_bootstrap_file_lints_parser_cannot_read_leaves_the_rules_the_revision
         raise pgsql.SqlSyntaxError('syntax error at or near "ENFORCED"', 0, 1, 1)
 
     monkeypatch.setattr(pgsql, "parse_nodes", newer)
-    config = load_config(tmp_path, overrides={"verify.bootstrap-sql": str(bootstrap)})
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path, {"verify.bootstrap-sql": str(bootstrap)})
     assert report.skipped == [
         (
             "the schema initial.sql builds, for the rules",
@@ -792,8 +781,7 @@ def test_a_dropped_index_shows_the_lock_held_on_its_table(pg: Sandbox, tmp_path:
             ),
         ],
     )
-    config = load_config(tmp_path)
-    report = lint_alembic_project(config, load_project(config, tmp_path), pg)
+    report = _lint(pg, tmp_path)
     (dropped,) = [f for f in report.findings if f.check == "MP202"]
     observed = dict(dropped.context)["observed in the sandbox"]
     assert observed.startswith("ACCESS EXCLUSIVE on public.t (held since line ")
