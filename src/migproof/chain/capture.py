@@ -23,6 +23,11 @@ from migproof.sandbox.databases import pg_message
 __all__ = ["LOCK_MODES", "RecordedStatement", "StatementRecorder", "with_literals"]
 
 
+_CREATES_TABLE = re.compile(
+    r"\bcreate\s+(?:(?:global|local)\s+)?(?:(?:temp|temporary|unlogged)\s+)?table\b", re.IGNORECASE
+)
+
+
 @dataclass(frozen=True, slots=True)
 class RecordedStatement:
     """One statement sent while a revision step ran."""
@@ -47,6 +52,11 @@ class RecordedStatement:
     # (name, value) of the timeouts set for the session before its transaction began (an
     # env.py's SET lock_timeout): in force for it, though no statement of the step set them
     session: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def creates_table(self) -> bool:
+        """Whether the statement creates a table (``CREATE [UNLOGGED|TEMP] TABLE``)."""
+        return _CREATES_TABLE.search(self.sql) is not None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -276,7 +286,6 @@ WHERE c.relkind IN ('r', 'p', 'm', 'i', 'I', 'S', 'v', 'f')
 """
 
 
-# pg_locks' modes, weakest first
 # pg_locks' modes, weakest first, as the documentation names them
 LOCK_MODES = {
     "AccessShareLock": "ACCESS SHARE",

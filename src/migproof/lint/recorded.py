@@ -10,7 +10,6 @@ EXCLUSIVE, table rewrite)") go into the report's records.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -260,9 +259,6 @@ def _statement(recorded: Recorded, run: RevisionRun) -> RecordedStatement:
     )
 
 
-_CREATES_TABLE = re.compile(r"\bcreate\s+(?:\w+\s+)*?table\b", re.IGNORECASE)
-
-
 def _outside_schema_fix(run: RevisionRun, runs: list[RevisionRun], config: Config) -> str | None:
     """For an upgrade that fails on an object no earlier revision names: the chain starts
     from a schema made outside it (jupyterhub's ``create_all()``), and lint runs it only
@@ -276,7 +272,7 @@ def _outside_schema_fix(run: RevisionRun, runs: list[RevisionRun], config: Confi
     earlier = [s for r in runs[: runs.index(run)] for s in r.upgrade if not s.failed]
     if any(mentions(s.sql, missing[1]) for s in earlier):
         return None
-    if any(_CREATES_TABLE.search(s.sql) for s in earlier):
+    if any(s.creates_table for s in earlier):
         return None  # the chain makes its tables: a missing one is its own bug (a typo)
     kind, name = missing
     if config.verify.bootstrap_sql:

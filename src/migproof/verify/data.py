@@ -1169,7 +1169,6 @@ def fails_with_rows_finding(
     seeded: SeedResult,
     before: Snapshot | None = None,
     after: Snapshot | None = None,
-    earlier: Sequence[str] = (),
     history: Sequence[str] = (),
 ) -> Finding | None:
     """MP104 when ``direction`` ("upgrade" or "downgrade") of ``revision`` failed with rows in
@@ -1185,7 +1184,6 @@ def fails_with_rows_finding(
         statement,
         before=before,
         after=after,
-        earlier=earlier,
         seeded=seeded,
         history=history,
     ):
@@ -1224,7 +1222,6 @@ def is_value_independent(
     *,
     before: Snapshot | None = None,
     after: Snapshot | None = None,
-    earlier: Sequence[str] = (),
     seeded: SeedResult | None = None,
     history: Sequence[str] = (),
 ) -> bool:
@@ -1233,13 +1230,13 @@ def is_value_independent(
     primary key, or checked ``IS NOT NULL`` (rucio's, and Alembic's usual add_column then
     alter_column(nullable=False)). ``before`` and ``after`` are the schema before the
     revision and after it passed on empty tables: the columns it added are the difference.
-    ``earlier``: the statements the step ran before the failing one; a column they fill
-    (``UPDATE t SET c = …``, letta's backfill from a joined table) is NULL only where the
-    backfill found nothing for migproof's made-up values: that depends on the values.
-    With ``seeded`` (the rows' tables) and ``history`` (every statement the walk ran before),
-    a column an earlier revision added after the rows were made, and no statement since
-    filled, is NULL in them as in every older production row (glance's ``visibility``,
-    added in one revision, required in a later one): that depends on no value either.
+    ``history``: every statement the walk ran before the failing one; a column one of
+    them fills (``UPDATE t SET c = …``, letta's backfill from a joined table) is NULL only
+    where the backfill found nothing for migproof's made-up values: that depends on the
+    values. With ``seeded`` (the rows' tables), a column an earlier revision added after
+    the rows were made, and no statement filled, is NULL in them as in every older
+    production row (glance's ``visibility``, added in one revision, required in a later
+    one): that depends on no value either.
     """
     from migproof.verify.hints import mentions
 
@@ -1250,11 +1247,10 @@ def is_value_independent(
         return False
     if (match := _NULLS_IN.search(error)) is not None:
         column, table = match["column"], match["table"]
-        if any(_fills(sql, table, column) for sql in earlier):
+        if any(_fills(sql, table, column) for sql in history):
             return False
-        return column in _added_columns(before, after, table) or (
-            _added_since_seeded(seeded, table, column)
-            and not any(_fills(sql, table, column) for sql in history)
+        return column in _added_columns(before, after, table) or _added_since_seeded(
+            seeded, table, column
         )
     if (match := _CHECK_VIOLATED.search(error)) is not None:
         added = _added_columns(before, after, match["table"])

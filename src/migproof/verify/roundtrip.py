@@ -439,7 +439,7 @@ class _Walk:
             count = len(self.recorder.statements)
             yield self.stepper.step(rid, up=True)
             made = self.recorder.statements[count:]
-            if self.rows is not None and any(_CREATES_TABLE.search(s.sql) for s in made):
+            if self.rows is not None and any(s.creates_table for s in made):
                 self.rows.seed(self.snapshot())
                 self.rows.take_skipped()  # said by the walk of the part those revisions are in
 
@@ -697,10 +697,8 @@ class _Walk:
             return failure
         rid = rev.revision or ""
         up = phase != "downgrade"
-        # before a rebuild below records the revisions it applies again
-        earlier = self._failed_attempt(
-            rid, "upgrade" if up else "downgrade", len(self.recorder.statements)
-        )
+        # what ran so far, the failed attempt's statements too (a backfill before the one
+        # that failed): read before a rebuild below records the revisions it applies again
         history = [s.sql for s in self.recorder.statements if not s.failed]
         seeded = self.rows.tracked
         if not self.rows.clear():  # some of migproof's rows may be left: start anew
@@ -734,7 +732,6 @@ class _Walk:
             seeded=seeded,
             before=start,
             after=self.snapshot() if retried is None else None,
-            earlier=earlier,
             history=history,
         )
         if finding is None and retried is None and direction == "downgrade":
@@ -808,17 +805,6 @@ class _Walk:
         if self.preloaded:
             return self.stepper.run_steps(self.stepper.step(rid, up=False) for rid in down)
         return self.stepper.downgrade_to_base()  # from wherever it stopped, when run again
-
-    def _failed_attempt(self, rid: str, direction: str, end: int) -> list[str]:
-        """The SQL of the statements the attempt of ``rid``'s step that just failed ran
-        before its failing one: the last ones recorded before ``end`` for that step."""
-        sent: list[str] = []
-        for statement in reversed(self.recorder.statements[:end]):
-            if statement.revision != rid or statement.direction != direction:
-                break
-            if not statement.failed:
-                sent.append(statement.sql)
-        return sent[::-1]
 
     def _downgrade_rows_finding(
         self, failure: StepFailure, rev: RevisionFile | None = None
@@ -1106,10 +1092,6 @@ def _phrase(difference: Any, a_label: str, b_label: str) -> str:
         return f"{head} is left behind" if difference.b else f"{head} is not restored"
     return str(difference.describe(a_label, b_label))
 
-
-_CREATES_TABLE = re.compile(
-    r"\bcreate\s+(?:(?:global|local)\s+)?(?:(?:temp|temporary|unlogged)\s+)?table\b", re.IGNORECASE
-)
 
 _ROUNDTRIP_CODES = {
     DOWNGRADE_FAILED.code,
