@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from migproof.chain.capture import RecordedStatement as Recorded
-from migproof.chain.graph import DowngradeKind, RevisionFile
+from migproof.chain.graph import RevisionFile
 from migproof.chain.project import AlembicProject
 from migproof.chain.record import RevisionRun, lock_mode, record_chain
 from migproof.config import Config
@@ -43,7 +43,7 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
     """Run the project's revisions in ``host`` and lint what they sent."""
     from migproof.chain.project import runnable_order
     from migproof.lint.engine import lint_sources
-    from migproof.verify.graph_checks import irreversible_revisions
+    from migproof.verify.graph_checks import never_downgraded
     from migproof.verify.roundtrip import UPGRADE_FAILED
 
     project.script_directory()
@@ -56,9 +56,7 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
         host,
         order,
         bootstrap=bootstrap_path,
-        # as verify walks them: a revision without downgrade() cannot be downgraded past
-        irreversible=irreversible_revisions(project, config)
-        | {rev.revision or "" for rev in order if rev.downgrade is DowngradeKind.MISSING},
+        irreversible=never_downgraded(project, config),  # as verify walks them
     )
     report = Report(command="lint")
     runnable = {rev.revision for rev in order}

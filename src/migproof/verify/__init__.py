@@ -255,7 +255,7 @@ def _plan(
         check_graph,
         declared_by_pattern,
         irreversible_patterns,
-        irreversible_revisions,
+        never_downgraded,
         upgrade_only,
     )
     from migproof.verify.roundtrip import alembic_stepper
@@ -265,7 +265,6 @@ def _plan(
         report.extend(findings)
         report.skipped.extend(skipped)
         return graph, make_stepper, graph.topological_order(), irreversible
-    from migproof.chain.graph import DowngradeKind
     from migproof.chain.project import load_project, runnable_order, unrunnable
 
     project = load_project(config, root)
@@ -324,15 +323,7 @@ def _plan(
                 " upgraded, never downgraded",
             )
         )
-    # no downgrade() at all: Alembic cannot downgrade through it (MP006 says so), so the walk
-    # treats it as irreversible rather than report an AttributeError from Alembic's code
-    missing = {rev.revision for rev in order if rev.downgrade is DowngradeKind.MISSING}
-    return (
-        project.graph,
-        alembic_stepper(project, config),
-        order,
-        irreversible_revisions(project, config) | {rid for rid in missing if rid},
-    )
+    return project.graph, alembic_stepper(project, config), order, never_downgraded(project, config)
 
 
 def is_sql_project(config: Config, root: Path) -> bool:

@@ -18,6 +18,7 @@ __all__ = [
     "declared_by_pattern",
     "irreversible_patterns",
     "irreversible_revisions",
+    "never_downgraded",
 ]
 
 BROKEN = verify_check(
@@ -148,6 +149,18 @@ def _declared(rev: RevisionFile, declared: set[str]) -> bool:
 
 def _is_pattern(declared: str) -> bool:
     return any(char in declared for char in "*?[")
+
+
+def never_downgraded(project: AlembicProject, config: Config) -> set[str]:
+    """The revisions a walk upgrades and never downgrades: the irreversible ones, and those
+    with no ``downgrade()`` at all, which Alembic cannot downgrade through (MP006 says so;
+    the walk does not meet Alembic's AttributeError for it)."""
+    missing = {
+        rev.revision
+        for rev in project.graph.by_id.values()
+        if rev.revision and rev.downgrade is DowngradeKind.MISSING
+    }
+    return irreversible_revisions(project, config) | missing
 
 
 def irreversible_patterns(config: Config) -> list[str]:

@@ -530,6 +530,15 @@ def _drop_unique_pairs(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [entry for entry, k in keyed if not is_pair(k)]
 
 
+def _model_table(metadatas: Sequence[Any], schema: str | None, name: str) -> Any:
+    """The models' table ``schema.name`` (no schema: the default one), or None."""
+    for metadata in metadatas:
+        for table in metadata.tables.values():
+            if table.name == name and (table.schema or None) == (schema or None):
+                return table
+    return None
+
+
 def _without_uniques_of_the_primary_key(
     entries: list[tuple[Any, ...]], metadatas: Sequence[Any]
 ) -> list[tuple[Any, ...]]:
@@ -539,11 +548,8 @@ def _without_uniques_of_the_primary_key(
 
     def primary_key(schema: str | None, table: str) -> list[str]:
         # the models' table: the one in Alembic's entry is a copy without its key
-        for metadata in metadatas:
-            for candidate in metadata.tables.values():
-                if candidate.name == table and (candidate.schema or None) == (schema or None):
-                    return [c.name for c in candidate.primary_key.columns]
-        return []
+        model = _model_table(metadatas, schema, table)
+        return [c.name for c in model.primary_key.columns] if model is not None else []
 
     def folded(entry: tuple[Any, ...]) -> bool:
         # PostgreSQL drops only an exact copy of the key: same columns in the same order,
@@ -569,12 +575,9 @@ def _without_primary_key_nullability(
     PostgreSQL makes every primary-key column NOT NULL (cinder's encryption.encryption_id)."""
 
     def is_primary_key(schema: str | None, table: str, column: str) -> bool:
-        for metadata in metadatas:
-            for candidate in metadata.tables.values():
-                if candidate.name == table and (candidate.schema or None) == (schema or None):
-                    found = candidate.columns.get(column)
-                    return found is not None and bool(found.primary_key)
-        return False
+        model = _model_table(metadatas, schema, table)
+        found = model.columns.get(column) if model is not None else None
+        return found is not None and bool(found.primary_key)
 
     return [
         entry
