@@ -152,6 +152,10 @@ class IndexInfo:
     # lookup by them implies it), else None for any other condition; () when not partial
     not_null_where: frozenset[str] | None = frozenset()
 
+    def implied_by(self, columns: set[str]) -> bool:
+        """Whether a lookup by ``columns`` implies the index's WHERE (or it has none)."""
+        return self.not_null_where is not None and self.not_null_where <= columns
+
 
 @dataclass(slots=True)
 class ConstraintInfo:
@@ -267,8 +271,7 @@ class Schema:
         a unique one covers some of them: a lookup by all of them finds one row through it."""
         wanted, width = set(columns), len(columns)
         return any(
-            index.not_null_where is not None
-            and index.not_null_where <= wanted  # a lookup by them implies its WHERE
+            index.implied_by(wanted)
             and (
                 set(index.columns[:width]) == wanted
                 or (index.unique and all(index.columns) and set(index.columns) <= wanted)
@@ -281,8 +284,7 @@ class Schema:
         them does not imply (``has_index_on`` is False for it)."""
         wanted, width = set(columns), len(columns)
         return any(
-            (index.not_null_where is None or not index.not_null_where <= wanted)
-            and set(index.columns[:width]) == wanted
+            not index.implied_by(wanted) and set(index.columns[:width]) == wanted
             for index in self._by_table.get(table, {}).values()
         )
 

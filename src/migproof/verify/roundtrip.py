@@ -845,21 +845,8 @@ class _Walk:
             )
 
     def _repeat_words(self) -> _RepeatWords:
-        if not self.preloaded and self.bootstrap is not None:  # from the file, at base
-            name = self.bootstrap.path.name
-            return _RepeatWords(
-                what=_DOWN_AND_UP,
-                down_fails="downgrading head to base in one run fails",
-                not_base=f"after downgrading to base, the schema differs from the one {name}"
-                " builds",
-                base=name,
-                after_down="after downgrade to base",
-                up_fails=f"upgrading the database loaded from {name} from base to head in one"
-                " run (`alembic upgrade head` on it) fails",
-                not_head="upgrading to head again gives a different schema",
-            )
         if not self.preloaded:
-            return _RepeatWords(
+            words = _RepeatWords(
                 what=_DOWN_AND_UP,
                 down_fails="downgrading head to base in one run fails",
                 not_base="after downgrading to base, the schema is not empty",
@@ -868,6 +855,17 @@ class _Walk:
                 up_fails="upgrading base to head in one run (`alembic upgrade head` on a fresh "
                 "database) fails",
                 not_head="upgrading to head again gives a different schema",
+            )
+            if self.bootstrap is None:
+                return words
+            name = self.bootstrap.path.name  # from a file that stamps nothing, at base
+            return dataclasses.replace(
+                words,
+                not_base=f"after downgrading to base, the schema differs from the one {name}"
+                " builds",
+                base=name,
+                up_fails=f"upgrading the database loaded from {name} from base to head in one"
+                " run (`alembic upgrade head` on it) fails",
             )
         assert self.bootstrap is not None
         at, name = ", ".join(self._stamped_heads()), self.bootstrap.path.name

@@ -27,7 +27,6 @@ from migproof.verify.graph_checks import IRREVERSIBLE
 
 if TYPE_CHECKING:
     from migproof.sandbox import DatabaseHost
-    from migproof.sqlmigrate import Migration
     from migproof.verify.roundtrip import ChainStepper, StepperFactory
 
 __all__ = ["SqlStepper", "is_sql_directory", "load"]
@@ -79,8 +78,9 @@ def load(
         )
         previous = version
     without_down = [m for m in migrations if m.down_sql is None]
+    findings: list[Finding] = []
     skipped: list[tuple[str, str]] = []
-    if len(migrations) > 1 and len(without_down) == len(migrations):
+    if len(migrations) > 1 and len(without_down) == len(migrations):  # forward-only: once
         skipped.append(
             (
                 f"round trips of all {len(migrations)} migrations",
@@ -88,19 +88,17 @@ def load(
                 " downgraded",
             )
         )
-        without_down_findings: list[Migration] = []
     else:
-        without_down_findings = without_down
-    findings = [
-        Finding(
-            check=IRREVERSIBLE.code,
-            severity=IRREVERSIBLE.severity,
-            revision=str(m.version),
-            message=f"migration {m.path.name} has no down SQL: its round trip is not checked",
-            location=Location(path=m.path, line=1),
-        )
-        for m in without_down_findings
-    ]
+        findings = [
+            Finding(
+                check=IRREVERSIBLE.code,
+                severity=IRREVERSIBLE.severity,
+                revision=str(m.version),
+                message=f"migration {m.path.name} has no down SQL: its round trip is not checked",
+                location=Location(path=m.path, line=1),
+            )
+            for m in without_down
+        ]
     by_version = {str(m.version): m for m in migrations}
 
     def make(host: DatabaseHost, dbname: str, token: str) -> ChainStepper:
