@@ -785,3 +785,35 @@ def test_a_dropped_index_shows_the_lock_held_on_its_table(pg: Sandbox, tmp_path:
     (dropped,) = [f for f in report.findings if f.check == "MP202"]
     observed = dict(dropped.context)["observed in the sandbox"]
     assert observed.startswith("ACCESS EXCLUSIVE on public.t (held since line ")
+
+
+@pytest.mark.parametrize(
+    ("made", "found"),
+    [
+        # made where lint cannot see it (dynamic SQL): the sandbox saw its table locked
+        ("DO $$ BEGIN EXECUTE 'CREATE INDEX ix ON t (a)'; END $$", ["MP202", "MP210"]),
+        ("SELECT 1", []),  # not there: IF EXISTS dropped nothing, nobody waited
+    ],
+)
+def test_drop_index_if_exists_of_an_index_lint_did_not_see_made(
+    pg: Sandbox, tmp_path: Path, made: str, found: list[str]
+) -> None:
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade=f'op.execute("CREATE TABLE t (id int PRIMARY KEY, a int)")\n'
+                f'op.execute("""{made}""")',
+                downgrade='op.execute("DROP TABLE t")',
+            ),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.execute("DROP INDEX IF EXISTS ix")',
+                downgrade='op.execute("SELECT 1")',
+            ),
+        ],
+    )
+    assert _codes(_lint(pg, tmp_path)) == found

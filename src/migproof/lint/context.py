@@ -203,14 +203,23 @@ class StatementContext(_Base):
         assert self.statement is not None
         return None if self.down else self.facts_of(self.statement)
 
-    def absent_when_run(self, relation: str) -> bool:
-        """True when the statement is a ``DROP ... IF EXISTS`` the sandbox ran and saw take
-        no lock on ``relation``: it did not exist (Alembic's leftover ``_alembic_tmp_*``
-        tables), so nothing was dropped and nobody waited."""
-        facts = self.facts
+    def drops_nothing(self, name: str) -> bool:
+        """True when the statement is a ``DROP ... IF EXISTS`` of ``name`` that drops
+        nothing, so nobody waits: the linted files dropped it already (with its table, or
+        renamed it away), or the sandbox ran it and saw it lock nothing there (Alembic's
+        leftover ``_alembic_tmp_*`` tables)."""
         node = self.statement.node if self.statement is not None else None
-        if facts is None or not isinstance(node, ast.DropStmt) or not node.missing_ok:
+        if not isinstance(node, ast.DropStmt) or not node.missing_ok:
             return False
+        return self.schema.known_absent(name) or self._absent_when_run(node, name)
+
+    def _absent_when_run(self, node: Any, relation: str) -> bool:
+        facts = self.facts
+        if facts is None:
+            return False
+        if node.removeType == ast_enums.ObjectType.OBJECT_INDEX:
+            # an index's lock is shown as its table's: one that was there locked something
+            return not facts.locks and not facts.held
         # by name alone: lint writes an unqualified table public.x, pg_locks the schema the
         # search_path found it in
         name = relation.rpartition(".")[2]

@@ -102,8 +102,6 @@ def strong_lock_targets(  # noqa: PLR0912
             for obj in node.objects or ():
                 if isinstance(obj, tuple):
                     name = qualified_list(obj)
-                    if node.missing_ok and schema.known_absent(name):
-                        continue  # dropped already (with its table): IF EXISTS locks nothing
                     index = schema.indexes.get(name)
                     tables.append(index.table if index else name)
     elif isinstance(node, ast.TruncateStmt):

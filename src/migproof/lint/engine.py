@@ -542,7 +542,7 @@ class Linter:
         targets = [
             t
             for t in strong_lock_targets(node, self.schema, referenced)
-            if not ctx.absent_when_run(t)
+            if not ctx.drops_nothing(t)
         ]
         state.lock_events.append(
             LockEvent(

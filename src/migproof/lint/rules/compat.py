@@ -183,10 +183,8 @@ def drop_table(stmt: ast.DropStmt, ctx: StatementContext) -> Iterator[Finding]:
     if stmt.removeType != OT.OBJECT_TABLE:
         return
     for name in dropped_names(stmt):
-        if ctx.schema.is_new(name) or ctx.absent_when_run(name):
+        if ctx.schema.is_new(name) or ctx.drops_nothing(name):
             continue
-        if stmt.missing_ok and ctx.schema.known_absent(name):
-            continue  # dropped already by an earlier statement: nothing is lost here
         if stmt.missing_ok and name not in ctx.schema.tables and _made_again(ctx, name):
             continue  # "DROP TABLE IF EXISTS x; CREATE TABLE x": a script made idempotent
         yield ctx.finding(

@@ -111,8 +111,8 @@ def drop_index_without_concurrently(stmt: ast.DropStmt, ctx: StatementContext) -
         index = ctx.schema.indexes.get(name)
         if index is not None and (index.new or ctx.schema.is_new(index.table)):
             continue
-        if stmt.missing_ok and ctx.schema.known_absent(name):
-            continue  # dropped already (with its table): nothing is dropped, nobody waits
+        if ctx.drops_nothing(name):
+            continue
         on = f" {index.table}" if index else ""
         yield ctx.finding(
             f"DROP INDEX {name} locks its table{on} against reads and writes",
