@@ -326,7 +326,7 @@ def unrunnable(project: AlembicProject) -> dict[str, str]:
     stoppers = [
         rev
         for rev in graph.by_id.values()
-        if rev.syntax_error or rev.path.resolve() in broken_paths
+        if rev.syntax_error or (broken_paths and rev.path.resolve() in broken_paths)
     ] + [rev for rev, _missing in graph.dangling()]
     for rev in stoppers:
         if rev.revision:
