@@ -203,3 +203,35 @@ def test_revisions_a_stamped_bootstrap_file_is_past_are_built_from_empty(
     assert "table public.users" in tables["r1"]  # from empty: the file is stamped past it
     assert "    name text" not in tables["r1"]
     assert "    name text" in tables["head"]  # from the file
+
+
+def test_alembic_sources_take_the_project_flags_verify_takes(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # an alembic.ini in a subdirectory, an env.py that reads the URL from the application's
+    # variable, and a chain that alters a table a bootstrap file makes
+    from tests.helpers.alembic_projects import ENV_FROM_ENVIRONMENT, Revision, write_project
+
+    db = tmp_path / "db"
+    write_project(
+        db,
+        [Revision(id="r1", down=None, upgrade='op.add_column("m", sa.Column("step", sa.Integer))')],
+        env=ENV_FROM_ENVIRONMENT,
+    )
+    (tmp_path / "initial.sql").write_text("CREATE TABLE m (id int PRIMARY KEY);\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("APP_DATABASE_URL", raising=False)
+    flags = ["-c", "db/alembic.ini", "--url-env", "APP_DATABASE_URL"]
+    assert run(pg, "snapshot", "alembic:head", *flags) == 2  # no bootstrap file: m is missing
+    assert 'relation "m" does not exist' in capsys.readouterr().err
+    flags += ["--bootstrap-sql", "initial.sql"]
+    assert run(pg, "snapshot", "alembic:head", "--format", "text", *flags) == 0
+    assert "    step integer" in capsys.readouterr().out.splitlines()
+    assert run(pg, "snapshot", "alembic:head", "--write", *flags) == 0
+    capsys.readouterr()
+    assert run(pg, "check", *flags) == 0
+    assert capsys.readouterr().out == "alembic:head matches migproof.schema.json\n"
+    assert run(pg, "diff", "initial.sql", "alembic:head", *flags) == 1
+    assert "step" in capsys.readouterr().out
+    assert run(pg, "check") == 2  # without the flags: no alembic.ini here
+    assert "alembic.ini" in capsys.readouterr().err

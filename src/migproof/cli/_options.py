@@ -24,6 +24,7 @@ __all__ = [
     "emit",
     "from_cwd",
     "output_options",
+    "project_options",
     "project_output_to_stderr",
     "server_options",
 ]
@@ -46,7 +47,55 @@ def server_options(func: F) -> F:
     return func
 
 
-def config_from_flags(project_dir: Path | None = None, **flags: object) -> Config:
+def project_options(*, ini: bool = True) -> Callable[[F], F]:
+    """How an Alembic project's env.py is run: ``--url-env`` and ``--bootstrap-sql``, and
+    with ``ini`` also ``-c/--config`` and ``-n/--name``. The command receives them as one
+    ``project`` argument: the config overrides they make (``None`` for a flag not given).
+    """
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kwargs["project"] = {
+                "alembic-config": kwargs.pop("alembic_config", None),
+                "alembic-name": kwargs.pop("alembic_name", None),
+                "url-env": kwargs.pop("url_env") or None,
+                "verify.bootstrap-sql": from_cwd(kwargs.pop("bootstrap_sql")),
+            }
+            return func(*args, **kwargs)
+
+        options = [
+            click.option(
+                "--bootstrap-sql",
+                metavar="FILE",
+                help="Load this SQL first (a database bootstrapped out of band) and upgrade it; "
+                "the revisions it stamps (alembic_version rows) are taken as applied.",
+            ),
+            click.option(
+                "--url-env",
+                multiple=True,
+                metavar="VAR",
+                help="Environment variable env.py (or a migration) reads the URL from; repeatable.",
+            ),
+        ]
+        if ini:
+            options += [
+                click.option("-n", "--name", "alembic_name", metavar="SECTION", help=_NAME_HELP),
+                click.option("-c", "--config", "alembic_config", metavar="FILE", help=_INI_HELP),
+            ]
+        decorated: Any = wrapper
+        for option in options:
+            decorated = option(decorated)
+        return cast(F, decorated)
+
+    return decorate
+
+
+_INI_HELP = "The alembic.ini to use."
+_NAME_HELP = "Section of alembic.ini."
+
+
+def config_from_flags(project_dir: Path | None = None, /, **flags: object) -> Config:
     """Load the configuration from ``project_dir`` upwards; flags that were given override it."""
     return load_config(project_dir, overrides={k.replace("_", "-"): v for k, v in flags.items()})
 

@@ -9,7 +9,7 @@ import click
 
 from migproof.catalog import diff_snapshots, render_diff
 from migproof.catalog.diff import Difference, diff_to_dict
-from migproof.cli._options import config_from_flags, server_options
+from migproof.cli._options import config_from_flags, project_options, server_options
 from migproof.errors import EXIT_CLEAN, EXIT_FINDINGS
 from migproof.sources import Sources
 
@@ -30,15 +30,23 @@ format_option = click.option(
 @click.argument("a")
 @click.argument("b")
 @format_option
+@project_options()
 @server_options
-def command(a: str, b: str, fmt: str, pg_bin: str | None, database_url: str | None) -> int:
+def command(
+    a: str,
+    b: str,
+    fmt: str,
+    pg_bin: str | None,
+    database_url: str | None,
+    project: dict[str, object],
+) -> int:
     """Compare the schemas of two SOURCEs (database URL, .sql file, saved .json snapshot,
     alembic:<rev>); exit 0 when equal, 1 when they differ.
 
     \b
     migproof diff schema/create_database.sql alembic:head
     """
-    config = config_from_flags(pg_bin=pg_bin, database_url=database_url)
+    config = config_from_flags(pg_bin=pg_bin, database_url=database_url, **project)
     with Sources(config) as sources:
         snapshot_a = sources.snapshot(a)
         snapshot_b = sources.snapshot(b)

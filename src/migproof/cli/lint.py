@@ -13,8 +13,8 @@ from rich.markup import escape
 
 from migproof.cli._options import (
     emit,
-    from_cwd,
     output_options,
+    project_options,
     project_output_to_stderr,
     server_options,
 )
@@ -79,15 +79,7 @@ def _with_flags(
     help="Do not run Alembic revisions in a sandbox: lint .sql files, and revision files for "
     "the revision rules only (the SQL they send is not linted).",
 )
-@click.option(
-    "--url-env", multiple=True, metavar="VAR", help="As for verify: env.py's URL variable."
-)
-@click.option(
-    "--bootstrap-sql",
-    metavar="FILE",
-    help="As for verify: load this SQL before running the revisions; the ones it stamps are "
-    "taken as applied.",
-)
+@project_options(ini=False)
 @server_options
 @output_options
 def command(
@@ -97,8 +89,7 @@ def command(
     enable: tuple[str, ...],
     protected: tuple[str, ...],
     static: bool,
-    url_env: tuple[str, ...],
-    bootstrap_sql: str | None,
+    project: dict[str, object],
     pg_bin: str | None,
     database_url: str | None,
     fmt: str,
@@ -118,8 +109,7 @@ def command(
         "lint.pg-version": pg_version,
         "pg-bin": pg_bin,
         "database-url": database_url,
-        "url-env": url_env or None,
-        "verify.bootstrap-sql": from_cwd(bootstrap_sql),
+        **project,
     }
 
     def configured(start: Path | None = None) -> Config:

@@ -8,7 +8,7 @@ import click
 
 from migproof.catalog.listing import render_snapshot
 from migproof.catalog.lockfile import lockfile_path, write_lockfile
-from migproof.cli._options import config_from_flags, server_options
+from migproof.cli._options import config_from_flags, project_options, server_options
 from migproof.report.terminal import make_consoles
 from migproof.sources import Sources
 
@@ -37,6 +37,7 @@ __all__ = ["command"]
     help="Write the snapshot to the schema lock file (config `lockfile`, default "
     "migproof.schema.json), which `migproof check` compares with alembic:head.",
 )
+@project_options()
 @server_options
 def command(
     source: str,
@@ -45,6 +46,7 @@ def command(
     write: bool,
     pg_bin: str | None,
     database_url: str | None,
+    project: dict[str, object],
 ) -> int:
     """Snapshot the schema of SOURCE: a database URL, a .sql file, a saved .json snapshot,
     or alembic:head / alembic:<rev> / alembic:base.
@@ -53,7 +55,7 @@ def command(
     migproof snapshot schema.sql --format text
     migproof snapshot alembic:head --write
     """
-    config = config_from_flags(pg_bin=pg_bin, database_url=database_url)
+    config = config_from_flags(pg_bin=pg_bin, database_url=database_url, **project)
     consoles = make_consoles()
     with Sources(config) as sources:
         snapshot = sources.snapshot(source)

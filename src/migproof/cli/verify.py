@@ -11,6 +11,7 @@ from migproof.cli._options import (
     emit,
     from_cwd,
     output_options,
+    project_options,
     project_output_to_stderr,
     server_options,
 )
@@ -22,14 +23,7 @@ __all__ = ["command"]
 
 @click.command("verify")
 @click.argument("project_dir", required=False, type=click.Path(path_type=Path))
-@click.option("-c", "--config", "alembic_config", metavar="FILE", help="The alembic.ini to use.")
-@click.option("-n", "--name", "alembic_name", metavar="SECTION", help="Section of alembic.ini.")
-@click.option(
-    "--url-env",
-    multiple=True,
-    metavar="VAR",
-    help="Environment variable env.py (or a migration) reads the URL from; repeatable.",
-)
+@project_options()
 @click.option(
     "--statement-timeout",
     type=float,
@@ -44,12 +38,6 @@ __all__ = ["command"]
 )
 @click.option("--no-data", is_flag=True, help="Do not check that rows survive each round trip.")
 @click.option("--schema-sql", metavar="FILE", help="Hand-kept schema file that must equal head.")
-@click.option(
-    "--bootstrap-sql",
-    metavar="FILE",
-    help="Load this SQL first (a database bootstrapped out of band) and upgrade it to head; "
-    "when it stamps revisions (alembic_version rows), the walk starts from it.",
-)
 @click.option(
     "--models",
     metavar="MODULE:ATTR",
@@ -66,14 +54,11 @@ __all__ = ["command"]
 @output_options
 def command(
     project_dir: Path | None,
-    alembic_config: str | None,
-    alembic_name: str | None,
-    url_env: tuple[str, ...],
+    project: dict[str, object],
     statement_timeout: float | None,
     lock_timeout: float | None,
     no_data: bool,
     schema_sql: str | None,
-    bootstrap_sql: str | None,
     models: str | None,
     jobs: int | None,
     pg_bin: str | None,
@@ -94,9 +79,6 @@ def command(
         )
     config = config_from_flags(
         project_dir,
-        alembic_config=alembic_config,
-        alembic_name=alembic_name,
-        url_env=url_env or None,
         statement_timeout=statement_timeout,
         lock_timeout=lock_timeout,
         pg_bin=pg_bin,
@@ -104,9 +86,9 @@ def command(
         **{
             "verify.data": False if no_data else None,
             "verify.schema-sql": from_cwd(schema_sql),
-            "verify.bootstrap-sql": from_cwd(bootstrap_sql),
             "verify.models": models,
             "verify.jobs": jobs,
+            **project,
         },
     )
     consoles = make_consoles()
