@@ -112,6 +112,12 @@ class LintConfig:
     exclude: tuple[str, ...] = _opt(
         (), "Glob patterns of .sql files not to lint.", '["legacy/*.sql"]'
     )
+    start_after: str | None = _opt(
+        None,
+        "Migrations that ran already: this revision (id or prefix) or .sql file and every one "
+        "before it are linted, their findings not reported (strong_migrations' start_after).",
+        '"a1b2c3"',
+    )
     assume_in_transaction: bool = _opt(
         False,
         "Lint .sql files as if the runner wraps each in a transaction (Flyway, sqitch);"

@@ -74,6 +74,12 @@ def _with_flags(
     help="A schema no DROP or TRUNCATE may reach (adds to lint.protected-schemas).",
 )
 @click.option(
+    "--start-after",
+    metavar="MIGRATION",
+    help="Report nothing in this revision (id or prefix) or .sql file and those before it: "
+    "they ran already (lint.start-after).",
+)
+@click.option(
     "--static",
     is_flag=True,
     help="Do not run Alembic revisions in a sandbox: lint .sql files, and revision files for "
@@ -88,6 +94,7 @@ def command(
     disable: tuple[str, ...],
     enable: tuple[str, ...],
     protected: tuple[str, ...],
+    start_after: str | None,
     static: bool,
     project: dict[str, object],
     pg_bin: str | None,
@@ -104,9 +111,11 @@ def command(
     """
     from migproof.alembic_ini import project_ini
     from migproof.lint import lint_paths
+    from migproof.lint.settled import settled_for
 
     overrides = {
         "lint.pg-version": pg_version,
+        "lint.start-after": start_after,
         "pg-bin": pg_bin,
         "database-url": database_url,
         **project,
@@ -118,6 +127,7 @@ def command(
     config = configured()
     targets = list(paths) or [Path()]
     report = lint_paths(targets, config)
+    settled = settled_for(report, config)  # a name that matches nothing fails before any run
     projects = [] if static else [p for p in targets if p.is_dir() and project_ini(p, config)]
     revisions = sum(1 for r in report.records if r.get("kind") == "revision")
     if static and revisions:
@@ -133,6 +143,8 @@ def command(
     if projects:
         with project_output_to_stderr():
             _lint_by_running(projects, config, configured, report, consoles.err)
+    if settled is not None:
+        settled.drop_from(report)
     if not report.records:
         where = ", ".join(escape(str(p)) for p in targets)
         consoles.err.print(f"warning: no .sql migrations or Alembic revisions found in {where}")
