@@ -49,8 +49,8 @@ from migproof.lint.revisions import RevisionFile, read_revision
 from migproof.lint.rules.integrity import unindexed_foreign_keys
 from migproof.lint.schema import Schema, created_type, qualified, qualified_list
 from migproof.lint.source import SqlSource
-from migproof.lint.suppress import Suppression, parse_python_suppressions, parse_sql_suppressions
 from migproof.memory import cyclic_gc_paused
+from migproof.suppress import Suppression, parse_python_suppressions, parse_sql_suppressions
 
 __all__ = ["Linter", "enabled_codes", "lint_revision_files", "lint_sources", "settings_from"]
 
@@ -638,7 +638,7 @@ class Linter:
         path, line = finding.location.path, finding.location.line
         covered, file_level = self._python_suppressions_of(path)
         for suppression in covered.get(line or 0, []) + file_level:
-            if _covers(suppression, finding.check):
+            if suppression.covers(finding.check):
                 suppression.used.add(finding.check)
                 return suppression
         return None
@@ -741,9 +741,9 @@ class Linter:
             line = finding.location.line if finding.location else None
             matched = None
             for suppression in suppressions:
-                if (suppression.file_level or suppression.statement_line == line) and _covers(
-                    suppression, finding.check
-                ):
+                if (
+                    suppression.file_level or suppression.statement_line == line
+                ) and suppression.covers(finding.check):
                     suppression.used.add(finding.check)
                     matched = suppression
                     break
@@ -892,16 +892,6 @@ def _sql_suppressions(
     return [(s, path, offset) for s in found]
 
 
-def _covers(suppression: Suppression, code: str) -> bool:
-    if suppression.from_squawk and not suppression.codes:
-        return True
-    for name in suppression.codes:
-        info = find_check(name)
-        if info is not None and info.code == code:
-            return True
-    return False
-
-
 class _SuppressionIndex:
     """A migration's SQL suppressions by (file, statement line), and its file-level ones."""
 
@@ -925,7 +915,7 @@ class _SuppressionIndex:
             location.path, []
         )
         for _, suppression in sorted(candidates, key=lambda item: item[0]):
-            if _covers(suppression, finding.check):
+            if suppression.covers(finding.check):
                 suppression.used.add(finding.check)
                 return suppression
         return None

@@ -35,10 +35,25 @@ def verify(
 ) -> Report:
     """Verify the migrations of ``project_dir`` in a sandbox (or on ``host``).
 
+    Findings a ``# migproof: ignore CODE`` comment accepts are left out (verify/suppressed.py).
+
     >>> report = verify(load_config(Path("examples/shop")), Path("examples/shop"))  # doctest: +SKIP
     >>> report.has_failures
     False
     """
+    from migproof.verify.suppressed import drop_suppressed
+
+    report = _verify(config, project_dir, progress, host)
+    drop_suppressed(report)
+    return report
+
+
+def _verify(
+    config: Config,
+    project_dir: Path | None,
+    progress: Progress | None,
+    host: DatabaseHost | None,
+) -> Report:
     from migproof.verify.early import Spare
     from migproof.verify.roundtrip import FROM_BOOTSTRAP, walk_chain
 

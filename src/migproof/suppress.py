@@ -1,4 +1,4 @@
-"""Inline suppressions: ``-- migproof: ignore MP201 -- reason`` above a statement.
+"""Inline suppressions (lint and verify): ``-- migproof: ignore MP201 -- reason`` above a statement.
 
 Forms (codes, names and squawk's names are all accepted, separated by commas or spaces):
 
@@ -43,6 +43,18 @@ class Suppression:
     reason: str | None = None
     statement_line: int | None = None  # the first line of the statement it applies to
     used: set[str] = field(default_factory=set)  # resolved codes that suppressed something
+
+    def covers(self, code: str) -> bool:
+        """Whether this suppression names check ``code`` (by code, name or squawk name)."""
+        from migproof.checks import find_check
+
+        if self.from_squawk and not self.codes:
+            return True
+        for name in self.codes:
+            info = find_check(name)
+            if info is not None and info.code == code:
+                return True
+        return False
 
 
 def _parse(comment: str, line: int, column: int) -> Suppression | None:
