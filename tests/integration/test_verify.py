@@ -1218,6 +1218,33 @@ def test_an_upgrade_only_chain_is_upgraded_and_said_once(
     ) in report.skipped
 
 
+def test_a_few_empty_downgrades_in_an_upgrade_only_chain_are_its_policy(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # octavia: 94 revisions without a downgrade(), one with `pass`
+    write_project(tmp_path, [table(n, f"r{n - 1}" if n > 1 else None) for n in (1, 2, 3)])
+    for path in (tmp_path / "migrations" / "versions").glob("*.py"):
+        text = path.read_text()
+        cut = text[: text.index("def downgrade():")]
+        path.write_text(cut + "def downgrade():\n    pass\n" if path.stem == "r3" else cut)
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert (
+        "round trips of 3 revisions",
+        "no downgrade() can run, each raises, is missing or (1 of them) is empty (an upgrade-only"
+        " chain): upgraded, never downgraded",
+    ) in report.skipped
+    # mostly empty ones are forgotten downgrades, each an MP006
+    for path in (tmp_path / "migrations" / "versions").glob("r[12].py"):
+        path.write_text(path.read_text() + "\n\ndef downgrade():\n    pass\n")
+    report = run(pg, tmp_path)
+    assert sorted((f.check, f.revision) for f in report.findings if f.check == "MP006") == [
+        ("MP006", "r1"),
+        ("MP006", "r2"),
+        ("MP006", "r3"),
+    ]
+
+
 def test_a_downgrade_without_the_argument_env_py_passes_is_found_at_its_def_line(
     pg: Sandbox, tmp_path: Path
 ) -> None:

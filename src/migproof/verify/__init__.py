@@ -265,6 +265,7 @@ def _plan(
     """The graph, the stepper factory, the revisions to walk and the irreversible ones;
     None when nothing can be run (the findings say why)."""
     from migproof.verify import sqldir
+    from migproof.chain.graph import DowngradeKind
     from migproof.verify.graph_checks import (
         below_minimum,
         check_graph,
@@ -331,11 +332,15 @@ def _plan(
         )
     raising = upgrade_only(project, config)
     if raising:
+        empty = sum(
+            1 for rid in raising if project.graph.by_id[rid].downgrade is DowngradeKind.EMPTY
+        )
+        how = f", is missing or ({empty} of them) is empty" if empty else " or is missing"
         report.skipped.append(
             (
                 f"round trips of {len(raising)} revisions",
-                "no downgrade() can run, each raises or is missing (an upgrade-only chain):"
-                " upgraded, never downgraded",
+                f"no downgrade() can run, each raises{how} (an upgrade-only chain): upgraded,"
+                " never downgraded",
             )
         )
     return project.graph, alembic_stepper(project, config), order, never_downgraded(project, config)

@@ -152,15 +152,16 @@ def _is_pattern(declared: str) -> bool:
 
 
 def never_downgraded(project: AlembicProject, config: Config) -> set[str]:
-    """The revisions a walk upgrades and never downgrades: the irreversible ones, and those
+    """The revisions a walk upgrades and never downgrades: the irreversible ones, those
     with no ``downgrade()`` at all, which Alembic cannot downgrade through (MP006 says so;
-    the walk does not meet Alembic's AttributeError for it)."""
+    the walk does not meet Alembic's AttributeError for it), and all of an upgrade-only
+    chain (its few empty ones too)."""
     missing = {
         rev.revision
         for rev in project.graph.by_id.values()
         if rev.revision and rev.downgrade is DowngradeKind.MISSING
     }
-    return irreversible_revisions(project, config) | missing
+    return irreversible_revisions(project, config) | missing | upgrade_only(project, config)
 
 
 def irreversible_patterns(config: Config) -> list[str]:
@@ -186,11 +187,18 @@ def upgrade_only(project: AlembicProject, config: Config) -> set[str]:
     """Every revision, when no ``downgrade()`` can run: each one can only raise (zuul's 38
     raise ``Exception("Downgrades not supported")``) or there is none (ironic's 81, the
     OpenStack policy): an upgrade-only chain by policy, said once in a "not checked" entry
-    rather than with one MP008 or MP006 each. Else the empty set."""
+    rather than with one MP008 or MP006 each. Else the empty set.
+
+    A few empty ones (``pass``) among them follow the same policy (octavia: 94 without one,
+    one ``pass``); a chain whose downgrades are mostly empty gets its MP006s, since an
+    empty downgrade is as often a forgotten one."""
     skipped = below_minimum(project, config) | declared_by_pattern(project, config)
     rest = [rev for rid, rev in project.graph.by_id.items() if rid not in skipped]
     none_runs = (DowngradeKind.IRREVERSIBLE, DowngradeKind.MISSING)
-    if len(rest) < 2 or any(rev.downgrade not in none_runs for rev in rest):
+    empty = sum(1 for rev in rest if rev.downgrade is DowngradeKind.EMPTY)
+    if len(rest) < 2 or empty * 2 >= len(rest):
+        return set()
+    if any(rev.downgrade not in (*none_runs, DowngradeKind.EMPTY) for rev in rest):
         return set()
     return {rev.revision for rev in rest if rev.revision}
 
