@@ -24,6 +24,7 @@ from migproof.report.terminal import make_consoles
 
 __all__ = ["command"]
 
+UPGRADE_FAILED = "MP010"  # lint stopped there: what was given after it was not linted
 _VERSION = re.compile(r"^(?P<major>\d+)(?:\.\d+)*$")
 
 
@@ -128,7 +129,17 @@ def command(
     targets = list(paths) or [Path()]
     report = lint_paths(targets, config)
     settled = settled_for(report, config)  # a name that matches nothing fails before any run
-    projects = [] if static else [p for p in targets if p.is_dir() and project_ini(p, config)]
+    projects: list[tuple[Path, frozenset[Path] | None]] = (
+        [] if static else [(p, None) for p in targets if p.is_dir() and project_ini(p, config)]
+    )
+    if not static:  # revision files given one by one: their project runs, for them alone
+        given = {directory.resolve() for directory, _ in projects}
+        files = [p for p in targets if p.suffix == ".py"]
+        projects += [
+            (directory, only)
+            for directory, only in _projects_of_files(files, configured)
+            if directory not in given
+        ]
     revisions = sum(1 for r in report.records if r.get("kind") == "revision")
     if static and revisions:
         report.skipped.append(
@@ -153,8 +164,37 @@ def command(
     return emit(report, fmt, output, consoles)
 
 
+def _projects_of_files(
+    files: list[Path], configured: Callable[[Path], Config]
+) -> list[tuple[Path, frozenset[Path] | None]]:
+    """The Alembic projects revision files given one by one belong to (the nearest
+    directory above each whose alembic.ini's versions directories hold it), each with the
+    files to report on: pre-commit passes the revision files a commit changes, and their
+    SQL is only known by running the chain up to them."""
+    from migproof.alembic_ini import project_ini
+    from migproof.errors import ConfigError
+    from migproof.lint.revisions import revision_directories
+
+    found: dict[Path, set[Path]] = {}
+    for file in files:
+        path = file.resolve()
+        for directory in path.parents:
+            config = configured(directory)
+            ini = project_ini(directory, config)
+            if ini is None:
+                continue
+            try:
+                versions = revision_directories(ini, config.alembic_name)
+            except ConfigError:
+                versions = []
+            if any(path.is_relative_to(v) for v in versions):
+                found.setdefault(directory, set()).add(path)
+            break  # the nearest project decides
+    return [(directory, frozenset(paths)) for directory, paths in found.items()]
+
+
 def _lint_by_running(
-    projects: list[Path],
+    projects: list[tuple[Path, frozenset[Path] | None]],
     config: Config,
     configured: Callable[[Path], Config],
     report: Report,
@@ -165,7 +205,8 @@ def _lint_by_running(
     Each project runs with its own configuration (``configured(directory)``: the file found
     from its directory upwards, as verify reads it, and the same flags). A project whose
     Alembic configuration cannot be loaded (no env.py, say) is linted from its files only,
-    with a warning saying why.
+    with a warning saying why. A project given with a set of files reports on those alone
+    (and on an upgrade that failed before them: MP010).
     """
     from migproof.chain.project import load_project
     from migproof.errors import ConfigError
@@ -173,7 +214,7 @@ def _lint_by_running(
     from migproof.sandbox import open_host
 
     runnable = []
-    for directory in projects:
+    for directory, only in projects:
         project_config = configured(directory)
         try:
             project = load_project(project_config, directory)
@@ -188,12 +229,20 @@ def _lint_by_running(
                 (f"the SQL the revisions of {directory} send", f"not run: {exc.what}")
             )
             continue
-        runnable.append((project, project_config))
+        runnable.append((project, project_config, only))
     if not runnable:
         return
     with open_host(config) as host:
-        for project, project_config in runnable:
+        for project, project_config, only in runnable:
             ran = lint_alembic_project(project_config, project, host)
+            if only is not None:
+                ran.findings[:] = [
+                    f
+                    for f in ran.findings
+                    if f.check == UPGRADE_FAILED
+                    or (f.location and f.location.path.resolve() in only)
+                ]
+                ran.records[:] = [r for r in ran.records if Path(str(r["file"])).resolve() in only]
             report.extend(ran.findings)
             report.records.extend(ran.records)
             report.skipped.extend(ran.skipped)

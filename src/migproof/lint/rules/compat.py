@@ -294,7 +294,9 @@ def drop_database(stmt: ast.DropdbStmt, ctx: StatementContext) -> Iterator[Findi
 def drop_not_null(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[Finding]:
     """
     ## What it does
-    Flags `ALTER COLUMN ... DROP NOT NULL` on an existing table.
+    Flags `ALTER COLUMN ... DROP NOT NULL` on an existing table, unless the column is known
+    to allow NULL already (Alembic emits the statement whenever `alter_column` is given
+    `nullable=True`, whatever the column was).
 
     ## Why is this bad?
     Once new code writes NULLs, the previous application version (during the deploy, or
@@ -312,6 +314,9 @@ def drop_not_null(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterator[Fin
     table = ctx.existing_alter_table()
     if table is None:
         return
+    column = ctx.schema.column(table, cmd.name or "")
+    if column is not None and not column.not_null:
+        return  # nullable already: the statement changes nothing
     yield ctx.finding(
         f"dropping NOT NULL on {table}.{cmd.name} lets NULLs reach code that"
         " assumes there are none",

@@ -208,9 +208,10 @@ def foreign_key_without_not_valid(
     if table is None or _on_new_null_column(constraint, ctx):
         return
     target = qualified(constraint.pktable) if constraint.pktable else "the referenced table"
+    blocked = table if target == table else f"{table} and {target}"  # a self-reference
     yield ctx.finding(
-        f"adding a validated foreign key scans {table} and blocks writes to {table} and"
-        f" {target} until it is checked",
+        f"adding a validated foreign key scans {table} and blocks writes to {blocked} until"
+        " it is checked",
         fix=_not_valid_fix(ctx, table, target),
     )
 

@@ -1,0 +1,78 @@
+"""``migproof lint path/to/versions/x.py``: a revision file given alone is run with its chain.
+
+pre-commit's hook passes the revision files a commit changes: their SQL is only known by
+running the chain up to them, so lint runs the project they belong to and reports on them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.helpers.alembic_projects import Revision, write_project
+
+from migproof.cli import main
+from migproof.sandbox import Sandbox
+
+TABLE = 'op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True))'
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    write_project(
+        tmp_path,
+        [
+            Revision(id="r1", down=None, upgrade=TABLE, downgrade='op.drop_table("orders")'),
+            Revision(
+                id="r2",
+                down="r1",
+                upgrade='op.add_column("orders", sa.Column("note", sa.Text))',
+                downgrade='op.drop_column("orders", "note")',
+            ),
+            Revision(
+                id="r3",
+                down="r2",
+                upgrade='op.create_index("ix_note", "orders", ["note"])',
+                downgrade='op.drop_index("ix_note", table_name="orders")',
+            ),
+        ],
+    )
+    monkeypatch.chdir(tmp_path / "migrations")  # pre-commit runs from anywhere in the repo
+    return tmp_path
+
+
+def _findings(
+    pg: Sandbox, capsys: pytest.CaptureFixture[str], *files: str
+) -> list[tuple[str, str]]:
+    main(["lint", *files, "--database-url", pg.url, "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    return sorted((f["check"], Path(f["path"]).name) for f in data["findings"])
+
+
+def test_only_the_given_files_are_reported(
+    pg: Sandbox, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _findings(pg, capsys, "versions/r3.py") == [("MP201", "r3.py"), ("MP210", "r3.py")]
+    assert _findings(pg, capsys, "versions/r2.py") == [("MP210", "r2.py")]
+    assert _findings(pg, capsys, "versions/r1.py") == []
+    both = _findings(pg, capsys, "versions/r2.py", "versions/r3.py")
+    assert both == [("MP201", "r3.py"), ("MP210", "r2.py"), ("MP210", "r3.py")]
+    # --static reads the file alone: the SQL rules need the run
+    assert _findings(pg, capsys, "versions/r3.py", "--static") == []
+
+
+def test_a_failure_before_the_given_file_is_reported(
+    pg: Sandbox, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r2 = project / "migrations" / "versions" / "r2.py"
+    r2.write_text(r2.read_text().replace('"orders", sa.Column', '"nope", sa.Column'))
+    assert _findings(pg, capsys, "versions/r3.py") == [("MP010", "r2.py")]
+
+
+def test_a_python_file_outside_any_versions_directory_is_read_alone(
+    pg: Sandbox, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    helper = project / "migrations" / "helper.py"
+    helper.write_text('import psycopg\nrevision = "x"\ndown_revision = None\npsycopg.connect("")\n')
+    assert _findings(pg, capsys, "helper.py") == [("MP510", "helper.py")]
