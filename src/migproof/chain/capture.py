@@ -451,6 +451,10 @@ def _literal(value: Any) -> str:
         return repr(value)
     if isinstance(value, list | tuple):
         return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]"
+    # psycopg's Binary wraps the bytes in .obj, psycopg2's in .adapted
+    raw = getattr(value, "obj", getattr(value, "adapted", value))
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return "'\\x" + bytes(raw).hex() + "'::bytea"
     return "'" + str(value).replace("'", "''") + "'"
 
 
