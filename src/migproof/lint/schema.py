@@ -184,6 +184,8 @@ class Schema:
     _new: list[TableInfo | IndexInfo | ConstraintInfo] = field(default_factory=list)
     _new_names: list[str] = field(default_factory=list)
     _renamed: dict[str, str] = field(default_factory=dict)  # table: old name -> new name
+    # table -> column: old name -> new name, until a column of the old name is made again
+    _renamed_columns: dict[str, dict[str, str]] = field(default_factory=dict)
     # tables and indexes the linted files dropped (or renamed away) and did not make again
     _gone: set[str] = field(default_factory=set)
 
@@ -266,9 +268,27 @@ class Schema:
             table = self._renamed[table]
         return table
 
+    def current_columns(self, table: str, columns: tuple[str, ...]) -> tuple[str, ...]:
+        """The names ``columns`` of ``table`` have now, after the renames since they were
+        named (a foreign key added on ``pid``, whose column is renamed ``parent_id``)."""
+        renamed = self._renamed_columns.get(table)
+        if not renamed:
+            return columns
+        current = []
+        for named in columns:
+            column = named
+            for _ in range(len(renamed)):  # a -> b, b -> c; a cycle ends
+                if column not in renamed:
+                    break
+                column = renamed[column]
+            current.append(column)
+        return tuple(current)
+
     def has_index_on(self, table: str, columns: tuple[str, ...]) -> bool:
         """An index of ``table`` starts with ``columns``, in any order (a foreign key's), or
-        a unique one covers some of them: a lookup by all of them finds one row through it."""
+        a unique one covers some of them: a lookup by all of them finds one row through it.
+        Columns renamed since they were named are looked up under their new names."""
+        columns = self.current_columns(table, columns)
         wanted, width = set(columns), len(columns)
         return any(
             index.implied_by(wanted)
@@ -282,6 +302,7 @@ class Schema:
     def has_partial_index_on(self, table: str, columns: tuple[str, ...]) -> bool:
         """A partial index of ``table`` starts with ``columns``, whose WHERE a lookup by
         them does not imply (``has_index_on`` is False for it)."""
+        columns = self.current_columns(table, columns)
         wanted, width = set(columns), len(columns)
         return any(
             not index.implied_by(wanted) and set(index.columns[:width]) == wanted
@@ -345,6 +366,7 @@ class Schema:
             return
         table = TableInfo(name, new=new)
         self.tables[name] = table
+        self._renamed_columns.pop(name, None)
         self._gone.discard(name)
         self._created(table)
         for element in node.tableElts or ():
@@ -410,6 +432,8 @@ class Schema:
             if table is None:
                 table = self.tables[table_name] = TableInfo(table_name)
             self._add_column(table, cmd.def_, new=new)
+            # a column made under a renamed one's old name is another column
+            self._renamed_columns.get(table_name, {}).pop(cmd.def_.colname, None)
         elif subtype == AT.AT_DropColumn and table is not None:
             table.columns.pop(name, None)
         elif subtype in _COLUMN_CHANGES and table is not None:
@@ -453,6 +477,7 @@ class Schema:
                 for key in list(self._by_table.get(name, {})):
                     self.pop_index(key)
                 self._constraints_by_table.pop(name, None)
+                self._renamed_columns.pop(name, None)
             elif node.removeType == OT.OBJECT_INDEX:
                 self.pop_index(name)
             elif node.removeType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
@@ -482,6 +507,9 @@ class Schema:
             constraint.table = new_name
         if constraints:
             self._constraints_by_table[new_name] = constraints
+        renamed = self._renamed_columns.pop(old, None)
+        if renamed:
+            self._renamed_columns[new_name] = renamed
 
     def _set_schema(self, node: Any) -> None:
         if node.objectType == OT.OBJECT_TABLE and node.relation and node.newschema:
@@ -504,12 +532,32 @@ class Schema:
             return
         if node.renameType == OT.OBJECT_TABLE and old in self.tables:
             self._move_table(old, f"{old.split('.')[0]}.{node.newname}")
-        elif node.renameType == OT.OBJECT_COLUMN and old in self.tables:
-            columns = self.tables[old].columns
-            if node.subname in columns:
-                column = columns.pop(node.subname)
-                column.name = node.newname
-                columns[node.newname] = column
+        elif node.renameType == OT.OBJECT_COLUMN and node.subname and node.newname:
+            self._rename_column(old, node.subname, node.newname)
+
+    def _rename_column(self, table: str, old: str, new: str) -> None:
+        """A column renamed: PostgreSQL's indexes and constraints hold it by number, so
+        they follow it, on a table the linted files made or one they only indexed."""
+        info = self.tables.get(table)
+        if info is not None and old in info.columns:
+            column = info.columns[old]
+            column.name = new
+            info.columns = {new if n == old else n: c for n, c in info.columns.items()}
+
+        def renamed(names: Iterable[str]) -> tuple[str, ...]:
+            return tuple(new if n == old else n for n in names)
+
+        for index in self._by_table.get(table, {}).values():
+            index.columns = renamed(index.columns)
+            if index.not_null_where:
+                index.not_null_where = frozenset(renamed(index.not_null_where))
+        for constraint in self._constraints_by_table.get(table, {}).values():
+            constraint.columns = renamed(constraint.columns)
+            if constraint.not_null_of == old:
+                constraint.not_null_of = new
+        columns = self._renamed_columns.setdefault(table, {})
+        columns.pop(new, None)  # the new name no longer leads elsewhere
+        columns[old] = new
 
     def _rename_type(self, old: str, newname: str) -> None:
         """A type renamed: the columns of that type keep it under its new name, and a type

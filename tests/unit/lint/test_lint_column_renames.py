@@ -71,8 +71,7 @@ def test_a_key_added_before_its_column_is_renamed_finds_the_index_under_the_new_
     key_first = (
         "CREATE TABLE parent (id int PRIMARY KEY);\n"
         "CREATE TABLE child (id int PRIMARY KEY, pid int);\n"
-        "ALTER TABLE child ADD CONSTRAINT fk FOREIGN KEY (pid) REFERENCES parent (id);\n"
-        + RENAME
+        "ALTER TABLE child ADD CONSTRAINT fk FOREIGN KEY (pid) REFERENCES parent (id);\n" + RENAME
     )
     assert found(key_first + "CREATE INDEX ix_child_parent_id ON child (parent_id);\n") == []
     assert found(key_first) == [("MP502", "1.sql:3:1")]
