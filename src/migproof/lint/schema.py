@@ -433,7 +433,7 @@ class Schema:
                 table = self.tables[table_name] = TableInfo(table_name)
             self._add_column(table, cmd.def_, new=new)
             # a column made under a renamed one's old name is another column
-            self._renamed_columns.get(table_name, {}).pop(cmd.def_.colname, None)
+            self._renamed_columns.get(table_name, {}).pop(cmd.def_.colname or "", None)
         elif subtype == AT.AT_DropColumn and table is not None:
             table.columns.pop(name, None)
         elif subtype in _COLUMN_CHANGES and table is not None:
