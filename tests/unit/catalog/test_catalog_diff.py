@@ -120,6 +120,28 @@ def test_column_order_alone_is_a_lower_severity_difference() -> None:
     assert diffs[0].is_order_only
 
 
+def test_a_wide_table_names_the_columns_that_moved() -> None:
+    """mailman's mailinglist has 95 columns: both orders whole were hundreds of characters for
+    one column re-added last by a downgrade."""
+    names = [f"c{n}" for n in range(1, 21)]
+    wide = dataclasses.replace(
+        ORDERS, columns=tuple(make(Column, name=n, position=i) for i, n in enumerate(names, 1))
+    )
+    one = ["c1", "c2", "c4", *names[4:], "c3"]
+    two = ["c3", "c1", "c2", *names[4:11], "c4", *names[11:]]
+    for order, words in [
+        (one, "c3 3rd -> 20th (of 20 columns)"),
+        (two, "c3 3rd -> 1st, c4 4th -> 11th (of 20 columns)"),
+    ]:
+        moved = dataclasses.replace(
+            wide, columns=tuple(make(Column, name=n, position=i) for i, n in enumerate(order, 1))
+        )
+        tables = ({"public.orders": wide}, {"public.orders": moved})
+        diffs = diff_snapshots(snapshot(tables=tables[0]), snapshot(tables=tables[1]))
+        assert [str(d) for d in diffs] == [f"table public.orders: column order: {words}"]
+        assert diffs[0].to_dict()["b"] == order  # the JSON keeps both orders whole
+
+
 def test_position_gaps_and_a_column_added_last_are_not_order_differences() -> None:
     gapped = dataclasses.replace(
         ORDERS,
