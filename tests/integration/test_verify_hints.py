@@ -221,7 +221,7 @@ def test_an_empty_downgrade_the_bootstrap_file_stands_in_for_is_not_confirmed(
     assert report.findings[0].message.endswith("(not confirmed: it did not run)")
 
 
-def test_a_failing_base_revision_with_a_bootstrap_file_has_nothing_to_stamp(
+def test_a_failing_base_revision_is_walked_from_the_bootstrap_file_that_it_needs(
     pg: Sandbox, tmp_path: Path
 ) -> None:
     root = write_project(
@@ -245,17 +245,16 @@ def test_a_failing_base_revision_with_a_bootstrap_file_has_nothing_to_stamp(
     bootstrap.write_text(
         "CREATE TABLE users (id serial PRIMARY KEY, name text);\nCREATE TABLE t2 (id int);\n"
     )
-    (finding,) = upgrade_failures(run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)}))
+    # r1 cannot run on an empty database: the walk goes from the file, as far as it upgrades
+    report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
+    assert [(r["revision"], r["roundtrip"]) for r in report.records] == [
+        ("r1", "ok"),
+        ("r2", "not run"),
+    ]
+    (finding,) = upgrade_failures(report)
+    assert finding.revision == "r2"
     assert finding.fix is not None
-    assert finding.fix.endswith(
-        " prod.sql stamps no revision and the chain does not upgrade on the database it builds"
-        " (MP112), so the walk started from an empty database, where r1 "
-        "cannot run. r1 is a base revision: put the schema as it stood after r1 in prod.sql and "
-        "end it with `CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY); INSERT "
-        "INTO public.alembic_version VALUES ('r1');`. Then the walk starts from the database prod.sql "
-        "builds, takes r1 as applied, and round-trips the revisions after it; to verify r1 too, "
-        "let it create those tables"
-    )
+    assert finding.fix.endswith("else leave that object out of it (it is made by r2, after r1)")
     # as it says (rucio): the walk goes on after r1
     bootstrap.write_text(
         "CREATE TABLE users (id serial PRIMARY KEY, name text);\n"
@@ -370,3 +369,47 @@ def test_a_stamped_bootstrap_file_without_the_table_says_to_put_the_schema_in_it
         "r1 in it (e.g. `pg_dump --schema-only --no-owner` of a database `create_all()` made "
         "then)"
     )
+
+
+def test_a_file_that_stamps_nothing_is_walked_as_far_as_it_goes_when_base_needs_it(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    # mailman: its first revision drops a table of the schema before Alembic, so the chain
+    # runs from that schema or not at all; the file's schema already has a later index
+    legacy = Revision(
+        id="r1",
+        down=None,
+        upgrade='op.drop_table("version")',
+        downgrade='op.create_table("version", sa.Column("id", sa.Integer, primary_key=True,'
+        " autoincrement=False))",
+    )
+    index = Revision(
+        id="r3",
+        down="r2",
+        upgrade='op.create_index("ix_users_name", "users", ["name"])',
+        downgrade='op.drop_index("ix_users_name", table_name="users")',
+    )
+    root = write_project(tmp_path / "project", [legacy, ADD_AUTH_STATE, index])
+    bootstrap = tmp_path / "storm.sql"
+    bootstrap.write_text(
+        "CREATE TABLE version (id int PRIMARY KEY);\n"
+        "CREATE TABLE users (id serial PRIMARY KEY, name text);\n"
+        "CREATE INDEX ix_users_name ON users (name);\n"
+    )
+    report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
+    assert [(r["revision"], r["upgrade"], r["roundtrip"]) for r in report.records] == [
+        ("r1", "ok", "ok"),
+        ("r2", "ok", "ok"),
+        ("r3", "failed", "not run"),
+    ]
+    (finding,) = report.findings  # MP010 alone: MP112 would say the same
+    assert (finding.check, finding.revision) == ("MP010", "r3")
+    assert finding.fix is not None
+    assert finding.fix.startswith(
+        "the walk started from storm.sql at base (it stamps no revision, and the first revision"
+        " cannot run on an empty database), and storm.sql already holds what r3 makes"
+    )
+    # a file without what the first revision needs: it fails there, once
+    bootstrap.write_text(bootstrap.read_text().replace("CREATE TABLE version", "CREATE TABLE v"))
+    report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
+    assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r1")]

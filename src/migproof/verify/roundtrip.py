@@ -913,6 +913,22 @@ class _Walk:
                 "application's session, a second engine), one of the two waits on what the other "
                 "holds: run all of it on Alembic's connection (op.get_bind())"
             )
+        elif (
+            code == UPGRADE_FAILED.code
+            and self.bootstrap is not None
+            and not self.preloaded
+            and failure.sqlstate in _ALREADY_EXISTS
+        ):  # a walk from a file that stamps nothing, at base: the file is past some revision
+            name = self.bootstrap.path.name
+            parents = " and ".join(p for p in rev.down_revisions if p) or "base"
+            fix = (
+                f"the walk started from {name} at base (it stamps no revision, and the first"
+                f" revision cannot run on an empty database), and {name} already holds what"
+                f" {rev.revision} makes: if its schema is that of a later revision, stamp it"
+                " there (end it with a version table holding that revision id), so the walk"
+                f" takes what it holds as applied; else leave that object out of it (it is"
+                f" made by {rev.revision}, after {parents})"
+            )
         elif code == UPGRADE_FAILED.code and _TYPE_EXISTS.search(failure.error):
             fix = (
                 "SQLAlchemy creates a named Enum once per `alembic upgrade` run, so an upgrade of"
@@ -1053,6 +1069,9 @@ class _Walk:
 
 
 _TYPE_EXISTS = re.compile(r'type "[^"]+" already exists')
+_ALREADY_EXISTS = frozenset(
+    {"42P07", "42710", "42701", "42P06"}
+)  # relation, object, column, schema
 
 
 _DOWN_TO_BASE = "downgrade to base"
@@ -1219,8 +1238,10 @@ class _Chain:
         """Walk from the database the bootstrap file builds: from its stamp when it stamps
         revisions; from base when it stamps none and the whole chain upgrades on it (mlflow
         makes its first tables with ``create_all()`` and upgrades from base, never stamping:
-        its first revision alters one of them). False otherwise: the caller walks from an
-        empty database, and MP112 says where the upgrade from the file fails.
+        its first revision alters one of them), or when it fails there but the first revision
+        cannot run on an empty database either (mailman's drops a table of its pre-Alembic
+        schema): the walk goes as far as the file lets it. False otherwise: the caller walks
+        from an empty database, and MP112 says where the upgrade from the file fails.
 
         In this process alone (``verify.jobs`` does not apply): which revisions the file
         stamps is known only once env.py has run on the loaded database, and ``walk_in_parts``
@@ -1231,7 +1252,11 @@ class _Chain:
             with walk.stepper.session():
                 stamped = walk.read_stamp()
             if not stamped and self._fails_from(bootstrap):
-                return False
+                if self._base_upgrades_empty():
+                    return False  # the file is what fails: the walk starts empty, MP112 says so
+                # neither runs the chain: the walk goes from the file, as far as it upgrades,
+                # and its MP010 says where (MP112 would say it again)
+                bootstrap.upgrade_findings = []
             with walk.stepper.session():
                 start = 0
                 if stamped:
@@ -1260,6 +1285,20 @@ class _Chain:
             loaded=bootstrap.template,
         )
         return bool(bootstrap.upgrade_findings)
+
+    def _base_upgrades_empty(self) -> bool:
+        """Whether the chain's first revision upgrades on an empty database (mailman's first
+        drops a table its pre-Alembic schema had: it cannot)."""
+        rid = self.order[0].revision if self.order else None
+        if rid is None:
+            return True
+        db = self.host.create_database()
+        try:
+            stepper = self.make_stepper(self.host, db, mark_scratch(self.host, db, self.config))
+            with stepper.session():
+                return stepper.run_steps(iter([stepper.step(rid, up=True)])) is None
+        finally:
+            self.host.drop_database(db)
 
     def _stamped_first(
         self, stamped: tuple[str, ...], walk: _Walk, path: Path
