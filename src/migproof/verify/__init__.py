@@ -264,8 +264,8 @@ def _plan(
 ) -> tuple[RevisionGraph, StepperFactory, list[RevisionFile], set[str]] | None:
     """The graph, the stepper factory, the revisions to walk and the irreversible ones;
     None when nothing can be run (the findings say why)."""
-    from migproof.verify import sqldir
     from migproof.chain.graph import DowngradeKind
+    from migproof.verify import sqldir
     from migproof.verify.graph_checks import (
         below_minimum,
         check_graph,

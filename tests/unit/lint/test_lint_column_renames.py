@@ -134,3 +134,15 @@ def test_a_renamed_primary_key_is_the_key_a_bare_references_compares() -> None:
         )
     same_type = "CREATE TABLE child (parent_id uuid REFERENCES parent);\n"
     assert found(tables + same_type + "CREATE INDEX ix ON child (parent_id);\n") == []
+
+
+def test_a_key_named_before_its_column_is_renamed_is_reported_under_the_new_name() -> None:
+    sql = (
+        "CREATE TABLE parent (id int PRIMARY KEY);\n"
+        "CREATE TABLE child (id int PRIMARY KEY, pid int REFERENCES parent (id));\n"
+        "ALTER TABLE child RENAME COLUMN pid TO parent_id;\n"
+    )
+    findings = lint_sources([SqlSource(sql, Path("0001.sql"))], Config())
+    (mp502,) = [f for f in findings if f.check == "MP502"]
+    assert mp502.message.startswith("foreign key public.child (parent_id) -> public.parent")
+    assert mp502.fix is not None and "ON public.child (parent_id)" in mp502.fix

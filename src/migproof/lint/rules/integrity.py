@@ -172,7 +172,7 @@ def unindexed_foreign_keys(ctx: MigrationContext) -> Iterator[tuple[Finding, Add
             continue
         if ctx.schema.has_index_on(table, fk.columns):
             continue
-        columns = ", ".join(fk.columns)
+        columns = ", ".join(ctx.schema.current_columns(table, fk.columns))  # renamed since
         has_none = (
             f"has no index on {table} ({columns})"
             + (
