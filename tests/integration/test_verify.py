@@ -326,6 +326,8 @@ def test_an_irreversible_chain_is_still_upgraded_from_base_in_one_run(
     chain = next(f for f in report.findings if f.check == "MP015")
     assert chain.message.startswith("upgrading base to head in one run")
     assert 'relation "t1" does not exist' in chain.message
+    assert chain.fix is not None
+    assert "a connection or session of the revision's own (`bind.engine`" in chain.fix
     assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "skipped"), "r3": ("ok", "ok")}
 
 
@@ -871,6 +873,8 @@ def test_chain_that_only_works_one_revision_at_a_time_is_not_repeatable(
     report = run(pg, tmp_path)
     assert [(f.check, f.revision) for f in report.findings] == [("MP015", "r2")]
     assert "pending trigger events" in report.findings[0].message
+    assert report.findings[0].fix is not None
+    assert "run `SET CONSTRAINTS ALL IMMEDIATE` first" in report.findings[0].fix
     assert set(statuses(report).values()) == {("ok", "ok")}
 
 

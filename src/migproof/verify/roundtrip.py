@@ -1053,6 +1053,7 @@ class _Walk:
                 message=f"{message}: {failure.error}",
                 statement=failure.statement,
                 location=Location(path=failure.path, line=failure.line) if failure.path else None,
+                fix=_one_run_fix(failure) if failure.revision in self.applied else None,
             )
         )
 
@@ -1079,6 +1080,27 @@ _DOWN_AND_UP = "downgrade to base and upgrade to head"
 _IRREVERSIBLE_CHAIN = (
     "the chain has irreversible revisions (the upgrade from base to head in one run is checked)"
 )
+
+
+def _one_run_fix(failure: StepFailure) -> str:
+    """MP015's fix when the revision that fails in one run passed one revision at a time."""
+    same_run = (
+        "this revision passed when run alone: in one run, what the revisions before it did is"
+        " in the same transaction (unless env.py sets transaction_per_migration=True)"
+    )
+    if "pending trigger events" in failure.error:
+        return (
+            f"{same_run}, and the deferred foreign-key checks their rows left are still pending"
+            " when this revision alters the table: run `SET CONSTRAINTS ALL IMMEDIATE` first,"
+            " or commit between revisions (transaction_per_migration=True)"
+        )
+    return (
+        f"{same_run}, so a connection or session of the revision's own (`bind.engine`,"
+        " `Inspector.from_engine`, a new Session) cannot see their uncommitted tables, and"
+        " state kept in Python from one revision to the next (a module-level cache, an Enum"
+        " SQLAlchemy created once) is shared: read and write through Alembic's connection"
+        " (`op.get_bind()`, `sa.inspect(op.get_bind())`)"
+    )
 
 
 def _why_not_repeated(walk: _Walk | _Part) -> str:
