@@ -367,11 +367,13 @@ class Stepper:
                 dbapi_connection.rollback()
         except Exception as exc:  # not PostgreSQL: SQLite has no current_setting()
             raise DatabaseError(
-                f"env.py (or code it imports) opened a {driver} connection, not one to "
-                f"migproof's scratch PostgreSQL database ({type(exc).__name__}: {exc}): "
-                "refusing to run migrations there",
+                f"env.py (or code it imports) opened {_opened(dbapi_connection, driver, exc)},"
+                " not one to migproof's scratch PostgreSQL database: refusing to run"
+                " migrations there",
                 fix="make env.py take its URL from the Alembic config (sqlalchemy.url) or from "
-                "an environment variable, and name that variable with --url-env",
+                "an environment variable, and name that variable with --url-env; an env.py "
+                "that reads it from the application's own configuration file needs a copy "
+                "that does (docs/verify.md)",
             ) from exc
         finally:
             cursor.close()
@@ -727,3 +729,18 @@ def _prefer_psycopg_for_plain_urls() -> None:
     from sqlalchemy.dialects import registry
 
     registry.register("postgresql", "sqlalchemy.dialects.postgresql.psycopg", "dialect")
+
+
+def _opened(dbapi_connection: Any, driver: str, error: Exception) -> str:
+    """What env.py connected to instead, in the user's words: SQLite and its file (the
+    application's default database), else the driver and the error our probe met."""
+    if "sqlite" in driver:
+        rows = []
+        if driver == "sqlite3":  # aiosqlite's adapter has no synchronous execute()
+            try:
+                rows = dbapi_connection.execute("PRAGMA database_list").fetchall()
+            except Exception:  # the message goes on without the file
+                rows = []
+        file = next((row[2] for row in rows if row[1] == "main" and row[2]), None)
+        return f"a SQLite database ({file})" if file else "a SQLite database"
+    return f"a {driver} connection ({type(error).__name__}: {error})"
