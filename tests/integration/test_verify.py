@@ -1297,8 +1297,10 @@ def test_an_env_py_that_calls_sys_exit_is_one_finding_not_the_exit_code(
     out, err = capsys.readouterr()
     (finding,) = json.loads(out)["findings"]
     assert (finding["check"], finding["line"]) == ("MP010", 3)
-    assert finding["message"].endswith(f"SystemExit: sys.exit({code}) was called")
-    assert "use the app command" in err
+    assert finding["message"].endswith(
+        f"SystemExit: sys.exit({code}) was called, after it printed: use the app command"
+    )
+    assert "use the app command" in err  # still printed where it was going
 
 
 def test_a_revision_that_calls_sys_exit_at_import_is_a_broken_file(

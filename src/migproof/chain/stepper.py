@@ -176,6 +176,7 @@ class Stepper:
         from migproof.chain.parking import Parking
 
         self.parking = Parking()
+        self._printed = _Tail()  # what env.py printed in its current run
         self._dbname = _database_of(sqlalchemy_url)
 
     @classmethod
@@ -527,7 +528,9 @@ class Stepper:
 
         attributes = self.project.alembic_config.attributes
         self.recorder.begin_run()
+        self._printed.clear()
         with contextlib.ExitStack() as stack:
+            stack.enter_context(self._printed.tapping())
             if self._give_connection:
                 attributes["connection"] = stack.enter_context(self._connection())
                 stack.callback(attributes.pop, "connection", None)
@@ -572,6 +575,9 @@ class Stepper:
         last = self.recorder.last
         statement, path, line = last if last else (None, None, None)
         error, sqlstate, failed_statement, from_database = _describe_error(exc)
+        if isinstance(exc, SystemExit) and self._printed.text().strip():
+            # an env.py that only runs under the project's own command says why, then exits
+            error += f", after it printed: {self._printed.text().strip()}"
         if failed_statement:
             statement = failed_statement
         elif not from_database:  # Python raised it: the last statement sent did not fail
@@ -744,3 +750,48 @@ def _opened(dbapi_connection: Any, driver: str, error: Exception) -> str:
         file = next((row[2] for row in rows if row[1] == "main" and row[2]), None)
         return f"a SQLite database ({file})" if file else "a SQLite database"
     return f"a {driver} connection ({type(error).__name__}: {error})"
+
+
+class _Tail:
+    """The last lines the project printed during one env.py run (through ``sys.stdout`` and
+    ``sys.stderr``, still written where they were going): a ``sys.exit()`` in env.py is
+    explained by what it printed before (octavia: "Please use the octavia-db-manage
+    command"), which the finding then quotes."""
+
+    _KEEP = 400  # characters
+
+    def __init__(self) -> None:
+        self._text = ""
+
+    def clear(self) -> None:
+        self._text = ""
+
+    def text(self) -> str:
+        return self._text
+
+    def write(self, text: str) -> None:
+        self._text = (self._text + text)[-self._KEEP :]
+
+    @contextmanager
+    def tapping(self) -> Iterator[None]:
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Tee(saved[0], self), _Tee(saved[1], self)
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved
+
+
+class _Tee:
+    """A text stream that also hands what is written to a ``_Tail``."""
+
+    def __init__(self, stream: Any, tail: _Tail) -> None:
+        self._stream = stream
+        self._tail = tail
+
+    def write(self, text: str) -> int:
+        self._tail.write(text)
+        return int(self._stream.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
