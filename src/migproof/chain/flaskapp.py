@@ -129,9 +129,12 @@ def _load(import_path: str | None, setting: str) -> Any:
     except MigproofError:  # the application connected somewhere migproof refuses
         raise
     except (Exception, SystemExit) as exc:  # the application's own code failed
+        from migproof.chain.project import sqlalchemy_pin_fix
+
         raise ConfigError(
             f"loading the Flask application {named} failed: {type(exc).__name__}: {exc}",
-            fix="make the application load as `flask db upgrade` would load it here "
+            fix=sqlalchemy_pin_fix()
+            or "make the application load as `flask db upgrade` would load it here "
             "(its settings, environment variables); FLASK_APP or flask-app names another",
         ) from exc
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import contextlib
 import os
+import re
 import sys
 import warnings
 from collections.abc import Iterator, Mapping
@@ -28,6 +29,8 @@ __all__ = [
     "BrokenRevision",
     "load_project",
     "runnable_order",
+    "sqlalchemy_pin_fix",
+    "sqlalchemy_pins",
     "working_directory",
 ]
 
@@ -231,6 +234,37 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         env_source=env_source,
         graph=RevisionGraph(files),
         url_env=config.url_env,
+    )
+
+
+_BELOW_2 = re.compile(r"(==|~=|<=)\s*1\.|<\s*2(\.0)*(?![.\d])")
+
+
+def sqlalchemy_pins() -> list[str]:
+    """Installed packages that require a SQLAlchemy older than 2 (``indico 3.2.9 requires
+    sqlalchemy==1.4.48``): pip installs migproof's SQLAlchemy 2 over them with a warning,
+    and their code then fails as it loads. Read only to explain such a failure."""
+    from importlib import metadata
+
+    found = []
+    for dist in metadata.distributions():
+        for requirement in dist.requires or ():
+            spec = requirement.partition(";")[0].strip()
+            name = re.match(r"[A-Za-z0-9_.-]+", spec)
+            if name and name[0].lower() == "sqlalchemy" and _BELOW_2.search(spec[name.end() :]):
+                found.append(f"{dist.metadata['Name']} {dist.version} requires {spec}")
+    return sorted(found)
+
+
+def sqlalchemy_pin_fix() -> str | None:
+    """The fix for a project whose installed packages pin SQLAlchemy 1.x, or None."""
+    pins = sqlalchemy_pins()
+    if not pins:
+        return None
+    return (
+        f"{'; '.join(pins[:2])}, but migproof runs the project with SQLAlchemy 2: such a "
+        "project cannot be run by this migproof until it moves to SQLAlchemy 2; meanwhile "
+        "lint its files with `migproof lint --static`"
     )
 
 

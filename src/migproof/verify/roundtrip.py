@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from migproof.chain.graph import RevisionFile, RevisionGraph
-from migproof.chain.project import AlembicProject
+from migproof.chain.project import AlembicProject, sqlalchemy_pin_fix
 from migproof.chain.stepper import (
     StepFailure,
     StepInterrupt,
@@ -936,9 +936,10 @@ class _Walk:
                 " a deployed database does) fails: where the type already exists, use"
                 " postgresql.ENUM(..., name=..., create_type=False)"
             )
-        elif not failure.from_database and (
-            hint := import_fix(failure.error) or signature_fix(failure.error)
-        ):
+        elif (
+            not failure.from_database
+            and (hint := import_fix(failure.error) or signature_fix(failure.error))
+        ) or (failure.in_env and not failure.from_database and (hint := sqlalchemy_pin_fix())):
             fix = hint
         elif failure.in_env and not failure.from_database:
             fix = (

@@ -1,0 +1,45 @@
+"""A project whose installed packages pin SQLAlchemy 1.x is told why it cannot be run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migproof.chain.project import sqlalchemy_pin_fix, sqlalchemy_pins
+
+
+def _install(site: Path, name: str, requires: list[str]) -> None:
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    lines = [f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"]
+    lines += [f"Requires-Dist: {r}\n" for r in requires]
+    (info / "METADATA").write_text("".join(lines))
+
+
+def test_packages_that_need_sqlalchemy_1_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _install(tmp_path, "indicoish", ["sqlalchemy==1.4.48", "flask>=2"])
+    _install(tmp_path, "airflowish", ['SQLAlchemy<2.0,>=1.4.36; python_version >= "3.8"'])
+    _install(tmp_path, "modern", ["sqlalchemy>=2.0", "sqlalchemy-utils<2"])
+    _install(tmp_path, "loose", ["sqlalchemy<2.1,>=1.4"])
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pins = [
+        p
+        for p in sqlalchemy_pins()
+        if p.split()[0] in {"indicoish", "airflowish", "modern", "loose"}
+    ]
+    assert pins == [
+        "airflowish 1.0 requires SQLAlchemy<2.0,>=1.4.36",
+        "indicoish 1.0 requires sqlalchemy==1.4.48",
+    ]
+    fix = sqlalchemy_pin_fix()
+    assert fix is not None
+    assert "migproof runs the project with SQLAlchemy 2" in fix
+    assert "`migproof lint --static`" in fix
+
+
+def test_no_pin_no_fix() -> None:
+    assert sqlalchemy_pins() == []  # this environment's packages all take SQLAlchemy 2
+    assert sqlalchemy_pin_fix() is None
