@@ -515,6 +515,45 @@ with engine.connect() as connection:
 """
 
 
+ENV_FILLS_AN_INTERPOLATED_KEY = """
+import os
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+# alembic.ini says sqlalchemy.url = %(DB_URI)s: env.py fills the key (cognee, skypilot)
+config.set_main_option("DB_URI", os.environ.get("APP_DB_URL", "postgresql://localhost/app"))
+engine = engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool)
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def test_a_url_that_interpolates_a_key_env_py_sets_is_replaced_and_restored(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """Reading sqlalchemy.url before env.py ran raised ConfigParser's interpolation error:
+    exit 3 for verify and lint (cognee's `%(SQLALCHEMY_DATABASE_URI)s`)."""
+    write_project(
+        tmp_path,
+        [table(1, None), table(2, "r1")],
+        env=ENV_FILLS_AN_INTERPOLATED_KEY,
+        url="%(DB_URI)s",
+    )
+    report = run(pg, tmp_path)
+    assert report.findings == []
+    assert set(statuses(report).values()) == {("ok", "ok")}
+    out = tmp_path / "lint.json"
+    lint = ["lint", str(tmp_path), "--database-url", pg.url_for("postgres")]
+    assert main([*lint, "--format", "json", "--output", str(out)]) == 0
+    ran = [r["revision"] for r in json.loads(out.read_text())["records"] if "revision" in r]
+    assert ran == ["r1", "r2"]  # run in the sandbox, not skipped
+    assert "sqlalchemy.url = %(DB_URI)s" in (tmp_path / "alembic.ini").read_text()
+
+
 def test_a_revision_that_reads_the_url_variable_at_import_imports(
     pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,6 +10,7 @@ run anything (§10: never touch a database migproof was not handed).
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import itertools
 import logging
@@ -240,12 +241,12 @@ class Stepper:
         saved_env = {name: os.environ.get(name) for name in self._url_env}
         modules_before = set(sys.modules)
         cfg = self.project.alembic_config
-        saved_url = cfg.get_main_option("sqlalchemy.url")
+        saved_url = _raw_url(cfg)  # as written: `%(DB_URI)s` may name a key env.py sets
         _prefer_psycopg_for_plain_urls()
         workdir = self.project.flask_root or self.project.root
         with working_directory(workdir), contextlib.ExitStack() as stack:
             try:
-                url = _keep_driver(saved_url, self._sqlalchemy_url)
+                url = _keep_driver(_interpolated_url(cfg), self._sqlalchemy_url)
                 if url.startswith("postgresql+psycopg://") and _ASYNC_ENV.search(
                     self.project.env_source
                 ):
@@ -295,7 +296,7 @@ class Stepper:
                     else:
                         os.environ[name] = value
                 if saved_url is not None:
-                    cfg.set_main_option("sqlalchemy.url", saved_url.replace("%", "%%"))
+                    cfg.set_main_option("sqlalchemy.url", saved_url)
 
     def _listen(self, stack: contextlib.ExitStack) -> None:
         """SQLAlchemy's events for every engine env.py and the project make, until ``stack``
@@ -795,3 +796,21 @@ class _Tee:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _raw_url(cfg: Any) -> str | None:
+    """``sqlalchemy.url`` as the configuration holds it, uninterpolated."""
+    if not cfg.file_config.has_section(cfg.config_ini_section):
+        return None
+    value = cfg.file_config.get(cfg.config_ini_section, "sqlalchemy.url", raw=True, fallback=None)
+    return value if isinstance(value, str) else None
+
+
+def _interpolated_url(cfg: Any) -> str | None:
+    """``sqlalchemy.url`` as Alembic reads it; None when it interpolates a key only env.py
+    sets (cognee's ``%(SQLALCHEMY_DATABASE_URI)s``): its driver is then unknown."""
+    try:
+        value = cfg.get_main_option("sqlalchemy.url")
+    except configparser.Error:
+        return None
+    return value if isinstance(value, str) else None
