@@ -1669,3 +1669,44 @@ def test_a_table_added_to_the_applications_metadata_at_import_is_not_added_twice
     report = run(pg, tmp_path)
     assert report.findings == []
     assert set(statuses(report).values()) == {("ok", "ok")}
+
+
+def test_after_the_database_is_made_again_the_next_revision_is_compared_with_it(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """cognee: r3's second upgrade differs (MP014), so the walk makes the database again;
+    r2's round trip had moved t.a last there, and the database made again has it in place.
+    r4, which touches neither, was compared with the old database's snapshot: a false
+    MP016 (and column order in MP012s)."""
+    two_columns = (
+        'op.create_table("t", sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("a", sa.Integer), sa.Column("b", sa.Integer))\n'
+        'op.create_table("u", sa.Column("id", sa.Integer, primary_key=True))'
+    )
+    guarded_a = (
+        'if "a" not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("t")}:\n'
+        '    op.add_column("t", sa.Column("a", sa.Integer))'
+    )
+    guarded_u = (
+        'if "u" not in sa.inspect(op.get_bind()).get_table_names():\n'
+        '    op.create_table("u", sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("v", sa.Integer, server_default="0"))'
+    )
+    write_project(
+        tmp_path,
+        [
+            Revision(
+                id="r1",
+                down=None,
+                upgrade=two_columns,
+                downgrade='op.drop_table("u")\nop.drop_table("t")',
+            ),
+            Revision(id="r2", down="r1", upgrade=guarded_a, downgrade='op.drop_column("t", "a")'),
+            Revision(id="r3", down="r2", upgrade=guarded_u, downgrade='op.drop_table("u")'),
+            table(4, "r3"),
+        ],
+    )
+    report = run(pg, tmp_path)
+    assert ("MP014", "r3") in [(f.check, f.revision) for f in report.findings]
+    assert not [f for f in report.findings if f.revision == "r4"]
+    assert statuses(report)["r4"] == ("ok", "ok")
