@@ -331,6 +331,41 @@ def test_an_irreversible_chain_is_still_upgraded_from_base_in_one_run(
     assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "skipped"), "r3": ("ok", "ok")}
 
 
+def test_the_one_run_upgrade_of_an_irreversible_chain_is_checked_after_inexact_round_trips(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """manila: an MP012 elsewhere skipped it, saying only that the chain was irreversible;
+    it starts from a database made anew and needs no downgrade."""
+    reads_t1 = """
+    with op.get_bind().engine.connect() as own:
+        own.execute(sa.text("SELECT count(*) FROM t1")).scalar()
+    op.create_table("t3", sa.Column("id", sa.Integer, primary_key=True))
+    """
+    with_s = (
+        'op.create_table("t1", sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("s", sa.String(16)))'
+    )
+    write_project(
+        tmp_path,
+        [
+            table(1, None, upgrade=with_s, downgrade='raise NotImplementedError("one way")'),
+            table(  # comes back wider: MP012, and the second upgrade drops it all the same
+                2,
+                "r1",
+                upgrade='op.drop_column("t1", "s")',
+                downgrade='op.add_column("t1", sa.Column("s", sa.String(255)))',
+            ),
+            table(3, "r2", upgrade=reads_t1),
+        ],
+    )
+    report = run(pg, tmp_path)
+    assert sorted((f.check, f.revision) for f in report.findings) == [
+        ("MP008", "r1"),
+        ("MP012", "r2"),
+        ("MP015", "r3"),
+    ]
+
+
 def _old_history() -> list[Revision]:
     """r1 and r2 from before downgrades were kept up: r1's fails, r2's is empty."""
     return [

@@ -96,6 +96,12 @@ SET_NOT_NULL = {
     "downgrade": 'op.alter_column("t1", "w", existing_type=sa.Integer, nullable=True)',
 }
 
+IRREVERSIBLE = {"downgrade": 'raise NotImplementedError("one way")'}
+WIDER = {  # the round trip gives t1.v back wider (MP012); the second upgrade drops it again
+    "upgrade": 'op.drop_column("t1", "v")',
+    "downgrade": 'op.add_column("t1", sa.Column("v", sa.BigInteger))',
+}
+
 
 @pytest.mark.parametrize(
     "defects",
@@ -111,6 +117,10 @@ SET_NOT_NULL = {
             {2: LEFT_BEHIND, 7: DEFERRED_ROWS, 8: ALTER_C}, id="failure-before-repeatability"
         ),
         pytest.param({2: ADD_NULLABLE, 8: SET_NOT_NULL}, id="rows-with-a-history"),
+        pytest.param({1: IRREVERSIBLE, 2: DOWNGRADE_FAILS}, id="irreversible-step-failed"),
+        pytest.param(
+            {1: IRREVERSIBLE, 2: WIDER, 7: DEFERRED_ROWS, 8: ALTER_C}, id="irreversible-inexact"
+        ),
     ],
 )
 def test_workers_report_what_one_process_reports(
