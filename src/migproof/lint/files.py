@@ -7,7 +7,8 @@
   / ``-- +goose Down``) files are split into their two sections, which their tools run in
   a transaction unless the file says otherwise; ``-- migproof: no-transaction`` runs any
   file outside one, as the SQL runner does;
-- a directory with ``alembic.ini``: the revision files of its versions directories;
+- a directory with ``alembic.ini``: the revision files of its versions directories (and of
+  the directories below them with ``recursive_version_locations = true``);
   ``.py`` files given directly are read as revision files.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from migproof.alembic_ini import project_ini
 from migproof.config import Config
 from migproof.errors import SourceError
-from migproof.lint.revisions import revision_directories
+from migproof.lint.revisions import is_recursive, revision_directories, revision_paths
 from migproof.lint.source import SqlSource
 
 __all__ = ["Discovered", "discover", "sql_source_for"]
@@ -131,22 +132,7 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
                 f"{path} does not exist", fix="pass .sql files or directories that exist"
             )
         if path.is_dir():
-            ini = project_ini(path, config)
-            declared = revision_directories(ini, config.alembic_name) if ini else []
-            declared = [d for d in declared if d.is_dir()]
-            sql_below, versions_below, unread = _walk(path)
-            found.unread.extend(unread)
-            if declared:  # an Alembic project: its .sql files elsewhere are fixtures and dumps
-                sql_below = [
-                    f for f in sql_below if any(f.resolve().is_relative_to(d) for d in declared)
-                ]
-            for versions in declared or versions_below:
-                files = (p for p in versions.glob("*.py") if p.name != "__init__.py")
-                # every file of a declared directory; elsewhere, those that look like revisions
-                found.revisions.extend(
-                    sorted((p for p in files if declared or _is_revision(p)), key=_natural)
-                )
-            sql_files.extend(sql_below)
+            sql_files.extend(_discover_directory(path, config, found))
         elif path.suffix == ".py":
             found.revisions.append(path)
         elif path.suffix == ".sql":
@@ -156,6 +142,12 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
                 f"{path} is neither a .sql file, an Alembic revision (.py) nor a directory",
                 fix="pass .sql files, revision files or directories",
             )
+    # a file reached twice (version_locations naming a directory and one below it, read
+    # recursively) is read once, as Alembic reads it
+    unique: dict[Path, Path] = {}
+    for revision_path in found.revisions:
+        unique.setdefault(revision_path.resolve(), revision_path)
+    found.revisions = list(unique.values())
     seen: set[tuple[int, int] | None] = set()
     if config.verify.bootstrap_sql:  # the schema made out of band: no migration
         bootstrap = config.located("verify.bootstrap-sql", config.verify.bootstrap_sql)
@@ -171,6 +163,26 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
         seen.add(key)
         found.sources.append(sql_source_for(path))
     return found
+
+
+def _discover_directory(path: Path, config: Config, found: Discovered) -> list[Path]:
+    """Add the revision files and unread files under ``path`` to ``found``; its ``.sql``
+    files (in an Alembic project, those of its versions directories only)."""
+    ini = project_ini(path, config)
+    declared = revision_directories(ini, config.alembic_name) if ini else []
+    declared = [d for d in declared if d.is_dir()]
+    recursive = bool(declared) and ini is not None and is_recursive(ini, config.alembic_name)
+    sql_below, versions_below, unread = _walk(path)
+    found.unread.extend(unread)
+    if declared:  # an Alembic project: its .sql files elsewhere are fixtures and dumps
+        sql_below = [f for f in sql_below if any(f.resolve().is_relative_to(d) for d in declared)]
+    for versions in declared or versions_below:
+        files = revision_paths(versions, recursive=recursive)
+        # every file of a declared directory; elsewhere, those that look like revisions
+        found.revisions.extend(
+            sorted((p for p in files if declared or _is_revision(p)), key=_natural)
+        )
+    return sql_below
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
