@@ -76,3 +76,23 @@ def test_a_python_file_outside_any_versions_directory_is_read_alone(
     helper = project / "migrations" / "helper.py"
     helper.write_text('import psycopg\nrevision = "x"\ndown_revision = None\npsycopg.connect("")\n')
     assert _findings(pg, capsys, "helper.py") == [("MP510", "helper.py")]
+
+
+def test_a_named_section_of_alembic_ini(
+    pg: Sandbox, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """skypilot's alembic.ini has no [alembic] section, six named ones: lint takes --name,
+    as verify does (its error said to use it, and lint refused the option)."""
+    ini = project / "alembic.ini"
+    ini.write_text(ini.read_text().replace("[alembic]", "[state_db]"))
+    assert main(["lint", str(project), "--database-url", pg.url]) == 2
+    assert "no [alembic] section" in capsys.readouterr().err
+    assert _findings(pg, capsys, str(project), "--name", "state_db") == [
+        ("MP201", "r3.py"),
+        ("MP210", "r2.py"),
+        ("MP210", "r3.py"),
+    ]
+    moved = project / "db.ini"
+    ini.rename(moved)
+    found = _findings(pg, capsys, str(project), "-c", str(moved), "-n", "state_db")
+    assert ("MP201", "r3.py") in found
