@@ -9,8 +9,10 @@ EXCLUSIVE, table rewrite)") go into the report's records.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from migproof.chain.capture import RecordedStatement as Recorded
@@ -37,6 +39,27 @@ _BLOCKS = {
     "SHARE ROW EXCLUSIVE": "blocks writes",
     "SHARE": "blocks writes",
 }
+# Operations that send no SQL of their own: op.f names a constraint, op.get_bind hands over
+# the connection; op.run_async's function sends its SQL from its own lines.
+_SENDS_NOTHING = frozenset(
+    {
+        "f",
+        "get_bind",
+        "get_context",
+        "inline_literal",
+        "implementation_for",
+        "register_operation",
+        "run_async",
+    }
+)
+_UNSENT = (
+    "sent nothing in the sandbox (a guard, or a branch for another database, skipped them):"
+    " not linted"
+)
+_UNSENT_LISTED = 5  # more revisions than this with such calls: one entry for them all
+# Alembic stamping its version table (its column is always version_num): the statement that
+# fails when a revision id is longer than the column
+_STAMP = re.compile(r"^\s*(?:UPDATE|INSERT\s+INTO)\b.*\bversion_num\b", re.IGNORECASE | re.DOTALL)
 
 
 def lint_alembic_project(config: Config, project: AlembicProject, host: DatabaseHost) -> Report:
@@ -106,6 +129,7 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
         if setup is not None:
             sources[0] = dataclasses.replace(sources[0], setup_sql=setup)
     report.extend(lint_sources(sources, config))
+    report.skipped.extend(_unsent_entries(runs))
     for run in runs:
         if run.failure is not None:
             report.findings.append(
@@ -121,7 +145,7 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
                     )
                     + f": {run.failure.error}",
                     statement=run.failure.statement,
-                    location=Location(path=run.failure.path or run.path, line=run.failure.line),
+                    location=_failure_location(run, project),
                     fix=_outside_schema_fix(run, runs, config),
                 )
             )
@@ -142,6 +166,143 @@ def _why_not_run(project: AlembicProject, rev: RevisionFile) -> str:
     if error is not None:
         return f"its file fails to import ({error}); `migproof verify` reports it"
     return "it builds on a revision that is missing or fails to import"
+
+
+def _failure_location(run: RevisionRun, project: AlembicProject) -> Location:
+    """Where a failed upgrade failed; when it is Alembic stamping the version table (a
+    revision id longer than version_num), the revision's ``revision =`` line, as verify
+    reports it: env.py's ``run_migrations()`` line, the innermost on the stack, is not what
+    is wrong."""
+    failure = run.failure
+    assert failure is not None
+    statement = failure.statement or ""
+    # sent from outside the revision file (a statement of its own is its own failure)
+    elsewhere = failure.path is None or failure.path.resolve() != run.path.resolve()
+    if elsewhere and not failure.in_env and run.revision in statement and _STAMP.search(statement):
+        rev = project.graph.by_id.get(run.revision)
+        return Location(path=run.path, line=rev.revision_line if rev is not None else None)
+    return Location(path=failure.path or run.path, line=failure.line)
+
+
+def _unsent_entries(runs: list[RevisionRun]) -> list[tuple[str, str]]:
+    """The "not checked" entries for op calls of upgrade() that sent nothing in the sandbox
+    (``if "ix" not in inspector.get_indexes(...)``: skypilot, cognee), which the
+    production database, without the object, runs: one per revision, or one for them all
+    when they are many."""
+    found = [
+        (run.revision, unsent)
+        for run in runs
+        if run.failure is None and not run.blocked and (unsent := _unsent_op_calls(run))
+    ]
+    described = [(rid, _describe(unsent)) for rid, unsent in found]
+    if len(described) <= _UNSENT_LISTED:
+        return [(f"upgrade() of revision {rid}: {calls}", _UNSENT) for rid, calls in described]
+    first = ", ".join(f"{rid} ({calls})" for rid, calls in described[:3])
+    return [(f"upgrade() of {len(described)} revisions: {first}, …", _UNSENT)]
+
+
+def _describe(unsent: list[tuple[str, list[int]]]) -> str:
+    """``op.create_index at lines 34, 39; op.add_column at line 50``."""
+    return "; ".join(
+        f"op.{name} at line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))}"
+        for name, lines in unsent
+    )
+
+
+def _unsent_op_calls(run: RevisionRun) -> list[tuple[str, list[int]]]:
+    """The ``op.`` calls in the revision's ``upgrade()`` (nested blocks and functions
+    included) that sent no statement while it ran: (operation, lines), in the order of
+    their first line.
+
+    A call sent something when a statement was recorded on one of its lines (the recorder
+    names the innermost line of the revision file on the stack); a ``with
+    op.batch_alter_table()`` block sends from its ``with`` line or its ``batch_op.`` lines.
+    Calls that send nothing by design (``op.f``, ``op.get_bind``) are not counted; calls in
+    helper functions upgrade() calls are not either (they may serve downgrade() too).
+    """
+    tree = _parse(run.path)
+    upgrade = (
+        next(
+            (
+                node
+                for node in tree.body
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.name == "upgrade"
+            ),
+            None,
+        )
+        if tree is not None
+        else None
+    )
+    if tree is None or upgrade is None:
+        return []
+    sent = _sent_lines(run)
+    unsent: dict[str, list[int]] = {}
+    for name, line, first, last in _op_calls(upgrade, _op_names(tree)):
+        if not any(first <= n <= last for n in sent):
+            lines = unsent.setdefault(name, [])
+            if line not in lines:
+                lines.append(line)
+    return list(unsent.items())
+
+
+def _parse(path: Path) -> ast.Module | None:
+    """A revision file's tree; None when it cannot be read (it ran, so that is rare: a file
+    changed since)."""
+    try:
+        return ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _op_names(tree: ast.Module) -> frozenset[str]:
+    """The names ``alembic.op`` goes by in the file: ``op``, and ``x`` of ``from alembic
+    import op as x``."""
+    names = {"op"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "alembic":
+            names.update(a.asname for a in node.names if a.name == "op" and a.asname)
+    return frozenset(names)
+
+
+def _op_calls(function: ast.AST, names: frozenset[str]) -> Iterator[tuple[str, int, int, int]]:
+    """(operation, line, first and last line of what it sends from) of each ``op.`` call."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if _operation(item.context_expr, names) == "batch_alter_table":
+                    end = node.end_lineno or node.lineno
+                    yield "batch_alter_table", item.context_expr.lineno, node.lineno, end
+        elif isinstance(node, ast.Call):
+            name = _operation(node, names)
+            # batch_alter_table() sends from its `with` block, met above
+            if name is None or name in _SENDS_NOTHING or name == "batch_alter_table":
+                continue
+            yield name, node.lineno, node.lineno, node.end_lineno or node.lineno
+
+
+def _operation(node: ast.expr, names: frozenset[str]) -> str | None:
+    """``create_index`` for ``op.create_index(...)``; None for any other expression."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in names
+    ):
+        return node.func.attr
+    return None
+
+
+def _sent_lines(run: RevisionRun) -> set[int]:
+    """The lines of the revision file its upgrade's statements were sent from."""
+    own = run.path.resolve()
+    return {
+        s.line
+        for s in run.upgrade
+        if s.line is not None
+        and s.path is not None
+        and (s.path == run.path or s.path.resolve() == own)
+    }
 
 
 def lock_summary(run: RevisionRun) -> list[str]:
