@@ -112,10 +112,11 @@ class LintConfig:
     exclude: tuple[str, ...] = _opt(
         (), "Glob patterns of .sql files not to lint.", '["legacy/*.sql"]'
     )
-    start_after: str | None = _opt(
-        None,
+    start_after: tuple[str, ...] = _opt(
+        (),
         "Migrations that ran already: this revision (id or prefix) or .sql file and every one "
-        "before it are linted, their findings not reported (strong_migrations' start_after).",
+        "before it are linted, their findings not reported (strong_migrations' start_after); "
+        "one per branch of a branched chain.",
         '"a1b2c3"',
     )
     assume_in_transaction: bool = _opt(

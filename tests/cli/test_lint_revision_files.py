@@ -96,3 +96,25 @@ def test_a_named_section_of_alembic_ini(
     ini.rename(moved)
     found = _findings(pg, capsys, str(project), "-c", str(moved), "-n", "state_db")
     assert ("MP201", "r3.py") in found
+
+
+def test_what_was_not_linted_is_said_of_the_revisions_reported_on(
+    pg: Sandbox, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guarded = Revision(
+        id="r4",
+        down="r3",
+        upgrade='if "ix_note" not in {i["name"] for i in sa.inspect(op.get_bind())'
+        '.get_indexes("orders")}:\n    op.create_index("ix_note", "orders", ["note"])',
+    )
+    (project / "migrations/versions/r4.py").write_text(guarded.source())
+
+    def skipped(*args: str) -> list[str]:
+        main(["lint", *args, "--database-url", pg.url, "--format", "json"])
+        return [s["what"] for s in json.loads(capsys.readouterr().out)["skipped"]]
+
+    unsent = "upgrade() of revision r4: op.create_index at line 15"
+    assert unsent in skipped("..")
+    assert unsent in skipped("versions/r4.py")
+    assert unsent not in skipped("versions/r3.py")  # not the file given
+    assert unsent not in skipped("..", "--start-after", "r4")  # ran already

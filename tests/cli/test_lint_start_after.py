@@ -112,3 +112,77 @@ def test_an_alembic_revision_and_its_history(
     assert main([*run, "--start-after", "bb02"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert [(f["check"], Path(f["path"]).name) for f in data["findings"]] == [("MP010", "bb02.py")]
+
+
+def test_one_per_branch_of_a_branched_chain(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # neutron: an expand and a contract branch from one base; each has its own last applied
+    table = (
+        'op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("a", sa.Integer), sa.Column("b", sa.Integer), sa.Column("c", sa.Integer))'
+    )
+
+    def index(rid: str, down: str, column: str) -> Revision:
+        return Revision(
+            id=rid,
+            down=down,
+            upgrade=f'op.create_index("ix_{column}", "orders", ["{column}"])',
+            downgrade=f'op.drop_index("ix_{column}", table_name="orders")',
+        )
+
+    write_project(
+        tmp_path,
+        [
+            Revision(id="b0", down=None, upgrade=table, downgrade='op.drop_table("orders")'),
+            index("ex1", "b0", "a"),
+            index("ex2", "ex1", "b"),
+            index("co1", "b0", "c"),
+        ],
+    )
+    (tmp_path / "pyproject.toml").write_text('[tool.migproof.verify]\nheads = ["ex2", "co1"]\n')
+    monkeypatch.chdir(tmp_path)
+    run = ["lint", "--database-url", pg.url, "--format", "json"]
+    assert main([*run, "--start-after", "ex1"]) == 1
+    assert _files(capsys)[0] == {"ex2.py", "co1.py"}
+    assert main([*run, "--start-after", "ex1", "--start-after", "co1"]) == 1
+    files, skipped = _files(capsys)
+    assert files == {"ex2.py"}
+    assert "4 findings in ex1, co1 and the 1 migration file before them" in skipped
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.migproof.verify]\nheads = ["ex2", "co1"]\n'
+        '[tool.migproof.lint]\nstart-after = ["ex2", "co1"]\n'
+    )
+    assert main(run) == 0
+
+
+def test_running_code_rules_are_left_out_on_the_contract_branch(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # neutron, glance: contract revisions run once every server runs the new code
+    table = (
+        'op.create_table("ports", sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("tenant_id", sa.Text), sa.Column("old", sa.Text))'
+    )
+    drop_old = 'op.drop_column("ports", "old")'
+    rename = 'op.alter_column("ports", "tenant_id", new_column_name="project_id")'
+    revisions = [
+        Revision(id="k0", down=None, upgrade=table, downgrade='op.drop_table("ports")'),
+        Revision(id="ex1", down="k0", upgrade=drop_old),
+        Revision(id="co1", down="k0", upgrade=rename),
+    ]
+    write_project(tmp_path, revisions)
+    versions = tmp_path / "migrations" / "versions"
+    for rid, label in (("ex1", "expand"), ("co1", "contract")):
+        path = versions / f"{rid}.py"
+        path.write_text(
+            path.read_text().replace("branch_labels = None", f"branch_labels = ({label!r},)")
+        )
+    (tmp_path / "pyproject.toml").write_text('[tool.migproof.verify]\nheads = ["ex1", "co1"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["lint", "--database-url", pg.url, "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    found = sorted((f["check"], Path(f["path"]).name) for f in data["findings"])
+    assert ("MP403", "ex1.py") in found  # the expand branch runs beside the old code
+    assert not [c for c, name in found if name == "co1.py" and c in ("MP401", "MP403")]
+    assert any(s["what"].endswith("on the contract branch") for s in data["skipped"])

@@ -210,9 +210,7 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
             fix="point script_location at the directory that holds env.py",
         )
     versions = _version_locations(alembic_config, project_root, location)
-    recursive = (
-        alembic_config.get_main_option("recursive_version_locations") or ""
-    ).lower() == "true"
+    recursive = _recursive(alembic_config, ini)
     files = [read_revision_file(p) for p in iter_python_files(versions, recursive=recursive)]
     try:
         env_source = (location / "env.py").read_text(encoding="utf-8", errors="replace")
@@ -266,6 +264,21 @@ def sqlalchemy_pin_fix() -> str | None:
         "project cannot be run by this migproof until it moves to SQLAlchemy 2; meanwhile "
         "lint its files with `migproof lint --static`"
     )
+
+
+def _recursive(alembic_config: Any, ini: Path) -> bool:
+    """``recursive_version_locations`` as Alembic reads it (1.16 and later: exactly "true" in
+    alembic.ini, else a TOML boolean in [tool.alembic]; before, the ini alone)."""
+    read = getattr(alembic_config, "get_alembic_boolean_option", None)
+    if read is None:
+        return bool(alembic_config.get_main_option("recursive_version_locations") == "true")
+    try:
+        return bool(read("recursive_version_locations"))
+    except Exception as exc:  # Alembic's CommandError: a TOML value that is no boolean
+        raise ConfigError(
+            f"{ini}: recursive_version_locations: {exc}",
+            fix="write it as a TOML boolean: recursive_version_locations = true",
+        ) from exc
 
 
 def _check_sqlalchemy(version: str | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -76,9 +77,10 @@ def _with_flags(
 )
 @click.option(
     "--start-after",
+    multiple=True,
     metavar="MIGRATION",
     help="Report nothing in this revision (id or prefix) or .sql file and those before it: "
-    "they ran already (lint.start-after).",
+    "they ran already (lint.start-after; repeat it for each branch).",
 )
 @click.option(
     "--static",
@@ -95,7 +97,7 @@ def command(
     disable: tuple[str, ...],
     enable: tuple[str, ...],
     protected: tuple[str, ...],
-    start_after: str | None,
+    start_after: tuple[str, ...],
     static: bool,
     project: dict[str, object],
     pg_bin: str | None,
@@ -112,11 +114,12 @@ def command(
     """
     from migproof.alembic_ini import project_ini
     from migproof.lint import lint_paths
+    from migproof.lint.branches import drop_running_code_findings
     from migproof.lint.settled import settled_for
 
     overrides = {
         "lint.pg-version": pg_version,
-        "lint.start-after": start_after,
+        "lint.start-after": start_after or None,
         "pg-bin": pg_bin,
         "database-url": database_url,
         **project,
@@ -153,7 +156,9 @@ def command(
     consoles = make_consoles()
     if projects:
         with project_output_to_stderr():
-            _lint_by_running(projects, config, configured, report, consoles.err)
+            quiet = settled.files if settled is not None else frozenset()
+            _lint_by_running(projects, config, configured, report, consoles.err, quiet)
+    drop_running_code_findings(report)
     if settled is not None:
         settled.drop_from(report)
     if not report.records:
@@ -199,6 +204,7 @@ def _lint_by_running(
     configured: Callable[[Path], Config],
     report: Report,
     err: Console,
+    quiet: frozenset[Path] = frozenset(),
 ) -> None:
     """Add what running each Alembic project's revisions shows to ``report``.
 
@@ -234,7 +240,10 @@ def _lint_by_running(
         return
     with open_host(config) as host:
         for project, project_config, only in runnable:
-            ran = lint_alembic_project(project_config, project, host)
+            # the "not checked" entries of the revisions reported on: the files given, not
+            # those lint.start-after settles (``quiet``)
+            shown = functools.partial(_reported, only=only, quiet=quiet)
+            ran = lint_alembic_project(project_config, project, host, shown)
             if only is not None:
                 ran.findings[:] = [
                     f
@@ -246,6 +255,10 @@ def _lint_by_running(
             report.extend(ran.findings)
             report.records.extend(ran.records)
             report.skipped.extend(ran.skipped)
+
+
+def _reported(path: Path, *, only: frozenset[Path] | None, quiet: frozenset[Path]) -> bool:
+    return (only is None or path in only) and path not in quiet
 
 
 def _print_lock_summaries(report: Report, out: Console) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from migproof.chain.capture import RecordedStatement as Recorded
@@ -62,7 +62,12 @@ _UNSENT_LISTED = 5  # more revisions than this with such calls: one entry for th
 _STAMP = re.compile(r"^\s*(?:UPDATE|INSERT\s+INTO)\b.*\bversion_num\b", re.IGNORECASE | re.DOTALL)
 
 
-def lint_alembic_project(config: Config, project: AlembicProject, host: DatabaseHost) -> Report:
+def lint_alembic_project(
+    config: Config,
+    project: AlembicProject,
+    host: DatabaseHost,
+    reported: Callable[[Path], bool] | None = None,
+) -> Report:
     """Run the project's revisions in ``host`` and lint what they sent."""
     from migproof.chain.project import runnable_order
     from migproof.lint.engine import lint_sources
@@ -129,7 +134,9 @@ def lint_alembic_project(config: Config, project: AlembicProject, host: Database
         if setup is not None:
             sources[0] = dataclasses.replace(sources[0], setup_sql=setup)
     report.extend(lint_sources(sources, config))
-    report.skipped.extend(_unsent_entries(runs))
+    # what was not linted, of the revisions reported on (the files given; not lint.start-after's)
+    shown = [run for run in runs if reported is None or reported(run.path.resolve())]
+    report.skipped.extend(_unsent_entries(shown))
     for run in runs:
         if run.failure is not None:
             report.findings.append(

@@ -8,7 +8,9 @@ ones are judged against is theirs), but their findings are left out of the repor
 counted in its skipped list.
 
 "Before" is an Alembic revision's history (its down revisions and dependencies, as
-``minimum-downgrade-revision`` reads it), and the lint order for ``.sql`` files. A finding
+``minimum-downgrade-revision`` reads it), and the lint order for ``.sql`` files. A chain of
+several branches (neutron's expand and contract) names the last applied revision of each:
+the setting takes a list. A finding
 that stopped lint itself (an upgrade that fails, MP010) is kept: the migrations after it
 were not linted, and the report must say so.
 """
@@ -33,7 +35,7 @@ _KEEP = frozenset({"MP010"})
 class Settled:
     """The files of ``lint.start-after`` and the migrations before it (resolved paths)."""
 
-    start_after: str
+    start_after: tuple[str, ...]
     files: frozenset[Path]
 
     def drop_from(self, report: Report) -> None:
@@ -46,11 +48,13 @@ class Settled:
             else:
                 kept.append(finding)
         report.findings[:] = kept
-        before = len(self.files) - 1
+        named = len(self.start_after)
+        before = len(self.files) - named
         report.skipped.append(
             (
-                f"{dropped} finding{'s' if dropped != 1 else ''} in {self.start_after} and the "
-                f"{before} migration file{'s' if before != 1 else ''} before it",
+                f"{dropped} finding{'s' if dropped != 1 else ''} in {', '.join(self.start_after)}"
+                f" and the {before} migration file{'s' if before != 1 else ''} before"
+                f" {'them' if named > 1 else 'it'}",
                 "lint.start-after: linted, not reported (they ran already; only a new "
                 "migration can change what they did)",
             )
@@ -62,11 +66,12 @@ def settled_for(report: Report, config: Config) -> Settled | None:
     "revision", in lint order); None when it is not set. A name that is neither a revision
     id (or unique id prefix) nor a ``.sql`` file's name (or unique name prefix) among them is
     a ``ConfigError``."""
-    start_after = config.lint.start_after
-    if not start_after:
+    names = config.lint.start_after
+    if not names:
         return None
-    files = settled_files(start_after, _files(report, "sql"), _files(report, "revision"))
-    return Settled(start_after, frozenset(files))
+    sql, revisions = _files(report, "sql"), _files(report, "revision")
+    files = {path for name in names for path in settled_files(name, sql, revisions)}
+    return Settled(names, frozenset(files))
 
 
 def settled_files(start_after: str, sql: list[Path], revisions: list[Path]) -> set[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
@@ -130,6 +131,9 @@ def render(report: Report, out: Console) -> None:
     out.print(f"{escape(report.command)}: {', '.join(parts)}")
 
 
+_REVISION_ONLY = re.compile(r"revision [^\s:]+$")
+
+
 def _grouped(skipped: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Consecutive revisions skipped for one reason as one line: ``revisions r2 … r40 (39)``."""
     lines: list[tuple[str, str]] = []
@@ -144,7 +148,8 @@ def _grouped(skipped: list[tuple[str, str]]) -> list[tuple[str, str]]:
         run.clear()
 
     for what, why in skipped:
-        rid = what.removeprefix("revision ") if what.startswith("revision ") else None
+        # only "revision <id>" itself: "revision X: what of it" is an entry of its own
+        rid = what.removeprefix("revision ") if _REVISION_ONLY.match(what) else None
         if rid is not None and (not run or why == reason):
             run.append(rid)
             reason = why

@@ -52,6 +52,16 @@ def test_consecutive_revisions_skipped_for_one_reason_are_one_line() -> None:
     ]
 
 
+def test_entries_about_a_part_of_a_revision_are_not_grouped() -> None:
+    why = "sent nothing in the sandbox"
+    skipped = [(f"revision r{n}: op.create_index at line 9", why) for n in range(1, 4)]
+    assert _text(Report("lint", skipped=skipped)) == [
+        "not checked:",
+        *(f"    revision r{n}: op.create_index at line 9: {why}" for n in range(1, 4)),
+        "lint: no findings",
+    ]
+
+
 def test_the_revision_table_fits_eighty_columns_with_every_status_whole() -> None:
     from migproof.report.verify_table import render_verify_table
 
