@@ -81,7 +81,15 @@ def test_declared_heads_match_the_branch_labels_of_their_ancestors(tmp_path: Pat
     project.script_directory()
     (finding,) = check_graph(project, config)
     assert finding.check == "MP002"
-    assert finding.message.endswith("; declared other@head: no such head")
+    assert finding.message.endswith("; declared other@head: no such head; not declared: r5")
+    # one of the two declared: the message names the head that is not
+    config = load_config(tmp_path, overrides={"verify.heads": ["expand@head"]})
+    project = load_project(config, tmp_path)
+    project.script_directory()
+    (finding,) = check_graph(project, config)
+    assert finding.message.endswith("; not declared: r5")
+    # Alembic's own word for all of them
+    assert findings(tmp_path, **{"verify.heads": ["heads"]}) == []
 
 
 def test_syntax_error_is_a_finding_on_that_file_and_line(tmp_path: Path) -> None:

@@ -283,6 +283,9 @@ def _check_heads(project: AlembicProject, config: Config) -> Iterator[Finding]:
     heads = graph.heads()
     declared = config.verify.heads
     unmatched: list[str] = []
+    unexpected: list[RevisionFile] = []
+    if "heads" in declared:  # Alembic's word for every head: as many as there are
+        return
     if declared:
         labels = {h.revision: _branch_labels(graph, h) for h in heads}
         unexpected = [
@@ -297,6 +300,8 @@ def _check_heads(project: AlembicProject, config: Config) -> Iterator[Finding]:
         return
     names = ", ".join(f"{h.revision} ({h.path.name})" for h in heads)
     matched_nothing = f"; declared {', '.join(unmatched)}: no such head" if unmatched else ""
+    if unexpected:
+        matched_nothing += f"; not declared: {', '.join(h.revision or '' for h in unexpected)}"
     message = f"the chain has {len(heads)} heads: {names}{matched_nothing}"
     fix = (
         "merge them with `alembic merge heads -m merge`, or declare the intended heads "
