@@ -61,7 +61,9 @@ class VerifyConfig:
         '"a1b2c3"',
     )
     heads: tuple[str, ...] = _opt(
-        (), "Heads the chain is meant to have; empty means exactly one.", '["core@head"]'
+        (),
+        'Heads the chain is meant to have (ids, label@head, or "heads": all); empty means one.',
+        '["core@head"]',
     )
     data: bool = _opt(
         True, "Put rows in every table and check they survive each round trip.", "false"
