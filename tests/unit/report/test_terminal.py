@@ -84,3 +84,26 @@ def test_the_revision_table_fits_eighty_columns_with_every_status_whole() -> Non
         assert max(len(line) for line in lines) <= width
         assert "│ bootstrap │ not run    │ 1234 ms" in lines[2]
         assert "add metric step" in lines[2]
+
+
+def test_many_upgrades_that_caught_their_errors_are_shortened() -> None:
+    caught = [
+        (
+            f"2 statements of the upgrade of r{n}",
+            f"failed, and the revision caught the error (e{n})",
+        )
+        for n in range(1, 9)
+    ]
+    lines = _text(Report("verify", skipped=[*caught, ("comparisons with head", "not reached")]))
+    assert lines == [
+        "not checked:",
+        "    2 statements of the upgrade of r1: failed, and the revision caught the error (e1)",
+        "    2 statements of the upgrade of r2: failed, and the revision caught the error (e2)",
+        "    2 statements of the upgrade of r3: failed, and the revision caught the error (e3)",
+        "    statements of 5 more upgrades: failed, and the revisions caught the errors: what they"
+        " would have done was not checked (the JSON report names each)",
+        "    comparisons with head: not reached",
+        "verify: no findings",
+    ]
+    few = _text(Report("verify", skipped=caught[:5]))
+    assert len(few) == 7  # five are shown whole
