@@ -30,6 +30,12 @@ from migproof.sandbox import Sandbox
 from migproof.verify import verify
 
 EXAMPLES = REPO / "examples"
+# what verify says of a project whose env.py passes no target_metadata (the projects here)
+NO_MODELS = (
+    "comparison with the models",
+    "env.py passes no target_metadata: name the models with --models module:attr or "
+    "[tool.migproof.verify] models",
+)
 
 
 def run(pg: Sandbox, root: Path, **overrides: object) -> Report:
@@ -180,7 +186,10 @@ def test_a_revision_without_downgrade_is_walked_as_irreversible(
     report = run(pg, tmp_path)
     assert summary(report) == [("MP006", "r2", "r2.py", line_of(path, "def upgrade"))]
     assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "skipped"), "r3": ("ok", "ok")}
-    assert [what for what, _ in report.skipped] == ["downgrade to base"]
+    assert [what for what, _ in report.skipped] == [
+        "comparison with the models",
+        "downgrade to base",
+    ]
 
 
 def test_a_round_trip_that_only_reorders_columns_is_a_warning(pg: Sandbox, tmp_path: Path) -> None:
@@ -211,7 +220,7 @@ def test_a_round_trip_that_only_reorders_columns_is_a_warning(pg: Sandbox, tmp_p
         " (nothing else differs)"
     )
     assert set(statuses(report).values()) == {("ok", "ok")}
-    assert report.skipped == []  # the downgrade to base and upgrade to head ran
+    assert report.skipped == [NO_MODELS]  # the downgrade to base and upgrade to head ran
 
 
 def test_an_empty_downgrade_the_round_trip_proves_harmless_is_no_finding(
@@ -242,11 +251,12 @@ def test_irreversible_revision_is_skipped_not_failed(pg: Sandbox, tmp_path: Path
     assert not report.has_failures
     assert statuses(report) == {"r1": ("ok", "skipped"), "r2": ("ok", "ok")}
     assert report.skipped == [
+        NO_MODELS,
         (
             "downgrade to base",
             "the chain has irreversible revisions (the upgrade from base to head in one run is"
             " checked)",
-        )
+        ),
     ]
 
 
@@ -278,6 +288,7 @@ def test_an_upgrade_only_chain_is_declared_with_a_pattern(
             f"declared irreversible ({patterns} in verify.irreversible): upgraded, never "
             "downgraded",
         ),
+        NO_MODELS,
         (
             "downgrade to base",
             "the chain has irreversible revisions (the upgrade from base to head in one run is"
@@ -397,6 +408,7 @@ def test_old_revisions_below_the_minimum_downgrade_revision_are_upgraded_only(
     }
     assert [what for what, _ in report.skipped] == [
         "round trips of r2 and the revisions it builds on (2 in all)",
+        "comparison with the models",
         "downgrade to base",
     ]
 
@@ -812,7 +824,7 @@ def test_a_schema_env_py_makes_is_not_the_first_revisions(
     write_project(tmp_path, [table(1, None), table(2, "r1")], env=env)
     report = run(pg, tmp_path, **{"verify.jobs": jobs})
     assert report.findings == []
-    assert report.skipped == []
+    assert report.skipped == [NO_MODELS]
     assert statuses(report) == {"r1": ("ok", "ok"), "r2": ("ok", "ok")}
 
 
@@ -960,7 +972,7 @@ def test_repeatable_chain_passes_the_whole_chain_check(pg: Sandbox, tmp_path: Pa
     write_project(tmp_path, _parent_child_chain(""))
     report = run(pg, tmp_path)
     assert report.findings == []
-    assert report.skipped == []
+    assert report.skipped == [NO_MODELS]
 
 
 def test_env_py_with_its_own_outer_transaction_still_gets_exact_round_trips(
@@ -1400,13 +1412,14 @@ def test_revisions_in_subdirectories_alembic_skips_are_listed_as_not_checked(
     report = run(pg, tmp_path)
     assert report.findings == []
     assert statuses(report) == {"r1": ("ok", "ok")}
-    ((what, why),) = report.skipped
+    ((what, why), no_models) = report.skipped
+    assert no_models == NO_MODELS
     assert what.startswith("2 revision files in subdirectories (")
     assert "recursive_version_locations = true" in why
     ini = tmp_path / "alembic.ini"
     ini.write_text(ini.read_text() + "recursive_version_locations = true\n")
     report = run(pg, tmp_path)
-    assert (report.findings, report.skipped) == ([], [])
+    assert (report.findings, report.skipped) == ([], [NO_MODELS])
     assert list(statuses(report)) == ["r1", "r2", "r3"]
 
 
@@ -1572,7 +1585,7 @@ def test_a_module_level_metadata_is_fresh_for_each_run(pg: Sandbox, tmp_path: Pa
     report = run(pg, tmp_path)
     assert report.findings == []
     assert set(statuses(report).values()) == {("ok", "ok")}
-    assert report.skipped == []  # the whole-chain runs too
+    assert report.skipped == [NO_MODELS]  # the whole-chain runs too
 
 
 def test_what_revisions_print_stays_out_of_the_json_report(

@@ -245,18 +245,38 @@ class _HeadChecks:
         self.report.extend(check_lockfile(self.config, head.snapshot))
         metadata, origin = self.models or (head.configure_options.get("target_metadata"), None)
         if metadata is None:
+            if head.env_py is not None:  # an Alembic project: its models could be named
+                self.report.skipped.append(_NO_MODELS)
             return
         origin = origin or head.env_py
-        self.report.extend(
-            check_models(
-                head.sqlalchemy_url,
-                metadata,
-                config=self.config,
-                options=head.configure_options,
-                origin=origin,
-                head=head.snapshot,
+        try:
+            self.report.extend(
+                check_models(
+                    head.sqlalchemy_url,
+                    metadata,
+                    config=self.config,
+                    options=head.configure_options,
+                    origin=origin,
+                    head=head.snapshot,
+                    skipped=self.report.skipped,
+                )
             )
-        )
+        except Exception as exc:  # the project's models: said, never the end of the report
+            what = str(exc).strip().splitlines()
+            self.report.skipped.append(
+                (
+                    "comparison with the models",
+                    f"comparing head with the models failed: {type(exc).__name__}"
+                    + (f": {what[0]}" if what else ""),
+                )
+            )
+
+
+_NO_MODELS = (
+    "comparison with the models",
+    "env.py passes no target_metadata: name the models with --models module:attr or "
+    "[tool.migproof.verify] models",
+)
 
 
 def _plan(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import logging
 import re
 import sys
@@ -220,21 +221,23 @@ def check_models(
     options: Mapping[str, Any] | None = None,
     origin: Path | None = None,
     head: Snapshot | None = None,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> list[Finding]:
     """Differences between head (the database at ``url``) and the SQLAlchemy ``metadata``.
 
     ``options`` are the keyword arguments env.py passed to ``context.configure`` (only the
     comparison ones are used: compare_type, compare_server_default, include_schemas,
     include_object, include_name, version_table…). ``origin`` is the file findings point at.
-    With ``head`` (its snapshot), the labels of native enums are compared too, which
-    Alembic's comparison does not do: a Python enum member added without its
-    ``ALTER TYPE … ADD VALUE``.
-    """
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-    from sqlalchemy import create_engine, pool
-    from sqlalchemy.exc import SAWarning
+    With ``head`` (its snapshot), the labels of native enums and the primary keys are
+    compared too, which Alembic's comparison does not do: a Python enum member added
+    without its ``ALTER TYPE … ADD VALUE``, a key PostgreSQL dropped with one of its columns.
 
+    Indexes and constraints whose ``ddl_if`` leaves PostgreSQL out are not compared, and
+    a native enum without a name (which PostgreSQL cannot create) is a finding of its own,
+    its column's type left out of the comparison. With ``skipped``, an error of Alembic's
+    comparison is said there, as ("comparison with the models", why), and the checks from
+    ``head`` still run; without it, the error is raised.
+    """
     metadatas = metadata if isinstance(metadata, list | tuple) else [metadata]
     if head is not None and head.tables and not any(m.tables for m in metadatas):
         return [  # one finding, not one per table: the models were never imported
@@ -254,22 +257,20 @@ def check_models(
     if schemas - {None}:
         opts.setdefault("include_schemas", True)
         opts["include_name"] = _only_schemas(schemas, opts.get("include_name"))
-    engine = create_engine(url, poolclass=pool.NullPool)
-    quiet = _quiet_alembic()
+    unnamed = _unnamed_enums(metadatas)
+    if unnamed:  # PostgreSQL's dialect cannot compile them: Alembic's type comparison raises
+        opts["compare_type"] = _types_compared_but(
+            {(schema, table, column) for schema, table, column, _ in unnamed},
+            opts.get("compare_type", True),
+        )
+    target: Any = metadatas[0] if len(metadatas) == 1 else list(metadatas)
     try:
-        with quiet, engine.connect() as connection, warnings.catch_warnings():
-            # SQLAlchemy's remarks on what it reflects and sorts (tables in a foreign-key
-            # cycle, expression indexes) would print with migproof's file and line: noise
-            warnings.simplefilter("ignore", SAWarning)
-            context = MigrationContext.configure(connection, opts=opts)
-            target: Any = metadatas[0] if len(metadatas) == 1 else list(metadatas)
-            hook = (options or {}).get("process_revision_directives")
-            if callable(hook):
-                diffs = _directed_diffs(context, target, hook)
-            else:  # Alembic takes a list of metadata too (target_metadata)
-                diffs = compare_metadata(context, target)
-    finally:
-        engine.dispose()
+        diffs = _alembic_diffs(url, target, metadatas, opts, options or {})
+    except Exception as exc:  # the project's models, Alembic's comparison: never a crash
+        if skipped is None:
+            raise
+        skipped.append(("comparison with the models", _comparison_error(exc)))
+        diffs = []
     autogenerate = (
         "write the revision that makes head match the models "
         "(`alembic revision --autogenerate`), or change the model back"
@@ -278,7 +279,8 @@ def check_models(
     entries = _without_primary_key_nullability(entries, metadatas)
     entries = _without_uniques_of_the_primary_key(entries, metadatas)
     entries, unmodelled = _unmodelled_tables(entries, head)
-    differences = unmodelled + [
+    differences = [_unnamed_enum_finding(entry, head) for entry in unnamed]
+    differences += unmodelled + [
         (text, fix or autogenerate) for text, fix in _describe_model_diffs(entries)
     ]
     if head is not None:
@@ -287,6 +289,7 @@ def check_models(
             "or change the model back"
         )
         differences += [(text, enum_fix) for text in _enum_drift(metadatas, head)]
+        differences += _primary_key_drift(metadatas, head, config, options or {})
     location = Location(path=origin, line=_metadata_line(origin)) if origin else None
     return [
         Finding(
@@ -299,6 +302,262 @@ def check_models(
         )
         for difference, fix, context in _grouped(differences)
     ]
+
+
+def _alembic_diffs(
+    url: str,
+    target: Any,
+    metadatas: Sequence[Any],
+    opts: dict[str, Any],
+    options: Mapping[str, Any],
+) -> list[Any]:
+    """Alembic's comparison of the database at ``url`` with ``target``, as `alembic check`
+    makes it, without the indexes and constraints PostgreSQL never gets (``ddl_if``)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, pool
+    from sqlalchemy.exc import SAWarning
+
+    engine = create_engine(url, poolclass=pool.NullPool)
+    quiet = _quiet_alembic()
+    try:
+        with quiet, engine.connect() as connection, warnings.catch_warnings():
+            # SQLAlchemy's remarks on what it reflects and sorts (tables in a foreign-key
+            # cycle, expression indexes) would print with migproof's file and line: noise
+            warnings.simplefilter("ignore", SAWarning)
+            context = MigrationContext.configure(connection, opts=opts)
+            hook = options.get("process_revision_directives")
+            with _only_postgresql_ddl(metadatas, connection):
+                if callable(hook):
+                    return _directed_diffs(context, target, hook)
+                # Alembic takes a list of metadata too (target_metadata)
+                return list(compare_metadata(context, target))
+    finally:
+        engine.dispose()
+
+
+def _comparison_error(exc: BaseException) -> str:
+    """Why the comparison with the models did not run: the error's first line."""
+    text = str(exc).strip().splitlines()
+    detail = f": {text[0]}" if text else ""
+    return (
+        f"Alembic's comparison of head with the models failed: {type(exc).__name__}{detail}"
+        " (the primary keys and enum labels were compared)"
+    )
+
+
+@contextlib.contextmanager
+def _only_postgresql_ddl(metadatas: Sequence[Any], connection: Any) -> Iterator[None]:
+    """The models without the indexes and constraints whose ``ddl_if`` leaves PostgreSQL
+    out, while the comparison runs; put back after. Alembic ignores ``ddl_if`` and maps
+    indexes by name from ``set(table.indexes)``: cognee declares ``ix_…`` twice, one for
+    PostgreSQL and one for SQLite, and which of them was compared changed from run to run."""
+    removed: list[tuple[Any, Any]] = []
+    try:
+        for metadata in metadatas:
+            for table in metadata.tables.values():
+                for item in [*table.indexes, *table.constraints]:
+                    if not _is_for_postgresql(item, connection):
+                        removed.append((table, item))
+        for table, item in removed:
+            _detach(table, item)
+        yield
+    finally:
+        for table, item in removed:
+            _attach(table, item)
+
+
+def _is_for_postgresql(item: Any, connection: Any) -> bool:
+    """Whether ``create_all()`` on PostgreSQL creates the index or constraint ``item``."""
+    from sqlalchemy import Index
+    from sqlalchemy.schema import AddConstraint, CreateIndex
+
+    condition = getattr(item, "_ddl_if", None)
+    if condition is None:
+        return True
+    ddl = CreateIndex(item) if isinstance(item, Index) else AddConstraint(item)
+    try:
+        return bool(condition._should_execute(ddl, item, connection))
+    except Exception:  # the project's callable failed: compare the item, as before
+        return True
+
+
+def _detach(table: Any, item: Any) -> None:
+    from sqlalchemy import ForeignKeyConstraint, Index
+
+    if isinstance(item, Index):
+        table.indexes.discard(item)
+        return
+    table.constraints.discard(item)
+    if isinstance(item, ForeignKeyConstraint):  # Alembic reads table.foreign_key_constraints
+        for element in item.elements:
+            table.foreign_keys.discard(element)
+
+
+def _attach(table: Any, item: Any) -> None:
+    from sqlalchemy import ForeignKeyConstraint, Index
+
+    if isinstance(item, Index):
+        table.indexes.add(item)
+        return
+    table.constraints.add(item)
+    if isinstance(item, ForeignKeyConstraint):
+        table.foreign_keys.update(item.elements)
+
+
+def _literal(text: str) -> str:
+    """``text`` as a Python string literal in double quotes, as the models are written."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _dotted(table: Any) -> str:
+    return f"{table.schema}.{table.name}" if table.schema else str(table.name)
+
+
+def _enum_of(type_: Any) -> Any:
+    """The SQLAlchemy Enum ``type_`` is, wraps (a TypeDecorator) or holds (an ARRAY)."""
+    from sqlalchemy import Enum
+
+    for candidate in (type_, getattr(type_, "impl", None), getattr(type_, "item_type", None)):
+        if isinstance(candidate, Enum):
+            return candidate
+    return None
+
+
+def _unnamed_enums(metadatas: Sequence[Any]) -> list[tuple[str | None, str, str, Any]]:
+    """(schema, table, column, enum) of each native enum of the models without a name."""
+    found = []
+    for metadata in metadatas:
+        for table in metadata.tables.values():
+            for column in table.columns:
+                enum = _enum_of(column.type)
+                if enum is not None and enum.native_enum and not enum.name:
+                    found.append((table.schema, table.name, column.name, enum))
+    return found
+
+
+def _types_compared_but(columns: set[tuple[str | None, str, str]], user: Any) -> Any:
+    """A ``compare_type`` that leaves the types of ``columns`` out and is env.py's own
+    (``user``: a bool or a callable) for the rest."""
+
+    def compare_type(
+        context: Any, inspected: Any, declared: Any, inspected_type: Any, declared_type: Any
+    ) -> bool | None:
+        table = declared.table
+        if (table.schema, table.name, declared.name) in columns:
+            return False
+        if callable(user):
+            result = user(context, inspected, declared, inspected_type, declared_type)
+            return None if result is None else bool(result)
+        return None if user else False
+
+    return compare_type
+
+
+def _unnamed_enum_finding(
+    entry: tuple[str | None, str, str, Any], head: Snapshot | None
+) -> tuple[str, str]:
+    """MP110's words for an unnamed native enum: PostgreSQL cannot create it."""
+    schema, table, column, enum = entry
+    name = _qualified(schema, table, column)
+    labels = ", ".join(_literal(label) for label in enum.enums)
+    at_head = _enum_type_at_head(head, schema, table, column)
+    if at_head:
+        fix = f"name it as head does: `sa.Enum({labels}, name={_literal(at_head)})`"
+    else:
+        fix = f'name it: `sa.Enum({labels}, name="…")`, and create that type in a revision'
+    return (
+        f"PostgreSQL needs a name for the enum of column {name}: the models' sa.Enum "
+        "has none (create_all() fails on it; its type is left out of the comparison)",
+        fix,
+    )
+
+
+def _enum_type_at_head(
+    head: Snapshot | None, schema: str | None, table: str, column: str
+) -> str | None:
+    """The name of the enum type of ``column`` at head, when it is one."""
+    if head is None:
+        return None
+    found = head.tables.get(_qualified(schema, table))
+    at_head = found.column(column) if found is not None else None
+    if at_head is None:
+        return None
+    type_name = at_head.type.removesuffix("[]")
+    for key in (type_name, _qualified(schema, type_name), f"public.{type_name}"):
+        if key in head.enums:
+            return key.removeprefix("public.")
+    return None
+
+
+def _primary_key_drift(
+    metadatas: Sequence[Any], head: Snapshot, config: Config, options: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    """Model tables whose primary key is not head's (or head has none): Alembic's
+    autogenerate never compares primary keys, and PostgreSQL drops a key with any of its
+    columns (manila's drivers_private_data lost its key when a revision dropped one).
+
+    The order of the key's columns counts when the models declare a
+    ``PrimaryKeyConstraint``; with ``primary_key=True`` on the columns it follows the
+    models' column order, which is no declaration, so only the columns count. Tables at
+    head alone, or the models' tables without a key (Core tables, views), are left alone.
+    """
+    seen: set[str] = set()
+    for metadata in metadatas:
+        for table in metadata.tables.values():
+            key = _qualified(table.schema, table.name)
+            declared = [c.name for c in table.primary_key.columns]
+            at_head = head.tables.get(key)
+            if key in seen or at_head is None or not declared:
+                continue
+            seen.add(key)
+            if _is_left_out(table, config, options):
+                continue
+            constraint = at_head.primary_key
+            existing = list(constraint.columns) if constraint is not None else []
+            ordered = not getattr(table.primary_key, "_implicit_generated", True)
+            if existing == declared or (not ordered and sorted(existing) == sorted(declared)):
+                continue
+            yield _primary_key_words(table, key, declared, existing, constraint)
+
+
+def _primary_key_words(
+    table: Any, key: str, declared: list[str], existing: list[str], constraint: Any
+) -> tuple[str, str]:
+    columns = ", ".join(declared)
+    listed = ", ".join(_literal(c) for c in declared)
+    create = f'op.create_primary_key("{table.name}_pkey", "{table.name}", [{listed}])'
+    if constraint is None:
+        return (
+            f"table {key} has no primary key at head, the models declare one on ({columns})",
+            f"add it in a revision (`{create}`): PostgreSQL drops a primary key with any of "
+            "its columns, so a revision that drops one must create the key again",
+        )
+    drop = f'op.drop_constraint("{constraint.name}", "{table.name}", type_="primary")'
+    return (
+        f"primary key of {key}: ({', '.join(existing)}) at head, ({columns}) in the models",
+        f"replace it in a revision (`{drop}`, then `{create}`), or change the model back",
+    )
+
+
+def _is_left_out(table: Any, config: Config, options: Mapping[str, Any]) -> bool:
+    """Whether the configuration or env.py's filters leave ``table`` out of the comparison."""
+    names = {table.name, f"{table.schema or 'public'}.{table.name}"}
+    if names & set(config.exclude_tables) or table.schema in config.exclude_schemas:
+        return True
+    include_name, include_object = options.get("include_name"), options.get("include_object")
+    try:  # the project's filters, called as Alembic calls them for a table
+        if callable(include_name) and not include_name(
+            table.name,
+            "table",
+            {"schema_name": table.schema, "schema_qualified_table_name": _dotted(table)},
+        ):
+            return True
+        return callable(include_object) and not include_object(
+            table, table.name, "table", False, None
+        )
+    except Exception:  # a filter that needs more than Alembic passes here: compare the table
+        return False
 
 
 _GROUP_FROM = 5  # columns that differ the same way, said in one finding from this many on
