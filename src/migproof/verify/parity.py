@@ -279,7 +279,7 @@ def check_models(
     entries = _without_primary_key_nullability(entries, metadatas)
     entries = _without_uniques_of_the_primary_key(entries, metadatas)
     entries, unmodelled = _unmodelled_tables(entries, head)
-    differences = [_unnamed_enum_finding(entry, head) for entry in unnamed]
+    differences = _unnamed_enum_findings(unnamed, head)
     differences += unmodelled + [
         (text, fix or autogenerate) for text, fix in _describe_model_diffs(entries)
     ]
@@ -454,23 +454,35 @@ def _types_compared_but(columns: set[tuple[str | None, str, str]], user: Any) ->
     return compare_type
 
 
-def _unnamed_enum_finding(
-    entry: tuple[str | None, str, str, Any], head: Snapshot | None
-) -> tuple[str, str]:
-    """MP110's words for an unnamed native enum: PostgreSQL cannot create it."""
-    schema, table, column, enum = entry
-    name = _qualified(schema, table, column)
-    labels = ", ".join(_literal(label) for label in enum.enums)
-    at_head = _enum_type_at_head(head, schema, table, column)
-    if at_head:
-        fix = f"name it as head does: `sa.Enum({labels}, name={_literal(at_head)})`"
-    else:
-        fix = f'name it: `sa.Enum({labels}, name="…")`, and create that type in a revision'
-    return (
-        f"PostgreSQL needs a name for the enum of column {name}: the models' sa.Enum "
-        "has none (create_all() fails on it; its type is left out of the comparison)",
-        fix,
-    )
+def _unnamed_enum_findings(
+    unnamed: list[tuple[str | None, str, str, Any]], head: Snapshot | None
+) -> list[tuple[str, str]]:
+    """MP110's words for each unnamed native enum (PostgreSQL cannot create it); from
+    ``_GROUP_FROM`` on, with one fix for all, which ``_grouped`` says in one finding."""
+    if len(unnamed) >= _GROUP_FROM:
+        fix = (
+            'name each: `sa.Enum(..., name="…")`, with the name of the enum type the column '
+            "has at head, or of one a revision creates"
+        )
+        return [(f"column {_qualified(s, t, c)}: {_UNNAMED_ENUM}", fix) for s, t, c, _ in unnamed]
+    found = []
+    for schema, table, column, enum in unnamed:
+        labels = ", ".join(_literal(label) for label in enum.enums)
+        at_head = _enum_type_at_head(head, schema, table, column)
+        if at_head:
+            fix = f"name it as head does: `sa.Enum({labels}, name={_literal(at_head)})`"
+        else:
+            fix = f'name it: `sa.Enum({labels}, name="…")`, and create that type in a revision'
+        name = _qualified(schema, table, column)
+        found.append((f"PostgreSQL needs a name for the enum of column {name}: {_NO_NAME}", fix))
+    return found
+
+
+_NO_NAME = (
+    "the models' sa.Enum has none (create_all() fails on it; its type is left out of the "
+    "comparison)"
+)
+_UNNAMED_ENUM = f"PostgreSQL needs a name for its enum, {_NO_NAME}"
 
 
 def _enum_type_at_head(
