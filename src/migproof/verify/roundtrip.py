@@ -1499,6 +1499,12 @@ class _Chain:
         last = parts[-1]
         assert last is not None
         earlier: list[_Walk | _Part] = [walk, *(p for p in parts[:-1] if p)]
+        # in the order one process reports them: the checks at head ran before the
+        # repeatability moved the database (``finish``), "head was not reached" after it
+        at_head = last.head is not None and self._reached_head(last.blocked, last.applied)
+        if self.at_head is not None and at_head and last.head is not None:
+            report.findings.extend(last.head[0])
+            report.skipped.extend(last.head[1])
         # as one process decides (_Walk._repeatability): an irreversible chain's upgrade in
         # one run is given up only for a failed step, the way down for any inexact part
         if self.irreversible & set(last.applied):
@@ -1512,12 +1518,7 @@ class _Chain:
             found = {(f.check, f.revision) for f in report.findings}
             report.findings.extend(f for f in last.repeat[0] if (f.check, f.revision) not in found)
             report.skipped.extend(last.repeat[1])
-        if self.at_head is None:
-            return
-        if last.head is not None and self._reached_head(last.blocked, last.applied):
-            report.findings.extend(last.head[0])
-            report.skipped.extend(last.head[1])
-        else:
+        if self.at_head is not None and not at_head:
             report.skipped.append(_HEAD_NOT_REACHED)
 
 
