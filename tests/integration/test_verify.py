@@ -618,6 +618,41 @@ def test_a_revision_that_reads_the_url_variable_at_import_imports(
     assert "APP_DATABASE_URL" not in os.environ
 
 
+ENV_FROM_ENGINE_MADE_AT_IMPORT = """
+from alembic import context
+from myapp import settings
+
+with settings.engine.connect() as connection:
+    context.configure(connection=connection, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def test_a_url_variable_the_shell_holds_is_not_what_an_engine_made_at_import_gets(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """airflow builds settings.engine as it is imported, from the variable: a user who has
+    it exported (their own database) got that engine, and verify refused it or failed."""
+    app = tmp_path / "myapp"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "settings.py").write_text(
+        "import os\nfrom sqlalchemy import create_engine\n"
+        'engine = create_engine(os.environ["APP_DB"])\n'
+    )
+    chain = [dataclasses.replace(table(1, None), header="import myapp.settings")]
+    write_project(tmp_path, chain, env=ENV_FROM_ENGINE_MADE_AT_IMPORT)
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(ini.read_text().replace("[alembic]\n", "[alembic]\nprepend_sys_path = .\n"))
+    nowhere = "postgresql+psycopg://127.0.0.1:1/app"  # the shell's: nothing answers there
+    monkeypatch.setenv("APP_DB", nowhere)
+    report = run(pg, tmp_path, **{"url-env": ["APP_DB"]})
+    assert report.findings == []
+    assert statuses(report) == {"r1": ("ok", "ok")}
+    assert os.environ["APP_DB"] == nowhere  # given back as it was
+
+
 ENV_FROM_APP_SETTINGS = """
 import os, sys
 sys.path.insert(0, os.getcwd())

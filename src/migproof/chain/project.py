@@ -27,6 +27,7 @@ from migproof.errors import ConfigError
 __all__ = [
     "AlembicProject",
     "BrokenRevision",
+    "keep_scheme",
     "load_project",
     "runnable_order",
     "sqlalchemy_pin_fix",
@@ -121,19 +122,31 @@ PLACEHOLDER_URL = f"postgresql://{PLACEHOLDER_HOST}/migproof"
 
 @contextlib.contextmanager
 def _placeholder_urls(names: tuple[str, ...]) -> Iterator[None]:
-    """Set the unset ``names`` to ``PLACEHOLDER_URL`` for the duration: a revision that
-    imports the application's settings, which require ``DATABASE_URL``, imports as it does
-    under `alembic` (where the variable is set), instead of failing with a KeyError. Each
-    step sets them to the scratch database's URL, and an SQLAlchemy engine made from the
-    placeholder meanwhile (settings frozen at import) connects there (chain/stepper.py)."""
-    unset = [name for name in names if name not in os.environ]
-    for name in unset:
-        os.environ[name] = PLACEHOLDER_URL
+    """Set ``names`` to ``PLACEHOLDER_URL`` for the duration (with the driver a value set
+    already names: ``postgresql+psycopg2://``), and restore them: a revision that imports
+    the application's settings, which require ``DATABASE_URL``, imports as it does under
+    `alembic`, instead of failing with a KeyError; and an SQLAlchemy engine made then
+    (airflow builds ``settings.engine`` as it is imported) is made from the placeholder,
+    which connects to the scratch database (chain/stepper.py), never from the URL the
+    user's shell holds (their development database, which verify would refuse)."""
+    saved = {name: os.environ.get(name) for name in names}
+    for name, value in saved.items():
+        os.environ[name] = keep_scheme(value, PLACEHOLDER_URL)
     try:
         yield
     finally:
-        for name in unset:
-            os.environ.pop(name, None)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def keep_scheme(existing: str | None, url: str) -> str:
+    """``url`` with the SQLAlchemy driver ``existing`` names (``postgresql+psycopg2``)."""
+    if existing and existing.startswith(("postgresql+", "postgres+")) and "://" in existing:
+        return existing.split("://", 1)[0] + "://" + url.split("://", 1)[1]
+    return url
 
 
 def _absolute_sys_path(before: list[str], root: Path) -> None:

@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 from migproof.chain.capture import StatementRecorder
 from migproof.chain.modules import unload_modules
-from migproof.chain.project import PLACEHOLDER_HOST, AlembicProject, working_directory
+from migproof.chain.project import (
+    PLACEHOLDER_HOST,
+    AlembicProject,
+    keep_scheme,
+    working_directory,
+)
 from migproof.errors import DatabaseError
 from migproof.sandbox.databases import pg_message, pg_sqlstate
 
@@ -255,7 +260,7 @@ class Stepper:
                     url = url.replace("+psycopg://", "+psycopg_async://", 1)
                 cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
                 for name in self._url_env:
-                    os.environ[name] = _keep_scheme(saved_env[name], self._libpq_url)
+                    os.environ[name] = keep_scheme(saved_env[name], self._libpq_url)
                 self._listen(stack)
                 if self.project.flask_root is not None:
                     from migproof.chain.flaskapp import (
@@ -719,12 +724,6 @@ def _keep_driver(existing: str | None, url: str) -> str:
 
 # an env.py that builds an asyncio engine from the URL it is given
 _ASYNC_ENV = re.compile(r"\basync_engine_from_config\b|\bcreate_async_engine\b|\bAsyncEngine\(")
-
-
-def _keep_scheme(existing: str | None, url: str) -> str:
-    if existing and existing.startswith(("postgresql+", "postgres+")) and "://" in existing:
-        return existing.split("://", 1)[0] + "://" + url.split("://", 1)[1]
-    return url
 
 
 def _prefer_psycopg_for_plain_urls() -> None:
