@@ -467,6 +467,18 @@ def test_an_empty_downgrade_of_a_revision_that_never_ran_is_a_warning(
         ("MP006", "r2", "warning"),
     ]
     assert report.sorted_findings()[-1].message.endswith("(not confirmed: it did not run)")
+    # airflow's 686269002441: its own upgrade fails, so nothing confirms the empty downgrade
+    fails_itself = table(2, "r1", downgrade="pass")
+    fails_itself = dataclasses.replace(
+        fails_itself, upgrade=fails_itself.upgrade + "\nop.execute(\"UPDATE t2 SET id = 'x'\")"
+    )
+    write_project(tmp_path, [table(1, None), fails_itself])
+    report = run(pg, tmp_path)
+    assert [(f.check, f.revision, f.severity.value) for f in report.sorted_findings()] == [
+        ("MP010", "r2", "error"),
+        ("MP006", "r2", "warning"),
+    ]
+    assert report.sorted_findings()[-1].message.endswith("(not confirmed: its upgrade failed)")
 
 
 def test_a_broken_base_revision_leaves_nothing_unsaid(pg: Sandbox, tmp_path: Path) -> None:

@@ -727,7 +727,8 @@ _ASYNC_ENV = re.compile(r"\basync_engine_from_config\b|\bcreate_async_engine\b|\
 
 
 def _prefer_psycopg_for_plain_urls() -> None:
-    """``postgresql://`` means psycopg2 to SQLAlchemy; without psycopg2, use psycopg 3."""
+    """``postgresql://`` means psycopg2 to SQLAlchemy 2.0 (psycopg 3 from 2.1); without
+    psycopg2, use psycopg 3 whatever the version."""
     import importlib.util
 
     if importlib.util.find_spec("psycopg2") is not None:

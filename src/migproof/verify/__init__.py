@@ -126,22 +126,26 @@ def _drop_disproved_no_downgrade(report: Report) -> None:
     from migproof.verify.roundtrip import FROM_BOOTSTRAP
 
     passed = {r["revision"] for r in report.records if r.get("roundtrip") == "ok"}
-    # not run because an earlier revision failed, or taken as applied from a bootstrap file
-    ran = {
-        r["revision"] for r in report.records if r.get("upgrade") not in ("not run", FROM_BOOTSTRAP)
+    # not run because an earlier revision failed, taken as applied from a bootstrap file, or
+    # failed itself: what its upgrade does is unknown (dagster's dialect-guarded revisions do
+    # nothing on PostgreSQL), so its downgrade's emptiness is unconfirmed
+    unconfirmed = {
+        r["revision"]: "its upgrade failed" if r.get("upgrade") == "failed" else "it did not run"
+        for r in report.records
+        if r.get("upgrade") in ("not run", "failed", FROM_BOOTSTRAP)
     }
+    recorded = {r["revision"] for r in report.records}
     kept = []
     for finding in report.findings:
         if finding.check != NO_DOWNGRADE.code:
             kept.append(finding)
-        elif finding.revision not in ran:
-            # never run (an earlier revision failed): what the upgrade does here is unknown,
-            # and dagster's dialect-guarded revisions do nothing on PostgreSQL
+        elif finding.revision in unconfirmed or finding.revision not in recorded:
+            why = unconfirmed.get(finding.revision or "", "it did not run")
             kept.append(
                 dataclasses.replace(
                     finding,
                     severity=Severity.WARNING,
-                    message=f"{finding.message} (not confirmed: it did not run)",
+                    message=f"{finding.message} (not confirmed: {why})",
                 )
             )
         elif finding.revision not in passed:
