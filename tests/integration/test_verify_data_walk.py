@@ -590,3 +590,51 @@ def test_invalid_schema_file_is_a_usage_error_naming_its_line(pg: Sandbox, tmp_p
     (root / "schema.sql").write_text("CREATE TABLE a (id int);\nCREATE TABEL b (id int);\n")
     with pytest.raises(SourceError, match=r"schema\.sql:2"):
         run(pg, root)
+
+
+def test_a_statement_run_once_per_row_that_postgresql_rejects_is_found(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """zenml: a loop over existing rows runs `… AND is_service_account = 0` (boolean =
+    integer): it never runs on empty tables, and fails on any production row."""
+    loop = """
+    conn = op.get_bind()
+    for (key,) in conn.execute(sa.text("SELECT id FROM t")).fetchall():
+        conn.execute(sa.text("SELECT id FROM t WHERE id != :k AND (v > 0) = 0"), {"k": key})
+    """
+    write_after_t1(tmp_path, loop, "pass")
+    report = run(pg, tmp_path)
+    (finding,) = [f for f in report.findings if f.check == "MP104"]
+    assert finding.revision == "r2"
+    assert finding.message.endswith(
+        "(it passes on empty tables): operator does not exist: boolean = integer"
+    )
+    assert finding.fix is not None and finding.fix.startswith("the statement runs only when")
+    # a loop whose statement fails on migproof's made-up values alone stays a note
+    write_after_t1(
+        tmp_path,
+        loop.replace("(v > 0) = 0", "v = 1 / (v - v)").replace(
+            "SELECT id FROM t WHERE", "SELECT id FROM t WHERE v > 0 AND"
+        ),
+        "pass",
+    )
+    report = run(pg, tmp_path)
+    assert "MP104" not in [f.check for f in report.findings]
+    assert any("rows during the upgrade of r2" in what for what, _ in report.skipped)
+
+
+def test_a_step_that_fails_with_rows_and_further_on_without_them_says_so(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """zenml's 37835ce041d2: its downgrade fails on rows, and without them one line later:
+    MP104 said "it passes on empty tables" above the MP011 that showed it does not."""
+    write_after_t1(
+        tmp_path,
+        'op.drop_column("t", "v")',
+        'op.add_column("t", sa.Column("v", sa.Integer, nullable=False))\n'
+        'op.drop_index("ix_nowhere", table_name="t")',
+    )
+    report = run(pg, tmp_path)
+    assert ("MP011", "r2") in codes(report)
+    (finding,) = [f for f in report.findings if f.check == "MP104"]
+    assert "(on empty tables it gets past this, then fails further on)" in finding.message

@@ -1170,16 +1170,23 @@ def fails_with_rows_finding(
     before: Snapshot | None = None,
     after: Snapshot | None = None,
     history: Sequence[str] = (),
+    sqlstate: str | None = None,
+    passed_empty: bool = True,
 ) -> Finding | None:
     """MP104 when ``direction`` ("upgrade" or "downgrade") of ``revision`` failed with rows in
-    the tables and passed without them, and any rows at all make it fail; else None.
+    the tables and not without them (``passed_empty``: it passed; else it failed later on),
+    and any rows at all make it fail; else None.
 
     Only failures that do not depend on the values are findings: a NOT NULL column added
-    without a default fails on every non-empty table. A foreign key, CHECK or cast added over
-    existing columns fails on the values migproof made up, which production rows may well
-    satisfy: not a finding (``rows_note`` says what happened instead).
+    without a default fails on every non-empty table, and a statement PostgreSQL rejects
+    whatever the data (``sqlstate`` of class 42: an operator that does not exist, a type
+    mismatch) that the revision runs only for existing rows (a loop over a SELECT: zenml's
+    ``is_service_account = 0``) never ran on empty tables. A foreign key, CHECK or cast added
+    over existing columns fails on the values migproof made up, which production rows may
+    well satisfy: not a finding (``rows_note`` says what happened instead).
     """
-    if not is_value_independent(
+    per_row = sqlstate in _WRONG_WHATEVER_THE_DATA
+    if not per_row and not is_value_independent(
         error,
         statement,
         before=before,
@@ -1197,11 +1204,18 @@ def fails_with_rows_finding(
         severity=FAILS_WITH_ROWS.severity,
         revision=revision,
         message=(
-            f"{direction} of {revision} fails when the tables hold rows (it passes on empty "
-            f"tables): {error}"
+            f"{direction} of {revision} fails when the tables hold rows ("
+            + (
+                "it passes on empty tables"
+                if passed_empty
+                else "on empty tables it gets past this, then fails further on"
+            )
+            + f"): {error}"
         ),
-        fix="production tables hold rows: give the column the downgrade brings back a server "
-        "default, or add it nullable, fill it, then SET NOT NULL"
+        fix=_PER_ROW_FIX
+        if per_row
+        else "production tables hold rows: give the column the downgrade brings back a "
+        "server default, or add it nullable, fill it, then SET NOT NULL"
         if direction == "downgrade"
         else FAILS_WITH_ROWS_FIX,
         statement=statement,
@@ -1210,6 +1224,14 @@ def fails_with_rows_finding(
     )
 
 
+# SQLSTATEs of statements PostgreSQL rejects whatever the rows hold: an undefined function
+# or operator, an undefined column or table, a syntax error (not a type mismatch: a value
+# computed from migproof's made-up rows may have the wrong type where production's has not)
+_WRONG_WHATEVER_THE_DATA = frozenset({"42883", "42703", "42P01", "42601", "42725", "42P18"})
+_PER_ROW_FIX = (
+    "the statement runs only when the tables hold rows (once per row a query returned), so it"
+    " never ran on an empty database, and PostgreSQL rejects it whatever the data: correct it"
+)
 _NULLS_IN = re.compile(r'column "(?P<column>[^"]+)" of relation "(?P<table>[^"]+)" contains null')
 _CHECK_VIOLATED = re.compile(
     r'check constraint "(?P<name>[^"]+)" of relation "(?P<table>[^"]+)" is violated by some row'

@@ -742,6 +742,8 @@ class _Walk:
             before=start,
             after=self.snapshot() if retried is None else None,
             history=history,
+            sqlstate=failure.sqlstate,
+            passed_empty=retried is None,
         )
         if finding is None and retried is None and direction == "downgrade":
             finding = self._downgrade_rows_finding(failure, rev)
