@@ -115,4 +115,6 @@ def parse_python_suppressions(lines: list[str]) -> dict[int, list[Suppression]]:
         if here:
             covered.setdefault(number, []).extend(here)
         pending = []
+    for item in pending:  # comments after the last line of code: file-level ones still count
+        covered.setdefault(item.line, []).append(item)
     return covered

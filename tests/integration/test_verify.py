@@ -1434,6 +1434,8 @@ def test_an_env_py_that_calls_sys_exit_is_one_finding_not_the_exit_code(
         f"SystemExit: sys.exit({code}) was called, after it printed: use the app command"
     )
     assert "use the app command" in err  # still printed where it was going
+    assert not type(sys.stdout).__name__.startswith("_Tee")  # given back
+    assert not type(sys.stderr).__name__.startswith("_Tee")
 
 
 def test_a_revision_that_calls_sys_exit_at_import_is_a_broken_file(

@@ -71,3 +71,11 @@ def test_a_comment_for_another_check_or_line_accepts_nothing(pg: Sandbox, tmp_pa
     checks, skipped = _checks(pg, root)
     assert ("MP104", "r2") in checks
     assert not any("accepted by" in why for _, why in skipped)
+
+
+def test_an_ignore_file_comment_as_the_last_line_counts(pg: Sandbox, tmp_path: Path) -> None:
+    root = _project(tmp_path, REQUIRED.format(comment=""))
+    r2 = root / "migrations" / "versions" / "r2.py"
+    r2.write_text(r2.read_text() + "\n# migproof: ignore-file MP104 -- ran in 2019\n")
+    checks, _ = _checks(pg, root)
+    assert ("MP104", "r2") not in checks

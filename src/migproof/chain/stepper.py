@@ -792,7 +792,8 @@ class _Tee:
 
     def write(self, text: str) -> int:
         self._tail.write(text)
-        return int(self._stream.write(text))
+        self._stream.write(text)  # some streams return None (colorama's, celery's proxy)
+        return len(text)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

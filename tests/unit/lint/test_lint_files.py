@@ -198,6 +198,15 @@ def test_python_suppressions_in_a_revision_file(tmp_path: Path) -> None:
     ]
 
 
+def test_a_file_level_suppression_after_the_last_line_of_code_counts(tmp_path: Path) -> None:
+    body = 'import psycopg\nrevision = "r1"\n\n\ndef upgrade():\n    psycopg.connect("")\n'
+    write(tmp_path, {"r.py": body + "\n# migproof: ignore-file MP510 -- reads a lookup once\n"})
+    assert found(tmp_path, [tmp_path / "r.py"]) == []
+    # a statement suppression there covers no statement: it is unused
+    write(tmp_path, {"r.py": body + "\n# migproof: ignore MP510\n"})
+    assert found(tmp_path, [tmp_path / "r.py"]) == [("MP510", "r.py:6"), ("MP903", "r.py:8")]
+
+
 def test_golang_migrate_runs_a_multi_statement_file_as_one_transaction(tmp_path: Path) -> None:
     concurrently = "CREATE INDEX CONCURRENTLY i ON t (c);\n"
     write(
