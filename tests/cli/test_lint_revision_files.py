@@ -118,3 +118,26 @@ def test_what_was_not_linted_is_said_of_the_revisions_reported_on(
     assert unsent in skipped("versions/r4.py")
     assert unsent not in skipped("versions/r3.py")  # not the file given
     assert unsent not in skipped("..", "--start-after", "r4")  # ran already
+
+
+def test_start_after_in_the_config_with_one_revision_file_given(
+    pg: Sandbox, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "pyproject.toml").write_text('[tool.migproof.lint]\nstart-after = "r2"\n')
+    assert _findings(pg, capsys, "versions/r3.py") == [("MP201", "r3.py"), ("MP210", "r3.py")]
+    assert _findings(pg, capsys, "versions/r2.py") == []  # ran already
+
+
+def test_c_is_read_from_the_current_directory_and_must_name_a_file(
+    pg: Sandbox, project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`alembic -c shop/alembic.ini`: lint took it relative to the project and, finding
+    nothing, linted nothing and said "no findings"."""
+    monkeypatch.chdir(project.parent)
+    name = project.name
+    found = _findings(pg, capsys, name, "-c", f"{name}/alembic.ini")
+    assert ("MP201", "r3.py") in found
+    assert main(["lint", name, "-c", "nosuch.ini", "--database-url", pg.url]) == 2
+    assert "nosuch.ini: no such alembic.ini" in capsys.readouterr().err
+    # verify reads it the same way (it took the directory for one of SQL files)
+    assert main(["verify", name, "-c", f"{name}/alembic.ini", "--database-url", pg.url]) == 0

@@ -42,7 +42,7 @@ def test_findings_before_it_are_linted_not_reported(
         assert main(["lint", "migrations", "--start-after", name, "--format", "json"]) == 1
         files, skipped = _files(capsys)
         assert files == {"0003_by_note.sql"}, name
-        what = f"2 findings in {name} and the 1 migration file before it"
+        what = f"2 findings in {name} and the 1 migration before it"
         assert skipped[what].startswith("lint.start-after: linted, not reported")
     assert main(["lint", "migrations", "--start-after", "0003", "--format", "json"]) == 0
 
@@ -148,7 +148,7 @@ def test_one_per_branch_of_a_branched_chain(
     assert main([*run, "--start-after", "ex1", "--start-after", "co1"]) == 1
     files, skipped = _files(capsys)
     assert files == {"ex2.py"}
-    assert "4 findings in ex1, co1 and the 1 migration file before them" in skipped
+    assert "4 findings in ex1, co1 and the 1 migration before them" in skipped
     (tmp_path / "pyproject.toml").write_text(
         '[tool.migproof.verify]\nheads = ["ex2", "co1"]\n'
         '[tool.migproof.lint]\nstart-after = ["ex2", "co1"]\n'
@@ -162,14 +162,17 @@ def test_running_code_rules_are_left_out_on_the_contract_branch(
     # neutron, glance: contract revisions run once every server runs the new code
     table = (
         'op.create_table("ports", sa.Column("id", sa.Integer, primary_key=True),'
-        ' sa.Column("tenant_id", sa.Text), sa.Column("old", sa.Text))'
+        ' sa.Column("tenant_id", sa.Text), sa.Column("old", sa.Text), sa.Column("older", sa.Text))'
     )
     drop_old = 'op.drop_column("ports", "old")'
-    rename = 'op.alter_column("ports", "tenant_id", new_column_name="project_id")'
+    contract = (
+        'op.drop_column("ports", "older")\n'
+        'op.alter_column("ports", "tenant_id", new_column_name="project_id")'
+    )
     revisions = [
         Revision(id="k0", down=None, upgrade=table, downgrade='op.drop_table("ports")'),
         Revision(id="ex1", down="k0", upgrade=drop_old),
-        Revision(id="co1", down="k0", upgrade=rename),
+        Revision(id="co1", down="k0", upgrade=contract),
     ]
     write_project(tmp_path, revisions)
     versions = tmp_path / "migrations" / "versions"
@@ -184,5 +187,36 @@ def test_running_code_rules_are_left_out_on_the_contract_branch(
     data = json.loads(capsys.readouterr().out)
     found = sorted((f["check"], Path(f["path"]).name) for f in data["findings"])
     assert ("MP403", "ex1.py") in found  # the expand branch runs beside the old code
-    assert not [c for c, name in found if name == "co1.py" and c in ("MP401", "MP403")]
+    assert ("MP403", "co1.py") not in found  # the contract branch runs after it
+    assert ("MP401", "co1.py") in found  # a rename breaks whatever code runs then
     assert any(s["what"].endswith("on the contract branch") for s in data["skipped"])
+
+
+def test_files_given_one_by_one_find_the_migration_named_beside_them(
+    migrations: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pre-commit passes the changed files alone: the one start-after names is beside them."""
+    (migrations.parent / "pyproject.toml").write_text(
+        '[tool.migproof.lint]\nstart-after = "0002"\n'
+    )
+    assert main(["lint", "migrations/0003_by_note.sql", "--format", "json"]) == 1
+    assert _files(capsys)[0] == {"0003_by_note.sql"}
+    # a file given that ran already reports nothing
+    assert main(["lint", "migrations/0002_by_customer.sql", "--format", "json"]) == 0
+    assert _files(capsys)[0] == set()
+
+
+def test_an_up_file_and_its_down_file_are_one_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    directory = tmp_path / "m"
+    directory.mkdir()
+    (directory / "0001_orders.up.sql").write_text(TABLE)
+    (directory / "0002_a.up.sql").write_text(INDEX.format("customer_id"))
+    (directory / "0002_a.down.sql").write_text("DROP INDEX orders_customer_id_idx;\n")
+    (directory / "0003_b.up.sql").write_text(INDEX.format("note"))
+    assert main(["lint", "m", "--start-after", "0002", "--format", "json"]) == 1
+    files, skipped = _files(capsys)
+    assert files == {"0003_b.up.sql"}
+    assert any(what.endswith("in 0002 and the 1 migration before it") for what in skipped)

@@ -57,7 +57,7 @@ def project_options(*, ini: bool = True) -> Callable[[F], F]:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             kwargs["project"] = {
-                "alembic-config": kwargs.pop("alembic_config", None),
+                "alembic-config": _ini_from_cwd(kwargs.pop("alembic_config", None)),
                 "alembic-name": kwargs.pop("alembic_name", None),
                 "url-env": kwargs.pop("url_env") or None,
                 "verify.bootstrap-sql": from_cwd(kwargs.pop("bootstrap_sql")),
@@ -91,7 +91,15 @@ def project_options(*, ini: bool = True) -> Callable[[F], F]:
     return decorate
 
 
-_INI_HELP = "The alembic.ini to use."
+_INI_HELP = "The alembic.ini to use (from the current directory, else the project's)."
+
+
+def _ini_from_cwd(path: str | None) -> str | None:
+    """``-c FILE`` as ``alembic -c`` reads it, from the current directory; a name that is
+    no file there is kept, to be read from the project's directory (as before)."""
+    if path and Path(path).is_file():
+        return str(Path(path).resolve())
+    return path
 _NAME_HELP = "Section of alembic.ini."
 
 

@@ -113,8 +113,10 @@ def command(
     Exit code 0: clean; 1: findings.
     """
     from migproof.alembic_ini import project_ini
+    from migproof.errors import SourceError
     from migproof.lint import lint_paths
     from migproof.lint.branches import drop_running_code_findings
+    from migproof.lint.files import projects_of
     from migproof.lint.settled import settled_for
 
     overrides = {
@@ -131,16 +133,24 @@ def command(
     config = configured()
     targets = list(paths) or [Path()]
     report = lint_paths(targets, config)
-    settled = settled_for(report, config)  # a name that matches nothing fails before any run
+    # a name that matches nothing fails before any run
+    settled = settled_for(report, config, targets, configured)
     projects: list[tuple[Path, frozenset[Path] | None]] = (
         [] if static else [(p, None) for p in targets if p.is_dir() and project_ini(p, config)]
     )
+    named = project["alembic-config"]
+    if named and not static and not projects and all(p.is_dir() for p in targets):
+        raise SourceError(
+            f"{named}: no such alembic.ini in {', '.join(str(p) for p in targets)}",
+            fix="give -c the path of alembic.ini from the current directory, or from the "
+            "project directory given",
+        )
     if not static:  # revision files given one by one: their project runs, for them alone
         given = {directory.resolve() for directory, _ in projects}
         files = [p for p in targets if p.suffix == ".py"]
         projects += [
             (directory, only)
-            for directory, only in _projects_of_files(files, configured)
+            for directory, only in projects_of(files, configured)
             if directory not in given
         ]
     revisions = sum(1 for r in report.records if r.get("kind") == "revision")
@@ -167,35 +177,6 @@ def command(
     if fmt == "text" and output is None:
         _print_lock_summaries(report, consoles.out)
     return emit(report, fmt, output, consoles)
-
-
-def _projects_of_files(
-    files: list[Path], configured: Callable[[Path], Config]
-) -> list[tuple[Path, frozenset[Path] | None]]:
-    """The Alembic projects revision files given one by one belong to (the nearest
-    directory above each whose alembic.ini's versions directories hold it), each with the
-    files to report on: pre-commit passes the revision files a commit changes, and their
-    SQL is only known by running the chain up to them."""
-    from migproof.alembic_ini import project_ini
-    from migproof.errors import ConfigError
-    from migproof.lint.revisions import revision_directories
-
-    found: dict[Path, set[Path]] = {}
-    for file in files:
-        path = file.resolve()
-        for directory in path.parents:
-            config = configured(directory)
-            ini = project_ini(directory, config)
-            if ini is None:
-                continue
-            try:
-                versions = revision_directories(ini, config.alembic_name)
-            except ConfigError:
-                versions = []
-            if any(path.is_relative_to(v) for v in versions):
-                found.setdefault(directory, set()).add(path)
-            break  # the nearest project decides
-    return [(directory, frozenset(paths)) for directory, paths in found.items()]
 
 
 def _lint_by_running(

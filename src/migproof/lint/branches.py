@@ -24,9 +24,12 @@ from migproof.findings import Report
 __all__ = ["CONTRACT", "RUNNING_CODE_ONLY", "drop_running_code_findings"]
 
 CONTRACT = "contract"
-# The rules whose only harm is to code still running during the deploy (MP404 destroys
-# data and MP408 fails on rows: they stay)
-RUNNING_CODE_ONLY = frozenset({"MP401", "MP402", "MP403", "MP406", "MP409", "MP411", "MP412"})
+# The rules about removing what the expand phase made obsolete, whose only harm is to the
+# old code: a dropped column, NOT NULL or constraint. Renames stay: no code running during
+# the contract phase, old or new, can use a name that only exists after it (neutron stops
+# its servers for it; a project that does the same can turn MP401/MP402 off). MP404
+# destroys data and MP408 fails on rows: they stay too.
+RUNNING_CODE_ONLY = frozenset({"MP403", "MP406", "MP411"})
 
 
 def drop_running_code_findings(report: Report) -> None:
@@ -56,8 +59,8 @@ def drop_running_code_findings(report: Report) -> None:
         (
             f"{dropped} finding{'s' if dropped > 1 else ''} of the rules about running code"
             f" ({codes}) on the contract branch",
-            "contract revisions run once no old code runs (expand/contract): renames and drops"
-            " break nothing there",
+            "contract revisions run once no old code runs (expand/contract): what they drop"
+            " is used by no code that runs then",
         )
     )
 

@@ -17,17 +17,17 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from migproof.alembic_ini import project_ini
 from migproof.config import Config
-from migproof.errors import SourceError
+from migproof.errors import ConfigError, SourceError
 from migproof.lint.revisions import is_recursive, revision_directories, revision_paths
 from migproof.lint.source import SqlSource
 
-__all__ = ["Discovered", "discover", "sql_source_for"]
+__all__ = ["Discovered", "discover", "natural_order", "projects_of", "sql_source_for"]
 
 _SKIP_DIRS = frozenset(
     {"node_modules", "__pycache__", "venv", "site-packages", "build", "dist", "target"}
@@ -47,7 +47,8 @@ class Discovered:
     unread: list[Path] = field(default_factory=list)
 
 
-def _natural(path: Path) -> tuple[object, ...]:
+def natural_order(path: Path) -> tuple[object, ...]:
+    """Sort key: numbers compared as numbers (``2_x.sql`` before ``10_x.sql``)."""
     parts = _NUMBER.split(path.as_posix())
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
@@ -81,7 +82,7 @@ def _walk(directory: Path) -> tuple[list[Path], list[Path], list[Path]]:
     versions = [directory]
     unread: list[Path] = []
     _scan(str(directory), sql_files, versions, unread)
-    return sorted(sql_files, key=_natural), versions, sorted(unread, key=_natural)
+    return sorted(sql_files, key=natural_order), versions, sorted(unread, key=natural_order)
 
 
 def _scan(top: str, sql_files: list[Path], versions: list[Path], unread: list[Path]) -> None:
@@ -180,7 +181,7 @@ def _discover_directory(path: Path, config: Config, found: Discovered) -> list[P
         files = revision_paths(versions, recursive=recursive)
         # every file of a declared directory; elsewhere, those that look like revisions
         found.revisions.extend(
-            sorted((p for p in files if declared or _is_revision(p)), key=_natural)
+            sorted((p for p in files if declared or _is_revision(p)), key=natural_order)
         )
     return sql_below
 
@@ -248,3 +249,29 @@ def sql_source_for(path: Path) -> SqlSource:
         down_line_offset=down_line - 1,
         in_transaction=not no_transaction,
     )
+
+
+def projects_of(
+    files: Sequence[Path], configured: Callable[[Path], Config]
+) -> list[tuple[Path, frozenset[Path]]]:
+    """The Alembic projects revision files given one by one belong to (the nearest
+    directory above each whose alembic.ini's versions directories hold it), each with the
+    files of it given: pre-commit passes the revision files a commit changes, and their SQL
+    is only known by running the chain up to them. ``configured(directory)`` is the
+    configuration found from there."""
+    found: dict[Path, set[Path]] = {}
+    for file in files:
+        path = file.resolve()
+        for directory in path.parents:
+            config = configured(directory)
+            ini = project_ini(directory, config)
+            if ini is None:
+                continue
+            try:
+                versions = revision_directories(ini, config.alembic_name)
+            except ConfigError:
+                versions = []
+            if any(path.is_relative_to(v) for v in versions):
+                found.setdefault(directory, set()).add(path)
+            break  # the nearest project decides
+    return [(directory, frozenset(paths)) for directory, paths in found.items()]

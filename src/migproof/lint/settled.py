@@ -17,6 +17,7 @@ were not linted, and the report must say so.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,10 +34,12 @@ _KEEP = frozenset({"MP010"})
 
 @dataclass(frozen=True, slots=True)
 class Settled:
-    """The files of ``lint.start-after`` and the migrations before it (resolved paths)."""
+    """The files of ``lint.start-after`` and the migrations before it (resolved paths), and
+    how many migrations they are (an ``.up.sql`` and its ``.down.sql`` are one)."""
 
     start_after: tuple[str, ...]
     files: frozenset[Path]
+    migrations: int
 
     def drop_from(self, report: Report) -> None:
         """Leave their findings out of ``report`` and say how many in its skipped list."""
@@ -49,11 +52,11 @@ class Settled:
                 kept.append(finding)
         report.findings[:] = kept
         named = len(self.start_after)
-        before = len(self.files) - named
+        before = max(self.migrations - named, 0)
         report.skipped.append(
             (
                 f"{dropped} finding{'s' if dropped != 1 else ''} in {', '.join(self.start_after)}"
-                f" and the {before} migration file{'s' if before != 1 else ''} before"
+                f" and the {before} migration{'s' if before != 1 else ''} before"
                 f" {'them' if named > 1 else 'it'}",
                 "lint.start-after: linted, not reported (they ran already; only a new "
                 "migration can change what they did)",
@@ -61,17 +64,58 @@ class Settled:
         )
 
 
-def settled_for(report: Report, config: Config) -> Settled | None:
-    """``lint.start-after``'s migrations among those ``report`` records (``kind`` "sql" or
-    "revision", in lint order); None when it is not set. A name that is neither a revision
-    id (or unique id prefix) nor a ``.sql`` file's name (or unique name prefix) among them is
-    a ``ConfigError``."""
+def settled_for(
+    report: Report,
+    config: Config,
+    targets: Sequence[Path] = (),
+    configured: Callable[[Path], Config] | None = None,
+) -> Settled | None:
+    """``lint.start-after``'s migrations; None when it is not set.
+
+    They are looked for among the migrations ``report`` records (``kind`` "sql" or
+    "revision", in lint order) and, for files given one by one (``targets``: pre-commit
+    passes the changed ones), among the others of their directory or Alembic project
+    (``configured(directory)`` is the configuration found from there): the migration named
+    need not be among those given. A name that is neither a revision id (or unique id
+    prefix) nor a ``.sql`` file's name (or unique name prefix) is a ``ConfigError``.
+    """
     names = config.lint.start_after
     if not names:
         return None
     sql, revisions = _files(report, "sql"), _files(report, "revision")
-    files = {path for name in names for path in settled_files(name, sql, revisions)}
-    return Settled(names, frozenset(files))
+    _add_neighbours(targets, configured or (lambda _: config), sql, revisions)
+    found = [settled_files(name, sql, revisions) for name in names]
+    files = {path for paths in found for path in paths}
+    migrations = len({path for path in files if not path.name.endswith(".down.sql")})
+    return Settled(names, frozenset(files), migrations)
+
+
+def _add_neighbours(
+    targets: Sequence[Path],
+    configured: Callable[[Path], Config],
+    sql: list[Path],
+    revisions: list[Path],
+) -> None:
+    """The migrations beside the files given one by one: the other ``.sql`` files of their
+    directory, the other revisions of their Alembic project."""
+    from migproof.lint.files import discover, natural_order, projects_of
+
+    known = {p.resolve() for p in (*sql, *revisions)}
+
+    def add(paths: Sequence[Path], into: list[Path]) -> None:
+        for path in paths:
+            if path.resolve() not in known:
+                known.add(path.resolve())
+                into.append(path)
+
+    directories = list(dict.fromkeys(t.parent for t in targets if t.suffix == ".sql"))
+    for directory in directories:
+        found = discover([directory], configured(directory))
+        add([s.path for s in found.sources if s.path is not None], sql)
+    if directories:  # lint order: a neighbour before the files given runs before them
+        sql.sort(key=lambda path: (str(path.resolve().parent), natural_order(path)))
+    for directory, _ in projects_of([t for t in targets if t.suffix == ".py"], configured):
+        add(discover([directory], configured(directory)).revisions, revisions)
 
 
 def settled_files(start_after: str, sql: list[Path], revisions: list[Path]) -> set[Path]:
@@ -88,7 +132,8 @@ def settled_files(start_after: str, sql: list[Path], revisions: list[Path]) -> s
     if len(names) == 1 and not ids:
         last = sql.index(names[0])
         files = sql[: last + 1]
-        return {_key(p) for p in files} | {_key(_down(p)) for p in files if _down(p) != p}
+        partners = {_down(p) for p in files} - set(files)
+        return {_key(p) for p in files} | {_key(p) for p in partners if p.exists()}
     matches = [*ids, *(p.name for p in names)]
     what = (
         f"{len(matches)} migrations match it ({', '.join(sorted(matches)[:3])}"

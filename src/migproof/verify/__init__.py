@@ -375,6 +375,8 @@ def is_sql_project(config: Config, root: Path) -> bool:
     from migproof.alembic_ini import project_ini
     from migproof.verify import sqldir
 
+    if not config.uses_default("alembic-config"):  # -c names an alembic.ini: not SQL files
+        return False
     return project_ini(root, config) is None and sqldir.is_sql_directory(
         root, config.migrate.layout
     )

@@ -1185,7 +1185,8 @@ def fails_with_rows_finding(
     over existing columns fails on the values migproof made up, which production rows may
     well satisfy: not a finding (``rows_note`` says what happened instead).
     """
-    per_row = sqlstate in _WRONG_WHATEVER_THE_DATA
+    # only when it passed on empty tables: failing there too, it is just wrong (MP010/MP011)
+    per_row = passed_empty and sqlstate in _WRONG_WHATEVER_THE_DATA
     if not per_row and not is_value_independent(
         error,
         statement,
