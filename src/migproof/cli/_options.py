@@ -100,6 +100,8 @@ def _ini_from_cwd(path: str | None) -> str | None:
     if path and Path(path).is_file():
         return str(Path(path).resolve())
     return path
+
+
 _NAME_HELP = "Section of alembic.ini."
 
 
