@@ -24,22 +24,24 @@ def test_packages_that_need_sqlalchemy_1_are_named(
     _install(tmp_path, "airflowish", ['SQLAlchemy<2.0,>=1.4.36; python_version >= "3.8"'])
     _install(tmp_path, "modern", ["sqlalchemy>=2.0", "sqlalchemy-utils<2"])
     _install(tmp_path, "loose", ["sqlalchemy<2.1,>=1.4"])
+    _install(tmp_path, "optional", ['sqlalchemy<2; extra == "legacy"'])
+    _install(tmp_path / "again", "indicoish", ["sqlalchemy==1.4.48"])  # on sys.path twice
     monkeypatch.syspath_prepend(str(tmp_path))
-    pins = [
-        p
-        for p in sqlalchemy_pins()
-        if p.split()[0] in {"indicoish", "airflowish", "modern", "loose"}
-    ]
+    monkeypatch.syspath_prepend(str(tmp_path / "again"))
+    ours = {"indicoish", "airflowish", "modern", "loose", "optional"}
+    pins = [p for p in sqlalchemy_pins() if p.split()[0] in ours]
     assert pins == [
         "airflowish 1.0 requires SQLAlchemy<2.0,>=1.4.36",
         "indicoish 1.0 requires sqlalchemy==1.4.48",
     ]
-    fix = sqlalchemy_pin_fix()
+    fix = sqlalchemy_pin_fix("ArgumentError: Column expression ... Did you mean select(...)?")
     assert fix is not None
     assert "migproof runs the project with SQLAlchemy 2" in fix
     assert "`migproof lint --static`" in fix
+    # an error of another kind (a variable env.py lacks) gets its own fix
+    assert sqlalchemy_pin_fix("KeyError: 'APP_DATABASE_URL'") is None
 
 
 def test_no_pin_no_fix() -> None:
     assert sqlalchemy_pins() == []  # this environment's packages all take SQLAlchemy 2
-    assert sqlalchemy_pin_fix() is None
+    assert sqlalchemy_pin_fix("ArgumentError: x") is None

@@ -133,7 +133,7 @@ def _load(import_path: str | None, setting: str) -> Any:
 
         raise ConfigError(
             f"loading the Flask application {named} failed: {type(exc).__name__}: {exc}",
-            fix=sqlalchemy_pin_fix()
+            fix=sqlalchemy_pin_fix(f"{type(exc).__module__}.{type(exc).__name__}: {exc}")
             or "make the application load as `flask db upgrade` would load it here "
             "(its settings, environment variables); FLASK_APP or flask-app names another",
         ) from exc

@@ -257,18 +257,35 @@ def sqlalchemy_pins() -> list[str]:
     and their code then fails as it loads. Read only to explain such a failure."""
     from importlib import metadata
 
-    found = []
+    found: dict[str, str] = {}  # by distribution: one found twice on sys.path is one
     for dist in metadata.distributions():
         for requirement in dist.requires or ():
-            spec = requirement.partition(";")[0].strip()
+            spec, _, marker = requirement.partition(";")
+            if "extra" in marker:  # an optional extra's: not installed by the project itself
+                continue
+            spec = spec.strip()
             name = re.match(r"[A-Za-z0-9_.-]+", spec)
             if name and name[0].lower() == "sqlalchemy" and _BELOW_2.search(spec[name.end() :]):
-                found.append(f"{dist.metadata['Name']} {dist.version} requires {spec}")
-    return sorted(found)
+                distribution = dist.metadata["Name"]
+                found.setdefault(
+                    distribution.lower(), f"{distribution} {dist.version} requires {spec}"
+                )
+    return sorted(found.values())
 
 
-def sqlalchemy_pin_fix() -> str | None:
-    """The fix for a project whose installed packages pin SQLAlchemy 1.x, or None."""
+# Errors SQLAlchemy 1.x code meets under SQLAlchemy 2 (its exception names; select([...]))
+_SQLALCHEMY_2_BREAKS = re.compile(
+    r"sqlalchemy|ArgumentError|ObjectNotExecutableError|InvalidRequestError|NoSuchModuleError"
+    r"|RemovedIn20Warning|select\(\[",
+    re.IGNORECASE,
+)
+
+
+def sqlalchemy_pin_fix(error: str) -> str | None:
+    """The fix for a project whose installed packages pin SQLAlchemy 1.x, when ``error``
+    looks like one that SQLAlchemy 1.x code meets under 2; else None."""
+    if not _SQLALCHEMY_2_BREAKS.search(error):
+        return None
     pins = sqlalchemy_pins()
     if not pins:
         return None

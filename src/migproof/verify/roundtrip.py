@@ -953,7 +953,11 @@ class _Walk:
         elif (
             not failure.from_database
             and (hint := import_fix(failure.error) or signature_fix(failure.error))
-        ) or (failure.in_env and not failure.from_database and (hint := sqlalchemy_pin_fix())):
+        ) or (
+            failure.in_env
+            and not failure.from_database
+            and (hint := sqlalchemy_pin_fix(failure.error))
+        ):
             fix = hint
         elif failure.in_env and not failure.from_database:
             fix = (
