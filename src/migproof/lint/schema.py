@@ -379,9 +379,11 @@ class Schema:
         info = ColumnInfo(column.colname, column.typeName, bool(column.is_not_null))
         table.columns[column.colname] = info
         names: Any = column.typeName.names if column.typeName is not None else None
-        info.has_default = bool(names) and names[-1].sval in SERIALS  # no sql_type: hot path
+        # serial columns are NOT NULL with a default (no sql_type: a hot path)
+        info.has_default = bool(names) and names[-1].sval in SERIALS
+        info.not_null = info.not_null or info.has_default
         for constraint in column.constraints or ():
-            if constraint.contype in (CT.CONSTR_NOTNULL, CT.CONSTR_PRIMARY):
+            if constraint.contype in (CT.CONSTR_NOTNULL, CT.CONSTR_PRIMARY, CT.CONSTR_IDENTITY):
                 info.not_null = True
             if constraint.contype in _FILLED:
                 info.has_default = True

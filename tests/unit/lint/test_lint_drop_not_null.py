@@ -56,3 +56,11 @@ def test_dropping_not_null_of_an_unknown_column_is_reported(
     statement: str, setup: str | None
 ) -> None:
     assert [(code, where) for code, where, _ in found(statement, setup)] == [("MP406", "m.sql:2:1")]
+
+
+@pytest.mark.parametrize("declared", ["serial", "bigserial", "int GENERATED ALWAYS AS IDENTITY"])
+def test_serial_and_identity_columns_are_not_null_without_saying_so(declared: str) -> None:
+    setup = f"CREATE TABLE counter (n {declared}, name text PRIMARY KEY);\n"
+    assert [
+        code for code, _, _ in found("ALTER TABLE counter ALTER COLUMN n DROP NOT NULL;", setup)
+    ] == ["MP406"]
