@@ -768,14 +768,19 @@ class _Walk:
         it is stamped at (the schema the file builds)."""
         walked = self.applied[self.preloaded :]
         words = self._repeat_words()
-        if self.irreversible & set(walked):
+        irreversible = bool(self.irreversible & set(walked))
+        # inexact round trips: the way down would meet them again, but a fresh install
+        # (airflow's, whose round trips are rarely exact) is still checked
+        inexact = self.had_failure and bool(walked) and not self.step_failed
+        if irreversible or (inexact and not self.preloaded):
             # the upgrade in one run starts from a database made anew: inexact round trips
             # (MP012, their findings) do not stand in its way, failed steps do
             if self.step_failed or self.preloaded:
                 why = _why_not_repeated(self) if self.step_failed else _IRREVERSIBLE
                 self.report.skipped.append((words.what, why))
                 return
-            self.report.skipped.append((_DOWN_TO_BASE, _IRREVERSIBLE_CHAIN))
+            chain = _IRREVERSIBLE_CHAIN if irreversible else _INEXACT_CHAIN
+            self.report.skipped.append((_DOWN_TO_BASE, chain))
             self._upgrade_in_one_run(head, words)
             return
         if self.had_failure or not walked:
@@ -836,15 +841,18 @@ class _Walk:
             location=Location(path=path, line=failure.line) if path else None,
         )
 
-    def _upgrade_in_one_run(self, head: Snapshot, words: _RepeatWords) -> None:
+    def _upgrade_in_one_run(
+        self, head: Snapshot, words: _RepeatWords, applied: list[str] | None = None
+    ) -> None:
         """Without a way down to base, the upgrade from base to head in one run (as
         `alembic upgrade head` on a fresh database) is still checked: on the database made
         anew. A migration's own session that waits on what an earlier revision's statements
-        hold in that one transaction hangs here, not one revision at a time."""
+        hold in that one transaction hangs here, not one revision at a time. ``applied``:
+        the whole chain's, when this walk was one part of it."""
         # an empty database, or the one a bootstrap file that stamps nothing builds (a file
         # that stamps revisions skips this: the caller checks)
         self._recreate()
-        failure = self.stepper.upgrade_to(tuple(self._heads_of(self.applied)))
+        failure = self.stepper.upgrade_to(tuple(self._heads_of(applied or self.applied)))
         if failure is not None:
             self._chain_finding(failure, words.up_fails)
             return
@@ -1099,6 +1107,10 @@ _DOWN_AND_UP = "downgrade to base and upgrade to head"
 _IRREVERSIBLE_CHAIN = (
     "the chain has irreversible revisions (the upgrade from base to head in one run is checked)"
 )
+_INEXACT_CHAIN = (
+    "earlier round trips were not exact (their findings say how): the way down would meet the"
+    " same differences (the upgrade from base to head in one run is checked)"
+)
 
 
 def _one_run_fix(failure: StepFailure) -> str:
@@ -1215,7 +1227,10 @@ class _Part:
     applied: list[str] = field(default_factory=list)
     had_failure: bool = False
     step_failed: bool = False
-    # the last part's: what the head checks and the repeatability added (None: not run)
+    order_changed: bool = False  # a round trip of the part changed only a column order
+    # the last part's: the schema at head, what the head checks and the repeatability added
+    # (None: not run)
+    head_snapshot: Snapshot | None = None
     head: tuple[list[Finding], list[tuple[str, str]]] | None = None
     repeat: tuple[list[Finding], list[tuple[str, str]]] = ([], [])
     gave_up: str | None = None  # why the worker could not walk its part: this process will
@@ -1472,9 +1487,11 @@ class _Chain:
                     applied=list(walk.applied),
                     had_failure=walk.had_failure,
                     step_failed=walk.step_failed,
+                    order_changed=walk.order_changed,
                 )
                 if stop < len(self.order):
                     return part
+                part.head_snapshot = walk.before
                 # at head before the repeatability, which may leave the database elsewhere;
                 # the parent keeps these only if a walk in one process would have run them
                 if self.at_head and self._reached_head(walk.blocked, walk.applied):
@@ -1517,7 +1534,13 @@ class _Chain:
             stopped = any(w.step_failed for w in earlier)
         else:
             stopped = any(w.had_failure for w in earlier)
-        if stopped:
+        inexact = stopped and not any(w.step_failed for w in (*earlier, last))
+        if inexact and not self.irreversible & set(last.applied) and last.head_snapshot:
+            # as one process does: no way down, but the fresh install is checked, here
+            report.skipped.append((_DOWN_TO_BASE, _INEXACT_CHAIN))
+            walk.order_changed = any(w.order_changed for w in (*earlier, last))
+            walk._upgrade_in_one_run(last.head_snapshot, walk._repeat_words(), last.applied)
+        elif stopped:
             failed = next((w for w in (*earlier, last) if w.step_failed), earlier[0])
             report.skipped.append((_DOWN_AND_UP, _why_not_repeated(failed)))
         else:  # what the parts found about a revision already is not found again
