@@ -189,9 +189,12 @@ def _render_finding(finding: Finding, out: Console) -> None:
     where = f"{finding.location}: " if finding.location else ""
     revision = f"[{finding.revision}] " if finding.revision else ""
     style = _SEVERITY_STYLE[finding.severity]
-    out.print(
-        f"{escape(where)}[{style}]{finding.check}[/] {escape(revision)}{escape(finding.message)}"
-    )
+    # PostgreSQL's detail lines (the constraints that depend on a dropped table) under the
+    # first, indented: a line at column 0 would read as a finding of its own
+    first, *rest = finding.message.splitlines() or [""]
+    out.print(f"{escape(where)}[{style}]{finding.check}[/] {escape(revision)}{escape(first)}")
+    for line in rest:
+        out.print(f"    {escape(line)}")
     if finding.statement:
         _print_block(out, "    statement: ", finding.statement.strip())
     for title, body in finding.context:

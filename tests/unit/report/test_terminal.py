@@ -107,3 +107,18 @@ def test_many_upgrades_that_caught_their_errors_are_shortened() -> None:
     ]
     few = _text(Report("verify", skipped=caught[:5]))
     assert len(few) == 7  # five are shown whole
+
+
+def test_the_lines_of_a_message_after_its_first_are_indented() -> None:
+    from migproof.findings import Finding, Severity
+
+    message = (
+        "downgrade fails: cannot drop table t because other objects depend on it\n"
+        "DETAIL:  constraint u_t_fkey on table u depends on table t"
+    )
+    finding = Finding(check="MP011", severity=Severity.ERROR, message=message)
+    report = Report("verify", findings=[finding])
+    assert _text(report)[:2] == [
+        "MP011 downgrade fails: cannot drop table t because other objects depend on it",
+        "    DETAIL:  constraint u_t_fkey on table u depends on table t",
+    ]
