@@ -817,3 +817,28 @@ def test_drop_index_if_exists_of_an_index_lint_did_not_see_made(
         ],
     )
     assert _codes(_lint(pg, tmp_path)) == found
+
+
+def test_a_revision_whose_own_downgrade_fails_is_said_not_downgraded(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """r2r's and zenml's: the downgrade fails, its statements are rolled back with it, and
+    its downgrade rules saw nothing; that was said of the revisions below it only."""
+    report, _ = _lint_r2(
+        pg,
+        tmp_path,
+        'op.create_index("ix_total", "orders", ["total"])',
+        'op.drop_index("ix_totl", table_name="orders")',
+    )
+    assert (
+        "downgrade rules of revision r2",
+        'not downgraded: its downgrade fails (index "ix_totl" does not exist)',
+    ) in report.skipped
+    # a downgrade that runs says nothing of the kind
+    report, _ = _lint_r2(
+        pg,
+        tmp_path,
+        'op.create_index("ix_total", "orders", ["total"])',
+        'op.drop_index("ix_total", table_name="orders")',
+    )
+    assert not [what for what, _ in report.skipped if what.startswith("downgrade rules")]

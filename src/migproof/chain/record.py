@@ -166,7 +166,8 @@ def _downgrade(
             rebuilds, at_top = rebuilds + 1, True
         end = next((j for j in range(i, len(down)) if down[j] in irreversible), len(down))
         done: list[str] = []
-        if stepper.run_steps(_walk(stepper, down[i:end], runs, done, up=False)) is None:
+        failure = stepper.run_steps(_walk(stepper, down[i:end], runs, done, up=False))
+        if failure is None:
             i = end
             continue
         failed = i + len(done)
@@ -174,6 +175,8 @@ def _downgrade(
             i = end
             continue
         why = f"the downgrade of {down[failed]}, run before, fails"  # rolled back
+        # its own statements were rolled back with it: its downgrade rules saw nothing
+        runs[down[failed]].not_downgraded = f"its downgrade fails ({failure.error})"
         i, at_top = failed + 1, False
     for rid in down[i:]:  # the ones below stay up: their downgrades never ran
         if rid in irreversible:
