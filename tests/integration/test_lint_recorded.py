@@ -487,7 +487,12 @@ def test_revisions_below_a_failing_or_irreversible_downgrade_are_downgraded_too(
         report = _lint(pg, tmp_path / name)
         assert "MP503" in _codes(report, "r1"), name
         assert report.skipped == (
-            []
+            [
+                (
+                    "downgrade rules of revision r2",
+                    'its downgrade fails (table "w2_typo" does not exist): not linted',
+                )
+            ]
             if name == "fails"
             else [
                 (
@@ -612,11 +617,18 @@ def test_revisions_below_many_failing_downgrades_are_said_not_downgraded(
     report = _lint(pg, tmp_path)
     assert "MP503" not in _codes(report, "r1")
     assert report.skipped == [
+        *(
+            (
+                f"downgrade rules of revision r{n}",
+                f'its downgrade fails (table "w{n}_typo" does not exist): not linted',
+            )
+            for n in range(2, 6)
+        ),
         (
             "downgrade rules of revision r1",
             "not downgraded: the downgrade of r2, run before, fails, and below it the database"
             " was made again 3 times, the most",
-        )
+        ),
     ]
 
 
@@ -706,7 +718,12 @@ def test_below_a_failing_downgrade_the_bootstrap_files_database_is_made_again(
     report = _lint(pg, tmp_path, {"verify.bootstrap-sql": str(bootstrap)})
     # r1's downgrade was recorded on a database made again from the file (before, it was
     # "not downgraded: … a database loaded from the bootstrap file is not made again")
-    assert report.skipped == []
+    assert report.skipped == [
+        (
+            "downgrade rules of revision r2",
+            'its downgrade fails (table "nowhere" does not exist): not linted',
+        )
+    ]
     assert set(pg.created) == before  # the template and the clones are dropped
 
 
@@ -832,7 +849,7 @@ def test_a_revision_whose_own_downgrade_fails_is_said_not_downgraded(
     )
     assert (
         "downgrade rules of revision r2",
-        'not downgraded: its downgrade fails (index "ix_totl" does not exist)',
+        'its downgrade fails (index "ix_totl" does not exist): not linted',
     ) in report.skipped
     # a downgrade that runs says nothing of the kind
     report, _ = _lint_r2(

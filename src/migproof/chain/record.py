@@ -41,6 +41,7 @@ class RevisionRun:
     from_bootstrap: bool = False  # stamped in the bootstrap file: taken as applied, not run
     blocked: bool = False  # builds on a revision that failed: not run
     not_downgraded: str | None = None  # why its downgrade was not run: what stopped it
+    downgrade_failed: str | None = None  # its downgrade ran and failed (rolled back): why
     irreversible: bool = False  # declared irreversible: its downgrade is not run
 
 
@@ -176,7 +177,7 @@ def _downgrade(
             continue
         why = f"the downgrade of {down[failed]}, run before, fails"  # rolled back
         # its own statements were rolled back with it: its downgrade rules saw nothing
-        runs[down[failed]].not_downgraded = f"its downgrade fails ({failure.error})"
+        runs[down[failed]].downgrade_failed = failure.error
         i, at_top = failed + 1, False
     for rid in down[i:]:  # the ones below stay up: their downgrades never ran
         if rid in irreversible:

@@ -104,6 +104,14 @@ def lint_alembic_project(
             )
         )
     runs = [run for run in runs if not run.from_bootstrap]
+    report.skipped.extend(
+        (
+            f"downgrade rules of revision {run.revision}",
+            f"its downgrade fails ({error}): not linted",
+        )
+        for run in runs
+        if (error := run.downgrade_failed) is not None
+    )
     not_down = [run for run in runs if run.not_downgraded]
     if not_down:
         names = f"{not_down[0].revision} … {not_down[-1].revision}" if len(not_down) > 1 else ""
