@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from migproof.findings import Finding, Severity
 from migproof.lint.context import StatementContext
-from migproof.lint.pgsql import ast, enums
+from migproof.lint.pgsql import Deferred, ast, enums
 from migproof.lint.registry import rule
 from migproof.lint.schema import dropped_names, drops_default, qualified, sql_type
 
@@ -398,11 +399,41 @@ def add_required_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterat
         return
     if column.typeName is not None and sql_type(column.typeName).is_serial:
         return
+    if _emptied_before(ctx, table):  # airflow's: DELETE FROM dag_code, then the column
+        yield ctx.finding(
+            f"adding NOT NULL column {table}.{column.colname} without a default breaks inserts"
+            f" from {_RUNNING_CODE} (the migration empties {table} first, so the ADD passes)",
+            fix="give it a default, or make the code that inserts set it before this runs",
+        )
+        return
     yield ctx.finding(
         f"adding NOT NULL column {table}.{column.colname} without a default fails on a"
         f" non-empty {table} and breaks inserts from {_RUNNING_CODE}",
         fix="add it nullable or with a default, backfill, then set NOT NULL safely",
     )
+
+
+_EMPTIES = re.compile(r"\s*(?:DELETE\s+FROM|TRUNCATE)\b(?!.*\bWHERE\b)", re.IGNORECASE | re.DOTALL)
+
+
+def _emptied_before(ctx: StatementContext, table: str) -> bool:
+    """Whether an earlier statement of the migration deleted every row of ``table``
+    (``DELETE FROM t`` without WHERE, ``TRUNCATE t``)."""
+    for statement in ctx.state.statements:
+        node = statement.node
+        if isinstance(node, Deferred):  # a data statement left unparsed: most are not these
+            if not _EMPTIES.match(statement.text):
+                continue
+            node = node.parse()
+        if isinstance(node, ast.DeleteStmt) and node.whereClause is None and node.relation:
+            emptied = [qualified(node.relation)]
+        elif isinstance(node, ast.TruncateStmt):
+            emptied = [qualified(r) for r in node.relations or ()]
+        else:
+            continue
+        if table in emptied:
+            return True
+    return False
 
 
 @rule(
