@@ -374,3 +374,27 @@ def test_a_worker_meets_rows_with_a_history(pg: Sandbox, tmp_path: Path) -> None
         (found,) = [f for f in report.findings if f.check == "MP104"]
         assert found.revision == "r8"
         assert 'column "w" of relation "t1" contains null values' in found.message
+
+
+NOT_NULL_ON_T1 = {  # MP104: fails once t1 holds rows, passes on an empty t1
+    "upgrade": 'op.add_column("t1", sa.Column("w", sa.Integer, nullable=False))',
+    "downgrade": 'op.drop_column("t1", "w")',
+}
+
+
+def test_a_worker_upgrades_past_a_revision_that_fails_only_with_rows(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """airflow: a NOT NULL column without a default before the split made the worker give
+    its part up, and this process walked it again (two jobs slower than one)."""
+    from migproof.verify import roundtrip
+
+    write_project(tmp_path, chain({3: NOT_NULL_ON_T1}, length=12))
+    alone = comparable(run(pg, tmp_path, 1))
+    assert ("MP104", "r3") in [(f[0], f[2]) for f in alone["findings"]]  # type: ignore[index,union-attr]
+
+    def walked_again(*args: object) -> None:
+        raise AssertionError("the worker gave its part up")
+
+    monkeypatch.setattr(roundtrip._Chain, "finish", walked_again)  # the fallback's last call
+    assert comparable(run(pg, tmp_path, 2)) == alone

@@ -353,7 +353,7 @@ class _Walk:
             self._take_stamped(order[:start])
         elif start:
             ids = [rev.revision or "" for rev in order[:start]]
-            failure = self.stepper.run_steps(self._plain_upgrades(ids))
+            failure = self._plain_upgrade(ids)
             if failure is not None:
                 return failure
             self.applied = ids
@@ -428,6 +428,26 @@ class _Walk:
 
     def record_rows(self) -> list[dict[str, object]]:
         return [r.to_dict() for r in self.records.values()]
+
+    def _plain_upgrade(self, ids: list[str]) -> StepFailure | None:
+        """A worker's plain upgrade through ``ids``. A revision that fails only because the
+        tables hold rows (airflow's NOT NULL column without a default: the walk of its part
+        reports it, MP104) is run again without them, and the upgrade goes on; before, the
+        worker gave its part up and this process walked it again."""
+        left = ids
+        while True:
+            failure = self.stepper.run_steps(self._plain_upgrades(left))
+            if failure is None or failure.in_env or failure.revision not in left:
+                return failure
+            if self.rows is None or not self.rows.tracked.tables or not self.rows.clear():
+                return failure
+            left = left[left.index(failure.revision) :]
+            retried = self.stepper.run_steps(self._plain_upgrades(left[:1]))
+            if retried is not None:
+                return retried
+            left = left[1:]
+            if not left:
+                return None
 
     def _plain_upgrades(self, ids: list[str]) -> Iterator[Any]:
         """The steps of a worker's plain upgrade to its part. A table is given rows right
