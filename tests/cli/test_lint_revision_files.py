@@ -141,3 +141,23 @@ def test_c_is_read_from_the_current_directory_and_must_name_a_file(
     assert "nosuch.ini: no such alembic.ini" in capsys.readouterr().err
     # verify reads it the same way (it took the directory for one of SQL files)
     assert main(["verify", name, "-c", f"{name}/alembic.ini", "--database-url", pg.url]) == 0
+
+
+def test_a_directory_above_the_project_runs_it(
+    pg: Sandbox, project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nova and heat keep alembic.ini deep in the package: `migproof lint` from the
+    repository root read the revision files and said "no findings"."""
+    monkeypatch.chdir(project.parent)
+    found = _findings(pg, capsys, ".")
+    assert ("MP201", "r3.py") in found
+
+
+def test_revision_files_of_no_project_are_said_not_run(
+    pg: Sandbox, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "alembic.ini").unlink()
+    main(["lint", "versions", "--database-url", pg.url, "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["findings"] == []
+    assert [s["what"] for s in data["skipped"]] == ["the SQL of 3 revision files"]

@@ -145,14 +145,21 @@ def command(
             fix="give -c the path of alembic.ini from the current directory, or from the "
             "project directory given",
         )
-    if not static:  # revision files given one by one: their project runs, for them alone
+    if not static:
+        # revision files given one by one, or found in a directory given that holds an
+        # Alembic project below it (nova/db/main): their project runs, for them alone
         given = {directory.resolve() for directory, _ in projects}
         files = [p for p in targets if p.suffix == ".py"]
+        found = [
+            Path(str(r["file"])).resolve() for r in report.records if r.get("kind") == "revision"
+        ]
+        files += [f for f in found if not any(f.is_relative_to(d) for d in given)]
         projects += [
             (directory, only)
             for directory, only in projects_of(files, configured)
             if directory not in given
         ]
+        _say_not_run(report, files, [d for d, _ in projects])
     revisions = sum(1 for r in report.records if r.get("kind") == "revision")
     if static and revisions:
         report.skipped.append(
@@ -236,6 +243,25 @@ def _lint_by_running(
             report.extend(ran.findings)
             report.records.extend(ran.records)
             report.skipped.extend(ran.skipped)
+
+
+def _say_not_run(report: Report, files: list[Path], projects: list[Path]) -> None:
+    """Revision files of no Alembic project lint can run (no alembic.ini above them names
+    their directory): only the revision rules read them, and the report says so."""
+    alone = {
+        path
+        for path in (f.resolve() for f in files)
+        if not any(path.is_relative_to(d.resolve()) for d in projects)
+    }
+    if alone:
+        count = len(alone)
+        report.skipped.append(
+            (
+                f"the SQL of {count} revision file{'s' if count > 1 else ''}",
+                "no alembic.ini above them names their directory, so they were read, not run:"
+                " only the revision rules apply; lint the project's directory (or give -c)",
+            )
+        )
 
 
 def _reported(path: Path, *, only: frozenset[Path] | None, quiet: frozenset[Path]) -> bool:
