@@ -1407,7 +1407,7 @@ def check_lockfile(config: Config, head: Snapshot) -> list[Finding]:
     differences = drift.differences
     if not differences:
         return []
-    names = "; ".join(str(d) for d in differences[:3])
+    names = "; ".join(d.describe(label, "head") for d in differences[:3])
     more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""
     note = f" ({drift.note})" if drift.note else ""
     return [

@@ -1105,7 +1105,7 @@ class _Walk:
         )
 
     def _chain_diff(self, differences: list[Any], message: str, a_label: str, b_label: str) -> None:
-        names = "; ".join(str(d) for d in differences[:3])
+        names = "; ".join(d.describe(a_label, b_label) for d in differences[:3])
         self.report.findings.append(
             Finding(
                 check=NOT_REPEATABLE.code,

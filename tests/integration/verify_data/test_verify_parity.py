@@ -414,7 +414,7 @@ def test_lock_file_absent_equal_and_drifted(conn: Conn, tmp_path: Path) -> None:
     assert finding.location is not None
     assert finding.location.path == tmp_path / "migproof.schema.json"
     assert finding.message.startswith("head no longer matches migproof.schema.json: ")
-    assert "column public.customers.phone" in finding.message
+    assert "column public.customers.phone: only in head" in finding.message  # not "only in B"
     assert finding.context[0][0] == "diff"
 
 
