@@ -161,3 +161,15 @@ def test_revision_files_of_no_project_are_said_not_run(
     data = json.loads(capsys.readouterr().out)
     assert data["findings"] == []
     assert [s["what"] for s in data["skipped"]] == ["the SQL of 3 revision files"]
+
+
+@pytest.mark.parametrize("command", ["verify", "lint", "snapshot"])
+def test_a_chain_flag_given_twice_is_a_usage_error(
+    project: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nova's two chains, `-c main/alembic.ini -c api/alembic.ini`: click kept the last and
+    verified one chain, saying nothing of the other."""
+    ini = str(project / "alembic.ini")
+    args = [command, *(["alembic:head"] if command == "snapshot" else []), "-c", ini, "-c", ini]
+    assert main(args) == 2
+    assert "-c given 2 times: migproof checks one Alembic chain per run" in capsys.readouterr().err

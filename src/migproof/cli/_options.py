@@ -57,16 +57,19 @@ def project_options(*, ini: bool = True) -> Callable[[F], F]:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             kwargs["project"] = {
-                "alembic-config": _ini_from_cwd(kwargs.pop("alembic_config", None)),
-                "alembic-name": kwargs.pop("alembic_name", None),
+                "alembic-config": _ini_from_cwd(_once(kwargs.pop("alembic_config", ()), "-c")),
+                "alembic-name": _once(kwargs.pop("alembic_name", ()), "-n"),
                 "url-env": kwargs.pop("url_env") or None,
-                "verify.bootstrap-sql": from_cwd(kwargs.pop("bootstrap_sql")),
+                "verify.bootstrap-sql": from_cwd(
+                    _once(kwargs.pop("bootstrap_sql"), "--bootstrap-sql")
+                ),
             }
             return func(*args, **kwargs)
 
         options = [
             click.option(
                 "--bootstrap-sql",
+                multiple=True,  # said twice is an error, not the last one silently (_once)
                 metavar="FILE",
                 help="Load this SQL first (a database bootstrapped out of band) and upgrade it; "
                 "the revisions it stamps (alembic_version rows) are taken as applied.",
@@ -80,8 +83,22 @@ def project_options(*, ini: bool = True) -> Callable[[F], F]:
         ]
         if ini:
             options += [
-                click.option("-n", "--name", "alembic_name", metavar="SECTION", help=_NAME_HELP),
-                click.option("-c", "--config", "alembic_config", metavar="FILE", help=_INI_HELP),
+                click.option(
+                    "-n",
+                    "--name",
+                    "alembic_name",
+                    multiple=True,
+                    metavar="SECTION",
+                    help=_NAME_HELP,
+                ),
+                click.option(
+                    "-c",
+                    "--config",
+                    "alembic_config",
+                    multiple=True,
+                    metavar="FILE",
+                    help=_INI_HELP,
+                ),
             ]
         decorated: Any = wrapper
         for option in options:
@@ -92,6 +109,17 @@ def project_options(*, ini: bool = True) -> Callable[[F], F]:
 
 
 _INI_HELP = "The alembic.ini to use (from the current directory, else the project's)."
+
+
+def _once(values: tuple[str, ...], flag: str) -> str | None:
+    """The value of a flag that names one chain's setting; given twice, a usage error (click
+    would keep the last one: nova's two chains, ``-c main -c api``, verified only api)."""
+    if len(values) > 1:
+        raise click.UsageError(
+            f"{flag} given {len(values)} times: migproof checks one Alembic chain per run; run "
+            "it once for each alembic.ini"
+        )
+    return values[0] if values else None
 
 
 def _ini_from_cwd(path: str | None) -> str | None:
