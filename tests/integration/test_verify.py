@@ -925,10 +925,10 @@ def test_env_py_that_opens_a_sqlite_database_is_refused(pg: Sandbox, tmp_path: P
     with pytest.raises(DatabaseError) as raised:
         run(pg, tmp_path)
     assert raised.value.what.startswith(
-        f"env.py (or code it imports) opened a SQLite database ({app_db}), not one to migproof's"
+        f"env.py (or code it imports) connects to a SQLite database ({app_db}), not to migproof's"
     )
     assert "current_setting" not in raised.value.what  # the probe's own error means nothing
-    assert not app_db.exists() or app_db.stat().st_size == 0  # nothing ran there
+    assert not app_db.exists()  # refused before connecting: not even an empty file
 
 
 def test_upgrade_failure_names_statement_and_postgres_error(pg: Sandbox, tmp_path: Path) -> None:

@@ -311,6 +311,7 @@ class Stepper:
         from sqlalchemy.pool import Pool
 
         for target, name, listener in (
+            (Engine, "do_connect", self._refuse_other_dialects),  # before anything connects
             (Pool, "connect", self._check_target),
             (Engine, "engine_connect", self._note_engine),
             (Engine, "do_connect", self._redirect_placeholder),  # before parking: it retargets
@@ -323,6 +324,22 @@ class Stepper:
 
     def _note_engine(self, connection: Any) -> None:
         self._engines.add(connection.engine)
+
+    def _refuse_other_dialects(
+        self, dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]
+    ) -> None:
+        """An engine of another database (the application's SQLite default: airflow's,
+        mailman's) is refused before it connects: connecting would create its file."""
+        del conn_rec
+        if dialect.name == "postgresql":
+            return  # which server and database: checked once connected (_check_target)
+        where = next((str(a) for a in cargs if a), None) or cparams.get("database")
+        what = f"a {_DIALECTS.get(dialect.name, dialect.name)} database"
+        raise DatabaseError(
+            f"env.py (or code it imports) connects to {what}{f' ({where})' if where else ''},"
+            " not to migproof's scratch PostgreSQL database: refusing to run migrations there",
+            fix=_ELSEWHERE_FIX,
+        )
 
     def _redirect_placeholder(
         self, dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]
@@ -377,10 +394,7 @@ class Stepper:
                 f"env.py (or code it imports) opened {_opened(dbapi_connection, driver, exc)},"
                 " not one to migproof's scratch PostgreSQL database: refusing to run"
                 " migrations there",
-                fix="make env.py take its URL from the Alembic config (sqlalchemy.url) or from "
-                "an environment variable, and name that variable with --url-env; an env.py "
-                "that reads it from the application's own configuration file needs a copy "
-                "that does (docs/verify.md)",
+                fix=_ELSEWHERE_FIX,
             ) from exc
         finally:
             cursor.close()
@@ -815,3 +829,11 @@ def _interpolated_url(cfg: Any) -> str | None:
     except configparser.Error:
         return None
     return value if isinstance(value, str) else None
+
+
+_DIALECTS = {"sqlite": "SQLite", "mysql": "MySQL", "mssql": "SQL Server", "oracle": "Oracle"}
+_ELSEWHERE_FIX = (
+    "make env.py take its URL from the Alembic config (sqlalchemy.url) or from an environment"
+    " variable, and name that variable with --url-env; an env.py that reads it from the"
+    " application's own configuration file needs a copy that does (docs/verify.md)"
+)
