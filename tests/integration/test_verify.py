@@ -665,6 +665,36 @@ def test_a_url_variable_the_shell_holds_is_not_what_an_engine_made_at_import_get
     assert os.environ["APP_DB"] == nowhere  # given back as it was
 
 
+def test_models_named_with_models_are_imported_with_the_url_variables_pointed_at_us(
+    pg: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fab provider's models import airflow.settings, whose engine is built as it is
+    imported: `--models` imported them before the variables were set, the engine fell back
+    to SQLite, and the run was refused."""
+    (tmp_path / "app_models.py").write_text(
+        "import os\nimport sqlalchemy as sa\n"
+        'engine = sa.create_engine(os.environ.get("APP_DB", "sqlite:///app.db"))\n'
+        "metadata = sa.MetaData()\n"
+        'sa.Table("t1", metadata, sa.Column("id", sa.Integer, primary_key=True))\n'
+    )
+    env = (
+        "from alembic import context\nfrom app_models import engine, metadata\n"
+        "with engine.connect() as connection:\n"
+        "    context.configure(connection=connection, target_metadata=metadata)\n"
+        "    with context.begin_transaction():\n"
+        "        context.run_migrations()\n"
+    )
+    write_project(tmp_path, [table(1, None)], env=env)
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(ini.read_text().replace("[alembic]\n", "[alembic]\nprepend_sys_path = .\n"))
+    monkeypatch.delenv("APP_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    report = run(pg, tmp_path, **{"url-env": ["APP_DB"], "verify.models": "app_models:metadata"})
+    assert report.findings == []
+    assert statuses(report) == {"r1": ("ok", "ok")}
+    assert not (tmp_path / "app.db").exists()
+
+
 ENV_FROM_APP_SETTINGS = """
 import os, sys
 sys.path.insert(0, os.getcwd())

@@ -29,6 +29,7 @@ __all__ = [
     "BrokenRevision",
     "keep_scheme",
     "load_project",
+    "placeholder_urls",
     "runnable_order",
     "sqlalchemy_pin_fix",
     "sqlalchemy_pins",
@@ -78,7 +79,7 @@ class AlembicProject:
             with (
                 working_directory(self.flask_root or self.root),
                 warnings.catch_warnings(),
-                _placeholder_urls(self.url_env),
+                placeholder_urls(self.url_env),
             ):
                 warnings.simplefilter("ignore")  # Alembic warns of what the graph checks report
                 before = list(sys.path)
@@ -121,7 +122,7 @@ PLACEHOLDER_URL = f"postgresql://{PLACEHOLDER_HOST}/migproof"
 
 
 @contextlib.contextmanager
-def _placeholder_urls(names: tuple[str, ...]) -> Iterator[None]:
+def placeholder_urls(names: tuple[str, ...]) -> Iterator[None]:
     """Set ``names`` to ``PLACEHOLDER_URL`` for the duration (with the driver a value set
     already names: ``postgresql+psycopg2://``), and restore them: a revision that imports
     the application's settings, which require ``DATABASE_URL``, imports as it does under

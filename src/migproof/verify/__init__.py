@@ -237,9 +237,14 @@ class _HeadChecks:
             if self.schema_file
             else None
         )
-        self.models: tuple[list[object], Path | None] | None = (
-            load_metadata(config.verify.models, root) if config.verify.models else None
-        )
+        self.models: tuple[list[object], Path | None] | None = None
+        if config.verify.models:
+            from migproof.chain.project import placeholder_urls
+
+            # as the revisions are imported: an application's settings the models import
+            # build their engine from the url-env variables (airflow's), never the shell's
+            with placeholder_urls(config.url_env):
+                self.models = load_metadata(config.verify.models, root)
 
     def __call__(self, head: AtHead) -> None:
         from migproof.verify.parity import check_lockfile, check_models, compare_schema_file
