@@ -414,3 +414,40 @@ def test_a_file_that_stamps_nothing_is_walked_as_far_as_it_goes_when_base_needs_
     bootstrap.write_text(bootstrap.read_text().replace("CREATE TABLE version", "CREATE TABLE v"))
     report = run(pg, root, **{"verify.bootstrap-sql": str(bootstrap)})
     assert [(f.check, f.revision) for f in report.findings] == [("MP010", "r1")]
+
+
+def test_a_type_of_another_database_is_said_so_not_a_schema_made_outside(
+    pg: Sandbox, tmp_path: Path
+) -> None:
+    """mlrun's chains were written for SQLite and MySQL: `sa.BLOB` renders `BLOB`, which
+    PostgreSQL lacks; the hint said the chain started from a schema made outside it."""
+    blob = Revision(
+        id="r1",
+        down=None,
+        upgrade='op.create_table("t", sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("body", sa.BLOB))',
+        downgrade='op.drop_table("t")',
+    )
+    write_project(tmp_path, [blob])
+    (finding,) = upgrade_failures(run(pg, tmp_path))
+    assert finding.message.endswith('type "blob" does not exist')
+    assert finding.fix == (
+        "blob is not a PostgreSQL type: the revision renders a type of another database"
+        " (SQLite, MySQL), as a chain written for it does; use sa.LargeBinary, which SQLAlchemy"
+        " renders for each database"
+    )
+    mysql = dataclasses.replace(
+        blob,
+        upgrade=blob.upgrade.replace("sa.BLOB", "mysql.MEDIUMBLOB"),
+        header="from sqlalchemy.dialects import mysql",
+    )
+    write_project(tmp_path, [mysql])
+    (finding,) = upgrade_failures(run(pg, tmp_path))
+    assert finding.fix is not None and finding.fix.startswith("MEDIUMBLOB is not a PostgreSQL")
+    # lint's MP010 says the same
+    from migproof.chain.project import load_project
+    from migproof.lint.recorded import lint_alembic_project
+
+    config = load_config(tmp_path)
+    (finding,) = upgrade_failures(lint_alembic_project(config, load_project(config, tmp_path), pg))
+    assert finding.fix is not None and finding.fix.startswith("MEDIUMBLOB is not a PostgreSQL")

@@ -437,9 +437,11 @@ def _outside_schema_fix(run: RevisionRun, runs: list[RevisionRun], config: Confi
     """For an upgrade that fails on an object no earlier revision names: the chain starts
     from a schema made outside it (jupyterhub's ``create_all()``), and lint runs it only
     from a bootstrap file, as verify does (whose MP010 says what to write in it)."""
-    from migproof.verify.hints import mentions, missing_object
+    from migproof.verify.hints import foreign_type_fix, mentions, missing_object
 
     failure = run.failure
+    if failure is not None and (hint := foreign_type_fix(failure)):
+        return hint
     missing = missing_object(failure) if failure is not None and not failure.in_env else None
     if missing is None:
         return None

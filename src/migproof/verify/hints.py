@@ -18,7 +18,14 @@ from migproof.catalog.model import Snapshot
 from migproof.chain.graph import RevisionFile
 from migproof.chain.stepper import StepFailure
 
-__all__ = ["import_fix", "mentions", "missing_object", "outside_schema_fix", "signature_fix"]
+__all__ = [
+    "foreign_type_fix",
+    "import_fix",
+    "mentions",
+    "missing_object",
+    "outside_schema_fix",
+    "signature_fix",
+]
 
 
 def outside_schema_fix(
@@ -187,6 +194,45 @@ _UNDEFINED = re.compile(
     r'^(relation|table|view|sequence|index|type|schema|constraint|column) "([^"]+)"'
     r'(?: of relation "[^"]+")? does not exist'
 )
+
+
+# Column types of other databases a revision written for them renders, and the generic
+# SQLAlchemy type that is the PostgreSQL type too
+_FOREIGN_TYPES = {
+    "blob": "sa.LargeBinary",
+    "tinyblob": "sa.LargeBinary",
+    "mediumblob": "sa.LargeBinary",
+    "longblob": "sa.LargeBinary",
+    "tinytext": "sa.Text",
+    "mediumtext": "sa.Text",
+    "longtext": "sa.Text",
+    "tinyint": "sa.SmallInteger (or sa.Boolean)",
+    "datetime": "sa.DateTime",
+    "double": "sa.Float",
+    "nvarchar": "sa.String",
+}
+_CANNOT_RENDER = re.compile(r"can't render element of type (\w+)")
+
+
+def foreign_type_fix(failure: StepFailure) -> str | None:
+    """The fix for a revision that renders a column type of another database (mlrun's
+    ``sa.BLOB``: ``type "blob" does not exist``; its ``mysql.MEDIUMBLOB``: SQLAlchemy cannot
+    render it for PostgreSQL), or None. Not a schema made outside the chain."""
+    missing = missing_object(failure)
+    if missing is not None and missing[0] == "type":
+        name = missing[1]
+    elif (match := _CANNOT_RENDER.search(failure.error)) is not None:
+        name = match[1]
+    else:
+        return None
+    generic = _FOREIGN_TYPES.get(name.lower())
+    if generic is None:
+        return None
+    return (
+        f"{name} is not a PostgreSQL type: the revision renders a type of another database"
+        f" (SQLite, MySQL), as a chain written for it does; use {generic}, which SQLAlchemy"
+        " renders for each database"
+    )
 
 
 def missing_object(failure: StepFailure) -> tuple[str, str] | None:

@@ -40,6 +40,7 @@ from migproof.sandbox import DatabaseHost
 from migproof.verify._register import verify_check
 from migproof.verify.hints import (
     extension_type_fix,
+    foreign_type_fix,
     import_fix,
     outside_schema_fix,
     signature_fix,
@@ -971,6 +972,8 @@ class _Walk:
                 f" takes what it holds as applied; else leave that object out of it (it is"
                 f" made by {rev.revision}, after {parents})"
             )
+        elif code == UPGRADE_FAILED.code and (hint := foreign_type_fix(failure)):
+            fix = hint
         elif code == UPGRADE_FAILED.code and _TYPE_EXISTS.search(failure.error):
             fix = (
                 "SQLAlchemy creates a named Enum once per `alembic upgrade` run, so an upgrade of"
