@@ -114,6 +114,20 @@ def test_import_error_is_a_finding_on_that_file(tmp_path: Path) -> None:
     )
 
 
+def test_a_missing_part_of_an_installed_package_is_named_whole(tmp_path: Path) -> None:
+    """mlrun: `No module named 'google.protobuf.pyext._message'` (a C extension protobuf 3
+    has no build of for this Python) said "cannot import 'google'"."""
+    write_project(tmp_path, [rev(1, None, header="import json._no_such_part")])
+    config = load_config(tmp_path)
+    project = load_project(config, tmp_path)
+    project.script_directory()
+    (finding,) = check_graph(project, config)
+    assert finding.fix is not None
+    assert finding.fix.startswith(
+        "json is installed here but has no json._no_such_part: the installed version lacks it"
+    )
+
+
 def test_another_import_error_gets_the_general_fix(tmp_path: Path) -> None:
     write_project(tmp_path, [rev(1, None), rev(2, "r1", header="raise ImportError('half-built')")])
     config = load_config(tmp_path)

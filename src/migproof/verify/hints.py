@@ -10,6 +10,7 @@ start from (and, when one is given, what it lacks).
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -287,9 +288,27 @@ def import_fix(error: str) -> str | None:
     match = _NO_MODULE.match(error)
     if match is None:
         return None
-    top = match["name"].split(".")[0]
+    name = match["name"]
+    top = name.split(".")[0]
+    if top != name and _importable(top):  # the package is there, a part of it is not
+        return (
+            f"{top} is installed here but has no {name}: the installed version lacks it (a"
+            f" compiled part not built for Python {sys.version_info[0]}.{sys.version_info[1]},"
+            " or a version of the package older or newer than the project's): install the"
+            " version the project pins, for this Python"
+        )
     return (
         f"the Python running migproof cannot import {top!r}: install migproof in the project's "
         "virtualenv (or install the project and its dependencies, e.g. `pip install -e .`, "
         "where migproof is), then run it again"
     )
+
+
+def _importable(module: str) -> bool:
+    """Whether a top-level module can be found here (nothing is imported)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
