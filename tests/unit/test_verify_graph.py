@@ -128,6 +128,23 @@ def test_a_missing_part_of_an_installed_package_is_named_whole(tmp_path: Path) -
     )
 
 
+def test_a_missing_module_behind_another_error_is_named(tmp_path: Path) -> None:
+    """nova: oslo.service turns "No module named 'eventlet'" into "Unknown backend"."""
+    hides = (
+        "try:\n    import eventlet_not_here\nexcept ModuleNotFoundError:\n"
+        "    raise ValueError(\"Unknown backend: 'eventlet'\")"
+    )
+    write_project(tmp_path, [rev(1, None, header=hides)])
+    config = load_config(tmp_path)
+    project = load_project(config, tmp_path)
+    project.script_directory()
+    (finding,) = check_graph(project, config)
+    assert "ModuleNotFoundError: No module named 'eventlet_not_here'" in finding.message
+    assert "ValueError: Unknown backend: 'eventlet'" in finding.message
+    assert finding.fix is not None
+    assert finding.fix.startswith("the Python running migproof cannot import 'eventlet_not_here'")
+
+
 def test_another_import_error_gets_the_general_fix(tmp_path: Path) -> None:
     write_project(tmp_path, [rev(1, None), rev(2, "r1", header="raise ImportError('half-built')")])
     config = load_config(tmp_path)

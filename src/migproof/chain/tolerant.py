@@ -84,7 +84,25 @@ def _describe(path: Path, exc: BaseException) -> BrokenRevision:
     for frame in traceback.extract_tb(exc.__traceback__):
         if Path(frame.filename).resolve() == path:
             line = frame.lineno
-    return BrokenRevision(path=path, error=f"{type(exc).__name__}: {exc}", line=line)
+    error = f"{type(exc).__name__}: {exc}"
+    missing = _missing_module_within(exc)
+    if missing is not None and missing is not exc:
+        # oslo.service turns "No module named 'eventlet'" into "Unknown backend: 'eventlet'":
+        # the module that is missing is the cause, and the hint needs its words
+        error = f"{type(missing).__name__}: {missing} (within {error})"
+    return BrokenRevision(path=path, error=error, line=line)
+
+
+def _missing_module_within(exc: BaseException) -> BaseException | None:
+    """The ModuleNotFoundError ``exc`` was raised from (its cause or context), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ModuleNotFoundError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def tolerant_script_directory(alembic_config: Any, broken: dict[Path, BrokenRevision]) -> Any:
