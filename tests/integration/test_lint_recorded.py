@@ -362,7 +362,7 @@ def test_a_lock_taken_by_an_earlier_statement_of_the_transaction_is_shown_as_hel
     )
     assert observed["MP301", change].endswith(", rewrote public.orders, public.orders_pkey")
     # CREATE TYPE locks no relation: the lock its transaction holds on orders is not its own
-    assert observed["MP503", line_of(path, "CREATE TYPE")].startswith("no relation locks for ")
+    assert observed["MP503", line_of(path, "CREATE TYPE")] == "no relation locks"  # no "for X s"
 
 
 def test_a_rewrite_by_a_statement_that_takes_no_new_lock_is_still_seen(

@@ -82,7 +82,7 @@ class StatementFacts:
         ]
         parts.extend(text for relation, text in stronger_held.items() if relation not in taken)
         text = ", ".join(parts) or "no relation locks"
-        if self.seconds is not None:
+        if self.seconds is not None and parts:  # how long nothing was held says nothing
             text += f" for {self.seconds:.2f} s"
         if self.rewritten:
             text += f", rewrote {', '.join(self.rewritten)}"
