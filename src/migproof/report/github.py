@@ -48,3 +48,7 @@ def render(report: Report, out: TextIO) -> None:
     anchor = anchor_of(report.command, root)
     for finding in report.sorted_findings():
         out.write(_annotation(finding, anchor, root) + "\n")
+    if report.skipped:  # one notice, not one each: GitHub shows ten annotations a step
+        lines = "\n".join(f"{what}: {why}" for what, why in report.skipped)
+        title = _escape_property(f"migproof {report.command}: not checked")
+        out.write(f"::notice title={title}::{_escape_data(lines)}\n")

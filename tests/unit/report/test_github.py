@@ -60,11 +60,15 @@ def test_real_report(
     out = io.StringIO()
     github.render(broken_report, out)
     lines = out.getvalue().splitlines()
-    assert len(lines) == 8
+    assert len(lines) == 9  # a finding each, and what was not checked, one notice
     assert lines[0] == (
         "::error file=migrations/versions/0002_downgrade_typo.py,line=18,title=MP011::"
         '[0002] downgrade fails: syntax error at or near "plan"'
     )
+    assert lines[-1].startswith(
+        "::notice title=migproof verify%3A not checked::downgrade to base and upgrade to head:"
+    )
+    assert "%0Acomparisons with head: head was not reached" in lines[-1]
 
 
 @pytest.mark.parametrize(
