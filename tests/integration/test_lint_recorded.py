@@ -497,7 +497,8 @@ def test_revisions_below_a_failing_or_irreversible_downgrade_are_downgraded_too(
             else [
                 (
                     "downgrade rules of 1 irreversible revision",
-                    "not downgraded: their downgrade() can only raise or is missing, or "
+                    "not downgraded: their downgrade() can only raise, is missing (or empty, in an "
+                    "upgrade-only chain), or "
                     "verify.irreversible or minimum-downgrade-revision names them",
                 )
             ]

@@ -127,7 +127,8 @@ def lint_alembic_project(
         report.skipped.append(
             (
                 f"downgrade rules of {count} irreversible revision{'s' if count > 1 else ''}",
-                "not downgraded: their downgrade() can only raise or is missing, or "
+                "not downgraded: their downgrade() can only raise, is missing (or empty, in an "
+                "upgrade-only chain), or "
                 "verify.irreversible or minimum-downgrade-revision names them",
             )
         )
