@@ -148,7 +148,11 @@ def test_a_directory_above_the_project_runs_it(
 ) -> None:
     """nova and heat keep alembic.ini deep in the package: `migproof lint` from the
     repository root read the revision files and said "no findings"."""
-    monkeypatch.chdir(project.parent)
+    import shutil
+
+    repo = project / "repo"  # a tree of its own (tmp_path's parent holds other tests' files)
+    shutil.copytree(project, repo / "backend", ignore=shutil.ignore_patterns("repo"))
+    monkeypatch.chdir(repo)
     found = _findings(pg, capsys, ".")
     assert ("MP201", "r3.py") in found
 
@@ -173,3 +177,20 @@ def test_a_chain_flag_given_twice_is_a_usage_error(
     args = [command, *(["alembic:head"] if command == "snapshot" else []), "-c", ini, "-c", ini]
     assert main(args) == 2
     assert "-c given 2 times: migproof checks one Alembic chain per run" in capsys.readouterr().err
+
+
+def test_a_directory_above_two_chains_names_their_alembic_ini(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nova/db holds main/alembic.ini and api/alembic.ini: `verify nova/db` said only that
+    nova/db/alembic.ini does not exist."""
+    import shutil
+
+    root = project / "nova" / "db"  # a tree of its own, as above
+    for chain in ("main", "api"):
+        shutil.copytree(project, root / chain, ignore=shutil.ignore_patterns("nova"))
+    monkeypatch.chdir(project / "nova")
+    assert main(["verify", "db"]) == 2
+    err = capsys.readouterr().err
+    assert "(below it: db/api/alembic.ini, db/main/alembic.ini)" in err
+    assert "fix: pass one with -c db/api/alembic.ini (one chain per run)" in err

@@ -191,9 +191,12 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
     found = project_ini(root, config)
     ini = found or root / config.alembic_config
     if found is None:
+        below = _inis_below(root)
         raise ConfigError(
-            f"no Alembic configuration: {ini} does not exist",
-            fix="run migproof in the directory that has alembic.ini, pass it with -c FILE, "
+            f"no Alembic configuration: {ini} does not exist"
+            + (f" (below it: {', '.join(below)})" if below else ""),
+            fix=(f"pass one with -c {below[0]} (one chain per run)" if below else "")
+            or "run migproof in the directory that has alembic.ini, pass it with -c FILE, "
             f"or set {config.setting('alembic-config')}",
         )
     section = config.alembic_name
@@ -295,6 +298,31 @@ def sqlalchemy_pin_fix(error: str) -> str | None:
         "project cannot be run by this migproof until it moves to SQLAlchemy 2; meanwhile "
         "lint its files with `migproof lint --static`"
     )
+
+
+def _inis_below(root: Path, depth: int = 2) -> list[str]:
+    """The alembic.ini files up to ``depth`` directories below ``root`` (nova keeps one per
+    chain, nova/db/main and nova/db/api), relative to the working directory."""
+    found: list[Path] = []
+    level = [root]
+    for _ in range(depth):
+        level = [d for parent in level for d in _subdirectories(parent)]
+        found.extend(d / "alembic.ini" for d in level if (d / "alembic.ini").is_file())
+    return sorted(_shown(p) for p in found)[:5]
+
+
+def _subdirectories(directory: Path) -> list[Path]:
+    try:
+        return [d for d in directory.iterdir() if d.is_dir() and not d.name.startswith((".", "_"))]
+    except OSError:
+        return []
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _recursive(alembic_config: Any, ini: Path) -> bool:
