@@ -193,4 +193,4 @@ def test_a_directory_above_two_chains_names_their_alembic_ini(
     assert main(["verify", "db"]) == 2
     err = capsys.readouterr().err
     assert "(below it: db/api/alembic.ini, db/main/alembic.ini)" in err
-    assert "fix: pass one with -c db/api/alembic.ini (one chain per run)" in err
+    assert "fix: run migproof on the directory of one, e.g. `migproof verify db/api`" in err

@@ -143,6 +143,15 @@ def test_a_missing_module_behind_another_error_is_named(tmp_path: Path) -> None:
     assert "ValueError: Unknown backend: 'eventlet'" in finding.message
     assert finding.fix is not None
     assert finding.fix.startswith("the Python running migproof cannot import 'eventlet_not_here'")
+    # `raise … from None` hides the context on purpose: the project's own error stands
+    write_project(
+        tmp_path, [rev(1, None, header=hides.replace("'eventlet'\")", "'eventlet'\") from None"))]
+    )
+    project = load_project(config, tmp_path)
+    project.script_directory()
+    (finding,) = check_graph(project, config)
+    assert "ModuleNotFoundError" not in finding.message
+    assert "ValueError: Unknown backend: 'eventlet'" in finding.message
 
 
 def test_another_import_error_gets_the_general_fix(tmp_path: Path) -> None:

@@ -195,7 +195,13 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
         raise ConfigError(
             f"no Alembic configuration: {ini} does not exist"
             + (f" (below it: {', '.join(below)})" if below else ""),
-            fix=(f"pass one with -c {below[0]} (one chain per run)" if below else "")
+            fix=(
+                f"run migproof on the directory of one, e.g. `migproof verify"
+                f" {Path(below[0]).parent}`: its own configuration is read from there (one"
+                " chain per run)"
+                if below
+                else ""
+            )
             or "run migproof in the directory that has alembic.ini, pass it with -c FILE, "
             f"or set {config.setting('alembic-config')}",
         )

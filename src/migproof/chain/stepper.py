@@ -302,6 +302,8 @@ class Stepper:
                         os.environ[name] = value
                 if saved_url is not None:
                     cfg.set_main_option("sqlalchemy.url", saved_url)
+                elif cfg.file_config.has_section(cfg.config_ini_section):  # it had none
+                    cfg.file_config.remove_option(cfg.config_ini_section, "sqlalchemy.url")
 
     def _listen(self, stack: contextlib.ExitStack) -> None:
         """SQLAlchemy's events for every engine env.py and the project make, until ``stack``

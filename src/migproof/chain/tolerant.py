@@ -101,7 +101,10 @@ def _missing_module_within(exc: BaseException) -> BaseException | None:
         if isinstance(current, ModuleNotFoundError):
             return current
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        # `raise ... from None` hides its context on purpose: the project's own error stands
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
     return None
 
 

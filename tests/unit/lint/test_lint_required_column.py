@@ -34,6 +34,8 @@ def test_a_table_emptied_first_does_not_fail_the_add(empties: str) -> None:
         "DELETE FROM dag_code WHERE id > 5;",  # some rows stay
         "DELETE FROM other_table;",
         "SELECT 1;",
+        "DELETE FROM dag_code;\nINSERT INTO dag_code VALUES (1, 'x');",  # rows put back
+        "TRUNCATE dag_code;\nCOPY dag_code FROM '/dev/null';",
     ],
 )
 def test_a_table_not_emptied_fails_the_add(body: str) -> None:

@@ -413,27 +413,32 @@ def add_required_column(cmd: ast.AlterTableCmd, ctx: StatementContext) -> Iterat
     )
 
 
-_EMPTIES = re.compile(r"\s*(?:DELETE\s+FROM|TRUNCATE)\b(?!.*\bWHERE\b)", re.IGNORECASE | re.DOTALL)
+_EMPTIES_OR_FILLS = re.compile(
+    r"\s*(?:DELETE\s+FROM|TRUNCATE|INSERT\s+INTO|COPY|MERGE\s+INTO)\b", re.IGNORECASE
+)
 
 
 def _emptied_before(ctx: StatementContext, table: str) -> bool:
     """Whether an earlier statement of the migration deleted every row of ``table``
-    (``DELETE FROM t`` without WHERE, ``TRUNCATE t``)."""
+    (``DELETE FROM t`` without WHERE, ``TRUNCATE t``) and none put rows back since."""
+    emptied = False
     for statement in ctx.state.statements:
         node = statement.node
         if isinstance(node, Deferred):  # a data statement left unparsed: most are not these
-            if not _EMPTIES.match(statement.text):
+            if not _EMPTIES_OR_FILLS.match(statement.text):
                 continue
             node = node.parse()
         if isinstance(node, ast.DeleteStmt) and node.whereClause is None and node.relation:
-            emptied = [qualified(node.relation)]
+            emptied = emptied or qualified(node.relation) == table
         elif isinstance(node, ast.TruncateStmt):
-            emptied = [qualified(r) for r in node.relations or ()]
-        else:
-            continue
-        if table in emptied:
-            return True
-    return False
+            emptied = emptied or any(qualified(r) == table for r in node.relations or ())
+        elif (
+            isinstance(node, ast.InsertStmt | ast.CopyStmt | ast.MergeStmt)
+            and node.relation
+            and qualified(node.relation) == table
+        ):  # rows put back: the ADD meets them
+            emptied = False
+    return emptied
 
 
 @rule(
