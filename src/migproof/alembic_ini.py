@@ -180,16 +180,8 @@ def read_tool_alembic(
     """``[tool.alembic]``'s strings and lists of strings among ``names``, ``%(here)s``
     expanded to the file's directory; empty when the file is missing or is no valid TOML
     (the configuration loader reports that)."""
-    if not pyproject.is_file():
-        return {}
-    try:
-        with pyproject.open("rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    tool = data.get("tool", {})
-    section = tool.get("alembic", {}) if isinstance(tool, dict) else {}
-    if not isinstance(section, dict):
+    section = _tool_alembic_table(pyproject)
+    if not section:
         return {}
     here = {"here": pyproject.absolute().parent.as_posix()}
     out: dict[str, str | list[str]] = {}
@@ -220,3 +212,44 @@ def _split(value: str, name: str, ini: Mapping[str, str], ini_path: Path) -> lis
             fix=f"set {key} to one of space, newline, os, ':', ';' (as Alembic expects)",
         )
     return [item.strip() for item in value.split(_SEPARATORS[separator]) if item]
+
+
+def _tool_alembic_table(pyproject: Path) -> dict[str, object]:
+    """pyproject.toml's ``[tool.alembic]`` as TOML reads it; empty when there is none or the
+    file is no valid TOML (the configuration loader reports that)."""
+    try:
+        with pyproject.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    tool = data.get("tool")
+    section = tool.get("alembic") if isinstance(tool, dict) else None
+    return section if isinstance(section, dict) else {}
+
+
+_RECURSIVE = "recursive_version_locations"
+
+
+def is_recursive(ini: Path, section: str = "alembic") -> bool:
+    """Whether Alembic reads revision files below the versions directories too
+    (``recursive_version_locations``: neutron keeps its revisions in
+    ``versions/<release>/{expand,contract}/``).
+
+    Read as Alembic 1.16+ reads it (``Config.get_alembic_boolean_option``): alembic.ini's
+    section decides when it sets the option, and only the exact value ``true`` is true;
+    else ``[tool.alembic]`` of the pyproject.toml beside it, where it is a TOML boolean.
+    """
+    try:
+        options = read_ini_options(ini, section, (_RECURSIVE,)) if ini.is_file() else None
+    except ConfigError:
+        options = None  # the reading of its location options says what is wrong with it
+    if options is not None and _RECURSIVE in options:
+        return options[_RECURSIVE] == "true"
+    value = _tool_alembic_table(ini.parent / "pyproject.toml").get(_RECURSIVE, False)
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"{ini.parent / 'pyproject.toml'}: [tool.alembic] {_RECURSIVE} is {value!r},"
+            " not a boolean",
+            fix=f"write {_RECURSIVE} = true (or false), as Alembic expects",
+        )
+    return value

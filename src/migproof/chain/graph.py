@@ -430,8 +430,14 @@ class RevisionGraph:
 
 
 def iter_python_files(directories: Iterable[Path], *, recursive: bool = False) -> Iterator[Path]:
-    """Revision files: ``*.py`` in each versions directory, as Alembic finds them."""
+    """Revision files: ``*.py`` in each versions directory (and below it, ``recursive``),
+    as Alembic finds them: ``__init__.py`` and what is in ``__pycache__`` left out."""
     for directory in directories:
         if directory.is_dir():
             found = directory.rglob("*.py") if recursive else directory.glob("*.py")
-            yield from sorted(p for p in found if not p.name.startswith("__"))
+            yield from sorted(
+                p
+                for p in found
+                if not p.name.startswith("__")
+                and "__pycache__" not in p.relative_to(directory).parts[:-1]
+            )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migproof.alembic_ini import project_ini
+from migproof.alembic_ini import is_recursive, project_ini
 from migproof.chain.flaskapp import uses_flask
 from migproof.chain.graph import (
     RevisionGraph,
@@ -233,7 +233,7 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
             fix="point script_location at the directory that holds env.py",
         )
     versions = _version_locations(alembic_config, project_root, location)
-    recursive = _recursive(alembic_config, ini)
+    recursive = is_recursive(ini, section)
     files = [read_revision_file(p) for p in iter_python_files(versions, recursive=recursive)]
     try:
         env_source = (location / "env.py").read_text(encoding="utf-8", errors="replace")
@@ -329,21 +329,6 @@ def _shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def _recursive(alembic_config: Any, ini: Path) -> bool:
-    """``recursive_version_locations`` as Alembic reads it (1.16 and later: exactly "true" in
-    alembic.ini, else a TOML boolean in [tool.alembic]; before, the ini alone)."""
-    read = getattr(alembic_config, "get_alembic_boolean_option", None)
-    if read is None:
-        return bool(alembic_config.get_main_option("recursive_version_locations") == "true")
-    try:
-        return bool(read("recursive_version_locations"))
-    except Exception as exc:  # Alembic's CommandError: a TOML value that is no boolean
-        raise ConfigError(
-            f"{ini}: recursive_version_locations: {exc}",
-            fix="write it as a TOML boolean: recursive_version_locations = true",
-        ) from exc
 
 
 def _check_sqlalchemy(version: str | None = None) -> None:

@@ -17,9 +17,12 @@ revisions built on it), or when its file is in a directory named ``contract`` (n
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from migproof.chain.graph import RevisionGraph, read_revision_file
 from migproof.findings import Report
+
+if TYPE_CHECKING:
+    from migproof.chain.graph import RevisionGraph
 
 __all__ = ["CONTRACT", "RUNNING_CODE_ONLY", "drop_running_code_findings"]
 
@@ -40,6 +43,8 @@ def drop_running_code_findings(report: Report) -> None:
     )
     if not files:
         return
+    from migproof.chain.graph import RevisionGraph, read_revision_file  # chains only
+
     contract = contract_files(RevisionGraph([read_revision_file(p) for p in files]))
     if not contract:
         return

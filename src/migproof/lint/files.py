@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migproof.alembic_ini import project_ini
+from migproof.alembic_ini import is_recursive, project_ini
 from migproof.config import Config
 from migproof.errors import ConfigError, SourceError
-from migproof.lint.revisions import is_recursive, revision_directories, revision_paths
+from migproof.lint.revisions import revision_directories
 from migproof.lint.source import SqlSource
 
 __all__ = ["Discovered", "discover", "natural_order", "projects_of", "sql_source_for"]
@@ -177,8 +177,10 @@ def _discover_directory(path: Path, config: Config, found: Discovered) -> list[P
     found.unread.extend(unread)
     if declared:  # an Alembic project: its .sql files elsewhere are fixtures and dumps
         sql_below = [f for f in sql_below if any(f.resolve().is_relative_to(d) for d in declared)]
+    from migproof.chain.graph import iter_python_files  # the chain package: not for SQL files
+
     for versions in declared or versions_below:
-        files = revision_paths(versions, recursive=recursive)
+        files = iter_python_files([versions], recursive=recursive)
         # every file of a declared directory; elsewhere, those that look like revisions
         found.revisions.extend(
             sorted((p for p in files if declared or _is_revision(p)), key=natural_order)

@@ -5,22 +5,13 @@ from __future__ import annotations
 import ast
 import importlib.machinery
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from migproof.alembic_ini import read_alembic_settings, read_ini_options
+from migproof.alembic_ini import read_alembic_settings
 from migproof.errors import ConfigError
 
-__all__ = [
-    "RevisionFile",
-    "is_recursive",
-    "read_revision",
-    "revision_directories",
-    "revision_paths",
-]
-
-_RECURSIVE = "recursive_version_locations"
+__all__ = ["RevisionFile", "read_revision", "revision_directories"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,60 +109,6 @@ def revision_directories(ini: Path, section: str = "alembic") -> list[Path]:
         if found is not None:
             directories.append(found / inside.strip() / "versions")
     return [d.resolve() for d in directories if d.is_dir()]
-
-
-def is_recursive(ini: Path, section: str = "alembic") -> bool:
-    """Whether Alembic reads revision files below the versions directories too
-    (``recursive_version_locations``: neutron keeps its revisions in
-    ``versions/<release>/{expand,contract}/``).
-
-    Read as Alembic 1.16+ reads it (``Config.get_alembic_boolean_option``): alembic.ini's
-    section decides when it sets the option, and only the exact value ``true`` is true;
-    else ``[tool.alembic]`` of the pyproject.toml beside it, where it is a TOML boolean.
-    """
-    try:
-        options = read_ini_options(ini, section, (_RECURSIVE,)) if ini.is_file() else None
-    except ConfigError:
-        options = None  # revision_directories says what is wrong with the file
-    if options is not None and _RECURSIVE in options:
-        return options[_RECURSIVE] == "true"
-    value = _tool_alembic(ini.parent / "pyproject.toml").get(_RECURSIVE, False)
-    if not isinstance(value, bool):
-        raise ConfigError(
-            f"{ini.parent / 'pyproject.toml'}: [tool.alembic] {_RECURSIVE} is {value!r},"
-            " not a boolean",
-            fix=f"write {_RECURSIVE} = true (or false), as Alembic expects",
-        )
-    return value
-
-
-def _tool_alembic(pyproject: Path) -> dict[str, object]:
-    """pyproject.toml's ``[tool.alembic]``; empty when there is none or the file is no valid
-    TOML (the configuration loader reports that)."""
-    try:
-        with pyproject.open("rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    tool = data.get("tool")
-    section = tool.get("alembic") if isinstance(tool, dict) else None
-    return section if isinstance(section, dict) else {}
-
-
-def revision_paths(directory: Path, *, recursive: bool = False) -> list[Path]:
-    """The ``.py`` files of a versions directory (and of the directories below it when
-    ``recursive``), ``__init__.py`` and anything under ``__pycache__`` or a hidden
-    directory left out, in no particular order."""
-    found = directory.rglob("*.py") if recursive else directory.glob("*.py")
-    return [
-        p
-        for p in found
-        if p.name != "__init__.py"
-        and not any(
-            part == "__pycache__" or part.startswith(".")
-            for part in p.relative_to(directory).parts[:-1]
-        )
-    ]
 
 
 def _package_directory(package: str, first: list[Path]) -> Path | None:

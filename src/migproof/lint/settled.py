@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from migproof.chain.graph import RevisionGraph, read_revision_file
 from migproof.config import Config
 from migproof.errors import ConfigError
 from migproof.findings import Report
@@ -120,6 +119,8 @@ def _add_neighbours(
 
 def settled_files(start_after: str, sql: list[Path], revisions: list[Path]) -> set[Path]:
     """The files of ``start_after`` and every migration before it, resolved."""
+    from migproof.chain.graph import RevisionGraph, read_revision_file  # when it is set only
+
     graph = RevisionGraph([read_revision_file(p) for p in revisions])
     ids = [rid for rid in graph.by_id if rid == start_after]
     names = [p for p in sql if start_after in (p.name, p.stem)]

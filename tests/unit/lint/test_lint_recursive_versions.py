@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from migproof.alembic_ini import is_recursive
 from migproof.cli import main
 from migproof.config import Config
 from migproof.errors import ConfigError
 from migproof.lint import lint_paths
 from migproof.lint.files import discover
-from migproof.lint.revisions import is_recursive
 
 LONG_ID = "a" * 50  # over alembic_version.version_num's 32 characters: MP509
 
