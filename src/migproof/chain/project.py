@@ -27,12 +27,12 @@ from migproof.errors import ConfigError
 __all__ = [
     "AlembicProject",
     "BrokenRevision",
-    "keep_scheme",
     "load_project",
     "placeholder_urls",
     "runnable_order",
     "sqlalchemy_pin_fix",
     "sqlalchemy_pins",
+    "url_variables",
     "working_directory",
 ]
 
@@ -122,17 +122,12 @@ PLACEHOLDER_URL = f"postgresql://{PLACEHOLDER_HOST}/migproof"
 
 
 @contextlib.contextmanager
-def placeholder_urls(names: tuple[str, ...]) -> Iterator[None]:
-    """Set ``names`` to ``PLACEHOLDER_URL`` for the duration (with the driver a value set
-    already names: ``postgresql+psycopg2://``), and restore them: a revision that imports
-    the application's settings, which require ``DATABASE_URL``, imports as it does under
-    `alembic`, instead of failing with a KeyError; and an SQLAlchemy engine made then
-    (airflow builds ``settings.engine`` as it is imported) is made from the placeholder,
-    which connects to the scratch database (chain/stepper.py), never from the URL the
-    user's shell holds (their development database, which verify would refuse)."""
+def url_variables(names: tuple[str, ...], url: str) -> Iterator[None]:
+    """Set the environment variables ``names`` to ``url`` for the duration (with the driver
+    a value set already names: ``postgresql+psycopg2://``), and restore them after."""
     saved = {name: os.environ.get(name) for name in names}
     for name, value in saved.items():
-        os.environ[name] = keep_scheme(value, PLACEHOLDER_URL)
+        os.environ[name] = _keep_scheme(value, url)
     try:
         yield
     finally:
@@ -143,7 +138,17 @@ def placeholder_urls(names: tuple[str, ...]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def keep_scheme(existing: str | None, url: str) -> str:
+def placeholder_urls(names: tuple[str, ...]) -> contextlib.AbstractContextManager[None]:
+    """``names`` hold ``PLACEHOLDER_URL`` while the project is imported: a revision that
+    imports the application's settings, which require ``DATABASE_URL``, imports as it does
+    under `alembic`, instead of failing with a KeyError; and an SQLAlchemy engine made then
+    (airflow builds ``settings.engine`` as it is imported) is made from the placeholder,
+    which connects to the scratch database (chain/stepper.py), never from the URL the
+    user's shell holds (their development database, which verify would refuse)."""
+    return url_variables(names, PLACEHOLDER_URL)
+
+
+def _keep_scheme(existing: str | None, url: str) -> str:
     """``url`` with the SQLAlchemy driver ``existing`` names (``postgresql+psycopg2``)."""
     if existing and existing.startswith(("postgresql+", "postgres+")) and "://" in existing:
         return existing.split("://", 1)[0] + "://" + url.split("://", 1)[1]

@@ -31,7 +31,7 @@ from migproof.chain.modules import unload_modules
 from migproof.chain.project import (
     PLACEHOLDER_HOST,
     AlembicProject,
-    keep_scheme,
+    url_variables,
     working_directory,
 )
 from migproof.errors import DatabaseError
@@ -243,7 +243,6 @@ class Stepper:
     @contextmanager
     def session(self) -> Iterator[Stepper]:
         """Point env.py at the scratch database for the duration, and restore everything."""
-        saved_env = {name: os.environ.get(name) for name in self._url_env}
         modules_before = set(sys.modules)
         cfg = self.project.alembic_config
         saved_url = _raw_url(cfg)  # as written: `%(DB_URI)s` may name a key env.py sets
@@ -259,8 +258,7 @@ class Stepper:
                     # connection, so its alembic.ini may name none): psycopg's async one
                     url = url.replace("+psycopg://", "+psycopg_async://", 1)
                 cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-                for name in self._url_env:
-                    os.environ[name] = keep_scheme(saved_env[name], self._libpq_url)
+                stack.enter_context(url_variables(self._url_env, self._libpq_url))
                 self._listen(stack)
                 if self.project.flask_root is not None:
                     from migproof.chain.flaskapp import (
@@ -295,11 +293,6 @@ class Stepper:
                 # the project's modules env.py imported (models, settings): the next run in
                 # this process (another project, the pytest plugin) imports them afresh
                 unload_modules(workdir, among=set(sys.modules) - modules_before)
-                for name, value in saved_env.items():
-                    if value is None:
-                        os.environ.pop(name, None)
-                    else:
-                        os.environ[name] = value
                 if saved_url is not None:
                     cfg.set_main_option("sqlalchemy.url", saved_url)
                 elif cfg.file_config.has_section(cfg.config_ini_section):  # it had none

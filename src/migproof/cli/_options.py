@@ -47,68 +47,51 @@ def server_options(func: F) -> F:
     return func
 
 
-def project_options(*, ini: bool = True) -> Callable[[F], F]:
-    """How an Alembic project's env.py is run: ``--url-env`` and ``--bootstrap-sql``, and
-    with ``ini`` also ``-c/--config`` and ``-n/--name``. The command receives them as one
-    ``project`` argument: the config overrides they make (``None`` for a flag not given).
-    """
-
-    def decorate(func: F) -> F:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            kwargs["project"] = {
-                "alembic-config": _ini_from_cwd(_once(kwargs.pop("alembic_config", ()), "-c")),
-                "alembic-name": _once(kwargs.pop("alembic_name", ()), "-n"),
-                "url-env": kwargs.pop("url_env") or None,
-                "verify.bootstrap-sql": from_cwd(
-                    _once(kwargs.pop("bootstrap_sql"), "--bootstrap-sql")
-                ),
-            }
-            return func(*args, **kwargs)
-
-        options = [
-            click.option(
-                "--bootstrap-sql",
-                multiple=True,  # said twice is an error, not the last one silently (_once)
-                metavar="FILE",
-                help="Load this SQL first (a database bootstrapped out of band) and upgrade it; "
-                "the revisions it stamps (alembic_version rows) are taken as applied.",
-            ),
-            click.option(
-                "--url-env",
-                multiple=True,
-                metavar="VAR",
-                help="Environment variable env.py (or a migration) reads the URL from; repeatable.",
-            ),
-        ]
-        if ini:
-            options += [
-                click.option(
-                    "-n",
-                    "--name",
-                    "alembic_name",
-                    multiple=True,
-                    metavar="SECTION",
-                    help=_NAME_HELP,
-                ),
-                click.option(
-                    "-c",
-                    "--config",
-                    "alembic_config",
-                    multiple=True,
-                    metavar="FILE",
-                    help=_INI_HELP,
-                ),
-            ]
-        decorated: Any = wrapper
-        for option in options:
-            decorated = option(decorated)
-        return cast(F, decorated)
-
-    return decorate
-
-
 _INI_HELP = "The alembic.ini to use (from the current directory, else the project's)."
+_NAME_HELP = "Section of alembic.ini."
+
+
+def project_options(func: F) -> F:
+    """How an Alembic project's env.py is run: ``-c/--config``, ``-n/--name``,
+    ``--url-env`` and ``--bootstrap-sql``. The command receives them as one ``project``
+    argument: the config overrides they make (``None`` for a flag not given)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["project"] = {
+            "alembic-config": _ini_from_cwd(_once(kwargs.pop("alembic_config"), "-c")),
+            "alembic-name": _once(kwargs.pop("alembic_name"), "-n"),
+            "url-env": kwargs.pop("url_env") or None,
+            "verify.bootstrap-sql": from_cwd(_once(kwargs.pop("bootstrap_sql"), "--bootstrap-sql")),
+        }
+        return func(*args, **kwargs)
+
+    # repeatable so that one given twice is an error (_once), not the last one silently
+    options = [
+        click.option(
+            "--bootstrap-sql",
+            multiple=True,
+            metavar="FILE",
+            help="Load this SQL first (a database bootstrapped out of band) and upgrade it; "
+            "the revisions it stamps (alembic_version rows) are taken as applied.",
+        ),
+        click.option(
+            "--url-env",
+            multiple=True,
+            metavar="VAR",
+            help="Environment variable env.py (or a migration) reads the URL from; repeatable.",
+        ),
+        click.option(
+            "-n", "--name", "alembic_name", multiple=True, metavar="SECTION", help=_NAME_HELP
+        ),
+        click.option(
+            "-c", "--config", "alembic_config", multiple=True, metavar="FILE", help=_INI_HELP
+        ),
+    ]
+    decorated: Any = wrapper
+    for option in options:
+        decorated = option(decorated)
+    return cast(F, decorated)
 
 
 def _once(values: tuple[str, ...], flag: str) -> str | None:
@@ -128,9 +111,6 @@ def _ini_from_cwd(path: str | None) -> str | None:
     if path and Path(path).is_file():
         return str(Path(path).resolve())
     return path
-
-
-_NAME_HELP = "Section of alembic.ini."
 
 
 def config_from_flags(project_dir: Path | None = None, /, **flags: object) -> Config:

@@ -17,7 +17,7 @@ __all__ = ["command"]
 
 @click.command("check", short_help="Fail when alembic:head drifts from the lock file.")
 @format_option
-@project_options()
+@project_options
 @server_options
 def command(
     fmt: str, pg_bin: str | None, database_url: str | None, project: dict[str, object]

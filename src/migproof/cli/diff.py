@@ -30,7 +30,7 @@ format_option = click.option(
 @click.argument("a")
 @click.argument("b")
 @format_option
-@project_options()
+@project_options
 @server_options
 def command(
     a: str,

@@ -88,7 +88,7 @@ def _with_flags(
     help="Do not run Alembic revisions in a sandbox: lint .sql files, and revision files for "
     "the revision rules only (the SQL they send is not linted).",
 )
-@project_options()
+@project_options
 @server_options
 @output_options
 def command(

@@ -37,7 +37,7 @@ __all__ = ["command"]
     help="Write the snapshot to the schema lock file (config `lockfile`, default "
     "migproof.schema.json), which `migproof check` compares with alembic:head.",
 )
-@project_options()
+@project_options
 @server_options
 def command(
     source: str,

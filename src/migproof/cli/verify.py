@@ -23,7 +23,7 @@ __all__ = ["command"]
 
 @click.command("verify")
 @click.argument("project_dir", required=False, type=click.Path(path_type=Path))
-@project_options()
+@project_options
 @click.option(
     "--statement-timeout",
     type=float,
