@@ -17,8 +17,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
-__all__ = ["Suppression", "parse_python_suppressions", "parse_sql_suppressions"]
+__all__ = [
+    "PythonSuppressions",
+    "Suppression",
+    "parse_python_suppressions",
+    "parse_sql_suppressions",
+    "read_python_suppressions",
+]
 
 _SQL = re.compile(
     r"^\s*(?:--|/\*)\s*(?P<tool>migproof:|squawk-)\s*(?P<kind>ignore-file|ignore)\b"
@@ -118,3 +125,18 @@ def parse_python_suppressions(lines: list[str]) -> dict[int, list[Suppression]]:
     for item in pending:  # comments after the last line of code: file-level ones still count
         covered.setdefault(item.line, []).append(item)
     return covered
+
+
+# A Python file's suppressions by the line of code each covers, and its file-level ones
+PythonSuppressions = tuple[dict[int, list[Suppression]], list[Suppression]]
+
+
+def read_python_suppressions(path: Path) -> PythonSuppressions:
+    """A Python file's suppressions (by line covered, and the file-level ones); none when
+    it cannot be read."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    covered = parse_python_suppressions(lines)
+    return covered, [s for items in covered.values() for s in items if s.file_level]

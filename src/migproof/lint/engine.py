@@ -50,7 +50,13 @@ from migproof.lint.rules.integrity import unindexed_foreign_keys
 from migproof.lint.schema import Schema, created_type, qualified, qualified_list
 from migproof.lint.source import SqlSource
 from migproof.memory import cyclic_gc_paused
-from migproof.suppress import Suppression, parse_python_suppressions, parse_sql_suppressions
+from migproof.suppress import (
+    PythonSuppressions,
+    Suppression,
+    parse_python_suppressions,
+    parse_sql_suppressions,
+    read_python_suppressions,
+)
 
 __all__ = ["Linter", "enabled_codes", "lint_revision_files", "lint_sources", "settings_from"]
 
@@ -158,7 +164,6 @@ _KINDS: dict[type, tuple[str, type[enum.Enum]]] = {
     ast.AlterTableCmd: ("subtype", AT),
 }
 _DATA_NODES = frozenset({ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt})
-_PythonCover = dict[int, list[Suppression]]
 
 
 # Deferring data statements (``parse_migration``) costs a second pass of the parser: it pays
@@ -260,7 +265,7 @@ class Linter:
         self._sql_codes = frozenset(r.code for r in rules if r.kind != "revision")
         self.schema = Schema()
         # a revision file's suppressions, parsed once: (by line covered, file-level ones)
-        self._python_suppressions: dict[Path, tuple[_PythonCover, list[Suppression]]] = {}
+        self._python_suppressions: dict[Path, PythonSuppressions] = {}
         self._held: list[tuple[Finding, AddedForeignKey]] = []
         self._last: _Where | None = None
         if setup_sql:
@@ -620,17 +625,11 @@ class Linter:
             kept.extend(self._unused_in_revision(source.path, source.revision))
         return kept
 
-    def _python_suppressions_of(self, path: Path) -> tuple[_PythonCover, list[Suppression]]:
+    def _python_suppressions_of(self, path: Path) -> PythonSuppressions:
         """A Python file's suppressions (by line covered, file-level ones), read once."""
         parsed = self._python_suppressions.get(path)
         if parsed is None:
-            try:
-                lines = path.read_text(encoding="utf-8").splitlines()
-            except OSError:
-                lines = []
-            covered = parse_python_suppressions(lines)
-            file_level = [s for items in covered.values() for s in items if s.file_level]
-            parsed = self._python_suppressions[path] = (covered, file_level)
+            parsed = self._python_suppressions[path] = read_python_suppressions(path)
         return parsed
 
     def _python_match(self, finding: Finding) -> Suppression | None:

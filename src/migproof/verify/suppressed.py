@@ -20,17 +20,15 @@ from collections import Counter
 from pathlib import Path
 
 from migproof.findings import Finding, Report
-from migproof.suppress import Suppression, parse_python_suppressions
+from migproof.suppress import PythonSuppressions, read_python_suppressions
 
 __all__ = ["drop_suppressed"]
-
-_Comments = tuple[dict[int, list[Suppression]], list[Suppression]]
 
 
 def drop_suppressed(report: Report) -> None:
     """Leave out the findings a ``# migproof: ignore`` comment accepts in the file each
     points at, and say how many in the report's skipped list."""
-    read: dict[Path, _Comments] = {}
+    read: dict[Path, PythonSuppressions] = {}
     kept: list[Finding] = []
     accepted: Counter[str] = Counter()
     for finding in report.findings:
@@ -39,7 +37,7 @@ def drop_suppressed(report: Report) -> None:
             kept.append(finding)
             continue
         if location.path not in read:
-            read[location.path] = _comments(location.path)
+            read[location.path] = read_python_suppressions(location.path)
         covered, file_level = read[location.path]
         if any(s.covers(finding.check) for s in covered.get(location.line or 0, []) + file_level):
             accepted[finding.check] += 1
@@ -56,12 +54,3 @@ def drop_suppressed(report: Report) -> None:
             "accepted by `# migproof: ignore` comments in the files they point at",
         )
     )
-
-
-def _comments(path: Path) -> _Comments:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return {}, []
-    covered = parse_python_suppressions(lines)
-    return covered, [s for items in covered.values() for s in items if s.file_level]
