@@ -438,17 +438,20 @@ class _Walk:
         left = ids
         while True:
             failure = self.stepper.run_steps(self._plain_upgrades(left))
-            if failure is None or failure.in_env or failure.revision not in left:
+            # cleared, the rows are no longer tracked: a second failure of the same
+            # revision (no rows then) is its own, and returned
+            retry = (
+                failure is not None
+                and not failure.in_env
+                and failure.revision in left
+                and self.rows is not None
+                and bool(self.rows.tracked.tables)
+                and self.rows.clear()
+            )
+            if not retry:
                 return failure
-            if self.rows is None or not self.rows.tracked.tables or not self.rows.clear():
-                return failure
+            assert failure is not None
             left = left[left.index(failure.revision) :]
-            retried = self.stepper.run_steps(self._plain_upgrades(left[:1]))
-            if retried is not None:
-                return retried
-            left = left[1:]
-            if not left:
-                return None
 
     def _plain_upgrades(self, ids: list[str]) -> Iterator[Any]:
         """The steps of a worker's plain upgrade to its part. A table is given rows right
@@ -1551,19 +1554,17 @@ class _Chain:
         if self.at_head is not None and at_head and last.head is not None:
             report.findings.extend(last.head[0])
             report.skipped.extend(last.head[1])
-        # as one process decides (_Walk._repeatability): an irreversible chain's upgrade in
-        # one run is given up only for a failed step, the way down for any inexact part
-        if self.irreversible & set(last.applied):
-            stopped = any(w.step_failed for w in earlier)
-        else:
-            stopped = any(w.had_failure for w in earlier)
-        inexact = stopped and not any(w.step_failed for w in (*earlier, last))
-        if inexact and not self.irreversible & set(last.applied) and last.head_snapshot:
-            # as one process does: no way down, but the fresh install is checked, here
+        # as one process decides (_Walk._repeatability): a failed step gives up both ways;
+        # an inexact round trip the way down, and then the fresh install is checked here
+        # (an irreversible chain's last part checked it itself)
+        irreversible = bool(self.irreversible & set(last.applied))
+        step_failed = any(w.step_failed for w in earlier)
+        inexact = not step_failed and any(w.had_failure for w in earlier)
+        if inexact and not irreversible and not last.step_failed and last.head_snapshot:
             report.skipped.append((_DOWN_TO_BASE, _INEXACT_CHAIN))
             walk.order_changed = any(w.order_changed for w in (*earlier, last))
             walk._upgrade_in_one_run(last.head_snapshot, walk._repeat_words(), last.applied)
-        elif stopped:
+        elif step_failed or (inexact and not irreversible):
             failed = next((w for w in (*earlier, last) if w.step_failed), earlier[0])
             report.skipped.append((_DOWN_AND_UP, _why_not_repeated(failed)))
         else:  # what the parts found about a revision already is not found again
