@@ -197,17 +197,16 @@ def load_project(config: Config, project_dir: Path | None = None) -> AlembicProj
     ini = found or root / config.alembic_config
     if found is None:
         below = _inis_below(root)
-        raise ConfigError(
-            f"no Alembic configuration: {ini} does not exist"
-            + (f" (below it: {', '.join(below)})" if below else ""),
-            fix=(
-                f"run migproof on the directory of one, e.g. `migproof verify"
+        if below:  # nova/db: one chain per directory below
+            raise ConfigError(
+                f"no Alembic configuration: {ini} does not exist (below it: {', '.join(below)})",
+                fix=f"run migproof on the directory of one, e.g. `migproof verify"
                 f" {Path(below[0]).parent}`: its own configuration is read from there (one"
-                " chain per run)"
-                if below
-                else ""
+                " chain per run)",
             )
-            or "run migproof in the directory that has alembic.ini, pass it with -c FILE, "
+        raise ConfigError(
+            f"no Alembic configuration: {ini} does not exist",
+            fix="run migproof in the directory that has alembic.ini, pass it with -c FILE, "
             f"or set {config.setting('alembic-config')}",
         )
     section = config.alembic_name

@@ -262,18 +262,30 @@ def projects_of(
     is only known by running the chain up to them. ``configured(directory)`` is the
     configuration found from there."""
     found: dict[Path, set[Path]] = {}
+    # a directory's project: its versions directories, or None when it has no alembic.ini;
+    # asked once per directory (files share their parents, and a config is read each time)
+    projects: dict[Path, list[Path] | None] = {}
     for file in files:
         path = file.resolve()
         for directory in path.parents:
-            config = configured(directory)
-            ini = project_ini(directory, config)
-            if ini is None:
+            if directory not in projects:
+                projects[directory] = _versions_of(directory, configured(directory))
+            versions = projects[directory]
+            if versions is None:
                 continue
-            try:
-                versions = revision_directories(ini, config.alembic_name)
-            except ConfigError:
-                versions = []
             if any(path.is_relative_to(v) for v in versions):
                 found.setdefault(directory, set()).add(path)
             break  # the nearest project decides
     return [(directory, frozenset(paths)) for directory, paths in found.items()]
+
+
+def _versions_of(directory: Path, config: Config) -> list[Path] | None:
+    """The versions directories of the Alembic project in ``directory``; None when there
+    is none ([] when its alembic.ini cannot be read)."""
+    ini = project_ini(directory, config)
+    if ini is None:
+        return None
+    try:
+        return revision_directories(ini, config.alembic_name)
+    except ConfigError:
+        return []
