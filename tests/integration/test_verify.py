@@ -610,7 +610,31 @@ def test_a_url_that_interpolates_a_key_env_py_sets_is_replaced_and_restored(
     assert main([*lint, "--format", "json", "--output", str(out)]) == 0
     ran = [r["revision"] for r in json.loads(out.read_text())["records"] if "revision" in r]
     assert ran == ["r1", "r2"]  # run in the sandbox, not skipped
-    assert "sqlalchemy.url = %(DB_URI)s" in (tmp_path / "alembic.ini").read_text()
+
+
+@pytest.mark.parametrize("written", ["%(DB_URI)s", None])
+def test_a_session_gives_sqlalchemy_url_back_as_written(
+    pg: Sandbox, tmp_path: Path, written: str | None
+) -> None:
+    """The project's Alembic config outlives a session (the pytest plugin, the next walk):
+    the URL env.py interpolates is given back raw, and one the ini never had is removed."""
+    from migproof.chain.project import load_project
+    from migproof.chain.stepper import Stepper, mark_scratch
+
+    write_project(tmp_path, [table(1, None)], env=ENV_FILLS_AN_INTERPOLATED_KEY, url=written or "x")
+    if written is None:
+        ini = tmp_path / "alembic.ini"
+        ini.write_text(ini.read_text().replace("sqlalchemy.url = x\n", ""))
+    config = load_config(tmp_path)
+    project = load_project(config, tmp_path)
+    cfg = project.alembic_config
+    with pg.database() as db:
+        stepper = Stepper.on(project, config, pg, db, mark_scratch(pg, db, config))
+        with stepper.session():
+            assert stepper.upgrade_to("heads") is None
+            assert cfg.get_main_option("sqlalchemy.url").startswith("postgresql")
+    raw = cfg.file_config.get(cfg.config_ini_section, "sqlalchemy.url", raw=True, fallback=None)
+    assert raw == written
 
 
 def test_a_revision_that_reads_the_url_variable_at_import_imports(

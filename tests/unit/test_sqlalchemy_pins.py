@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,8 @@ def test_packages_that_need_sqlalchemy_1_are_named(
     assert sqlalchemy_pin_fix("KeyError: 'APP_DATABASE_URL'") is None
 
 
-def test_no_pin_no_fix() -> None:
-    assert sqlalchemy_pins() == []  # this environment's packages all take SQLAlchemy 2
+def test_no_pin_no_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _install(tmp_path, "modern", ["sqlalchemy>=2.0"])
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])  # these packages alone
+    assert sqlalchemy_pins() == []
     assert sqlalchemy_pin_fix("ArgumentError: x") is None
