@@ -983,6 +983,17 @@ def test_env_py_that_opens_a_sqlite_database_is_refused(pg: Sandbox, tmp_path: P
     )
     assert "current_setting" not in raised.value.what  # the probe's own error means nothing
     assert not app_db.exists()  # refused before connecting: not even an empty file
+    # an engine whose creator connects by itself is met once connected, and refused too
+    creator = ENV_HARDCODED.replace(
+        'create_engine("{url}", ',
+        f'create_engine("sqlite://", creator=lambda: __import__("sqlite3").connect({str(app_db)!r}), ',
+    )
+    write_project(tmp_path, [table(1, None)], env=creator)
+    with pytest.raises(DatabaseError) as raised:
+        run(pg, tmp_path)
+    assert raised.value.what.startswith(
+        "env.py (or code it imports) opened a SQLite database, not one to migproof's"
+    )
 
 
 def test_upgrade_failure_names_statement_and_postgres_error(pg: Sandbox, tmp_path: Path) -> None:

@@ -386,7 +386,7 @@ class Stepper:
                 dbapi_connection.rollback()
         except Exception as exc:  # not PostgreSQL: SQLite has no current_setting()
             raise DatabaseError(
-                f"env.py (or code it imports) opened {_opened(dbapi_connection, driver, exc)},"
+                f"env.py (or code it imports) opened {_opened(driver, exc)},"
                 " not one to migproof's scratch PostgreSQL database: refusing to run"
                 " migrations there",
                 fix=_ELSEWHERE_FIX,
@@ -747,18 +747,12 @@ def _prefer_psycopg_for_plain_urls() -> None:
     registry.register("postgresql", "sqlalchemy.dialects.postgresql.psycopg", "dialect")
 
 
-def _opened(dbapi_connection: Any, driver: str, error: Exception) -> str:
-    """What env.py connected to instead, in the user's words: SQLite and its file (the
-    application's default database), else the driver and the error our probe met."""
+def _opened(driver: str, error: Exception) -> str:
+    """What env.py connected to instead, in the user's words. An engine of another dialect
+    is refused before it connects (``_refuse_other_dialects``); one made with a ``creator``
+    of its own connects without asking, and is met here."""
     if "sqlite" in driver:
-        rows = []
-        if driver == "sqlite3":  # aiosqlite's adapter has no synchronous execute()
-            try:
-                rows = dbapi_connection.execute("PRAGMA database_list").fetchall()
-            except Exception:  # the message goes on without the file
-                rows = []
-        file = next((row[2] for row in rows if row[1] == "main" and row[2]), None)
-        return f"a SQLite database ({file})" if file else "a SQLite database"
+        return "a SQLite database"  # the probe's "no such function: current_setting" says nothing
     return f"a {driver} connection ({type(error).__name__}: {error})"
 
 
