@@ -7,7 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Finding", "Location", "Report", "Severity", "display_path"]
+__all__ = ["CAUGHT_NOTE", "Finding", "Location", "Report", "Severity", "display_path"]
+
+# How a "not checked" entry says an upgrade passed though statements of it failed (the
+# revision caught them): verify writes it, the terminal report shortens a long run of them
+CAUGHT_NOTE = "failed, and the revision caught the error"
 
 
 def display_path(path: Path) -> str:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from migproof.errors import MigproofError, mask_password
-from migproof.findings import Finding, Report, Severity
+from migproof.findings import CAUGHT_NOTE, Finding, Report, Severity
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -133,12 +133,11 @@ def render(report: Report, out: Console) -> None:
 
 # verify's note for an upgrade that caught its own failed statements (skypilot's guarded
 # revisions: one per revision, 18 of them); past a few, the rest is one line
-_CAUGHT = "failed, and the revision caught the error"
 _CAUGHT_SHOWN = 3
 
 
 def _caught_shortened(skipped: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    caught = [item for item in skipped if item[1].startswith(_CAUGHT)]
+    caught = [item for item in skipped if item[1].startswith(CAUGHT_NOTE)]
     if len(caught) <= _CAUGHT_SHOWN + 2:
         return skipped
     hidden = {id(item) for item in caught[_CAUGHT_SHOWN:]}

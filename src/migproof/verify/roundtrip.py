@@ -34,7 +34,7 @@ from migproof.chain.stepper import (
     remake_scratch,
 )
 from migproof.config import Config
-from migproof.findings import Finding, Location, Report, Severity
+from migproof.findings import CAUGHT_NOTE, Finding, Location, Report, Severity
 from migproof.progress import NullProgress, Progress
 from migproof.sandbox import DatabaseHost
 from migproof.verify._register import verify_check
@@ -547,7 +547,7 @@ class _Walk:
             self.report.skipped.append(
                 (
                     f"{count} of the upgrade of {rid}",
-                    f"failed, and the revision caught the error ({error}): what "
+                    f"{CAUGHT_NOTE} ({error}): what "
                     f"{'they' if len(failed) > 1 else 'it'} would have done was not checked",
                 )
             )
