@@ -38,11 +38,13 @@ RUNNING_CODE_ONLY = frozenset({"MP403", "MP406", "MP411"})
 def drop_running_code_findings(report: Report) -> None:
     """Leave out the running-code findings of contract revisions among ``report``'s
     records, and say how many in its skipped list."""
+    if not any(f.check in RUNNING_CODE_ONLY for f in report.findings):
+        return  # nothing to leave out: no revision file is read again
     files = list(
         dict.fromkeys(Path(str(r["file"])) for r in report.records if r.get("kind") == "revision")
     )
-    if not files:
-        return
+    if not any(CONTRACT in p.parent.name or CONTRACT in _text(p) for p in files):
+        return  # no branch of that name: the files are not parsed
     from migproof.chain.graph import RevisionGraph, read_revision_file  # chains only
 
     contract = contract_files(RevisionGraph([read_revision_file(p) for p in files]))
@@ -81,3 +83,10 @@ def contract_files(graph: RevisionGraph) -> set[Path]:
         else:
             on[rev.revision or ""] = any(on.get(p, False) for p in graph.parents(rev))
     return {rev.path.resolve() for rid, rev in graph.by_id.items() if on.get(rid)}
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
